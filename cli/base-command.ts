@@ -1,0 +1,140 @@
+// Every confio command extends this. Like heroku's base command it gives each command its clients
+// (opened on first use, closed in one place), and like Salesforce's SfCommand it turns every error
+// into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
+import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
+import type {Redis} from 'ioredis'
+import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
+import {LOG_LEVELS} from '../src/config/settings.ts'
+import {ConfioError, EXIT_RUNTIME, EXIT_USAGE} from '../src/errors.ts'
+import {createLogger, type Logger} from '../src/logging/logger.ts'
+import {SecretScrubber} from '../src/secrets.ts'
+import {openDatabase, openRedis} from '../src/store/connections.ts'
+import type {Database} from '../src/store/database.ts'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/** Flags every command has, and the setting each one overrides. */
+const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL', 'redis-url': 'REDIS_URL', 'grpc-url': 'SUI_GRPC_URL'} as const
+
+/** How long a graceful stop may take before the process gives up on the work in hand. */
+export const STOP_GRACE_MS = 10_000
+
+export abstract class ConfioCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true
+  static override baseFlags = {
+    'log-level': Flags.option({options: LOG_LEVELS, helpGroup: 'GLOBAL', summary: 'Log level (LOG_LEVEL).'})(),
+    'database-url': Flags.string({helpGroup: 'GLOBAL', summary: 'PostgreSQL URL (DATABASE_URL).'}),
+    'redis-url': Flags.string({helpGroup: 'GLOBAL', summary: 'Redis URL (REDIS_URL).'}),
+    'grpc-url': Flags.string({helpGroup: 'GLOBAL', summary: 'Sui gRPC endpoint (SUI_GRPC_URL).'}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  /** The validated configuration (oclif's own `this.config` is the CLI's package config). */
+  protected settings!: ConfioConfig
+  protected logger!: Logger
+  /** Aborted on SIGINT/SIGTERM: long-running work finishes the unit in hand and returns. */
+  private readonly stopController = new AbortController()
+  protected readonly stopSignal: AbortSignal = this.stopController.signal
+  private scrubber = new SecretScrubber()
+  private database: Database | undefined
+  private redisClient: Redis | undefined
+  private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
+
+  override async init(): Promise<void> {
+    await super.init()
+    const {flags, args} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (this.ctor as typeof ConfioCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+    this.settings = loadConfig({flags: this.settingFlags()})
+    this.scrubber = this.settings.scrubber
+    this.logger = createLogger({level: this.settings.logLevel, scrubber: this.scrubber}).child({component: this.id ?? 'confio'})
+    process.on('SIGINT', this.onSignal)
+    process.on('SIGTERM', this.onSignal)
+  }
+
+  /** PostgreSQL, opened and checked on first use. */
+  protected async db(): Promise<Database> {
+    this.database ??= await openDatabase(this.settings.databaseUrl)
+    return this.database
+  }
+
+  /** Redis, opened and checked on first use. */
+  protected async redis(): Promise<Redis> {
+    this.redisClient ??= await openRedis(this.settings.redisUrl)
+    return this.redisClient
+  }
+
+  override async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
+    if (error instanceof Errors.ExitError) throw error
+    const exitCode = error instanceof ConfioError ? error.exitCode : (error.oclif?.exit ?? EXIT_RUNTIME)
+    const code = error instanceof ConfioError ? error.code : exitCode === EXIT_USAGE ? 'USAGE' : 'RUNTIME'
+    const line = error instanceof ConfioError ? error.oneLine() : oneLine(error.message)
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code, message: line, exitCode, ...(error instanceof ConfioError && error.remedy ? {remedy: error.remedy} : {})}})
+    } else {
+      this.logToStderr(`Error: ${line}`)
+      if (exitCode === EXIT_USAGE && !(error instanceof ConfioError)) this.logToStderr(`See: ${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help`)
+    }
+    if (this.debugEnabled() && error.stack) this.logToStderr(error.stack)
+    throw new Errors.ExitError(exitCode)
+  }
+
+  override async finally(error: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSignal)
+    process.off('SIGTERM', this.onSignal)
+    await Promise.allSettled([this.database?.destroy(), this.redisClient?.quit()])
+    this.database = undefined
+    this.redisClient = undefined
+    await super.finally(error)
+  }
+
+  override log(message = '', ...args: unknown[]): void {
+    super.log(this.scrubber.scrub(message), ...args)
+  }
+
+  override logToStderr(message = '', ...args: unknown[]): void {
+    super.logToStderr(this.scrubber.scrub(message), ...args)
+  }
+
+  override logJson(json: unknown): void {
+    // bigint has no JSON form; amounts travel as strings.
+    ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)))
+  }
+
+  private settingFlags(): Record<string, string | undefined> {
+    const flags = this.flags as Record<string, unknown>
+    return Object.fromEntries(Object.entries(SETTING_FLAGS).map(([flag, setting]) => [setting, flags[flag] as string | undefined]))
+  }
+
+  private debugEnabled(): boolean {
+    const level = (this.flags as {'log-level'?: string} | undefined)?.['log-level'] ?? this.settings?.logLevel ?? process.env.LOG_LEVEL
+    return level === 'debug' || level === 'trace' || this.argv.join(' ').includes('--log-level debug') || this.argv.includes('--log-level=debug')
+  }
+
+  private beginStop(signal: NodeJS.Signals): void {
+    if (this.stopSignal.aborted) return
+    this.logger.info({signal}, 'stopping: finishing the work in hand')
+    this.stopController.abort(signal)
+    setTimeout(() => {
+      this.logger.error({graceMs: STOP_GRACE_MS}, 'did not stop in time; exiting')
+      process.exit(EXIT_RUNTIME)
+    }, STOP_GRACE_MS).unref()
+  }
+}
+
+/** oclif's parse errors span several lines ("The following error occurred:", the error, a hint). */
+function oneLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^The following errors? occurred:$/.test(l) && !/^See more help with/.test(l))
+  return lines.join('; ') || message
+}

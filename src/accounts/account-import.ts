@@ -1,0 +1,102 @@
+// `confio accounts import`: one transaction, idempotent. Rows are matched by address: a new
+// address is inserted, a known one updated only where its email or label differ (or it was
+// removed), so importing the same file twice changes nothing the second time.
+import {UsageError} from '../errors.ts'
+import type {Database} from '../store/database.ts'
+import type {CsvProblem, CsvRow} from './account-csv.ts'
+import {lockAccounts} from './account-repository.ts'
+
+export interface ImportResult {
+  readonly rows: number
+  readonly inserted: number
+  readonly updated: number
+  readonly unchanged: number
+  readonly invalid: CsvProblem[]
+}
+
+interface ExistingRow {
+  id: string
+  email: string | null
+  sui_address: string
+  label: string | null
+  deleted_at: Date | null
+}
+
+export class InvalidRowsError extends UsageError {
+  readonly problems: CsvProblem[]
+
+  constructor(problems: CsvProblem[]) {
+    const first = problems[0]
+    super(`${problems.length} bad row(s), nothing imported; first: line ${first?.line}: ${first?.reason}`, {
+      remedy: 'fix the rows or pass --skip-invalid to import the good ones',
+    })
+    this.problems = problems
+  }
+}
+
+export async function importAccounts(db: Database, parsed: {rows: CsvRow[]; problems: CsvProblem[]}, options: {skipInvalid: boolean}): Promise<ImportResult> {
+  if (parsed.problems.length > 0 && !options.skipInvalid) throw new InvalidRowsError(parsed.problems)
+  return db.transaction(async (trx) => {
+    await lockAccounts(trx)
+    const existing = await findExisting(trx, parsed.rows)
+    const invalid = [...parsed.problems]
+    const inserts: CsvRow[] = []
+    const updates: {id: string; row: CsvRow}[] = []
+    let unchanged = 0
+    for (const row of parsed.rows) {
+      const {account} = row
+      const sameAddress = existing.byAddress.get(account.address)
+      const sameEmail = existing.byEmail.get(account.email)
+      if (sameEmail && sameEmail.sui_address !== account.address) {
+        invalid.push({line: row.line, reason: `email ${account.email} already belongs to account ${sameEmail.id} (${sameEmail.sui_address})`})
+      } else if (!sameAddress) {
+        inserts.push(row)
+      } else if (sameAddress.email !== account.email || sameAddress.label !== account.label || sameAddress.deleted_at) {
+        updates.push({id: sameAddress.id, row})
+      } else {
+        unchanged++
+      }
+    }
+    invalid.sort((a, b) => a.line - b.line)
+    if (invalid.length > parsed.problems.length && !options.skipInvalid) throw new InvalidRowsError(invalid)
+    await insertRows(trx, inserts)
+    await updateRows(trx, updates)
+    return {rows: parsed.rows.length + parsed.problems.length, inserted: inserts.length, updated: updates.length, unchanged, invalid}
+  })
+}
+
+async function findExisting(trx: Database, rows: CsvRow[]) {
+  const found = await trx<ExistingRow>('accounts')
+    .select('id', 'email', 'sui_address', 'label', 'deleted_at')
+    .whereRaw('sui_address = ANY(?)', [rows.map((r) => r.account.address)])
+    .orWhereRaw('email = ANY(?)', [rows.map((r) => r.account.email)])
+  return {
+    byAddress: new Map(found.map((r) => [r.sui_address, r])),
+    byEmail: new Map(found.filter((r) => r.email !== null).map((r) => [r.email as string, r])),
+  }
+}
+
+// unnest() sends a whole column per parameter: one statement for thousands of rows.
+async function insertRows(trx: Database, rows: CsvRow[]): Promise<void> {
+  if (rows.length === 0) return
+  await trx.raw(
+    `INSERT INTO accounts (email, sui_address, label)
+     SELECT * FROM unnest(?::text[], ?::text[], ?::text[])`,
+    [rows.map((r) => r.account.email), rows.map((r) => r.account.address), nullable(rows.map((r) => r.account.label))],
+  )
+}
+
+async function updateRows(trx: Database, updates: {id: string; row: CsvRow}[]): Promise<void> {
+  if (updates.length === 0) return
+  await trx.raw(
+    `UPDATE accounts AS a SET email = u.email, label = u.label, deleted_at = NULL
+     FROM unnest(?::bigint[], ?::text[], ?::text[]) AS u(id, email, label)
+     WHERE a.id = u.id`,
+    [updates.map((u) => u.id), updates.map((u) => u.row.account.email), nullable(updates.map((u) => u.row.account.label))],
+  )
+}
+
+// pg sends null array elements as SQL NULL; knex's binding types just do not say so.
+function nullable(values: (string | null)[]): string[] {
+  return values as string[]
+}

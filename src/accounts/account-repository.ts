@@ -1,0 +1,82 @@
+// The accounts table: the wallet users whose addresses confio monitors. Removal is a soft delete
+// (deleted_at), so history rows keep their account; adding a removed address brings it back.
+import {UsageError} from '../errors.ts'
+import type {Database} from '../store/database.ts'
+import type {AccountInput} from './account-fields.ts'
+
+export interface Account {
+  readonly id: string
+  readonly email: string | null
+  readonly address: string
+  readonly label: string | null
+  readonly createdAt: string
+  readonly deletedAt: string | null
+}
+
+interface AccountRow {
+  id: string
+  email: string | null
+  sui_address: string
+  label: string | null
+  created_at: Date
+  deleted_at: Date | null
+}
+
+export type AccountSelector = {email: string} | {address: string}
+
+export class AccountRepository {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  async list(options: {includeDeleted?: boolean} = {}): Promise<Account[]> {
+    const query = this.db<AccountRow>('accounts').orderBy('id')
+    if (!options.includeDeleted) query.whereNull('deleted_at')
+    return (await query).map(toAccount)
+  }
+
+  async add(input: AccountInput): Promise<Account> {
+    return this.db.transaction(async (trx) => {
+      await lockAccounts(trx)
+      const byAddress = await trx<AccountRow>('accounts').where('sui_address', input.address).first()
+      if (byAddress && !byAddress.deleted_at) {
+        throw new UsageError(`address ${input.address} is already registered (account ${byAddress.id})`, {remedy: 'remove it first or use another address'})
+      }
+      const byEmail = await trx<AccountRow>('accounts').where('email', input.email).first()
+      if (byEmail && byEmail.id !== byAddress?.id) {
+        throw new UsageError(`email ${input.email} already belongs to account ${byEmail.id} (${byEmail.sui_address})`, {remedy: 'use another email'})
+      }
+      const values = {email: input.email, label: input.label, deleted_at: null}
+      const [row] = byAddress
+        ? await trx<AccountRow>('accounts').where('id', byAddress.id).update(values).returning('*')
+        : await trx<AccountRow>('accounts').insert({...values, sui_address: input.address}).returning('*')
+      return toAccount(row as AccountRow)
+    })
+  }
+
+  async remove(selector: AccountSelector): Promise<Account> {
+    const column = 'email' in selector ? 'email' : 'sui_address'
+    const value = 'email' in selector ? selector.email : selector.address
+    const [row] = await this.db<AccountRow>('accounts').where(column, value).whereNull('deleted_at').update({deleted_at: this.db.fn.now()}).returning('*')
+    if (!row) throw new UsageError(`no active account with ${'email' in selector ? 'email' : 'address'} ${value}`, {remedy: 'see confio accounts list'})
+    return toAccount(row as AccountRow)
+  }
+}
+
+/** Adds and imports check-then-write; this keeps two of them from interleaving. */
+export async function lockAccounts(trx: Database): Promise<void> {
+  await trx.raw('LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE')
+}
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: String(row.id),
+    email: row.email,
+    address: row.sui_address,
+    label: row.label,
+    createdAt: row.created_at.toISOString(),
+    deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
+  }
+}

@@ -1,0 +1,213 @@
+// One typed, frozen config object for the whole process, built once by the base command.
+// Precedence, highest first: command flags, environment, ./.env, the JSON config file, defaults.
+// Everything is validated here, before anything is connected to: a bad value is a ConfigError
+// (exit code 2) that names the setting, where it came from, the value (secrets masked) and what
+// was expected.
+import {ConfigError} from '../errors.ts'
+import {maskSecret, redactUrl, SecretScrubber, urlPassword} from '../secrets.ts'
+import {normalizeCoinType, SUI_COIN_TYPE} from '../sui/identifiers.ts'
+import {type Token, TokenRegistry} from '../tokens/token-registry.ts'
+import {readConfigFile, readDotEnv, type RawSettings} from './config-sources.ts'
+import {SettingProblem} from './setting-kinds.ts'
+import {type GrpcTransportKind, type LogLevel, type Network, type SettingDefinition, type SettingSource, SETTINGS} from './settings.ts'
+
+export interface SuiSettings {
+  readonly network: Network
+  readonly grpcUrl: string
+  readonly transport: GrpcTransportKind
+  readonly token: string | undefined
+  readonly headers: Readonly<Record<string, string>>
+  readonly deadlineMs: number
+  readonly requestsPerSecond: number
+  readonly maxConcurrency: number
+}
+
+export interface Contracts {
+  readonly cusd: string | undefined
+  readonly confio: string | undefined
+  readonly pay: string | undefined
+  readonly p2pTrade: string | undefined
+  /** Every monitored package id, the four above first, without duplicates. */
+  readonly monitored: readonly string[]
+}
+
+export interface ConfioConfig {
+  readonly logLevel: LogLevel
+  readonly databaseUrl: string
+  readonly redisUrl: string
+  readonly redisPrefix: string
+  readonly sui: SuiSettings
+  readonly contracts: Contracts
+  readonly tokens: TokenRegistry
+  readonly signerPrivateKey: string | undefined
+  readonly configFile: string | undefined
+  /** Where each setting that has a value came from. */
+  readonly sources: Readonly<Record<string, SettingSource>>
+  /** Knows every secret above; the base command passes all output through it. */
+  readonly scrubber: SecretScrubber
+}
+
+export interface ConfigInputs {
+  /** Setting name -> value, from command flags. */
+  readonly flags?: RawSettings
+  readonly env?: RawSettings
+  readonly cwd?: string
+}
+
+export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
+  const env = inputs.env ?? process.env
+  const cwd = inputs.cwd ?? process.cwd()
+  const dotEnv = readDotEnv(cwd)
+  const file = readConfigFile(cwd, env.CONFIO_CONFIG ?? dotEnv.CONFIO_CONFIG)
+  checkFileKeys(file.settings, file.path)
+  const layers: [SettingSource, RawSettings][] = [
+    ['flag', inputs.flags ?? {}],
+    ['environment', env],
+    ['.env', dotEnv],
+    ['config file', file.settings],
+  ]
+  const {values, sources} = resolveSettings(layers)
+  const scrubber = buildScrubber(values)
+  const get = <T>(name: string): T => values.get(name) as T
+  const contracts = buildContracts(get)
+
+  return deepFreeze({
+    logLevel: get<LogLevel>('LOG_LEVEL'),
+    databaseUrl: get<string>('DATABASE_URL'),
+    redisUrl: get<string>('REDIS_URL'),
+    redisPrefix: get<string>('REDIS_PREFIX'),
+    sui: {
+      network: get<Network>('SUI_NETWORK'),
+      grpcUrl: get<string>('SUI_GRPC_URL'),
+      transport: get<GrpcTransportKind>('SUI_GRPC_TRANSPORT'),
+      token: get<string | undefined>('SUI_GRPC_TOKEN'),
+      headers: get<Record<string, string> | undefined>('SUI_GRPC_HEADERS') ?? {},
+      deadlineMs: get<number>('SUI_GRPC_DEADLINE_MS'),
+      requestsPerSecond: get<number>('SUI_RPC_RPS'),
+      maxConcurrency: get<number>('SUI_RPC_CONCURRENCY'),
+    },
+    contracts,
+    tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),
+    signerPrivateKey: get<string | undefined>('SUI_SIGNER_PRIVATE_KEY'),
+    configFile: file.path,
+    sources,
+    scrubber,
+  })
+}
+
+function resolveSettings(layers: [SettingSource, RawSettings][]) {
+  const values = new Map<string, unknown>()
+  const sources: Record<string, SettingSource> = {}
+  for (const setting of SETTINGS) {
+    const found = findRaw(setting, layers)
+    const fallback = typeof setting.fallback === 'function' ? setting.fallback(values) : setting.fallback
+    const raw = found?.raw ?? fallback
+    if (raw === undefined) continue
+    const source = found?.source ?? 'default'
+    values.set(setting.name, parseSetting(setting, raw, found ? `${found.name} (from ${source})` : `${setting.name} (default)`))
+    sources[setting.name] = source
+  }
+  return {values, sources}
+}
+
+function findRaw(setting: SettingDefinition, layers: [SettingSource, RawSettings][]) {
+  for (const [source, layer] of layers) {
+    for (const name of [setting.name, ...(setting.aliases ?? [])]) {
+      const raw = layer[name]
+      // An empty variable (FOO= in a unit file) means "not set", as shells and systemd treat it.
+      if (raw !== undefined && raw.trim() !== '') return {source, name, raw: raw.trim()}
+    }
+  }
+  return undefined
+}
+
+function parseSetting(setting: SettingDefinition, raw: string, label: string): unknown {
+  try {
+    return setting.parse(raw)
+  } catch (error) {
+    if (!(error instanceof SettingProblem)) throw error
+    throw new ConfigError(label, `${JSON.stringify(displayValue(setting, raw))} is not valid; expected ${error.message}`)
+  }
+}
+
+/** What may be shown of a bad value in an error: never a secret. */
+function displayValue(setting: SettingDefinition, raw: string): string {
+  if (setting.secret === 'value') return maskSecret(raw)
+  if (setting.secret === 'url-password') return redactUrl(raw)
+  if (setting.secret === 'header-values') return raw.replace(/:[^,\n]*/g, ': ***')
+  return raw
+}
+
+function buildScrubber(values: ReadonlyMap<string, unknown>): SecretScrubber {
+  const scrubber = new SecretScrubber()
+  for (const setting of SETTINGS) {
+    const value = values.get(setting.name)
+    if (value === undefined) continue
+    if (setting.secret === 'value') scrubber.add(value as string)
+    if (setting.secret === 'url-password') scrubber.add(urlPassword(value as string))
+    if (setting.secret === 'header-values') {
+      for (const headerValue of Object.values(value as Record<string, string>)) {
+        scrubber.add(headerValue)
+        // "Bearer <key>": the key alone is the secret too.
+        scrubber.add(headerValue.split(/\s+/).pop())
+      }
+    }
+  }
+  return scrubber
+}
+
+function buildContracts(get: <T>(name: string) => T): Contracts {
+  const named = ['CUSD_ADDRESS', 'CONFIO_ADDRESS', 'PAY_ADDRESS', 'P2P_TRADE_ADDRESS'].map((name) => get<string | undefined>(name))
+  const monitored = [...new Set([...named.filter((id): id is string => id !== undefined), ...get<string[]>('MONITORED_CONTRACTS')])]
+  const [cusd, confio, pay, p2pTrade] = named
+  return {cusd, confio, pay, p2pTrade, monitored}
+}
+
+function buildTokens(contracts: Contracts, usdcCoinType: string | undefined, fileTokens: Readonly<Record<string, unknown>>, filePath: string | undefined): TokenRegistry {
+  const tokens = new Map<string, Token>()
+  const add = (token: Token) => tokens.set(token.symbol, token)
+  if (contracts.cusd) add({symbol: 'CUSD', coinType: normalizeCoinType(`${contracts.cusd}::cusd::CUSD`), decimals: 6})
+  if (contracts.confio) add({symbol: 'CONFIO', coinType: normalizeCoinType(`${contracts.confio}::confio::CONFIO`), decimals: 9})
+  if (usdcCoinType) add({symbol: 'USDC', coinType: usdcCoinType, decimals: 6})
+  add({symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9})
+  for (const [symbol, spec] of Object.entries(fileTokens)) add(parseFileToken(symbol, spec, filePath ?? 'the config file'))
+  const seen = new Map<string, string>()
+  for (const token of tokens.values()) {
+    const other = seen.get(token.coinType)
+    if (other) throw new ConfigError(`tokens.${token.symbol}`, `has the same coin type as ${other}`, {remedy: 'give each token its own coin type'})
+    seen.set(token.coinType, token.symbol)
+  }
+  return new TokenRegistry([...tokens.values()])
+}
+
+function parseFileToken(symbol: string, spec: unknown, path: string): Token {
+  const label = `tokens.${symbol} (in ${path})`
+  if (!/^[A-Z][A-Z0-9_]{0,15}$/.test(symbol)) throw new ConfigError(label, 'symbol is not valid; expected 1 to 16 capital letters, digits or _')
+  const {coinType, decimals} = (typeof spec === 'object' && spec !== null ? spec : {}) as {coinType?: unknown; decimals?: unknown}
+  let normalized: string
+  try {
+    normalized = normalizeCoinType(String(coinType ?? ''))
+  } catch {
+    throw new ConfigError(`${label}.coinType`, `${JSON.stringify(coinType)} is not valid; expected a coin type like 0x2::sui::SUI`)
+  }
+  if (typeof decimals !== 'number' || !Number.isInteger(decimals) || decimals < 0 || decimals > 19) {
+    throw new ConfigError(`${label}.decimals`, `${JSON.stringify(decimals)} is not valid; expected a whole number from 0 to 19`)
+  }
+  return {symbol, coinType: normalized, decimals}
+}
+
+const KNOWN_FILE_KEYS = new Set(SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?? [])]))
+
+function checkFileKeys(settings: RawSettings, path: string | undefined): void {
+  for (const key of Object.keys(settings)) {
+    if (!KNOWN_FILE_KEYS.has(key)) throw new ConfigError(key, `in ${path} is not a confio setting`, {remedy: 'see the configuration table in the README'})
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
+}

@@ -1,0 +1,95 @@
+// Every setting confio reads, in one table: its name (the environment variable, the .env key and
+// the config-file key), what it means, its default and whether it is a secret. The README's
+// configuration table follows this file.
+import {
+  parseAddress,
+  parseAddressList,
+  parseChoice,
+  parseCoinType,
+  parseGrpcUrl,
+  parseHeaders,
+  parseInteger,
+  parsePrivateKey,
+  parseUrl,
+  SettingProblem,
+} from './setting-kinds.ts'
+
+export const NETWORKS = ['mainnet', 'testnet', 'devnet', 'localnet'] as const
+export type Network = (typeof NETWORKS)[number]
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+export const GRPC_TRANSPORTS = ['grpc', 'grpc-web'] as const
+export type GrpcTransportKind = (typeof GRPC_TRANSPORTS)[number]
+
+/** Where a setting's value came from, highest precedence first. */
+export type SettingSource = 'flag' | 'environment' | '.env' | 'config file' | 'default'
+
+export interface SettingDefinition {
+  readonly name: string
+  readonly description: string
+  /** Other names accepted for the same setting (checked after the main name, in each source). */
+  readonly aliases?: readonly string[]
+  /** A default, possibly derived from settings resolved before this one. */
+  readonly fallback?: string | ((resolved: ReadonlyMap<string, unknown>) => string | undefined)
+  /** Secrets are masked in errors and scrubbed from all output. */
+  readonly secret?: 'value' | 'url-password' | 'header-values'
+  readonly parse: (raw: string) => unknown
+}
+
+const grpcDefault = (resolved: ReadonlyMap<string, unknown>): string => {
+  const network = resolved.get('SUI_NETWORK') as Network
+  return network === 'localnet' ? 'http://127.0.0.1:9000' : `https://fullnode.${network}.sui.io:443`
+}
+
+// Circle's native USDC on Sui; other networks must name theirs.
+const USDC_DEFAULTS: Partial<Record<Network, string>> = {
+  mainnet: '0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC',
+  testnet: '0xa1ec7fc00a6f40db9693ad1415d0c193ad3906494428cf252621037bd7117e29::usdc::USDC',
+}
+
+export const SETTINGS: readonly SettingDefinition[] = [
+  {name: 'LOG_LEVEL', description: 'trace, debug, info, warn, error, fatal or silent', fallback: 'info', parse: (raw) => parseChoice(raw, LOG_LEVELS)},
+  {
+    name: 'DATABASE_URL',
+    description: 'PostgreSQL connection URL',
+    fallback: 'postgres://127.0.0.1:5432/confio',
+    secret: 'url-password',
+    parse: (raw) => parseUrl(raw, ['postgres', 'postgresql']),
+  },
+  {name: 'REDIS_URL', description: 'Redis connection URL', fallback: 'redis://127.0.0.1:6379/0', secret: 'url-password', parse: (raw) => parseUrl(raw, ['redis', 'rediss'])},
+  {
+    name: 'REDIS_PREFIX',
+    description: 'prefix of every Redis key and queue confio uses',
+    fallback: 'confio:',
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) throw new SettingProblem('1 to 64 letters, digits or _ . : -')
+      return raw
+    },
+  },
+  {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
+  {
+    name: 'SUI_GRPC_URL',
+    description: "gRPC endpoint; https:// is TLS, http:// plaintext (localnet, tests); default: the network's public fullnode",
+    aliases: ['QUICKNODE_GRPC_ENDPOINT'],
+    fallback: grpcDefault,
+    parse: parseGrpcUrl,
+  },
+  {name: 'SUI_GRPC_TRANSPORT', description: 'grpc (native HTTP/2) or grpc-web', fallback: 'grpc', parse: (raw) => parseChoice(raw, GRPC_TRANSPORTS)},
+  {name: 'SUI_GRPC_TOKEN', description: 'provider token, sent as the x-token header (QuickNode)', secret: 'value', parse: (raw) => raw.trim()},
+  {name: 'SUI_GRPC_HEADERS', description: 'extra headers, "name: value" pairs separated by commas', secret: 'header-values', parse: parseHeaders},
+  {name: 'SUI_GRPC_DEADLINE_MS', description: 'deadline of every gRPC call, in ms', fallback: '10000', parse: (raw) => parseInteger(raw, 100, 600_000)},
+  {name: 'SUI_RPC_RPS', description: 'client-side limit of gRPC requests per second', fallback: '50', parse: (raw) => parseInteger(raw, 1, 100_000)},
+  {name: 'SUI_RPC_CONCURRENCY', description: 'gRPC calls in flight at once', fallback: '16', parse: (raw) => parseInteger(raw, 1, 1024)},
+  {name: 'CUSD_ADDRESS', description: 'cUSD package id (coin type <id>::cusd::CUSD)', parse: parseAddress},
+  {name: 'CONFIO_ADDRESS', description: 'CONFIO package id (coin type <id>::confio::CONFIO)', parse: parseAddress},
+  {name: 'PAY_ADDRESS', description: 'PAY contract package id', parse: parseAddress},
+  {name: 'P2P_TRADE_ADDRESS', description: 'P2P trade contract package id', parse: parseAddress},
+  {name: 'MONITORED_CONTRACTS', description: 'more package ids to monitor, comma-separated', fallback: '', parse: parseAddressList},
+  {
+    name: 'USDC_COIN_TYPE',
+    description: "USDC coin type; default: Circle's native USDC on mainnet and testnet",
+    fallback: (resolved) => USDC_DEFAULTS[resolved.get('SUI_NETWORK') as Network],
+    parse: parseCoinType,
+  },
+  {name: 'SUI_SIGNER_PRIVATE_KEY', description: 'key that signs coin-management transactions (suiprivkey1…)', secret: 'value', parse: parsePrivateKey},
+]

@@ -1,0 +1,54 @@
+// Every failure confio reports is one of these. Each carries the exit code the on-call engineer's
+// tooling (systemd, scripts) relies on and a remedy, so the base command can print one line that
+// says what is wrong and what to do without knowing which part of the core threw it.
+
+export const EXIT_OK = 0
+export const EXIT_RUNTIME = 1
+export const EXIT_USAGE = 2
+
+export abstract class ConfioError extends Error {
+  abstract readonly exitCode: number
+  /** Stable identifier for --json output and scripts. */
+  abstract readonly code: string
+  readonly remedy: string | undefined
+
+  constructor(message: string, options: {remedy?: string; cause?: unknown} = {}) {
+    super(message, {cause: options.cause})
+    this.name = new.target.name
+    this.remedy = options.remedy
+  }
+
+  /** The one line an operator reads. */
+  oneLine(): string {
+    return this.remedy ? `${this.message}; ${this.remedy}` : this.message
+  }
+}
+
+/** A setting has a bad value: nothing was connected to yet. */
+export class ConfigError extends ConfioError {
+  readonly exitCode = EXIT_USAGE
+  readonly code = 'CONFIG_INVALID'
+  readonly setting: string
+
+  constructor(setting: string, message: string, options: {remedy?: string} = {}) {
+    super(`${setting}: ${message}`, options)
+    this.setting = setting
+  }
+}
+
+/** The command was called wrongly, or an input (a file, an argument) is unusable. */
+export class UsageError extends ConfioError {
+  readonly exitCode = EXIT_USAGE
+  readonly code = 'USAGE'
+}
+
+/** Something failed while running: a database, Redis or the chain did not do what was asked. */
+export class RuntimeFailure extends ConfioError {
+  readonly exitCode = EXIT_RUNTIME
+  readonly code: string
+
+  constructor(message: string, options: {code?: string; remedy?: string; cause?: unknown} = {}) {
+    super(message, options)
+    this.code = options.code ?? 'RUNTIME'
+  }
+}

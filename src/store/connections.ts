@@ -1,0 +1,48 @@
+// Opening PostgreSQL and Redis, with failures turned into one line that names the setting to
+// check. The URL in a message is always redacted: it may carry a password.
+import {Redis} from 'ioredis'
+import {RuntimeFailure} from '../errors.ts'
+import {redactUrl} from '../secrets.ts'
+import {createDatabase, type Database} from './database.ts'
+
+export async function openDatabase(url: string): Promise<Database> {
+  const db = createDatabase({url})
+  try {
+    await db.raw('select 1')
+    return db
+  } catch (error) {
+    await db.destroy().catch(() => undefined)
+    throw new RuntimeFailure(`cannot use PostgreSQL at ${redactUrl(url)}: ${describe(error)}`, {
+      code: 'DATABASE_UNAVAILABLE',
+      remedy: 'check that PostgreSQL is running and DATABASE_URL (or --database-url) is right; run confio migrate on a new database',
+      cause: error,
+    })
+  }
+}
+
+export async function openRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableOfflineQueue: false})
+  // Connection errors are reported by connect() below and by each command; without a listener
+  // ioredis would also print them as unhandled.
+  redis.on('error', () => undefined)
+  try {
+    await redis.connect()
+    await redis.ping()
+    return redis
+  } catch (error) {
+    redis.disconnect()
+    throw new RuntimeFailure(`cannot use Redis at ${redactUrl(url)}: ${describe(error)}`, {
+      code: 'REDIS_UNAVAILABLE',
+      remedy: 'check that Redis is running and REDIS_URL (or --redis-url) is right',
+      cause: error,
+    })
+  }
+}
+
+/** The useful part of a driver error, on one line (pg errors put the detail in code/message). */
+export function describe(error: unknown): string {
+  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0])
+  const {code, message} = error as {code?: string; message?: string}
+  const text = (message ?? String(error)).split('\n')[0] ?? ''
+  return code && !text.includes(code) ? `${code} ${text}`.trim() : text
+}
