@@ -134,7 +134,8 @@ function parseSetting(setting: SettingDefinition, raw: string, label: string): u
 function displayValue(setting: SettingDefinition, raw: string): string {
   if (setting.secret === 'value') return maskSecret(raw)
   if (setting.secret === 'url-password') return redactUrl(raw)
-  if (setting.secret === 'header-values') return raw.replace(/:[^,\n]*/g, ': ***')
+  // Only the header names: a malformed pair may have its value anywhere.
+  if (setting.secret === 'header-values') return raw.split(/[\n,]/).map((pair) => `${pair.trim().split(/[:\s]/)[0]}: ***`).join(', ')
   return raw
 }
 

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {buildManifest} from '../../scripts/manifest.ts'
+import {emptyDir, jsonOf, ROOT, runCli} from '../support/cli.ts'
+
+const manifestCommands = () => Object.keys((JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: object}).commands)
+
+describe('the confio CLI', () => {
+  it('has an up-to-date oclif.manifest.json (npm run manifest rewrites it)', async () => {
+    assert.equal(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8'), await buildManifest())
+  })
+
+  it('lists its topics and commands in --help', async () => {
+    const help = await runCli(['--help'])
+    assert.equal(help.code, 0)
+    assert.match(help.stdout, /TOPICS\s+accounts\s/)
+    assert.match(help.stdout, /migrate\s+Bring the PostgreSQL schema up to date/)
+  })
+
+  it('exits 2 with a usage line for an unknown command or flag', async () => {
+    const command = await runCli(['nope'])
+    assert.equal(command.code, 2)
+    assert.match(command.stderr, /command nope not found/)
+    const flag = await runCli(['accounts', 'list', '--frobnicate'])
+    assert.equal(flag.code, 2)
+    assert.match(flag.stderr, /^Error: Nonexistent flag: --frobnicate/)
+  })
+
+  it('exits 2 on bad config before connecting to anything', async () => {
+    // The database URL points at a closed port: a config error must come first.
+    const result = await runCli(['accounts', 'list'], {env: {CUSD_ADDRESS: '0xnothex', DATABASE_URL: 'postgres://127.0.0.1:1/x'}})
+    assert.equal(result.code, 2)
+    assert.equal(result.stderr.trim(), 'Error: CUSD_ADDRESS (from environment): "0xnothex" is not valid; expected a Sui address: 0x followed by 1 to 64 hex digits')
+  })
+
+  it('exits 1 with one line naming the setting when PostgreSQL cannot be reached', async () => {
+    const result = await runCli(['accounts', 'list'], {env: {DATABASE_URL: 'postgres://127.0.0.1:1/x'}})
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /^Error: cannot use PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/x: .*ECONNREFUSED.*; check that PostgreSQL is running and DATABASE_URL/)
+    assert.equal(result.stderr.trim().split('\n').length, 1)
+  })
+
+  it('shows a stack trace only with --log-level debug', async () => {
+    const plain = await runCli(['accounts', 'list'], {env: {DATABASE_URL: 'postgres://127.0.0.1:1/x'}})
+    assert.ok(!plain.stderr.includes('    at '))
+    const debug = await runCli(['accounts', 'list', '--log-level', 'debug'], {env: {DATABASE_URL: 'postgres://127.0.0.1:1/x'}})
+    assert.equal(debug.code, 1)
+    assert.match(debug.stderr, /\n\s+at /)
+  })
+
+  it('gives errors as JSON with --json', async () => {
+    const result = await runCli(['accounts', 'list', '--json'], {env: {SUI_NETWORK: 'moon'}})
+    assert.equal(result.code, 2)
+    assert.deepEqual(jsonOf(result), {error: {code: 'CONFIG_INVALID', message: 'SUI_NETWORK (from environment): "moon" is not valid; expected one of mainnet, testnet, devnet, localnet', exitCode: 2}})
+  })
+
+  it('takes --database-url over DATABASE_URL', async () => {
+    const result = await runCli(['migrate', '--status', '--json', '--database-url', process.env.DATABASE_URL as string], {env: {DATABASE_URL: 'postgres://127.0.0.1:1/x'}})
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(jsonOf<{pending: string[]}>(result).pending, [])
+  })
+
+  describe('never prints a secret', () => {
+    const token = 'qn-secret-token-7f3a9c1e5b'
+    const bearer = 'bearer-key-55e1d0c2a9'
+    const dbPassword = 'pg-pass-1b2c3d4e'
+    const privateKey = 'suiprivkey1qzdlfxn2qa2lj5uprl8pyhexs02sg2wrhdy7qaq50cqgnffw4c2477kg9h3'
+    const dbUrl = () => (process.env.DATABASE_URL as string).replace('root@', `root:${dbPassword}@`)
+    const secretEnv = () => ({SUI_GRPC_TOKEN: token, SUI_GRPC_HEADERS: `authorization: Bearer ${bearer}`, DATABASE_URL: dbUrl(), SUI_SIGNER_PRIVATE_KEY: privateKey, LOG_LEVEL: 'trace'})
+    // One invocation per command; the check below fails when a command is added without one.
+    const csv = join(emptyDir(), 'a.csv')
+    writeFileSync(csv, 'email,address\nsecret-check@x.io,0x5ec\n')
+    const invocations: Record<string, string[][]> = {
+      migrate: [['migrate', '--status'], ['migrate']],
+      'accounts:add': [['accounts', 'add', '--email', 'secret-check2@x.io', '--address', '0x5ed']],
+      'accounts:list': [['accounts', 'list']],
+      'accounts:remove': [['accounts', 'remove', '--address', '0x5ed']],
+      'accounts:import': [['accounts', 'import', csv]],
+    }
+
+    it('covers every command', () => {
+      assert.deepEqual(Object.keys(invocations).sort(), manifestCommands().sort())
+    })
+
+    for (const [id, runs] of Object.entries(invocations)) {
+      it(`in ${id}, in text and --json, on success and on failure`, async () => {
+        for (const args of runs) {
+          // The first run must succeed; the rest may then fail (an account added twice).
+          const first = await runCli(args, {env: secretEnv()})
+          const outputs = await Promise.all([
+            first,
+            runCli([...args, '--json'], {env: secretEnv()}),
+            // A connection failure puts the URL in the error.
+            runCli(args, {env: {...secretEnv(), DATABASE_URL: `postgres://root:${dbPassword}@127.0.0.1:1/x`}}),
+            // A config failure elsewhere must not echo the secrets either.
+            runCli([...args, '--json'], {env: {...secretEnv(), SUI_GRPC_HEADERS: `authorization Bearer ${bearer}`}}),
+          ])
+          assert.equal(outputs[0]?.code, 0, outputs[0]?.stderr)
+          assert.equal(outputs[2]?.code, 1)
+          assert.equal(outputs[3]?.code, 2)
+          for (const {stdout, stderr} of outputs) {
+            for (const secret of [token, bearer, dbPassword, privateKey]) {
+              assert.ok(!stdout.includes(secret) && !stderr.includes(secret), `${id} printed a secret:\n${stdout}\n${stderr}`)
+            }
+          }
+        }
+      })
+    }
+  })
+})
