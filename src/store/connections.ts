@@ -22,16 +22,18 @@ export async function openDatabase(url: string): Promise<Database> {
 
 export async function openRedis(url: string): Promise<Redis> {
   const redis = new Redis(url, {lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableOfflineQueue: false})
-  // Connection errors are reported by connect() below and by each command; without a listener
-  // ioredis would also print them as unhandled.
-  redis.on('error', () => undefined)
+  // ioredis reports the cause (ECONNREFUSED, auth) as an 'error' event and rejects connect() with
+  // a bare "Connection is closed"; keep the event's error for the message. Without a listener
+  // ioredis would also print it as unhandled.
+  let lastError: unknown
+  redis.on('error', (error: unknown) => (lastError = error))
   try {
     await redis.connect()
     await redis.ping()
     return redis
   } catch (error) {
     redis.disconnect()
-    throw new RuntimeFailure(`cannot use Redis at ${redactUrl(url)}: ${describe(error)}`, {
+    throw new RuntimeFailure(`cannot use Redis at ${redactUrl(url)}: ${describe(lastError ?? error)}`, {
       code: 'REDIS_UNAVAILABLE',
       remedy: 'check that Redis is running and REDIS_URL (or --redis-url) is right',
       cause: error,
