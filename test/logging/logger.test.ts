@@ -29,7 +29,7 @@ describe('logger', () => {
   it('writes one readable line for people', () => {
     const {lines, logger} = capture(true)
     logger.child({component: 'poll'}).warn({lag: 3}, 'behind the tip')
-    assert.match(stripVTControlCharacters(lines[0] as string), /^\d\d:\d\d:\d\d WARN  poll behind the tip lag=3\n$/)
+    assert.match(stripVTControlCharacters(lines[0] as string), /^\d\d:\d\d:\d\d WARN {2}poll behind the tip lag=3\n$/)
   })
 })
 
