@@ -1,6 +1,5 @@
 // Schema migrations ship inside the package (src/store/migrations) and run with knex's migrator.
 // The schema is a public interface: the wallet's web app and other tools read these tables.
-import {readdirSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import type {Database} from './database.ts'
 
@@ -31,8 +30,4 @@ export async function rollbackLast(db: Database): Promise<string[]> {
 export async function migrationStatus(db: Database): Promise<MigrationStatus> {
   const [completed, pending] = (await db.migrate.list(migratorConfig)) as [{name: string}[], {file: string}[]]
   return {applied: completed.map((m) => m.name), pending: pending.map((m) => m.file)}
-}
-
-export function knownMigrations(): string[] {
-  return readdirSync(MIGRATIONS_DIRECTORY).filter((f) => f.endsWith('.ts')).sort()
 }
