@@ -3,8 +3,10 @@
 // into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
+import {type ChainReader, CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
 import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
 import {LOG_LEVELS} from '../src/config/settings.ts'
+import {translateError} from '../src/error-translation.ts'
 import {ConfioError, EXIT_RUNTIME, EXIT_USAGE} from '../src/errors.ts'
 import {createLogger, type Logger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
@@ -34,12 +36,14 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   /** The validated configuration (oclif's own `this.config` is the CLI's package config). */
   protected settings!: ConfioConfig
   protected logger!: Logger
+  private rootLogger!: Logger
   /** Aborted on SIGINT/SIGTERM: long-running work finishes the unit in hand and returns. */
   private readonly stopController = new AbortController()
   protected readonly stopSignal: AbortSignal = this.stopController.signal
   private scrubber = new SecretScrubber()
   private database: Database | undefined
   private redisClient: Redis | undefined
+  private chainReader: ChainReader | undefined
   private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
 
   override async init(): Promise<void> {
@@ -55,7 +59,8 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
     this.settings = loadConfig({flags: this.settingFlags()})
     this.scrubber = this.settings.scrubber
-    this.logger = createLogger({level: this.settings.logLevel, scrubber: this.scrubber}).child({component: this.id ?? 'confio'})
+    this.rootLogger = createLogger({level: this.settings.logLevel, scrubber: this.scrubber})
+    this.logger = this.rootLogger.child({component: this.id ?? 'confio'})
     process.on('SIGINT', this.onSignal)
     process.on('SIGTERM', this.onSignal)
   }
@@ -72,8 +77,29 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return this.redisClient
   }
 
-  override async catch(error: Error & {oclif?: {exit?: number}}): Promise<never> {
-    if (error instanceof Errors.ExitError) throw error
+  /** The Sui chain layer; nothing is sent until the first call. */
+  protected chain(): ChainReader {
+    const {sui} = this.settings
+    this.chainReader ??= openChainReader(
+      {
+        ...CHAIN_OPTION_DEFAULTS,
+        url: sui.grpcUrl,
+        transport: sui.transport,
+        network: sui.network,
+        ...(sui.token ? {token: sui.token} : {}),
+        headers: {...sui.headers},
+        deadlineMs: sui.deadlineMs,
+        requestsPerSecond: sui.requestsPerSecond,
+        maxConcurrency: sui.maxConcurrency,
+      },
+      {logger: this.rootLogger.child({component: 'chain'})},
+    )
+    return this.chainReader
+  }
+
+  override async catch(thrown: Error & {oclif?: {exit?: number}}): Promise<never> {
+    if (thrown instanceof Errors.ExitError) throw thrown
+    const error = translateError(thrown) ?? thrown
     const exitCode = error instanceof ConfioError ? error.exitCode : (error.oclif?.exit ?? EXIT_RUNTIME)
     const code = error instanceof ConfioError ? error.code : exitCode === EXIT_USAGE ? 'USAGE' : 'RUNTIME'
     const line = error instanceof ConfioError ? error.oneLine() : oneLine(error.message)
@@ -83,16 +109,18 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
       this.logToStderr(`Error: ${line}`)
       if (exitCode === EXIT_USAGE && !(error instanceof ConfioError)) this.logToStderr(`See: ${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help`)
     }
-    if (this.debugEnabled() && error.stack) this.logToStderr(error.stack)
+    if (this.debugEnabled() && thrown.stack) this.logToStderr(thrown.stack)
     throw new Errors.ExitError(exitCode)
   }
 
   override async finally(error: Error | undefined): Promise<void> {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
+    this.chainReader?.close()
     await Promise.allSettled([this.database?.destroy(), this.redisClient?.quit()])
     this.database = undefined
     this.redisClient = undefined
+    this.chainReader = undefined
     await super.finally(error)
   }
 

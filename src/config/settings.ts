@@ -78,7 +78,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {name: 'SUI_GRPC_TOKEN', description: 'provider token, sent as the x-token header (QuickNode)', secret: 'value', parse: (raw) => raw.trim()},
   {name: 'SUI_GRPC_HEADERS', description: 'extra headers, "name: value" pairs separated by commas', secret: 'header-values', parse: parseHeaders},
   {name: 'SUI_GRPC_DEADLINE_MS', description: 'deadline of every gRPC call, in ms', fallback: '10000', parse: (raw) => parseInteger(raw, 100, 600_000)},
-  {name: 'SUI_RPC_RPS', description: 'client-side limit of gRPC requests per second', fallback: '50', parse: (raw) => parseInteger(raw, 1, 100_000)},
+  {
+    name: 'SUI_RPC_RPS',
+    description: 'client-side limit of gRPC requests per second; default 3 on public fullnodes (about 100 per 30 s), 100 elsewhere',
+    fallback: (resolved) => (/^https:\/\/fullnode\.[a-z]+\.sui\.io:443$/.test(resolved.get('SUI_GRPC_URL') as string) ? '3' : '100'),
+    parse: (raw) => parseInteger(raw, 1, 100_000),
+  },
   {name: 'SUI_RPC_CONCURRENCY', description: 'gRPC calls in flight at once', fallback: '16', parse: (raw) => parseInteger(raw, 1, 1024)},
   {name: 'CUSD_ADDRESS', description: 'cUSD package id (coin type <id>::cusd::CUSD)', parse: parseAddress},
   {name: 'CONFIO_ADDRESS', description: 'CONFIO package id (coin type <id>::confio::CONFIO)', parse: parseAddress},

@@ -23,7 +23,7 @@ export function createDatabase(options: DatabaseOptions): Database {
 }
 
 /** Like libpq: a URL without a user name connects as the operating-system user. */
-function withDefaultUser(url: string): string {
+export function withDefaultUser(url: string): string {
   const parsed = new URL(url)
   if (parsed.username || process.env.PGUSER) return url
   parsed.username = userInfo().username

@@ -1,0 +1,94 @@
+import {createInterface} from 'node:readline/promises'
+import {Flags} from '@oclif/core'
+import {ConfioCommand} from '../cli/base-command.ts'
+import {checkpointFlag, durationFlag} from '../cli/durations.ts'
+import {UsageError} from '../src/errors.ts'
+import {FOLLOW_MODES} from '../src/ingest/checkpoint-source.ts'
+import {Poller, type PollerResult} from '../src/ingest/poller.ts'
+import {PollerLease} from '../src/ingest/poller-lease.ts'
+import {PollerMetrics} from '../src/ingest/poller-metrics.ts'
+import {TransactionQueue} from '../src/queue/transaction-queue.ts'
+import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
+
+const CURSOR = 'checkpoints'
+
+export type PollCommandResult = PollerResult | {reset: {from: bigint | null; to: bigint}}
+
+export default class Poll extends ConfioCommand<typeof Poll> {
+  static override summary = 'Follow Sui checkpoints and store and queue every monitored transaction.'
+  static override description = `Runs until stopped (SIGINT/SIGTERM finish the batch in hand). Resumes after the cursor in
+ingest_cursors; on its very first start it begins at the current tip, or at --from-checkpoint.
+A second poller on the same database waits as a hot standby and takes over when the active
+one dies.`
+  static override examples = [
+    '<%= config.bin %> poll',
+    '<%= config.bin %> poll --once',
+    '<%= config.bin %> poll --mode poll --interval 2s --metrics-port 9464',
+    '<%= config.bin %> poll --reset-cursor 123456789 --yes',
+  ]
+  static override flags = {
+    mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
+    interval: durationFlag({default: 2_000, summary: 'How often poll mode looks for new checkpoints (e.g. 2s, 500ms).'}),
+    once: Flags.boolean({summary: 'Catch up to the tip seen at start, then exit.'}),
+    'from-checkpoint': checkpointFlag({summary: 'Where to start when there is no cursor yet (ignored once one exists).'}),
+    'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
+    yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
+    'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
+  }
+
+  async run(): Promise<PollCommandResult> {
+    if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
+    const db = await this.db()
+    const chain = this.chain()
+    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix})
+    const metrics = new PollerMetrics(() => chain.metrics())
+    const server = this.flags['metrics-port'] ? await metrics.serve(this.flags['metrics-port']) : undefined
+    try {
+      const poller = new Poller({
+        db,
+        chain,
+        queue,
+        lease: new PollerLease({databaseUrl: this.settings.databaseUrl, name: CURSOR}),
+        packages: this.settings.contracts.monitored,
+        tokens: this.settings.tokens,
+        cursorName: CURSOR,
+        mode: this.flags.mode,
+        intervalMs: this.flags.interval,
+        once: this.flags.once,
+        ...(this.flags['from-checkpoint'] !== undefined ? {fromCheckpoint: this.flags['from-checkpoint']} : {}),
+        logger: this.logger,
+        metrics,
+      })
+      const result = await poller.run(this.stopSignal)
+      if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)
+      return result
+    } finally {
+      server?.close()
+      await queue.close()
+    }
+  }
+
+  private async resetCursor(to: bigint): Promise<PollCommandResult> {
+    const db = await this.db()
+    const lease = new PollerLease({databaseUrl: this.settings.databaseUrl, name: CURSOR})
+    try {
+      if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
+      const from = (await readCursor(db, CURSOR)) ?? null
+      await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`)
+      await setCursor(db, CURSOR, to)
+      if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)
+      return {reset: {from, to}}
+    } finally {
+      await lease.release()
+    }
+  }
+
+  private async confirm(question: string): Promise<void> {
+    if (this.flags.yes) return
+    if (!process.stdin.isTTY) throw new UsageError('--reset-cursor needs confirmation', {remedy: 'pass --yes when running without a terminal'})
+    const prompt = createInterface({input: process.stdin, output: process.stderr})
+    const answer = await prompt.question(`${question} [y/N] `)
+    prompt.close()
+    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('cursor not moved', {remedy: 'answer y to move it'})
+  }
+}

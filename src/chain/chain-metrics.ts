@@ -1,0 +1,98 @@
+// Per-method counters and latency histograms for chain calls, kept in memory. A /metrics
+// endpoint renders snapshot() later; nothing here knows about Prometheus beyond using its
+// conventions (cumulative buckets with an upper bound `le`, in milliseconds).
+
+// Fullnode round trips sit around 5–50 ms in the same region and 100–500 ms across the world;
+// the top buckets catch calls that ran into the 10 s deadline.
+export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000]
+
+export interface HistogramSnapshot {
+  /** Cumulative: `count` is the number of observations ≤ `le`. The last bucket is `Infinity`. */
+  buckets: Array<{le: number; count: number}>
+  count: number
+  sumMs: number
+}
+
+export interface MethodMetricsSnapshot {
+  /** Attempts sent, retries included (what the node saw). */
+  calls: number
+  /** Attempts that were retries. */
+  retries: number
+  /** Failed attempts by gRPC status name. */
+  errors: Record<string, number>
+  latencyMs: HistogramSnapshot
+}
+
+export interface ChainMetricsSnapshot {
+  methods: Record<string, MethodMetricsSnapshot>
+  /** Time spent waiting for the rate limiter, across all methods. */
+  rateLimitWaitMs: number
+}
+
+class Histogram {
+  readonly #counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
+  #count = 0
+  #sum = 0
+
+  observe(ms: number): void {
+    let i = 0
+    while (i < LATENCY_BUCKETS_MS.length && ms > (LATENCY_BUCKETS_MS[i] as number)) i++
+    this.#counts[i] = (this.#counts[i] as number) + 1
+    this.#count += 1
+    this.#sum += ms
+  }
+
+  snapshot(): HistogramSnapshot {
+    let running = 0
+    const buckets = this.#counts.map((n, i) => {
+      running += n
+      return {le: LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY, count: running}
+    })
+    return {buckets, count: this.#count, sumMs: this.#sum}
+  }
+}
+
+class MethodMetrics {
+  calls = 0
+  retries = 0
+  readonly errors = new Map<string, number>()
+  readonly latency = new Histogram()
+}
+
+export class ChainMetrics {
+  readonly #methods = new Map<string, MethodMetrics>()
+  #rateLimitWaitMs = 0
+
+  /** One attempt finished: `status` is undefined on success. */
+  recordAttempt(method: string, latencyMs: number, status: string | undefined, retry: boolean): void {
+    const m = this.#method(method)
+    m.calls += 1
+    if (retry) m.retries += 1
+    m.latency.observe(latencyMs)
+    if (status !== undefined) m.errors.set(status, (m.errors.get(status) ?? 0) + 1)
+  }
+
+  recordRateLimitWait(ms: number): void {
+    this.#rateLimitWaitMs += ms
+  }
+
+  snapshot(): ChainMetricsSnapshot {
+    const methods: Record<string, MethodMetricsSnapshot> = {}
+    for (const [name, m] of [...this.#methods].sort(([a], [b]) => a.localeCompare(b))) {
+      methods[name] = {calls: m.calls, retries: m.retries, errors: Object.fromEntries(m.errors), latencyMs: m.latency.snapshot()}
+    }
+    return {methods, rateLimitWaitMs: this.#rateLimitWaitMs}
+  }
+
+  #method(name: string): MethodMetrics {
+    let m = this.#methods.get(name)
+    if (m === undefined) {
+      m = new MethodMetrics()
+      this.#methods.set(name, m)
+    }
+    return m
+  }
+}
+
+/** The registry the process exposes on /metrics. */
+export const chainMetrics = new ChainMetrics()

@@ -1,0 +1,65 @@
+// The chain as the rest of confio sees it: a handful of questions answered with plain records.
+// Nothing behind this interface leaks out: no protobuf message, no SDK client, no transport.
+//
+// Error policy (every method): transient failures (UNAVAILABLE, DEADLINE_EXCEEDED,
+// RESOURCE_EXHAUSTED, connection resets) are retried within the call up to `maxAttempts`; what
+// is thrown is a ChainError whose `transient` says whether trying again later may help. Invalid
+// arguments (a malformed address or coin type) throw a TypeError before anything is sent.
+// Aborting the signal rejects with the signal's reason; iterators simply end.
+import type {SuiNetwork} from './chain-options.ts'
+import type {ChainMetricsSnapshot} from './chain-metrics.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction} from './records.ts'
+
+export interface CallOptions {
+  signal?: AbortSignal
+}
+
+export interface SubscribeOptions {
+  /**
+   * How long the stream may stay silent (the first frame included) before it fails with
+   * DEADLINE_EXCEEDED; 0 disables. Mainnet sends a checkpoint every ~250 ms, so a silent
+   * stream is a dead one.
+   */
+  idleTimeoutMs?: number
+}
+
+export interface ChainReader {
+  /** The endpoint with its credentials masked, fit for logs and output. */
+  readonly endpoint: string
+  readonly network: SuiNetwork
+
+  serviceInfo(options?: CallOptions): Promise<ServiceInfo>
+  /** One GetServiceInfo round trip, in ms (queueing and rate-limit waits excluded). */
+  ping(options?: CallOptions): Promise<number>
+
+  /** The checkpoint with every transaction decoded; NOT_FOUND when pruned or not yet produced. */
+  checkpoint(sequence: bigint, options?: CallOptions): Promise<CheckpointRecord>
+  /**
+   * Checkpoints `from` through `to`, both inclusive, in order, each exactly once. Uses
+   * ListCheckpoints where the node has it, otherwise GetCheckpoint per sequence number with
+   * bounded concurrency. Stopping early (break) cancels what is in flight.
+   */
+  checkpoints(from: bigint, to: bigint, options?: CallOptions): AsyncIterable<CheckpointRecord>
+  /**
+   * Checkpoints as the node executes them, from the tip on. The stream cannot resume: after an
+   * error or a restart, fill the gap with `checkpoints()`. Ends when `signal` aborts.
+   */
+  subscribe(signal: AbortSignal, options?: SubscribeOptions): AsyncIterable<CheckpointRecord>
+
+  balance(owner: string, coinType: string, options?: CallOptions): Promise<BalanceRecord>
+  /** Every coin type the owner holds, all pages. */
+  balances(owner: string, options?: CallOptions): Promise<BalanceRecord[]>
+  /** Every `Coin<coinType>` object the owner holds, all pages. */
+  coins(owner: string, coinType: string, options?: CallOptions): Promise<CoinRecord[]>
+
+  /** Dry run of BCS TransactionData; nothing is committed. */
+  simulate(txBytes: Uint8Array, options?: CallOptions): Promise<ExecutionRecord>
+  /**
+   * Submits a signed transaction and waits for its effects. Retried like any call: executing
+   * the same signed bytes twice is harmless on Sui (the digest is the same; it runs once).
+   */
+  execute(signed: SignedTransaction, options?: CallOptions): Promise<ExecutionRecord>
+
+  metrics(): ChainMetricsSnapshot
+  close(): void
+}

@@ -1,0 +1,153 @@
+// Checkpoint and transaction messages → CheckpointRecord / TransactionRecord, once, at the edge.
+// A transaction is decoded part by part: a part that fails (a malformed amount, a type that does
+// not parse) is named in `parseError` and left empty, and the rest of the transaction and of the
+// checkpoint still comes through. Failing the whole checkpoint would stall the poller on one bad
+// transaction forever, since checkpoints are read in order.
+import {GrpcTypes} from '@mysten/sui/grpc'
+
+import {chainAddress, chainType, protoValueToJson, requiredString, timestampMs} from './proto-values.ts'
+import type {ProtoValue} from './proto-values.ts'
+import type {BalanceChangeRecord, CheckpointRecord, EffectsStatus, EventRecord, MoveCallRecord, TransactionRecord} from './records.ts'
+
+/**
+ * Throws only when the checkpoint itself is unusable (no sequence number); never for a
+ * transaction. `wireErrors[i]` is a wire-level problem checkpoint-wire.ts met in transaction i.
+ */
+export function decodeCheckpoint(checkpoint: GrpcTypes.Checkpoint, expectedSequence?: bigint, wireErrors?: ReadonlyArray<string | undefined>): CheckpointRecord {
+  const sequenceNumber = checkpoint.sequenceNumber ?? expectedSequence
+  if (sequenceNumber === undefined) throw new TypeError('checkpoint without a sequence number')
+  const ts = timestampMs(checkpoint.summary?.timestamp)
+  const transactions = new Array<TransactionRecord>(checkpoint.transactions.length)
+  for (let i = 0; i < checkpoint.transactions.length; i++) {
+    const record = decodeTransaction(checkpoint.transactions[i] as GrpcTypes.ExecutedTransaction, i, sequenceNumber, ts)
+    const wireError = wireErrors?.[i]
+    if (wireError !== undefined) record.parseError = record.parseError ? `${wireError}; ${record.parseError}` : wireError
+    transactions[i] = record
+  }
+  return {sequenceNumber, digest: checkpoint.digest ?? '', timestampMs: ts, transactions}
+}
+
+/** Collects what went wrong while decoding one transaction. */
+export class PartErrors {
+  readonly #problems: string[] = []
+
+  /** Runs `decode`; on failure records `part: reason` and returns `fallback`. */
+  part<T>(part: string, fallback: T, decode: () => T): T {
+    try {
+      return decode()
+    } catch (error) {
+      this.#problems.push(`${part}: ${error instanceof Error ? error.message : String(error)}`)
+      return fallback
+    }
+  }
+
+  get message(): string | undefined {
+    return this.#problems.length > 0 ? this.#problems.join('; ') : undefined
+  }
+}
+
+export function decodeTransaction(tx: GrpcTypes.ExecutedTransaction, index: number, checkpoint: bigint, ts: number): TransactionRecord {
+  const errors = new PartErrors()
+  const digest = errors.part('digest', '', () => requiredString(tx.digest, 'digest'))
+  const sender = errors.part('sender', '', () => chainAddress(tx.transaction?.sender, 'transaction.sender'))
+  const gasOwner = errors.part('gas owner', sender, () => {
+    const owner = tx.transaction?.gasPayment?.owner
+    return owner ? chainAddress(owner, 'gas_payment.owner') : sender
+  })
+  const record: TransactionRecord = {
+    digest,
+    index,
+    checkpoint,
+    timestampMs: ts,
+    sender,
+    gasOwner,
+    moveCalls: decodeMoveCalls(tx.transaction?.kind, errors),
+    events: decodeEvents(tx.events, errors),
+    balanceChanges: decodeBalanceChanges(tx.balanceChanges, errors),
+    status: decodeStatus(tx.effects?.status, errors),
+    gasUsed: decodeGasUsed(tx.effects?.gasUsed, errors),
+  }
+  const parseError = errors.message
+  if (parseError !== undefined) record.parseError = parseError
+  return record
+}
+
+function decodeMoveCalls(kind: GrpcTypes.TransactionKind | undefined, errors: PartErrors): MoveCallRecord[] {
+  // System transactions (epoch change, consensus prologue, …) have no Move calls of their own.
+  if (kind?.data.oneofKind !== 'programmableTransaction') return []
+  const calls: MoveCallRecord[] = []
+  const commands = kind.data.programmableTransaction.commands
+  for (let i = 0; i < commands.length; i++) {
+    const command = (commands[i] as GrpcTypes.Command).command
+    if (command.oneofKind !== 'moveCall') continue
+    const call = command.moveCall
+    const decoded = errors.part(`move call ${i}`, undefined, () => ({
+      package: chainAddress(call.package, 'package'),
+      module: requiredString(call.module, 'module'),
+      function: requiredString(call.function, 'function'),
+    }))
+    if (decoded) calls.push(decoded)
+  }
+  return calls
+}
+
+export function decodeEvents(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors): EventRecord[] {
+  if (events === undefined) return []
+  const out: EventRecord[] = []
+  for (let i = 0; i < events.events.length; i++) {
+    const event = events.events[i] as GrpcTypes.Event
+    const decoded = errors.part(`event ${i}`, undefined, () => ({
+      type: chainType(event.eventType, 'event_type'),
+      sender: chainAddress(event.sender, 'sender'),
+      // The SDK types `json` as google.protobuf.Value; its generated shape is ProtoValue.
+      json: protoValueToJson(event.json as ProtoValue | undefined),
+    }))
+    if (decoded) out.push(decoded)
+  }
+  return out
+}
+
+export function decodeBalanceChanges(changes: GrpcTypes.BalanceChange[], errors: PartErrors): BalanceChangeRecord[] {
+  const out: BalanceChangeRecord[] = []
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i] as GrpcTypes.BalanceChange
+    const decoded = errors.part(`balance change ${i}`, undefined, () => ({
+      address: chainAddress(change.address, 'address'),
+      coinType: chainType(change.coinType, 'coin_type'),
+      amount: signedAmount(change.amount),
+    }))
+    if (decoded) out.push(decoded)
+  }
+  return out
+}
+
+const SIGNED_INTEGER = /^-?\d+$/
+
+function signedAmount(value: string | undefined): bigint {
+  if (value === undefined || !SIGNED_INTEGER.test(value)) throw new TypeError(`amount is not a signed integer`)
+  return BigInt(value)
+}
+
+// Unknown status counts as failure: a record must never credit funds the chain may not have moved.
+const STATUS_UNKNOWN: EffectsStatus = {success: false, error: 'execution status missing from the node response'}
+
+export function decodeStatus(status: GrpcTypes.ExecutionStatus | undefined, errors: PartErrors): EffectsStatus {
+  return errors.part('effects status', STATUS_UNKNOWN, (): EffectsStatus => {
+    if (status?.success === undefined) throw new TypeError('effects.status is missing')
+    if (status.success) return {success: true}
+    return {success: false, error: describeExecutionError(status.error)}
+  })
+}
+
+function describeExecutionError(error: GrpcTypes.ExecutionError | undefined): string {
+  if (error?.description) return error.description
+  if (error?.kind !== undefined) return GrpcTypes.ExecutionError_ExecutionErrorKind[error.kind] ?? `error kind ${error.kind}`
+  return 'execution failed (no error details)'
+}
+
+export function decodeGasUsed(gas: GrpcTypes.GasCostSummary | undefined, errors: PartErrors): bigint {
+  return errors.part('gas used', 0n, () => {
+    if (gas === undefined) throw new TypeError('effects.gas_used is missing')
+    return (gas.computationCost ?? 0n) + (gas.storageCost ?? 0n) - (gas.storageRebate ?? 0n)
+  })
+}

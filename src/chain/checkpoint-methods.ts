@@ -1,0 +1,48 @@
+// The three checkpoint RPCs, called with checkpoint-wire.ts as their reply decoder. A protobuf-ts
+// transport decodes replies with `method.O.fromBinary`, so each method here is the SDK's own
+// MethodInfo (same service, path, request type) with only the reply type replaced. Calls go
+// through the SDK client's transport, so they carry the same metadata as every other call
+// (auth, and the protocol-version header the SDK adds).
+import {GrpcTypes} from '@mysten/sui/grpc'
+import type {SuiGrpcClient} from '@mysten/sui/grpc'
+import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@protobuf-ts/runtime-rpc'
+
+import {readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
+
+export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
+export type ListCheckpointsReply = ReturnType<typeof readListCheckpointsResponse>
+export type SubscribeCheckpointsReply = ReturnType<typeof readSubscribeCheckpointsResponse>
+
+function withReader<O extends object>(service: {methods: readonly MethodInfo[]}, name: string, read: (bytes: Uint8Array) => O): MethodInfo<object, O> {
+  const original = service.methods.find((m) => m.name === name)
+  if (original === undefined) throw new Error(`the SDK's service has no method ${name}`)
+  // The protobuf edge: transports only call fromBinary on the reply type (and grpc-js asserts
+  // `is` on stream frames), so that is all this stand-in implements.
+  const replyType = {typeName: original.O.typeName, fromBinary: (bytes: Uint8Array) => read(bytes), is: (_: unknown): _ is O => true}
+  return {...original, O: replyType as unknown as MethodInfo<object, O>['O']} as MethodInfo<object, O>
+}
+
+const GET_CHECKPOINT = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', readGetCheckpointResponse)
+const LIST_CHECKPOINTS = withReader(GrpcTypes.LedgerService, 'ListCheckpoints', readListCheckpointsResponse)
+const SUBSCRIBE_CHECKPOINTS = withReader(GrpcTypes.SubscriptionService, 'SubscribeCheckpoints', readSubscribeCheckpointsResponse)
+
+export class CheckpointMethods {
+  readonly #transport: RpcTransport
+
+  constructor(sui: SuiGrpcClient) {
+    // The generated service clients keep the (SDK-wrapped) transport in `_transport`.
+    this.#transport = (sui.ledgerService as unknown as {_transport: RpcTransport})._transport
+  }
+
+  getCheckpoint(request: GrpcTypes.GetCheckpointRequest, rpc: RpcOptions): Promise<GetCheckpointReply> {
+    return this.#transport.unary(GET_CHECKPOINT, request, this.#transport.mergeOptions(rpc)).response
+  }
+
+  listCheckpoints(request: GrpcTypes.ListCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<ListCheckpointsReply>} {
+    return this.#transport.serverStreaming(LIST_CHECKPOINTS, request, this.#transport.mergeOptions(rpc))
+  }
+
+  subscribeCheckpoints(request: GrpcTypes.SubscribeCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<SubscribeCheckpointsReply>} {
+    return this.#transport.serverStreaming(SUBSCRIBE_CHECKPOINTS, request, this.#transport.mergeOptions(rpc))
+  }
+}

@@ -1,0 +1,204 @@
+// ChainReader over Sui's gRPC API (sui.rpc.v2). Every call goes through the CallPolicy (limits,
+// deadline, retries, metrics) and every answer through a decoder, so callers get records.
+import type {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
+
+import {CallPolicy} from './call-policy.ts'
+import type {ChainLogger} from './call-policy.ts'
+import {ChainError} from './chain-error.ts'
+import {chainMetrics} from './chain-metrics.ts'
+import type {ChainMetrics, ChainMetricsSnapshot} from './chain-metrics.ts'
+import type {ChainOptions, SuiNetwork} from './chain-options.ts'
+import type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
+import {decodeCheckpoint} from './checkpoint-decoder.ts'
+import {CheckpointMethods} from './checkpoint-methods.ts'
+import {CheckpointRangeReader} from './checkpoint-range.ts'
+import type {ListCheckpointsSupport} from './checkpoint-range.ts'
+import {ConcurrencyLimiter} from './concurrency-limiter.ts'
+import {createSuiClient} from './grpc-client-factory.ts'
+import {processRateLimiter} from './rate-limiter.ts'
+import type {RateLimiter} from './rate-limiter.ts'
+import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, fieldMask} from './read-masks.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction} from './records.ts'
+import {Redactor, redactEndpoint} from './redaction.ts'
+import {decodeBalance, decodeCoin, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
+import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
+
+/** What a test or a benchmark may swap; production uses the process-wide defaults. */
+export interface ChainReaderDeps {
+  rateLimiter?: RateLimiter
+  metrics?: ChainMetrics
+  logger?: ChainLogger
+  random?: () => number
+}
+
+// The node's maximum page size for ListBalances and ListOwnedObjects (larger values are coerced).
+const PAGE_SIZE = 1000
+
+// Sui's silence threshold for a subscription: far above mainnet's ~250 ms checkpoint interval.
+const DEFAULT_SUBSCRIPTION_IDLE_MS = 30_000
+
+/** Opens a reader on the configured endpoint. Nothing is sent until the first call. */
+export function openChainReader(options: ChainOptions, deps: ChainReaderDeps = {}): GrpcChainReader {
+  return new GrpcChainReader(options, deps)
+}
+
+export class GrpcChainReader implements ChainReader {
+  readonly endpoint: string
+  readonly network: SuiNetwork
+  readonly #sui: SuiGrpcClient
+  readonly #close: () => void
+  readonly #policy: CallPolicy
+  readonly #metrics: ChainMetrics
+  readonly #range: CheckpointRangeReader
+  readonly #checkpoints: CheckpointMethods
+
+  constructor(options: ChainOptions, deps: ChainReaderDeps = {}) {
+    const {sui, close} = createSuiClient(options)
+    this.#sui = sui
+    this.#checkpoints = new CheckpointMethods(sui)
+    this.#close = close
+    this.endpoint = redactEndpoint(options.url)
+    this.network = options.network
+    this.#metrics = deps.metrics ?? chainMetrics
+    this.#policy = new CallPolicy(options, {
+      rateLimiter: deps.rateLimiter ?? processRateLimiter(options.requestsPerSecond),
+      concurrency: new ConcurrencyLimiter(options.maxConcurrency),
+      metrics: this.#metrics,
+      redactor: Redactor.forOptions(options),
+      ...(deps.logger ? {logger: deps.logger} : {}),
+      ...(deps.random ? {random: deps.random} : {}),
+    })
+    this.#range = new CheckpointRangeReader({
+      methods: this.#checkpoints,
+      policy: this.#policy,
+      getCheckpoint: (sequence, signal) => this.checkpoint(sequence, {signal}),
+      window: options.maxConcurrency,
+    })
+  }
+
+  /** Whether the node answered ListCheckpoints ('unknown' until the first range read). */
+  get listCheckpointsSupport(): ListCheckpointsSupport {
+    return this.#range.listCheckpointsSupport
+  }
+
+  async serviceInfo(options: CallOptions = {}): Promise<ServiceInfo> {
+    const response = await this.#policy.unary('GetServiceInfo', (rpc) => this.#sui.ledgerService.getServiceInfo({}, rpc).response, options)
+    return decodeOrFail('GetServiceInfo', () => decodeServiceInfo(response))
+  }
+
+  async ping(options: CallOptions = {}): Promise<number> {
+    const timing = {latencyMs: 0}
+    await this.#policy.unary('GetServiceInfo', (rpc) => this.#sui.ledgerService.getServiceInfo({}, rpc).response, {...options, timing})
+    return timing.latencyMs
+  }
+
+  async checkpoint(sequence: bigint, options: CallOptions = {}): Promise<CheckpointRecord> {
+    const request = {checkpointId: {oneofKind: 'sequenceNumber', sequenceNumber: sequence}, readMask: fieldMask(CHECKPOINT_READ_MASK)} as const
+    const response = await this.#policy.unary('GetCheckpoint', (rpc) => this.#checkpoints.getCheckpoint(request, rpc), options)
+    const wire = response.checkpoint
+    if (wire === undefined) throw malformed('GetCheckpoint', 'response without a checkpoint')
+    return decodeCheckpoint(wire.checkpoint, sequence, wire.transactionErrors)
+  }
+
+  checkpoints(from: bigint, to: bigint, options: CallOptions = {}): AsyncIterable<CheckpointRecord> {
+    return this.#range.read(from, to, options.signal)
+  }
+
+  async *subscribe(signal: AbortSignal, options: SubscribeOptions = {}): AsyncGenerator<CheckpointRecord, void, undefined> {
+    const frames = this.#policy.stream(
+      'SubscribeCheckpoints',
+      (rpc) => this.#checkpoints.subscribeCheckpoints({readMask: fieldMask(CHECKPOINT_READ_MASK)}, rpc),
+      {signal, idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_SUBSCRIPTION_IDLE_MS},
+    )
+    for await (const frame of frames) {
+      // A frame without a checkpoint only advances the cursor past filtered-out checkpoints.
+      if (frame.checkpoint !== undefined) yield decodeCheckpoint(frame.checkpoint.checkpoint, frame.cursor, frame.checkpoint.transactionErrors)
+    }
+  }
+
+  async balance(owner: string, coinType: string, options: CallOptions = {}): Promise<BalanceRecord> {
+    const request = {owner: normalizeAddress(owner), coinType: normalizeCoinType(coinType)}
+    const response = await this.#policy.unary('GetBalance', (rpc) => this.#sui.stateService.getBalance(request, rpc).response, options)
+    return decodeOrFail('GetBalance', () => decodeBalance(response.balance, request.coinType))
+  }
+
+  async balances(owner: string, options: CallOptions = {}): Promise<BalanceRecord[]> {
+    const address = normalizeAddress(owner)
+    const out: BalanceRecord[] = []
+    let pageToken: Uint8Array | undefined
+    do {
+      const request: GrpcTypes.ListBalancesRequest = {owner: address, pageSize: PAGE_SIZE, ...(pageToken ? {pageToken} : {})}
+      const response = await this.#policy.unary('ListBalances', (rpc) => this.#sui.stateService.listBalances(request, rpc).response, options)
+      for (const balance of response.balances) out.push(decodeOrFail('ListBalances', () => decodeBalance(balance, '')))
+      pageToken = nextPage(response.nextPageToken)
+    } while (pageToken)
+    return out
+  }
+
+  async coins(owner: string, coinType: string, options: CallOptions = {}): Promise<CoinRecord[]> {
+    const address = normalizeAddress(owner)
+    const objectType = normalizeCoinType(`0x2::coin::Coin<${normalizeCoinType(coinType)}>`)
+    const out: CoinRecord[] = []
+    let pageToken: Uint8Array | undefined
+    do {
+      const request: GrpcTypes.ListOwnedObjectsRequest = {
+        owner: address,
+        objectType,
+        pageSize: PAGE_SIZE,
+        readMask: fieldMask(COIN_READ_MASK),
+        ...(pageToken ? {pageToken} : {}),
+      }
+      const response = await this.#policy.unary('ListOwnedObjects', (rpc) => this.#sui.stateService.listOwnedObjects(request, rpc).response, options)
+      for (const object of response.objects) out.push(decodeOrFail('ListOwnedObjects', () => decodeCoin(object)))
+      pageToken = nextPage(response.nextPageToken)
+    } while (pageToken)
+    return out
+  }
+
+  async simulate(txBytes: Uint8Array, options: CallOptions = {}): Promise<ExecutionRecord> {
+    const request: GrpcTypes.SimulateTransactionRequest = {transaction: {bcs: {value: txBytes}}, readMask: fieldMask(SIMULATE_READ_MASK)}
+    const response = await this.#policy.unary('SimulateTransaction', (rpc) => this.#sui.transactionExecutionService.simulateTransaction(request, rpc).response, options)
+    return decodeOrFail('SimulateTransaction', () => decodeExecution(response.transaction))
+  }
+
+  async execute(signed: SignedTransaction, options: CallOptions = {}): Promise<ExecutionRecord> {
+    const request: GrpcTypes.ExecuteTransactionRequest = {
+      transaction: {bcs: {value: signed.txBytes}},
+      signatures: signed.signatures.map((signature) => ({bcs: {value: base64Bytes(signature)}, signature: {oneofKind: undefined}})),
+      readMask: fieldMask(EXECUTE_READ_MASK),
+    }
+    const response = await this.#policy.unary('ExecuteTransaction', (rpc) => this.#sui.transactionExecutionService.executeTransaction(request, rpc).response, options)
+    return decodeOrFail('ExecuteTransaction', () => decodeExecution(response.transaction))
+  }
+
+  metrics(): ChainMetricsSnapshot {
+    return this.#metrics.snapshot()
+  }
+
+  close(): void {
+    this.#close()
+  }
+}
+
+// Some servers send an empty token on the last page; the SDK would loop on it (sui.md).
+function nextPage(token: Uint8Array | undefined): Uint8Array | undefined {
+  return token !== undefined && token.length > 0 ? token : undefined
+}
+
+function base64Bytes(value: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new TypeError('signature is not base64')
+  return new Uint8Array(Buffer.from(value, 'base64'))
+}
+
+/** A reply the node sent but that does not hold what was asked: not retried, reported as DATA_LOSS. */
+function malformed(method: string, details: string): ChainError {
+  return new ChainError({method, status: 'DATA_LOSS', attempts: 1, transient: false, details: `malformed response: ${details}`})
+}
+
+function decodeOrFail<T>(method: string, decode: () => T): T {
+  try {
+    return decode()
+  } catch (error) {
+    throw malformed(method, error instanceof Error ? error.message : String(error))
+  }
+}

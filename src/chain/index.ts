@@ -1,0 +1,25 @@
+// The chain layer's public surface. Everything else in src/chain/ is an implementation detail.
+export type {ChainOptions, ChainTransportKind, SuiNetwork} from './chain-options.ts'
+export {CHAIN_OPTION_DEFAULTS, validateChainOptions} from './chain-options.ts'
+export type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
+export {GrpcChainReader, openChainReader} from './grpc-chain-reader.ts'
+export type {ChainReaderDeps} from './grpc-chain-reader.ts'
+export type {ChainLogger} from './call-policy.ts'
+export {ChainError} from './chain-error.ts'
+export type {GrpcStatusName} from './chain-error.ts'
+export {ChainMetrics, chainMetrics} from './chain-metrics.ts'
+export type {ChainMetricsSnapshot, MethodMetricsSnapshot} from './chain-metrics.ts'
+export {TokenBucket, processRateLimiter} from './rate-limiter.ts'
+export type {RateLimiter} from './rate-limiter.ts'
+export {redactEndpoint} from './redaction.ts'
+export {KNOWN_CHAIN_IDS, chainMatchesNetwork, networkOfChainId} from './known-chains.ts'
+export type * from './records.ts'
+export {
+  CannotConnectError,
+  ConnectionCheckError,
+  NotGrpcError,
+  RejectedTokenError,
+  WrongNetworkError,
+  checkConnection,
+} from './connection-check.ts'
+export type {ConnectionCheckOptions, ConnectionCheckResult, ConnectionFailureKind, LatencySummary, StreamingCheck, TokenBalanceCheck} from './connection-check.ts'

@@ -1,0 +1,60 @@
+// Service info, balances, coins and execution results → plain records. Unlike a checkpoint's
+// transactions these are answers to one question each, so a malformed answer throws (the caller
+// asked and cannot use half an answer).
+import type {GrpcTypes} from '@mysten/sui/grpc'
+
+import {PartErrors, decodeBalanceChanges, decodeEvents, decodeGasUsed, decodeStatus} from './checkpoint-decoder.ts'
+import {chainAddress, chainType, requiredString, timestampMs} from './proto-values.ts'
+import type {BalanceRecord, CoinRecord, ExecutionRecord, ServiceInfo} from './records.ts'
+
+export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): ServiceInfo {
+  return {
+    chainId: requiredString(info.chainId, 'chain_id'),
+    chain: info.chain ?? '',
+    epoch: info.epoch ?? 0n,
+    checkpointHeight: info.checkpointHeight ?? 0n,
+    lowestAvailableCheckpoint: info.lowestAvailableCheckpoint ?? 0n,
+    serverVersion: info.server ?? '',
+    timestampMs: timestampMs(info.timestamp),
+  }
+}
+
+/** `requestedType` is used when the node leaves coin_type out (an empty balance). */
+export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedType: string): BalanceRecord {
+  const coinBalance = balance?.coinBalance ?? 0n
+  const addressBalance = balance?.addressBalance ?? 0n
+  return {
+    coinType: balance?.coinType ? chainType(balance.coinType, 'coin_type') : requestedType,
+    // Older nodes fill only `balance`; coins + address balance is the definition when both exist.
+    total: balance?.balance ?? coinBalance + addressBalance,
+    coinBalance,
+    addressBalance,
+  }
+}
+
+export function decodeCoin(object: GrpcTypes.Object): CoinRecord {
+  if (object.version === undefined) throw new TypeError('coin object without a version')
+  if (object.balance === undefined) throw new TypeError('coin object without a balance')
+  return {
+    objectId: chainAddress(object.objectId, 'object_id'),
+    version: object.version,
+    digest: requiredString(object.digest, 'digest'),
+    balance: object.balance,
+  }
+}
+
+export function decodeExecution(tx: GrpcTypes.ExecutedTransaction | undefined): ExecutionRecord {
+  if (tx === undefined) throw new TypeError('response without a transaction')
+  const errors = new PartErrors()
+  const record: ExecutionRecord = {
+    digest: errors.part('digest', '', () => requiredString(tx.digest, 'digest')),
+    status: decodeStatus(tx.effects?.status, errors),
+    gasUsed: decodeGasUsed(tx.effects?.gasUsed, errors),
+    events: decodeEvents(tx.events, errors),
+    balanceChanges: decodeBalanceChanges(tx.balanceChanges, errors),
+  }
+  if (tx.checkpoint !== undefined) record.checkpoint = tx.checkpoint
+  const parseError = errors.message
+  if (parseError !== undefined) record.parseError = parseError
+  return record
+}

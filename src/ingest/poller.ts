@@ -1,0 +1,201 @@
+// `confio poll`: the process that must never miss a transaction. It holds the lease (one active
+// poller per database), follows checkpoints from the cursor on, keeps the relevant transactions
+// and the cursor in one commit per batch, and queues a job per stored transaction.
+//
+//   CheckpointSource --(bounded channel)--> CheckpointCommitter --> TransactionQueue
+//
+// Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
+// Redis lost, and the lease is checked; losing it stops the poller.
+import type {ChainReader} from '../chain/chain-reader.ts'
+import type {CheckpointRecord} from '../chain/records.ts'
+import type {Logger} from '../logging/logger.ts'
+import {Outbox} from '../queue/outbox.ts'
+import type {TransactionQueue} from '../queue/transaction-queue.ts'
+import type {Database} from '../store/database.ts'
+import {readCursor} from '../store/ingest-cursor.ts'
+import type {TokenRegistry} from '../tokens/token-registry.ts'
+import {BoundedChannel} from './bounded-channel.ts'
+import {CheckpointCommitter, type CommitResult} from './checkpoint-committer.ts'
+import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
+import {MonitoredAccounts} from './monitored-accounts.ts'
+import type {PollerLease} from './poller-lease.ts'
+import type {PollerMetrics} from './poller-metrics.ts'
+import {RelevanceFilter} from './relevance-filter.ts'
+
+export interface PollerOptions {
+  readonly db: Database
+  readonly chain: ChainReader
+  readonly queue: TransactionQueue
+  readonly lease: PollerLease
+  readonly packages: readonly string[]
+  readonly tokens: TokenRegistry
+  readonly cursorName: string
+  readonly mode: FollowMode
+  readonly intervalMs: number
+  /** Catch up to the tip seen at start, then return. */
+  readonly once: boolean
+  /** Where to start when there is no cursor yet (default: the tip). */
+  readonly fromCheckpoint?: bigint
+  readonly logger: Logger
+  readonly metrics?: PollerMetrics
+  readonly accountsRefreshMs?: number
+  readonly outboxIntervalMs?: number
+  readonly leaseCheckMs?: number
+  readonly maxBatch?: number
+}
+
+export interface PollerResult {
+  /** The first checkpoint this run read. */
+  readonly startedAt: bigint | undefined
+  readonly cursor: bigint | undefined
+  readonly checkpoints: number
+  readonly relevant: number
+  readonly stoppedBy: 'caught-up' | 'signal'
+}
+
+export class Poller {
+  private readonly options: PollerOptions
+  private readonly accounts: MonitoredAccounts
+  private readonly outbox: Outbox
+  private lastLog = 0
+  private tip: bigint | undefined
+
+  constructor(options: PollerOptions) {
+    this.options = options
+    this.accounts = new MonitoredAccounts(options.db)
+    this.outbox = new Outbox(options.db, options.queue, {logger: options.logger})
+  }
+
+  async run(signal: AbortSignal): Promise<PollerResult> {
+    const {lease, logger} = this.options
+    const leased = await lease.acquire(signal, () => logger.info('another poller holds the lease; waiting as a hot standby'))
+    if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
+    logger.info('holding the poller lease')
+    try {
+      await this.accounts.load()
+      logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
+      const {start, cursor, stopAfter} = await this.startPoint(signal)
+      await this.outbox.sweep()
+      return await this.follow(start, cursor, stopAfter, signal)
+    } finally {
+      await lease.release()
+    }
+  }
+
+  private async startPoint(signal: AbortSignal) {
+    const {db, chain, cursorName, fromCheckpoint, once, logger} = this.options
+    const cursor = await readCursor(db, cursorName)
+    const needsTip = cursor === undefined && fromCheckpoint === undefined
+    const tip = needsTip || once ? (await chain.serviceInfo({signal})).checkpointHeight : undefined
+    if (cursor !== undefined && fromCheckpoint !== undefined) {
+      logger.warn({cursor: cursor.toString(), fromCheckpoint: fromCheckpoint.toString()}, '--from-checkpoint ignored: a cursor exists and polling resumes from it (move it with --reset-cursor)')
+    }
+    const start = cursor !== undefined ? cursor + 1n : (fromCheckpoint ?? (tip as bigint))
+    logger.info({start: start.toString(), cursor: cursor?.toString() ?? null, once}, cursor === undefined ? 'no cursor yet; starting' : 'resuming after the cursor')
+    return {start, cursor, stopAfter: once ? (tip as bigint) : undefined}
+  }
+
+  private async follow(start: bigint, cursor: bigint | undefined, stopAfter: bigint | undefined, signal: AbortSignal): Promise<PollerResult> {
+    const {db, chain, queue, cursorName, logger, metrics} = this.options
+    const stop = new AbortController()
+    const abortOnSignal = () => stop.abort()
+    signal.addEventListener('abort', abortOnSignal, {once: true})
+    const source = new CheckpointSource(chain, start, {
+      mode: this.options.mode,
+      intervalMs: this.options.intervalMs,
+      ...(stopAfter !== undefined ? {stopAfter} : {}),
+      logger,
+      onTip: (tip) => {
+        this.tip = tip
+        metrics?.tipSeen(tip)
+      },
+    })
+    const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
+    const committer = new CheckpointCommitter({db, cursorName, cursor, filter, queue, logger})
+    const channel = new BoundedChannel<CheckpointRecord>(1_000)
+    const background = this.startBackgroundTasks(stop)
+    const producer = (async () => {
+      try {
+        for await (const checkpoint of source.checkpoints(stop.signal)) await channel.put(checkpoint)
+        channel.close()
+      } catch (error) {
+        channel.fail(error)
+      }
+    })()
+    let checkpoints = 0
+    let relevant = 0
+    try {
+      for (;;) {
+        if (background.failure) throw background.failure
+        const batch = await channel.take(this.options.maxBatch ?? 250)
+        if (!batch) break
+        const result = await committer.commit(batch)
+        checkpoints += batch.length
+        relevant += result.relevant
+        this.report(result, batch[batch.length - 1]!.timestampMs)
+        if (stop.signal.aborted) break
+      }
+      if (background.failure) throw background.failure
+    } finally {
+      stop.abort()
+      channel.close()
+      background.stop()
+      signal.removeEventListener('abort', abortOnSignal)
+      await producer
+    }
+    return {startedAt: start, cursor: committer.position, checkpoints, relevant, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
+  }
+
+  private startBackgroundTasks(stop: AbortController) {
+    const {lease, logger} = this.options
+    const state: {failure: unknown; stop: () => void} = {failure: undefined, stop: () => undefined}
+    const every = (ms: number, task: () => Promise<unknown>) => {
+      let running = false
+      const timer = setInterval(() => {
+        if (running) return
+        running = true
+        task().finally(() => (running = false))
+      }, ms)
+      timer.unref()
+      return timer
+    }
+    const timers = [
+      every(this.options.accountsRefreshMs ?? 2_000, async () => {
+        const change = await this.accounts.refresh().catch((error: Error) => logger.warn({err: error.message}, 'could not refresh monitored accounts'))
+        if (change && (change.added || change.removed)) logger.info({...change, accounts: this.accounts.size}, 'monitored accounts changed')
+      }),
+      every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))),
+      every(this.options.leaseCheckMs ?? 2_000, () =>
+        lease.check().catch((error: unknown) => {
+          state.failure = error
+          stop.abort()
+        }),
+      ),
+    ]
+    state.stop = () => timers.forEach(clearInterval)
+    return state
+  }
+
+  private report(result: CommitResult, lastTimestampMs: number): void {
+    const {logger, metrics} = this.options
+    metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
+    if (result.enqueueFailures > 0) metrics?.enqueueFailures.inc(result.enqueueFailures)
+    const fields = {
+      cursor: result.last.toString(),
+      tip: this.tip?.toString() ?? null,
+      lagCheckpoints: this.tip !== undefined && this.tip > result.last ? Number(this.tip - result.last) : 0,
+      checkpoints: Number(result.last - result.first) + 1,
+      transactions: result.transactions,
+      relevant: result.relevant,
+      queued: result.queued,
+      lagSeconds: Math.max(0, (Date.now() - lastTimestampMs) / 1000),
+    }
+    // A line per batch that stored something, and at least one every 5 s otherwise.
+    if (result.relevant > 0 || Date.now() - this.lastLog >= 5_000) {
+      this.options.logger.info(fields, 'checkpoints committed')
+      this.lastLog = Date.now()
+    } else {
+      this.options.logger.debug(fields, 'checkpoints committed')
+    }
+  }
+}

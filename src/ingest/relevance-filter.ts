@@ -1,0 +1,61 @@
+// Decides which transactions confio stores. The poller reads every checkpoint once and asks this
+// about each transaction, so its cost grows with the chain's traffic, not with the number of users.
+//
+// A transaction is relevant when it
+// - calls a Move function of a monitored package,
+// - emits an event whose type belongs to a monitored package,
+// - moves a coin type defined by a monitored package (cUSD, CONFIO: every movement, whoever the
+//   parties), or
+// - has a monitored account as sender, or in a balance change of a registered token.
+// Gas alone does not count: every transaction pays gas in SUI, so the gas owner's SUI change of
+// exactly the gas used is not a reason. A transaction that could not be decoded is kept (stored
+// with its parse error): dropping it could drop a transfer.
+import type {TransactionRecord} from '../chain/records.ts'
+import {SUI_COIN_TYPE} from '../sui/identifiers.ts'
+import type {TokenRegistry} from '../tokens/token-registry.ts'
+
+export type RelevanceReason = 'move-call' | 'event' | 'contract-coin' | 'account-sender' | 'account-balance' | 'parse-error'
+
+export interface AddressLookup {
+  has(address: string): boolean
+}
+
+export interface RelevanceFilterOptions {
+  /** Normalized package ids. */
+  readonly packages: readonly string[]
+  readonly tokens: TokenRegistry
+  readonly accounts: AddressLookup
+}
+
+// Normalized types start with the 66-character package id.
+const packageOf = (type: string) => type.slice(0, 66)
+
+export class RelevanceFilter {
+  private readonly packages: ReadonlySet<string>
+  private readonly tokens: TokenRegistry
+  private readonly accounts: AddressLookup
+
+  constructor(options: RelevanceFilterOptions) {
+    this.packages = new Set(options.packages)
+    this.tokens = options.tokens
+    this.accounts = options.accounts
+  }
+
+  /** Why the transaction is relevant; empty when it is not. */
+  reasons(tx: TransactionRecord): RelevanceReason[] {
+    const reasons: RelevanceReason[] = []
+    if (tx.parseError !== undefined) reasons.push('parse-error')
+    if (tx.moveCalls.some((call) => this.packages.has(call.package))) reasons.push('move-call')
+    if (tx.events.some((event) => this.packages.has(packageOf(event.type)))) reasons.push('event')
+    if (tx.balanceChanges.some((change) => this.packages.has(packageOf(change.coinType)))) reasons.push('contract-coin')
+    if (this.accounts.has(tx.sender)) reasons.push('account-sender')
+    if (tx.balanceChanges.some((change) => this.isAccountTransfer(tx, change))) reasons.push('account-balance')
+    return reasons
+  }
+
+  private isAccountTransfer(tx: TransactionRecord, change: TransactionRecord['balanceChanges'][number]): boolean {
+    if (!this.accounts.has(change.address) || !this.tokens.byCoinType(change.coinType)) return false
+    const gasOnly = change.address === tx.gasOwner && change.coinType === SUI_COIN_TYPE && change.amount === -tx.gasUsed
+    return !gasOnly
+  }
+}
