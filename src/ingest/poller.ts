@@ -177,7 +177,7 @@ export class Poller {
   }
 
   private report(result: CommitResult, lastTimestampMs: number): void {
-    const {logger, metrics} = this.options
+    const {metrics} = this.options
     metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
     if (result.enqueueFailures > 0) metrics?.enqueueFailures.inc(result.enqueueFailures)
     const fields = {
