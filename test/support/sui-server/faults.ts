@@ -1,0 +1,140 @@
+// Injected faults, so confio's retry, back-off, re-subscribe and auth paths can be tested against
+// the real client: per-method latency, random UNAVAILABLE / RESOURCE_EXHAUSTED (seedable), streams
+// that end after N frames, a requests-per-second limit (public fullnodes allow ~100 requests per
+// 30 s), a required `x-token` header (QuickNode's scheme), and per-method call counters.
+import {Random} from './random.ts'
+
+/** gRPC status names the server emits for faults. */
+export type FaultStatus = 'UNAVAILABLE' | 'RESOURCE_EXHAUSTED' | 'UNAUTHENTICATED' | 'INTERNAL' | 'OK'
+
+export interface MethodFaults {
+  /** Delay before the call is answered (errors too). */
+  latencyMs?: number
+  /** Probability (0..1) of answering UNAVAILABLE. */
+  unavailable?: number
+  /** Probability (0..1) of answering RESOURCE_EXHAUSTED. */
+  resourceExhausted?: number
+  /** A streaming call ends after this many frames... */
+  streamEndAfterFrames?: number
+  /** ...with this status (default UNAVAILABLE, as when a connection drops; OK ends it cleanly). */
+  streamEndStatus?: FaultStatus
+}
+
+/** Plain data, so it crosses IPC to a spawned server unchanged. */
+export interface FaultSettings {
+  seed?: number
+  /** Keyed by gRPC method name (`GetCheckpoint`, `SubscribeCheckpoints`, ...) or `*` for all. */
+  methods?: Record<string, MethodFaults>
+  /** Requests per second over all methods; beyond it RESOURCE_EXHAUSTED. undefined = no limit. */
+  rpsLimit?: number
+  /** Required `x-token` header value; missing or wrong → UNAUTHENTICATED. undefined = open. */
+  requireToken?: string
+}
+
+export interface Rejection {
+  status: FaultStatus
+  details: string
+}
+
+export class Faults {
+  #settings: FaultSettings = {}
+  #random = new Random(1)
+  #calls = new Map<string, number>()
+  #recent: number[] = []
+  #initialToken: string | undefined
+
+  constructor(requireToken?: string) {
+    this.#initialToken = requireToken
+    this.reset()
+  }
+
+  /** Merges settings; `methods` entries replace the entries of the same name. */
+  set(settings: FaultSettings): this {
+    const methods = {...this.#settings.methods, ...settings.methods}
+    this.#settings = {...this.#settings, ...settings, methods}
+    if (settings.seed !== undefined) this.#random = new Random(settings.seed)
+    return this
+  }
+
+  method(name: string, faults: MethodFaults): this {
+    return this.set({methods: {[name]: {...this.#settings.methods?.[name], ...faults}}})
+  }
+
+  latency(name: string, ms: number): this {
+    return this.method(name, {latencyMs: ms})
+  }
+
+  failRate(name: string, status: 'UNAVAILABLE' | 'RESOURCE_EXHAUSTED', probability: number): this {
+    return this.method(name, status === 'UNAVAILABLE' ? {unavailable: probability} : {resourceExhausted: probability})
+  }
+
+  endStreamsAfter(name: string, frames: number, status: FaultStatus = 'UNAVAILABLE'): this {
+    return this.method(name, {streamEndAfterFrames: frames, streamEndStatus: status})
+  }
+
+  rpsLimit(limit: number | undefined): this {
+    this.#settings = {...this.#settings, rpsLimit: limit}
+    return this
+  }
+
+  requireToken(token: string | undefined): this {
+    this.#settings = {...this.#settings, requireToken: token}
+    return this
+  }
+
+  get settings(): FaultSettings {
+    return structuredClone(this.#settings)
+  }
+
+  /** Calls received by a method, rejected ones included, so tests can assert attempt counts. */
+  calls(name: string): number {
+    return this.#calls.get(name) ?? 0
+  }
+
+  callCounts(): Record<string, number> {
+    return Object.fromEntries(this.#calls)
+  }
+
+  /** No faults and zeroed counters; the token the server was started with stays required. */
+  reset(): void {
+    this.#settings = {requireToken: this.#initialToken}
+    this.#random = new Random(1)
+    this.#calls.clear()
+    this.#recent = []
+  }
+
+  /** Counts the call, waits its latency, then says whether to reject it. */
+  async admit(name: string, token: string | undefined): Promise<Rejection | undefined> {
+    this.#calls.set(name, this.calls(name) + 1)
+    const faults = this.#faultsOf(name)
+    if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs))
+    const required = this.#settings.requireToken
+    if (required !== undefined && token !== required) return {status: 'UNAUTHENTICATED', details: token === undefined ? 'missing x-token header' : 'invalid x-token'}
+    if (this.#overRateLimit()) return {status: 'RESOURCE_EXHAUSTED', details: `rate limit of ${this.#settings.rpsLimit} requests per second exceeded`}
+    if (faults.unavailable && this.#random.chance(faults.unavailable)) return {status: 'UNAVAILABLE', details: 'injected fault: service unavailable'}
+    if (faults.resourceExhausted && this.#random.chance(faults.resourceExhausted)) return {status: 'RESOURCE_EXHAUSTED', details: 'injected fault: resource exhausted'}
+    return undefined
+  }
+
+  /** How many frames a stream of this method may send before it is ended, and how. */
+  streamLimit(name: string): {frames: number; status: FaultStatus} | undefined {
+    const faults = this.#faultsOf(name)
+    if (faults.streamEndAfterFrames === undefined) return undefined
+    return {frames: faults.streamEndAfterFrames, status: faults.streamEndStatus ?? 'UNAVAILABLE'}
+  }
+
+  #faultsOf(name: string): MethodFaults {
+    return {...this.#settings.methods?.['*'], ...this.#settings.methods?.[name]}
+  }
+
+  /** Sliding one-second window over the calls it admitted. */
+  #overRateLimit(): boolean {
+    const limit = this.#settings.rpsLimit
+    if (limit === undefined) return false
+    const now = performance.now()
+    while (this.#recent.length && (this.#recent[0] ?? 0) <= now - 1000) this.#recent.shift()
+    if (this.#recent.length >= limit) return true
+    this.#recent.push(now)
+    return false
+  }
+}

@@ -1,0 +1,91 @@
+// The local Sui gRPC server confio's tests and benchmarks talk to (the machine has no internet).
+// It serves the SDK's own sui.rpc.v2 descriptors on @grpc/grpc-js, so the real SuiGrpcClient
+// talks to it over a socket on 127.0.0.1; only the chain behind it (ledger.ts) is simulated.
+//
+//   const sui = await startSuiServer()
+//   const alice = sui.ledger.createAddress()
+//   sui.ledger.mint(alice, '0x2::sui::SUI', 5_000_000_000n)
+//   sui.ledger.produceCheckpoint()
+//   ... point the client at sui.url ...
+//   await sui.close()
+import type * as grpc from '@grpc/grpc-js'
+import {GrpcTypes} from '@mysten/sui/grpc'
+import {CheckpointCache} from './checkpoint-cache.ts'
+import {Faults} from './faults.ts'
+import {type ServiceParts, listen} from './grpc-server.ts'
+import {Ledger} from './ledger.ts'
+import {executionService} from './services/execution-service.ts'
+import {ledgerService} from './services/ledger-service.ts'
+import {stateService} from './services/state-service.ts'
+import {subscriptionService} from './services/subscription-service.ts'
+
+export {Ledger} from './ledger.ts'
+export type {BalanceChangeSpec, CoinInfo, EventSpec, LedgerOptions, MoveCallSpec, ServiceInfo, SubmitOptions, TransferOptions} from './ledger.ts'
+export {Faults} from './faults.ts'
+export type {FaultSettings, FaultStatus, MethodFaults} from './faults.ts'
+export type {TrafficOptions, TrafficSummary} from './traffic.ts'
+export {spawnSuiServer} from './spawn.ts'
+export type {SpawnedSuiServer} from './spawn.ts'
+
+export interface SuiTestServerOptions {
+  /** 0 (default) = a free port. */
+  port?: number
+  chainId?: string
+  /** e.g. 'localnet' (default). */
+  chain?: string
+  /** Every call must carry this `x-token` header, or it is UNAUTHENTICATED. */
+  requireToken?: string
+  /** false → ListCheckpoints answers UNIMPLEMENTED, like a node without the mid-2026 list RPCs. */
+  listCheckpoints?: boolean
+}
+
+export interface SuiTestServer {
+  /** http://127.0.0.1:PORT */
+  url: string
+  port: number
+  ledger: Ledger
+  faults: Faults
+  /** Keeps a read mask's encodings ready for every checkpoint sealed from now on (benchmarks). */
+  warmReadMask(paths: string[]): void
+  close(): Promise<void>
+}
+
+/** Services the SDK client constructs stubs for but confio does not use: all UNIMPLEMENTED. */
+const UNUSED_SERVICES = [GrpcTypes.MovePackageService, GrpcTypes.SignatureVerificationService, GrpcTypes.NameService, GrpcTypes.ForkingService]
+
+export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<SuiTestServer> {
+  const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain})
+  const faults = new Faults(opts.requireToken)
+  const cache = new CheckpointCache(ledger)
+  const services: ServiceParts[] = [
+    ledgerService(ledger, cache, {listCheckpoints: opts.listCheckpoints ?? true}),
+    stateService(ledger),
+    subscriptionService(ledger, cache),
+    executionService(ledger),
+    ...UNUSED_SERVICES.map((info) => ({info})),
+  ]
+  const {server, port} = await listen(services, faults, opts.port ?? 0)
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    ledger,
+    faults,
+    warmReadMask: (paths) => void cache.warm(paths),
+    close: () => close(server, ledger),
+  }
+}
+
+/** Stops producing, ends open streams (subscriptions never end by themselves) and frees the port. */
+async function close(server: grpc.Server, ledger: Ledger): Promise<void> {
+  ledger.stopProducing()
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown()
+      resolve()
+    }, 100)
+    server.tryShutdown(() => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}

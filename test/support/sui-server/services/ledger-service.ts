@@ -1,0 +1,185 @@
+// sui.rpc.v2.LedgerService: GetServiceInfo, GetCheckpoint, ListCheckpoints (server streaming),
+// GetTransaction, BatchGetTransactions, GetObject, BatchGetObjects (coin objects only), GetEpoch.
+// ListTransactions and ListEvents answer UNIMPLEMENTED, as nodes without the mid-2026 list RPCs do.
+import {GrpcTypes} from '@mysten/sui/grpc'
+import type {CheckpointRecord} from '../../chain-builder.ts'
+import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
+import type {CheckpointCache} from '../checkpoint-cache.ts'
+import {type FrameSink, type ServiceParts, rpcError} from '../grpc-server.ts'
+import type {Ledger} from '../ledger.ts'
+import {coinObjectMessage, executedTransactionMessage, timestampOf} from '../proto-messages.ts'
+import {masked} from '../masked.ts'
+import {messageField, preEncoded} from '../wire.ts'
+
+export const SERVER_NAME = 'confio-sui-test-server'
+/** ListCheckpoints' item limit when the request sets none, and the most it allows. */
+const LIST_DEFAULT_LIMIT = 50
+const LIST_MAX_LIMIT = 1000
+
+export interface LedgerServiceOptions {
+  /** false: ListCheckpoints answers UNIMPLEMENTED, like a node without it. */
+  listCheckpoints: boolean
+}
+
+export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: LedgerServiceOptions): ServiceParts {
+  return {
+    info: GrpcTypes.LedgerService,
+    unary: {
+      getServiceInfo: async () => serviceInfo(ledger),
+      getCheckpoint: async (request: GrpcTypes.GetCheckpointRequest) => {
+        const cp = findCheckpoint(ledger, request.checkpointId)
+        return preEncoded<GrpcTypes.GetCheckpointResponse>(encode(cache, cp, request.readMask?.paths))
+      },
+      getTransaction: async (request: GrpcTypes.GetTransactionRequest) => {
+        const found = ledger.transaction(request.digest ?? '')
+        if (!found) throw rpcError('NOT_FOUND', `transaction ${request.digest} not found`)
+        return GrpcTypes.GetTransactionResponse.create({transaction: transactionMessage(found, request.readMask?.paths)})
+      },
+      batchGetTransactions: async (request: GrpcTypes.BatchGetTransactionsRequest) => GrpcTypes.BatchGetTransactionsResponse.create({
+        transactions: request.digests.map((digest): GrpcTypes.GetTransactionResult => {
+          const found = ledger.transaction(digest)
+          if (!found) return {result: {oneofKind: 'error', error: {code: 5, message: `transaction ${digest} not found`, details: []}}}
+          return {result: {oneofKind: 'transaction', transaction: transactionMessage(found, request.readMask?.paths)}}
+        }),
+      }),
+      getObject: async (request: GrpcTypes.GetObjectRequest) => {
+        const coin = ledger.store.get(request.objectId ?? '')
+        if (!coin) throw rpcError('NOT_FOUND', `object ${request.objectId} not found`)
+        return GrpcTypes.GetObjectResponse.create({object: masked(GrpcTypes.Object, coinObjectMessage(coin), request.readMask?.paths, OBJECT_MASK)})
+      },
+      batchGetObjects: async (request: GrpcTypes.BatchGetObjectsRequest) => GrpcTypes.BatchGetObjectsResponse.create({
+        objects: request.requests.map((r): GrpcTypes.GetObjectResult => {
+          const coin = ledger.store.get(r.objectId ?? '')
+          if (!coin) return {result: {oneofKind: 'error', error: {code: 5, message: `object ${r.objectId} not found`, details: []}}}
+          return {result: {oneofKind: 'object', object: masked(GrpcTypes.Object, coinObjectMessage(coin), request.readMask?.paths, OBJECT_MASK)}}
+        }),
+      }),
+      getEpoch: async (request: GrpcTypes.GetEpochRequest) => {
+        const epoch = GrpcTypes.Epoch.create({
+          epoch: ledger.epoch, // epoch
+          firstCheckpoint: 0n, // first_checkpoint
+          start: timestampOf(ledger.checkpoint(ledger.lowestAvailableCheckpoint)?.timestampMs ?? 0n), // start
+          referenceGasPrice: REFERENCE_GAS_PRICE, // reference_gas_price
+        })
+        return GrpcTypes.GetEpochResponse.create({epoch: masked(GrpcTypes.Epoch, epoch, request.readMask?.paths, ['epoch'])})
+      },
+    },
+    streaming: opts.listCheckpoints ? {listCheckpoints: (request, sink) => listCheckpoints(ledger, cache, request, sink)} : {},
+  }
+}
+
+const OBJECT_MASK = ['object_id', 'version', 'digest']
+
+function serviceInfo(ledger: Ledger): GrpcTypes.GetServiceInfoResponse {
+  const info = ledger.serviceInfo()
+  return GrpcTypes.GetServiceInfoResponse.create({
+    chainId: info.chainId, // chain_id
+    chain: info.chain, // chain
+    epoch: info.epoch, // epoch
+    checkpointHeight: info.checkpointHeight, // checkpoint_height
+    timestamp: timestampOf(info.timestampMs), // timestamp
+    lowestAvailableCheckpoint: info.lowestAvailableCheckpoint, // lowest_available_checkpoint
+    lowestAvailableCheckpointObjects: info.lowestAvailableCheckpoint, // lowest_available_checkpoint_objects
+    server: SERVER_NAME, // server
+  })
+}
+
+function findCheckpoint(ledger: Ledger, id: GrpcTypes.GetCheckpointRequest['checkpointId']): CheckpointRecord {
+  if (id.oneofKind === 'digest') {
+    const cp = ledger.checkpointByDigest(id.digest)
+    if (!cp) throw rpcError('NOT_FOUND', `checkpoint ${id.digest} not found`)
+    return cp
+  }
+  if (id.oneofKind !== 'sequenceNumber') return ledger.latestCheckpoint()
+  const cp = ledger.checkpoint(id.sequenceNumber)
+  if (cp) return cp
+  if (id.sequenceNumber < ledger.lowestAvailableCheckpoint) {
+    throw rpcError('NOT_FOUND', `checkpoint ${id.sequenceNumber} has been pruned; lowest available is ${ledger.lowestAvailableCheckpoint}`)
+  }
+  throw rpcError('NOT_FOUND', `checkpoint ${id.sequenceNumber} not found; latest is ${ledger.checkpointHeight}`)
+}
+
+/** The checkpoint as an encoded field 1 (see CheckpointCache.encoded); an unknown read_mask path is the caller's INVALID_ARGUMENT. */
+export function encode(cache: CheckpointCache, cp: CheckpointRecord, paths: readonly string[] | undefined): Buffer {
+  try {
+    return cache.encoded(cp, paths)
+  } catch (error) {
+    if (error instanceof Error && error.name === 'InvalidReadMask') throw rpcError('INVALID_ARGUMENT', error.message)
+    throw error
+  }
+}
+
+function transactionMessage(found: NonNullable<ReturnType<Ledger['transaction']>>, paths: readonly string[] | undefined): GrpcTypes.ExecutedTransaction {
+  const placement = found.checkpoint && found.index !== undefined ? {checkpoint: found.checkpoint, index: found.index} : undefined
+  return masked(GrpcTypes.ExecutedTransaction, executedTransactionMessage(found.record, placement), paths, ['digest'])
+}
+
+/**
+ * ListCheckpoints: ascending or descending over [start, end) ∩ (after, before), one frame per
+ * checkpoint with a watermark, and `end` on the final frame (with the last item for ITEM_LIMIT,
+ * alone otherwise). Cursors are the 8-byte big-endian sequence number. Filters are not modelled.
+ */
+async function listCheckpoints(ledger: Ledger, cache: CheckpointCache, request: GrpcTypes.ListCheckpointsRequest, sink: FrameSink): Promise<void> {
+  if (request.filter?.terms.length) throw rpcError('UNIMPLEMENTED', 'ListCheckpoints filters are not modelled by the confio test server')
+  const range = listRange(ledger, request)
+  const limit = Math.min(request.options?.limit || LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT)
+  const descending = request.options?.ordering === GrpcTypes.Ordering.DESCENDING
+  const count = range.end > range.start ? Number(range.end - range.start) : 0
+  for (let i = 0; i < Math.min(count, limit); i++) {
+    const seq = descending ? range.end - 1n - BigInt(i) : range.start + BigInt(i)
+    const cp = ledger.checkpoint(seq)
+    if (!cp) throw rpcError('NOT_FOUND', `checkpoint ${seq} has been pruned`)
+    const last = i === limit - 1 && count > limit
+    const frame = Buffer.concat([
+      encode(cache, cp, request.readMask?.paths), // checkpoint = 1
+      messageField(2, watermark(seq)),
+      ...(last ? [messageField(3, GrpcTypes.QueryEnd.toBinary({reason: GrpcTypes.QueryEndReason.ITEM_LIMIT}))] : []),
+    ])
+    if (!(await sink.send(frame))) return
+    if (last) return sink.end()
+  }
+  const covered = count === 0 ? undefined : descending ? range.start : range.end - 1n
+  const reason = range.boundedBy === 'tip' ? GrpcTypes.QueryEndReason.LEDGER_TIP : range.boundedBy === 'cursor' ? GrpcTypes.QueryEndReason.CURSOR_BOUND : GrpcTypes.QueryEndReason.CHECKPOINT_BOUND
+  const final = GrpcTypes.ListCheckpointsResponse.create({
+    watermark: {cursor: cursorOf(covered ?? range.start), checkpoint: covered},
+    end: {reason},
+  })
+  if (await sink.send(final)) sink.end()
+}
+
+interface Range {
+  start: bigint
+  end: bigint
+  boundedBy: 'tip' | 'checkpoint' | 'cursor'
+}
+
+function listRange(ledger: Ledger, request: GrpcTypes.ListCheckpointsRequest): Range {
+  const tipEnd = ledger.checkpointHeight + 1n
+  let start = request.startCheckpoint ?? ledger.lowestAvailableCheckpoint
+  let end = request.endCheckpoint ?? tipEnd
+  let boundedBy: Range['boundedBy'] = request.endCheckpoint === undefined ? 'tip' : 'checkpoint'
+  if (end > tipEnd) [end, boundedBy] = [tipEnd, 'tip']
+  const after = request.options?.after?.length ? sequenceOf(request.options.after) + 1n : undefined
+  const before = request.options?.before?.length ? sequenceOf(request.options.before) : undefined
+  if (after !== undefined && after > start) start = after
+  if (before !== undefined && before < end) [end, boundedBy] = [before, 'cursor']
+  if (start < ledger.lowestAvailableCheckpoint) {
+    throw rpcError('NOT_FOUND', `checkpoint ${start} has been pruned; lowest available is ${ledger.lowestAvailableCheckpoint}`)
+  }
+  return {start, end, boundedBy}
+}
+
+function watermark(seq: bigint): Uint8Array {
+  return GrpcTypes.Watermark.toBinary({cursor: cursorOf(seq), checkpoint: seq})
+}
+
+function cursorOf(seq: bigint): Uint8Array {
+  const bytes = Buffer.alloc(8)
+  bytes.writeBigUInt64BE(seq)
+  return bytes
+}
+
+function sequenceOf(cursor: Uint8Array): bigint {
+  if (cursor.length !== 8) throw rpcError('INVALID_ARGUMENT', 'invalid cursor')
+  return Buffer.from(cursor).readBigUInt64BE()
+}
