@@ -1,0 +1,127 @@
+// Protobuf messages → records, built with GrpcTypes.X.create as a node would send them.
+import assert from 'node:assert/strict'
+
+import {GrpcTypes} from '@mysten/sui/grpc'
+
+import {decodeCheckpoint} from '../../src/chain/checkpoint-decoder.ts'
+import {CHECKPOINT_READ_MASK} from '../../src/chain/read-masks.ts'
+import {decodeBalance, decodeServiceInfo} from '../../src/chain/state-decoder.ts'
+
+const PKG = '0x' + 'ab'.repeat(32)
+const ALICE = '0x' + '11'.repeat(32)
+const SPONSOR = '0x' + '22'.repeat(32)
+const USDC = `${PKG}::usdc::USDC`
+
+function transaction(overrides: Partial<GrpcTypes.ExecutedTransaction> = {}): GrpcTypes.ExecutedTransaction {
+  return GrpcTypes.ExecutedTransaction.create({
+    digest: 'D1gest',
+    transaction: {
+      sender: '0x11' + '11'.repeat(31),
+      gasPayment: {owner: SPONSOR, objects: []},
+      kind: {
+        data: {
+          oneofKind: 'programmableTransaction',
+          programmableTransaction: {
+            inputs: [],
+            commands: [
+              {command: {oneofKind: 'splitCoins', splitCoins: {amounts: []}}},
+              {command: {oneofKind: 'moveCall', moveCall: {package: '0xab' + 'ab'.repeat(31), module: 'pay', function: 'send', typeArguments: [], arguments: []}}},
+            ],
+          },
+        },
+      },
+    },
+    effects: {status: {success: true}, gasUsed: {computationCost: 1000n, storageCost: 500n, storageRebate: 700n}},
+    events: {
+      events: [
+        {
+          eventType: '0xab' + 'ab'.repeat(31) + '::pay::Sent',
+          sender: ALICE,
+          json: {kind: {oneofKind: 'structValue', structValue: {fields: {amount: {kind: {oneofKind: 'stringValue', stringValue: '5'}}, ok: {kind: {oneofKind: 'boolValue', boolValue: true}}}}}},
+        },
+      ],
+    },
+    balanceChanges: [
+      {address: ALICE, coinType: '0x2::sui::SUI', amount: '-800'},
+      {address: ALICE, coinType: USDC, amount: '18446744073709551615'},
+    ],
+    ...overrides,
+  })
+}
+
+describe('decodeCheckpoint', () => {
+  it('decodes what confio reads of every transaction', () => {
+    const cp = GrpcTypes.Checkpoint.create({sequenceNumber: 7n, digest: 'cpD', summary: {timestamp: {seconds: 1_700_000_000n, nanos: 250_000_000}}, transactions: [transaction()]})
+    // Through the wire format, as the client would see it.
+    const record = decodeCheckpoint(GrpcTypes.Checkpoint.fromBinary(GrpcTypes.Checkpoint.toBinary(cp)))
+    assert.equal(record.sequenceNumber, 7n)
+    assert.equal(record.timestampMs, 1_700_000_000_250)
+    const tx = record.transactions[0]
+    assert.ok(tx)
+    assert.equal(tx.parseError, undefined)
+    assert.equal(tx.sender, ALICE)
+    assert.equal(tx.gasOwner, SPONSOR)
+    assert.deepEqual(tx.moveCalls, [{package: PKG, module: 'pay', function: 'send'}])
+    assert.deepEqual(tx.events, [{type: `${PKG}::pay::Sent`, sender: ALICE, json: {amount: '5', ok: true}}])
+    assert.deepEqual(tx.balanceChanges, [
+      {address: ALICE, coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', amount: -800n},
+      {address: ALICE, coinType: USDC, amount: 18446744073709551615n},
+    ])
+    assert.deepEqual(tx.status, {success: true})
+    assert.equal(tx.gasUsed, 800n)
+    assert.equal(tx.index, 0)
+    assert.equal(tx.checkpoint, 7n)
+  })
+
+  it('uses the sender as gas owner when there is no sponsor, and reports failures', () => {
+    const tx = transaction({
+      effects: GrpcTypes.TransactionEffects.create({status: {success: false, error: {description: 'MoveAbort in 1st command'}}, gasUsed: {computationCost: 10n}}),
+    })
+    tx.transaction!.gasPayment = undefined
+    const [record] = decodeCheckpoint(GrpcTypes.Checkpoint.create({sequenceNumber: 1n, transactions: [tx]})).transactions
+    assert.equal(record?.gasOwner, ALICE)
+    assert.deepEqual(record?.status, {success: false, error: 'MoveAbort in 1st command'})
+  })
+
+  it('keeps what it could decode of a bad transaction and goes on with the checkpoint', () => {
+    const bad = transaction({balanceChanges: [{address: ALICE, coinType: 'not a type', amount: '1'}, {address: ALICE, coinType: USDC, amount: '12x'}, {address: ALICE, coinType: USDC, amount: '3'}]})
+    bad.transaction!.sender = 'alice'
+    const cp = decodeCheckpoint(GrpcTypes.Checkpoint.create({sequenceNumber: 2n, transactions: [bad, transaction({digest: 'Good'})]}))
+    const [first, second] = cp.transactions
+    assert.ok(first?.parseError)
+    assert.match(first.parseError, /sender/)
+    assert.match(first.parseError, /balance change 0/)
+    assert.match(first.parseError, /balance change 1/)
+    assert.deepEqual(first.balanceChanges, [{address: ALICE, coinType: USDC, amount: 3n}])
+    assert.equal(first.digest, 'D1gest')
+    assert.equal(first.moveCalls.length, 1)
+    assert.equal(second?.parseError, undefined)
+    assert.equal(second?.digest, 'Good')
+    assert.equal(second?.index, 1)
+  })
+
+  it('never credits a transaction whose status is missing', () => {
+    const tx = transaction({effects: GrpcTypes.TransactionEffects.create({})})
+    const [record] = decodeCheckpoint(GrpcTypes.Checkpoint.create({sequenceNumber: 3n, transactions: [tx]})).transactions
+    assert.equal(record?.status.success, false)
+    assert.match(record?.parseError ?? '', /effects status/)
+  })
+
+  it('asks for the Move call fields, not the whole transaction kind', () => {
+    assert.ok(CHECKPOINT_READ_MASK.includes('transactions.transaction.kind.programmable_transaction.commands.move_call.package'))
+    assert.equal(CHECKPOINT_READ_MASK.includes('transactions.transaction.kind'), false)
+    assert.equal(CHECKPOINT_READ_MASK.includes('transactions.events'), false)
+  })
+})
+
+describe('state decoders', () => {
+  it('decodes service info with bigint heights', () => {
+    const info = decodeServiceInfo(GrpcTypes.GetServiceInfoResponse.create({chainId: '35834a8a', chain: 'mainnet', epoch: 900n, checkpointHeight: 123n, lowestAvailableCheckpoint: 100n, server: 'sui-node/1.60', timestamp: {seconds: 2n, nanos: 0}}))
+    assert.deepEqual(info, {chainId: '35834a8a', chain: 'mainnet', epoch: 900n, checkpointHeight: 123n, lowestAvailableCheckpoint: 100n, serverVersion: 'sui-node/1.60', timestampMs: 2000})
+  })
+
+  it('splits a balance into coin objects and address balance', () => {
+    const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '')
+    assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n})
+  })
+})
