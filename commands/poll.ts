@@ -34,6 +34,7 @@ one dies.`
     'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
     'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
+    'outbox-interval': durationFlag({default: 30_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
   }
 
   async run(): Promise<PollCommandResult> {
@@ -58,6 +59,7 @@ one dies.`
         ...(this.flags['from-checkpoint'] !== undefined ? {fromCheckpoint: this.flags['from-checkpoint']} : {}),
         logger: this.logger,
         metrics,
+        outboxIntervalMs: this.flags['outbox-interval'],
       })
       const result = await poller.run(this.stopSignal)
       if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)

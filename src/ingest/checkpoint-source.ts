@@ -56,6 +56,8 @@ export class CheckpointSource {
         if (this.next <= target) yield* this.range(this.next, target, signal)
         else await sleep(this.options.intervalMs, signal)
       } else {
+        // Catch up to the tip first: a stream only brings what comes after it, and may be quiet.
+        if (this.next <= tip) yield* this.range(this.next, tip, signal)
         yield* this.stream(signal)
       }
     }

@@ -10,7 +10,10 @@ import type {Database} from '../store/database.ts'
 import type {TransactionQueue} from './transaction-queue.ts'
 
 export interface OutboxOptions {
-  /** A job created this recently is given time to exist before it is looked for. */
+  /**
+   * Events queued this recently are not looked for: their job was saved before queued_at was
+   * set, so this only spares the sweep events a worker is about to finish.
+   */
   readonly graceMs?: number
   readonly pageSize?: number
   readonly logger?: Logger
@@ -32,7 +35,7 @@ export class Outbox {
   constructor(db: Database, queue: TransactionQueue, options: OutboxOptions = {}) {
     this.db = db
     this.queue = queue
-    this.graceMs = options.graceMs ?? 10_000
+    this.graceMs = options.graceMs ?? 2_000
     this.pageSize = options.pageSize ?? 1_000
     this.logger = options.logger
   }

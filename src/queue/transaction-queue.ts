@@ -37,6 +37,8 @@ export class TransactionQueue {
       isWorker: options.isWorker ?? false,
       getEvents: false,
       sendEvents: false,
+      // bee-queue would keep every job it touched in a Map (for events confio does not use).
+      storeJobs: false,
       removeOnSuccess: true,
       // Retry backoff delays jobs; some worker has to bring them back.
       activateDelayedJobs: options.isWorker ?? false,

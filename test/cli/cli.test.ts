@@ -3,6 +3,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {buildManifest} from '../../scripts/manifest.ts'
 import {emptyDir, jsonOf, ROOT, runCli} from '../support/cli.ts'
+import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
 
 const manifestCommands = () => Object.keys((JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: object}).commands)
 
@@ -67,7 +68,24 @@ describe('the confio CLI', () => {
     const dbPassword = 'pg-pass-1b2c3d4e'
     const privateKey = 'suiprivkey1qzdlfxn2qa2lj5uprl8pyhexs02sg2wrhdy7qaq50cqgnffw4c2477kg9h3'
     const dbUrl = () => (process.env.DATABASE_URL as string).replace('root@', `root:${dbPassword}@`)
-    const secretEnv = () => ({SUI_GRPC_TOKEN: token, SUI_GRPC_HEADERS: `authorization: Bearer ${bearer}`, DATABASE_URL: dbUrl(), SUI_SIGNER_PRIVATE_KEY: privateKey, LOG_LEVEL: 'trace'})
+    // The node requires the token: a command that reaches it has sent the token, and printed it nowhere.
+    let sui: SuiTestServer
+    before(async () => {
+      sui = await startSuiServer({requireToken: token})
+      const someone = sui.ledger.createAddress()
+      sui.ledger.mint(someone, '0x2::sui::SUI', 1_000_000_000n)
+      sui.ledger.startProducing(5)
+    })
+    after(async () => sui.close())
+    const secretEnv = () => ({
+      SUI_GRPC_TOKEN: token,
+      SUI_GRPC_HEADERS: `authorization: Bearer ${bearer}`,
+      SUI_GRPC_URL: sui.url,
+      SUI_NETWORK: 'localnet',
+      DATABASE_URL: dbUrl(),
+      SUI_SIGNER_PRIVATE_KEY: privateKey,
+      LOG_LEVEL: 'trace',
+    })
     // One invocation per command; the check below fails when a command is added without one.
     const csv = join(emptyDir(), 'a.csv')
     writeFileSync(csv, 'email,address\nsecret-check@x.io,0x5ec\n')
@@ -77,6 +95,8 @@ describe('the confio CLI', () => {
       'accounts:list': [['accounts', 'list']],
       'accounts:remove': [['accounts', 'remove', '--address', '0x5ed']],
       'accounts:import': [['accounts', 'import', csv]],
+      'test-connection': [['test-connection', '--count', '2']],
+      poll: [['poll', '--once']],
     }
 
     it('covers every command', () => {
@@ -92,7 +112,7 @@ describe('the confio CLI', () => {
             first,
             runCli([...args, '--json'], {env: secretEnv()}),
             // A connection failure puts the URL in the error.
-            runCli(args, {env: {...secretEnv(), DATABASE_URL: `postgres://root:${dbPassword}@127.0.0.1:1/x`}}),
+            runCli(args, {env: {...secretEnv(), DATABASE_URL: `postgres://root:${dbPassword}@127.0.0.1:1/x`, SUI_GRPC_URL: 'http://127.0.0.1:1', SUI_GRPC_DEADLINE_MS: '500'}}),
             // A config failure elsewhere must not echo the secrets either.
             runCli([...args, '--json'], {env: {...secretEnv(), SUI_GRPC_HEADERS: `authorization Bearer ${bearer}`}}),
           ])

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {AddressSet} from '../../src/ingest/address-set.ts'
+
+const random = () => `0x${randomBytes(32).toString('hex')}`
+const short = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
+
+describe('AddressSet', () => {
+  it('agrees with a JS Set through adds, deletes and growth', () => {
+    const set = new AddressSet(4)
+    const reference = new Set<string>()
+    const pool = [...Array.from({length: 3000}, random), ...Array.from({length: 500}, (_, i) => short(i))]
+    for (let round = 0; round < 20_000; round++) {
+      const address = pool[Math.floor(Math.random() * pool.length)] as string
+      if (Math.random() < 0.6) assert.equal(set.add(address), !reference.has(address) && reference.add(address) !== undefined)
+      else assert.equal(set.delete(address), reference.delete(address))
+      assert.equal(set.size, reference.size)
+    }
+    for (const address of pool) assert.equal(set.has(address), reference.has(address), address)
+  })
+
+  it('does not confuse addresses that share their last bytes', () => {
+    const set = new AddressSet()
+    const a = `0x${'a'.repeat(56)}00000001`
+    const b = `0x${'b'.repeat(56)}00000001`
+    set.add(a)
+    assert.ok(set.has(a))
+    assert.ok(!set.has(b))
+  })
+
+  it('rejects addresses that are not normalized', () => {
+    const set = new AddressSet()
+    assert.throws(() => set.has('0x2'), /not a normalized address/)
+    assert.throws(() => set.add(`0x${'A'.repeat(64)}`), /lowercase hex/)
+  })
+})

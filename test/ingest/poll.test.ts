@@ -1,0 +1,218 @@
+import assert from 'node:assert/strict'
+import {jsonOf, runCli} from '../support/cli.ts'
+import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
+import {clearRedis, closeWorld, CUSD, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+
+const sorted = (digests: string[]) => [...digests].sort()
+
+describe('confio poll', function () {
+  this.timeout(90_000)
+  let world: PollWorld | undefined
+
+  afterEach(async () => {
+    await closeWorld(world)
+    world = undefined
+  })
+
+  it('stores each relevant transaction once, nothing else, and resumes after a restart with no gap', async () => {
+    world = await pollWorld()
+    const {sui, db, queue, env, alice, bob, carol} = world
+    const {ledger} = sui
+    const from = ledger.checkpointHeight + 1n
+    const relevant: string[] = []
+    const irrelevant: string[] = []
+    const round = () => {
+      relevant.push(ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 5n}).digest) // sender is an account
+      relevant.push(ledger.transfer({from: bob, to: alice, coinType: SUI, amount: 7n}).digest) // account receives
+      relevant.push(ledger.transfer({from: bob, to: carol, coinType: CUSD, amount: 9n}).digest) // cUSD, whoever the parties
+      relevant.push(ledger.submit({sender: carol, moveCalls: [{package: PAY_PACKAGE, module: 'pay', function: 'pay'}]}).digest)
+      relevant.push(ledger.submit({sender: carol, events: [{type: `${PAY_PACKAGE}::pay::PaymentMade`, json: {amount: '1'}}]}).digest)
+      relevant.push(ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n, fail: true}).digest) // failed, by an account
+      irrelevant.push(ledger.transfer({from: bob, to: carol, coinType: SUI, amount: 3n}).digest)
+      irrelevant.push(ledger.submit({sender: carol, moveCalls: [{package: '0x5', module: 'x', function: 'y'}]}).digest)
+      ledger.produceCheckpoint()
+      ledger.generateTraffic({checkpoints: 5, relevantShare: 0})
+    }
+    round()
+    const first = await runCli(['poll', '--once', '--from-checkpoint', String(from), '--json'], {env})
+    assert.equal(first.code, 0, first.stderr)
+    assert.equal(await cursorOf(db), ledger.checkpointHeight)
+    round()
+    round()
+    const second = await runCli(['poll', '--once', '--from-checkpoint', '1', '--json'], {env})
+    assert.equal(second.code, 0, second.stderr)
+    assert.match(second.stderr, /--from-checkpoint ignored: a cursor exists/)
+    assert.equal(jsonOf<{startedAt: string}>(second).startedAt, String(BigInt(jsonOf<{cursor: string}>(first).cursor) + 1n))
+    assert.equal(await cursorOf(db), ledger.checkpointHeight)
+
+    const stored = await storedDigests(db)
+    assert.deepEqual(sorted(stored), sorted(relevant))
+    assert.equal(new Set(stored).size, stored.length)
+    for (const digest of irrelevant) assert.ok(!stored.includes(digest))
+    assert.deepEqual(await queue.missing(stored), [], 'every stored transaction has a job')
+    const unqueued = await db('raw_blockchain_events').whereNull('queued_at').count('* as n')
+    assert.equal(Number(unqueued[0]?.n), 0)
+  })
+
+  it('starts at the tip on its very first run', async () => {
+    world = await pollWorld()
+    const {sui, db, env, alice, bob} = world
+    sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
+    sui.ledger.produceCheckpoint()
+    const tip = sui.ledger.checkpointHeight
+    const result = await runCli(['poll', '--once', '--json'], {env})
+    assert.equal(result.code, 0, result.stderr)
+    assert.equal(jsonOf<{startedAt: string}>(result).startedAt, String(tip))
+    assert.equal(await cursorOf(db), tip)
+  })
+
+  it('loses nothing and duplicates nothing when killed with SIGKILL mid-run', async () => {
+    world = await pollWorld({listCheckpoints: false})
+    const {sui, db, env, alice} = world
+    const from = sui.ledger.checkpointHeight + 1n
+    const traffic = sui.ledger.generateTraffic({checkpoints: 300, txPerCheckpoint: [20, 30], relevantShare: 0.02, relevantAddresses: [alice], seed: 7})
+    sui.faults.latency('GetCheckpoint', 15)
+    const slowEnv = {...env, SUI_RPC_CONCURRENCY: '2'}
+    const poller = new ConfioProcess(['poll', '--mode', 'poll', '--from-checkpoint', String(from)], slowEnv)
+    await eventually(async () => ((await cursorOf(db)) ?? 0n) >= from + 20n, 30_000, 'the poller commits some checkpoints')
+    poller.kill('SIGKILL')
+    await poller.exited
+    const cursorAtKill = (await cursorOf(db)) as bigint
+    assert.ok(cursorAtKill < traffic.lastCheckpoint, 'killed before the end')
+    sui.faults.reset()
+    const resumed = await runCli(['poll', '--once'], {env})
+    assert.equal(resumed.code, 0, resumed.stderr)
+    const stored = await storedDigests(db)
+    assert.deepEqual(sorted(stored), sorted(traffic.relevantDigests))
+    assert.ok(traffic.relevantDigests.length > 20)
+  })
+
+  it('fills the gap after every cut of the checkpoint stream', async () => {
+    world = await pollWorld()
+    const {sui, db, env, alice, bob} = world
+    sui.faults.endStreamsAfter('SubscribeCheckpoints', 3)
+    const relevant: string[] = []
+    const poller = new ConfioProcess(['poll', '--mode', 'stream', '--from-checkpoint', String(sui.ledger.checkpointHeight + 1n)], env)
+    await poller.waitForLog(/resuming after the cursor|no cursor yet/)
+    const start = (await cursorOf(db)) ?? sui.ledger.checkpointHeight
+    for (let i = 0; i < 25; i++) {
+      relevant.push(sui.ledger.transfer({from: bob, to: alice, coinType: SUI, amount: BigInt(i + 1)}).digest)
+      sui.ledger.generateTraffic({checkpoints: 1, relevantShare: 0})
+      await sleep(80)
+    }
+    const tip = sui.ledger.checkpointHeight
+    await eventually(async () => (await cursorOf(db)) === tip, 20_000, 'the poller reaches the tip').catch((error: Error) => {
+      throw new Error(`${error.message}\n${poller.stderr}`)
+    })
+    poller.kill('SIGTERM')
+    assert.equal(await poller.exited, 0)
+    assert.match(poller.stderr, /checkpoint stream failed; filling the gap and reconnecting/)
+    const stored = await storedDigests(db)
+    assert.deepEqual(sorted(stored), sorted(relevant))
+    assert.ok(start < tip)
+  })
+
+  it('queues every unprocessed event again after Redis loses its data', async () => {
+    world = await pollWorld()
+    const {sui, db, queue, env, alice, bob} = world
+    const next = String(sui.ledger.checkpointHeight + 1n)
+    const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--outbox-interval', '1s', '--from-checkpoint', next], env)
+    await poller.waitForLog(/holding the poller lease/)
+    for (let i = 0; i < 5; i++) sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
+    sui.ledger.produceCheckpoint()
+    await eventually(async () => (await storedDigests(db)).length === 5, 15_000, 'five events stored')
+    const stored = await storedDigests(db)
+    await eventually(async () => (await queue.missing(stored)).length === 0, 5_000, 'jobs queued')
+    await clearRedis()
+    assert.equal((await queue.missing(stored)).length, 5, 'Redis lost the jobs')
+    await eventually(async () => (await queue.missing(stored)).length === 0, 10_000, 'the outbox queues them again')
+    poller.kill('SIGTERM')
+    assert.equal(await poller.exited, 0)
+  })
+
+  it('runs one active poller; the standby takes over within 15 s of its death, with no gap', async () => {
+    world = await pollWorld()
+    const {sui, db, env, alice, bob} = world
+    const relevant: string[] = []
+    const produce = () => {
+      relevant.push(sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 2n}).digest)
+      sui.ledger.produceCheckpoint()
+    }
+    produce()
+    const active = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--from-checkpoint', String(sui.ledger.checkpointHeight)], env)
+    await active.waitForLog(/holding the poller lease/)
+    const standby = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], env)
+    await standby.waitForLog(/waiting as a hot standby/)
+    for (let i = 0; i < 5; i++) produce()
+    await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 10_000, 'active catches up')
+    assert.doesNotMatch(standby.stderr, /holding the poller lease/)
+    active.kill('SIGKILL')
+    const killedAt = Date.now()
+    for (let i = 0; i < 5; i++) produce()
+    await standby.waitForLog(/holding the poller lease/, 15_000)
+    assert.ok(Date.now() - killedAt < 15_000)
+    await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 15_000, 'standby catches up')
+    standby.kill('SIGTERM')
+    assert.equal(await standby.exited, 0)
+    assert.deepEqual(sorted(await storedDigests(db)), sorted(relevant))
+  })
+
+  it('picks up an account added while running', async () => {
+    world = await pollWorld()
+    const {sui, db, env, bob, carol} = world
+    const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], env)
+    await poller.waitForLog(/holding the poller lease/)
+    const added = await runCli(['accounts', 'add', '--email', 'carol@test.io', '--address', carol], {env})
+    assert.equal(added.code, 0, added.stderr)
+    await poller.waitForLog(/monitored accounts changed/, 5_000)
+    const digest = sui.ledger.transfer({from: bob, to: carol, coinType: SUI, amount: 4n}).digest
+    sui.ledger.produceCheckpoint()
+    await eventually(async () => (await storedDigests(db)).includes(digest), 10_000, 'the transfer to the new account is stored')
+    poller.kill('SIGTERM')
+    assert.equal(await poller.exited, 0)
+  })
+
+  it('stops with the documented error when the node has pruned checkpoints it still needs', async () => {
+    world = await pollWorld()
+    const {sui, db, env} = world
+    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '1'})
+    sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
+    sui.ledger.prune(20n)
+    const result = await runCli(['poll', '--once'], {env})
+    assert.equal(result.code, 1)
+    assert.match(result.stderr, /^Error: checkpoints 2 to 19 are pruned on this node \(lowest available: 20\); confio cannot read them; point SUI_GRPC_URL at a node or archive that still has them/m)
+    assert.equal(await cursorOf(db), 1n, 'nothing skipped')
+  })
+
+  it('moves the cursor only on explicit request, with confirmation', async () => {
+    world = await pollWorld()
+    const {db, env} = world
+    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
+    const unconfirmed = await runCli(['poll', '--reset-cursor', '5'], {env})
+    assert.equal(unconfirmed.code, 2)
+    assert.match(unconfirmed.stderr, /--reset-cursor needs confirmation; pass --yes/)
+    assert.equal(await cursorOf(db), 10n)
+    const confirmed = await runCli(['poll', '--reset-cursor', '5', '--yes', '--json'], {env})
+    assert.equal(confirmed.code, 0, confirmed.stderr)
+    assert.deepEqual(jsonOf(confirmed), {reset: {from: '10', to: '5'}})
+    assert.equal(await cursorOf(db), 5n)
+  })
+
+  it('serves Prometheus metrics', async () => {
+    world = await pollWorld()
+    const {sui, env, alice, bob} = world
+    sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
+    sui.ledger.produceCheckpoint()
+    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--metrics-port', String(port), '--from-checkpoint', '1'], env)
+    await poller.waitForLog(/checkpoints committed/)
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    poller.kill('SIGTERM')
+    await poller.exited
+    assert.match(text, new RegExp(`^confio_poll_cursor ${sui.ledger.checkpointHeight}$`, 'm'))
+    assert.match(text, /^confio_poll_tip \d+$/m)
+    assert.match(text, /^confio_poll_lag_checkpoints \d+$/m)
+    assert.match(text, /^confio_poll_relevant_transactions_total [1-9]\d*$/m)
+    assert.match(text, /^confio_poll_enqueue_failures_total 0$/m)
+  })
+})
