@@ -119,7 +119,9 @@ export class Poller {
         for await (const checkpoint of source.checkpoints(stop.signal)) await channel.put(checkpoint)
         channel.close()
       } catch (error) {
-        channel.fail(error)
+        // A read cut short by the stop signal is the normal way out, not a failure.
+        if (stop.signal.aborted) channel.close()
+        else channel.fail(error)
       }
     })()
     let checkpoints = 0
