@@ -8,7 +8,7 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction} from './records.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 
 export interface CallOptions {
   signal?: AbortSignal
@@ -32,6 +32,10 @@ export interface ChainReader {
   /** One GetServiceInfo round trip, in ms (queueing and rate-limit waits excluded). */
   ping(options?: CallOptions): Promise<number>
 
+  // Checkpoint reads (checkpoint, checkpoints, subscribe) ask for what deciding relevance takes:
+  // events come by type and sender, without their JSON (EventSummary). `transactionDetails`
+  // fetches the rest for the few transactions that matter.
+
   /** The checkpoint with every transaction decoded; NOT_FOUND when pruned or not yet produced. */
   checkpoint(sequence: bigint, options?: CallOptions): Promise<CheckpointRecord>
   /**
@@ -45,6 +49,16 @@ export interface ChainReader {
    * error or a restart, fill the gap with `checkpoints()`. Ends when `signal` aborts.
    */
   subscribe(signal: AbortSignal, options?: SubscribeOptions): AsyncIterable<CheckpointRecord>
+
+  /**
+   * Checkpointed transactions in full, events with their JSON: one record per digest, in the
+   * order given. BatchGetTransactions, split into calls of at most the node's batch limit (200
+   * digests); each call is retried like any other, and a per-digest transient failure retries
+   * its call. A digest the node does not know (or has not checkpointed yet) fails the whole
+   * call with NOT_FOUND: no transaction is ever left out of the answer. A malformed digest is a
+   * TypeError.
+   */
+  transactionDetails(digests: readonly string[], options?: CallOptions): Promise<TransactionDetails[]>
 
   balance(owner: string, coinType: string, options?: CallOptions): Promise<BalanceRecord>
   /** Every coin type the owner holds, all pages. */

@@ -7,7 +7,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 
 import {chainAddress, chainType, protoValueToJson, requiredString, timestampMs} from './proto-values.ts'
 import type {ProtoValue} from './proto-values.ts'
-import type {BalanceChangeRecord, CheckpointRecord, EffectsStatus, EventRecord, MoveCallRecord, TransactionRecord} from './records.ts'
+import type {BalanceChangeRecord, CheckpointRecord, EffectsStatus, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
 
 /**
  * Throws only when the checkpoint itself is unusable (no sequence number); never for a
@@ -46,7 +46,29 @@ export class PartErrors {
   }
 }
 
+/** A transaction of a checkpoint read: events by type and sender (CHECKPOINT_READ_MASK). */
 export function decodeTransaction(tx: GrpcTypes.ExecutedTransaction, index: number, checkpoint: bigint, ts: number): TransactionRecord {
+  return decodeExecuted(tx, index, checkpoint, ts, decodeEventSummaries)
+}
+
+/**
+ * A transaction of a details read (TRANSACTION_DETAILS_READ_MASK): events with their JSON, and its
+ * place in the chain from the transaction's own checkpoint, timestamp and transaction_index
+ * fields. The caller has checked that `checkpoint` is there (a transaction not yet checkpointed
+ * has none).
+ */
+export function decodeTransactionDetails(tx: GrpcTypes.ExecutedTransaction, checkpoint: bigint): TransactionDetails {
+  const index = tx.transactionIndex === undefined ? -1 : Number(tx.transactionIndex)
+  return decodeExecuted(tx, index, checkpoint, timestampMs(tx.timestamp), decodeEvents)
+}
+
+function decodeExecuted<Event extends EventSummary>(
+  tx: GrpcTypes.ExecutedTransaction,
+  index: number,
+  checkpoint: bigint,
+  ts: number,
+  events: (events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors) => Event[],
+): TransactionRecord<Event> {
   const errors = new PartErrors()
   const digest = errors.part('digest', '', () => requiredString(tx.digest, 'digest'))
   const sender = errors.part('sender', '', () => chainAddress(tx.transaction?.sender, 'transaction.sender'))
@@ -54,7 +76,7 @@ export function decodeTransaction(tx: GrpcTypes.ExecutedTransaction, index: numb
     const owner = tx.transaction?.gasPayment?.owner
     return owner ? chainAddress(owner, 'gas_payment.owner') : sender
   })
-  const record: TransactionRecord = {
+  const record: TransactionRecord<Event> = {
     digest,
     index,
     checkpoint,
@@ -62,7 +84,7 @@ export function decodeTransaction(tx: GrpcTypes.ExecutedTransaction, index: numb
     sender,
     gasOwner,
     moveCalls: decodeMoveCalls(tx.transaction?.kind, errors),
-    events: decodeEvents(tx.events, errors),
+    events: events(tx.events, errors),
     balanceChanges: decodeBalanceChanges(tx.balanceChanges, errors),
     status: decodeStatus(tx.effects?.status, errors),
     gasUsed: decodeGasUsed(tx.effects?.gasUsed, errors),
@@ -91,6 +113,22 @@ function decodeMoveCalls(kind: GrpcTypes.TransactionKind | undefined, errors: Pa
   return calls
 }
 
+/** Events by type and sender; a `json` the node sent anyway is not decoded. */
+export function decodeEventSummaries(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors): EventSummary[] {
+  if (events === undefined) return []
+  const out: EventSummary[] = []
+  for (let i = 0; i < events.events.length; i++) {
+    const event = events.events[i] as GrpcTypes.Event
+    const decoded = errors.part(`event ${i}`, undefined, () => ({
+      type: chainType(event.eventType, 'event_type'),
+      sender: chainAddress(event.sender, 'sender'),
+    }))
+    if (decoded) out.push(decoded)
+  }
+  return out
+}
+
+/** Events with their contents. An event whose `json` is absent gets null (and no parse error). */
 export function decodeEvents(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors): EventRecord[] {
   if (events === undefined) return []
   const out: EventRecord[] = []

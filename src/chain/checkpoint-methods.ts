@@ -1,4 +1,5 @@
-// The three checkpoint RPCs, called with checkpoint-wire.ts as their reply decoder. A protobuf-ts
+// The RPCs whose replies carry executed transactions (the three checkpoint RPCs and
+// BatchGetTransactions), called with checkpoint-wire.ts as their reply decoder. A protobuf-ts
 // transport decodes replies with `method.O.fromBinary`, so each method here is the SDK's own
 // MethodInfo (same service, path, request type) with only the reply type replaced. Calls go
 // through the SDK client's transport, so they carry the same metadata as every other call
@@ -7,11 +8,12 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import type {SuiGrpcClient} from '@mysten/sui/grpc'
 import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
-import {readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
+import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
 
 export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
 export type ListCheckpointsReply = ReturnType<typeof readListCheckpointsResponse>
 export type SubscribeCheckpointsReply = ReturnType<typeof readSubscribeCheckpointsResponse>
+export type BatchGetTransactionsReply = ReturnType<typeof readBatchGetTransactionsResponse>
 
 function withReader<O extends object>(service: {methods: readonly MethodInfo[]}, name: string, read: (bytes: Uint8Array) => O): MethodInfo<object, O> {
   const original = service.methods.find((m) => m.name === name)
@@ -25,6 +27,7 @@ function withReader<O extends object>(service: {methods: readonly MethodInfo[]},
 const GET_CHECKPOINT = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', readGetCheckpointResponse)
 const LIST_CHECKPOINTS = withReader(GrpcTypes.LedgerService, 'ListCheckpoints', readListCheckpointsResponse)
 const SUBSCRIBE_CHECKPOINTS = withReader(GrpcTypes.SubscriptionService, 'SubscribeCheckpoints', readSubscribeCheckpointsResponse)
+const BATCH_GET_TRANSACTIONS = withReader(GrpcTypes.LedgerService, 'BatchGetTransactions', readBatchGetTransactionsResponse)
 
 export class CheckpointMethods {
   readonly #transport: RpcTransport
@@ -44,5 +47,9 @@ export class CheckpointMethods {
 
   subscribeCheckpoints(request: GrpcTypes.SubscribeCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<SubscribeCheckpointsReply>} {
     return this.#transport.serverStreaming(SUBSCRIBE_CHECKPOINTS, request, this.#transport.mergeOptions(rpc))
+  }
+
+  batchGetTransactions(request: GrpcTypes.BatchGetTransactionsRequest, rpc: RpcOptions): Promise<BatchGetTransactionsReply> {
+    return this.#transport.unary(BATCH_GET_TRANSACTIONS, request, this.#transport.mergeOptions(rpc)).response
   }
 }

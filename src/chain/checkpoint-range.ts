@@ -10,6 +10,12 @@ import type {CheckpointMethods} from './checkpoint-methods.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
 import type {CheckpointRecord} from './records.ts'
 
+// Items per ListCheckpoints stream. Without a limit a node applies its default (the test server's
+// is 50, like the node's page defaults), and every stream that ends costs a new request and a
+// round trip; larger values are coerced down to the node's maximum (QueryOptions.limit), so
+// asking for many is safe.
+const LIST_LIMIT = 1000
+
 export type ListCheckpointsSupport = 'unknown' | 'supported' | 'unimplemented'
 
 export interface CheckpointRangeDeps {
@@ -59,7 +65,7 @@ export class CheckpointRangeReader {
         'ListCheckpoints',
         (rpc) =>
           this.#deps.methods.listCheckpoints(
-            {readMask: fieldMask(CHECKPOINT_READ_MASK), startCheckpoint: start, endCheckpoint: to + 1n},
+            {readMask: fieldMask(CHECKPOINT_READ_MASK), startCheckpoint: start, endCheckpoint: to + 1n, options: {limit: LIST_LIMIT}},
             rpc,
           ),
         {signal, idleTimeoutMs: this.#deps.policy.settings.deadlineMs},

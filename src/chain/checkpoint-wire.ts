@@ -1,13 +1,14 @@
-// Reads checkpoint replies straight off the wire. The SDK's generated decoder is reflection-based
-// (its protos are generated with optimize_code_size) and is slowest on exactly what confio asks
-// for: an event's JSON is a google.protobuf.Value tree, and decoding 37 events' JSON took 6.7 of
-// the 7.7 ms a 60-transaction checkpoint costs (measured with bench/chain-read.ts' data). This
-// reader knows the few fields CHECKPOINT_READ_MASK asks for, skips everything else, and builds
-// the same message shapes the SDK would, which decodeCheckpoint then turns into records: one
-// set of record semantics whichever decoder ran.
+// Reads checkpoint and transaction replies straight off the wire. The SDK's generated decoder is
+// reflection-based (its protos are generated with optimize_code_size) and is slowest on event
+// JSON: a google.protobuf.Value tree, which took 6.7 of the 7.7 ms a 60-transaction checkpoint
+// cost when checkpoint reads still asked for it (measured with bench/chain-read.ts' data). This
+// reader knows the few fields CHECKPOINT_READ_MASK and TRANSACTION_DETAILS_READ_MASK ask for,
+// skips everything else, and builds the same message shapes the SDK would, which
+// checkpoint-decoder.ts then turns into records: one set of record semantics whichever decoder ran.
 //
-// Field numbers are those of sui/rpc/v2/*.proto and google/protobuf/{timestamp,struct}.proto
-// (MystenLabs/sui-apis); new fields a node adds later are skipped like any unknown field.
+// Field numbers are those of sui/rpc/v2/*.proto, google/protobuf/{timestamp,struct}.proto and
+// google/rpc/status.proto (MystenLabs/sui-apis); new fields a node adds later are skipped like
+// any unknown field.
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import type {ProtoValue} from './proto-values.ts'
@@ -174,6 +175,54 @@ export function readSubscribeCheckpointsResponse(bytes: Uint8Array): {cursor?: b
   return out
 }
 
+/** One GetTransactionResult: the transaction, or the node's status for that digest. */
+export type WireTransactionResult =
+  | {transaction: GrpcTypes.ExecutedTransaction; wireError?: string}
+  | {error: {code: number; message: string}}
+
+/**
+ * BatchGetTransactionsResponse { repeated GetTransactionResult transactions = 1 }
+ * GetTransactionResult { oneof result { ExecutedTransaction transaction = 1; google.rpc.Status error = 2 } }
+ * google.rpc.Status { int32 code = 1; string message = 2 }
+ * Results come in the order of the request's digests. A result that is neither (a node newer
+ * than this reader) is reported as an error with code 2 (UNKNOWN), never dropped: the caller
+ * matches results to digests by position.
+ */
+export function readBatchGetTransactionsResponse(bytes: Uint8Array): {transactions: WireTransactionResult[]} {
+  const r = new WireReader(bytes)
+  const transactions: WireTransactionResult[] = []
+  r.fields(r.buf.length, (no, wt) => {
+    if (no !== 1 || wt !== WIRE_BYTES) return r.skip(wt)
+    const resultEnd = r.delimited()
+    let result: WireTransactionResult = {error: {code: 2, message: 'GetTransactionResult with neither a transaction nor an error'}}
+    r.fields(resultEnd, (n, w) => {
+      if (n === 1 && w === WIRE_BYTES) {
+        const txEnd = r.delimited()
+        const tx = {signatures: [], balanceChanges: []} as unknown as GrpcTypes.ExecutedTransaction
+        try {
+          readExecutedTransaction(r, txEnd, tx)
+          result = {transaction: tx}
+        } catch (error) {
+          if (!(error instanceof WireError)) throw error
+          result = {transaction: tx, wireError: `malformed transaction bytes: ${error.message}`}
+          r.pos = txEnd
+        }
+      } else if (n === 2 && w === WIRE_BYTES) {
+        const statusEnd = r.delimited()
+        const status = {code: 2, message: ''}
+        r.fields(statusEnd, (f, fw) => {
+          if (f === 1 && fw === WIRE_VARINT) status.code = r.uint() | 0
+          else if (f === 2 && fw === WIRE_BYTES) status.message = r.string()
+          else r.skip(fw)
+        })
+        result = {error: status}
+      } else r.skip(w)
+    })
+    transactions.push(result)
+  })
+  return {transactions}
+}
+
 // Checkpoint { uint64 sequence_number = 1; string digest = 2; CheckpointSummary summary = 3;
 //              repeated ExecutedTransaction transactions = 6 }
 function readCheckpoint(r: WireReader, end: number): WireCheckpoint {
@@ -219,14 +268,22 @@ function readTimestamp(r: WireReader, end: number): {seconds: bigint; nanos: num
 }
 
 // ExecutedTransaction { string digest = 1; Transaction transaction = 2; TransactionEffects
-//   effects = 4; TransactionEvents events = 5; repeated BalanceChange balance_changes = 8 }
+//   effects = 4; TransactionEvents events = 5; uint64 checkpoint = 6; Timestamp timestamp = 7;
+//   repeated BalanceChange balance_changes = 8; uint64 transaction_index = 10 }
 function readExecutedTransaction(r: WireReader, end: number, tx: GrpcTypes.ExecutedTransaction): void {
   r.fields(end, (no, wt) => {
+    if (wt === WIRE_VARINT) {
+      if (no === 6) tx.checkpoint = r.uint64()
+      else if (no === 10) tx.transactionIndex = r.uint64()
+      else r.skip(wt)
+      return
+    }
     if (wt !== WIRE_BYTES) return r.skip(wt)
     if (no === 1) tx.digest = r.string()
     else if (no === 2) tx.transaction = readTransaction(r, r.delimited())
     else if (no === 4) tx.effects = readEffects(r, r.delimited())
     else if (no === 5) tx.events = readEvents(r, r.delimited())
+    else if (no === 7) tx.timestamp = readTimestamp(r, r.delimited())
     else if (no === 8) tx.balanceChanges.push(readBalanceChange(r, r.delimited()))
     else r.skip(wt)
   })

@@ -1,6 +1,9 @@
 // ChainReader over Sui's gRPC API (sui.rpc.v2). Every call goes through the CallPolicy (limits,
 // deadline, retries, metrics) and every answer through a decoder, so callers get records.
+import {GrpcStatusCode} from '@mysten/sui/grpc'
 import type {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
+import {RpcError} from '@protobuf-ts/runtime-rpc'
+import {fromBase58} from '@mysten/sui/utils'
 
 import {CallPolicy} from './call-policy.ts'
 import type {ChainLogger} from './call-policy.ts'
@@ -9,16 +12,17 @@ import {chainMetrics} from './chain-metrics.ts'
 import type {ChainMetrics, ChainMetricsSnapshot} from './chain-metrics.ts'
 import type {ChainOptions, SuiNetwork} from './chain-options.ts'
 import type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
-import {decodeCheckpoint} from './checkpoint-decoder.ts'
+import {decodeCheckpoint, decodeTransactionDetails} from './checkpoint-decoder.ts'
 import {CheckpointMethods} from './checkpoint-methods.ts'
+import type {BatchGetTransactionsReply} from './checkpoint-methods.ts'
 import {CheckpointRangeReader} from './checkpoint-range.ts'
 import type {ListCheckpointsSupport} from './checkpoint-range.ts'
 import {ConcurrencyLimiter} from './concurrency-limiter.ts'
 import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
-import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction} from './records.ts'
+import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {decodeBalance, decodeCoin, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
 import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
@@ -33,6 +37,12 @@ export interface ChainReaderDeps {
 
 // The node's maximum page size for ListBalances and ListOwnedObjects (larger values are coerced).
 const PAGE_SIZE = 1000
+
+/**
+ * The most digests one BatchGetTransactions carries: the ledger service's hard cap, which Sui's
+ * own reader of it observes (sui-indexer-alt-reader, MAX_BATCH_GET_TRANSACTIONS = 200).
+ */
+export const MAX_BATCH_GET_TRANSACTIONS = 200
 
 // Sui's silence threshold for a subscription: far above mainnet's ~250 ms checkpoint interval.
 const DEFAULT_SUBSCRIPTION_IDLE_MS = 30_000
@@ -102,6 +112,56 @@ export class GrpcChainReader implements ChainReader {
 
   checkpoints(from: bigint, to: bigint, options: CallOptions = {}): AsyncIterable<CheckpointRecord> {
     return this.#range.read(from, to, options.signal)
+  }
+
+  async transactionDetails(digests: readonly string[], options: CallOptions = {}): Promise<TransactionDetails[]> {
+    for (const digest of digests) assertDigest(digest)
+    if (digests.length === 0) return []
+    const chunks: string[][] = []
+    for (let i = 0; i < digests.length; i += MAX_BATCH_GET_TRANSACTIONS) chunks.push(digests.slice(i, i + MAX_BATCH_GET_TRANSACTIONS))
+    if (chunks.length === 1) return this.#detailsChunk(chunks[0] as string[], options.signal)
+    // Chunks go out together (the concurrency limit still applies); the first failure cancels the rest.
+    const controller = new AbortController()
+    const onAbort = (): void => controller.abort(options.signal?.reason)
+    options.signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      const results = await Promise.all(
+        chunks.map((chunk) =>
+          this.#detailsChunk(chunk, controller.signal).catch((error: unknown) => {
+            controller.abort(error)
+            throw error
+          }),
+        ),
+      )
+      return results.flat()
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #detailsChunk(digests: string[], signal: AbortSignal | undefined): Promise<TransactionDetails[]> {
+    const request = {digests, readMask: fieldMask(TRANSACTION_DETAILS_READ_MASK)}
+    const reply = await this.#policy.unary(
+      'BatchGetTransactions',
+      async (rpc) => failedDigest(await this.#checkpoints.batchGetTransactions(request, rpc), digests),
+      signal ? {signal} : {},
+    )
+    if (reply.transactions.length !== digests.length) {
+      throw malformed('BatchGetTransactions', `${reply.transactions.length} results for ${digests.length} digests`)
+    }
+    return reply.transactions.map((result, i) => {
+      // failedDigest has let only transactions through, each with its checkpoint.
+      const {transaction, wireError} = result as {transaction: GrpcTypes.ExecutedTransaction; wireError?: string}
+      const digest = digests[i] as string
+      if (transaction.digest !== undefined && transaction.digest !== digest) {
+        throw malformed('BatchGetTransactions', `result ${i} is transaction ${transaction.digest}, not ${digest}`)
+      }
+      const record = decodeTransactionDetails(transaction, transaction.checkpoint as bigint)
+      // The digest is the one asked for even when the node's reply left it out or garbled it.
+      record.digest = digest
+      if (wireError !== undefined) record.parseError = record.parseError ? `${wireError}; ${record.parseError}` : wireError
+      return record
+    })
   }
 
   async *subscribe(signal: AbortSignal, options: SubscribeOptions = {}): AsyncGenerator<CheckpointRecord, void, undefined> {
@@ -188,6 +248,36 @@ function nextPage(token: Uint8Array | undefined): Uint8Array | undefined {
 function base64Bytes(value: string): Uint8Array {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new TypeError('signature is not base64')
   return new Uint8Array(Buffer.from(value, 'base64'))
+}
+
+// Base58 of 32 bytes. Checked before sending: the node would answer INVALID_ARGUMENT for that
+// digest alone, after a round trip, and the caller's mistake would look like the node's.
+function assertDigest(digest: string): void {
+  let bytes: Uint8Array
+  try {
+    bytes = fromBase58(digest)
+  } catch {
+    throw new TypeError(`not a transaction digest: ${JSON.stringify(digest)}`)
+  }
+  if (bytes.length !== 32) throw new TypeError(`not a transaction digest: ${JSON.stringify(digest)}`)
+}
+
+/**
+ * Throws the first per-digest failure of a BatchGetTransactions reply as the RpcError a failed
+ * call would be, so the CallPolicy treats it like one: UNAVAILABLE and the like are retried (the
+ * whole chunk), NOT_FOUND is an answer and is not. A transaction without a checkpoint has been
+ * executed but not checkpointed; this method is for checkpointed ones, so that is NOT_FOUND too.
+ */
+function failedDigest(reply: BatchGetTransactionsReply, digests: readonly string[]): BatchGetTransactionsReply {
+  reply.transactions.forEach((result, i) => {
+    const digest = digests[i] ?? '?'
+    if ('error' in result) {
+      const status = GrpcStatusCode[result.error.code] ?? 'UNKNOWN'
+      throw new RpcError(`transaction ${digest}: ${result.error.message || status}`, status)
+    }
+    if (result.transaction.checkpoint === undefined) throw new RpcError(`transaction ${digest} is not in a checkpoint yet`, 'NOT_FOUND')
+  })
+  return reply
 }
 
 /** A reply the node sent but that does not hold what was asked: not retried, reported as DATA_LOSS. */

@@ -2,7 +2,7 @@
 export type {ChainOptions, ChainTransportKind, SuiNetwork} from './chain-options.ts'
 export {CHAIN_OPTION_DEFAULTS, validateChainOptions} from './chain-options.ts'
 export type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
-export {GrpcChainReader, openChainReader} from './grpc-chain-reader.ts'
+export {GrpcChainReader, MAX_BATCH_GET_TRANSACTIONS, openChainReader} from './grpc-chain-reader.ts'
 export type {ChainReaderDeps} from './grpc-chain-reader.ts'
 export type {ChainLogger} from './call-policy.ts'
 export {ChainError} from './chain-error.ts'

@@ -23,9 +23,21 @@ export interface MoveCallRecord {
   function: string
 }
 
-export interface EventRecord {
+/**
+ * An event as a checkpoint read carries it: which struct was emitted, and by whom. Enough to
+ * decide relevance (the type names the package); the contents are left out of the read mask
+ * because rendering them is most of a checkpoint's bytes and of its decoding time (sui.md).
+ */
+export interface EventSummary {
   type: string
   sender: string
+}
+
+/**
+ * An event with its contents: what `ChainReader.transactionDetails`, `execute` and `simulate`
+ * return, and what raw_blockchain_events stores.
+ */
+export interface EventRecord extends EventSummary {
   /** The event's Move value as JSON, as the node renders it (u64 and larger come as strings). */
   json: JsonValue
 }
@@ -39,9 +51,18 @@ export interface BalanceChangeRecord {
 
 export type EffectsStatus = {success: true} | {success: false; error: string}
 
-export interface TransactionRecord {
+/**
+ * One executed transaction. `Event` says how much of its events was read: a checkpoint read
+ * (`checkpoint`, `checkpoints`, `subscribe`) gives `EventSummary` (no JSON), a details read
+ * (`transactionDetails`) gives `EventRecord`. The type keeps a summary from being stored as if it
+ * were complete.
+ */
+export interface TransactionRecord<Event extends EventSummary = EventSummary> {
   digest: string
-  /** Position in the checkpoint, from 0. */
+  /**
+   * Position in the checkpoint, from 0. A details read takes it from transaction_index, which
+   * nodes older than that field leave out: then it is −1 (the checkpoint read knows it).
+   */
   index: number
   checkpoint: bigint
   timestampMs: number
@@ -50,7 +71,7 @@ export interface TransactionRecord {
   gasOwner: string
   /** Move calls of a programmable transaction, in command order; empty for system transactions. */
   moveCalls: MoveCallRecord[]
-  events: EventRecord[]
+  events: Event[]
   balanceChanges: BalanceChangeRecord[]
   status: EffectsStatus
   /** computation + storage − rebate, in MIST; negative when the rebate exceeds the charges. */
@@ -62,6 +83,10 @@ export interface TransactionRecord {
   parseError?: string
 }
 
+/** A transaction with its events' contents, as `ChainReader.transactionDetails` returns it. */
+export type TransactionDetails = TransactionRecord<EventRecord>
+
+/** A checkpoint as read for relevance: every transaction, events without their contents. */
 export interface CheckpointRecord {
   sequenceNumber: bigint
   digest: string

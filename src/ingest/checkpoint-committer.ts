@@ -2,13 +2,21 @@
 // cursor, in one PostgreSQL transaction, so a crash leaves either both or neither (Sui's indexer
 // framework commits its watermark the same way). Then it queues one job per newly stored
 // transaction; a failure there is left to the outbox, never retried inline.
-import type {CheckpointRecord} from '../chain/records.ts'
+//
+// Checkpoints arrive as read for relevance: events without their JSON. Before its database
+// transaction the committer fetches the relevant transactions in full (one BatchGetTransactions
+// per batch, ~1% of the transactions read), so raw_blockchain_events holds what the workers
+// parse. A transaction it cannot fetch fails the commit: nothing of the batch is stored and the
+// cursor stays where it was, so the batch is read again rather than stored without it.
+import {backoffDelayMs, sleep} from '../chain/backoff.ts'
+import type {ChainReader} from '../chain/chain-reader.ts'
+import type {CheckpointRecord, TransactionDetails, TransactionRecord} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor} from '../store/ingest-cursor.ts'
 import {insertRawEvents, markQueued, type RawEventInput} from '../store/raw-event-repository.ts'
-import type {RelevanceFilter} from './relevance-filter.ts'
+import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'
 
 export interface CommitResult {
   readonly first: bigint
@@ -20,14 +28,35 @@ export interface CommitResult {
   readonly enqueueFailures: number
 }
 
+/** What the committer asks of the chain. */
+export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails'>
+
+export interface DetailsRetry {
+  /** Fetches of a batch's details before the commit fails. */
+  readonly attempts: number
+  readonly baseMs: number
+  readonly maxMs: number
+}
+
+// Around 10 s of trying before the poller stops: longer than a load-balanced provider's nodes
+// usually lag each other, short enough that a node that pruned the transaction is reported soon.
+const DEFAULT_DETAILS_RETRY: DetailsRetry = {attempts: 6, baseMs: 500, maxMs: 5_000}
+
+/** The relevant transactions of a batch could not be fetched in full; nothing was committed. */
+export class TransactionDetailsError extends Error {
+  override readonly name = 'TransactionDetailsError'
+}
+
 export interface CheckpointCommitterOptions {
   readonly db: Database
+  readonly chain: TransactionDetailsReader
   readonly cursorName: string
   /** The cursor as read at start (undefined: none yet). */
   readonly cursor: bigint | undefined
   readonly filter: RelevanceFilter
   readonly queue: TransactionQueue
   readonly logger?: Logger
+  readonly detailsRetry?: DetailsRetry
 }
 
 export class CheckpointCommitter {
@@ -43,7 +72,12 @@ export class CheckpointCommitter {
     return this.cursor
   }
 
-  /** `batch` holds consecutive checkpoints, the first one right after the cursor. */
+  /**
+   * `batch` holds consecutive checkpoints, the first one right after the cursor. Throws
+   * TransactionDetailsError when the relevant transactions could not be fetched in full (after
+   * retrying what may pass); then nothing is stored, the cursor has not moved, and the poller
+   * stops, so the batch is read again on the next start.
+   */
   async commit(batch: readonly CheckpointRecord[]): Promise<CommitResult> {
     const first = batch[0]
     const last = batch[batch.length - 1]
@@ -51,7 +85,8 @@ export class CheckpointCommitter {
     if (this.cursor !== undefined && first.sequenceNumber !== this.cursor + 1n) {
       throw new Error(`checkpoint committer: batch starts at ${first.sequenceNumber}, cursor is ${this.cursor}`)
     }
-    const relevant = this.relevantOf(batch)
+    const summaries = this.relevantOf(batch)
+    const relevant = await this.withDetails(summaries, first.sequenceNumber, last.sequenceNumber)
     const {db, cursorName} = this.options
     const inserted = await db.transaction(async (trx) => {
       const digests = await insertRawEvents(trx, relevant)
@@ -71,8 +106,8 @@ export class CheckpointCommitter {
     }
   }
 
-  private relevantOf(batch: readonly CheckpointRecord[]): RawEventInput[] {
-    const relevant: RawEventInput[] = []
+  private relevantOf(batch: readonly CheckpointRecord[]): Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> {
+    const relevant: Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> = []
     for (const checkpoint of batch) {
       for (const tx of checkpoint.transactions) {
         const reasons = this.options.filter.reasons(tx)
@@ -80,6 +115,57 @@ export class CheckpointCommitter {
       }
     }
     return relevant
+  }
+
+  /**
+   * The relevant summaries in full. Where a transaction sits (checkpoint, index, time) comes from
+   * the checkpoint read; the rest from the details, which must agree on the checkpoint.
+   */
+  private async withDetails(relevant: Array<{tx: TransactionRecord; reasons: RelevanceReason[]}>, first: bigint, last: bigint): Promise<RawEventInput[]> {
+    // A transaction whose digest could not be decoded cannot be asked for; it is stored as read
+    // (it is relevant only because of its parse error) and says why its events have no JSON.
+    const fetchable = relevant.filter(({tx}) => tx.digest !== '')
+    const details = await this.fetchDetails(fetchable.map(({tx}) => tx.digest), first, last)
+    const byDigest = new Map(details.map((tx) => [tx.digest, tx]))
+    return relevant.map(({tx, reasons}) => {
+      if (tx.digest === '') return {tx: withoutEventContents(tx), reasons}
+      const full = byDigest.get(tx.digest)
+      if (full === undefined) throw new TransactionDetailsError(`no details for transaction ${tx.digest}`)
+      if (full.checkpoint !== tx.checkpoint) {
+        throw new TransactionDetailsError(`the node places transaction ${tx.digest} in checkpoint ${full.checkpoint}, its checkpoint read in ${tx.checkpoint}`)
+      }
+      return {tx: {...full, checkpoint: tx.checkpoint, index: tx.index, timestampMs: tx.timestampMs}, reasons}
+    })
+  }
+
+  /**
+   * One transactionDetails call (the reader chunks it), tried again with backoff when it failed
+   * in a way that may pass: a transient error the chain layer gave up on, or NOT_FOUND. A
+   * checkpointed transaction is never legitimately missing, but a provider's load balancer may
+   * send the details call to a node that has not reached the checkpoint yet. A NOT_FOUND that
+   * persists (the node pruned it, or lost it) fails the commit, loudly; never a skip.
+   */
+  private async fetchDetails(digests: string[], first: bigint, last: bigint): Promise<TransactionDetails[]> {
+    if (digests.length === 0) return []
+    const retry = this.options.detailsRetry ?? DEFAULT_DETAILS_RETRY
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.chain.transactionDetails(digests)
+      } catch (error) {
+        const status = (error as {status?: unknown}).status
+        const retryable = status === 'NOT_FOUND' || (error as {transient?: unknown}).transient === true
+        const range = `checkpoints ${first}..${last}`
+        if (!retryable || attempt >= retry.attempts) {
+          throw new TransactionDetailsError(
+            `could not fetch ${digests.length} relevant transactions of ${range} in full after ${attempt} attempts; nothing committed, the cursor stays at ${this.cursor ?? 'none'}: ${(error as Error).message}`,
+            {cause: error},
+          )
+        }
+        const delayMs = backoffDelayMs(retry, attempt)
+        this.options.logger?.warn({err: (error as Error).message, attempt, delayMs, first: first.toString(), last: last.toString()}, 'could not fetch relevant transactions in full; retrying')
+        await sleep(delayMs)
+      }
+    }
   }
 
   private async enqueue(digests: string[]): Promise<{queued: number; failed: number}> {
@@ -96,4 +182,9 @@ export class CheckpointCommitter {
     }
     return {queued: result.queued.length, failed: result.failed.length}
   }
+}
+
+function withoutEventContents(tx: TransactionRecord): TransactionDetails {
+  const why = 'event contents not fetched: the transaction digest could not be decoded'
+  return {...tx, events: tx.events.map((event) => ({...event, json: null})), parseError: tx.parseError ? `${tx.parseError}; ${why}` : why}
 }

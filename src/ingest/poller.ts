@@ -3,6 +3,8 @@
 // and the cursor in one commit per batch, and queues a job per stored transaction.
 //
 //   CheckpointSource --(bounded channel)--> CheckpointCommitter --> TransactionQueue
+//                                                |
+//                          ChainReader.transactionDetails (the relevant ~1%, in full)
 //
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
 // Redis lost, and the lease is checked; losing it stops the poller.
@@ -111,7 +113,7 @@ export class Poller {
       },
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
-    const committer = new CheckpointCommitter({db, cursorName, cursor, filter, queue, logger})
+    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger})
     const channel = new BoundedChannel<CheckpointRecord>(1_000)
     const background = this.startBackgroundTasks(stop)
     const producer = (async () => {

@@ -1,11 +1,12 @@
 // raw_blockchain_events: every relevant transaction, as the chain described it, once per digest.
 // It doubles as the outbox of the process-transaction queue: queued_at says a job was created,
 // processed_at that a worker finished it.
-import type {TransactionRecord} from '../chain/records.ts'
+import type {TransactionDetails} from '../chain/records.ts'
 import type {Database} from './database.ts'
 
 export interface RawEventInput {
-  readonly tx: TransactionRecord
+  /** The transaction in full: `events` keeps each event's JSON, which the workers parse. */
+  readonly tx: TransactionDetails
   readonly reasons: readonly string[]
 }
 

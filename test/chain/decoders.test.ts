@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint} from '../../src/chain/checkpoint-decoder.ts'
-import {CHECKPOINT_READ_MASK} from '../../src/chain/read-masks.ts'
+import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
+import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/read-masks.ts'
 import {decodeBalance, decodeServiceInfo} from '../../src/chain/state-decoder.ts'
 
 const PKG = '0x' + 'ab'.repeat(32)
@@ -62,7 +62,8 @@ describe('decodeCheckpoint', () => {
     assert.equal(tx.sender, ALICE)
     assert.equal(tx.gasOwner, SPONSOR)
     assert.deepEqual(tx.moveCalls, [{package: PKG, module: 'pay', function: 'send'}])
-    assert.deepEqual(tx.events, [{type: `${PKG}::pay::Sent`, sender: ALICE, json: {amount: '5', ok: true}}])
+    // A checkpoint read is for deciding relevance: events by type and sender, even if JSON came.
+    assert.deepEqual(tx.events, [{type: `${PKG}::pay::Sent`, sender: ALICE}])
     assert.deepEqual(tx.balanceChanges, [
       {address: ALICE, coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', amount: -800n},
       {address: ALICE, coinType: USDC, amount: 18446744073709551615n},
@@ -107,10 +108,37 @@ describe('decodeCheckpoint', () => {
     assert.match(record?.parseError ?? '', /effects status/)
   })
 
-  it('asks for the Move call fields, not the whole transaction kind', () => {
+  it('asks for the Move call fields, not the whole transaction kind, and event types without their contents', () => {
     assert.ok(CHECKPOINT_READ_MASK.includes('transactions.transaction.kind.programmable_transaction.commands.move_call.package'))
     assert.equal(CHECKPOINT_READ_MASK.includes('transactions.transaction.kind'), false)
     assert.equal(CHECKPOINT_READ_MASK.includes('transactions.events'), false)
+    assert.ok(CHECKPOINT_READ_MASK.includes('transactions.events.events.event_type'))
+    assert.deepEqual(CHECKPOINT_READ_MASK.filter((path) => /json|contents|bcs/.test(path)), [])
+  })
+})
+
+describe('decodeTransactionDetails', () => {
+  it('decodes a BatchGetTransactions transaction: the same fields, events with JSON, its own placement', () => {
+    const message = transaction({checkpoint: 9n, transactionIndex: 4n, timestamp: {seconds: 1_700_000_001n, nanos: 5_000_000}})
+    const tx = decodeTransactionDetails(GrpcTypes.ExecutedTransaction.fromBinary(GrpcTypes.ExecutedTransaction.toBinary(message)), 9n)
+    assert.deepEqual(tx.events, [{type: `${PKG}::pay::Sent`, sender: ALICE, json: {amount: '5', ok: true}}])
+    assert.equal(tx.checkpoint, 9n)
+    assert.equal(tx.index, 4)
+    assert.equal(tx.timestampMs, 1_700_000_001_005)
+    const summary = decodeCheckpoint(GrpcTypes.Checkpoint.create({sequenceNumber: 9n, transactions: [message]})).transactions[0]
+    assert.deepEqual({...tx, events: [], index: 0, timestampMs: 0}, {...summary, events: []})
+  })
+
+  it('reads an index the node left out as -1, and an event without JSON as null', () => {
+    const message = transaction({checkpoint: 9n, events: {events: [{eventType: `${PKG}::pay::Sent`, sender: ALICE}]}})
+    const tx = decodeTransactionDetails(message, 9n)
+    assert.equal(tx.index, -1)
+    assert.deepEqual(tx.events, [{type: `${PKG}::pay::Sent`, sender: ALICE, json: null}])
+    assert.equal(tx.parseError, undefined)
+  })
+
+  it('asks for the event JSON and where the transaction sits', () => {
+    for (const path of ['events.events.json', 'checkpoint', 'timestamp', 'transaction_index', 'effects.status']) assert.ok(TRANSACTION_DETAILS_READ_MASK.includes(path), path)
   })
 })
 

@@ -46,7 +46,7 @@ describe('RelevanceFilter', () => {
   const cases: [string, Partial<TransactionRecord>, string[]][] = [
     ['an unrelated transaction', {}, []],
     ['a call to a monitored package', {moveCalls: [{package: PAY_PKG, module: 'pay', function: 'pay'}]}, ['move-call']],
-    ['a call to another package that emits a monitored event type', {moveCalls: [{package: addr('77'), module: 'x', function: 'y'}], events: [{type: `${PAY_PKG}::pay::PaymentMade`, sender: bob, json: {}}]}, ['event']],
+    ['a call to another package that emits a monitored event type', {moveCalls: [{package: addr('77'), module: 'x', function: 'y'}], events: [{type: `${PAY_PKG}::pay::PaymentMade`, sender: bob}]}, ['event']],
     ['a cUSD movement between strangers', {balanceChanges: [{address: bob, coinType: CUSD, amount: -5n}, {address: carol, coinType: CUSD, amount: 5n}]}, ['contract-coin']],
     ['an account as sender', {sender: alice, gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -1_000n}]}, ['account-sender']],
     ['SUI received by an account', {balanceChanges: [{address: bob, coinType: SUI_COIN_TYPE, amount: -1_500n}, {address: alice, coinType: SUI_COIN_TYPE, amount: 500n}]}, ['account-balance']],

@@ -3,6 +3,8 @@ import {type SuiGrpcClient} from '@mysten/sui/grpc'
 import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {clientFor, statusOf} from './client.ts'
+import {jsonValue} from '../support/sui-server/proto-messages.ts'
+import {MAX_BATCH_GET_TRANSACTIONS} from '../support/sui-server/services/ledger-service.ts'
 
 const PKG = '0x' + 'ab'.repeat(32)
 
@@ -88,6 +90,61 @@ describe('sui test server: LedgerService against the real client', () => {
     assert.equal(BigInt(tx?.balanceChanges?.[0]?.amount ?? 0), -759_880n)
     assert.equal((await client.core.getBalance({owner: bob})).balance.balance, '0')
     assert.equal((await client.core.getBalance({owner: alice})).balance.balance, (1_000_000_000n - 759_880n).toString())
+  })
+
+  it('answers BatchGetTransactions as a fullnode: one result per digest in order, errors in place, masked fields', async () => {
+    const alice = sui.ledger.createAddress()
+    sui.ledger.mint(alice, SUI_COIN_TYPE, 10_000_000_000n)
+    const first = sui.ledger.submit({sender: alice, moveCalls: [{package: PKG, module: 'pay', function: 'pay'}], events: [{type: `${PKG}::pay::Paid`, json: {amount: '5', to: [alice]}}]})
+    const second = sui.ledger.transfer({from: alice, to: sui.ledger.createAddress(), coinType: SUI_COIN_TYPE, amount: 7n})
+    const seq = sui.ledger.produceCheckpoint()
+    const pending = sui.ledger.submit({sender: alice, moveCalls: [{package: PKG, module: 'pay', function: 'pay'}]})
+    const unknown = 'DAsQ8s1a8GyYRbdQeZhHpMeYYAHvyhEHuRMYpgmBVhWm'
+    const paths = ['digest', 'transaction.sender', 'events.events.event_type', 'events.events.json', 'effects.status', 'checkpoint', 'timestamp', 'transaction_index']
+    const {response} = await client.ledgerService.batchGetTransactions({digests: [second.digest, unknown, 'nope', first.digest, pending.digest], readMask: {paths}})
+    const [a, b, c, d, e] = response.transactions.map((t) => t.result)
+    assert.equal(response.transactions.length, 5)
+    assert.ok(a?.oneofKind === 'transaction' && d?.oneofKind === 'transaction' && e?.oneofKind === 'transaction')
+    assert.deepEqual(b?.oneofKind === 'error' ? [b.error.code, b.error.message] : b, [5, `Transaction ${unknown} not found`]) // NOT_FOUND
+    assert.equal(c?.oneofKind === 'error' ? c.error.code : c, 3) // INVALID_ARGUMENT: not a digest
+    const placed = sui.ledger.checkpoint(seq)
+    assert.equal(a.transaction.digest, second.digest)
+    assert.equal(a.transaction.checkpoint, seq)
+    assert.equal(a.transaction.transactionIndex, BigInt(placed?.transactions.findIndex((t) => t.digest === second.digest) ?? -1))
+    assert.equal(a.transaction.timestamp?.seconds, (placed?.timestampMs ?? 0n) / 1000n)
+    assert.equal(d.transaction.transaction?.sender, alice)
+    assert.equal(d.transaction.transaction?.gasPayment, undefined, 'not asked for')
+    assert.equal(d.transaction.effects?.gasUsed, undefined, 'not asked for')
+    assert.equal(d.transaction.effects?.status?.success, true)
+    const event = d.transaction.events?.events[0]
+    assert.equal(event?.eventType, `${PKG}::pay::Paid`)
+    assert.equal(event?.sender, undefined, 'not asked for')
+    assert.deepEqual(event?.json, jsonValue({amount: '5', to: [alice]}))
+    // Executed, not checkpointed yet: a fullnode answers it, without a place in the chain.
+    assert.equal(e.transaction.digest, pending.digest)
+    assert.equal(e.transaction.checkpoint, undefined)
+    assert.equal(e.transaction.transactionIndex, undefined)
+
+    const types = await client.ledgerService.batchGetTransactions({digests: [first.digest], readMask: {paths: ['events.events.event_type']}})
+    const typesOnly = types.response.transactions[0]?.result
+    assert.ok(typesOnly?.oneofKind === 'transaction')
+    assert.equal(typesOnly.transaction.events?.events[0]?.json, undefined, 'JSON only when asked for')
+    assert.equal(typesOnly.transaction.digest, undefined)
+
+    const byDefault = await client.ledgerService.batchGetTransactions({digests: [first.digest]})
+    const digestOnly = byDefault.response.transactions[0]?.result
+    assert.deepEqual(digestOnly?.oneofKind === 'transaction' ? [digestOnly.transaction.digest, digestOnly.transaction.events] : digestOnly, [first.digest, undefined])
+  })
+
+  it(`refuses a BatchGetTransactions over ${MAX_BATCH_GET_TRANSACTIONS} digests, or with a bad read mask, as a whole`, async () => {
+    const alice = sui.ledger.createAddress()
+    const minted = sui.ledger.mint(alice, SUI_COIN_TYPE, 1n)
+    sui.ledger.produceCheckpoint()
+    const atLimit = await client.ledgerService.batchGetTransactions({digests: Array(MAX_BATCH_GET_TRANSACTIONS).fill(minted.digest)})
+    assert.equal(atLimit.response.transactions.length, MAX_BATCH_GET_TRANSACTIONS)
+    assert.equal(await statusOf(client.ledgerService.batchGetTransactions({digests: Array(MAX_BATCH_GET_TRANSACTIONS + 1).fill(minted.digest)})), 'INVALID_ARGUMENT')
+    assert.equal(await statusOf(client.ledgerService.batchGetTransactions({digests: [minted.digest], readMask: {paths: ['events.events.no_such_field']}})), 'INVALID_ARGUMENT')
+    assert.equal(await statusOf(client.ledgerService.batchGetTransactions({digests: [], readMask: {paths: ['no_such_field']}})), 'INVALID_ARGUMENT')
   })
 
   it('answers NOT_FOUND for pruned checkpoints and moves lowest_available_checkpoint', async () => {

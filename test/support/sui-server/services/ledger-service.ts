@@ -1,7 +1,9 @@
 // sui.rpc.v2.LedgerService: GetServiceInfo, GetCheckpoint, ListCheckpoints (server streaming),
 // GetTransaction, BatchGetTransactions, GetObject, BatchGetObjects (coin objects only), GetEpoch.
 // ListTransactions and ListEvents answer UNIMPLEMENTED, as nodes without the mid-2026 list RPCs do.
+import * as grpc from '@grpc/grpc-js'
 import {GrpcTypes} from '@mysten/sui/grpc'
+import {fromBase58} from '@mysten/sui/utils'
 import type {CheckpointRecord} from '../../chain-builder.ts'
 import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
 import type {CheckpointCache} from '../checkpoint-cache.ts'
@@ -35,13 +37,7 @@ export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: Ledg
         if (!found) throw rpcError('NOT_FOUND', `transaction ${request.digest} not found`)
         return GrpcTypes.GetTransactionResponse.create({transaction: transactionMessage(found, request.readMask?.paths)})
       },
-      batchGetTransactions: async (request: GrpcTypes.BatchGetTransactionsRequest) => GrpcTypes.BatchGetTransactionsResponse.create({
-        transactions: request.digests.map((digest): GrpcTypes.GetTransactionResult => {
-          const found = ledger.transaction(digest)
-          if (!found) return {result: {oneofKind: 'error', error: {code: 5, message: `transaction ${digest} not found`, details: []}}}
-          return {result: {oneofKind: 'transaction', transaction: transactionMessage(found, request.readMask?.paths)}}
-        }),
-      }),
+      batchGetTransactions: async (request: GrpcTypes.BatchGetTransactionsRequest) => batchGetTransactions(ledger, request),
       getObject: async (request: GrpcTypes.GetObjectRequest) => {
         const coin = ledger.store.get(request.objectId ?? '')
         if (!coin) throw rpcError('NOT_FOUND', `object ${request.objectId} not found`)
@@ -69,6 +65,46 @@ export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: Ledg
 }
 
 const OBJECT_MASK = ['object_id', 'version', 'digest']
+
+/**
+ * The most digests one BatchGetTransactions may name: the ledger service's hard cap (Sui's
+ * indexer reader of it, sui-indexer-alt-reader, never sends more than 200). Beyond it the request
+ * is refused as a whole, so a client that forgets to chunk fails here rather than on mainnet.
+ */
+export const MAX_BATCH_GET_TRANSACTIONS = 200
+
+/**
+ * BatchGetTransactions as sui-rpc-api answers it (ledger_service/get_transaction.rs): the read
+ * mask (default `digest`) is validated first and a bad path fails the whole request; then one
+ * GetTransactionResult per requested digest, in request order: `transaction` = 1, or `error` = 2,
+ * a google.rpc.Status with INVALID_ARGUMENT (3) for a string that is not a digest and NOT_FOUND (5)
+ * for an unknown or pruned one. A transaction executed but not yet checkpointed is answered
+ * without `checkpoint`, `timestamp` and `transaction_index`, as a fullnode does.
+ */
+function batchGetTransactions(ledger: Ledger, request: GrpcTypes.BatchGetTransactionsRequest): GrpcTypes.BatchGetTransactionsResponse {
+  if (request.digests.length > MAX_BATCH_GET_TRANSACTIONS) {
+    throw rpcError('INVALID_ARGUMENT', `too many digests: ${request.digests.length} exceeds the limit of ${MAX_BATCH_GET_TRANSACTIONS}`)
+  }
+  const paths = request.readMask?.paths
+  masked(GrpcTypes.ExecutedTransaction, GrpcTypes.ExecutedTransaction.create(), paths, ['digest']) // validates the mask up front
+  return GrpcTypes.BatchGetTransactionsResponse.create({
+    transactions: request.digests.map((digest): GrpcTypes.GetTransactionResult => {
+      if (!isDigest(digest)) return {result: {oneofKind: 'error', error: {code: grpc.status.INVALID_ARGUMENT, message: `invalid digest: ${JSON.stringify(digest)}`, details: []}}}
+      const found = ledger.transaction(digest)
+      if (!found) return {result: {oneofKind: 'error', error: {code: grpc.status.NOT_FOUND, message: `Transaction ${digest} not found`, details: []}}}
+      return {result: {oneofKind: 'transaction', transaction: transactionMessage(found, paths)}}
+    }),
+  })
+}
+
+/** A transaction digest is base58 of 32 bytes. */
+function isDigest(value: string): boolean {
+  try {
+    return fromBase58(value).length === 32
+  } catch {
+    return false
+  }
+}
 
 function serviceInfo(ledger: Ledger): GrpcTypes.GetServiceInfoResponse {
   const info = ledger.serviceInfo()

@@ -1,0 +1,167 @@
+// The committer's second tier: checkpoints come without event JSON, the committer fetches the
+// relevant transactions in full before it stores them, and a transaction it cannot fetch fails the
+// commit (nothing stored, cursor unmoved) instead of being stored incomplete or skipped.
+import assert from 'node:assert/strict'
+
+import {ChainError} from '../../src/chain/chain-error.ts'
+import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {CheckpointRecord, TransactionDetails} from '../../src/chain/records.ts'
+import {AddressSet} from '../../src/ingest/address-set.ts'
+import {CheckpointCommitter, TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/checkpoint-committer.ts'
+import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
+import {normalizeCoinType} from '../../src/sui/identifiers.ts'
+import {TokenRegistry} from '../../src/tokens/token-registry.ts'
+import {collect, testReader} from '../chain/chain-test-support.ts'
+import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+
+const CURSOR = 'checkpoints'
+const FAST_RETRY = {attempts: 3, baseMs: 1, maxMs: 5}
+
+describe('checkpoint committer', function () {
+  this.timeout(30_000)
+  let world: PollWorld
+  let chain: GrpcChainReader
+
+  beforeEach(async () => {
+    world = await pollWorld()
+    chain = testReader(world.sui.url)
+  })
+  afterEach(async () => {
+    chain.close()
+    await closeWorld(world)
+  })
+
+  function committer(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitter {
+    const accounts = new AddressSet()
+    accounts.add(world.alice)
+    const filter = new RelevanceFilter({
+      packages: [PAY_PACKAGE],
+      tokens: new TokenRegistry([{symbol: 'SUI', coinType: normalizeCoinType(SUI), decimals: 9}, {symbol: 'cUSD', coinType: normalizeCoinType(CUSD), decimals: 6}]),
+      accounts,
+    })
+    return new CheckpointCommitter({db: world.db, chain: reader, cursorName: CURSOR, cursor, filter, queue: world.queue, detailsRetry: FAST_RETRY})
+  }
+
+  /** A few relevant transactions with event JSON among background traffic; the batch as the poller reads it. */
+  async function batchWithEvents(): Promise<{batch: CheckpointRecord[]; relevant: string[]; json: Map<string, unknown[]>}> {
+    const {ledger} = world.sui
+    const from = ledger.checkpointHeight + 1n
+    const paid = ledger.submit({
+      sender: world.carol,
+      moveCalls: [{package: PAY_PACKAGE, module: 'pay', function: 'pay'}],
+      events: [{type: `${PAY_PACKAGE}::pay::PaymentMade`, json: {amount: '18446744073709551615', payer: world.carol, memo: 'rent', items: [1, 2]}}],
+    })
+    const sent = ledger.transfer({from: world.alice, to: world.bob, coinType: SUI, amount: 5n})
+    ledger.produceCheckpoint()
+    ledger.generateTraffic({checkpoints: 3, txPerCheckpoint: [20, 30], relevantShare: 0, seed: 41})
+    const emitted = ledger.submit({sender: world.bob, events: [{type: `${PAY_PACKAGE}::pay::Refunded`, json: {amount: '7', reason: null}}]})
+    ledger.produceCheckpoint()
+    const batch = await collect(chain.checkpoints(from, ledger.checkpointHeight))
+    const relevant = [paid.digest, sent.digest, emitted.digest]
+    const json = new Map(relevant.map((d) => [d, ledger.transaction(d)?.record.events.map((e) => e.json) ?? []]))
+    return {batch, relevant, json}
+  }
+
+  it('stores the relevant transactions with their full event JSON, fetched in one call per batch', async () => {
+    const {batch, relevant, json} = await batchWithEvents()
+    assert.ok(batch.every((c) => c.transactions.every((t) => t.events.every((e) => !('json' in e)))), 'the checkpoint read carries no event JSON')
+    world.sui.faults.reset()
+    const result = await committer(chain).commit(batch)
+    assert.equal(result.relevant, 3)
+    assert.equal(world.sui.faults.calls('BatchGetTransactions'), 1)
+    assert.deepEqual(await storedDigests(world.db), relevant)
+    assert.equal(await cursorOf(world.db), batch.at(-1)?.sequenceNumber)
+
+    const rows: Array<{tx_digest: string; checkpoint: string; tx_index: number; events: Array<{type: string; sender: string; json: unknown}>}> =
+      await world.db('raw_blockchain_events').select('tx_digest', 'checkpoint', 'tx_index', 'events').orderBy('id')
+    for (const row of rows) {
+      assert.deepEqual(row.events.map((e) => e.json), json.get(row.tx_digest), `event JSON of ${row.tx_digest}`)
+      const read = batch.flatMap((c) => c.transactions).find((t) => t.digest === row.tx_digest)
+      assert.equal(row.checkpoint, String(read?.checkpoint))
+      assert.equal(row.tx_index, read?.index)
+      assert.deepEqual(row.events.map(({type, sender}) => ({type, sender})), read?.events)
+    }
+    assert.deepEqual(rows[0]?.events[0]?.json, {amount: '18446744073709551615', payer: world.carol, memo: 'rent', items: [1, 2]})
+  })
+
+  it('makes no details call for a batch without relevant transactions', async () => {
+    const {ledger} = world.sui
+    const from = ledger.checkpointHeight + 1n
+    ledger.generateTraffic({checkpoints: 2, txPerCheckpoint: [10, 10], relevantShare: 0, seed: 42})
+    const batch = await collect(chain.checkpoints(from, ledger.checkpointHeight))
+    world.sui.faults.reset()
+    const result = await committer(chain).commit(batch)
+    assert.equal(result.relevant, 0)
+    assert.equal(world.sui.faults.calls('BatchGetTransactions'), 0)
+    assert.equal(await cursorOf(world.db), ledger.checkpointHeight)
+  })
+
+  it('fails the commit when a relevant transaction is gone (NOT_FOUND): nothing stored, the cursor stays', async () => {
+    const {batch} = await batchWithEvents()
+    const before = batch[0]!.sequenceNumber - 1n
+    const reader = countingReader(chain)
+    const target = committer(reader, before)
+    // The node prunes the batch's transactions between the checkpoint read and the details call.
+    world.sui.ledger.produceCheckpoint()
+    world.sui.ledger.prune(world.sui.ledger.checkpointHeight)
+    const error = await target.commit(batch).catch((e: unknown) => e)
+    assert.ok(error instanceof TransactionDetailsError, String(error))
+    assert.match(error.message, /3 relevant transactions/)
+    assert.match(error.message, /cursor stays at/)
+    assert.equal((error.cause as ChainError).status, 'NOT_FOUND')
+    assert.equal(reader.calls, FAST_RETRY.attempts, 'NOT_FOUND is tried again before the commit fails')
+    assert.deepEqual(await storedDigests(world.db), [])
+    assert.equal(await cursorOf(world.db), undefined)
+    assert.equal(target.position, before)
+  })
+
+  it('gets through a node that lags (NOT_FOUND) or fails (transient), committing the batch once', async () => {
+    const {batch, relevant} = await batchWithEvents()
+    const failures = [
+      new ChainError({method: 'BatchGetTransactions', status: 'NOT_FOUND', attempts: 1, transient: false, details: 'transaction not found'}),
+      new ChainError({method: 'BatchGetTransactions', status: 'UNAVAILABLE', attempts: 3, transient: true, details: 'connection reset'}),
+    ]
+    const reader = countingReader(chain, failures)
+    const result = await committer(reader).commit(batch)
+    assert.equal(reader.calls, 3)
+    assert.equal(result.inserted, 3)
+    assert.deepEqual(await storedDigests(world.db), relevant)
+    assert.equal(await cursorOf(world.db), batch.at(-1)?.sequenceNumber)
+  })
+
+  it('fails at once on an error that is an answer, such as PERMISSION_DENIED', async () => {
+    const {batch} = await batchWithEvents()
+    const denied = new ChainError({method: 'BatchGetTransactions', status: 'PERMISSION_DENIED', attempts: 1, transient: false, details: 'no'})
+    const reader = countingReader(chain, [denied])
+    const error = await committer(reader).commit(batch).catch((e: unknown) => e)
+    assert.ok(error instanceof TransactionDetailsError)
+    assert.equal(reader.calls, 1)
+    assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  it('refuses details that place a transaction in another checkpoint than its checkpoint read', async () => {
+    const {batch} = await batchWithEvents()
+    const reader: TransactionDetailsReader = {
+      transactionDetails: async (digests) => (await chain.transactionDetails(digests)).map((t): TransactionDetails => ({...t, checkpoint: t.checkpoint + 1n})),
+    }
+    const error = await committer(reader).commit(batch).catch((e: unknown) => e)
+    assert.ok(error instanceof TransactionDetailsError)
+    assert.match(error.message, /places transaction/)
+    assert.deepEqual(await storedDigests(world.db), [])
+  })
+})
+
+/** The real reader, counting calls and failing the first ones with the given errors. */
+function countingReader(chain: GrpcChainReader, failures: Error[] = []): TransactionDetailsReader & {calls: number} {
+  const pending = [...failures]
+  const reader = {
+    calls: 0,
+    async transactionDetails(digests: readonly string[]): Promise<TransactionDetails[]> {
+      reader.calls++
+      const failure = pending.shift()
+      if (failure) throw failure
+      return chain.transactionDetails(digests)
+    },
+  }
+  return reader
+}
