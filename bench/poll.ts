@@ -1,0 +1,720 @@
+// bench/poll: `confio poll` end to end, against the goals of the poller issue.
+//
+//  1. catch-up: the real `confio poll --once --from-checkpoint <first>` (a child process) over
+//     CHECKPOINTS mainnet-shaped checkpoints (60 transactions, 1% relevant, 100,000 monitored
+//     accounts) into PostgreSQL and the queue, in checkpoints/s; goal ≥ 400/s (100 × mainnet).
+//  2. the bare read rate of the same range from the same server, in this process: the chain
+//     layer's range reader with no processing, and a bare SuiGrpcClient GetCheckpoint loop with the
+//     same read mask; goal: catch-up ≥ 50% of the range reader.
+//  3. live: the server seals 4 checkpoints/s (mainnet's rate) with relevant traffic while
+//     `confio poll --mode stream` follows; latency per relevant transaction is
+//     raw_blockchain_events.queued_at − timestamp_ms (one machine, one clock); goal p99 ≤ 100 ms.
+//  4. memory: `confio poll` with 1,000,000 monitored accounts; its VmRSS once it has loaded them
+//     and committed a batch; goal ≤ 300 MB.
+//
+// The Sui server is the local test server in its own process (spawnSuiServer), serving
+// checkpoints it encoded when it sealed them, so the figures are confio's. Everything runs on a
+// scratch database (dropped at the end) and a Redis prefix of its own (deleted at the end).
+// A measurement, not a test: it prints figures and "met" / "NOT met", and fails only when a run
+// turns out broken (missing rows, a cursor in the wrong place), since such figures would be worthless.
+//
+//   npm run bench:poll
+//   CHECKPOINTS=2000 LIVE_SECONDS=20 npm run bench:poll     (a quicker run)
+//   CPU_PROF=1 npm run bench:poll                            (profiles the catch-up child into bench/out/)
+//
+// Environment: CHECKPOINTS (10000), TX_PER_CHECKPOINT (60), RELEVANT_SHARE (0.01), ACCOUNTS
+// (100000), RELEVANT_ADDRESSES (1000: how many of the accounts the relevant traffic touches),
+// CHUNK (250: checkpoints generated per request), LIVE_SECONDS (45; 0 skips), LIVE_RATE (4),
+// RSS_ACCOUNTS (1000000; 0 skips), CPU_PROF, CONFIO_TEST_PG, CONFIO_TEST_REDIS.
+import {type ChildProcess, spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {ChannelCredentials} from '@grpc/grpc-js'
+import {SuiGrpcClient} from '@mysten/sui/grpc'
+import {GrpcTransport} from '@protobuf-ts/grpc-transport'
+import {Redis} from 'ioredis'
+
+import {ChainMetrics, TokenBucket, openChainReader} from '../src/chain/index.ts'
+import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {type Database, createDatabase} from '../src/store/database.ts'
+import {migrateLatest} from '../src/store/migrator.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+
+const num = (name: string, fallback: number): number => {
+  const raw = process.env[name]
+  const value = raw === undefined || raw === '' ? fallback : Number(raw)
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw} is not a non-negative number`)
+  return value
+}
+const CHECKPOINTS = num('CHECKPOINTS', 10_000)
+const TX_PER_CHECKPOINT = num('TX_PER_CHECKPOINT', 60)
+const RELEVANT_SHARE = num('RELEVANT_SHARE', 0.01)
+const ACCOUNTS = num('ACCOUNTS', 100_000)
+const RELEVANT_ADDRESSES = num('RELEVANT_ADDRESSES', 1_000)
+const CHUNK = Math.max(1, num('CHUNK', 250))
+const LIVE_SECONDS = num('LIVE_SECONDS', 45)
+const LIVE_RATE = num('LIVE_RATE', 4)
+const RSS_ACCOUNTS = num('RSS_ACCOUNTS', 1_000_000)
+const CPU_PROF = Boolean(process.env.CPU_PROF)
+
+const GOAL_CATCH_UP_CPS = 400
+const GOAL_SHARE_OF_BARE = 0.5
+const GOAL_P99_MS = 100
+const GOAL_RSS_MB = 300
+
+const PG = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
+const REDIS = process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379/0'
+const RUN_ID = randomBytes(4).toString('hex')
+const DATABASE = `confio_bench_poll_${RUN_ID}`
+const DATABASE_URL = `${PG}/${DATABASE}`
+const REDIS_PREFIX = `confio-bench-poll-${RUN_ID}:`
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const PROFILE_DIR = fileURLToPath(new URL('./out/', import.meta.url))
+/** Mainnet's USDC: the traffic generator deposits it to relevant addresses, so confio must know it. */
+const USDC = '0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits})
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+
+// ---- /proc: memory and CPU time of a process, CPU time of PostgreSQL and Redis ----
+
+const CLOCK_TICKS = 100 // USER_HZ on Linux
+
+function procStatus(pid: number): {rssKb: number; hwmKb: number} | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0)
+    return {rssKb: field('VmRSS'), hwmKb: field('VmHWM')}
+  } catch {
+    return undefined
+  }
+}
+
+/** utime + stime of a process, in ms (undefined once it is gone). */
+function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * CPU time of every process with one of these command names (PostgreSQL backends, redis-server)
+ * while it runs: backends exit with their connections, so /proc is sampled during the run and
+ * each process's last reading kept.
+ */
+class CpuByName {
+  private readonly names: string[]
+  private readonly first = new Map<number, number>()
+  private readonly last = new Map<number, {name: string; ms: number}>()
+  private readonly timer: NodeJS.Timeout
+
+  constructor(names: string[]) {
+    this.names = names
+    this.scan(true)
+    this.timer = setInterval(() => this.scan(false), 250)
+  }
+
+  stop(): Record<string, number> {
+    clearInterval(this.timer)
+    this.scan(false)
+    const total: Record<string, number> = Object.fromEntries(this.names.map((n) => [n, 0]))
+    for (const [pid, {name, ms}] of this.last) total[name]! += ms - (this.first.get(pid) ?? 0)
+    return total
+  }
+
+  private scan(initial: boolean): void {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue
+      const pid = Number(entry)
+      let comm: string
+      try {
+        comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim()
+      } catch {
+        continue
+      }
+      const name = this.names.find((n) => comm.startsWith(n))
+      const ms = name ? cpuMsOf(pid) : undefined
+      if (!name || ms === undefined) continue
+      if (initial) this.first.set(pid, ms)
+      this.last.set(pid, {name, ms})
+    }
+  }
+}
+
+// ---- a `confio poll` child process whose log lines are parsed as they arrive ----
+
+interface LogLine {
+  msg: string
+  time: string
+  /** When this process read the line (performance.now()). */
+  seenAt: number
+  [field: string]: unknown
+}
+
+class PollProcess {
+  readonly child: ChildProcess
+  readonly lines: LogLine[] = []
+  readonly exited: Promise<number | null>
+  readonly startedAt = performance.now()
+  exitedAt = 0
+  stderrTail = ''
+  stdout = ''
+  peakRssKb = 0
+  lastHwmKb = 0
+  lastCpuMs = 0
+  private readonly sampler: NodeJS.Timeout
+
+  constructor(args: string[], env: Record<string, string>, nodeOptions: string[] = []) {
+    this.child = spawn(process.execPath, [...nodeOptions, BIN, 'poll', ...args], {
+      cwd: mkdtempSync(join(tmpdir(), 'confio-bench-poll-')),
+      env: {...process.env, ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let partial = ''
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      const seenAt = performance.now()
+      const text = partial + chunk.toString()
+      const parts = text.split('\n')
+      partial = parts.pop() ?? ''
+      for (const part of parts) {
+        this.stderrTail = (this.stderrTail + part + '\n').slice(-4000)
+        try {
+          this.lines.push({...(JSON.parse(part) as LogLine), seenAt})
+        } catch {
+          // not a log line (a warning from node): kept in stderrTail only
+        }
+      }
+    })
+    this.child.stdout?.on('data', (chunk: Buffer) => (this.stdout += chunk.toString()))
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code) => {
+        this.exitedAt = performance.now()
+        resolve(code)
+      }),
+    )
+    // Memory and CPU, sampled while it runs (the last sample is close to its end).
+    this.sampler = setInterval(() => this.sample(), 100)
+    this.exited.finally(() => clearInterval(this.sampler))
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1
+  }
+
+  sample(): {rssKb: number; hwmKb: number} | undefined {
+    const status = procStatus(this.pid)
+    const cpu = cpuMsOf(this.pid)
+    if (cpu !== undefined) this.lastCpuMs = cpu
+    if (status) {
+      this.peakRssKb = Math.max(this.peakRssKb, status.rssKb)
+      this.lastHwmKb = Math.max(this.lastHwmKb, status.hwmKb)
+    }
+    return status
+  }
+
+  commits(): LogLine[] {
+    return this.lines.filter((l) => l.msg === 'checkpoints committed')
+  }
+
+  async waitFor(what: string, test: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+    const deadline = performance.now() + timeoutMs
+    for (;;) {
+      const found = this.lines.find(test)
+      if (found) return found
+      if (this.child.exitCode !== null) throw new Error(`confio poll exited (${this.child.exitCode}) before ${what}:\n${this.stderrTail}`)
+      if (performance.now() > deadline) throw new Error(`confio poll: no ${what} within ${timeoutMs} ms:\n${this.stderrTail}`)
+      await sleep(50)
+    }
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM')
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000)
+    const code = await this.exited
+    clearTimeout(timer)
+    return code
+  }
+}
+
+// ---- set-up ----
+
+async function createScratchDatabase(): Promise<Database> {
+  const admin = createDatabase({url: `${PG}/postgres`})
+  try {
+    await admin.raw(`CREATE DATABASE ${DATABASE}`)
+  } finally {
+    await admin.destroy()
+  }
+  const db = createDatabase({url: DATABASE_URL})
+  await migrateLatest(db)
+  return db
+}
+
+async function dropScratchDatabase(): Promise<void> {
+  const admin = createDatabase({url: `${PG}/postgres`})
+  try {
+    await admin.raw(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`)
+  } finally {
+    await admin.destroy()
+  }
+}
+
+/**
+ * Inserts `count` accounts with random addresses in one statement (generated by PostgreSQL, 32
+ * random bytes each as two md5s), in slices so no statement runs for too long.
+ */
+async function insertAccounts(db: Database, count: number, startAt: number): Promise<void> {
+  const SLICE = 250_000
+  for (let done = 0; done < count; done += SLICE) {
+    const n = Math.min(SLICE, count - done)
+    await db.raw(
+      `INSERT INTO accounts (email, sui_address, label)
+       SELECT 'bench' || g || '@bench.example', '0x' || md5(random()::text || g) || md5(g::text || random()::text), 'bench ' || g
+       FROM generate_series(?::bigint, ?::bigint) AS g
+       ON CONFLICT DO NOTHING`,
+      [startAt + done, startAt + done + n - 1],
+    )
+  }
+}
+
+async function deleteRedisKeys(): Promise<number> {
+  const redis = new Redis(REDIS)
+  try {
+    let deleted = 0
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000)
+      cursor = next
+      if (keys.length) deleted += await redis.del(...keys)
+    } while (cursor !== '0')
+    return deleted
+  } finally {
+    redis.disconnect()
+  }
+}
+
+async function queueCounts(): Promise<{jobs: number; waiting: number}> {
+  const redis = new Redis(REDIS)
+  try {
+    const key = `${REDIS_PREFIX}bq:process-transaction`
+    const [jobs, waiting] = await Promise.all([redis.hlen(`${key}:jobs`), redis.llen(`${key}:waiting`)])
+    return {jobs, waiting}
+  } finally {
+    redis.disconnect()
+  }
+}
+
+function pollEnv(server: SpawnedSuiServer): Record<string, string> {
+  return {
+    DATABASE_URL,
+    REDIS_URL: REDIS,
+    REDIS_PREFIX,
+    SUI_GRPC_URL: server.url,
+    SUI_NETWORK: 'localnet',
+    SUI_RPC_RPS: '100000',
+    USDC_COIN_TYPE: USDC,
+    // info, not warn: the per-batch "checkpoints committed" lines (a few dozen in a catch-up) time
+    // the run without process start-up, and "monitored accounts loaded" marks the memory reading.
+    LOG_LEVEL: 'info',
+  }
+}
+
+async function cursorOf(db: Database): Promise<bigint | undefined> {
+  const row = (await db('ingest_cursors').where({name: 'checkpoints'}).first()) as {checkpoint: string} | undefined
+  return row ? BigInt(row.checkpoint) : undefined
+}
+
+// ---- phases ----
+
+interface CatchUp {
+  checkpoints: number
+  wallMs: number
+  /** From the first commit log line to the last (the first batch's checkpoints excluded). */
+  steadyCps: number
+  firstCommitAfterMs: number
+  childCpuMs: number
+  peakRssKb: number
+  profile?: string
+}
+
+async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint): Promise<CatchUp> {
+  const nodeOptions = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=poll-catch-up-${RUN_ID}.cpuprofile`] : []
+  if (CPU_PROF) mkdirSync(PROFILE_DIR, {recursive: true})
+  const poll = new PollProcess(['--once', '--from-checkpoint', first.toString(), '--json'], pollEnv(server), nodeOptions)
+  const code = await poll.exited
+  const wallMs = poll.exitedAt - poll.startedAt
+  if (code !== 0) throw new Error(`confio poll --once exited with ${code}:\n${poll.stderrTail}`)
+  const result = JSON.parse(poll.stdout) as {cursor: string; checkpoints: number; relevant: number}
+  if (BigInt(result.cursor) !== last) throw new Error(`confio poll --once stopped at ${result.cursor}, expected ${last}`)
+  const commits = poll.commits()
+  const firstCommit = commits[0]
+  const lastCommit = commits[commits.length - 1]
+  let steadyCps = Number.NaN
+  if (firstCommit && lastCommit && lastCommit !== firstCommit) {
+    const ms = Date.parse(lastCommit.time) - Date.parse(firstCommit.time)
+    steadyCps = (Number(BigInt(lastCommit.cursor as string) - BigInt(firstCommit.cursor as string)) / ms) * 1000
+  }
+  return {
+    checkpoints: result.checkpoints,
+    wallMs,
+    steadyCps,
+    firstCommitAfterMs: firstCommit ? firstCommit.seenAt - poll.startedAt : Number.NaN,
+    childCpuMs: poll.lastCpuMs,
+    peakRssKb: poll.peakRssKb,
+    ...(CPU_PROF ? {profile: join(PROFILE_DIR, `poll-catch-up-${RUN_ID}.cpuprofile`)} : {}),
+  }
+}
+
+/** The same poll --once when there is nothing to read: process start, connections, shutdown. */
+async function idleRun(server: SpawnedSuiServer): Promise<number> {
+  const poll = new PollProcess(['--once', '--json'], pollEnv(server))
+  const code = await poll.exited
+  if (code !== 0) throw new Error(`idle confio poll --once exited with ${code}:\n${poll.stderrTail}`)
+  const result = JSON.parse(poll.stdout) as {checkpoints: number}
+  if (result.checkpoints !== 0) throw new Error(`idle run read ${result.checkpoints} checkpoints`)
+  return poll.exitedAt - poll.startedAt
+}
+
+interface ReadRate {
+  name: string
+  cps: number
+  transactions: number
+  cpuShare: number
+}
+
+async function bareReads(server: SpawnedSuiServer, from: bigint, to: bigint): Promise<ReadRate[]> {
+  const count = Number(to - from + 1n)
+  const layer = openChainReader(
+    {
+      url: server.url,
+      transport: 'grpc',
+      network: 'localnet',
+      deadlineMs: 10_000,
+      maxAttempts: 3,
+      backoffBaseMs: 100,
+      backoffMaxMs: 1_000,
+      requestsPerSecond: 1_000_000,
+      maxConcurrency: 16,
+    },
+    {rateLimiter: new TokenBucket({requestsPerSecond: 1_000_000}), metrics: new ChainMetrics()},
+  )
+  // The same wide HTTP/2 window the chain layer uses, so 16 replies can be in flight at once.
+  const bare = new SuiGrpcClient({
+    network: 'localnet',
+    transport: new GrpcTransport({host: new URL(server.url).host, channelCredentials: ChannelCredentials.createInsecure(), clientOptions: {'grpc-node.flow_control_window': 16 * 1024 * 1024}}),
+  })
+  const mask = fieldMask(CHECKPOINT_READ_MASK)
+  const getCheckpoint = async (seq: bigint) => {
+    const {response} = await bare.ledgerService.getCheckpoint({checkpointId: {oneofKind: 'sequenceNumber', sequenceNumber: seq}, readMask: mask})
+    return response.checkpoint?.transactions.length ?? 0
+  }
+  const runs: [string, () => Promise<number>][] = [
+    [
+      'chain layer range reader, checkpoints(from, to) (ListCheckpoints), no processing',
+      async () => {
+        let transactions = 0
+        for await (const cp of layer.checkpoints(from, to)) transactions += cp.transactions.length
+        return transactions
+      },
+    ],
+    [
+      'bare SuiGrpcClient getCheckpoint loop, sequential',
+      async () => {
+        let transactions = 0
+        for (let seq = from; seq <= to; seq++) {
+          const read = await getCheckpoint(seq)
+          transactions += read
+        }
+        return transactions
+      },
+    ],
+    [
+      'bare SuiGrpcClient getCheckpoint, 16 in flight',
+      async () => {
+        let transactions = 0
+        let next = from
+        await Promise.all(
+          Array.from({length: 16}, async () => {
+            while (next <= to) {
+              const read = await getCheckpoint(next++)
+              transactions += read
+            }
+          }),
+        )
+        return transactions
+      },
+    ],
+  ]
+  const rates: ReadRate[] = []
+  try {
+    // Warm up the connections and the JIT on a slice of the range first.
+    await getCheckpoint(from)
+    for await (const _ of layer.checkpoints(from, from + BigInt(Math.min(count, 200)) - 1n)) void _
+    for (const [name, run] of runs) {
+      const cpu = process.cpuUsage()
+      const started = performance.now()
+      const transactions = await run()
+      const ms = performance.now() - started
+      const used = process.cpuUsage(cpu)
+      rates.push({name, cps: (count / ms) * 1000, transactions, cpuShare: (used.user + used.system) / 1000 / ms})
+      console.log(`  ${name}: ${fmt((count / ms) * 1000)} checkpoints/s`)
+    }
+  } finally {
+    layer.close()
+  }
+  return rates
+}
+
+interface Live {
+  seconds: number
+  checkpoints: number
+  samples: number
+  unqueued: number
+  p50: number
+  p99: number
+  max: number
+  storedP50: number
+  storedP99: number
+}
+
+async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddresses: string[]): Promise<Live> {
+  const before = await cursorOf(db)
+  if (before === undefined) throw new Error('live: no cursor after the catch-up')
+  const poll = new PollProcess(['--mode', 'stream'], pollEnv(server))
+  try {
+    await poll.waitFor('"monitored accounts loaded"', (l) => l.msg === 'monitored accounts loaded', 60_000)
+    // Let it reach the tip and open its subscription before the chain starts moving.
+    await sleep(2_000)
+    await server.startProducing(LIVE_RATE, {txPerCheckpoint: [TX_PER_CHECKPOINT, TX_PER_CHECKPOINT], relevantShare: RELEVANT_SHARE, relevantAddresses})
+    const producingFrom = performance.now()
+    await sleep(LIVE_SECONDS * 1000)
+    await server.stopProducing()
+    const tip = (await server.serviceInfo()).checkpointHeight
+    const liveSeconds = (performance.now() - producingFrom) / 1000
+    // The last checkpoints: wait until the cursor reaches the tip, then stop.
+    const deadline = performance.now() + 30_000
+    while ((await cursorOf(db)) !== tip) {
+      if (performance.now() > deadline) throw new Error(`live: cursor ${await cursorOf(db)} did not reach the tip ${tip}:\n${poll.stderrTail}`)
+      if (poll.child.exitCode !== null) throw new Error(`live: confio poll exited (${poll.child.exitCode}):\n${poll.stderrTail}`)
+      await sleep(100)
+    }
+    await sleep(500) // the last batch's queued_at is written after its commit
+    const code = await poll.stop()
+    if (code !== 0) throw new Error(`live: confio poll exited with ${code} on SIGTERM:\n${poll.stderrTail}`)
+    const streamFailures = poll.lines.filter((l) => /stream failed/.test(l.msg)).length
+    if (streamFailures > 0) console.log(`  note: the poller logged ${streamFailures} stream failure(s)`)
+    const {rows} = await db.raw<{rows: {samples: string; unqueued: string; p50: number; p99: number; max: number; stored_p50: number; stored_p99: number}[]}>(
+      `SELECT count(*) FILTER (WHERE queued_ms IS NOT NULL) AS samples,
+              count(*) FILTER (WHERE queued_ms IS NULL) AS unqueued,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY queued_ms - timestamp_ms) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY queued_ms - timestamp_ms) AS p99,
+              max(queued_ms - timestamp_ms) AS max,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY created_ms - timestamp_ms) AS stored_p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY created_ms - timestamp_ms) AS stored_p99
+       FROM (SELECT timestamp_ms,
+                    extract(epoch FROM queued_at) * 1000 AS queued_ms,
+                    extract(epoch FROM created_at) * 1000 AS created_ms
+             FROM raw_blockchain_events WHERE checkpoint > ?) AS t`,
+      [before.toString()],
+    )
+    const r = rows[0]!
+    return {
+      seconds: liveSeconds,
+      checkpoints: Number(tip - before),
+      samples: Number(r.samples),
+      unqueued: Number(r.unqueued),
+      p50: Number(r.p50),
+      p99: Number(r.p99),
+      max: Number(r.max),
+      storedP50: Number(r.stored_p50),
+      storedP99: Number(r.stored_p99),
+    }
+  } finally {
+    await server.stopProducing()
+    if (poll.child.exitCode === null) await poll.stop()
+  }
+}
+
+interface Memory {
+  accounts: number
+  loadMs: number
+  rssKb: number
+  peakRssKb: number
+  hwmKb: number
+}
+
+async function memory(server: SpawnedSuiServer, relevantAddresses: string[]): Promise<Memory> {
+  await server.startProducing(LIVE_RATE, {txPerCheckpoint: [TX_PER_CHECKPOINT, TX_PER_CHECKPOINT], relevantShare: RELEVANT_SHARE, relevantAddresses})
+  const poll = new PollProcess([], pollEnv(server))
+  try {
+    const loaded = await poll.waitFor('"monitored accounts loaded"', (l) => l.msg === 'monitored accounts loaded', 120_000)
+    const holding = poll.lines.find((l) => l.msg === 'holding the poller lease')
+    await poll.waitFor('a batch commit', (l) => l.msg === 'checkpoints committed' && l.seenAt > loaded.seenAt, 60_000)
+    // A few more seconds of following, sampled; the reading is the last one, the peak beside it.
+    let last: {rssKb: number; hwmKb: number} | undefined
+    for (let i = 0; i < 20; i++) {
+      last = poll.sample() ?? last
+      await sleep(250)
+    }
+    if (!last) throw new Error('memory: could not read /proc status of the poller')
+    return {
+      accounts: Number(loaded.accounts),
+      loadMs: holding ? Date.parse(loaded.time) - Date.parse(holding.time) : Number.NaN,
+      rssKb: last.rssKb,
+      peakRssKb: poll.peakRssKb,
+      hwmKb: poll.lastHwmKb,
+    }
+  } finally {
+    await server.stopProducing()
+    await poll.stop()
+  }
+}
+
+// ---- the run ----
+
+async function main(): Promise<void> {
+  const runStarted = performance.now()
+  console.log(`bench:poll — ${fmt(CHECKPOINTS)} checkpoints × ${TX_PER_CHECKPOINT} transactions, ${RELEVANT_SHARE * 100}% relevant, ${fmt(ACCOUNTS)} monitored accounts (node ${process.version}, ${DATABASE}, Redis prefix ${REDIS_PREFIX})`)
+  const db = await createScratchDatabase()
+  const server = await spawnSuiServer()
+  try {
+    // -- set-up: accounts, then the chain --
+    let t = performance.now()
+    await insertAccounts(db, ACCOUNTS, 1)
+    const accounts = Number(((await db('accounts').count('* as n')) as [{n: string}])[0].n)
+    const relevantAddresses = ((await db.raw<{rows: {sui_address: string}[]}>('SELECT sui_address FROM accounts ORDER BY random() LIMIT ?', [RELEVANT_ADDRESSES])).rows).map((r) => r.sui_address)
+    console.log(`setup: ${fmt(accounts)} accounts inserted in ${seconds(performance.now() - t)}; traffic touches ${relevantAddresses.length} of them`)
+
+    await server.warmReadMask([...CHECKPOINT_READ_MASK])
+    t = performance.now()
+    let first: bigint | undefined
+    let last = 0n
+    let transactions = 0
+    const relevantDigests: string[] = []
+    for (let done = 0; done < CHECKPOINTS; done += CHUNK) {
+      const n = Math.min(CHUNK, CHECKPOINTS - done)
+      const chunk = await server.generateTraffic({checkpoints: n, txPerCheckpoint: [TX_PER_CHECKPOINT, TX_PER_CHECKPOINT], relevantShare: RELEVANT_SHARE, relevantAddresses, seed: 1 + done})
+      first ??= chunk.firstCheckpoint
+      last = chunk.lastCheckpoint
+      transactions += chunk.transactions
+      relevantDigests.push(...chunk.relevantDigests)
+      const elapsed = performance.now() - t
+      const eta = (elapsed / (done + n)) * (CHECKPOINTS - done - n)
+      process.stdout.write(`\rsetup: generating checkpoints ${fmt(done + n)}/${fmt(CHECKPOINTS)} (${fmt(((done + n) / elapsed) * 1000)}/s, ${seconds(eta)} left)   `)
+    }
+    if (first === undefined) throw new Error('no checkpoints generated')
+    const generateMs = performance.now() - t
+    console.log(
+      `\rsetup: ${fmt(CHECKPOINTS)} checkpoints ${first}..${last} generated and encoded in ${seconds(generateMs)}: ${fmt(transactions)} transactions, ${fmt(relevantDigests.length)} relevant (${((relevantDigests.length / transactions) * 100).toFixed(2)}%)`,
+    )
+    const serverMem = procStatus(server.pid)
+    if (serverMem) console.log(`setup: the Sui server process holds ${fmt(serverMem.rssKb / 1024)} MB (VmRSS) with these checkpoints and their encodings`)
+    const setupMs = performance.now() - runStarted
+    console.log(`setup total: ${seconds(setupMs)}`)
+    console.log('')
+
+    // -- catch-up through the CLI --
+    const measureStarted = performance.now()
+    console.log(`catch-up: confio poll --once --from-checkpoint ${first} ...`)
+    const infraCpu = new CpuByName(['postgres', 'redis-server'])
+    const serverCpuBefore = cpuMsOf(server.pid) ?? 0
+    const run = await catchUp(server, first, last)
+    const infra = infraCpu.stop()
+    const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - serverCpuBefore
+    const idleMs = await idleRun(server)
+    const wallCps = (run.checkpoints / run.wallMs) * 1000
+    const netCps = (run.checkpoints / (run.wallMs - idleMs)) * 1000
+    console.log(`  ${fmt(run.checkpoints)} checkpoints in ${seconds(run.wallMs)} (process start to exit): ${fmt(wallCps)} checkpoints/s`)
+    console.log(`  the same command with nothing to read takes ${seconds(idleMs)} (start-up, connections, shutdown): ${fmt(netCps)} checkpoints/s without it`)
+    console.log(`  from the first commit log line to the last: ${fmt(run.steadyCps)} checkpoints/s (first commit ${seconds(run.firstCommitAfterMs)} after spawn)`)
+    console.log(
+      `  CPU over the run: poller ${seconds(run.childCpuMs)} (${fmt((run.childCpuMs / run.wallMs) * 100)}% of a core), Sui server ${seconds(serverCpuMs)}, PostgreSQL ${seconds(infra.postgres ?? 0)}, Redis ${seconds(infra['redis-server'] ?? 0)}; poller peak RSS ${fmt(run.peakRssKb / 1024)} MB`,
+    )
+    if (run.profile) console.log(`  CPU profile of the poller: ${run.profile}`)
+
+    // -- was it a correct run? --
+    const stored = Number(((await db('raw_blockchain_events').count('* as n')) as [{n: string}])[0].n)
+    const storedSet = new Set(((await db('raw_blockchain_events').select('tx_digest')) as {tx_digest: string}[]).map((r) => r.tx_digest))
+    const missing = relevantDigests.filter((d) => !storedSet.has(d)).length
+    const unqueued = Number(((await db('raw_blockchain_events').whereNull('queued_at').count('* as n')) as [{n: string}])[0].n)
+    const cursor = await cursorOf(db)
+    const queue = await queueCounts()
+    console.log(`  check: ${fmt(stored)} raw events stored (server: ${fmt(relevantDigests.length)} relevant, ${missing} missing), ${unqueued} without queued_at, ${fmt(queue.jobs)} jobs in the queue, cursor ${cursor} (last ${last})`)
+    const problems = [
+      stored !== relevantDigests.length && `stored ${stored} raw events, the server counted ${relevantDigests.length} relevant transactions`,
+      missing > 0 && `${missing} relevant transactions not stored`,
+      unqueued > 0 && `${unqueued} raw events never queued`,
+      queue.jobs !== stored && `${queue.jobs} jobs in Redis for ${stored} raw events`,
+      cursor !== last && `cursor at ${cursor}, expected ${last}`,
+    ].filter(Boolean)
+    if (problems.length) throw new Error(`the catch-up run is broken, its figures mean nothing: ${problems.join('; ')}`)
+    console.log('')
+
+    // -- bare read rate of the same range from the same server --
+    console.log('bare read rate of the same range, same server, in this process:')
+    const reads = await bareReads(server, first, last)
+    for (const r of reads) {
+      if (r.transactions !== transactions) throw new Error(`${r.name} read ${r.transactions} transactions, expected ${transactions}`)
+    }
+    console.log('')
+
+    // -- live stream --
+    let live: Live | undefined
+    if (LIVE_SECONDS > 0) {
+      console.log(`live: the server seals ${LIVE_RATE} checkpoints/s (${RELEVANT_SHARE * 100}% relevant) for ${LIVE_SECONDS} s while confio poll --mode stream follows ...`)
+      live = await liveStream(db, server, relevantAddresses)
+      console.log(`  ${live.checkpoints} checkpoints in ${live.seconds.toFixed(1)} s, ${live.samples} relevant transactions queued (${live.unqueued} not)`)
+      console.log(`  produced → enqueued (queued_at − timestamp_ms): p50 ${fmt(live.p50)} ms, p99 ${fmt(live.p99)} ms, max ${fmt(live.max)} ms`)
+      console.log(`  produced → stored (commit began, created_at − timestamp_ms): p50 ${fmt(live.storedP50)} ms, p99 ${fmt(live.storedP99)} ms`)
+      console.log('')
+    }
+
+    // -- memory with 1,000,000 monitored accounts --
+    let mem: Memory | undefined
+    if (RSS_ACCOUNTS > 0) {
+      t = performance.now()
+      await insertAccounts(db, Math.max(0, RSS_ACCOUNTS - accounts), ACCOUNTS + 1)
+      const total = Number(((await db('accounts').count('* as n')) as [{n: string}])[0].n)
+      console.log(`memory: ${fmt(total)} accounts (${fmt(total - accounts)} more inserted in ${seconds(performance.now() - t)}); confio poll following ${LIVE_RATE} checkpoints/s ...`)
+      mem = await memory(server, relevantAddresses)
+      console.log(`  loaded ${fmt(mem.accounts)} accounts in ${seconds(mem.loadMs)}; after a batch commit VmRSS ${fmt(mem.rssKb / 1024)} MB (sampled peak ${fmt(mem.peakRssKb / 1024)} MB, VmHWM ${fmt(mem.hwmKb / 1024)} MB)`)
+      console.log('')
+    }
+    const measureMs = performance.now() - measureStarted
+
+    // -- summary --
+    const layerCps = reads[0]!.cps
+    const goal = (met: boolean) => (met ? 'met' : 'NOT met')
+    const rows: [string, string, string][] = [
+      [`catch-up ≥ ${GOAL_CATCH_UP_CPS} checkpoints/s (end to end, process start included)`, `${fmt(wallCps)}/s`, goal(wallCps >= GOAL_CATCH_UP_CPS)],
+      [`  (without process start-up: ${fmt(netCps)}/s; commit lines: ${fmt(run.steadyCps)}/s)`, '', ''],
+      [`catch-up ≥ ${GOAL_SHARE_OF_BARE * 100}% of the chain layer's bare range read (${fmt(layerCps)}/s)`, `${((wallCps / layerCps) * 100).toFixed(1)}%`, goal(wallCps >= GOAL_SHARE_OF_BARE * layerCps)],
+      ...reads.slice(1).map((r): [string, string, string] => [`  vs ${r.name} (${fmt(r.cps)}/s)`, `${((wallCps / r.cps) * 100).toFixed(1)}%`, '']),
+      live
+        ? [`live stream p99 produced → enqueued ≤ ${GOAL_P99_MS} ms (n=${live.samples})`, `${fmt(live.p99)} ms`, goal(live.p99 <= GOAL_P99_MS && live.unqueued === 0)]
+        : ['live stream p99 (skipped: LIVE_SECONDS=0)', '', ''],
+      mem
+        ? [`poller RSS with ${fmt(mem.accounts)} monitored addresses ≤ ${GOAL_RSS_MB} MB`, `${fmt(mem.rssKb / 1024)} MB`, goal(mem.rssKb / 1024 <= GOAL_RSS_MB)]
+        : ['poller RSS (skipped: RSS_ACCOUNTS=0)', '', ''],
+    ]
+    console.log('goal'.padEnd(84) + 'measured'.padStart(12) + '  result')
+    for (const [name, value, result] of rows) console.log(name.padEnd(84) + value.padStart(12) + (result ? `  ${result}` : ''))
+    console.log('')
+    console.log(`setup ${seconds(setupMs)}, measurement ${seconds(measureMs)}, total ${seconds(performance.now() - runStarted)}`)
+  } finally {
+    await server.close().catch(() => undefined)
+    await db.destroy()
+    await dropScratchDatabase()
+    await deleteRedisKeys()
+  }
+}
+
+await main()
