@@ -101,10 +101,15 @@ export class AddressSet {
   }
 }
 
+// Lookup is on the poller's hot path (every address of every transaction): a table, not branches.
+const NIBBLE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i
+
 function hex(code: number): number {
-  if (code >= 48 && code <= 57) return code - 48
-  if (code >= 97 && code <= 102) return code - 87
-  throw new TypeError('address set: addresses must be lowercase hex')
+  const nibble = code < 128 ? NIBBLE[code]! : -1
+  if (nibble < 0) throw new TypeError('address set: addresses must be lowercase hex')
+  return nibble
 }
 
 function nextPowerOfTwo(n: number): number {

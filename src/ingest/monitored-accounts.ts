@@ -1,33 +1,24 @@
 // The addresses of the wallet's users (accounts not removed), held in memory by the poller so
 // that deciding whether a transaction concerns a user costs a lookup, never a query.
 //
-// Refreshing reads the accounts changed since the last look (accounts.updated_at), with an
-// overlap: updated_at is set when a row is written, and a transaction may commit a while after
-// that. Applying a change twice is harmless. A full reload every `fullReloadMs` is the backstop
-// for a writer whose transaction stayed open longer than the overlap.
+// Refreshing reads only the accounts written since the last look, by the id of the transaction
+// that wrote them (accounts.changed_xact). Before each read it notes the oldest transaction still
+// running (the snapshot's xmin): everything older has committed or aborted and is visible to the
+// read, so the next refresh starts there. A slow writer (a long import) is therefore never missed,
+// and rows are re-read only while their writer might still have been running.
 import type {Database} from '../store/database.ts'
 import {AddressSet} from './address-set.ts'
 
-export interface MonitoredAccountsOptions {
-  /** How far back each refresh looks past the previous one. */
-  readonly overlapMs?: number
-  readonly fullReloadMs?: number
-}
-
-const PAGE = 50_000
+// Pages small enough that loading a million accounts does not leave a large heap behind.
+const PAGE = 10_000
 
 export class MonitoredAccounts {
   private set = new AddressSet()
-  private since: Date | undefined
-  private loadedAt = 0
+  private horizon: string | undefined
   private readonly db: Database
-  private readonly overlapMs: number
-  private readonly fullReloadMs: number
 
-  constructor(db: Database, options: MonitoredAccountsOptions = {}) {
+  constructor(db: Database) {
     this.db = db
-    this.overlapMs = options.overlapMs ?? 60_000
-    this.fullReloadMs = options.fullReloadMs ?? 600_000
   }
 
   get size(): number {
@@ -40,45 +31,45 @@ export class MonitoredAccounts {
 
   /** Loads every active account, in pages, into a new set that replaces the old one at the end. */
   async load(): Promise<void> {
-    const startedAt = await this.databaseNow()
-    const [{count}] = (await this.db('accounts').whereNull('deleted_at').count('* as count')) as [{count: string}]
-    const fresh = new AddressSet(Number(count))
-    let lastId = '0'
-    for (;;) {
-      const rows: {id: string; sui_address: string}[] = await this.db('accounts').select('id', 'sui_address').whereNull('deleted_at').where('id', '>', lastId).orderBy('id').limit(PAGE)
-      for (const row of rows) fresh.add(row.sui_address)
-      if (rows.length < PAGE) break
-      lastId = rows[rows.length - 1]!.id
-    }
+    const horizon = await this.currentHorizon()
+    // One server-side cursor: one scan for PostgreSQL, one page at a time for us.
+    const fresh = await this.db.transaction(async (trx) => {
+      const [{count}] = (await trx('accounts').whereNull('deleted_at').count('* as count')) as [{count: string}]
+      const set = new AddressSet(Number(count))
+      await trx.raw('DECLARE monitored_accounts NO SCROLL CURSOR FOR SELECT sui_address FROM accounts WHERE deleted_at IS NULL')
+      for (;;) {
+        const {rows} = await trx.raw<{rows: {sui_address: string}[]}>(`FETCH ${PAGE} FROM monitored_accounts`)
+        for (const row of rows) set.add(row.sui_address)
+        if (rows.length < PAGE) return set
+      }
+    })
     this.set = fresh
-    this.since = startedAt
-    this.loadedAt = Date.now()
+    this.horizon = horizon
   }
 
   /** Applies the accounts added, removed or brought back since the last look. */
   async refresh(): Promise<{added: number; removed: number}> {
-    if (!this.since || Date.now() - this.loadedAt >= this.fullReloadMs) {
-      const before = this.set.size
+    if (this.horizon === undefined) {
       await this.load()
-      return {added: Math.max(0, this.set.size - before), removed: Math.max(0, before - this.set.size)}
+      return {added: this.set.size, removed: 0}
     }
-    const startedAt = await this.databaseNow()
+    const horizon = await this.currentHorizon()
     const rows: {sui_address: string; deleted_at: Date | null}[] = await this.db('accounts')
       .select('sui_address', 'deleted_at')
-      .where('updated_at', '>', new Date(this.since.getTime() - this.overlapMs))
+      .whereRaw('changed_xact >= ?::xid8', [this.horizon])
     let added = 0
     let removed = 0
     for (const row of rows) {
       if (row.deleted_at === null) added += this.set.add(row.sui_address) ? 1 : 0
       else removed += this.set.delete(row.sui_address) ? 1 : 0
     }
-    this.since = startedAt
+    this.horizon = horizon
     return {added, removed}
   }
 
-  // The database's clock, not ours: updated_at is written by it.
-  private async databaseNow(): Promise<Date> {
-    const {rows} = await this.db.raw<{rows: {now: Date}[]}>('SELECT clock_timestamp() AS now')
-    return rows[0]!.now
+  /** The oldest transaction id that may still be running; all older ones are settled. */
+  private async currentHorizon(): Promise<string> {
+    const {rows} = await this.db.raw<{rows: {horizon: string}[]}>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon')
+    return rows[0]!.horizon
   }
 }

@@ -114,7 +114,9 @@ export class Poller {
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
     const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger})
-    const channel = new BoundedChannel<CheckpointRecord>(1_000)
+    // Enough to keep the committer busy; a decoded checkpoint is ~100 KB of objects, so a deeper
+    // buffer only grows memory while catching up.
+    const channel = new BoundedChannel<CheckpointRecord>(64)
     const background = this.startBackgroundTasks(stop)
     const producer = (async () => {
       try {

@@ -1,17 +1,21 @@
 // What the poller needs. It keeps the monitored addresses in memory and refreshes them every few
-// seconds by reading only the accounts changed since its last look: that needs a change time on
-// each row, kept by the database itself so every writer (confio, the web app) sets it. Raw events
-// keep their place in the checkpoint, why they were stored and, for a failed transaction, the
-// chain's error.
+// seconds by reading only the accounts changed since its last look. Each row records the id of
+// the transaction that last wrote it (changed_xact), kept by the database itself so every writer
+// (confio, the web app) sets it: unlike a timestamp, it lets a reader tell which writers may still
+// be uncommitted, so no late commit is missed and nothing is re-read for long. updated_at is for
+// people. Raw events keep their place in the checkpoint, why they were stored and, for a failed
+// transaction, the chain's error.
 import type {Knex} from 'knex'
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
     ALTER TABLE accounts ADD COLUMN updated_at timestamptz NOT NULL DEFAULT clock_timestamp();
-    CREATE INDEX accounts_updated_at_idx ON accounts (updated_at);
+    ALTER TABLE accounts ADD COLUMN changed_xact xid8 NOT NULL DEFAULT pg_current_xact_id();
+    CREATE INDEX accounts_changed_xact_idx ON accounts (changed_xact);
     CREATE FUNCTION accounts_touch_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       NEW.updated_at := clock_timestamp();
+      NEW.changed_xact := pg_current_xact_id();
       RETURN NEW;
     END $$;
     CREATE TRIGGER accounts_touch_updated_at BEFORE UPDATE ON accounts
@@ -30,6 +34,7 @@ export async function down(knex: Knex): Promise<void> {
     ALTER TABLE raw_blockchain_events DROP COLUMN tx_index;
     DROP TRIGGER accounts_touch_updated_at ON accounts;
     DROP FUNCTION accounts_touch_updated_at();
+    ALTER TABLE accounts DROP COLUMN changed_xact;
     ALTER TABLE accounts DROP COLUMN updated_at;
   `)
 }
