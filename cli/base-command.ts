@@ -65,9 +65,12 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     process.on('SIGTERM', this.onSignal)
   }
 
-  /** PostgreSQL, opened and checked on first use. */
-  protected async db(): Promise<Database> {
-    this.database ??= await openDatabase(this.settings.databaseUrl)
+  /**
+   * PostgreSQL, opened and checked on first use. `poolMax` (default 10) is taken from the first
+   * call: a command running N transactions at once asks for N + 1.
+   */
+  protected async db(options: {poolMax?: number} = {}): Promise<Database> {
+    this.database ??= await openDatabase(this.settings.databaseUrl, options)
     return this.database
   }
 

@@ -18,6 +18,37 @@ export interface TransactionQueueOptions {
   readonly isWorker?: boolean
   /** How long creating jobs may take before they count as failed. */
   readonly timeoutMs?: number
+  /**
+   * bee-queue's stallInterval: a worker renews its claim on a job every half of it, and a job
+   * not renewed for a whole interval is given to another worker. Every worker of one queue must
+   * use the same value. Default 5 s.
+   */
+  readonly stallIntervalMs?: number
+}
+
+/** What a job's handler tells the queue about its failure, before it throws. */
+export interface JobControl {
+  /** Run the job again after `delayMs` (0: at once). */
+  retryIn(delayMs: number): void
+  /** Do not run it again: it goes to the failed set, where `requeue` finds it. */
+  noRetry(): void
+}
+
+export interface QueueCounts {
+  readonly waiting: number
+  readonly active: number
+  readonly delayed: number
+  readonly failed: number
+}
+
+export interface RequeueResult {
+  /** Failed jobs moved back to the waiting list. */
+  readonly retried: string[]
+  /** Digests that had no job: created anew. */
+  readonly created: string[]
+  /** Jobs that exist and are not failed (waiting, delayed or running): left alone. */
+  readonly present: string[]
+  readonly failed: {digest: string; error: string}[]
 }
 
 export interface EnqueueResult {
@@ -28,9 +59,11 @@ export interface EnqueueResult {
 export class TransactionQueue {
   readonly queue: BeeQueue<ProcessTransactionJob>
   private readonly timeoutMs: number
+  readonly stallIntervalMs: number
 
   constructor(options: TransactionQueueOptions) {
     this.timeoutMs = options.timeoutMs ?? 2_000
+    this.stallIntervalMs = options.stallIntervalMs ?? 5_000
     this.queue = new BeeQueue<ProcessTransactionJob>(PROCESS_TRANSACTION, {
       prefix: `${options.redisPrefix}bq`,
       redis: {url: options.redisUrl},
@@ -42,6 +75,7 @@ export class TransactionQueue {
       removeOnSuccess: true,
       // Retry backoff delays jobs; some worker has to bring them back.
       activateDelayedJobs: options.isWorker ?? false,
+      stallInterval: this.stallIntervalMs,
     })
     // Connection errors surface as rejected calls; without a listener they would also be thrown.
     this.queue.on('error', () => undefined)
@@ -74,8 +108,79 @@ export class TransactionQueue {
     return digests.filter((_, i) => !found[i])
   }
 
-  async close(): Promise<void> {
-    await this.queue.close(5_000).catch(() => undefined)
+  /**
+   * Runs `handler` for each job, `concurrency` at a time (workers only). Retries are decided by
+   * the handler through `control` on each failure, not fixed when the job is created: jobs come
+   * from the poller, the outbox and --retry-failed, and the worker owns the retry policy (its
+   * attempt count lives in PostgreSQL, which outlives Redis). bee-queue reads the job's
+   * options.retries and backoff only when the handler's promise settles, on this same object.
+   */
+  consume<T>(concurrency: number, handler: (digest: string, control: JobControl) => Promise<T>): void {
+    this.queue.process(concurrency, (job) => {
+      const options = job.options as {retries?: number; backoff?: {strategy: string; delay?: number}}
+      const control: JobControl = {
+        retryIn(delayMs) {
+          options.retries = 1
+          options.backoff = delayMs > 0 ? {strategy: 'fixed', delay: Math.round(delayMs)} : {strategy: 'immediate'}
+        },
+        noRetry() {
+          options.retries = 0
+        },
+      }
+      return handler(job.data?.digest ?? job.id, control)
+    })
+  }
+
+  /**
+   * Finds jobs whose worker died (no claim renewal for a stall interval) and puts them back in
+   * the waiting list, now and every half interval. bee-queue does this only when asked.
+   */
+  startStallChecks(): void {
+    void this.queue.checkStalledJobs(Math.max(1, Math.floor(this.stallIntervalMs / 2))).catch(() => undefined)
+  }
+
+  onStalled(listener: (digest: string) => void): void {
+    this.queue.on('stalled', listener)
+  }
+
+  onError(listener: (error: Error) => void): void {
+    this.queue.on('error', listener)
+  }
+
+  async counts(): Promise<QueueCounts> {
+    const health = await withTimeout(this.queue.checkHealth(), this.timeoutMs * 5, 'Redis did not answer')
+    return {waiting: health.waiting, active: health.active, delayed: health.delayed, failed: health.failed}
+  }
+
+  /** Digests of the jobs in the failed set. */
+  async failedDigests(): Promise<string[]> {
+    const {failed} = await this.counts()
+    if (failed === 0) return []
+    const jobs = await this.queue.getJobs('failed', {size: failed})
+    return jobs.map((job) => job.id)
+  }
+
+  /** Puts these digests back in the queue: failed jobs are retried, missing ones created. */
+  async requeue(digests: readonly string[]): Promise<RequeueResult> {
+    const retried: string[] = []
+    const present: string[] = []
+    const missing: string[] = []
+    for (const digest of digests) {
+      const job = await this.queue.getJob(digest)
+      if (!job) missing.push(digest)
+      else if (job.status === 'failed') {
+        // Job#retry (SREM failed, LPUSH waiting) exists in bee-queue 2.0.0 but not in its typings.
+        await (job as typeof job & {retry(): Promise<unknown>}).retry()
+        retried.push(digest)
+      } else present.push(digest)
+    }
+    const {queued, failed} = await this.enqueue(missing)
+    return {retried, created: queued, present, failed}
+  }
+
+  /** Stops taking jobs and waits up to `timeoutMs` for the ones running. */
+  async close(timeoutMs = 5_000): Promise<void> {
+    await this.queue.close(timeoutMs).catch(() => undefined)
   }
 }
 

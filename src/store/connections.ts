@@ -5,8 +5,8 @@ import {RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
 import {createDatabase, type Database} from './database.ts'
 
-export async function openDatabase(url: string): Promise<Database> {
-  const db = createDatabase({url})
+export async function openDatabase(url: string, options: {poolMax?: number} = {}): Promise<Database> {
+  const db = createDatabase({url, ...options})
   try {
     await db.raw('select 1')
     return db

@@ -97,6 +97,7 @@ describe('the confio CLI', () => {
       'accounts:import': [['accounts', 'import', csv]],
       'test-connection': [['test-connection', '--count', '2']],
       poll: [['poll', '--once']],
+      worker: [['worker', '--drain']],
     }
 
     it('covers every command', () => {

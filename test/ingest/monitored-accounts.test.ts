@@ -15,7 +15,10 @@ describe('MonitoredAccounts', () => {
     await db.raw('TRUNCATE accounts RESTART IDENTITY CASCADE')
   })
 
-  after(async () => db.destroy())
+  after(async () => {
+    await db.raw('TRUNCATE accounts RESTART IDENTITY CASCADE')
+    await db.destroy()
+  })
 
   it('loads the active accounts and follows adds, removals and returns', async () => {
     await db('accounts').insert([{sui_address: addr(1)}, {sui_address: addr(2), deleted_at: db.fn.now()}])

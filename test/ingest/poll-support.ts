@@ -23,9 +23,11 @@ export interface PollWorld {
   carol: string
 }
 
+const TABLES = 'accounts, raw_blockchain_events, ingest_cursors, balances, account_transactions, transaction_processing_log'
+
 export async function pollWorld(serverOptions: Parameters<typeof startSuiServer>[0] = {}): Promise<PollWorld> {
   const db = createDatabase({url: process.env.DATABASE_URL as string})
-  await db.raw('TRUNCATE accounts, raw_blockchain_events, ingest_cursors, balances, account_transactions, transaction_processing_log RESTART IDENTITY CASCADE')
+  await db.raw(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`)
   await clearRedis()
   const sui = await startSuiServer(serverOptions)
   const {ledger} = sui
@@ -52,6 +54,8 @@ export async function closeWorld(world: PollWorld | undefined): Promise<void> {
   if (!world) return
   await world.sui.close()
   await world.queue.close()
+  // The server's addresses are the same in every run: leave no account behind for other tests.
+  await world.db.raw(`TRUNCATE ${TABLES} RESTART IDENTITY CASCADE`)
   await world.db.destroy()
 }
 

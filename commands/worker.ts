@@ -1,0 +1,74 @@
+import {Flags} from '@oclif/core'
+import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
+import {durationFlag} from '../cli/durations.ts'
+import {BalanceInvalidator} from '../src/balances/balance-invalidator.ts'
+import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
+import {ProcessTransactionJob} from '../src/processing/process-transaction-job.ts'
+import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
+import {TransactionRouter} from '../src/processing/transaction-router.ts'
+import {TransactionWorker, type WorkerResult} from '../src/processing/transaction-worker.ts'
+import {TransactionQueue} from '../src/queue/transaction-queue.ts'
+
+export type WorkerCommandResult = {retryFailed?: RetryFailedResult} & Partial<WorkerResult>
+
+export default class Worker extends ConfioCommand<typeof Worker> {
+  static override summary = 'Process queued transactions: account history, contract records, stale balances.'
+  static override description = `Takes process-transaction jobs from the queue the poller fills and turns each stored
+transaction into account_transactions rows (received, sent, fee), contract_events rows (PAY and
+P2P_TRADE), stale balances and deleted balance cache entries. Each job's writes are one PostgreSQL
+transaction: a job delivered twice leaves the rows of one run. A failed job is retried after
+--retry-delay x attempt until --max-attempts, then marked failed; a job whose worker died is
+redone by another, up to --stall-limit times. Runs until stopped (SIGTERM finishes the jobs in
+hand), or with --drain until the queue is empty.`
+  static override examples = [
+    '<%= config.bin %> worker',
+    '<%= config.bin %> worker --concurrency 16',
+    '<%= config.bin %> worker --drain --json',
+    '<%= config.bin %> worker --retry-failed',
+  ]
+  static override flags = {
+    concurrency: Flags.integer({min: 1, max: 256, default: 8, summary: 'Jobs processed at once by this process.'}),
+    drain: Flags.boolean({summary: 'Exit once the queue is empty and nothing is in flight (backlog runs, tests).'}),
+    'retry-failed': Flags.boolean({summary: 'Queue the failed transactions again with fresh attempts, then exit (with --drain: process them).'}),
+    'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
+    'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
+    'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),
+    'stall-interval': durationFlag({default: 5_000, summary: 'A job not renewed by its worker for this long is given to another (same value on every worker).'}),
+  }
+
+  async run(): Promise<WorkerCommandResult> {
+    const {flags} = this
+    // Every job in flight holds a connection for its transaction: a smaller pool would make jobs
+    // wait for one another instead of for PostgreSQL.
+    const db = await this.db({poolMax: flags.concurrency + 1})
+    const redis = await this.redis()
+    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
+    try {
+      let retried: RetryFailedResult | undefined
+      if (flags['retry-failed']) {
+        await queue.ready()
+        retried = await retryFailed(db, queue)
+        if (!this.jsonEnabled()) this.log(`Queued ${retried.retried + retried.created} failed transactions again (${retried.present} were already queued).`)
+        if (!flags.drain) return {retryFailed: retried}
+      }
+      const job = new ProcessTransactionJob({
+        db,
+        router: new TransactionRouter({tokens: this.settings.tokens, contracts: this.settings.contracts}),
+        invalidator: new BalanceInvalidator(redis, this.settings.redisPrefix),
+        policy: {maxAttempts: flags['max-attempts'], retryDelayMs: flags['retry-delay'], stallLimit: flags['stall-limit']},
+        logger: this.logger,
+      })
+      const worker = new TransactionWorker({queue, job, concurrency: flags.concurrency, drain: flags.drain, logger: this.logger, stopGraceMs: STOP_GRACE_MS - 1_000})
+      const result = await worker.run(this.stopSignal)
+      if (!this.jsonEnabled()) {
+        this.log(
+          `Stopped (${result.stoppedBy}): ${result.completed} completed, ${result.alreadyProcessed} already processed, ${result.retrying} to retry, ${result.failed} failed` +
+            ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.jobsPerSecond} jobs/s).`,
+        )
+      }
+      return retried ? {retryFailed: retried, ...result} : result
+    } finally {
+      await queue.close(1_000)
+    }
+  }
+}

@@ -1,0 +1,114 @@
+// A worker process's loop: takes process-transaction jobs from the queue, `concurrency` at a time,
+// until stopped or, with drain, until there is nothing left to do. Stopping (SIGTERM) takes no new
+// job and lets the ones running finish; a job cut off anyway is found stalled and redone.
+import type {Logger} from '../logging/logger.ts'
+import type {TransactionQueue} from '../queue/transaction-queue.ts'
+import {JobFailure, type ProcessTransactionJob} from './process-transaction-job.ts'
+
+export interface TransactionWorkerOptions {
+  readonly queue: TransactionQueue
+  readonly job: ProcessTransactionJob
+  readonly concurrency: number
+  /** Exit once the queue is empty (nothing waiting, delayed or running anywhere) and nothing is in flight here. */
+  readonly drain: boolean
+  readonly logger: Logger
+  /** How long a stop may wait for running jobs. */
+  readonly stopGraceMs: number
+  /** How often drain mode looks at the queue. */
+  readonly drainPollMs?: number
+}
+
+export interface WorkerResult {
+  readonly stoppedBy: 'drained' | 'signal'
+  /** Jobs whose effects this worker committed. */
+  readonly completed: number
+  /** Re-deliveries of finished jobs: nothing written, invalidations repeated. */
+  readonly alreadyProcessed: number
+  readonly retrying: number
+  readonly failed: number
+  /** Jobs of dead workers this worker's stall checks put back in the queue. */
+  readonly stalledRequeued: number
+  readonly unhandled: number
+  readonly accountTransactions: number
+  readonly contractEvents: number
+  /** From start until the last job finished. */
+  readonly durationMs: number
+  readonly jobsPerSecond: number
+}
+
+export class TransactionWorker {
+  private readonly options: TransactionWorkerOptions
+  private inFlight = 0
+  private readonly counts = {completed: 0, alreadyProcessed: 0, retrying: 0, failed: 0, stalledRequeued: 0, unhandled: 0, accountTransactions: 0, contractEvents: 0}
+  private lastFinished = 0
+
+  constructor(options: TransactionWorkerOptions) {
+    this.options = options
+  }
+
+  async run(signal: AbortSignal): Promise<WorkerResult> {
+    const {queue, job, concurrency, logger} = this.options
+    await queue.ready()
+    const started = performance.now()
+    this.lastFinished = started
+    queue.onError((error) => logger.warn({err: error.message}, 'queue error'))
+    queue.onStalled((digest) => {
+      this.counts.stalledRequeued += 1
+      logger.warn({digest}, 'job of a stopped worker put back in the queue')
+    })
+    queue.consume(concurrency, async (digest, control) => {
+      this.inFlight += 1
+      try {
+        const outcome = await job.run(digest, control)
+        if (outcome.status === 'completed') this.counts.completed += 1
+        else this.counts.alreadyProcessed += 1
+        if (outcome.unhandled.length > 0) this.counts.unhandled += 1
+        this.counts.accountTransactions += outcome.accountTransactions
+        this.counts.contractEvents += outcome.contractEvents
+        return outcome
+      } catch (error) {
+        if (error instanceof JobFailure && error.retryInMs !== undefined) this.counts.retrying += 1
+        else this.counts.failed += 1
+        throw error
+      } finally {
+        this.inFlight -= 1
+        this.lastFinished = performance.now()
+      }
+    })
+    queue.startStallChecks()
+    logger.info({concurrency, drain: this.options.drain, stallIntervalMs: queue.stallIntervalMs}, 'worker started')
+
+    const stoppedBy = await this.waitForEnd(signal)
+    await queue.close(this.options.stopGraceMs)
+    const durationMs = Math.max(0, (stoppedBy === 'drained' ? this.lastFinished : performance.now()) - started)
+    const done = this.counts.completed + this.counts.alreadyProcessed
+    const result = {stoppedBy, ...this.counts, durationMs: Math.round(durationMs), jobsPerSecond: durationMs > 0 ? Math.round((done * 1000) / durationMs) : 0}
+    logger.info(result, 'worker stopped')
+    return result
+  }
+
+  private async waitForEnd(signal: AbortSignal): Promise<'drained' | 'signal'> {
+    const pollMs = this.options.drainPollMs ?? 100
+    while (!signal.aborted) {
+      await sleep(pollMs, signal)
+      if (!this.options.drain || signal.aborted) continue
+      // brpoplpush moves a job from waiting to active atomically and a finished job leaves active
+      // only after its handler returned, so one look that finds all of these empty is enough.
+      const counts = await this.options.queue.counts().catch(() => undefined)
+      if (counts && this.inFlight === 0 && counts.waiting === 0 && counts.active === 0 && counts.delayed === 0) return 'drained'
+    }
+    return 'signal'
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, {once: true})
+  })
+}

@@ -1,0 +1,124 @@
+// Shared set-up for the worker's end-to-end tests: the local Sui server with the four tokens and
+// both contracts, monitored accounts, and helpers that run `confio poll --once` then
+// `confio worker --drain` the way an operator would. Every test here uses its own Redis prefix
+// (under the run's, so teardown removes it) and removes its own rows.
+import {randomBytes} from 'node:crypto'
+import {Redis} from 'ioredis'
+import {createDatabase, type Database} from '../../src/store/database.ts'
+import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
+import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+
+export const SUI = '0x2::sui::SUI'
+
+export interface WorkerWorld {
+  sui: SuiTestServer
+  db: Database
+  redis: Redis
+  env: Record<string, string>
+  prefix: string
+  packages: {cusd: string; confio: string; pay: string; p2p: string; usdc: string; other: string}
+  coins: {CUSD: string; CONFIO: string; USDC: string; SUI: string}
+  /** address -> accounts.id */
+  accounts: Record<string, string>
+  close(): Promise<void>
+}
+
+export function hexId(): string {
+  return `0x${randomBytes(32).toString('hex')}`
+}
+
+export async function startWorld(names: string[]): Promise<WorkerWorld> {
+  const sui = await startSuiServer()
+  const db = createDatabase({url: process.env.DATABASE_URL as string})
+  const prefix = `${process.env.REDIS_PREFIX}w${randomBytes(3).toString('hex')}:`
+  const redis = new Redis(process.env.REDIS_URL as string)
+  const packages = {cusd: hexId(), confio: hexId(), pay: hexId(), p2p: hexId(), usdc: hexId(), other: hexId()}
+  const coins = {CUSD: `${packages.cusd}::cusd::CUSD`, CONFIO: `${packages.confio}::confio::CONFIO`, USDC: `${packages.usdc}::usdc::USDC`, SUI}
+  const env = {
+    SUI_GRPC_URL: sui.url,
+    SUI_NETWORK: 'localnet',
+    REDIS_PREFIX: prefix,
+    CUSD_ADDRESS: packages.cusd,
+    CONFIO_ADDRESS: packages.confio,
+    PAY_ADDRESS: packages.pay,
+    P2P_TRADE_ADDRESS: packages.p2p,
+    MONITORED_CONTRACTS: packages.other,
+    USDC_COIN_TYPE: coins.USDC,
+  }
+  const accounts: Record<string, string> = {}
+  for (const name of names) {
+    const address = sui.ledger.createAddress(name)
+    const [row] = await db('accounts').insert({email: `${name}-${randomBytes(3).toString('hex')}@worker.test`, sui_address: address, label: name}).returning('id')
+    accounts[address] = String(row.id)
+  }
+  // The poller starts at the checkpoint after the current tip.
+  await db('ingest_cursors').where({name: 'checkpoints'}).delete()
+  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: sui.ledger.checkpointHeight.toString()})
+  return {
+    sui,
+    db,
+    redis,
+    env,
+    prefix,
+    packages,
+    coins,
+    accounts,
+    async close() {
+      const ids = Object.values(accounts)
+      await db.raw('TRUNCATE contract_events, pending_balance_changes, account_transactions, transaction_processing_log, raw_blockchain_events')
+      await db('balances').whereIn('account_id', ids).delete()
+      await db('accounts').whereIn('id', ids).delete()
+      await db('ingest_cursors').where({name: 'checkpoints'}).delete()
+      await db.destroy()
+      redis.disconnect()
+      await sui.close()
+    },
+  }
+}
+
+export function addressOf(world: WorkerWorld, name: string): string {
+  return world.sui.ledger.createAddress(name)
+}
+
+/** Seals a checkpoint and runs `confio poll --once`: the transactions so far are stored and queued. */
+export async function pollOnce(world: WorkerWorld): Promise<void> {
+  world.sui.ledger.produceCheckpoint()
+  const result = await runCli(['poll', '--once', '--mode', 'poll', '--json'], {env: world.env})
+  if (result.code !== 0) throw new Error(`poll failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
+}
+
+export interface WorkerRun {
+  result: CliResult
+  json: Record<string, unknown>
+}
+
+export async function drain(world: WorkerWorld, args: string[] = []): Promise<WorkerRun> {
+  const result = await runCli(['worker', '--drain', '--json', '--stall-interval', '1s', ...args], {env: world.env})
+  if (result.code !== 0) throw new Error(`worker failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
+  return {result, json: jsonOf(result)}
+}
+
+/** Queues jobs directly, as the poller or the outbox would. */
+export async function enqueue(world: WorkerWorld, digests: string[]): Promise<void> {
+  const queue = new TransactionQueue({redisUrl: process.env.REDIS_URL as string, redisPrefix: world.prefix})
+  try {
+    await queue.ready()
+    const {failed} = await queue.enqueue(digests)
+    if (failed.length > 0) throw new Error(`enqueue failed: ${JSON.stringify(failed)}`)
+  } finally {
+    await queue.close()
+  }
+}
+
+export async function historyOf(db: Database, digest: string) {
+  const rows: {account_id: string; token: string; direction: string; amount: string; counterparty: string | null}[] = await db('account_transactions')
+    .select('account_id', 'token', 'direction', 'amount', 'counterparty')
+    .where({tx_digest: digest})
+    .orderBy(['account_id', 'token', 'direction'])
+  return rows.map((r) => ({...r, account_id: String(r.account_id)}))
+}
+
+export async function logOf(db: Database, digest: string) {
+  return db('transaction_processing_log').where({tx_digest: digest}).first()
+}
