@@ -20,7 +20,8 @@
 //
 //   npm run bench:poll
 //   CHECKPOINTS=2000 LIVE_SECONDS=20 npm run bench:poll     (a quicker run)
-//   CPU_PROF=1 npm run bench:poll                            (profiles the catch-up child into bench/out/)
+//   CPU_PROF=1 npm run bench:poll                            (profiles the catch-up child, and the Sui server
+//                                                              during the catch-up and the range read, into bench/out/)
 //
 // Environment: CHECKPOINTS (10000), TX_PER_CHECKPOINT (60), RELEVANT_SHARE (0.01), ACCOUNTS
 // (100000), RELEVANT_ADDRESSES (1000: how many of the accounts the relevant traffic touches),
@@ -41,7 +42,7 @@ import {ChainMetrics, TokenBucket, openChainReader} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import {type Database, createDatabase} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
-import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name]
@@ -147,6 +148,29 @@ class CpuByName {
       this.last.set(pid, {name, ms})
     }
   }
+}
+
+/** What the Sui server spent between two usage() readings: CPU (all threads), GC pauses, heap. */
+function serverSpent(before: ServerUsage, after: ServerUsage): string {
+  const gc = Object.entries(after.gcMs)
+    .map(([kind, ms]) => [kind, ms - (before.gcMs[kind] ?? 0)] as const)
+    .filter(([, ms]) => ms >= 1)
+    .map(([kind, ms]) => `${kind} ${seconds(ms)}`)
+  return `Sui server CPU ${seconds(after.cpuMs - before.cpuMs)}, GC pauses ${after.gcCount - before.gcCount} (${gc.join(', ') || 'none'}), heap ${fmt(after.heapUsedMb)} MB + external ${fmt(after.externalMb)} MB`
+}
+
+/** Runs `phase` with the Sui server's CPU profiled (CPU_PROF) and its usage reported. */
+async function withServerUsage<T>(server: SpawnedSuiServer, name: string, phase: () => Promise<T>, profile = CPU_PROF): Promise<{result: T; spent: string}> {
+  if (profile) await server.startCpuProfile()
+  const before = await server.usage()
+  const result = await phase()
+  const after = await server.usage()
+  if (profile) {
+    const path = join(PROFILE_DIR, `sui-server-${name}-${RUN_ID}.cpuprofile`)
+    await server.stopCpuProfile(path)
+    console.log(`  CPU profile of the Sui server (${name}): ${path}`)
+  }
+  return {result, spent: serverSpent(before, after)}
 }
 
 // ---- a `confio poll` child process whose log lines are parsed as they arrive ----
@@ -461,11 +485,13 @@ async function bareReads(server: SpawnedSuiServer, from: bigint, to: bigint): Pr
     for (const [name, run] of runs) {
       const cpu = process.cpuUsage()
       const started = performance.now()
-      const transactions = await run()
+      // Only the first (the range reader) is profiled: it is the one the catch-up is compared with.
+      const profiled = CPU_PROF && rates.length === 0
+      const {result: transactions, spent} = await withServerUsage(server, 'range-read', run, profiled)
       const ms = performance.now() - started
       const used = process.cpuUsage(cpu)
       rates.push({name, cps: (count / ms) * 1000, transactions, cpuShare: (used.user + used.system) / 1000 / ms})
-      console.log(`  ${name}: ${fmt((count / ms) * 1000)} checkpoints/s`)
+      console.log(`  ${name}: ${fmt((count / ms) * 1000)} checkpoints/s (reader CPU ${seconds((used.user + used.system) / 1000)}; ${spent})`)
     }
   } finally {
     layer.close()
@@ -626,7 +652,7 @@ async function main(): Promise<void> {
     console.log(`catch-up: confio poll --once --from-checkpoint ${first} ...`)
     const infraCpu = new CpuByName(['postgres', 'redis-server'])
     const serverCpuBefore = cpuMsOf(server.pid) ?? 0
-    const run = await catchUp(server, first, last)
+    const {result: run, spent: serverSpentCatchUp} = await withServerUsage(server, 'catch-up', () => catchUp(server, first, last))
     const infra = infraCpu.stop()
     const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - serverCpuBefore
     const idleMs = await idleRun(server)
@@ -638,6 +664,7 @@ async function main(): Promise<void> {
     console.log(
       `  CPU over the run: poller ${seconds(run.childCpuMs)} (${fmt((run.childCpuMs / run.wallMs) * 100)}% of a core), Sui server ${seconds(serverCpuMs)}, PostgreSQL ${seconds(infra.postgres ?? 0)}, Redis ${seconds(infra['redis-server'] ?? 0)}; poller peak RSS ${fmt(run.peakRssKb / 1024)} MB`,
     )
+    console.log(`  server side: ${serverSpentCatchUp}`)
     if (run.profile) console.log(`  CPU profile of the poller: ${run.profile}`)
 
     // -- was it a correct run? --

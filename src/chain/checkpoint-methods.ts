@@ -11,6 +11,16 @@ import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@proto
 import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
 
 export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
+/**
+ * A ListCheckpoints frame as it came off the wire, decoded (readListCheckpointsResponse) only when
+ * the range reader takes it. protobuf-ts' grpc transport reads a server stream as fast as the
+ * node sends it (a 'data' listener, no pause) and queues every frame until it is consumed, so
+ * while the committer is slower than the node a whole stream can sit in that queue. Queued as
+ * bytes, a frame costs its wire size; queued decoded, it cost several times that in small
+ * objects, which lived long enough to be promoted and made the poller's GC and RSS grow with
+ * the stream's length.
+ */
+export type ListCheckpointsFrame = {readonly bytes: Uint8Array}
 export type ListCheckpointsReply = ReturnType<typeof readListCheckpointsResponse>
 export type SubscribeCheckpointsReply = ReturnType<typeof readSubscribeCheckpointsResponse>
 export type BatchGetTransactionsReply = ReturnType<typeof readBatchGetTransactionsResponse>
@@ -25,7 +35,7 @@ function withReader<O extends object>(service: {methods: readonly MethodInfo[]},
 }
 
 const GET_CHECKPOINT = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', readGetCheckpointResponse)
-const LIST_CHECKPOINTS = withReader(GrpcTypes.LedgerService, 'ListCheckpoints', readListCheckpointsResponse)
+const LIST_CHECKPOINTS = withReader(GrpcTypes.LedgerService, 'ListCheckpoints', (bytes): ListCheckpointsFrame => ({bytes}))
 const SUBSCRIBE_CHECKPOINTS = withReader(GrpcTypes.SubscriptionService, 'SubscribeCheckpoints', readSubscribeCheckpointsResponse)
 const BATCH_GET_TRANSACTIONS = withReader(GrpcTypes.LedgerService, 'BatchGetTransactions', readBatchGetTransactionsResponse)
 
@@ -41,7 +51,8 @@ export class CheckpointMethods {
     return this.#transport.unary(GET_CHECKPOINT, request, this.#transport.mergeOptions(rpc)).response
   }
 
-  listCheckpoints(request: GrpcTypes.ListCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<ListCheckpointsReply>} {
+  /** Frames undecoded: see ListCheckpointsFrame. */
+  listCheckpoints(request: GrpcTypes.ListCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<ListCheckpointsFrame>} {
     return this.#transport.serverStreaming(LIST_CHECKPOINTS, request, this.#transport.mergeOptions(rpc))
   }
 

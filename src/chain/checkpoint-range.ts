@@ -7,6 +7,7 @@ import type {CallPolicy} from './call-policy.ts'
 import {ChainError} from './chain-error.ts'
 import {decodeCheckpoint} from './checkpoint-decoder.ts'
 import type {CheckpointMethods} from './checkpoint-methods.ts'
+import {readListCheckpointsResponse} from './checkpoint-wire.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
 import type {CheckpointRecord} from './records.ts'
 
@@ -72,7 +73,9 @@ export class CheckpointRangeReader {
       )
       let endReason: number | undefined
       try {
-        for await (const frame of stream) {
+        for await (const bytes of stream) {
+          // Decoded here, as it is consumed, so what waits in the transport's queue is bytes.
+          const frame = decodeFrame(bytes.bytes)
           if (frame.end !== undefined) endReason = frame.end.reason
           if (frame.checkpoint === undefined) continue
           this.#support = 'supported'
@@ -138,5 +141,19 @@ export class CheckpointRangeReader {
       // The consumer stopped early or a read failed: cancel what is still in flight.
       controller.abort()
     }
+  }
+}
+
+/**
+ * A frame whose envelope is not protobuf fails the read as it did when grpc-js decoded it (its
+ * "Failed to parse server response" is INTERNAL, not retried): the node sent garbage, and reading
+ * it again would not help. (Malformed transaction bytes inside a checkpoint are not this: they are
+ * kept, with a parse error, by the decoder.)
+ */
+function decodeFrame(bytes: Uint8Array): ReturnType<typeof readListCheckpointsResponse> {
+  try {
+    return readListCheckpointsResponse(bytes)
+  } catch (error) {
+    throw new ChainError({method: 'ListCheckpoints', status: 'INTERNAL', attempts: 1, transient: false, details: `failed to parse server response: ${(error as Error).message}`})
   }
 }

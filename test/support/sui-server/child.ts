@@ -1,10 +1,46 @@
 // Entry point of a spawned server (spawn.ts): starts the server with the options in argv[2],
 // reports its port, then runs control requests from the parent until told to close.
+import {writeFileSync} from 'node:fs'
+import {Session} from 'node:inspector/promises'
+import {PerformanceObserver, constants as perfConstants} from 'node:perf_hooks'
 import {startSuiServer} from './index.ts'
-import type {ControlReply, ControlRequest} from './spawn.ts'
+import type {ControlReply, ControlRequest, ServerUsage} from './spawn.ts'
 
 const sui = await startSuiServer(JSON.parse(process.argv[2] ?? '{}'))
 const {ledger, faults} = sui
+
+// GC pauses by kind, for usage(): a server holding gigabytes of checkpoints pays for every major
+// GC in proportion to its heap, which a benchmark must be able to see.
+const GC_KINDS: Record<number, string> = {
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-sweep-compact',
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak-callbacks',
+}
+const gcMs: Record<string, number> = {}
+let gcCount = 0
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    const kind = GC_KINDS[((entry as {detail?: unknown}).detail as {kind?: number} | undefined)?.kind ?? -1] ?? 'other'
+    gcMs[kind] = (gcMs[kind] ?? 0) + entry.duration
+    gcCount += 1
+  }
+}).observe({entryTypes: ['gc']})
+
+function usage(): ServerUsage {
+  const cpu = process.cpuUsage()
+  const memory = process.memoryUsage()
+  return {
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    gcMs: {...gcMs},
+    gcCount,
+    heapUsedMb: memory.heapUsed / 2 ** 20,
+    externalMb: (memory.external + memory.arrayBuffers) / 2 ** 20,
+    rssMb: memory.rss / 2 ** 20,
+  }
+}
+
+let profiler: Session | undefined
 
 // Typed per method at the IPC boundary: arguments arrive as the parent sent them.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -22,6 +58,20 @@ const handlers: Record<ControlRequest['method'], (...args: any[]) => unknown> = 
   transfer: (opts) => ledger.transfer(opts).digest,
   prune: (below) => ledger.prune(below),
   warmReadMask: (paths) => sui.warmReadMask(paths),
+  usage: () => usage(),
+  startCpuProfile: async () => {
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  },
+  stopCpuProfile: async (path: string) => {
+    if (!profiler) throw new Error('no CPU profile running')
+    const {profile} = await profiler.post('Profiler.stop')
+    writeFileSync(path, JSON.stringify(profile))
+    profiler.disconnect()
+    profiler = undefined
+  },
   close: async () => {
     await sui.close()
     setImmediate(() => process.exit(0))

@@ -25,7 +25,7 @@ export {Faults} from './faults.ts'
 export type {FaultSettings, FaultStatus, MethodFaults} from './faults.ts'
 export type {TrafficOptions, TrafficSummary} from './traffic.ts'
 export {spawnSuiServer} from './spawn.ts'
-export type {SpawnedSuiServer} from './spawn.ts'
+export type {ServerUsage, SpawnedSuiServer} from './spawn.ts'
 
 export interface SuiTestServerOptions {
   /** 0 (default) = a free port. */

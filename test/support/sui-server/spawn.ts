@@ -28,7 +28,27 @@ export interface SpawnedSuiServer {
   prune(belowSequence: bigint): Promise<void>
   /** Encode checkpoints sealed from now on for this read mask as they are sealed. */
   warmReadMask(paths: string[]): Promise<void>
+  /**
+   * The server process's own view of its costs since it started: CPU (all threads, so GC helper
+   * threads count), time in GC pauses by kind, and heap. A benchmark reads it before and after a
+   * phase to tell what the server spent serving that phase.
+   */
+  usage(): Promise<ServerUsage>
+  /** Starts the V8 CPU profiler in the server (a benchmark profiles one phase, not the set-up). */
+  startCpuProfile(): Promise<void>
+  /** Stops it and writes the .cpuprofile (open in Chrome DevTools) to `path`. */
+  stopCpuProfile(path: string): Promise<void>
   close(): Promise<void>
+}
+
+export interface ServerUsage {
+  cpuMs: number
+  /** Sum of GC pause durations by kind (scavenge, mark-sweep-compact, incremental, weak callbacks). */
+  gcMs: Record<string, number>
+  gcCount: number
+  heapUsedMb: number
+  externalMb: number
+  rssMb: number
 }
 
 /** The control messages child.ts understands; each answers with {id, result} or {id, error}. */
@@ -82,6 +102,9 @@ export async function spawnSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     transfer: (o) => call('transfer', o),
     prune: (below) => call('prune', below),
     warmReadMask: (paths) => call('warmReadMask', paths),
+    usage: () => call('usage'),
+    startCpuProfile: () => call('startCpuProfile'),
+    stopCpuProfile: (path) => call('stopCpuProfile', path),
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve))
       await call('close').catch(() => undefined)

@@ -6,7 +6,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import {fromBase58} from '@mysten/sui/utils'
 import type {CheckpointRecord} from '../../chain-builder.ts'
 import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
-import type {CheckpointCache} from '../checkpoint-cache.ts'
+import {type CheckpointCache, cursorOf} from '../checkpoint-cache.ts'
 import {type FrameSink, type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'
 import {coinObjectMessage, executedTransactionMessage, timestampOf} from '../proto-messages.ts'
@@ -145,6 +145,16 @@ export function encode(cache: CheckpointCache, cp: CheckpointRecord, paths: read
   }
 }
 
+/** The ListCheckpointsResponse frame {checkpoint, watermark} (CheckpointCache.listFrame), with encode's errors. */
+function listFrame(cache: CheckpointCache, cp: CheckpointRecord, paths: readonly string[] | undefined): Buffer {
+  try {
+    return cache.listFrame(cp, paths)
+  } catch (error) {
+    if (error instanceof Error && error.name === 'InvalidReadMask') throw rpcError('INVALID_ARGUMENT', error.message)
+    throw error
+  }
+}
+
 function transactionMessage(found: NonNullable<ReturnType<Ledger['transaction']>>, paths: readonly string[] | undefined): GrpcTypes.ExecutedTransaction {
   const placement = found.checkpoint && found.index !== undefined ? {checkpoint: found.checkpoint, index: found.index} : undefined
   return masked(GrpcTypes.ExecutedTransaction, executedTransactionMessage(found.record, placement), paths, ['digest'])
@@ -166,11 +176,10 @@ async function listCheckpoints(ledger: Ledger, cache: CheckpointCache, request: 
     const cp = ledger.checkpoint(seq)
     if (!cp) throw rpcError('NOT_FOUND', `checkpoint ${seq} has been pruned`)
     const last = i === limit - 1 && count > limit
-    const frame = Buffer.concat([
-      encode(cache, cp, request.readMask?.paths), // checkpoint = 1
-      messageField(2, watermark(seq)),
-      ...(last ? [messageField(3, GrpcTypes.QueryEnd.toBinary({reason: GrpcTypes.QueryEndReason.ITEM_LIMIT}))] : []),
-    ])
+    const checkpointAndWatermark = listFrame(cache, cp, request.readMask?.paths) // checkpoint = 1, watermark = 2
+    const frame = last
+      ? Buffer.concat([checkpointAndWatermark, messageField(3, GrpcTypes.QueryEnd.toBinary({reason: GrpcTypes.QueryEndReason.ITEM_LIMIT}))]) // end = 3
+      : checkpointAndWatermark
     if (!(await sink.send(frame))) return
     if (last) return sink.end()
   }
@@ -203,16 +212,6 @@ function listRange(ledger: Ledger, request: GrpcTypes.ListCheckpointsRequest): R
     throw rpcError('NOT_FOUND', `checkpoint ${start} has been pruned; lowest available is ${ledger.lowestAvailableCheckpoint}`)
   }
   return {start, end, boundedBy}
-}
-
-function watermark(seq: bigint): Uint8Array {
-  return GrpcTypes.Watermark.toBinary({cursor: cursorOf(seq), checkpoint: seq})
-}
-
-function cursorOf(seq: bigint): Uint8Array {
-  const bytes = Buffer.alloc(8)
-  bytes.writeBigUInt64BE(seq)
-  return bytes
 }
 
 function sequenceOf(cursor: Uint8Array): bigint {
