@@ -33,6 +33,14 @@ export class BoundedChannel<T> {
     return taken
   }
 
+  /** Up to `max` items if any are there now; never waits. */
+  takeReady(max: number): T[] | undefined {
+    if (this.items.length === 0) return undefined
+    const taken = this.items.splice(0, max)
+    this.wakePutter?.()
+    return taken
+  }
+
   /** No more items; what is in the channel is still taken. */
   close(): void {
     this.closed = true

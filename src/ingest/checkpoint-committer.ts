@@ -29,6 +29,13 @@ export interface CommitResult {
 }
 
 /** What the committer asks of the chain. */
+export interface PreparedBatch {
+  readonly first: bigint
+  readonly last: bigint
+  readonly transactions: number
+  readonly relevant: RawEventInput[]
+}
+
 export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails'>
 
 export interface DetailsRetry {
@@ -79,31 +86,37 @@ export class CheckpointCommitter {
    * stops, so the batch is read again on the next start.
    */
   async commit(batch: readonly CheckpointRecord[]): Promise<CommitResult> {
+    return this.write(await this.prepare(batch))
+  }
+
+  /**
+   * The part of a commit that touches nothing: relevance and the full details of what is kept.
+   * The poller prepares the next batch while the previous one is written.
+   */
+  async prepare(batch: readonly CheckpointRecord[]): Promise<PreparedBatch> {
     const first = batch[0]
     const last = batch[batch.length - 1]
     if (!first || !last) throw new Error('checkpoint committer: empty batch')
-    if (this.cursor !== undefined && first.sequenceNumber !== this.cursor + 1n) {
-      throw new Error(`checkpoint committer: batch starts at ${first.sequenceNumber}, cursor is ${this.cursor}`)
-    }
     const summaries = this.relevantOf(batch)
     const relevant = await this.withDetails(summaries, first.sequenceNumber, last.sequenceNumber)
+    return {first: first.sequenceNumber, last: last.sequenceNumber, transactions: batch.reduce((n, c) => n + c.transactions.length, 0), relevant}
+  }
+
+  /** Stores a prepared batch and moves the cursor, in one transaction; then queues the jobs. */
+  async write(prepared: PreparedBatch): Promise<CommitResult> {
+    const {first, last, relevant} = prepared
+    if (this.cursor !== undefined && first !== this.cursor + 1n) {
+      throw new Error(`checkpoint committer: batch starts at ${first}, cursor is ${this.cursor}`)
+    }
     const {db, cursorName} = this.options
     const inserted = await db.transaction(async (trx) => {
       const digests = await insertRawEvents(trx, relevant)
-      await advanceCursor(trx, cursorName, this.cursor, last.sequenceNumber)
+      await advanceCursor(trx, cursorName, this.cursor, last)
       return digests
     })
-    this.cursor = last.sequenceNumber
+    this.cursor = last
     const {queued, failed} = await this.enqueue(inserted)
-    return {
-      first: first.sequenceNumber,
-      last: last.sequenceNumber,
-      transactions: batch.reduce((n, c) => n + c.transactions.length, 0),
-      relevant: relevant.length,
-      inserted: inserted.length,
-      queued,
-      enqueueFailures: failed,
-    }
+    return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted: inserted.length, queued, enqueueFailures: failed}
   }
 
   private relevantOf(batch: readonly CheckpointRecord[]): Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> {

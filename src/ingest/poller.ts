@@ -17,7 +17,7 @@ import type {Database} from '../store/database.ts'
 import {readCursor} from '../store/ingest-cursor.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
-import {CheckpointCommitter, type CommitResult} from './checkpoint-committer.ts'
+import {CheckpointCommitter, type CommitResult, type PreparedBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
 import type {PollerLease} from './poller-lease.ts'
@@ -131,14 +131,30 @@ export class Poller {
     let checkpoints = 0
     let relevant = 0
     try {
+      const maxBatch = this.options.maxBatch ?? 250
+      // One batch is prepared (relevance, details fetched) while the one before it is written,
+      // so the database and the node work at the same time; writes stay strictly in order.
+      let preparing: {promise: Promise<PreparedBatch>; lastTimestampMs: number} | undefined
+      const prepare = (batch: CheckpointRecord[]) => {
+        const promise = committer.prepare(batch)
+        promise.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
+        return {promise, lastTimestampMs: batch[batch.length - 1]!.timestampMs}
+      }
       for (;;) {
         if (background.failure) throw background.failure
-        const batch = await channel.take(this.options.maxBatch ?? 250)
-        if (!batch) break
-        const result = await committer.commit(batch)
-        checkpoints += batch.length
+        if (!preparing) {
+          const batch = await channel.take(maxBatch)
+          if (!batch) break
+          preparing = prepare(batch)
+        }
+        const prepared = await preparing.promise
+        const {lastTimestampMs} = preparing
+        const next = stop.signal.aborted ? undefined : channel.takeReady(maxBatch)
+        preparing = next ? prepare(next) : undefined
+        const result = await committer.write(prepared)
+        checkpoints += Number(prepared.last - prepared.first) + 1
         relevant += result.relevant
-        this.report(result, batch[batch.length - 1]!.timestampMs)
+        this.report(result, lastTimestampMs)
         if (stop.signal.aborted) break
       }
       if (background.failure) throw background.failure
