@@ -724,6 +724,8 @@ async function main(): Promise<void> {
       [`catch-up ≥ ${GOAL_CATCH_UP_CPS} checkpoints/s (end to end, process start included)`, `${fmt(wallCps)}/s`, goal(wallCps >= GOAL_CATCH_UP_CPS)],
       [`  (without process start-up: ${fmt(netCps)}/s; commit lines: ${fmt(run.steadyCps)}/s)`, '', ''],
       [`catch-up ≥ ${GOAL_SHARE_OF_BARE * 100}% of the chain layer's bare range read (${fmt(layerCps)}/s)`, `${((wallCps / layerCps) * 100).toFixed(1)}%`, goal(wallCps >= GOAL_SHARE_OF_BARE * layerCps)],
+      // The bare read runs inside this process, so it pays no process start: compared like for like.
+      [`  the same without process start-up (the bare read has none)`, `${((netCps / layerCps) * 100).toFixed(1)}%`, goal(netCps >= GOAL_SHARE_OF_BARE * layerCps)],
       ...reads.slice(1).map((r): [string, string, string] => [`  vs ${r.name} (${fmt(r.cps)}/s)`, `${((wallCps / r.cps) * 100).toFixed(1)}%`, '']),
       live
         ? [`live stream p99 produced → enqueued ≤ ${GOAL_P99_MS} ms (n=${live.samples})`, `${fmt(live.p99)} ms`, goal(live.p99 <= GOAL_P99_MS && live.unqueued === 0)]
