@@ -17,13 +17,11 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {ChainMetrics} from '../src/chain/chain-metrics.ts'
-import type {ChainOptions} from '../src/chain/chain-options.ts'
 import {GrpcChainReader} from '../src/chain/grpc-chain-reader.ts'
-import {TokenBucket} from '../src/chain/rate-limiter.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import type {CheckpointRecord} from '../src/chain/records.ts'
 import {spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const CHECKPOINTS = Number(process.argv[2] ?? 1000)
 const ROUNDS = Number(process.argv[3] ?? 5)
@@ -69,19 +67,8 @@ async function main(): Promise<void> {
 
     const host = new URL(server.url).host
     const bare = new SuiGrpcClient({network: 'localnet', transport: new GrpcTransport({host, channelCredentials: ChannelCredentials.createInsecure()})})
-    const options = (url: string): ChainOptions => ({
-      url,
-      transport: 'grpc',
-      network: 'localnet',
-      deadlineMs: 10_000,
-      maxAttempts: 3,
-      backoffBaseMs: 100,
-      backoffMaxMs: 1_000,
-      // The question is the layer's own cost, so its rate limit is set out of the way.
-      requestsPerSecond: 1_000_000,
-      maxConcurrency: 16,
-    })
-    const deps = {rateLimiter: new TokenBucket({requestsPerSecond: 1_000_000}), metrics: new ChainMetrics()}
+    const options = localChainOptions
+    const deps = unlimitedDeps()
     const layer = new GrpcChainReader(options(server.url), deps)
     const fallback = new GrpcChainReader(options(fallbackServer.url), deps)
     const mask = fieldMask(CHECKPOINT_READ_MASK)

@@ -38,9 +38,10 @@ import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 import {Redis} from 'ioredis'
 
-import {ChainMetrics, TokenBucket, openChainReader} from '../src/chain/index.ts'
+import {openChainReader} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import {type Database, createDatabase} from '../src/store/database.ts'
+import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
 
@@ -417,18 +418,8 @@ interface ReadRate {
 async function bareReads(server: SpawnedSuiServer, from: bigint, to: bigint): Promise<ReadRate[]> {
   const count = Number(to - from + 1n)
   const layer = openChainReader(
-    {
-      url: server.url,
-      transport: 'grpc',
-      network: 'localnet',
-      deadlineMs: 10_000,
-      maxAttempts: 3,
-      backoffBaseMs: 100,
-      backoffMaxMs: 1_000,
-      requestsPerSecond: 1_000_000,
-      maxConcurrency: 16,
-    },
-    {rateLimiter: new TokenBucket({requestsPerSecond: 1_000_000}), metrics: new ChainMetrics()},
+    localChainOptions(server.url),
+    unlimitedDeps(),
   )
   // The same wide HTTP/2 window the chain layer uses, so 16 replies can be in flight at once.
   const bare = new SuiGrpcClient({
