@@ -34,8 +34,11 @@ export class AddressSet {
     // The poller asks this for every address of every transaction and almost always gets "no":
     // parse only the 8 hex digits that pick the slot, and compare a stored key digit by digit,
     // from the end, only when a slot is taken.
-    if (address.length !== 66) throw new TypeError(`address set: ${address} is not a normalized address`)
+    // Anything else is simply not in the set: a transaction that could not be decoded has empty
+    // addresses, and must not stop the poller.
+    if (address.length !== 66) return false
     let slot = this.homeOfText(address)
+    if (slot < 0) return false
     for (;;) {
       const state = this.states[slot]
       if (state === EMPTY) return false
@@ -81,16 +84,24 @@ export class AddressSet {
   }
 
   /** home() of the key the text would parse to: bytes 28..31 are hex digits 58..65. */
+  /** -1 when the digits are not lowercase hex. */
   private homeOfText(address: string): number {
     let value = 0
-    for (let i = 58; i < 66; i++) value = (value << 4) | hex(address.charCodeAt(i))
+    for (let i = 58; i < 66; i++) {
+      const nibble = nibbleOf(address.charCodeAt(i))
+      if (nibble < 0) return -1
+      value = (value << 4) | nibble
+    }
     return value & this.mask
   }
 
   private equalsText(slot: number, address: string): boolean {
     const base = slot * KEY_BYTES
     for (let i = KEY_BYTES - 1; i >= 0; i--) {
-      if (this.keys[base + i] !== ((hex(address.charCodeAt(2 + i * 2)) << 4) | hex(address.charCodeAt(3 + i * 2)))) return false
+      const high = nibbleOf(address.charCodeAt(2 + i * 2))
+      const low = nibbleOf(address.charCodeAt(3 + i * 2))
+      // A non-hex digit (-1) never equals a stored byte (0..255).
+      if (this.keys[base + i] !== ((high << 4) | low)) return false
     }
     return true
   }
@@ -131,8 +142,12 @@ const NIBBLE = new Int8Array(128).fill(-1)
 for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i
 for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i
 
+function nibbleOf(code: number): number {
+  return code < 128 ? NIBBLE[code]! : -1
+}
+
 function hex(code: number): number {
-  const nibble = code < 128 ? NIBBLE[code]! : -1
+  const nibble = nibbleOf(code)
   if (nibble < 0) throw new TypeError('address set: addresses must be lowercase hex')
   return nibble
 }

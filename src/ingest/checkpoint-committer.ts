@@ -199,5 +199,12 @@ export class CheckpointCommitter {
 
 function withoutEventContents(tx: TransactionRecord): TransactionDetails {
   const why = 'event contents not fetched: the transaction digest could not be decoded'
-  return {...tx, events: tx.events.map((event) => ({...event, json: null})), parseError: tx.parseError ? `${tx.parseError}; ${why}` : why}
+  return {
+    ...tx,
+    // raw_blockchain_events is unique on the digest: without one, its place in the chain names it,
+    // so two undecodable transactions are both kept and a replay still finds the same row.
+    digest: `undecodable:${tx.checkpoint}:${tx.index}`,
+    events: tx.events.map((event) => ({...event, json: null})),
+    parseError: tx.parseError ? `${tx.parseError}; ${why}` : why,
+  }
 }

@@ -28,9 +28,11 @@ describe('AddressSet', () => {
     assert.ok(!set.has(b))
   })
 
-  it('rejects addresses that are not normalized', () => {
+  it('refuses to add addresses that are not normalized, and never finds them', () => {
     const set = new AddressSet()
-    assert.throws(() => set.has('0x2'), /not a normalized address/)
+    assert.throws(() => set.add('0x2'), /not a normalized address/)
     assert.throws(() => set.add(`0x${'A'.repeat(64)}`), /lowercase hex/)
+    set.add(`0x${'a'.repeat(64)}`)
+    for (const odd of ['', '0x2', `0x${'A'.repeat(64)}`, `0x${'a'.repeat(63)}z`, `0x${'g'.repeat(64)}`]) assert.equal(set.has(odd), false, odd)
   })
 })

@@ -84,6 +84,31 @@ describe('checkpoint committer', function () {
     assert.deepEqual(rows[0]?.events[0]?.json, {amount: '18446744073709551615', payer: world.carol, memo: 'rent', items: [1, 2]})
   })
 
+  it('stores transactions it could not decode, with their parse error, and goes on', async () => {
+    const undecodable = (index: number) => ({
+      digest: '',
+      index,
+      checkpoint: 5n,
+      timestampMs: 1_700_000_000_000,
+      sender: '',
+      gasOwner: '',
+      moveCalls: [],
+      events: [],
+      balanceChanges: [],
+      status: {success: true as const},
+      gasUsed: 0n,
+      parseError: `transaction ${index}: malformed transaction bytes`,
+    })
+    const batch: CheckpointRecord[] = [{sequenceNumber: 5n, digest: 'cp5', timestampMs: 1_700_000_000_000, transactions: [undecodable(0), undecodable(3)]}]
+    await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '4'})
+    const result = await committer(chain, 4n).commit(batch)
+    assert.equal(result.inserted, 2)
+    const rows: Array<{tx_digest: string; parse_error: string}> = await world.db('raw_blockchain_events').select('tx_digest', 'parse_error').orderBy('id')
+    assert.deepEqual(rows.map((r) => r.tx_digest), ['undecodable:5:0', 'undecodable:5:3'])
+    for (const row of rows) assert.match(row.parse_error, /malformed transaction bytes; event contents not fetched/)
+    assert.equal(await cursorOf(world.db), 5n)
+  })
+
   it('makes no details call for a batch without relevant transactions', async () => {
     const {ledger} = world.sui
     const from = ledger.checkpointHeight + 1n
