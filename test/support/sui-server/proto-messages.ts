@@ -55,18 +55,29 @@ export function checkpointMessage(cp: CheckpointRecord): GrpcTypes.Checkpoint {
 }
 
 /** sui.rpc.v2.ExecutedTransaction; `placement` is absent while the transaction waits for a checkpoint. */
-export function executedTransactionMessage(t: TransactionRecord, placement?: {checkpoint: CheckpointRecord; index: number}): GrpcTypes.ExecutedTransaction {
+/**
+ * `fields`: the top-level fields a read mask asks for (the first segment of each path). Only those
+ * are built, since effects and signatures cost the most; the caller's mask trims the rest. Absent:
+ * every field, as for pre-encoded checkpoints.
+ */
+export function executedTransactionMessage(t: TransactionRecord, placement?: {checkpoint: CheckpointRecord; index: number}, fields?: ReadonlySet<string>): GrpcTypes.ExecutedTransaction {
+  const want = (field: string) => fields === undefined || fields.has(field)
   return make(GrpcTypes.ExecutedTransaction, {
     digest: t.digest, // digest
-    transaction: transactionMessage(t), // transaction
-    signatures: signaturesOf(t), // signatures (each with bcs: the SDK's parser reads it)
-    effects: effectsMessage(t), // effects
-    events: {digest: t.events.length ? digestOf('events', t.digest) : undefined, events: t.events.map(eventMessage)}, // events
+    transaction: want('transaction') ? transactionMessage(t) : undefined, // transaction
+    signatures: want('signatures') ? signaturesOf(t) : [], // signatures (each with bcs: the SDK's parser reads it)
+    effects: want('effects') ? effectsMessage(t) : undefined, // effects
+    events: want('events') ? {digest: t.events.length ? digestOf('events', t.digest) : undefined, events: t.events.map(eventMessage)} : undefined, // events
     checkpoint: placement?.checkpoint.sequenceNumber, // checkpoint
     timestamp: placement ? timestampOf(placement.checkpoint.timestampMs) : undefined, // timestamp
-    balanceChanges: t.balanceChanges.map((c) => ({address: c.address, coinType: c.coinType, amount: c.amount.toString()})), // balance_changes (signed string)
+    balanceChanges: want('balance_changes') ? t.balanceChanges.map((c) => ({address: c.address, coinType: c.coinType, amount: c.amount.toString()})) : [], // balance_changes (signed string)
     transactionIndex: placement ? BigInt(placement.index) : undefined, // transaction_index
   })
+}
+
+/** The top-level fields named by read-mask paths (`effects.status` -> `effects`). */
+export function topLevelFields(paths: readonly string[]): ReadonlySet<string> {
+  return new Set(paths.map((path) => path.split('.')[0] ?? path))
 }
 
 /** sui.rpc.v2.Transaction: sender, kind, gas_payment, expiration. */

@@ -9,7 +9,7 @@ import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
 import {type CheckpointCache, cursorOf} from '../checkpoint-cache.ts'
 import {type FrameSink, type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'
-import {coinObjectMessage, executedTransactionMessage, timestampOf} from '../proto-messages.ts'
+import {coinObjectMessage, executedTransactionMessage, timestampOf, topLevelFields} from '../proto-messages.ts'
 import {masked} from '../masked.ts'
 import {messageField, preEncoded} from '../wire.ts'
 
@@ -157,7 +157,8 @@ function listFrame(cache: CheckpointCache, cp: CheckpointRecord, paths: readonly
 
 function transactionMessage(found: NonNullable<ReturnType<Ledger['transaction']>>, paths: readonly string[] | undefined): GrpcTypes.ExecutedTransaction {
   const placement = found.checkpoint && found.index !== undefined ? {checkpoint: found.checkpoint, index: found.index} : undefined
-  return masked(GrpcTypes.ExecutedTransaction, executedTransactionMessage(found.record, placement), paths, ['digest'])
+  const fields = topLevelFields(paths?.length ? paths : ['digest'])
+  return masked(GrpcTypes.ExecutedTransaction, executedTransactionMessage(found.record, placement, fields), paths, ['digest'])
 }
 
 /**
