@@ -41,6 +41,7 @@ import {Redis} from 'ioredis'
 import {openChainReader} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import {type Database, createDatabase} from '../src/store/database.ts'
+import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
@@ -311,19 +312,7 @@ async function insertAccounts(db: Database, count: number, startAt: number): Pro
 }
 
 async function deleteRedisKeys(): Promise<number> {
-  const redis = new Redis(REDIS)
-  try {
-    let deleted = 0
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length) deleted += await redis.del(...keys)
-    } while (cursor !== '0')
-    return deleted
-  } finally {
-    redis.disconnect()
-  }
+  return deleteKeysWithPrefix(REDIS, REDIS_PREFIX)
 }
 
 async function queueCounts(): Promise<{jobs: number; waiting: number}> {

@@ -9,13 +9,13 @@ import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {fileURLToPath} from 'node:url'
 import BeeQueue from 'bee-queue'
-import {Redis} from 'ioredis'
 import type {TransactionDetails} from '../src/chain/records.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {createDatabase, type Database} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {toRawEventRow} from '../src/store/raw-event-repository.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
+import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 
 const JOBS = Number(process.env.JOBS ?? 50_000)
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 2_000)
@@ -68,16 +68,11 @@ async function seed(db: Database): Promise<string[]> {
   return Array.from({length: JOBS}, (_, i) => transfer(i, addresses).digest)
 }
 
-async function reset(db: Database, redis: Redis): Promise<void> {
+async function reset(db: Database): Promise<void> {
   await db.raw('TRUNCATE account_transactions, transaction_processing_log, contract_events, balances')
   await db('raw_blockchain_events').update({processed_at: null})
   await db.raw('VACUUM ANALYZE')
-  let cursor = '0'
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
-    if (keys.length) await redis.del(...keys)
-    cursor = next
-  } while (cursor !== '0')
+  await deleteKeysWithPrefix(REDIS_URL, prefix)
 }
 
 async function queueAll(digests: string[]): Promise<void> {
@@ -134,7 +129,6 @@ async function emptyHandler(concurrency: number): Promise<number> {
 const admin = createDatabase({url: `${PG}/postgres`})
 await admin.raw(`CREATE DATABASE ${database}`)
 const db = createDatabase({url: `${PG}/${database}`})
-const redis = new Redis(REDIS_URL)
 try {
   await migrateLatest(db)
   const seeding = performance.now()
@@ -143,21 +137,20 @@ try {
   console.log('concurrency | confio worker jobs/s | bee-queue empty handler jobs/s | worker wall time (incl. process start)')
   let best = 0
   for (const concurrency of CONCURRENCIES) {
-    await reset(db, redis)
+    await reset(db)
     await queueAll(digests)
     const run = await runWorker(concurrency)
     if (run.completed !== JOBS) throw new Error(`expected ${JOBS} completed, got ${run.completed}`)
     const rows = await db('account_transactions').count({n: '*'}).first()
     if (Number(rows?.n) !== JOBS * 3) throw new Error(`expected ${JOBS * 3} history rows, got ${rows?.n}`)
-    await reset(db, redis)
+    await reset(db)
     const empty = await emptyHandler(concurrency)
     best = Math.max(best, run.jobsPerSecond)
     console.log(`${String(concurrency).padStart(11)} | ${String(run.jobsPerSecond).padStart(20)} | ${String(Math.round(empty)).padStart(30)} | ${(run.wallMs / 1000).toFixed(1)} s`)
   }
   console.log(`best: ${best} jobs/s; goal >= 2000 jobs/s: ${best >= 2_000 ? 'met' : 'NOT met'}`)
 } finally {
-  await reset(db, redis).catch(() => undefined)
-  redis.disconnect()
+  await reset(db).catch(() => undefined)
   await db.destroy()
   await admin.raw(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
   await admin.destroy()

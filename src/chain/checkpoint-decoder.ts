@@ -115,31 +115,29 @@ function decodeMoveCalls(kind: GrpcTypes.TransactionKind | undefined, errors: Pa
 
 /** Events by type and sender; a `json` the node sent anyway is not decoded. */
 export function decodeEventSummaries(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors): EventSummary[] {
-  if (events === undefined) return []
-  const out: EventSummary[] = []
-  for (let i = 0; i < events.events.length; i++) {
-    const event = events.events[i] as GrpcTypes.Event
-    const decoded = errors.part(`event ${i}`, undefined, () => ({
-      type: chainType(event.eventType, 'event_type'),
-      sender: chainAddress(event.sender, 'sender'),
-    }))
-    if (decoded) out.push(decoded)
-  }
-  return out
+  return decodeEachEvent(events, errors, (event) => ({
+    type: chainType(event.eventType, 'event_type'),
+    sender: chainAddress(event.sender, 'sender'),
+  }))
 }
 
 /** Events with their contents. An event whose `json` is absent gets null (and no parse error). */
 export function decodeEvents(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors): EventRecord[] {
+  return decodeEachEvent(events, errors, (event) => ({
+    type: chainType(event.eventType, 'event_type'),
+    sender: chainAddress(event.sender, 'sender'),
+    // The SDK types `json` as google.protobuf.Value; its generated shape is ProtoValue.
+    json: protoValueToJson(event.json as ProtoValue | undefined),
+  }))
+}
+
+/** One record per event that decodes; each failure is noted as `event <i>` and the rest go on. */
+function decodeEachEvent<T>(events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors, decode: (event: GrpcTypes.Event) => T): T[] {
   if (events === undefined) return []
-  const out: EventRecord[] = []
+  const out: T[] = []
   for (let i = 0; i < events.events.length; i++) {
     const event = events.events[i] as GrpcTypes.Event
-    const decoded = errors.part(`event ${i}`, undefined, () => ({
-      type: chainType(event.eventType, 'event_type'),
-      sender: chainAddress(event.sender, 'sender'),
-      // The SDK types `json` as google.protobuf.Value; its generated shape is ProtoValue.
-      json: protoValueToJson(event.json as ProtoValue | undefined),
-    }))
+    const decoded = errors.part(`event ${i}`, undefined, () => decode(event))
     if (decoded) out.push(decoded)
   }
   return out

@@ -20,7 +20,8 @@ export class PollerMetrics {
   private lastCursor: bigint | undefined
 
   constructor(chainMetrics: () => ChainMetricsSnapshot) {
-    const rpcErrors = new Gauge({
+    // Read from the chain layer's own counters at scrape time, not copied on every call.
+    new Gauge({
       name: 'confio_rpc_errors_total',
       help: 'Failed gRPC attempts by method and status',
       labelNames: ['method', 'status'],
@@ -32,7 +33,6 @@ export class PollerMetrics {
         }
       },
     })
-    void rpcErrors
   }
 
   /** Records a committed batch. */

@@ -1,8 +1,8 @@
 // Shared set-up for the poller tests: a local Sui server, a clean database and queue, and the
 // environment a `confio poll` child process needs to follow that server.
-import {Redis} from 'ioredis'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
 import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
 
 export const CUSD_PACKAGE = `0x${'c05d'.padStart(64, '0')}`
@@ -71,11 +71,5 @@ export async function cursorOf(db: Database): Promise<bigint | undefined> {
 
 /** Deletes this test run's Redis keys (Redis as after a restart that kept nothing). */
 export async function clearRedis(): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL as string)
-  try {
-    const keys = await redis.keys(`${process.env.REDIS_PREFIX}*`)
-    if (keys.length) await redis.del(...keys)
-  } finally {
-    redis.disconnect()
-  }
+  await deleteKeysWithPrefix(process.env.REDIS_URL as string, process.env.REDIS_PREFIX as string)
 }

@@ -3,9 +3,9 @@
 // the keys deleted when the run ends. Child processes the tests start inherit both through the
 // environment.
 import {randomBytes} from 'node:crypto'
-import {Redis} from 'ioredis'
 import {createDatabase} from '../../src/store/database.ts'
 import {migrateLatest} from '../../src/store/migrator.ts'
+import {deleteKeysWithPrefix} from './redis-keys.ts'
 
 const PG_BASE = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
 const REDIS_URL = process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379/0'
@@ -39,17 +39,7 @@ export async function mochaGlobalSetup(): Promise<void> {
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await dropDatabase(TEST_DATABASE)
-  const redis = new Redis(REDIS_URL)
-  try {
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${TEST_REDIS_PREFIX}*`, 'COUNT', 1000)
-      if (keys.length) await redis.del(...keys)
-      cursor = next
-    } while (cursor !== '0')
-  } finally {
-    redis.disconnect()
-  }
+  await deleteKeysWithPrefix(REDIS_URL, TEST_REDIS_PREFIX)
 }
 
 /** A scratch database for tests that need one to themselves (migrations up/down). */
