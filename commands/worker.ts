@@ -3,11 +3,14 @@ import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
 import {BalanceInvalidator} from '../src/balances/balance-invalidator.ts'
 import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
-import {ProcessTransactionJob} from '../src/processing/process-transaction-job.ts'
+import {ProcessTransactionBatch} from '../src/processing/process-transaction-batch.ts'
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {TransactionRouter} from '../src/processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../src/processing/transaction-worker.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
+
+/** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
+const PARALLEL_BATCHES = 2
 
 export type WorkerCommandResult = {retryFailed?: RetryFailedResult} & Partial<WorkerResult>
 
@@ -22,12 +25,12 @@ redone by another, up to --stall-limit times. Runs until stopped (SIGTERM finish
 hand), or with --drain until the queue is empty.`
   static override examples = [
     '<%= config.bin %> worker',
-    '<%= config.bin %> worker --concurrency 16',
+    '<%= config.bin %> worker --concurrency 64',
     '<%= config.bin %> worker --drain --json',
     '<%= config.bin %> worker --retry-failed',
   ]
   static override flags = {
-    concurrency: Flags.integer({min: 1, max: 256, default: 8, summary: 'Jobs processed at once by this process.'}),
+    concurrency: Flags.integer({min: 1, max: 256, default: 32, summary: 'Jobs this process holds at once; those waiting together are processed as one batch.'}),
     drain: Flags.boolean({summary: 'Exit once the queue is empty and nothing is in flight (backlog runs, tests).'}),
     'retry-failed': Flags.boolean({summary: 'Queue the failed transactions again with fresh attempts, then exit (with --drain: process them).'}),
     'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
@@ -38,9 +41,9 @@ hand), or with --drain until the queue is empty.`
 
   async run(): Promise<WorkerCommandResult> {
     const {flags} = this
-    // Every job in flight holds a connection for its transaction: a smaller pool would make jobs
-    // wait for one another instead of for PostgreSQL.
-    const db = await this.db({poolMax: flags.concurrency + 1})
+    // Each batch in flight holds a connection for its transaction, and failures are recorded on
+    // another.
+    const db = await this.db({poolMax: PARALLEL_BATCHES + 1})
     const redis = await this.redis()
     const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
     try {
@@ -51,14 +54,14 @@ hand), or with --drain until the queue is empty.`
         if (!this.jsonEnabled()) this.log(`Queued ${retried.retried + retried.created} failed transactions again (${retried.present} were already queued).`)
         if (!flags.drain) return {retryFailed: retried}
       }
-      const job = new ProcessTransactionJob({
+      const processor = new ProcessTransactionBatch({
         db,
         router: new TransactionRouter({tokens: this.settings.tokens, contracts: this.settings.contracts}),
         invalidator: new BalanceInvalidator(redis, this.settings.redisPrefix),
         policy: {maxAttempts: flags['max-attempts'], retryDelayMs: flags['retry-delay'], stallLimit: flags['stall-limit']},
         logger: this.logger,
       })
-      const worker = new TransactionWorker({queue, job, concurrency: flags.concurrency, drain: flags.drain, logger: this.logger, stopGraceMs: STOP_GRACE_MS - 1_000})
+      const worker = new TransactionWorker({queue, processor, concurrency: flags.concurrency, parallelBatches: PARALLEL_BATCHES, drain: flags.drain, logger: this.logger, stopGraceMs: STOP_GRACE_MS - 1_000})
       const result = await worker.run(this.stopSignal)
       if (!this.jsonEnabled()) {
         this.log(

@@ -3,7 +3,7 @@
 // database, never the old value as if it were current. Deleting and publishing are idempotent, so
 // a job that runs again (or a re-delivery of a finished job) simply repeats them.
 import type {Redis} from 'ioredis'
-import {type BalanceKey, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'
+import {type BalanceInvalidation, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'
 
 export class BalanceInvalidator {
   private readonly redis: Redis
@@ -17,11 +17,11 @@ export class BalanceInvalidator {
   }
 
   /** Deletes each entry and announces it, in one round trip; rejects if Redis refused any of it. */
-  async invalidate(keys: readonly BalanceKey[], digest: string): Promise<void> {
-    if (keys.length === 0) return
+  async invalidate(invalidations: readonly BalanceInvalidation[]): Promise<void> {
+    if (invalidations.length === 0) return
     const pipeline = this.redis.pipeline()
-    pipeline.del(...keys.map((key) => balanceCacheKey(this.prefix, key)))
-    for (const key of keys) pipeline.publish(this.channel, encodeInvalidation({...key, digest}))
+    pipeline.del(...new Set(invalidations.map((key) => balanceCacheKey(this.prefix, key))))
+    for (const invalidation of invalidations) pipeline.publish(this.channel, encodeInvalidation(invalidation))
     const results = (await pipeline.exec()) ?? []
     const failed = results.find(([error]) => error)
     if (failed?.[0]) throw failed[0]

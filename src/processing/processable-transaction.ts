@@ -28,7 +28,7 @@ export interface ProcessableTransaction {
   readonly processedAt: Date | null
 }
 
-/** Active (not removed) accounts named anywhere in the transaction: address -> accounts.id. */
+/** Active (not removed) accounts: address -> accounts.id. Holds at least those named anywhere in the transaction (a worker loads one map per batch). */
 export type KnownAccounts = ReadonlyMap<string, string>
 
 export interface RawEventRow {

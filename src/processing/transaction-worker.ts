@@ -3,12 +3,16 @@
 // job and lets the ones running finish; a job cut off anyway is found stalled and redone.
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
-import {JobFailure, type ProcessTransactionJob} from './process-transaction-job.ts'
+import {JobBatcher} from './job-batcher.ts'
+import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
 
 export interface TransactionWorkerOptions {
   readonly queue: TransactionQueue
-  readonly job: ProcessTransactionJob
+  readonly processor: ProcessTransactionBatch
+  /** Jobs taken from the queue at once; they are processed in batches of those waiting. */
   readonly concurrency: number
+  /** Batches in PostgreSQL at once (each holds one connection). */
+  readonly parallelBatches: number
   /** Exit once the queue is empty (nothing waiting, delayed or running anywhere) and nothing is in flight here. */
   readonly drain: boolean
   readonly logger: Logger
@@ -47,7 +51,8 @@ export class TransactionWorker {
   }
 
   async run(signal: AbortSignal): Promise<WorkerResult> {
-    const {queue, job, concurrency, logger} = this.options
+    const {queue, processor, concurrency, parallelBatches, logger} = this.options
+    const batcher = new JobBatcher<QueuedJob, JobOutcome | JobFailure>({run: (jobs) => processor.run(jobs), maxBatchSize: concurrency, parallel: parallelBatches})
     await queue.ready()
     const started = performance.now()
     this.lastFinished = started
@@ -59,7 +64,8 @@ export class TransactionWorker {
     queue.consume(concurrency, async (digest, control) => {
       this.inFlight += 1
       try {
-        const outcome = await job.run(digest, control)
+        const outcome = await batcher.submit({digest, control})
+        if (outcome instanceof JobFailure) throw outcome
         if (outcome.status === 'completed') this.counts.completed += 1
         else this.counts.alreadyProcessed += 1
         if (outcome.unhandled.length > 0) this.counts.unhandled += 1
@@ -76,7 +82,7 @@ export class TransactionWorker {
       }
     })
     queue.startStallChecks()
-    logger.info({concurrency, drain: this.options.drain, stallIntervalMs: queue.stallIntervalMs}, 'worker started')
+    logger.info({concurrency, parallelBatches, drain: this.options.drain, stallIntervalMs: queue.stallIntervalMs}, 'worker started')
 
     const stoppedBy = await this.waitForEnd(signal)
     await queue.close(this.options.stopGraceMs)

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import type {Knex} from 'knex'
 import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
-import {drain, historyOf, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+import {dropInjectedFailures, drain, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 
 describe('confio worker failures', function () {
@@ -172,28 +172,3 @@ describe('confio worker failures', function () {
     assert.equal(json.completed, 1)
   })
 })
-
-/** Makes the worker's write for `digest` fail `times` times (a sequence survives the rollback). */
-async function injectFailures(db: Knex, digest: string, times: number): Promise<void> {
-  await dropInjectedFailures(db)
-  await db.raw(`
-    CREATE SEQUENCE worker_test_failures;
-    CREATE FUNCTION worker_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF NEW.tx_digest = TG_ARGV[0] AND nextval('worker_test_failures') <= TG_ARGV[1]::bigint THEN
-        RAISE EXCEPTION 'injected failure for %', NEW.tx_digest;
-      END IF;
-      RETURN NEW;
-    END $$;
-    CREATE TRIGGER worker_test_fail BEFORE UPDATE ON raw_blockchain_events
-      FOR EACH ROW EXECUTE FUNCTION worker_test_fail('${digest}', '${times}');
-  `)
-}
-
-async function dropInjectedFailures(db: Knex): Promise<void> {
-  await db.raw(`
-    DROP TRIGGER IF EXISTS worker_test_fail ON raw_blockchain_events;
-    DROP FUNCTION IF EXISTS worker_test_fail();
-    DROP SEQUENCE IF EXISTS worker_test_failures;
-  `)
-}

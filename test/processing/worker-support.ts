@@ -122,3 +122,28 @@ export async function historyOf(db: Database, digest: string) {
 export async function logOf(db: Database, digest: string) {
   return db('transaction_processing_log').where({tx_digest: digest}).first()
 }
+
+/** Makes the worker's write for `digest` fail `times` times (a sequence survives the rollback). */
+export async function injectFailures(db: Database, digest: string, times: number): Promise<void> {
+  await dropInjectedFailures(db)
+  await db.raw(`
+    CREATE SEQUENCE worker_test_failures;
+    CREATE FUNCTION worker_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.tx_digest = TG_ARGV[0] AND nextval('worker_test_failures') <= TG_ARGV[1]::bigint THEN
+        RAISE EXCEPTION 'injected failure for %', NEW.tx_digest;
+      END IF;
+      RETURN NEW;
+    END $$;
+    CREATE TRIGGER worker_test_fail BEFORE UPDATE ON raw_blockchain_events
+      FOR EACH ROW EXECUTE FUNCTION worker_test_fail('${digest}', '${times}');
+  `)
+}
+
+export async function dropInjectedFailures(db: Database): Promise<void> {
+  await db.raw(`
+    DROP TRIGGER IF EXISTS worker_test_fail ON raw_blockchain_events;
+    DROP FUNCTION IF EXISTS worker_test_fail();
+    DROP SEQUENCE IF EXISTS worker_test_failures;
+  `)
+}

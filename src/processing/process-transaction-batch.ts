@@ -1,0 +1,217 @@
+// process_transaction for the jobs that arrived together: each job's outcome is what it would be
+// alone, but the batch shares its database round trips and its commit (job-batch-transaction.ts).
+//
+// 1. The log rows go to `processing` (committed on their own, so a worker that dies mid-batch
+//    leaves a trace: the next run counts a stall; past the stall limit the job is failed, not run).
+// 2. One PostgreSQL transaction: lock and read the raw events, route each to the handlers, write
+//    every effect, set processed_at and the log's `completed`. A second delivery of a digest waits
+//    for the lock, then finds processed_at set and writes nothing: exactly one run's rows.
+// 3. After the commit: delete the touched balances' cache entries and publish their invalidation.
+//    A re-delivered finished job repeats this step (it is idempotent), which is what makes a crash
+//    between the commit and Redis harmless.
+// A job that cannot run (no raw event, undecodable, past the stall limit) fails alone and at once.
+// If the batch's write fails, it is redone job by job, so one bad transaction cannot hold back the
+// others; a job that fails alone is retried (retryDelayMs × attempt) until maxAttempts, then
+// `failed` with the error kept.
+import type {BalanceInvalidator} from '../balances/balance-invalidator.ts'
+import type {BalanceKey} from '../balances/balance-keys.ts'
+import type {Logger} from '../logging/logger.ts'
+import type {JobControl} from '../queue/transaction-queue.ts'
+import type {Database} from '../store/database.ts'
+import {JobBatchTransaction, type JobStart, type JobWrite} from '../store/job-batch-transaction.ts'
+import {markFailed, markRetrying} from '../store/processing-log.ts'
+import {nextRetryDelay, PermanentJobError, type RetryPolicy} from './retry-policy.ts'
+import type {TransactionRouter} from './transaction-router.ts'
+
+export type JobStatus = 'completed' | 'already-processed'
+
+export interface JobOutcome {
+  readonly digest: string
+  readonly status: JobStatus
+  readonly handler: string
+  readonly unhandled: readonly string[]
+  readonly accountTransactions: number
+  readonly contractEvents: number
+  readonly touched: readonly BalanceKey[]
+  readonly attempts: number
+}
+
+/** One queued job: its digest and how to tell the queue about a failure. */
+export interface QueuedJob {
+  readonly digest: string
+  readonly control: JobControl
+}
+
+/** Per job, in the order given: its outcome, or the JobFailure it ended with. */
+export type BatchResult = (JobOutcome | JobFailure)[]
+
+export interface ProcessTransactionBatchOptions {
+  readonly db: Database
+  readonly router: TransactionRouter
+  readonly invalidator: BalanceInvalidator
+  readonly policy: RetryPolicy
+  readonly logger: Logger
+}
+
+/** Why a job did not complete, and whether it will run again. */
+export class JobFailure extends Error {
+  readonly digest: string
+  readonly retryInMs: number | undefined
+
+  constructor(digest: string, message: string, retryInMs: number | undefined, cause: unknown) {
+    super(message, {cause})
+    this.name = 'JobFailure'
+    this.digest = digest
+    this.retryInMs = retryInMs
+  }
+}
+
+interface Refusal {
+  readonly job: QueuedJob
+  readonly attempts: number
+  readonly error: unknown
+}
+
+interface RoutedJob {
+  readonly write: JobWrite
+  readonly attempts: number
+  readonly unhandled: readonly string[]
+}
+
+export class ProcessTransactionBatch {
+  private readonly options: ProcessTransactionBatchOptions
+
+  constructor(options: ProcessTransactionBatchOptions) {
+    this.options = options
+  }
+
+  /** Runs the jobs; each failure has told the queue (through its control) whether to retry. */
+  async run(jobs: readonly QueuedJob[]): Promise<BatchResult> {
+    const results = new Map<string, JobOutcome | JobFailure>()
+    const first = new Map<string, QueuedJob>()
+    for (const job of jobs) if (!first.has(job.digest)) first.set(job.digest, job)
+    await this.attempt([...first.values()], true, results)
+    // The same digest twice in one batch (a job handed out again while still running here) runs
+    // after the first, like any second delivery.
+    const again = jobs.filter((job) => first.get(job.digest) !== job)
+    const repeated = again.length > 0 ? await this.run(again) : []
+    return jobs.map((job) => (first.get(job.digest) === job ? results.get(job.digest)! : repeated[again.indexOf(job)]!))
+  }
+
+  private async attempt(jobs: readonly QueuedJob[], countAttempt: boolean, results: Map<string, JobOutcome | JobFailure>): Promise<void> {
+    const started = new Map<string, JobStart>()
+    let outcomes: JobOutcome[]
+    try {
+      outcomes = await this.write(jobs, countAttempt, started, results)
+    } catch (error) {
+      const pending = jobs.filter((j) => !results.has(j.digest))
+      // Which job broke the write is unknown: each runs again alone, its attempt already counted.
+      if (started.size > 0 && pending.length > 1) {
+        for (const job of pending) await this.attempt([job], false, results)
+        return
+      }
+      for (const job of pending) results.set(job.digest, await this.fail(job, started.get(job.digest)?.attempt.attempts ?? 0, error))
+      return
+    }
+    try {
+      await this.invalidate(outcomes)
+      for (const outcome of outcomes) results.set(outcome.digest, outcome)
+    } catch (error) {
+      // The effects are committed; a retry finds processed_at set and repeats only the deletes.
+      for (const job of jobs.filter((j) => !results.has(j.digest))) results.set(job.digest, await this.fail(job, started.get(job.digest)!.attempt.attempts, error))
+    }
+  }
+
+  /** Start, route and finish in one batch transaction; the outcomes are committed, not yet invalidated. */
+  private async write(jobs: readonly QueuedJob[], countAttempt: boolean, started: Map<string, JobStart>, results: Map<string, JobOutcome | JobFailure>): Promise<JobOutcome[]> {
+    const trx = await JobBatchTransaction.acquire(this.options.db)
+    let refused: Refusal[] = []
+    try {
+      const digests = jobs.map((j) => j.digest)
+      for (const [digest, start] of await trx.start(digests, {stallLimit: this.options.policy.stallLimit, countAttempt})) started.set(digest, start)
+      const {routed, refusals} = this.route(jobs, started)
+      refused = refusals
+      if (routed.length === 0) {
+        await trx.commit()
+        return []
+      }
+      const written = await trx.finish(routed.map((r) => r.write))
+      return routed.map(({write, attempts, unhandled}) => ({
+        digest: write.tx.digest,
+        status: write.alreadyProcessed ? 'already-processed' : 'completed',
+        handler: write.handler,
+        unhandled,
+        attempts,
+        ...written.get(write.tx.digest)!,
+      }))
+    } finally {
+      await trx.release()
+      // Only now: recording a failure updates a log row this batch's transaction had locked.
+      for (const {job, attempts, error} of refused) results.set(job.digest, await this.fail(job, attempts, error))
+    }
+  }
+
+  /** Routes each loaded transaction; the jobs that cannot run are refused, to be failed at once. */
+  private route(jobs: readonly QueuedJob[], started: Map<string, JobStart>): {routed: RoutedJob[]; refusals: Refusal[]} {
+    const {router, policy} = this.options
+    const routed: RoutedJob[] = []
+    const refusals: Refusal[] = []
+    for (const job of jobs) {
+      const {attempt, loaded} = started.get(job.digest)!
+      try {
+        if (attempt.stalls >= policy.stallLimit) {
+          throw new PermanentJobError(`stalled ${attempt.stalls} times (limit ${policy.stallLimit}): a worker stopped mid-job each time`)
+        }
+        if (!loaded) throw new PermanentJobError('no raw_blockchain_events row has this digest')
+        const {tx, accounts} = loaded
+        // A partly decoded transaction could hide a transfer: failing it loudly beats recording half.
+        if (tx.parseError !== null) throw new PermanentJobError(`the poller could not decode this transaction: ${tx.parseError}`)
+        const {handlers, unhandled, effects} = router.route(tx, accounts)
+        const handler = handlers.length > 0 ? handlers.join(',') : unhandled.length > 0 ? 'unhandled' : 'none'
+        routed.push({write: {tx, effects, handler, alreadyProcessed: tx.processedAt !== null}, attempts: attempt.attempts, unhandled})
+      } catch (error) {
+        refusals.push({job, attempts: attempt.attempts, error})
+      }
+    }
+    return {routed, refusals}
+  }
+
+  /** After the commit: one Redis round trip for the whole batch's cache entries. */
+  private async invalidate(outcomes: readonly JobOutcome[]): Promise<void> {
+    const {invalidator, logger} = this.options
+    await invalidator.invalidate(outcomes.flatMap((o) => o.touched.map((key) => ({...key, digest: o.digest}))))
+    for (const outcome of outcomes) {
+      if (outcome.unhandled.length > 0) logger.info({digest: outcome.digest, unhandled: outcome.unhandled}, 'monitored package activity no handler takes')
+    }
+  }
+
+  /** Records a failure, tells the queue whether to retry, and returns it. */
+  private async fail(job: QueuedJob, attempts: number, error: unknown): Promise<JobFailure> {
+    const {db, policy, logger} = this.options
+    const {digest, control} = job
+    const message = errorMessage(error)
+    const permanent = error instanceof PermanentJobError
+    // attempts is 0 when the log could not even be written (PostgreSQL down): retry after one delay.
+    const retryInMs = permanent ? undefined : nextRetryDelay(policy, Math.max(attempts, 1))
+    if (retryInMs === undefined) control.noRetry()
+    else control.retryIn(retryInMs)
+    try {
+      if (retryInMs === undefined) await markFailed(db, digest, message)
+      else await markRetrying(db, digest, message)
+    } catch (logError) {
+      logger.error({digest, err: errorMessage(logError)}, 'could not record the job failure in transaction_processing_log')
+    }
+    if (retryInMs === undefined) logger.error({digest, attempts, err: message}, 'transaction failed; no more retries')
+    else logger.warn({digest, attempts, retryInMs, err: message}, 'transaction failed; will retry')
+    return new JobFailure(digest, message, retryInMs, error)
+  }
+}
+
+function errorMessage(error: unknown): string {
+  let text = error instanceof Error ? error.message : String(error)
+  // knex prefixes a PostgreSQL error's message with the whole statement: keep PostgreSQL's part.
+  if (error && typeof error === 'object' && 'severity' in error && /^\s*(with|select|insert|update|delete)\b/i.test(text) && text.includes(' - ')) {
+    text = text.slice(text.lastIndexOf(' - ') + 3)
+  }
+  return text.split('\n')[0]!.slice(0, 1_000)
+}

@@ -1,0 +1,292 @@
+// The worker's database work for a batch of jobs, in two round trips on one connection. A job's
+// cost is dominated by round trips and by the CPU each statement takes on a small machine, so the
+// jobs that arrive together share both (group commit), and the statements are sent as PostgreSQL
+// simple-protocol messages holding several statements each, with every value inlined as an
+// escaped literal (pg's escapeLiteral):
+//
+//   1. start:  each log row -> `processing` (attempts + 1, a stall counted if it was still
+//              `processing`); COMMIT (so a worker that dies later leaves that trace; asynchronous,
+//              see start()); BEGIN; read and lock the raw events and their log rows FOR UPDATE,
+//              in digest order; read the active accounts they name (by index, one lookup for the
+//              whole batch: handlers only ever look addresses up, so one map serves every job). A job past the stall limit does not take the lock (a
+//              poison transaction may be holding up whoever takes it).
+//   2. finish: every effect of every job in one statement of data-modifying CTEs (history rows,
+//              contract events, stale balances, released pending amounts, processed_at, the log's
+//              `completed`); COMMIT.
+//
+// Two runs of one digest take turns on the row lock; the second finds processed_at set. Unique
+// constraints with ON CONFLICT DO NOTHING keep even a run that bypassed that check from adding
+// rows. Rows are locked in one order everywhere (raw events and log rows by digest, then balances
+// by account and token), so two batches sharing a digest or a balance wait for each other instead
+// of deadlocking; and a second delivery's start waits on the log row until the first run is over,
+// so it never mistakes a run in progress for a stalled one.
+import type pg from 'pg'
+import type {BalanceKey} from '../balances/balance-keys.ts'
+import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from '../processing/processable-transaction.ts'
+import type {TransactionEffects} from '../processing/transaction-effects.ts'
+import type {AttemptStart} from './processing-log.ts'
+import type {Database} from './database.ts'
+
+export interface LoadedTransaction {
+  readonly tx: ProcessableTransaction
+  readonly accounts: KnownAccounts
+}
+
+export interface JobStart {
+  readonly attempt: AttemptStart
+  /** undefined when there is no raw event, or when the stall limit was reached (not read). */
+  readonly loaded: LoadedTransaction | undefined
+}
+
+export interface StartOptions {
+  readonly stallLimit: number
+  /**
+   * false when these jobs were already started in this run (a batch being redone job by job):
+   * their log rows already say `processing` with this run counted.
+   */
+  readonly countAttempt: boolean
+}
+
+/** One job's part of finish(). */
+export interface JobWrite {
+  readonly tx: ProcessableTransaction
+  readonly effects: TransactionEffects
+  readonly handler: string
+  /** Its effects were committed by an earlier run: only the log is brought up to date. */
+  readonly alreadyProcessed: boolean
+}
+
+export interface WriteResult {
+  readonly accountTransactions: number
+  readonly contractEvents: number
+  /** Balances marked stale: the effects' touched keys plus any whose pending amount was released. */
+  readonly touched: BalanceKey[]
+}
+
+type Connection = pg.Client
+
+/** One batch's connection and open transaction; always end it with finish(), commit() or rollback(). */
+export class JobBatchTransaction {
+  private readonly db: Database
+  private readonly connection: Connection
+  private open = false
+  private released = false
+
+  private constructor(db: Database, connection: Connection) {
+    this.db = db
+    this.connection = connection
+  }
+
+  static async acquire(db: Database): Promise<JobBatchTransaction> {
+    return new JobBatchTransaction(db, (await db.client.acquireConnection()) as Connection)
+  }
+
+  /** Marks the runs started (committed), then opens the batch's transaction and reads the raw events. */
+  async start(digests: readonly string[], options: StartOptions): Promise<Map<string, JobStart>> {
+    const list = this.textArray([...digests].sort())
+    this.open = true
+    // The `processing` marks are committed without waiting for their WAL flush (they are
+    // bookkeeping): the batch's own commit, later in the same WAL, flushes them too, and a
+    // PostgreSQL crash in between loses only attempt counts, never an effect.
+    const results = await this.query(`
+      BEGIN;
+      SET LOCAL synchronous_commit TO off;
+      ${options.countAttempt ? countAttempts(list) : readAttempts(list)};
+      COMMIT;
+      BEGIN;
+      SELECT e.tx_digest, e.checkpoint, e.timestamp_ms, e.sender, e.success, e.execution_error, e.move_calls, e.events,
+             e.balance_changes, e.gas_used, e.gas_owner, e.parse_error, e.processed_at
+      FROM raw_blockchain_events e JOIN transaction_processing_log l USING (tx_digest)
+      WHERE e.tx_digest = ANY(${list}) AND l.stalls < ${integer(options.stallLimit)}
+      ORDER BY e.tx_digest
+      FOR UPDATE;
+      SELECT a.id::text AS id, a.sui_address
+      FROM accounts a
+      WHERE a.deleted_at IS NULL AND a.sui_address = ANY(ARRAY(
+        SELECT named.address FROM raw_blockchain_events e, LATERAL (
+          SELECT c->>'address' FROM jsonb_array_elements(e.balance_changes) c
+          UNION ALL SELECT e.sender UNION ALL SELECT e.gas_owner
+          UNION ALL SELECT m[1] FROM regexp_matches(e.events::text, '0x[0-9a-f]{64}', 'g') m
+        ) AS named(address)
+        WHERE e.tx_digest = ANY(${list})
+      ));`)
+    const attempts = new Map((results[2]!.rows as {tx_digest: string; attempts: number; stalls: number}[]).map((r) => [r.tx_digest, r]))
+    const accounts: KnownAccounts = new Map((results[6]!.rows as {id: string; sui_address: string}[]).map((a) => [a.sui_address, a.id]))
+    const loaded = new Map((results[5]!.rows as RawEventRow[]).map((row) => [row.tx_digest, {tx: fromRawEventRow(row), accounts}]))
+    const started = new Map<string, JobStart>()
+    for (const digest of digests) {
+      const attempt = attempts.get(digest)
+      if (!attempt) throw new Error(`transaction_processing_log has no row for ${digest} after its start was recorded`)
+      started.set(digest, {attempt: {attempts: attempt.attempts, stalls: attempt.stalls}, loaded: loaded.get(digest)})
+    }
+    return started
+  }
+
+  /** Writes every job's effects, processed_at and the log's `completed`, and commits. */
+  async finish(jobs: readonly JobWrite[]): Promise<Map<string, WriteResult>> {
+    const fresh = jobs.filter((j) => !j.alreadyProcessed)
+    const history = fresh.flatMap(({tx, effects}) =>
+      effects.accountTransactions.map((r) => ({
+        tx_digest: tx.digest,
+        account_id: r.accountId,
+        token: r.token,
+        direction: r.direction,
+        amount: r.amount.toString(),
+        counterparty: r.counterparty,
+        checkpoint: tx.checkpoint.toString(),
+        timestamp_ms: tx.timestampMs?.toString() ?? null,
+      })),
+    )
+    const events = fresh.flatMap(({tx, effects}) =>
+      effects.contractEvents.map((e) => ({
+        tx_digest: tx.digest,
+        event_seq: e.eventSeq,
+        package: e.package,
+        module: e.module,
+        event_name: e.eventName,
+        event_type: e.eventType,
+        fields: e.fields,
+        typed: e.typed,
+        parse_error: e.parseError,
+        account_ids: e.accountIds,
+        sender: e.sender,
+        checkpoint: tx.checkpoint.toString(),
+        timestamp_ms: tx.timestampMs?.toString() ?? null,
+      })),
+    )
+    const touched = fresh.flatMap(({effects}) => effects.touched.map((k) => ({account_id: k.accountId, token: k.token})))
+    const freshDigests = this.textArray(fresh.map((j) => j.tx.digest))
+    const handlers = jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))
+    const results = await this.query(`
+      WITH
+      history AS (
+        INSERT INTO account_transactions (account_id, tx_digest, token, direction, amount, counterparty, checkpoint, timestamp_ms)
+        SELECT x.account_id, x.tx_digest, x.token, x.direction, x.amount, x.counterparty, x.checkpoint, x.timestamp_ms
+        FROM jsonb_to_recordset(${this.json(history)})
+          AS x(tx_digest text, account_id bigint, token text, direction text, amount numeric, counterparty text, checkpoint bigint, timestamp_ms bigint)
+        ON CONFLICT (tx_digest, account_id, token, direction) DO NOTHING
+        RETURNING tx_digest
+      ),
+      events AS (
+        INSERT INTO contract_events (tx_digest, event_seq, package, module, event_name, event_type, fields, typed, parse_error, account_ids, sender, checkpoint, timestamp_ms)
+        SELECT x.tx_digest, x.event_seq, x.package, x.module, x.event_name, x.event_type, x.fields, x.typed, x.parse_error, x.account_ids, x.sender, x.checkpoint, x.timestamp_ms
+        FROM jsonb_to_recordset(${this.json(events)})
+          AS x(tx_digest text, event_seq integer, package text, module text, event_name text, event_type text, fields jsonb, typed boolean,
+               parse_error text, account_ids bigint[], sender text, checkpoint bigint, timestamp_ms bigint)
+        ON CONFLICT (tx_digest, event_seq) DO NOTHING
+        RETURNING tx_digest
+      ),
+      released AS (
+        DELETE FROM pending_balance_changes WHERE tx_digest = ANY(${freshDigests}) RETURNING tx_digest, account_id, token, amount
+      ),
+      release AS (
+        SELECT account_id, token, sum(amount) AS amount FROM released GROUP BY account_id, token
+      ),
+      touched AS (
+        SELECT x.account_id, x.token FROM jsonb_to_recordset(${this.json(touched)}) AS x(account_id bigint, token text)
+        UNION SELECT account_id, token FROM release
+      ),
+      stale AS (
+        INSERT INTO balances AS b (account_id, token, is_stale)
+        SELECT account_id, token, true FROM touched ORDER BY account_id, token
+        ON CONFLICT (account_id, token) DO UPDATE SET
+          is_stale = true,
+          pending_amount = GREATEST(b.pending_amount - coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0), 0)
+        -- A balance already stale with nothing to release stays as it is (still locked): no new
+        -- row version, no index entries.
+        WHERE NOT b.is_stale OR EXISTS (SELECT FROM release r WHERE r.account_id = b.account_id AND r.token = b.token)
+        RETURNING 1
+      ),
+      processed AS (
+        UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests}) RETURNING 1
+      ),
+      logged AS (
+        UPDATE transaction_processing_log l SET status = 'completed', handler = x.handler, error_message = NULL, finished_at = now(), updated_at = now()
+        FROM jsonb_to_recordset(${this.json(handlers)}) AS x(tx_digest text, handler text)
+        -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
+        WHERE l.tx_digest = ANY(${this.textArray(jobs.map((j) => j.tx.digest))}) AND l.tx_digest = x.tx_digest
+        RETURNING 1
+      )
+      SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
+             (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,
+             (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released,
+             (SELECT count(*) FROM stale) + (SELECT count(*) FROM processed) + (SELECT count(*) FROM logged) AS updated;
+      COMMIT;`)
+    this.open = false
+    const row = results[0]!.rows[0] as {history: Record<string, string>; events: Record<string, string>; released: [string, string, string][]}
+    const written = new Map<string, WriteResult>()
+    for (const {tx, effects, alreadyProcessed} of jobs) {
+      const release = alreadyProcessed ? [] : row.released.filter(([digest]) => digest === tx.digest).map(([, accountId, token]) => ({accountId, token}))
+      written.set(tx.digest, {
+        accountTransactions: Number(row.history[tx.digest] ?? 0),
+        contractEvents: Number(row.events[tx.digest] ?? 0),
+        touched: uniqueKeys([...effects.touched, ...release]),
+      })
+    }
+    return written
+  }
+
+  async commit(): Promise<void> {
+    if (!this.open) return
+    await this.query('COMMIT')
+    this.open = false
+  }
+
+  /** Ends the transaction if one is open; never throws (the connection is discarded if it is broken). */
+  async rollback(): Promise<void> {
+    if (!this.open) return
+    this.open = false
+    await this.query('ROLLBACK').catch(() => undefined)
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    await this.rollback()
+    await this.db.client.releaseConnection(this.connection)
+  }
+
+  private json(value: unknown): string {
+    return `${this.connection.escapeLiteral(JSON.stringify(value))}::jsonb`
+  }
+
+  private textArray(values: readonly string[]): string {
+    return `ARRAY[${values.map((v) => this.connection.escapeLiteral(v)).join(',')}]::text[]`
+  }
+
+  /** A simple-protocol message; its result is one entry per statement. */
+  private async query(text: string): Promise<pg.QueryResult[]> {
+    const result = (await this.connection.query(text)) as pg.QueryResult | pg.QueryResult[]
+    return Array.isArray(result) ? result : [result]
+  }
+}
+
+/** A new run of each digest: the log row is created or moved to `processing`, in digest order. */
+function countAttempts(sortedList: string): string {
+  return `
+      INSERT INTO transaction_processing_log AS l (tx_digest, status, attempts, started_at, updated_at)
+      SELECT d, 'processing', 1, now(), now() FROM unnest(${sortedList}) AS d ORDER BY d
+      ON CONFLICT (tx_digest) DO UPDATE SET
+        status = 'processing',
+        attempts = l.attempts + 1,
+        stalls = l.stalls + (l.status = 'processing')::int,
+        started_at = now(), finished_at = NULL, updated_at = now()
+      RETURNING tx_digest, attempts, stalls`
+}
+
+/** The same run again: the counts as they stand. */
+function readAttempts(sortedList: string): string {
+  return `SELECT tx_digest, attempts, stalls FROM transaction_processing_log WHERE tx_digest = ANY(${sortedList})`
+}
+
+function uniqueKeys(keys: readonly BalanceKey[]): BalanceKey[] {
+  const seen = new Map<string, BalanceKey>()
+  for (const key of keys) seen.set(`${key.accountId}:${key.token}`, key)
+  return [...seen.values()]
+}
+
+function integer(value: number | bigint): string {
+  const text = value.toString()
+  if (!/^-?\d+$/.test(text)) throw new TypeError(`not an integer: ${text}`)
+  return text
+}

@@ -1,0 +1,158 @@
+// Batches of jobs in one database transaction (group commit): each job must end exactly as it
+// would alone. The batch processor is driven directly here, so which jobs share a batch is certain;
+// the transactions are real ones, stored by `confio poll`, and PostgreSQL and Redis are real.
+import assert from 'node:assert/strict'
+import {BalanceInvalidator} from '../../src/balances/balance-invalidator.ts'
+import {createLogger} from '../../src/logging/logger.ts'
+import {JobFailure, type JobOutcome, ProcessTransactionBatch, type QueuedJob} from '../../src/processing/process-transaction-batch.ts'
+import {TransactionRouter} from '../../src/processing/transaction-router.ts'
+import {SecretScrubber} from '../../src/secrets.ts'
+import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
+import {TokenRegistry} from '../../src/tokens/token-registry.ts'
+import {dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+
+describe('worker batches', function () {
+  this.timeout(60_000)
+  let w: WorkerWorld
+  let alice: string
+  let bob: string
+  let processor: ProcessTransactionBatch
+
+  before(async () => {
+    w = await startWorld(['alice', 'bob'])
+    ;[alice, bob] = Object.keys(w.accounts) as [string, string]
+    w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
+    w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
+    await pollOnce(w)
+    processor = new ProcessTransactionBatch({
+      db: w.db,
+      router: new TransactionRouter({
+        tokens: new TokenRegistry([
+          {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
+          {symbol: 'CUSD', coinType: w.coins.CUSD, decimals: 6},
+        ]),
+        contracts: {pay: undefined, p2pTrade: undefined, monitored: [w.packages.cusd]},
+      }),
+      invalidator: new BalanceInvalidator(w.redis, w.prefix),
+      policy: {maxAttempts: 3, retryDelayMs: 1_000, stallLimit: 3},
+      logger: createLogger({level: 'silent', scrubber: new SecretScrubber()}),
+    })
+  })
+
+  afterEach(async () => {
+    await dropInjectedFailures(w.db)
+  })
+
+  after(async () => {
+    await w?.close()
+  })
+
+  /** cUSD transfers alice -> bob of 1..n, stored by the poller. */
+  async function storedTransfers(n: number): Promise<string[]> {
+    const digests = Array.from({length: n}, (_, i) => w.sui.ledger.transfer({from: alice, to: bob, coinType: w.coins.CUSD, amount: BigInt(i + 1)}).digest)
+    await pollOnce(w)
+    return digests
+  }
+
+  interface ControlledJob extends QueuedJob {
+    readonly told: string[]
+  }
+
+  function job(digest: string): ControlledJob {
+    const told: string[] = []
+    return {digest, told, control: {retryIn: (ms) => told.push(`retry in ${ms}`), noRetry: () => told.push('no retry')}}
+  }
+
+  async function cusdRows(digest: string): Promise<string[]> {
+    return (await historyOf(w.db, digest)).filter((r) => r.token === 'CUSD').map((r) => `${r.account_id} ${r.direction} ${r.amount}`)
+  }
+
+  it('a write that fails once is redone job by job: every job completes once, no attempt counted twice', async () => {
+    const digests = await storedTransfers(5)
+    await injectFailures(w.db, digests[2]!, 1)
+    const jobs = digests.map(job)
+    const results = await processor.run(jobs)
+    assert.deepEqual(
+      results.map((r) => (r instanceof JobFailure ? 'failed' : r.status)),
+      digests.map(() => 'completed'),
+    )
+    for (const [i, digest] of digests.entries()) {
+      const log = await logOf(w.db, digest)
+      assert.deepEqual([log.status, log.attempts, log.stalls], ['completed', 1, 0], digest)
+      assert.deepEqual(await cusdRows(digest), [`${w.accounts[alice]} sent ${i + 1}`, `${w.accounts[bob]} received ${i + 1}`].sort())
+      assert.deepEqual(jobs[i]!.told, [])
+    }
+  })
+
+  it('one job that keeps failing is retried alone; the rest of its batch completes', async () => {
+    const digests = await storedTransfers(4)
+    await injectFailures(w.db, digests[1]!, 1_000)
+    const jobs = digests.map(job)
+    const results = await processor.run(jobs)
+    const failure = results[1]
+    assert.ok(failure instanceof JobFailure)
+    assert.match(failure.message, /injected failure/)
+    assert.deepEqual(jobs[1]!.told, ['retry in 1000'])
+    const failedLog = await logOf(w.db, digests[1]!)
+    assert.deepEqual([failedLog.status, failedLog.attempts], ['pending', 1])
+    assert.deepEqual(await historyOf(w.db, digests[1]!), [])
+    for (const i of [0, 2, 3]) {
+      assert.equal((results[i] as JobOutcome).status, 'completed')
+      assert.deepEqual([(await logOf(w.db, digests[i]!)).attempts, jobs[i]!.told], [1, []])
+      assert.equal((await cusdRows(digests[i]!)).length, 2)
+    }
+  })
+
+  it('the same digest twice in one batch: the second finds it done and writes nothing', async () => {
+    const [digest] = await storedTransfers(1)
+    const results = await processor.run([job(digest!), job(digest!)])
+    assert.deepEqual(
+      results.map((r) => (r as JobOutcome).status),
+      ['completed', 'already-processed'],
+    )
+    assert.equal((await cusdRows(digest!)).length, 2)
+    assert.equal((await logOf(w.db, digest!)).attempts, 2)
+  })
+
+  it('a job with no stored transaction fails at once without holding back its batch', async () => {
+    const [digest] = await storedTransfers(1)
+    const missing = job('NoSuchDigest1111111111111111111111111111111')
+    const results = await processor.run([missing, job(digest!)])
+    assert.ok(results[0] instanceof JobFailure)
+    assert.match(results[0].message, /no raw_blockchain_events row/)
+    assert.deepEqual(missing.told, ['no retry'])
+    assert.equal((await logOf(w.db, missing.digest)).status, 'failed')
+    assert.equal((results[1] as JobOutcome).status, 'completed')
+  })
+
+  it('invalidate the touched balances of every job in the batch', async () => {
+    const digests = await storedTransfers(3)
+    const keys = [`${w.prefix}balance:${w.accounts[alice]}:CUSD`, `${w.prefix}balance:${w.accounts[bob]}:CUSD`, `${w.prefix}balance:${w.accounts[alice]}:SUI`]
+    const untouched = `${w.prefix}balance:${w.accounts[bob]}:SUI`
+    for (const key of [...keys, untouched]) await w.redis.set(key, '1')
+    const results = (await processor.run(digests.map(job))) as JobOutcome[]
+    assert.deepEqual(await w.redis.exists(...keys), 0)
+    assert.equal(await w.redis.exists(untouched), 1)
+    assert.deepEqual(
+      results.map((r) => r.touched.map((k) => `${k.accountId}:${k.token}`).sort()),
+      digests.map(() => [`${w.accounts[alice]}:CUSD`, `${w.accounts[alice]}:SUI`, `${w.accounts[bob]}:CUSD`].sort()),
+    )
+    const stale = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'is_stale').orderBy(['account_id', 'token'])
+    assert.deepEqual(
+      stale.map((b) => `${b.account_id}:${b.token}:${b.is_stale}`),
+      [`${w.accounts[alice]}:CUSD:true`, `${w.accounts[alice]}:SUI:true`, `${w.accounts[bob]}:CUSD:true`].sort(),
+    )
+  })
+
+  it('release the pending amount of a balance that is already stale', async () => {
+    const [digest, other] = await storedTransfers(2)
+    const aliceId = w.accounts[alice]!
+    await w.db('balances').insert({account_id: aliceId, token: 'CUSD', is_stale: true, pending_amount: '7'}).onConflict(['account_id', 'token']).merge({is_stale: true, pending_amount: '7'})
+    await w.db('pending_balance_changes').insert({tx_digest: digest, account_id: aliceId, token: 'CUSD', amount: '5'})
+    const results = await processor.run([job(digest!), job(other!)])
+    assert.ok(results.every((r) => !(r instanceof JobFailure)))
+    const balance = await w.db('balances').where({account_id: aliceId, token: 'CUSD'}).first()
+    assert.deepEqual([balance.is_stale, balance.pending_amount], [true, '2'])
+    assert.equal((await w.db('pending_balance_changes').where({tx_digest: digest})).length, 0)
+  })
+})
