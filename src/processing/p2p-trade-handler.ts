@@ -1,6 +1,9 @@
 // P2P_TRADE contract events (module `p2p_trade`): the escrow life cycle of a trade, from
 // TradeCreated (seller's funds locked) to TradeCompleted, TradeCancelled, TradeExpired or a
 // resolved dispute. trade_id is the id the wallet's backend generated; fiat details live there.
+// Field lists follow the Sui Move source of the module (caesar4321/Confio,
+// contracts/p2p_trade/sources/p2p_trade.move, the `sui::` version); the on-chain package may
+// differ, and an event that does not match is kept untyped with the reason, never dropped.
 import type {EventSchema} from './contract-event-fields.ts'
 import {type ContractEventHandler, contractEventHandler} from './contract-event-handler.ts'
 

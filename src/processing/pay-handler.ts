@@ -1,6 +1,7 @@
-// PAY contract events (module `pay`). Field lists follow the Move source of the pay module
-// (PaymentMade carries the gross amount, the 0.9% fee and the net amount the recipient got); the
-// token movements themselves are recorded by the token transfer handler from the balance changes.
+// PAY contract events (module `pay`). Field lists follow the Sui Move source of the pay module
+// (caesar4321/Confio, contracts/pay/sources/pay.move): PaymentMade carries the gross amount, the
+// 0.9% fee and the net amount the recipient got. The token movements themselves are recorded by
+// the token transfer handler from the balance changes.
 import type {EventSchema} from './contract-event-fields.ts'
 import {type ContractEventHandler, contractEventHandler} from './contract-event-handler.ts'
 

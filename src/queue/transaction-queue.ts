@@ -114,6 +114,8 @@ export class TransactionQueue {
    * from the poller, the outbox and --retry-failed, and the worker owns the retry policy (its
    * attempt count lives in PostgreSQL, which outlives Redis). bee-queue reads the job's
    * options.retries and backoff only when the handler's promise settles, on this same object.
+   * That is bee-queue 2.0.0's behaviour, not its documented API: package.json pins that version,
+   * and the worker's retry test (test/processing/worker-failures.test.ts) fails if it changes.
    */
   consume<T>(concurrency: number, handler: (digest: string, control: JobControl) => Promise<T>): void {
     this.queue.process(concurrency, (job) => {
