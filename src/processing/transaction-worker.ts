@@ -20,6 +20,8 @@ export interface TransactionWorkerOptions {
   readonly stopGraceMs: number
   /** How often drain mode looks at the queue. */
   readonly drainPollMs?: number
+  /** How often a progress line is logged while jobs are being done. Default 10 s. */
+  readonly progressIntervalMs?: number
 }
 
 export interface WorkerResult {
@@ -35,6 +37,8 @@ export interface WorkerResult {
   readonly unhandled: number
   readonly accountTransactions: number
   readonly contractEvents: number
+  /** Database transactions the jobs were written in: completed / batches is the mean batch size. */
+  readonly batches: number
   /** From start until the last job finished. */
   readonly durationMs: number
   readonly jobsPerSecond: number
@@ -43,7 +47,7 @@ export interface WorkerResult {
 export class TransactionWorker {
   private readonly options: TransactionWorkerOptions
   private inFlight = 0
-  private readonly counts = {completed: 0, alreadyProcessed: 0, retrying: 0, failed: 0, stalledRequeued: 0, unhandled: 0, accountTransactions: 0, contractEvents: 0}
+  private readonly counts = {completed: 0, alreadyProcessed: 0, retrying: 0, failed: 0, stalledRequeued: 0, unhandled: 0, accountTransactions: 0, contractEvents: 0, batches: 0}
   private lastFinished = 0
 
   constructor(options: TransactionWorkerOptions) {
@@ -52,7 +56,14 @@ export class TransactionWorker {
 
   async run(signal: AbortSignal): Promise<WorkerResult> {
     const {queue, processor, concurrency, parallelBatches, logger} = this.options
-    const batcher = new JobBatcher<QueuedJob, JobOutcome | JobFailure>({run: (jobs) => processor.run(jobs), maxBatchSize: concurrency, parallel: parallelBatches})
+    const batcher = new JobBatcher<QueuedJob, JobOutcome | JobFailure>({
+      run: (jobs) => {
+        this.counts.batches += 1
+        return processor.run(jobs)
+      },
+      maxBatchSize: concurrency,
+      parallel: parallelBatches,
+    })
     await queue.ready()
     const started = performance.now()
     this.lastFinished = started
@@ -84,13 +95,30 @@ export class TransactionWorker {
     queue.startStallChecks()
     logger.info({concurrency, parallelBatches, drain: this.options.drain, stallIntervalMs: queue.stallIntervalMs}, 'worker started')
 
+    const progress = this.reportProgress()
     const stoppedBy = await this.waitForEnd(signal)
+    clearInterval(progress)
     await queue.close(this.options.stopGraceMs)
     const durationMs = Math.max(0, (stoppedBy === 'drained' ? this.lastFinished : performance.now()) - started)
     const done = this.counts.completed + this.counts.alreadyProcessed
     const result = {stoppedBy, ...this.counts, durationMs: Math.round(durationMs), jobsPerSecond: durationMs > 0 ? Math.round((done * 1000) / durationMs) : 0}
     logger.info(result, 'worker stopped')
     return result
+  }
+
+  /** A line every interval in which jobs were done: what a long backlog run or a daemon is up to. */
+  private reportProgress(): NodeJS.Timeout {
+    const intervalMs = this.options.progressIntervalMs ?? 10_000
+    let last = {done: 0, at: performance.now()}
+    return setInterval(() => {
+      const {completed, alreadyProcessed, retrying, failed, batches} = this.counts
+      const done = completed + alreadyProcessed + retrying + failed
+      if (done === last.done) return
+      const now = performance.now()
+      const jobsPerSecond = Math.round(((done - last.done) * 1000) / (now - last.at))
+      last = {done, at: now}
+      this.options.logger.info({completed, alreadyProcessed, retrying, failed, batches, inFlight: this.inFlight, jobsPerSecond}, 'worker progress')
+    }, intervalMs).unref()
   }
 
   private async waitForEnd(signal: AbortSignal): Promise<'drained' | 'signal'> {

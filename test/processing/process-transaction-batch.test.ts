@@ -2,14 +2,10 @@
 // would alone. The batch processor is driven directly here, so which jobs share a batch is certain;
 // the transactions are real ones, stored by `confio poll`, and PostgreSQL and Redis are real.
 import assert from 'node:assert/strict'
-import {BalanceInvalidator} from '../../src/balances/balance-invalidator.ts'
 import {createLogger} from '../../src/logging/logger.ts'
-import {JobFailure, type JobOutcome, ProcessTransactionBatch, type QueuedJob} from '../../src/processing/process-transaction-batch.ts'
-import {TransactionRouter} from '../../src/processing/transaction-router.ts'
+import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
-import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
-import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import {dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+import {batchProcessor, dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
 
 describe('worker batches', function () {
   this.timeout(60_000)
@@ -24,19 +20,7 @@ describe('worker batches', function () {
     w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
     w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
     await pollOnce(w)
-    processor = new ProcessTransactionBatch({
-      db: w.db,
-      router: new TransactionRouter({
-        tokens: new TokenRegistry([
-          {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
-          {symbol: 'CUSD', coinType: w.coins.CUSD, decimals: 6},
-        ]),
-        contracts: {pay: undefined, p2pTrade: undefined, monitored: [w.packages.cusd]},
-      }),
-      invalidator: new BalanceInvalidator(w.redis, w.prefix),
-      policy: {maxAttempts: 3, retryDelayMs: 1_000, stallLimit: 3},
-      logger: createLogger({level: 'silent', scrubber: new SecretScrubber()}),
-    })
+    processor = batchProcessor(w, createLogger({level: 'silent', scrubber: new SecretScrubber()}))
   })
 
   afterEach(async () => {

@@ -4,7 +4,13 @@
 // (under the run's, so teardown removes it) and removes its own rows.
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
+import {BalanceInvalidator} from '../../src/balances/balance-invalidator.ts'
+import type {Logger} from '../../src/logging/logger.ts'
+import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
+import {TransactionRouter} from '../../src/processing/transaction-router.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
+import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
+import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
 import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
@@ -97,6 +103,23 @@ export async function drain(world: WorkerWorld, args: string[] = []): Promise<Wo
   const result = await runCli(['worker', '--drain', '--json', '--stall-interval', '1s', ...args], {env: world.env})
   if (result.code !== 0) throw new Error(`worker failed (${result.code}):\n${result.stdout}\n${result.stderr}`)
   return {result, json: jsonOf(result)}
+}
+
+/** The worker's batch processor for this world (SUI and cUSD registered), for in-process tests. */
+export function batchProcessor(w: WorkerWorld, logger: Logger): ProcessTransactionBatch {
+  return new ProcessTransactionBatch({
+    db: w.db,
+    router: new TransactionRouter({
+      tokens: new TokenRegistry([
+        {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
+        {symbol: 'CUSD', coinType: w.coins.CUSD, decimals: 6},
+      ]),
+      contracts: {pay: undefined, p2pTrade: undefined, monitored: [w.packages.cusd]},
+    }),
+    invalidator: new BalanceInvalidator(w.redis, w.prefix),
+    policy: {maxAttempts: 3, retryDelayMs: 1_000, stallLimit: 3},
+    logger,
+  })
 }
 
 /** Queues jobs directly, as the poller or the outbox would. */
