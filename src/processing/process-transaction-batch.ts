@@ -10,15 +10,18 @@
 //    A re-delivered finished job repeats this step (it is idempotent), which is what makes a crash
 //    between the commit and Redis harmless.
 // A job that cannot run (no raw event, undecodable, past the stall limit) fails alone and at once.
+// A job a stopped worker left `processing`, or one that stalled before, runs alone after the batch:
+// a transaction that kills its worker must not take a batch of others to the stall limit with it.
 // If the batch's write fails, it is redone job by job, so one bad transaction cannot hold back the
 // others; a job that fails alone is retried (retryDelayMs × attempt) until maxAttempts, then
 // `failed` with the error kept.
+import {hostname} from 'node:os'
 import type {BalanceInvalidator} from '../balances/balance-invalidator.ts'
 import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {JobControl} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
-import {JobBatchTransaction, type JobStart, type JobWrite} from '../store/job-batch-transaction.ts'
+import {type BatchStart, JobBatchTransaction, type JobStart, type JobWrite} from '../store/job-batch-transaction.ts'
 import {markFailed, markRetrying} from '../store/processing-log.ts'
 import {nextRetryDelay, PermanentJobError, type RetryPolicy} from './retry-policy.ts'
 import type {TransactionRouter} from './transaction-router.ts'
@@ -51,6 +54,8 @@ export interface ProcessTransactionBatchOptions {
   readonly invalidator: BalanceInvalidator
   readonly policy: RetryPolicy
   readonly logger: Logger
+  /** This worker in the log's claimed_by; default `<host>:<pid>`. */
+  readonly name?: string
 }
 
 /** Why a job did not complete, and whether it will run again. */
@@ -80,9 +85,13 @@ interface RoutedJob {
 
 export class ProcessTransactionBatch {
   private readonly options: ProcessTransactionBatchOptions
+  /** `<host>:<pid>`: with a run number, what the log's claimed_by says while a job runs here. */
+  private readonly name: string
+  private runs = 0
 
   constructor(options: ProcessTransactionBatchOptions) {
     this.options = options
+    this.name = options.name ?? `${hostname()}:${process.pid}`
   }
 
   /** Runs the jobs; each failure has told the queue (through its control) whether to retry. */
@@ -99,18 +108,21 @@ export class ProcessTransactionBatch {
   }
 
   private async attempt(jobs: readonly QueuedJob[], countAttempt: boolean, results: Map<string, JobOutcome | JobFailure>): Promise<void> {
-    const started = new Map<string, JobStart>()
+    const byDigest = new Map(jobs.map((job) => [job.digest, job]))
+    const state: {start?: BatchStart} = {}
     let outcomes: JobOutcome[]
     try {
-      outcomes = await this.write(jobs, countAttempt, started, results)
+      outcomes = await this.write(jobs, countAttempt, state, results)
     } catch (error) {
       const pending = jobs.filter((j) => !results.has(j.digest))
-      // Which job broke the write is unknown: each runs again alone, its attempt already counted.
-      if (started.size > 0 && pending.length > 1) {
-        for (const job of pending) await this.attempt([job], false, results)
+      const {start} = state
+      // Which job broke the write is unknown: each runs again alone (an attempt this run counted
+      // is not counted again).
+      if (start && pending.length > 1) {
+        for (const job of pending) await this.attempt([job], !wasCounted(start, job.digest), results)
         return
       }
-      for (const job of pending) results.set(job.digest, await this.fail(job, started.get(job.digest)?.attempt.attempts ?? 0, error))
+      for (const job of pending) results.set(job.digest, await this.fail(job, start?.started.get(job.digest)?.attempt.attempts ?? 0, error))
       return
     }
     try {
@@ -118,18 +130,26 @@ export class ProcessTransactionBatch {
       for (const outcome of outcomes) results.set(outcome.digest, outcome)
     } catch (error) {
       // The effects are committed; a retry finds processed_at set and repeats only the deletes.
-      for (const job of jobs.filter((j) => !results.has(j.digest))) results.set(job.digest, await this.fail(job, started.get(job.digest)!.attempt.attempts, error))
+      for (const outcome of outcomes) results.set(outcome.digest, await this.fail(byDigest.get(outcome.digest)!, outcome.attempts, error))
     }
+    for (const {digest, counted} of state.start!.alone) await this.attempt([byDigest.get(digest)!], !counted, results)
   }
 
   /** Start, route and finish in one batch transaction; the outcomes are committed, not yet invalidated. */
-  private async write(jobs: readonly QueuedJob[], countAttempt: boolean, started: Map<string, JobStart>, results: Map<string, JobOutcome | JobFailure>): Promise<JobOutcome[]> {
+  private async write(jobs: readonly QueuedJob[], countAttempt: boolean, state: {start?: BatchStart}, results: Map<string, JobOutcome | JobFailure>): Promise<JobOutcome[]> {
     const trx = await JobBatchTransaction.acquire(this.options.db)
     let refused: Refusal[] = []
     try {
-      const digests = jobs.map((j) => j.digest)
-      for (const [digest, start] of await trx.start(digests, {stallLimit: this.options.policy.stallLimit, countAttempt})) started.set(digest, start)
-      const {routed, refusals} = this.route(jobs, started)
+      this.runs += 1
+      const start = await trx.start(
+        jobs.map((j) => j.digest),
+        {stallLimit: this.options.policy.stallLimit, countAttempt, claim: `${this.name}:${this.runs}`},
+      )
+      state.start = start
+      const {routed, refusals} = this.route(
+        jobs.filter((j) => start.started.has(j.digest)),
+        start.started,
+      )
       refused = refusals
       if (routed.length === 0) {
         await trx.commit()
@@ -205,6 +225,11 @@ export class ProcessTransactionBatch {
     else logger.warn({digest, attempts, retryInMs, err: message}, 'transaction failed; will retry')
     return new JobFailure(digest, message, retryInMs, error)
   }
+}
+
+/** Whether this run already counted the job's attempt (it claimed the job). */
+function wasCounted(start: BatchStart, digest: string): boolean {
+  return start.started.has(digest) || start.alone.some((a) => a.digest === digest && a.counted)
 }
 
 function errorMessage(error: unknown): string {

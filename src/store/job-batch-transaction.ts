@@ -4,12 +4,14 @@
 // simple-protocol messages holding several statements each, with every value inlined as an
 // escaped literal (pg's escapeLiteral):
 //
-//   1. start:  each log row -> `processing` (attempts + 1, a stall counted if it was still
-//              `processing`); COMMIT (so a worker that dies later leaves that trace; asynchronous,
-//              see start()); BEGIN; read and lock the raw events and their log rows FOR UPDATE,
-//              in digest order; read the active accounts they name (by index, one lookup for the
-//              whole batch: handlers only ever look addresses up, so one map serves every job). A job past the stall limit does not take the lock (a
-//              poison transaction may be holding up whoever takes it).
+//   1. start:  each log row -> `processing`, claimed by this run (attempts + 1, a stall counted
+//              if it was still `processing`; in a batch, a job a stopped worker left `processing`
+//              or that stalled before is not claimed: it runs alone); COMMIT (so a worker that
+//              dies later leaves that trace; asynchronous, see start()); BEGIN; read and lock the
+//              claimed raw events and their log rows FOR UPDATE, in digest order; read the active
+//              accounts they name (by index, one lookup for the whole batch: handlers only ever
+//              look addresses up, so one map serves every job). A job past the stall limit does
+//              not take the lock (a poison transaction may be holding up whoever takes it).
 //   2. finish: every effect of every job in one statement of data-modifying CTEs (history rows,
 //              contract events, stale balances, released pending amounts, processed_at, the log's
 //              `completed`); COMMIT.
@@ -41,10 +43,24 @@ export interface JobStart {
 export interface StartOptions {
   readonly stallLimit: number
   /**
-   * false when these jobs were already started in this run (a batch being redone job by job):
-   * their log rows already say `processing` with this run counted.
+   * false when these jobs were already started in this run (a job being redone alone): their log
+   * rows already say `processing` with this run counted.
    */
   readonly countAttempt: boolean
+  /** This run's name, kept in the log's claimed_by: `<host>:<pid>:<run>`. */
+  readonly claim: string
+}
+
+export interface BatchStart {
+  /** The jobs this run claimed, with their raw events. */
+  readonly started: Map<string, JobStart>
+  /**
+   * Jobs of a batch of more than one that must run alone instead: those a stopped worker left
+   * `processing` or that stalled before (not claimed: a poison transaction that kills its worker
+   * must not take a batch of others down with it each time, and their stall counts with them), and
+   * claimed ones whose raw event was not read (none, or another run claimed it meanwhile).
+   */
+  readonly alone: {readonly digest: string; readonly counted: boolean}[]
 }
 
 /** One job's part of finish(). */
@@ -82,8 +98,10 @@ export class JobBatchTransaction {
   }
 
   /** Marks the runs started (committed), then opens the batch's transaction and reads the raw events. */
-  async start(digests: readonly string[], options: StartOptions): Promise<Map<string, JobStart>> {
+  async start(digests: readonly string[], options: StartOptions): Promise<BatchStart> {
     const list = this.textArray([...digests].sort())
+    const batch = digests.length > 1
+    const claim = this.connection.escapeLiteral(options.claim)
     this.open = true
     // The `processing` marks are committed without waiting for their WAL flush (they are
     // bookkeeping): the batch's own commit, later in the same WAL, flushes them too, and a
@@ -91,13 +109,13 @@ export class JobBatchTransaction {
     const results = await this.query(`
       BEGIN;
       SET LOCAL synchronous_commit TO off;
-      ${options.countAttempt ? countAttempts(list) : readAttempts(list)};
+      ${options.countAttempt ? countAttempts(list, claim, batch) : readAttempts(list)};
       COMMIT;
       BEGIN;
       SELECT e.tx_digest, e.checkpoint, e.timestamp_ms, e.sender, e.success, e.execution_error, e.move_calls, e.events,
              e.balance_changes, e.gas_used, e.gas_owner, e.parse_error, e.processed_at
       FROM raw_blockchain_events e JOIN transaction_processing_log l USING (tx_digest)
-      WHERE e.tx_digest = ANY(${list}) AND l.stalls < ${integer(options.stallLimit)}
+      WHERE e.tx_digest = ANY(${list}) AND l.stalls < ${integer(options.stallLimit)} ${batch ? `AND l.claimed_by = ${claim}` : ''}
       ORDER BY e.tx_digest
       FOR UPDATE;
       SELECT a.id::text AS id, a.sui_address
@@ -114,12 +132,20 @@ export class JobBatchTransaction {
     const accounts: KnownAccounts = new Map((results[6]!.rows as {id: string; sui_address: string}[]).map((a) => [a.sui_address, a.id]))
     const loaded = new Map((results[5]!.rows as RawEventRow[]).map((row) => [row.tx_digest, {tx: fromRawEventRow(row), accounts}]))
     const started = new Map<string, JobStart>()
+    const alone: BatchStart['alone'] = []
     for (const digest of digests) {
       const attempt = attempts.get(digest)
-      if (!attempt) throw new Error(`transaction_processing_log has no row for ${digest} after its start was recorded`)
-      started.set(digest, {attempt: {attempts: attempt.attempts, stalls: attempt.stalls}, loaded: loaded.get(digest)})
+      const tx = loaded.get(digest)
+      if (!attempt) {
+        if (!batch) throw new Error(`transaction_processing_log has no row for ${digest} after its start was recorded`)
+        alone.push({digest, counted: false})
+      } else if (batch && !tx && attempt.stalls < options.stallLimit) {
+        alone.push({digest, counted: true})
+      } else {
+        started.set(digest, {attempt: {attempts: attempt.attempts, stalls: attempt.stalls}, loaded: tx})
+      }
     }
-    return started
+    return {started, alone}
   }
 
   /** Writes every job's effects, processed_at and the log's `completed`, and commits. */
@@ -261,16 +287,21 @@ export class JobBatchTransaction {
   }
 }
 
-/** A new run of each digest: the log row is created or moved to `processing`, in digest order. */
-function countAttempts(sortedList: string): string {
+/**
+ * A new run of each digest: the log row is created or moved to `processing` and claimed, in digest
+ * order. In a batch, a row a stopped worker left `processing`, or one that stalled before, is left
+ * as it is (the job will run alone).
+ */
+function countAttempts(sortedList: string, claim: string, batch: boolean): string {
   return `
-      INSERT INTO transaction_processing_log AS l (tx_digest, status, attempts, started_at, updated_at)
-      SELECT d, 'processing', 1, now(), now() FROM unnest(${sortedList}) AS d ORDER BY d
+      INSERT INTO transaction_processing_log AS l (tx_digest, status, attempts, started_at, updated_at, claimed_by)
+      SELECT d, 'processing', 1, now(), now(), ${claim} FROM unnest(${sortedList}) AS d ORDER BY d
       ON CONFLICT (tx_digest) DO UPDATE SET
         status = 'processing',
         attempts = l.attempts + 1,
         stalls = l.stalls + (l.status = 'processing')::int,
-        started_at = now(), finished_at = NULL, updated_at = now()
+        started_at = now(), finished_at = NULL, updated_at = now(), claimed_by = EXCLUDED.claimed_by
+      ${batch ? `WHERE l.status <> 'processing' AND l.stalls = 0` : ''}
       RETURNING tx_digest, attempts, stalls`
 }
 

@@ -2,6 +2,7 @@
 // would alone. The batch processor is driven directly here, so which jobs share a batch is certain;
 // the transactions are real ones, stored by `confio poll`, and PostgreSQL and Redis are real.
 import assert from 'node:assert/strict'
+import {hostname} from 'node:os'
 import {createLogger} from '../../src/logging/logger.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -85,6 +86,42 @@ describe('worker batches', function () {
       assert.deepEqual([(await logOf(w.db, digests[i]!)).attempts, jobs[i]!.told], [1, []])
       assert.equal((await cusdRows(digests[i]!)).length, 2)
     }
+  })
+
+  it('jobs a stopped worker left processing run alone, each with its stall counted, not in the batch', async () => {
+    const [left1, fresh, left2] = await storedTransfers(3)
+    // A worker died holding these two (in one batch, say): their log rows still say `processing`.
+    await w.db('transaction_processing_log').insert([left1!, left2!].map((d) => ({tx_digest: d, status: 'processing', attempts: 1, claimed_by: 'gone:1:1'})))
+    const results = await processor.run([left1!, fresh!, left2!].map(job))
+    assert.deepEqual(
+      results.map((r) => (r as JobOutcome).status),
+      ['completed', 'completed', 'completed'],
+    )
+    const logs = await Promise.all([left1!, fresh!, left2!].map((d) => logOf(w.db, d)))
+    assert.deepEqual(
+      logs.map((l) => [l.attempts, l.stalls]),
+      [[2, 1], [1, 0], [2, 1]],
+    )
+    // Three runs: had the two shared a batch again, a transaction that kills its worker would take
+    // the other to the stall limit with it.
+    assert.equal(new Set(logs.map((l) => l.claimed_by)).size, 3, JSON.stringify(logs.map((l) => l.claimed_by)))
+    assert.ok(logs.every((l) => l.claimed_by.startsWith(`${hostname()}:${process.pid}:`)))
+  })
+
+  it('a failed batch write redoes a job set aside to run alone with its attempt and stall counted', async () => {
+    const [failing, left] = await storedTransfers(2)
+    await w.db('transaction_processing_log').insert({tx_digest: left!, status: 'processing', attempts: 1, claimed_by: 'gone:1:1'})
+    await injectFailures(w.db, failing!, 1)
+    const results = await processor.run([failing!, left!].map(job))
+    assert.deepEqual(
+      results.map((r) => (r as JobOutcome).status),
+      ['completed', 'completed'],
+    )
+    const logs = await Promise.all([failing!, left!].map((d) => logOf(w.db, d)))
+    assert.deepEqual(
+      logs.map((l) => [l.status, l.attempts, l.stalls]),
+      [['completed', 1, 0], ['completed', 2, 1]],
+    )
   })
 
   it('the same digest twice in one batch: the second finds it done and writes nothing', async () => {
