@@ -153,19 +153,17 @@ export class JobBatchTransaction {
     const fresh = jobs.filter((j) => !j.alreadyProcessed)
     const history = fresh.flatMap(({tx, effects}) =>
       effects.accountTransactions.map((r) => ({
-        tx_digest: tx.digest,
+        ...placeOf(tx),
         account_id: r.accountId,
         token: r.token,
         direction: r.direction,
         amount: r.amount.toString(),
         counterparty: r.counterparty,
-        checkpoint: tx.checkpoint.toString(),
-        timestamp_ms: tx.timestampMs?.toString() ?? null,
       })),
     )
     const events = fresh.flatMap(({tx, effects}) =>
       effects.contractEvents.map((e) => ({
-        tx_digest: tx.digest,
+        ...placeOf(tx),
         event_seq: e.eventSeq,
         package: e.package,
         module: e.module,
@@ -176,8 +174,6 @@ export class JobBatchTransaction {
         parse_error: e.parseError,
         account_ids: e.accountIds,
         sender: e.sender,
-        checkpoint: tx.checkpoint.toString(),
-        timestamp_ms: tx.timestampMs?.toString() ?? null,
       })),
     )
     const touched = fresh.flatMap(({effects}) => effects.touched.map((k) => ({account_id: k.accountId, token: k.token})))
@@ -308,6 +304,11 @@ function countAttempts(sortedList: string, claim: string, batch: boolean): strin
 /** The same run again: the counts as they stand. */
 function readAttempts(sortedList: string): string {
   return `SELECT tx_digest, attempts, stalls FROM transaction_processing_log WHERE tx_digest = ANY(${sortedList})`
+}
+
+/** The columns every row a transaction produces carries: where it is on the chain. */
+function placeOf(tx: ProcessableTransaction) {
+  return {tx_digest: tx.digest, checkpoint: tx.checkpoint.toString(), timestamp_ms: tx.timestampMs?.toString() ?? null}
 }
 
 function uniqueKeys(keys: readonly BalanceKey[]): BalanceKey[] {

@@ -6,7 +6,7 @@ import {hostname} from 'node:os'
 import {createLogger} from '../../src/logging/logger.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
-import {batchProcessor, dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+import {batchProcessor, dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 
 describe('worker batches', function () {
   this.timeout(60_000)
@@ -16,11 +16,7 @@ describe('worker batches', function () {
   let processor: ProcessTransactionBatch
 
   before(async () => {
-    w = await startWorld(['alice', 'bob'])
-    ;[alice, bob] = Object.keys(w.accounts) as [string, string]
-    w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
-    w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
-    await pollOnce(w)
+    ;({w, alice, bob} = await startFundedWorld())
     processor = batchProcessor(w, createLogger({level: 'silent', scrubber: new SecretScrubber()}))
   })
 

@@ -5,14 +5,17 @@ import {createLogger} from '../../src/logging/logger.ts'
 import {TransactionWorker} from '../../src/processing/transaction-worker.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
-import {batchProcessor, historyOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+import {batchProcessor, historyOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 
 describe('transaction worker loop', function () {
   this.timeout(60_000)
   let w: WorkerWorld
 
+  let alice: string
+  let bob: string
+
   before(async () => {
-    w = await startWorld(['alice', 'bob'])
+    ;({w, alice, bob} = await startFundedWorld())
   })
 
   after(async () => {
@@ -20,9 +23,6 @@ describe('transaction worker loop', function () {
   })
 
   it('write the queued jobs in batches, log progress, and count what it did', async () => {
-    const [alice, bob] = Object.keys(w.accounts) as [string, string]
-    w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
-    w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
     for (let i = 1; i <= 20; i++) w.sui.ledger.transfer({from: alice, to: bob, coinType: w.coins.CUSD, amount: BigInt(i)})
     await pollOnce(w)
     const stored = (await w.db('raw_blockchain_events').count({n: '*'}).first())!.n

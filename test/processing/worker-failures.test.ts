@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import type {Knex} from 'knex'
 import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
-import {dropInjectedFailures, drain, historyOf, injectFailures, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
+import {dropInjectedFailures, drain, historyOf, injectFailures, logOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 
 describe('confio worker failures', function () {
@@ -13,11 +13,7 @@ describe('confio worker failures', function () {
   let bob: string
 
   before(async () => {
-    w = await startWorld(['alice', 'bob'])
-    ;[alice, bob] = Object.keys(w.accounts) as [string, string]
-    w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
-    w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
-    await pollOnce(w)
+    ;({w, alice, bob} = await startFundedWorld())
     await drain(w)
   })
 

@@ -83,6 +83,16 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
   }
 }
 
+/** A world where alice (funded with SUI and cUSD) and bob are monitored, the funding already polled. */
+export async function startFundedWorld(): Promise<{w: WorkerWorld; alice: string; bob: string}> {
+  const w = await startWorld(['alice', 'bob'])
+  const [alice, bob] = Object.keys(w.accounts) as [string, string]
+  w.sui.ledger.mint(alice, w.coins.SUI, 50_000_000_000n)
+  w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
+  await pollOnce(w)
+  return {w, alice, bob}
+}
+
 export function addressOf(world: WorkerWorld, name: string): string {
   return world.sui.ledger.createAddress(name)
 }
