@@ -66,7 +66,7 @@ hand), or with --drain until the queue is empty.`
       if (!this.jsonEnabled()) {
         this.log(
           `Stopped (${result.stoppedBy}): ${result.completed} completed, ${result.alreadyProcessed} already processed, ${result.retrying} to retry, ${result.failed} failed` +
-            ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.jobsPerSecond} jobs/s, ${result.batches} database transactions).`,
+            ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.jobsPerSecond} jobs/s, ${result.batches} batches).`,
         )
       }
       return retried ? {retryFailed: retried, ...result} : result

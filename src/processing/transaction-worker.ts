@@ -37,7 +37,7 @@ export interface WorkerResult {
   readonly unhandled: number
   readonly accountTransactions: number
   readonly contractEvents: number
-  /** Database transactions the jobs were written in: completed / batches is the mean batch size. */
+  /** Batches the jobs were processed in, one database transaction each (plus one per job that had to run alone). */
   readonly batches: number
   /** From start until the last job finished. */
   readonly durationMs: number
