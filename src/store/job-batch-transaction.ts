@@ -23,7 +23,7 @@
 // of deadlocking; and a second delivery's start waits on the log row until the first run is over,
 // so it never mistakes a run in progress for a stalled one.
 import type pg from 'pg'
-import type {BalanceKey} from '../balances/balance-keys.ts'
+import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
 import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from '../processing/processable-transaction.ts'
 import type {TransactionEffects} from '../processing/transaction-effects.ts'
 import type {AttemptStart} from './processing-log.ts'
@@ -217,22 +217,21 @@ export class JobBatchTransaction {
         -- A balance already stale with nothing to release stays as it is (still locked): no new
         -- row version, no index entries.
         WHERE NOT b.is_stale OR EXISTS (SELECT FROM release r WHERE r.account_id = b.account_id AND r.token = b.token)
-        RETURNING 1
       ),
       processed AS (
-        UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests}) RETURNING 1
+        UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests})
       ),
       logged AS (
         UPDATE transaction_processing_log l SET status = 'completed', handler = x.handler, error_message = NULL, finished_at = now(), updated_at = now()
         FROM jsonb_to_recordset(${this.json(handlers)}) AS x(tx_digest text, handler text)
         -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
         WHERE l.tx_digest = ANY(${this.textArray(jobs.map((j) => j.tx.digest))}) AND l.tx_digest = x.tx_digest
-        RETURNING 1
       )
+      -- The CTEs without RETURNING (stale, processed, logged) run all the same: PostgreSQL executes
+      -- every data-modifying CTE to completion whether or not the query reads it.
       SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
              (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,
-             (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released,
-             (SELECT count(*) FROM stale) + (SELECT count(*) FROM processed) + (SELECT count(*) FROM logged) AS updated;
+             (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released;
       COMMIT;`)
     this.open = false
     const row = results[0]!.rows[0] as {history: Record<string, string>; events: Record<string, string>; released: [string, string, string][]}
@@ -313,7 +312,7 @@ function placeOf(tx: ProcessableTransaction) {
 
 function uniqueKeys(keys: readonly BalanceKey[]): BalanceKey[] {
   const seen = new Map<string, BalanceKey>()
-  for (const key of keys) seen.set(`${key.accountId}:${key.token}`, key)
+  for (const key of keys) seen.set(balanceKeyId(key), key)
   return [...seen.values()]
 }
 
