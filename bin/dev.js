@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // Same as run.js, with oclif's development mode: full stack traces and no manifest cache.
-import {execute} from '@oclif/core'
+import {fileURLToPath} from 'node:url'
+import {ensureRuntime} from './node-runtime.js'
 
+await ensureRuntime(fileURLToPath(import.meta.url))
+const {execute} = await import('@oclif/core')
 await execute({development: true, dir: import.meta.url})
