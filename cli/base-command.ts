@@ -1,13 +1,14 @@
 // Every confio command extends this. Like heroku's base command it gives each command its clients
 // (opened on first use, closed in one place), and like Salesforce's SfCommand it turns every error
 // into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
+import {createInterface} from 'node:readline/promises'
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
-import {type ChainReader, CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
+import {type ChainOptions, type ChainReader, CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
 import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
 import {LOG_LEVELS} from '../src/config/settings.ts'
 import {translateError} from '../src/error-translation.ts'
-import {ConfioError, EXIT_RUNTIME, EXIT_USAGE} from '../src/errors.ts'
+import {ConfigError, ConfioError, EXIT_RUNTIME, EXIT_USAGE, UsageError} from '../src/errors.ts'
 import {createLogger, type Logger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
@@ -80,8 +81,11 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return this.redisClient
   }
 
-  /** The Sui chain layer; nothing is sent until the first call. */
-  protected chain(): ChainReader {
+  /**
+   * The Sui chain layer; nothing is sent until the first call. `overrides` are taken from the first
+   * call: test-connection asks for single attempts.
+   */
+  protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
     const {sui} = this.settings
     this.chainReader ??= openChainReader(
       {
@@ -94,10 +98,23 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
         deadlineMs: sui.deadlineMs,
         requestsPerSecond: sui.requestsPerSecond,
         maxConcurrency: sui.maxConcurrency,
+        ...overrides,
       },
       {logger: this.rootLogger.child({component: 'chain'})},
     )
     return this.chainReader
+  }
+
+  /**
+   * Asks a yes/no question on the terminal; `yes` (a --yes or --create flag) answers it. Without a
+   * terminal there is no one to ask: that is the usage error `unattended`, naming the flag.
+   */
+  protected async confirm(question: string, answer: {yes: boolean | undefined; flag: string; unattended: string; declined: string}): Promise<void> {
+    if (answer.yes) return
+    if (!process.stdin.isTTY) throw new UsageError(answer.unattended, {remedy: `pass ${answer.flag} when running without a terminal`})
+    const prompt = createInterface({input: process.stdin, output: process.stderr})
+    const reply = await prompt.question(`${question} [y/N] `).finally(() => prompt.close())
+    if (!/^y(es)?$/i.test(reply.trim())) throw new UsageError(answer.declined, {remedy: `answer y, or pass ${answer.flag}`})
   }
 
   override async catch(thrown: Error & {oclif?: {exit?: number}}): Promise<never> {
@@ -105,12 +122,18 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     const error = translateError(thrown) ?? thrown
     const exitCode = error instanceof ConfioError ? error.exitCode : (error.oclif?.exit ?? EXIT_RUNTIME)
     const code = error instanceof ConfioError ? error.code : exitCode === EXIT_USAGE ? 'USAGE' : 'RUNTIME'
-    const line = error instanceof ConfioError ? error.oneLine() : oneLine(error.message)
+    const message = error instanceof ConfioError ? error.message : oneLine(error)
+    // Every error names a next step: the one its thrower gave, or the usual one for its kind.
+    const remedy = (error instanceof ConfioError ? error.remedy : undefined) ?? this.usualRemedy(error, exitCode)
     if (this.jsonEnabled()) {
-      this.logJson({error: {code, message: line, exitCode, ...(error instanceof ConfioError && error.remedy ? {remedy: error.remedy} : {})}})
+      this.logJson({error: {code, message, remedy, exitCode}})
+    } else if (error instanceof ConfioError) {
+      // A ConfioError's message was written to stand alone; its remedy, if any, follows on the line.
+      this.logToStderr(`Error: ${error.oneLine()}`)
+    } else if (exitCode === EXIT_USAGE) {
+      this.logToStderr(`Error: ${message}\nSee: ${remedy}`)
     } else {
-      this.logToStderr(`Error: ${line}`)
-      if (exitCode === EXIT_USAGE && !(error instanceof ConfioError)) this.logToStderr(`See: ${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help`)
+      this.logToStderr(`Error: ${message}; ${remedy}`)
     }
     if (this.debugEnabled() && thrown.stack) this.logToStderr(thrown.stack)
     throw new Errors.ExitError(exitCode)
@@ -140,6 +163,12 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)))
   }
 
+  private usualRemedy(error: Error, exitCode: number): string {
+    const command = `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')}`.trim()
+    if (error instanceof ConfigError) return `correct ${error.setting.replace(/ \(.*\)$/, '')} (flag, environment, .env or confio.config.json) and run again`
+    return exitCode === EXIT_USAGE ? `${command} --help` : `run ${command} --log-level debug for the cause in full`
+  }
+
   private settingFlags(): Record<string, string | undefined> {
     const flags = this.flags as Record<string, unknown>
     return Object.fromEntries(Object.entries(SETTING_FLAGS).map(([flag, setting]) => [setting, flags[flag] as string | undefined]))
@@ -161,11 +190,25 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   }
 }
 
-/** oclif's parse errors span several lines ("The following error occurred:", the error, a hint). */
-function oneLine(message: string): string {
-  const lines = message
+/**
+ * oclif's parse errors span several lines ("The following error occurred:", the error, a hint, an
+ * argument table); an operator gets one sentence.
+ */
+function oneLine(error: Error): string {
+  const missingArgs = (error as {args?: unknown}).args
+  if (/^Missing \d+ required args?/.test(error.message) && Array.isArray(missingArgs)) {
+    const missing = (missingArgs as {name: string; description?: string}[]).map((arg) => (arg.description ? `${arg.name.toUpperCase()}, the ${lowerFirst(arg.description.replace(/\.$/, ''))}` : arg.name.toUpperCase()))
+    return `missing ${missing.length === 1 ? 'the argument' : 'the arguments'} ${missing.join(' and ')}`
+  }
+  const flagParse = /^Parsing (--[\w-]+)\s*\n\s*([^\n]*)/.exec(error.message)
+  if (flagParse) return `${flagParse[1]}: ${flagParse[2]}`
+  const lines = error.message
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !/^The following errors? occurred:$/.test(l) && !/^See more help with/.test(l))
-  return lines.join('; ') || message
+  return lines.join('; ') || error.message
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
 }

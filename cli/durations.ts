@@ -1,20 +1,55 @@
+// Typed flags for the values operators type most: durations and checkpoint numbers. Both parse
+// errors are usage errors (exit 2; package.json's oclif.exitCodes.failedFlagParsing).
 import {Flags} from '@oclif/core'
+import type {OptionFlag} from '@oclif/core/interfaces'
 
-/** `2s`, `500ms`, `1m` or a bare number of seconds, as milliseconds. */
-export const durationFlag = Flags.custom<number>({
-  parse: async (input) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(input.trim())
-    if (!match) throw new Error(`${JSON.stringify(input)} is not a duration; use e.g. 2s, 500ms or 1m`)
-    const value = Number(match[1])
-    return Math.round(match[2] === 'ms' ? value : match[2] === 'm' ? value * 60_000 : value * 1000)
+const UNIT_MS = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000} as const
+
+/** `2s`, `500ms`, `1m`, `1h`, `30d` or a bare number of seconds, as milliseconds. */
+export function parseDuration(input: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(input.trim())
+  if (!match) return undefined
+  return Math.round(Number(match[1]) * UNIT_MS[(match[2] ?? 's') as keyof typeof UNIT_MS])
+}
+
+/** As an operator writes it: 60000 -> `60s`, 300000 -> `5m`, 7200000 -> `2h`, 2500 -> `2500ms`. */
+export function formatDuration(ms: number): string {
+  if (ms % 1000 !== 0 || ms === 0) return `${ms}ms`
+  for (const unit of ['d', 'h'] as const) if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`
+  return ms > 60_000 && ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`
+}
+
+const durationParser = Flags.custom<number, {minMs: number}>({
+  parse: async (input, _context, options) => {
+    const ms = parseDuration(input)
+    if (ms === undefined) throw new Error(`${JSON.stringify(input)} is not a duration; use e.g. 2s, 500ms or 1m`)
+    if (ms < options.minMs) throw new Error(`${JSON.stringify(input)} is too short; use at least ${formatDuration(options.minMs)}`)
+    return ms
   },
 })
+
+interface DurationFlagOptions {
+  summary: string
+  default?: number
+  /** Shortest value accepted (default 1 ms: a zero interval or timeout is never meant). */
+  minMs?: number
+  hidden?: boolean
+}
+
+/** A duration flag whose help shows its default as a duration (`60s`), not milliseconds. */
+export function durationFlag(options: DurationFlagOptions & {default: number}): OptionFlag<number>
+export function durationFlag(options: DurationFlagOptions): OptionFlag<number | undefined>
+export function durationFlag(options: DurationFlagOptions): OptionFlag<number> | OptionFlag<number | undefined> {
+  const {default: defaultMs, minMs = 1, ...rest} = options
+  if (defaultMs === undefined) return durationParser({...rest, minMs})
+  return durationParser({...rest, minMs, default: defaultMs, defaultHelp: async () => formatDuration(defaultMs)})
+}
 
 /** A checkpoint sequence number (u64), as bigint. */
 export const checkpointFlag = Flags.custom<bigint>({
   parse: async (input) => {
     if (!/^\d{1,20}$/.test(input.trim()) || BigInt(input.trim()) > 18_446_744_073_709_551_615n) {
-      throw new Error(`${JSON.stringify(input)} is not a checkpoint sequence number`)
+      throw new Error(`${JSON.stringify(input)} is not a checkpoint sequence number (a whole number from 0)`)
     }
     return BigInt(input.trim())
   },

@@ -1,4 +1,3 @@
-import {createInterface} from 'node:readline/promises'
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag, durationFlag} from '../cli/durations.ts'
@@ -16,10 +15,11 @@ export type PollCommandResult = PollerResult | {reset: {from: bigint | null; to:
 
 export default class Poll extends ConfioCommand<typeof Poll> {
   static override summary = 'Follow Sui checkpoints and store and queue every monitored transaction.'
-  static override description = `Runs until stopped (SIGINT/SIGTERM finish the batch in hand). Resumes after the cursor in
-ingest_cursors; on its very first start it begins at the current tip, or at --from-checkpoint.
-A second poller on the same database waits as a hot standby and takes over when the active
-one dies.`
+  // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
+  static override description = [
+    'Runs until stopped (SIGINT/SIGTERM finish the batch in hand). Resumes after the cursor in ingest_cursors; on its very first start it begins at the current tip, or at --from-checkpoint.',
+    'A second poller on the same database waits as a hot standby and takes over when the active one dies.',
+  ].join('\n\n')
   static override examples = [
     '<%= config.bin %> poll',
     '<%= config.bin %> poll --once',
@@ -28,13 +28,13 @@ one dies.`
   ]
   static override flags = {
     mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
-    interval: durationFlag({default: 2_000, summary: 'How often poll mode looks for new checkpoints (e.g. 2s, 500ms).'}),
+    interval: durationFlag({default: 2_000, minMs: 100, summary: 'How often poll mode looks for new checkpoints (e.g. 2s, 500ms).'}),
     once: Flags.boolean({summary: 'Catch up to the tip seen at start, then exit.'}),
     'from-checkpoint': checkpointFlag({summary: 'Where to start when there is no cursor yet (ignored once one exists).'}),
     'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
     'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
-    'outbox-interval': durationFlag({default: 30_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
+    'outbox-interval': durationFlag({default: 30_000, minMs: 1_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
   }
 
   async run(): Promise<PollCommandResult> {
@@ -76,21 +76,12 @@ one dies.`
     try {
       if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
       const from = (await readCursor(db, CURSOR)) ?? null
-      await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`)
+      await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`, {yes: this.flags.yes, flag: '--yes', unattended: '--reset-cursor needs confirmation', declined: 'cursor not moved'})
       await setCursor(db, CURSOR, to)
       if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)
       return {reset: {from, to}}
     } finally {
       await lease.release()
     }
-  }
-
-  private async confirm(question: string): Promise<void> {
-    if (this.flags.yes) return
-    if (!process.stdin.isTTY) throw new UsageError('--reset-cursor needs confirmation', {remedy: 'pass --yes when running without a terminal'})
-    const prompt = createInterface({input: process.stdin, output: process.stderr})
-    const answer = await prompt.question(`${question} [y/N] `)
-    prompt.close()
-    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('cursor not moved', {remedy: 'answer y to move it'})
   }
 }

@@ -16,13 +16,12 @@ export type WorkerCommandResult = {retryFailed?: RetryFailedResult} & Partial<Wo
 
 export default class Worker extends ConfioCommand<typeof Worker> {
   static override summary = 'Process queued transactions: account history, contract records, stale balances.'
-  static override description = `Takes process-transaction jobs from the queue the poller fills and turns each stored
-transaction into account_transactions rows (received, sent, fee), contract_events rows (PAY and
-P2P_TRADE), stale balances and deleted balance cache entries. Each job's writes are one PostgreSQL
-transaction: a job delivered twice leaves the rows of one run. A failed job is retried after
---retry-delay x attempt until --max-attempts, then marked failed; a job whose worker died is
-redone by another, up to --stall-limit times. Runs until stopped (SIGTERM finishes the jobs in
-hand), or with --drain until the queue is empty.`
+  // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
+  static override description = [
+    "Takes process-transaction jobs from the queue the poller fills and turns each stored transaction into account_transactions rows (received, sent, fee), contract_events rows (PAY and P2P_TRADE), stale balances and deleted balance cache entries. Each job's writes are one PostgreSQL transaction: a job delivered twice leaves the rows of one run.",
+    'A failed job is retried after --retry-delay x attempt until --max-attempts, then marked failed; a job whose worker died is redone by another, up to --stall-limit times.',
+    'Runs until stopped (SIGTERM finishes the jobs in hand), or with --drain until the queue is empty.',
+  ].join('\n\n')
   static override examples = [
     '<%= config.bin %> worker',
     '<%= config.bin %> worker --concurrency 64',
@@ -34,9 +33,9 @@ hand), or with --drain until the queue is empty.`
     drain: Flags.boolean({summary: 'Exit once the queue is empty and nothing is in flight (backlog runs, tests).'}),
     'retry-failed': Flags.boolean({summary: 'Queue the failed transactions again with fresh attempts, then exit (with --drain: process them).'}),
     'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
-    'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
+    'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
     'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),
-    'stall-interval': durationFlag({default: 5_000, summary: 'A job not renewed by its worker for this long is given to another (same value on every worker).'}),
+    'stall-interval': durationFlag({default: 5_000, minMs: 1_000, summary: 'A job not renewed by its worker for this long is given to another (same value on every worker).'}),
   }
 
   async run(): Promise<WorkerCommandResult> {

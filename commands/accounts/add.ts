@@ -6,7 +6,7 @@ import {UsageError} from '../../src/errors.ts'
 
 export default class AccountsAdd extends ConfioCommand<typeof AccountsAdd> {
   static override summary = 'Register a wallet account whose address confio monitors.'
-  static override examples = ['<%= config.bin %> accounts add --email ana@example.com --address 0x9a4c…e1 --label "Ana"']
+  static override examples = ['<%= config.bin %> accounts add --email ana@example.com --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --label "Ana"']
   static override flags = {
     email: Flags.string({required: true, summary: 'Email of the account (unique).'}),
     address: Flags.string({required: true, summary: 'Sui address, 0x followed by up to 64 hex digits.'}),

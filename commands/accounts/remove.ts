@@ -6,7 +6,7 @@ import {isSuiAddress, normalizeAddress} from '../../src/sui/identifiers.ts'
 
 export default class AccountsRemove extends ConfioCommand<typeof AccountsRemove> {
   static override summary = 'Stop monitoring an account (its history is kept).'
-  static override examples = ['<%= config.bin %> accounts remove --email ana@example.com', '<%= config.bin %> accounts remove --address 0x9a4c…e1']
+  static override examples = ['<%= config.bin %> accounts remove --email ana@example.com', '<%= config.bin %> accounts remove --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d']
   static override flags = {
     email: Flags.string({summary: 'Email of the account.', exactlyOne: ['email', 'address']}),
     address: Flags.string({summary: 'Sui address of the account.', exactlyOne: ['email', 'address']}),

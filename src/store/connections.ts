@@ -3,7 +3,11 @@
 import {Redis} from 'ioredis'
 import {RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
+import {databaseNameOf} from './database-creation.ts'
 import {createDatabase, type Database} from './database.ts'
+
+/** PostgreSQL's SQLSTATE for connecting to a database that does not exist. */
+const INVALID_CATALOG_NAME = '3D000'
 
 export async function openDatabase(url: string, options: {poolMax?: number} = {}): Promise<Database> {
   const db = createDatabase({url, ...options})
@@ -12,9 +16,16 @@ export async function openDatabase(url: string, options: {poolMax?: number} = {}
     return db
   } catch (error) {
     await db.destroy().catch(() => undefined)
+    if ((error as {code?: string}).code === INVALID_CATALOG_NAME) {
+      throw new RuntimeFailure(`the database ${databaseNameOf(url)} does not exist at ${redactUrl(url)}`, {
+        code: 'DATABASE_MISSING',
+        remedy: 'create it and its tables with confio migrate --create, or fix DATABASE_URL (or --database-url)',
+        cause: error,
+      })
+    }
     throw new RuntimeFailure(`cannot use PostgreSQL at ${redactUrl(url)}: ${describe(error)}`, {
       code: 'DATABASE_UNAVAILABLE',
-      remedy: 'check that PostgreSQL is running and DATABASE_URL (or --database-url) is right; run confio migrate on a new database',
+      remedy: 'check that PostgreSQL is running and DATABASE_URL (or --database-url) is right',
       cause: error,
     })
   }

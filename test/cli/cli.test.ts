@@ -53,7 +53,14 @@ describe('the confio CLI', () => {
   it('gives errors as JSON with --json', async () => {
     const result = await runCli(['accounts', 'list', '--json'], {env: {SUI_NETWORK: 'moon'}})
     assert.equal(result.code, 2)
-    assert.deepEqual(jsonOf(result), {error: {code: 'CONFIG_INVALID', message: 'SUI_NETWORK (from environment): "moon" is not valid; expected one of mainnet, testnet, devnet, localnet', exitCode: 2}})
+    assert.deepEqual(jsonOf(result), {
+      error: {
+        code: 'CONFIG_INVALID',
+        message: 'SUI_NETWORK (from environment): "moon" is not valid; expected one of mainnet, testnet, devnet, localnet',
+        remedy: 'correct SUI_NETWORK (flag, environment, .env or confio.config.json) and run again',
+        exitCode: 2,
+      },
+    })
   })
 
   it('takes --database-url over DATABASE_URL', async () => {
