@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
+import {durationFlag} from '../cli/durations.ts'
 import {formatTable} from '../cli/table.ts'
 import {checkConnection, type ConnectionCheckResult} from '../src/chain/index.ts'
 import {UsageError} from '../src/errors.ts'
@@ -8,14 +9,32 @@ import {formatAmount} from '../src/tokens/amounts.ts'
 
 export default class TestConnection extends ConfioCommand<typeof TestConnection> {
   static override summary = 'Check the Sui gRPC endpoint: chain, height, latency, streaming, and optionally balances.'
+  static override description = [
+    'Reads SUI_GRPC_URL, SUI_NETWORK, SUI_GRPC_TOKEN and SUI_GRPC_HEADERS like every other command.',
+    'When the endpoint is unusable it exits 1 with one line saying why and what to change: nothing answers, TLS fails, the token is rejected, the node is on another network, or it does not speak gRPC. Each call is made once, without the retries the long-running commands use.',
+    'A subscription that sends nothing within --stream-timeout is reported but does not fail the check: poll works without streaming.',
+  ].join('\n\n')
   static override examples = [
-    '<%= config.bin %> test-connection',
-    '<%= config.bin %> test-connection --address 0x9a4c…e1 --count 20',
-    '<%= config.bin %> test-connection --json',
+    {description: 'Check the configured endpoint.', command: '<%= config.bin %> test-connection'},
+    {
+      description: 'Check the local test server (npm run sui-server prints these settings).',
+      command: 'SUI_NETWORK=localnet SUI_GRPC_URL=http://127.0.0.1:9123 <%= config.bin %> test-connection',
+    },
+    {
+      description: 'Check a QuickNode endpoint with its token.',
+      command: 'SUI_GRPC_TOKEN=… <%= config.bin %> test-connection --grpc-url https://example.sui-mainnet.quiknode.pro:9000',
+    },
+    {
+      description: 'Also read an address’s balance of every registered token, over 20 timed round trips.',
+      command: '<%= config.bin %> test-connection --address 0x5f0a9c3e1b7d2846a0c9e3f1b5d7a2c4e6f8091a3b5c7d9e1f2a4b6c8d0e2f4a --count 20',
+    },
+    {description: 'Give a slow provider longer to send its first streamed checkpoint.', command: '<%= config.bin %> test-connection --stream-timeout 30s'},
+    {description: 'The result, or the error with its code and remedy, as JSON.', command: '<%= config.bin %> test-connection --json'},
   ]
   static override flags = {
     address: Flags.string({summary: 'Also read this address’s balance of every registered token.'}),
     count: Flags.integer({min: 1, max: 1000, default: 10, summary: 'Round trips to time.'}),
+    'stream-timeout': durationFlag({default: 10_000, summary: 'How long to wait for the first streamed checkpoint (e.g. 10s, 1m).'}),
   }
 
   async run(): Promise<ConnectionCheckResult> {
@@ -24,7 +43,13 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
       throw new UsageError(`--address ${JSON.stringify(address)} is not a Sui address`, {remedy: 'use 0x followed by 1 to 64 hex digits'})
     }
     const tokens = this.settings.tokens.list().map(({symbol, coinType}) => ({symbol, coinType}))
-    const result = await checkConnection(this.chain(), {count: this.flags.count, tokens, ...(address ? {address: normalizeAddress(address)} : {})})
+    // One attempt per call: a check reports a refused connection at once instead of retrying it.
+    const result = await checkConnection(this.chain({maxAttempts: 1}), {
+      count: this.flags.count,
+      tokens,
+      streamTimeoutMs: this.flags['stream-timeout'],
+      ...(address ? {address: normalizeAddress(address)} : {}),
+    })
     if (!this.jsonEnabled()) this.show(result)
     return result
   }
@@ -32,7 +57,7 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
   private show(r: ConnectionCheckResult): void {
     const ms = (n: number) => `${n.toFixed(1)} ms`
     this.log(`Endpoint:      ${r.endpoint}`)
-    this.log(`Chain:         ${r.chainId} (${r.chainNetwork ?? r.chain}; configured: ${r.configuredNetwork})`)
+    this.log(`Chain:         ${r.chainId} (${r.chainName}; configured: ${r.configuredNetwork})`)
     this.log(`Checkpoint:    ${r.checkpointHeight} (${(r.checkpointAgeMs / 1000).toFixed(1)} s old), lowest available ${r.lowestAvailableCheckpoint}`)
     this.log(`Server:        ${r.serverVersion}`)
     this.log(`Latency:       min ${ms(r.latency.minMs)}, p50 ${ms(r.latency.p50Ms)}, p99 ${ms(r.latency.p99Ms)} over ${r.latency.samples} calls`)

@@ -2,16 +2,19 @@
 // ones confio knows into ConfioErrors, so the base command prints them with a stable code and a
 // remedy like any other; anything else stays a plain runtime failure.
 import {ChainError} from './chain/chain-error.ts'
-import {ConnectionCheckError} from './chain/connection-check.ts'
+import {ConnectionCheckError, TlsError, WrongNetworkError} from './chain/connection-check.ts'
+import {readableDetails} from './chain/failure-details.ts'
 import {ConfioError, RuntimeFailure} from './errors.ts'
 
 export function translateError(error: unknown): ConfioError | undefined {
   if (error instanceof ConfioError) return error
   if (error instanceof ConnectionCheckError) {
-    return new RuntimeFailure(error.message, {code: `CONNECTION_${error.kind.toUpperCase().replaceAll('-', '_')}`, cause: error})
+    return new RuntimeFailure(error.message, {code: `CONNECTION_${error.kind.toUpperCase().replaceAll('-', '_')}`, remedy: connectionRemedy(error), cause: error})
   }
   if (error instanceof ChainError) {
-    return new RuntimeFailure(`Sui node: ${error.message}`, {
+    // The raw details stay on the cause (and in the log); the line shows the readable part.
+    const message = error.details ? error.message.replace(error.details, readableDetails(error.details)) : error.message
+    return new RuntimeFailure(`Sui node: ${message}`, {
       code: `CHAIN_${error.status}`,
       remedy: error.transient ? 'the node is down or overloaded; check SUI_GRPC_URL and the provider, or run confio test-connection' : 'run confio test-connection to check the endpoint',
       cause: error,
@@ -26,6 +29,29 @@ export function translateError(error: unknown): ConfioError | undefined {
     })
   }
   return undefined
+}
+
+/** What to do about each way an endpoint can fail test-connection, in the settings' own names. */
+function connectionRemedy(error: ConnectionCheckError): string {
+  switch (error.kind) {
+    case 'cannot-connect':
+      return 'check the host and port in SUI_GRPC_URL (or --grpc-url) and that the node is running'
+    case 'rejected-token':
+      return 'check SUI_GRPC_TOKEN (sent as the x-token header) and any SUI_GRPC_HEADERS this endpoint needs'
+    case 'wrong-network': {
+      if (!(error instanceof WrongNetworkError)) return 'check SUI_NETWORK and SUI_GRPC_URL'
+      const elsewhere = `or point SUI_GRPC_URL at a ${error.configured} node`
+      return error.actual ? `set SUI_NETWORK=${error.actual}, ${elsewhere}` : `for a local or devnet chain set SUI_NETWORK=localnet (or devnet), ${elsewhere}`
+    }
+    case 'not-grpc':
+      return "check that SUI_GRPC_URL is the node's gRPC endpoint (QuickNode serves it on port 9000), not JSON-RPC or another service; use https:// if it uses TLS, SUI_GRPC_TRANSPORT=grpc-web behind a grpc-web proxy"
+    case 'tls':
+      return error instanceof TlsError && error.certificate
+        ? 'check that the certificate names the host in SUI_GRPC_URL and comes from a CA Node trusts (NODE_EXTRA_CA_CERTS=ca.pem adds one, NODE_OPTIONS=--use-system-ca uses the system store)'
+        : 'nothing speaks TLS on that port: use http:// for a plaintext endpoint (a local node, npm run sui-server), or check the port'
+    case 'failed':
+      return 'run again with --log-level debug for the details, and check the provider'
+  }
 }
 
 function isPgError(error: unknown): error is Error & {code: string; severity: string} {

@@ -12,7 +12,13 @@ import type {ConcurrencyLimiter} from './concurrency-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
 import type {Redactor} from './redaction.ts'
 
-/** pino-compatible; the layer only ever warns (a retry) and never includes a secret. */
+/**
+ * pino-compatible; the layer only ever warns (a retry) and never includes a secret. Retries are
+ * warnings on purpose: in the long-running commands (poll, worker) a retry is the first sign of a
+ * failing or rate-limiting node, and an operator at the default level should see it. A caller that
+ * wants the first failure as it is rather than a recovery (test-connection) makes single attempts
+ * (maxAttempts 1), so it has no retries to log at any level.
+ */
 export interface ChainLogger {
   warn(fields: Record<string, unknown>, message: string): void
 }

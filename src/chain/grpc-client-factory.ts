@@ -1,10 +1,12 @@
 // Builds the transport and the SDK client from ChainOptions. This is the only place that knows
 // how a URL maps onto a transport:
-//   https://host:port + 'grpc'  → native HTTP/2 gRPC over TLS (@grpc/grpc-js)
+//   https://host:port + 'grpc'  → native HTTP/2 gRPC over TLS (@grpc/grpc-js; to an IP address
+//                                 without SNI, see ip-tls-credentials.ts)
 //   http://host:port  + 'grpc'  → the same in plaintext (a local node, the test server)
 //   any URL + 'grpc-web'        → gRPC-web over fetch (HTTP/1.1 proxies, browsers' protocol)
 // Auth travels as call metadata on every request: the token as `x-token` (QuickNode), anything
 // else (e.g. `authorization: Bearer …`) through `headers`.
+import {isIP} from 'node:net'
 import {ChannelCredentials} from '@grpc/grpc-js'
 import type {ChannelOptions} from '@grpc/grpc-js'
 import {GrpcWebFetchTransport, SuiGrpcClient} from '@mysten/sui/grpc'
@@ -13,6 +15,7 @@ import type {RpcTransport} from '@protobuf-ts/runtime-rpc'
 
 import type {ChainOptions} from './chain-options.ts'
 import {validateChainOptions} from './chain-options.ts'
+import {IpAddressTlsCredentials} from './ip-tls-credentials.ts'
 
 // grpc-js refuses replies over 4 MB by default; a busy mainnet checkpoint read with a wide mask
 // is larger. The keepalive pings find a dead connection under a quiet subscription within a
@@ -53,11 +56,17 @@ export function createChainTransport(options: ChainOptions): ChainTransport {
   const port = url.port || (tls ? '443' : '80')
   const transport = new GrpcTransport({
     host: `${url.hostname}:${port}`,
-    channelCredentials: tls ? ChannelCredentials.createSsl() : ChannelCredentials.createInsecure(),
+    channelCredentials: tls ? tlsCredentials(url.hostname) : ChannelCredentials.createInsecure(),
     clientOptions: GRPC_CHANNEL_OPTIONS,
     meta,
   })
   return {transport, close: () => transport.close()}
+}
+
+/** `hostname` as URL gives it: an IPv6 literal keeps its brackets. */
+function tlsCredentials(hostname: string): ChannelCredentials {
+  const bare = hostname.replace(/^\[(.*)\]$/, '$1')
+  return isIP(bare) ? new IpAddressTlsCredentials(bare) : ChannelCredentials.createSsl()
 }
 
 export interface ChainClient {

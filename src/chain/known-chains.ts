@@ -1,6 +1,7 @@
 // Which network a chain id belongs to. Sui's chain identifier is the genesis checkpoint's digest;
 // the CLI and docs show its first four bytes in hex (mainnet 35834a8a, testnet 4c78adac), while
-// GetServiceInfo answers with the whole digest in base58. Both forms are accepted.
+// GetServiceInfo answers with the whole digest in base58. Both forms are accepted; confio shows
+// the short one, and names the chain with chainName() wherever it prints one.
 import {fromBase58, toHex} from '@mysten/sui/utils'
 
 import type {SuiNetwork} from './chain-options.ts'
@@ -35,4 +36,18 @@ export function networkOfChainId(chainId: string): SuiNetwork | undefined {
 export function chainMatchesNetwork(chainId: string, network: SuiNetwork): boolean {
   if (network === 'devnet' || network === 'localnet') return true
   return networkOfChainId(chainId) === network
+}
+
+/**
+ * What confio calls a chain in output and errors. Only the id can vouch for mainnet or testnet, so
+ * those names come from it; any other chain goes by the node's own name for it (a Sui node says
+ * "unknown" for a devnet or localnet; the local test server says "localnet"), unless that name
+ * claims mainnet or testnet for another id.
+ */
+export function chainName(chainId: string, nodeChain: string): string {
+  const network = networkOfChainId(chainId)
+  if (network !== undefined) return network
+  const claimed = nodeChain.trim()
+  if (claimed && claimed !== 'unknown' && claimed !== 'mainnet' && claimed !== 'testnet') return claimed
+  return 'not mainnet or testnet'
 }

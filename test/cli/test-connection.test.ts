@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {fileURLToPath} from 'node:url'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
 
@@ -39,8 +41,8 @@ describe('confio test-connection', function () {
   it('gives the same as JSON, amounts as strings', async () => {
     const result = await runCli(['test-connection', '--address', alice, '--count', '2', '--json'], {env: env()})
     assert.equal(result.code, 0, result.stderr)
-    const json = jsonOf<{chainNetwork: string; checkpointHeight: string; latency: {samples: number}; streaming: {ok: boolean}; balances: {tokens: {symbol: string; total: string; addressBalance: string; coinObjects: number}[]}}>(result)
-    assert.equal(json.chainNetwork, 'mainnet')
+    const json = jsonOf<{chainId: string; chainName: string; chainNetwork: string; checkpointHeight: string; latency: {samples: number}; streaming: {ok: boolean}; balances: {tokens: {symbol: string; total: string; addressBalance: string; coinObjects: number}[]}}>(result)
+    assert.deepEqual([json.chainId, json.chainName, json.chainNetwork], [MAINNET_CHAIN_ID, 'mainnet', 'mainnet'])
     assert.match(json.checkpointHeight, /^\d+$/)
     assert.equal(json.latency.samples, 2)
     assert.equal(json.streaming.ok, true)
@@ -64,23 +66,78 @@ describe('confio test-connection', function () {
     })
     after(() => web.close())
 
+    // The test run's own PostgreSQL: a real server that accepts TCP and speaks no HTTP/2.
+    const postgres = (): string => {
+      const url = new URL(process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432')
+      return `http://${url.hostname}:${url.port || '5432'}`
+    }
+
     const cases: [string, () => Record<string, string>, RegExp, string][] = [
-      ['when nothing listens', () => ({...env(), SUI_GRPC_URL: 'http://127.0.0.1:1'}), /^Error: cannot reach http:\/\/127\.0\.0\.1:1 .*check the host and port/, 'CONNECTION_CANNOT_CONNECT'],
-      ['when the token is rejected', () => ({...env(), SUI_GRPC_TOKEN: 'wrong-token-123456'}), /^Error: .* rejected the credentials \(UNAUTHENTICATED\): check the token/, 'CONNECTION_REJECTED_TOKEN'],
-      ['when the node is on another network', () => ({...env(), SUI_NETWORK: 'testnet'}), /^Error: .* serves chain 35834a8a \(mainnet\), but confio is configured for testnet/, 'CONNECTION_WRONG_NETWORK'],
-      ['when the endpoint does not speak gRPC', () => ({...env(), SUI_GRPC_URL: `http://127.0.0.1:${webPort}`}), /^Error: .* does not answer as a Sui gRPC node/, 'CONNECTION_NOT_GRPC'],
+      ['when nothing listens', () => ({...env(), SUI_GRPC_URL: 'http://127.0.0.1:1'}), /^Error: cannot reach http:\/\/127\.0\.0\.1:1 \(UNAVAILABLE: connect ECONNREFUSED 127\.0\.0\.1:1\); check the host and port/, 'CONNECTION_CANNOT_CONNECT'],
+      ['when the token is rejected', () => ({...env(), SUI_GRPC_TOKEN: 'wrong-token-123456'}), /^Error: .* rejected the credentials \(UNAUTHENTICATED\); check SUI_GRPC_TOKEN/, 'CONNECTION_REJECTED_TOKEN'],
+      ['when the node is on another network', () => ({...env(), SUI_NETWORK: 'testnet'}), /^Error: .* serves chain 35834a8a \(mainnet\), but confio is configured for testnet; set SUI_NETWORK=mainnet/, 'CONNECTION_WRONG_NETWORK'],
+      ['when the endpoint is an HTTP server', () => ({...env(), SUI_GRPC_URL: `http://127.0.0.1:${webPort}`}), /^Error: .* does not answer as a Sui gRPC node/, 'CONNECTION_NOT_GRPC'],
+      ['when the endpoint is PostgreSQL', () => ({...env(), SUI_GRPC_URL: postgres()}), /^Error: http:\/\/[\d.]+:\d+ does not answer as a Sui gRPC node \(UNAVAILABLE: .*\); check that SUI_GRPC_URL is the node's gRPC endpoint/, 'CONNECTION_NOT_GRPC'],
+      ['when https:// meets a plaintext node', () => ({...env(), SUI_GRPC_URL: sui.url.replace('http:', 'https:')}), /^Error: the TLS handshake with https:\/\/127\.0\.0\.1:\d+ failed \(UNAVAILABLE: .*\); nothing speaks TLS on that port: use http:\/\//, 'CONNECTION_TLS'],
     ]
     for (const [what, envOf, pattern, code] of cases) {
       it(what, async () => {
         const text = await runCli(['test-connection', '--count', '1'], {env: envOf()})
         assert.equal(text.code, 1, text.stderr)
-        const lines = text.stderr.split('\n').filter((l) => l && !l.startsWith('{'))
+        // The line alone: no retry notices, no Node warnings (DEP0123 for TLS to an IP address).
+        const lines = text.stderr.split('\n').filter(Boolean)
         assert.equal(lines.length, 1, text.stderr)
         assert.match(lines[0] as string, pattern)
+        assert.doesNotMatch(text.stderr, /retrying|Resolution note|DeprecationWarning|Last error/)
+        assert.equal(text.stdout, '')
+
         const json = await runCli(['test-connection', '--count', '1', '--json'], {env: envOf()})
-        assert.equal(json.code, 1)
-        assert.equal(jsonOf<{error: {code: string}}>(json).error.code, code)
+        assert.equal(json.code, 1, json.stderr)
+        assert.equal(json.stderr, '')
+        const {error} = jsonOf<{error: {code: string; message: string; remedy: string; exitCode: number}}>(json)
+        assert.deepEqual(Object.keys(error).sort(), ['code', 'exitCode', 'message', 'remedy'])
+        assert.equal(error.code, code)
+        assert.equal(error.exitCode, 1)
+        assert.ok(error.remedy.length > 10, error.remedy)
+        // The text line is the message and the remedy; the JSON keeps them apart.
+        assert.equal(`Error: ${error.message}; ${error.remedy}`, lines[0])
+        assert.ok(!error.message.includes(error.remedy), error.message)
       })
+    }
+  })
+
+  it('succeeds with the settings `npm run sui-server` prints', async function () {
+    this.timeout(60_000)
+    const main = fileURLToPath(new URL('../support/sui-server/main.ts', import.meta.url))
+    const server = spawn(process.execPath, [main, '--port', '0'], {stdio: ['ignore', 'pipe', 'pipe']})
+    const exited = new Promise<void>((resolve) => server.on('close', () => resolve()))
+    try {
+      let printed = ''
+      server.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()))
+      server.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()))
+      const started = Date.now()
+      while (!/^\s*export .*\n/m.test(printed)) {
+        if (server.exitCode !== null) throw new Error(`the server exited (${server.exitCode}):\n${printed}`)
+        if (Date.now() - started > 20_000) throw new Error(`no export line within 20 s:\n${printed}`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      const exported = Object.fromEntries(
+        [...(/^\s*export (.*)$/m.exec(printed)?.[1] ?? '').matchAll(/([A-Z_]+)=(\S+)/g)].map((m) => [m[1] as string, m[2] as string]),
+      )
+      assert.deepEqual(Object.keys(exported).sort(), ['SUI_GRPC_URL', 'SUI_NETWORK'], printed)
+      const chainId = /chain ([0-9a-f]{8}) \(localnet\)/.exec(printed)?.[1]
+      assert.ok(chainId, printed)
+      // Only what it printed: none of the suite's own chain settings.
+      const result = await runCli(['test-connection', '--count', '2'], {
+        env: {SUI_GRPC_TOKEN: undefined, SUI_GRPC_HEADERS: undefined, SUI_GRPC_TRANSPORT: undefined, SUI_GRPC_DEADLINE_MS: undefined, ...exported},
+      })
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, new RegExp(`^Chain: +${chainId} \\(localnet; configured: localnet\\)$`, 'm'))
+      assert.match(result.stdout, /^Streaming: +works/m)
+    } finally {
+      server.kill('SIGTERM')
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))])
+      if (server.exitCode === null && server.signalCode === null) server.kill('SIGKILL')
     }
   })
 })

@@ -1,8 +1,10 @@
 // Standalone local Sui server, for pointing confio at by hand:
 //   npm run sui-server -- --port 9123 --rate 4 [--scenario file.json] [--traffic] [--token T]
-// Prints the URL (and the scenario's named addresses), then seals `rate` checkpoints per second,
-// filled with mainnet-shaped traffic when --traffic is given.
+// Prints the URL and the exact settings that point confio at it (confio's defaults are mainnet's
+// public fullnode), the scenario's named addresses, then seals `rate` checkpoints per second,
+// filled with mainnet-shaped traffic when --traffic is given. --port 0 picks a free port.
 import {parseArgs} from 'node:util'
+import {shortChainId} from '../../../src/chain/known-chains.ts'
 import {startSuiServer} from './index.ts'
 import {loadScenario} from './scenario.ts'
 
@@ -18,7 +20,14 @@ const {values} = parseArgs({
 })
 
 const sui = await startSuiServer({port: Number(values.port), requireToken: values.token, chain: values.chain})
-console.log(`sui test server listening on ${sui.url} (chain ${sui.ledger.chain}, chain id ${sui.ledger.chainId})`)
+const {chain, chainId} = sui.ledger
+console.log(`sui test server listening on ${sui.url}, chain ${shortChainId(chainId) ?? chainId} (${chain})`)
+// The genesis is this server's own, so only SUI_NETWORK=localnet (or devnet) accepts it: confio
+// checks mainnet and testnet by their chain ids, whatever --chain names it.
+const settings: [string, string][] = [['SUI_NETWORK', 'localnet'], ['SUI_GRPC_URL', sui.url]]
+if (values.token) settings.push(['SUI_GRPC_TOKEN', values.token])
+console.log('point confio at it (e.g. bin/run.js test-connection) from a shell with:')
+console.log(`  export ${settings.map(([name, value]) => `${name}=${shellWord(value)}`).join(' ')}`)
 if (values.scenario) {
   for (const [label, address] of Object.entries(loadScenario(sui.ledger, values.scenario))) console.log(`  ${label}: ${address}`)
 }
@@ -26,4 +35,9 @@ const rate = Number(values.rate)
 if (rate > 0) sui.ledger.startProducing(rate, values.traffic ? {} : undefined)
 console.log(`producing ${rate} checkpoints/s${values.traffic ? ' with mainnet-shaped traffic' : ''}; Ctrl-C stops`)
 // startProducing's timer does not hold the process open; the gRPC server does.
-process.on('SIGINT', () => void sui.close().then(() => process.exit(0)))
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void sui.close().then(() => process.exit(0)))
+
+/** As a POSIX shell reads it back: plain when safe, single-quoted otherwise. */
+function shellWord(value: string): string {
+  return /^[\w.:/@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`
+}
