@@ -1,39 +1,61 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
 import {ConfioCommand} from '../../cli/base-command.ts'
-import {parseAccountsCsv} from '../../src/accounts/account-csv.ts'
-import {type ImportResult, importAccounts} from '../../src/accounts/account-import.ts'
+import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
+import {type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
 import {UsageError} from '../../src/errors.ts'
 
 export default class AccountsImport extends ConfioCommand<typeof AccountsImport> {
   static override summary = 'Import accounts from a CSV file with the header email,address,label.'
-  static override description = `All rows are imported in one transaction, or none. A bad row is reported with its line
-number; by default nothing is imported when any row is bad. Importing the same file again changes nothing.`
-  static override examples = ['<%= config.bin %> accounts import users.csv', '<%= config.bin %> accounts import users.csv --skip-invalid --json']
+  // oclif keeps the line breaks of a description and wraps it again at the terminal's width, so
+  // each paragraph is one line here.
+  static override description = `The first line names the columns, in any order (label may be left out). A field holding a comma is quoted; an address may be written short, like 0x5f, and is stored padded to 64 hex digits:
+
+  email,address,label
+  ana@example.com,0x7d20dcdb2bca4f50,Ana
+  bo@example.com,0x5f,"Smith, Bo"
+
+Rows are matched by address: a new one is added, a known one updated when its email or label differ (or it was removed). All rows are imported in one transaction, or none. Every bad line is reported with its line number and the reason; by default nothing is imported when any line is bad, with --skip-invalid the other lines are. Importing the same file again changes nothing.`
+  static override examples = [
+    {
+      description: 'Import a spreadsheet export; if any line is bad, nothing is imported and each bad line is listed.',
+      command: '<%= config.bin %> accounts import ./accounts.csv',
+    },
+    {
+      description: 'Import the good lines, skip the bad ones, and get the counts and skipped lines as JSON.',
+      command: '<%= config.bin %> accounts import ./accounts.csv --skip-invalid --json',
+    },
+  ]
   static override args = {
-    file: Args.string({required: true, description: 'CSV file: email,address,label (label optional).'}),
+    file: Args.string({required: true, description: `Accounts CSV to import (UTF-8, header ${ACCOUNTS_CSV_HEADER}).`}),
   }
   static override flags = {
-    'skip-invalid': Flags.boolean({summary: 'Import the good rows and report the bad ones.'}),
+    'skip-invalid': Flags.boolean({summary: 'Import the good lines and report the bad ones.'}),
   }
 
   async run(): Promise<ImportResult> {
-    const text = await readFile(this.args.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new UsageError(`cannot read ${this.args.file}: ${error.code ?? error.message}`, {remedy: 'check the path'})
+    const {file} = this.args
+    const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}`, {remedy: 'check the path'})
     })
-    const parsed = parseAccountsCsv(text)
+    const parsed = parseAccountsCsv(bytes, file)
     const result = await importAccounts(await this.db(), parsed, {skipInvalid: this.flags['skip-invalid']}).catch((error: unknown) => {
-      if (!this.jsonEnabled() && error instanceof Error && 'problems' in error) this.showProblems(error.problems as ImportResult['invalid'])
+      // The error's one line gives the first reason and the line numbers; here each line gets its own.
+      // (oclif mutes stderr under --json.)
+      if (error instanceof InvalidRowsError) this.showProblems(error.problems)
       throw error
     })
-    if (!this.jsonEnabled()) {
-      this.showProblems(result.invalid)
-      this.log(`Imported ${this.args.file}: ${result.inserted} added, ${result.updated} updated, ${result.unchanged} unchanged, ${result.invalid.length} skipped.`)
-    }
+    if (!this.jsonEnabled()) this.showResult(file, result)
     return result
   }
 
-  private showProblems(problems: ImportResult['invalid']): void {
+  private showResult(file: string, result: ImportResult): void {
+    this.showProblems(result.invalid)
+    const {rows, inserted, updated, unchanged, skipped} = result
+    this.log(`Imported ${file}: ${inserted} added, ${updated} updated, ${unchanged} unchanged, ${skipped} skipped (${rows} data lines).`)
+  }
+
+  private showProblems(problems: CsvProblem[]): void {
     for (const {line, reason} of problems) this.logToStderr(`line ${line}: ${reason}`)
   }
 }

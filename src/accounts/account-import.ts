@@ -1,16 +1,20 @@
 // `confio accounts import`: one transaction, idempotent. Rows are matched by address: a new
 // address is inserted, a known one updated only where its email or label differ (or it was
-// removed), so importing the same file twice changes nothing the second time.
+// removed), so importing the same file twice changes nothing the second time. Every data line
+// ends up counted once: inserted, updated, unchanged, or skipped with its reason.
 import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
-import type {CsvProblem, CsvRow} from './account-csv.ts'
+import type {CsvProblem, CsvRow, ParsedCsv} from './account-csv.ts'
 import {lockAccounts} from './account-repository.ts'
 
 export interface ImportResult {
+  /** Data lines read (the header and blank lines excluded) = inserted + updated + unchanged + skipped. */
   readonly rows: number
   readonly inserted: number
   readonly updated: number
   readonly unchanged: number
+  readonly skipped: number
+  /** The skipped lines, in line order, each with its reason. */
   readonly invalid: CsvProblem[]
 }
 
@@ -22,22 +26,30 @@ interface ExistingRow {
   deleted_at: Date | null
 }
 
+/** Thrown when any line is bad and --skip-invalid is off; `problems` names every bad line. */
 export class InvalidRowsError extends UsageError {
   readonly problems: CsvProblem[]
 
   constructor(problems: CsvProblem[]) {
     const first = problems[0]
-    super(`${problems.length} bad row(s), nothing imported; first: line ${first?.line}: ${first?.reason}`, {
+    super(`${problems.length} bad row(s), nothing imported; first: line ${first?.line}: ${first?.reason}; bad lines: ${lineList(problems)}`, {
       remedy: 'fix the rows or pass --skip-invalid to import the good ones',
     })
     this.problems = problems
   }
 }
 
-export async function importAccounts(db: Database, parsed: {rows: CsvRow[]; problems: CsvProblem[]}, options: {skipInvalid: boolean}): Promise<ImportResult> {
-  if (parsed.problems.length > 0 && !options.skipInvalid) throw new InvalidRowsError(parsed.problems)
+/** The error's one line is all a --json caller gets (oclif silences stderr then): name them all, up to a point. */
+function lineList(problems: CsvProblem[], limit = 20): string {
+  const listed = problems.slice(0, limit).map((p) => p.line).join(', ')
+  return problems.length > limit ? `${listed} and ${problems.length - limit} more` : listed
+}
+
+export async function importAccounts(db: Database, parsed: ParsedCsv, options: {skipInvalid: boolean}): Promise<ImportResult> {
   return db.transaction(async (trx) => {
     await lockAccounts(trx)
+    // Checked against the table even when the file already has bad lines, so a refusal names
+    // every bad line at once instead of one kind per attempt.
     const existing = await findExisting(trx, parsed.rows)
     const invalid = [...parsed.problems]
     const inserts: CsvRow[] = []
@@ -58,10 +70,10 @@ export async function importAccounts(db: Database, parsed: {rows: CsvRow[]; prob
       }
     }
     invalid.sort((a, b) => a.line - b.line)
-    if (invalid.length > parsed.problems.length && !options.skipInvalid) throw new InvalidRowsError(invalid)
+    if (invalid.length > 0 && !options.skipInvalid) throw new InvalidRowsError(invalid)
     await insertRows(trx, inserts)
     await updateRows(trx, updates)
-    return {rows: parsed.rows.length + parsed.problems.length, inserted: inserts.length, updated: updates.length, unchanged, invalid}
+    return {rows: parsed.dataLines, inserted: inserts.length, updated: updates.length, unchanged, skipped: invalid.length, invalid}
   })
 }
 

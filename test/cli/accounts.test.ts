@@ -92,10 +92,10 @@ describe('confio accounts', () => {
     it('imports a file in one go and changes nothing the second time', async () => {
       const file = csvFile('email,address,label\na@x.io,0x1,Ana\nb@x.io,0x2,\n"c@x.io",0x3,"Smith, C"\n')
       const first = jsonOf(await runCli(['accounts', 'import', file, '--json']))
-      assert.deepEqual(first, {rows: 3, inserted: 3, updated: 0, unchanged: 0, invalid: []})
+      assert.deepEqual(first, {rows: 3, inserted: 3, updated: 0, unchanged: 0, skipped: 0, invalid: []})
       const before = await db('accounts').orderBy('id')
       const second = jsonOf(await runCli(['accounts', 'import', file, '--json']))
-      assert.deepEqual(second, {rows: 3, inserted: 0, updated: 0, unchanged: 3, invalid: []})
+      assert.deepEqual(second, {rows: 3, inserted: 0, updated: 0, unchanged: 3, skipped: 0, invalid: []})
       assert.deepEqual(await db('accounts').orderBy('id'), before)
       assert.equal(before[2].label, 'Smith, C')
     })
@@ -103,7 +103,7 @@ describe('confio accounts', () => {
     it('accepts a file without the label column, and updates changed rows', async () => {
       await runCli(['accounts', 'import', csvFile('email,address,label\na@x.io,0x1,Old\n')])
       const result = jsonOf(await runCli(['accounts', 'import', csvFile('address,email\n0x1,a@x.io\n0x2,b@x.io\n'), '--json']))
-      assert.deepEqual(result, {rows: 2, inserted: 1, updated: 1, unchanged: 0, invalid: []})
+      assert.deepEqual(result, {rows: 2, inserted: 1, updated: 1, unchanged: 0, skipped: 0, invalid: []})
       assert.equal((await db('accounts').where({email: 'a@x.io'}).first()).label, null)
     })
 
@@ -123,7 +123,7 @@ describe('confio accounts', () => {
       const file = csvFile('email,address,label\na@x.io,0x1,ok\nbad-email,0x2,\n')
       const result = await runCli(['accounts', 'import', file, '--skip-invalid', '--json'])
       assert.equal(result.code, 0, result.stderr)
-      assert.deepEqual(jsonOf(result), {rows: 2, inserted: 1, updated: 0, unchanged: 0, invalid: [{line: 3, reason: 'email "bad-email" is not an email address'}]})
+      assert.deepEqual(jsonOf(result), {rows: 2, inserted: 1, updated: 0, unchanged: 0, skipped: 1, invalid: [{line: 3, reason: 'email "bad-email" is not an email address'}]})
       assert.equal((await db('accounts')).length, 1)
     })
 
@@ -136,12 +136,93 @@ describe('confio accounts', () => {
     })
 
     it('refuses a wrong header and a missing file', async () => {
-      const header = await runCli(['accounts', 'import', csvFile('mail,addr\na@x.io,0x1\n')])
+      const header = await runCli(['accounts', 'import', csvFile('mail,addr\na@x.io,0x1\n'), '--skip-invalid'])
       assert.equal(header.code, 2)
-      assert.match(header.stderr, /line 1: the header must be "email,address,label"/)
+      assert.match(header.stderr, /^Error: line 1: the header must be "email,address,label"/)
       const missing = await runCli(['accounts', 'import', '/nonexistent/file.csv'])
       assert.equal(missing.code, 2)
       assert.match(missing.stderr, /^Error: cannot read \/nonexistent\/file\.csv: ENOENT/)
+    })
+
+    describe('a malformed CSV line between two good ones', () => {
+      const text = `email,address,label\na@x.io,${addr(1)},Ana\n"bad"x@ex.com,${addr(2)},label\nc@x.io,${addr(3)},Cy\n`
+
+      it('costs only that line with --skip-invalid', async () => {
+        const result = await runCli(['accounts', 'import', csvFile(text), '--skip-invalid', '--json'])
+        assert.equal(result.code, 0, result.stderr)
+        const json = jsonOf<{rows: number; inserted: number; skipped: number; invalid: {line: number; reason: string}[]}>(result)
+        assert.deepEqual({rows: json.rows, inserted: json.inserted, skipped: json.skipped}, {rows: 3, inserted: 2, skipped: 1})
+        assert.deepEqual(json.invalid.map((p) => p.line), [3])
+        assert.match(json.invalid[0]?.reason ?? '', /not valid CSV: a quote in the middle of a field/)
+        assert.deepEqual((await db('accounts').orderBy('id')).map((a) => a.email), ['a@x.io', 'c@x.io'])
+      })
+
+      it('is named with its line in the human output', async () => {
+        const result = await runCli(['accounts', 'import', csvFile(text), '--skip-invalid'])
+        assert.equal(result.code, 0, result.stderr)
+        assert.match(result.stdout, /: 2 added, 0 updated, 0 unchanged, 1 skipped \(3 data lines\)\.$/m)
+        assert.match(result.stderr, /^line 3: not valid CSV: a quote in the middle of a field/m)
+      })
+
+      it('stops the import without --skip-invalid', async () => {
+        const result = await runCli(['accounts', 'import', csvFile(text)])
+        assert.equal(result.code, 2)
+        assert.match(result.stderr, /^line 3: not valid CSV/m)
+        assert.match(result.stderr, /^Error: 1 bad row\(s\), nothing imported; first: line 3: not valid CSV/m)
+        assert.equal((await db('accounts')).length, 0)
+        const json = await runCli(['accounts', 'import', csvFile(text), '--json'])
+        assert.equal(json.code, 2)
+        assert.match(jsonOf<{error: {message: string}}>(json).error.message, /first: line 3: not valid CSV.*; bad lines: 3$/)
+      })
+    })
+
+    it('accounts for every line of a mixed file, and names each bad one', async () => {
+      await runCli(['accounts', 'import', csvFile('email,address,label\nsame@x.io,0x10,Same\nold@x.io,0x11,Old\ntaken@x.io,0x12,\n')])
+      const text = [
+        'email,address,label',
+        'new@x.io,0x20,New', // 2 added
+        'same@x.io,0x10,Same', // 3 unchanged
+        'old@x.io,0x11,Renamed', // 4 updated
+        'bad@x.io,0xZZ,', // 5 invalid address
+        'new@x.io,0x21,', // 6 email repeated from line 2
+        'taken@x.io,0x22,', // 7 email of another account
+        '"oops"x@x.io,0x23,', // 8 not CSV
+        '', // blank: not a data line
+        'last@x.io,0x24,"Last, L"', // 10 added
+      ]
+      const refused = await runCli(['accounts', 'import', csvFile(`${text.join('\n')}\n`)])
+      assert.equal(refused.code, 2)
+      for (const line of [5, 6, 7, 8]) assert.match(refused.stderr, new RegExp(`^line ${line}: `, 'm'))
+      assert.match(refused.stderr, /^Error: 4 bad row\(s\), nothing imported; first: line 5: .*; bad lines: 5, 6, 7, 8; fix the rows/m)
+      assert.deepEqual((await db('accounts').orderBy('id')).map((a) => a.label), ['Same', 'Old', null])
+
+      const result = await runCli(['accounts', 'import', csvFile(`${text.join('\n')}\n`), '--skip-invalid', '--json'])
+      assert.equal(result.code, 0, result.stderr)
+      const json = jsonOf<{rows: number; inserted: number; updated: number; unchanged: number; skipped: number; invalid: {line: number}[]}>(result)
+      assert.deepEqual(
+        {rows: json.rows, inserted: json.inserted, updated: json.updated, unchanged: json.unchanged, skipped: json.skipped},
+        {rows: 8, inserted: 2, updated: 1, unchanged: 1, skipped: 4},
+      )
+      assert.equal(json.rows, json.inserted + json.updated + json.unchanged + json.skipped)
+      assert.deepEqual(json.invalid.map((p) => p.line), [5, 6, 7, 8])
+      assert.deepEqual((await db('accounts').orderBy('id')).map((a) => a.label), ['Same', 'Renamed', null, 'New', 'Last, L'])
+    })
+
+    it('refuses a binary file in one line without repeating its bytes', async () => {
+      const bytes = Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x9b, 0xff, 0x0a, 0x41])
+      const path = join(emptyDir(), 'accounts.xlsx')
+      writeFileSync(path, bytes)
+      const result = await runCli(['accounts', 'import', path, '--skip-invalid'])
+      assert.equal(result.code, 2)
+      assert.deepEqual(result.stderr.trimEnd().split('\n'), [`Error: ${path} is not a text file: it contains NUL bytes; expected UTF-8 CSV text whose first line is the header email,address,label (label optional)`])
+      assert.match(result.stderr + result.stdout, /^[ -~\n]*$/, 'printable ASCII only: none of the file\'s bytes echoed')
+      assert.equal((await db('accounts')).length, 0)
+    })
+
+    it('refuses an empty file', async () => {
+      const result = await runCli(['accounts', 'import', csvFile('')])
+      assert.equal(result.code, 2)
+      assert.match(result.stderr, /^Error: \S+accounts\.csv is empty; expected UTF-8 CSV text/)
     })
   })
 })
