@@ -24,6 +24,7 @@ import type {RateLimiter} from './rate-limiter.ts'
 import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
 import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
+import {checkpointHeightOf} from './response-headers.ts'
 import {decodeBalance, decodeCoin, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
 import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
 
@@ -176,10 +177,13 @@ export class GrpcChainReader implements ChainReader {
     }
   }
 
+  // Balances carry the height their reply is as of (the x-sui-checkpoint-height response header),
+  // so these two await the whole call, headers included, rather than only its response.
+
   async balance(owner: string, coinType: string, options: CallOptions = {}): Promise<BalanceRecord> {
     const request = {owner: normalizeAddress(owner), coinType: normalizeCoinType(coinType)}
-    const response = await this.#policy.unary('GetBalance', (rpc) => this.#sui.stateService.getBalance(request, rpc).response, options)
-    return decodeOrFail('GetBalance', () => decodeBalance(response.balance, request.coinType))
+    const {headers, response} = await this.#policy.unary('GetBalance', (rpc) => this.#sui.stateService.getBalance(request, rpc), options)
+    return decodeOrFail('GetBalance', () => decodeBalance(response.balance, request.coinType, checkpointHeightOf(headers)))
   }
 
   async balances(owner: string, options: CallOptions = {}): Promise<BalanceRecord[]> {
@@ -188,8 +192,10 @@ export class GrpcChainReader implements ChainReader {
     let pageToken: Uint8Array | undefined
     do {
       const request: GrpcTypes.ListBalancesRequest = {owner: address, pageSize: PAGE_SIZE, ...(pageToken ? {pageToken} : {})}
-      const response = await this.#policy.unary('ListBalances', (rpc) => this.#sui.stateService.listBalances(request, rpc).response, options)
-      for (const balance of response.balances) out.push(decodeOrFail('ListBalances', () => decodeBalance(balance, '')))
+      const {headers, response} = await this.#policy.unary('ListBalances', (rpc) => this.#sui.stateService.listBalances(request, rpc), options)
+      // Each page is as of its own reply's height: the node may seal checkpoints between pages.
+      const checkpoint = decodeOrFail('ListBalances', () => checkpointHeightOf(headers))
+      for (const balance of response.balances) out.push(decodeOrFail('ListBalances', () => decodeBalance(balance, '', checkpoint)))
       pageToken = nextPage(response.nextPageToken)
     } while (pageToken)
     return out

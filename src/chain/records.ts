@@ -102,6 +102,12 @@ export interface BalanceRecord {
   coinBalance: bigint
   /** Held in the address balance (SIP-58), outside any coin object. */
   addressBalance: bigint
+  /**
+   * The checkpoint the balance is as of: the x-sui-checkpoint-height the node sent with the reply
+   * that carried it. This balance plus the balance changes of every later checkpoint is the
+   * balance now.
+   */
+  checkpoint: bigint
 }
 
 export interface CoinRecord {

@@ -19,8 +19,11 @@ export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): Servi
   }
 }
 
-/** `requestedType` is used when the node leaves coin_type out (an empty balance). */
-export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedType: string): BalanceRecord {
+/**
+ * `requestedType` is used when the node leaves coin_type out (an empty balance); `checkpoint` is the
+ * height the reply is as of (its x-sui-checkpoint-height header).
+ */
+export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedType: string, checkpoint: bigint): BalanceRecord {
   const coinBalance = balance?.coinBalance ?? 0n
   const addressBalance = balance?.addressBalance ?? 0n
   return {
@@ -29,6 +32,7 @@ export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedT
     total: balance?.balance ?? coinBalance + addressBalance,
     coinBalance,
     addressBalance,
+    checkpoint,
   }
 }
 

@@ -147,8 +147,9 @@ describe('chain reader against the local Sui server', () => {
     ledger.mint(carol, USDC, 200n)
     ledger.mint(carol, USDC, 1_000n, {addressBalance: true})
     ledger.mint(carol, SUI_COIN_TYPE, 7n)
+    const height = ledger.produceCheckpoint()
     const usdc = await chain.balance(carol, USDC)
-    assert.deepEqual(usdc, {coinType: USDC, total: 1_500n, coinBalance: 500n, addressBalance: 1_000n})
+    assert.deepEqual(usdc, {coinType: USDC, total: 1_500n, coinBalance: 500n, addressBalance: 1_000n, checkpoint: height})
     // The short form of a coin type is accepted and normalized before it is sent.
     const sui = await chain.balance(carol, '0x2::sui::SUI')
     assert.equal(sui.total, 7n)
@@ -156,7 +157,115 @@ describe('chain reader against the local Sui server', () => {
     const byType = new Map(all.map((b) => [b.coinType, b]))
     assert.equal(byType.get(USDC)?.total, 1_500n)
     assert.equal(byType.get(SUI_COIN_TYPE)?.total, 7n)
+    assert.deepEqual(all.map((b) => b.checkpoint), [height, height])
     await assert.rejects(chain.balance('carol', USDC), TypeError)
+  })
+
+  it('balance and balances: as of the checkpoint height the reply reports', async () => {
+    const {ledger} = server
+    const [gina, hal] = [ledger.createAddress('gina'), ledger.createAddress('hal')]
+    ledger.mint(gina, SUI_COIN_TYPE, 5_000_000_000n)
+    ledger.mint(gina, USDC, 400n)
+    const before = ledger.produceCheckpoint()
+    ledger.transfer({from: gina, to: hal, coinType: USDC, amount: 150n, toAddressBalance: true})
+    // Executed but in no checkpoint yet: the node reports the balance as of `before`.
+    assert.deepEqual(await chain.balance(hal, USDC), {coinType: USDC, total: 0n, coinBalance: 0n, addressBalance: 0n, checkpoint: before})
+    assert.deepEqual((await chain.balances(gina)).find((b) => b.coinType === USDC), {coinType: USDC, total: 400n, coinBalance: 400n, addressBalance: 0n, checkpoint: before})
+    const sealed = ledger.produceCheckpoint()
+    assert.deepEqual(await chain.balance(hal, USDC), {coinType: USDC, total: 150n, coinBalance: 0n, addressBalance: 150n, checkpoint: sealed})
+    assert.deepEqual((await chain.balances(gina)).find((b) => b.coinType === USDC), {coinType: USDC, total: 250n, coinBalance: 250n, addressBalance: 0n, checkpoint: sealed})
+  })
+
+  it('balances: each page carries the height of its own reply', async () => {
+    const {ledger} = server
+    const ivan = ledger.createAddress('ivan')
+    const types = Array.from({length: 1_001}, (_, i) => normalizeCoinType(`${PKG}::c${i}::C${i}`))
+    for (const type of types) ledger.mint(ivan, type, 1n)
+    ledger.produceCheckpoint()
+    // Checkpoints are sealed while the pages are read: each reply is as of a later one.
+    server.faults.latency('ListBalances', 40)
+    const producer = setInterval(() => ledger.produceCheckpoint(), 5)
+    let all
+    try {
+      all = await chain.balances(ivan)
+    } finally {
+      clearInterval(producer)
+    }
+    assert.equal(server.faults.calls('ListBalances'), 2)
+    assert.equal(all.length, 1_001)
+    const [first, second] = [new Set(all.slice(0, 1_000).map((b) => b.checkpoint)), new Set(all.slice(1_000).map((b) => b.checkpoint))]
+    assert.equal(first.size, 1)
+    assert.equal(second.size, 1)
+    assert.ok([...second][0]! > [...first][0]!, `page heights ${[...first]} then ${[...second]}`)
+    assert.ok([...second][0]! <= ledger.checkpointHeight)
+  })
+
+  it('balance and balances: a reply without a usable x-sui-checkpoint-height is a permanent ChainError naming it', async () => {
+    const owner = server.ledger.createAddress('judy')
+    server.faults.headers('GetBalance', {'x-sui-checkpoint-height': null})
+    server.faults.headers('ListBalances', {'x-sui-checkpoint-height': '12abc'})
+    const missing = await chain.balance(owner, USDC).catch((e: unknown) => e)
+    assert.ok(missing instanceof ChainError)
+    assert.deepEqual([missing.method, missing.status, missing.transient, missing.attempts], ['GetBalance', 'DATA_LOSS', false, 1])
+    assert.match(missing.message, /x-sui-checkpoint-height header is missing/)
+    const garbled = await chain.balances(owner).catch((e: unknown) => e)
+    assert.ok(garbled instanceof ChainError)
+    assert.deepEqual([garbled.method, garbled.status, garbled.transient, garbled.attempts], ['ListBalances', 'DATA_LOSS', false, 1])
+    assert.match(garbled.message, /x-sui-checkpoint-height header is not a u64: "12abc"/)
+    server.faults.headers('GetBalance', {'x-sui-checkpoint-height': '18446744073709551616'}) // 2^64
+    await assert.rejects(chain.balance(owner, USDC), /x-sui-checkpoint-height header is not a u64/)
+  })
+
+  it('balances over live traffic: a balance read at its checkpoint plus the changes of later checkpoints is the balance now', async () => {
+    const {ledger} = server
+    const watched = ['kim', 'lee', 'max'].map((label) => ledger.createAddress(label))
+    for (const owner of watched) {
+      ledger.mint(owner, SUI_COIN_TYPE, 1_000_000_000_000n)
+      ledger.mint(owner, USDC, 1_000_000n)
+    }
+    ledger.produceCheckpoint()
+    ledger.startProducing(50, {txPerCheckpoint: [3, 6], relevantShare: 0.5, relevantAddresses: watched, seed: 21})
+    // Transfers executed between checkpoints, each sealed by the next one: reads in between must not count them.
+    let n = 0
+    const transfers = setInterval(() => {
+      n += 1
+      ledger.transfer({from: watched[n % 3]!, to: watched[(n + 1) % 3]!, coinType: n % 4 === 0 ? SUI_COIN_TYPE : USDC, amount: BigInt(n), toAddressBalance: n % 2 === 0})
+    }, 3)
+    const reads: {owner: string; coinType: string; total: bigint; checkpoint: bigint}[] = []
+    try {
+      const until = performance.now() + 400
+      while (performance.now() < until) {
+        for (const owner of watched) for (const b of await chain.balances(owner)) reads.push({owner, ...b})
+      }
+    } finally {
+      ledger.stopProducing()
+      clearInterval(transfers)
+    }
+    const tip = ledger.produceCheckpoint()
+    const from = reads.reduce((min, r) => (r.checkpoint < min ? r.checkpoint : min), tip)
+    assert.ok(tip - from >= 5, `reads span checkpoints ${from}..${tip}`)
+    const changes = new Map<string, Map<bigint, bigint>>() // owner + type → checkpoint → net change
+    for await (const cp of chain.checkpoints(from + 1n, tip)) {
+      for (const c of cp.transactions.flatMap((t) => t.balanceChanges)) {
+        const key = `${c.address} ${c.coinType}`
+        const perCheckpoint = changes.get(key) ?? new Map<bigint, bigint>()
+        perCheckpoint.set(cp.sequenceNumber, (perCheckpoint.get(cp.sequenceNumber) ?? 0n) + c.amount)
+        changes.set(key, perCheckpoint)
+      }
+    }
+    const now = new Map<string, bigint>()
+    for (const owner of watched) {
+      for (const b of await chain.balances(owner)) {
+        assert.equal(b.checkpoint, tip)
+        now.set(`${owner} ${b.coinType}`, b.total)
+      }
+    }
+    for (const read of reads) {
+      const key = `${read.owner} ${read.coinType}`
+      let later = 0n
+      for (const [seq, amount] of changes.get(key) ?? []) if (seq > read.checkpoint) later += amount
+      assert.equal(read.total + later, now.get(key) ?? 0n, `${key} read at ${read.checkpoint}`)
+    }
   })
 
   it('coins: every coin object, across pages', async () => {
@@ -164,6 +273,7 @@ describe('chain reader against the local Sui server', () => {
     const dave = ledger.createAddress('dave')
     for (let i = 1; i <= 1_205; i++) ledger.mint(dave, USDC, BigInt(i))
     ledger.mint(dave, SUI_COIN_TYPE, 1n)
+    ledger.produceCheckpoint()
     const coins = await chain.coins(dave, USDC)
     assert.equal(coins.length, 1_205)
     assert.equal(new Set(coins.map((c) => c.objectId)).size, 1_205)
@@ -177,6 +287,7 @@ describe('chain reader against the local Sui server', () => {
     const erin = ledger.createAddress('erin')
     const frank = ledger.createAddress('frank')
     ledger.mint(erin, SUI_COIN_TYPE, 5_000_000_000n)
+    ledger.produceCheckpoint()
     const [gasCoin] = await chain.coins(erin, SUI_COIN_TYPE)
     assert.ok(gasCoin)
     const tx = new Transaction()
@@ -196,6 +307,9 @@ describe('chain reader against the local Sui server', () => {
     assert.deepEqual(executed.status, {success: true})
     assert.ok(executed.digest.length > 0)
     assert.equal(executed.balanceChanges.find((c) => c.address === frank)?.amount, 1_000_000n)
+    // Balances are as of a checkpoint: the transfer shows once one holds it.
+    assert.equal((await chain.balance(frank, SUI_COIN_TYPE)).total, 0n)
+    ledger.produceCheckpoint()
     assert.equal((await chain.balance(frank, SUI_COIN_TYPE)).total, 1_000_000n)
   })
 

@@ -149,7 +149,7 @@ describe('state decoders', () => {
   })
 
   it('splits a balance into coin objects and address balance', () => {
-    const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '')
-    assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n})
+    const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '', 42n)
+    assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n, checkpoint: 42n})
   })
 })

@@ -31,11 +31,13 @@ describe('sui test server: TransactionExecutionService against the real client',
     const result = await client.core.executeTransaction({transaction: bytes, signatures: [signature], include: {balanceChanges: true, effects: true}})
     assert.equal(result.$kind, 'Transaction')
     assert.equal(result.Transaction?.digest, await transaction.getDigest())
+    sui.ledger.produceCheckpoint() // balances are read as of the latest checkpoint
     assert.equal((await client.core.getBalance({owner: bob})).balance.balance, '12345')
     const bobChange = result.Transaction?.balanceChanges?.find((c) => c.address === bob)
     assert.equal(bobChange?.amount, '12345')
     // The same bytes again are the same transaction, not a second transfer.
     await client.core.executeTransaction({transaction: bytes, signatures: [signature]})
+    sui.ledger.produceCheckpoint()
     assert.equal((await client.core.getBalance({owner: bob})).balance.balance, '12345')
   })
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import {type SuiGrpcClient} from '@mysten/sui/grpc'
 import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
-import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
+import {Random} from '../support/sui-server/random.ts'
+import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {clientFor} from './client.ts'
 
 const USDC = '0xa1ec7fc00a6f40db9693ad1415d0c193ad3906494428cf252621037bd7117e29::usdc::USDC'
@@ -20,6 +21,7 @@ describe('sui test server: StateService against the real client', () => {
     const alice = sui.ledger.createAddress()
     sui.ledger.mint(alice, SUI_COIN_TYPE, 3_000_000_000n)
     sui.ledger.mint(alice, '0x2::sui::SUI', 2_000_000_000n, {addressBalance: true})
+    sui.ledger.produceCheckpoint()
     for (const coinType of ['0x2::sui::SUI', SUI_COIN_TYPE]) {
       const {balance} = await client.core.getBalance({owner: alice, coinType})
       assert.equal(balance.coinBalance, '3000000000')
@@ -57,6 +59,7 @@ describe('sui test server: StateService against the real client', () => {
     sui.ledger.mint(alice, SUI_COIN_TYPE, 1_000_000_000_000n)
     for (let i = 1; i <= 7; i++) sui.ledger.transfer({from: alice, to: bob, coinType: SUI_COIN_TYPE, amount: BigInt(i)})
     sui.ledger.mint(bob, USDC, 5n) // another type, must be filtered out
+    sui.ledger.produceCheckpoint()
     const seen: string[] = []
     let cursor: string | null = null
     let pages = 0
@@ -73,4 +76,80 @@ describe('sui test server: StateService against the real client', () => {
     assert.equal(raw.response.objects.length, 1)
     assert.equal(raw.response.nextPageToken, undefined)
   })
+
+  it('answers state as of the checkpoint height it reports: a transaction shows once it is sealed', async () => {
+    const [alice, bob] = [sui.ledger.createAddress(), sui.ledger.createAddress()]
+    sui.ledger.mint(alice, SUI_COIN_TYPE, 5_000_000_000n)
+    sui.ledger.mint(alice, USDC, 700n)
+    sui.ledger.mint(alice, USDC, 300n, {addressBalance: true})
+    const before = sui.ledger.produceCheckpoint()
+    // 900 takes the 700 coin and 200 of the address balance; 50 more go to bob's address balance.
+    sui.ledger.transfer({from: alice, to: bob, coinType: USDC, amount: 900n})
+    sui.ledger.transfer({from: alice, to: bob, coinType: USDC, amount: 50n, toAddressBalance: true})
+    assert.deepEqual(sui.ledger.balance(alice, USDC), {coinType: normalizeCoinType(USDC), coinBalance: 0n, addressBalance: 50n}) // executed
+
+    const executed = await stateOf(alice, bob)
+    assert.deepEqual(executed.heights, [before, before, before, before])
+    assert.deepEqual(executed.alice, {balance: 1000n, coinBalance: 700n, addressBalance: 300n, coins: [700n]})
+    assert.deepEqual(executed.bob, [])
+
+    const sealed = sui.ledger.produceCheckpoint()
+    const after = await stateOf(alice, bob)
+    assert.deepEqual(after.heights, [sealed, sealed, sealed, sealed])
+    assert.deepEqual(after.alice, {balance: 50n, coinBalance: 0n, addressBalance: 50n, coins: []})
+    assert.deepEqual(after.bob, [{balance: 950n, coinBalance: 900n, addressBalance: 50n}])
+  })
+
+  it('keeps "balance at height H + balance changes of later checkpoints = balance now" over a traffic run', async () => {
+    const watched = [sui.ledger.createAddress('w1'), sui.ledger.createAddress('w2'), sui.ledger.createAddress('w3')]
+    for (const owner of watched) {
+      sui.ledger.mint(owner, SUI_COIN_TYPE, 1_000_000_000_000n)
+      sui.ledger.mint(owner, USDC, 1_000_000n)
+      sui.ledger.mint(owner, USDC, 1_000n, {addressBalance: true})
+    }
+    sui.ledger.produceCheckpoint()
+    const random = new Random(17)
+    const reads: {owner: string; coinType: string; balance: bigint; height: bigint}[] = []
+    for (let round = 0; round < 30; round++) {
+      if (random.chance(0.6)) sui.ledger.generateTraffic({checkpoints: random.int(1, 2), txPerCheckpoint: [4, 8], relevantShare: 0.5, relevantAddresses: watched, seed: round})
+      // Executed now, sealed with the next checkpoint: reads in between must not see it.
+      const [from, to] = [random.pick(watched), random.pick(watched)]
+      const coinType = random.pick([SUI_COIN_TYPE, USDC])
+      sui.ledger.transfer({from, to, coinType, amount: random.bigint(1n, 5_000n), toAddressBalance: random.chance(0.4)})
+      for (const owner of watched) {
+        const {headers, response} = await client.stateService.listBalances({owner})
+        const height = BigInt(headers['x-sui-checkpoint-height'] as string)
+        for (const b of response.balances) reads.push({owner, coinType: b.coinType ?? '', balance: b.balance ?? 0n, height})
+      }
+    }
+    const tip = sui.ledger.produceCheckpoint()
+    assert.ok(new Set(reads.map((r) => r.height)).size > 10, 'reads at many heights')
+    for (const read of reads) {
+      let changed = 0n
+      for (let seq = read.height + 1n; seq <= tip; seq++) {
+        for (const t of sui.ledger.checkpoint(seq)?.transactions ?? []) {
+          for (const c of t.balanceChanges) if (c.address === read.owner && c.coinType === read.coinType) changed += c.amount
+        }
+      }
+      const now = await client.stateService.getBalance({owner: read.owner, coinType: read.coinType})
+      assert.equal(now.headers['x-sui-checkpoint-height'], tip.toString())
+      assert.equal(read.balance + changed, now.response.balance?.balance, `${read.owner} ${read.coinType} read at ${read.height}`)
+    }
+  })
+
+  /** GetBalance and the coin objects of alice's USDC, bob's balances, and the height each reply reports. */
+  async function stateOf(alice: string, bob: string) {
+    const objectType = `0x2::coin::Coin<${USDC}>`
+    const [balance, coins, balances] = await Promise.all([
+      client.stateService.getBalance({owner: alice, coinType: USDC}),
+      client.stateService.listOwnedObjects({owner: alice, objectType, readMask: {paths: ['object_id', 'balance']}}),
+      client.stateService.listBalances({owner: bob}),
+    ])
+    const b = balance.response.balance
+    return {
+      heights: [balance.headers, coins.headers, balances.headers, (await client.ledgerService.getServiceInfo({})).headers].map((h) => BigInt(h['x-sui-checkpoint-height'] as string)),
+      alice: {balance: b?.balance, coinBalance: b?.coinBalance, addressBalance: b?.addressBalance, coins: coins.response.objects.map((o) => o.balance)},
+      bob: balances.response.balances.filter((x) => x.coinType === normalizeCoinType(USDC)).map((x) => ({balance: x.balance, coinBalance: x.coinBalance, addressBalance: x.addressBalance})),
+    }
+  }
 })

@@ -1,6 +1,11 @@
-// The ledger's current state: coin objects (sui.rpc.v2.Object with a Coin<T> type) and SIP-58
-// address balances, per owner and coin type. A balance is always the sum of the two parts, which is
-// what GetBalance reports as balance = coin_balance + address_balance.
+// The ledger's state: coin objects (sui.rpc.v2.Object with a Coin<T> type) and SIP-58 address
+// balances, per owner and coin type. A balance is always the sum of the two parts, which is what
+// GetBalance reports as balance = coin_balance + address_balance.
+//
+// A store can record its writes (`recordWrites`). Every write is absolute (a whole coin object, a
+// removal, an address balance's new amount), so replaying a store's writes in order on a copy that
+// was at the same state brings the copy to the same state: that is how the ledger's sealed view
+// catches up with execution when a checkpoint is sealed (ledger.ts).
 import type {ObjectRef} from '../chain-builder.ts'
 
 export interface CoinObject {
@@ -19,6 +24,12 @@ export interface BalanceParts {
   addressBalance: bigint
 }
 
+/** One write to a store, as recorded and replayed. */
+export type StoreWrite =
+  | {kind: 'put'; coin: CoinObject}
+  | {kind: 'remove'; objectId: string}
+  | {kind: 'addressBalance'; owner: string; coinType: string; amount: bigint}
+
 export function coinObjectType(coinType: string): string {
   return `0x0000000000000000000000000000000000000000000000000000000000000002::coin::Coin<${coinType}>`
 }
@@ -31,6 +42,26 @@ export class CoinStore {
   #coins = new Map<string, CoinObject>()
   #byOwner = new Map<string, Set<string>>()
   #addressBalances = new Map<string, Map<string, bigint>>()
+  #writes: StoreWrite[] | undefined
+
+  constructor(opts: {recordWrites?: boolean} = {}) {
+    if (opts.recordWrites) this.#writes = []
+  }
+
+  /** The writes recorded since the last call, in order; the record starts over. */
+  takeWrites(): StoreWrite[] {
+    if (!this.#writes) throw new Error('this coin store does not record its writes')
+    return this.#writes.splice(0)
+  }
+
+  /** Replays writes (another store's takeWrites()) in order. */
+  apply(writes: readonly StoreWrite[]): void {
+    for (const write of writes) {
+      if (write.kind === 'put') this.put(write.coin)
+      else if (write.kind === 'remove') this.remove(write.objectId)
+      else this.setAddressBalance(write.owner, write.coinType, write.amount)
+    }
+  }
 
   get(objectId: string): CoinObject | undefined {
     return this.#coins.get(objectId)
@@ -47,6 +78,7 @@ export class CoinStore {
     const previous = this.#coins.get(coin.objectId)
     if (previous && previous.owner !== coin.owner) this.#byOwner.get(previous.owner)?.delete(coin.objectId)
     this.#coins.set(coin.objectId, {...coin})
+    this.#writes?.push({kind: 'put', coin: {...coin}})
     let owned = this.#byOwner.get(coin.owner)
     if (!owned) this.#byOwner.set(coin.owner, (owned = new Set()))
     owned.add(coin.objectId)
@@ -57,6 +89,7 @@ export class CoinStore {
     if (!coin) return
     this.#coins.delete(objectId)
     this.#byOwner.get(coin.owner)?.delete(objectId)
+    this.#writes?.push({kind: 'remove', objectId})
   }
 
   addressBalance(owner: string, coinType: string): bigint {
@@ -69,6 +102,7 @@ export class CoinStore {
     if (!balances) this.#addressBalances.set(owner, (balances = new Map()))
     if (amount === 0n) balances.delete(coinType)
     else balances.set(coinType, amount)
+    this.#writes?.push({kind: 'addressBalance', owner, coinType, amount})
   }
 
   balance(owner: string, coinType: string): BalanceParts {
@@ -78,8 +112,15 @@ export class CoinStore {
 
   /** Every coin type the owner holds in either form, sorted, as ListBalances returns them. */
   balances(owner: string): BalanceParts[] {
-    const types = new Set<string>(this.coinsOf(owner).map((c) => c.coinType))
-    for (const coinType of this.#addressBalances.get(owner)?.keys() ?? []) types.add(coinType)
-    return [...types].sort().map((coinType) => this.balance(owner, coinType))
+    // One pass over the owner's coins: an owner may hold a thousand coin types.
+    const parts = new Map<string, BalanceParts>()
+    const partsOf = (coinType: string): BalanceParts => {
+      let p = parts.get(coinType)
+      if (!p) parts.set(coinType, (p = {coinType, coinBalance: 0n, addressBalance: 0n}))
+      return p
+    }
+    for (const coin of this.coinsOf(owner)) partsOf(coin.coinType).coinBalance += coin.balance
+    for (const [coinType, amount] of this.#addressBalances.get(owner) ?? []) partsOf(coinType).addressBalance = amount
+    return [...parts.values()].sort((a, b) => (a.coinType < b.coinType ? -1 : a.coinType > b.coinType ? 1 : 0))
   }
 }

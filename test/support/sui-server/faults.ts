@@ -1,7 +1,8 @@
 // Injected faults, so confio's retry, back-off, re-subscribe and auth paths can be tested against
 // the real client: per-method latency, random UNAVAILABLE / RESOURCE_EXHAUSTED (seedable), streams
 // that end after N frames, a requests-per-second limit (public fullnodes allow ~100 requests per
-// 30 s), a required `x-token` header (QuickNode's scheme), and per-method call counters.
+// 30 s), a required `x-token` header (QuickNode's scheme), changed or missing x-sui-* response
+// headers (a proxy that strips them, a node that garbles one), and per-method call counters.
 import {Random} from './random.ts'
 
 /** gRPC status names the server emits for faults. */
@@ -18,6 +19,8 @@ export interface MethodFaults {
   streamEndAfterFrames?: number
   /** ...with this status (default UNAVAILABLE, as when a connection drops; OK ends it cleanly). */
   streamEndStatus?: FaultStatus
+  /** Response headers to change, by name: a string replaces the node's value, null leaves the header out. */
+  responseHeaders?: Record<string, string | null>
 }
 
 /** Plain data, so it crosses IPC to a spawned server unchanged. */
@@ -72,6 +75,11 @@ export class Faults {
     return this.method(name, {streamEndAfterFrames: frames, streamEndStatus: status})
   }
 
+  /** e.g. headers('GetBalance', {'x-sui-checkpoint-height': null}) answers GetBalance without it. */
+  headers(name: string, changes: Record<string, string | null>): this {
+    return this.method(name, {responseHeaders: {...this.#settings.methods?.[name]?.responseHeaders, ...changes}})
+  }
+
   rpsLimit(limit: number | undefined): this {
     this.#settings = {...this.#settings, rpsLimit: limit}
     return this
@@ -121,6 +129,17 @@ export class Faults {
     const faults = this.#faultsOf(name)
     if (faults.streamEndAfterFrames === undefined) return undefined
     return {frames: faults.streamEndAfterFrames, status: faults.streamEndStatus ?? 'UNAVAILABLE'}
+  }
+
+  /** The node's response headers for a call of this method, with the changes set for it (`*` first). */
+  responseHeaders(name: string, headers: Record<string, string>): Record<string, string> {
+    const out = {...headers}
+    const changes = {...this.#settings.methods?.['*']?.responseHeaders, ...this.#settings.methods?.[name]?.responseHeaders}
+    for (const [header, value] of Object.entries(changes)) {
+      if (value === null) delete out[header]
+      else out[header] = value
+    }
+    return out
   }
 
   #faultsOf(name: string): MethodFaults {

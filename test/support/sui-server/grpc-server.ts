@@ -5,7 +5,11 @@
 //  - its own server-streaming path: adaptService ends a failed stream with call.destroy(err),
 //    after which grpc-js sends no status and the client waits forever, so streams here end with
 //    call.emit('error', {code, details}) carrying a numeric status;
-//  - fault injection and call counting in front of every method (faults.ts).
+//  - fault injection and call counting in front of every method (faults.ts);
+//  - the x-sui-* response headers a fullnode sends with every reply (response-headers.ts): as
+//    initial metadata on a reply or a stream, and with the status of an error the node itself
+//    answers (a trailers-only response, where a client finds them in the error's metadata).
+//    Faults injected in front of a method model a proxy or the network, and carry none.
 import * as grpc from '@grpc/grpc-js'
 import {adaptService} from '@protobuf-ts/grpc-backend'
 import {RpcError, type ServerCallContext, type ServiceInfo} from '@protobuf-ts/runtime-rpc'
@@ -19,9 +23,16 @@ export type StreamingMethod = (request: any, sink: FrameSink) => Promise<void>
 
 export interface ServiceParts {
   info: ServiceInfo
+  /**
+   * Unary handlers read the ledger before their first await: the response headers are taken just
+   * before a handler runs, so a reply is as of the height its headers report.
+   */
   unary?: Record<string, UnaryMethod>
   streaming?: Record<string, StreamingMethod>
 }
+
+/** The headers the node sends with a reply, as of the moment it is called. */
+export type ResponseHeaders = () => Record<string, string>
 
 /** An error a handler throws to answer with a gRPC status. */
 export function rpcError(status: keyof typeof grpc.status, details: string): RpcError {
@@ -35,6 +46,8 @@ export function rpcError(status: keyof typeof grpc.status, details: string): Rpc
 export class FrameSink {
   #call: grpc.ServerWritableStream<unknown, unknown>
   #limit: {frames: number; status: FaultStatus} | undefined
+  #headers: grpc.Metadata | undefined
+  #headersSent = false
   #sent = 0
   #closed = false
   #cancelListeners: (() => void)[] = []
@@ -56,18 +69,24 @@ export class FrameSink {
     else this.#cancelListeners.push(listener)
   }
 
+  /** The node's response headers for this stream, taken when the call was admitted. */
+  useHeaders(headers: grpc.Metadata): void {
+    this.#headers = headers
+  }
+
   /**
    * Sends the response headers now. A Rust node (tonic) sends them as soon as a stream is set up;
    * grpc-js would wait for the first frame, so a client could not tell a live subscription from a
    * stuck one.
    */
   open(): void {
-    if (!this.#closed) this.#call.sendMetadata(new grpc.Metadata())
+    if (!this.#closed) this.#sendHeaders()
   }
 
   /** Sends one frame; false once the stream is closed (by the client, a fault or an error). */
   async send(frame: unknown): Promise<boolean> {
     if (this.#closed) return false
+    this.#sendHeaders()
     const writable = this.#call.write(frame)
     this.#sent += 1
     if (this.#limit && this.#sent >= this.#limit.frames) {
@@ -82,14 +101,24 @@ export class FrameSink {
 
   end(): void {
     if (this.#closed) return
+    this.#sendHeaders()
     this.#close()
     this.#call.end()
   }
 
+  /** Ends with an error status; before any frame it is a trailers-only response carrying the headers. */
   fail(status: keyof typeof grpc.status, details: string): void {
     if (this.#closed) return
     this.#close()
-    this.#call.emit('error', {code: grpc.status[status], details})
+    const metadata = this.#headersSent ? undefined : this.#headers
+    this.#headersSent = true
+    this.#call.emit('error', {code: grpc.status[status], details, ...(metadata ? {metadata} : {})})
+  }
+
+  #sendHeaders(): void {
+    if (this.#headersSent) return
+    this.#headersSent = true
+    this.#call.sendMetadata(this.#headers ?? new grpc.Metadata())
   }
 
   #close(): void {
@@ -99,15 +128,16 @@ export class FrameSink {
   }
 }
 
-export async function listen(services: ServiceParts[], faults: Faults, port: number): Promise<{server: grpc.Server; port: number}> {
+export async function listen(services: ServiceParts[], faults: Faults, port: number, headers: ResponseHeaders): Promise<{server: grpc.Server; port: number}> {
   const server = new grpc.Server()
   for (const service of services) {
     const [definition, implementation] = adaptService(service.info, unaryImplementation(service))
     passThroughPreEncoded(definition)
     for (const method of service.info.methods) {
+      const responseHeaders = () => metadataOf(faults.responseHeaders(method.name, headers()))
       const handler = method.serverStreaming
-        ? streamingHandler(method.name, service.streaming?.[method.localName], faults)
-        : guardedUnary(method.name, implementation[method.localName] as grpc.handleUnaryCall<unknown, unknown>, faults)
+        ? streamingHandler(method.name, service.streaming?.[method.localName], faults, responseHeaders)
+        : guardedUnary(method.name, implementation[method.localName] as grpc.handleUnaryCall<unknown, unknown>, faults, responseHeaders)
       implementation[method.localName] = handler
     }
     server.addService(definition, implementation)
@@ -136,20 +166,34 @@ function passThroughPreEncoded(definition: grpc.ServiceDefinition): void {
   }
 }
 
-function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unknown>, faults: Faults): grpc.handleUnaryCall<unknown, unknown> {
+function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unknown>, faults: Faults, responseHeaders: () => grpc.Metadata): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     void faults.admit(name, tokenOf(call.metadata)).then((rejection) => {
-      if (rejection) callback({code: grpc.status[rejection.status], details: rejection.details})
-      else handler(call, callback)
+      if (rejection) return callback({code: grpc.status[rejection.status], details: rejection.details})
+      // Taken in the same tick as the handler reads the ledger (ServiceParts.unary).
+      const headers = responseHeaders()
+      handler(call, (error, value, trailer, flags) => {
+        if (!error) {
+          call.sendMetadata(headers)
+          return callback(null, value, trailer, flags)
+        }
+        // No metadata has gone out: grpc-js answers trailers-only, the headers beside the status.
+        const metadata = error.metadata?.clone() ?? new grpc.Metadata()
+        metadata.merge(headers)
+        const details = error.details ?? ('message' in error ? error.message : undefined)
+        callback({code: error.code ?? grpc.status.UNKNOWN, details, metadata})
+      })
     })
   }
 }
 
-function streamingHandler(name: string, method: StreamingMethod | undefined, faults: Faults): grpc.handleServerStreamingCall<unknown, unknown> {
+function streamingHandler(name: string, method: StreamingMethod | undefined, faults: Faults, responseHeaders: () => grpc.Metadata): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
     const sink = new FrameSink(call, faults.streamLimit(name))
     void faults.admit(name, tokenOf(call.metadata)).then(async (rejection) => {
       if (rejection) return sink.fail(rejection.status, rejection.details)
+      // Taken before the method reads the ledger; a stream's headers say where it started.
+      sink.useHeaders(responseHeaders())
       if (!method) return sink.fail('UNIMPLEMENTED', `${name} is not implemented by the confio test server`)
       try {
         await method(call.request, sink)
@@ -164,6 +208,12 @@ function streamingHandler(name: string, method: StreamingMethod | undefined, fau
 function statusOf(error: unknown): {status: keyof typeof grpc.status; details: string} {
   if (error instanceof RpcError && error.code in grpc.status) return {status: error.code as keyof typeof grpc.status, details: error.message}
   return {status: 'INTERNAL', details: error instanceof Error ? error.message : String(error)}
+}
+
+function metadataOf(headers: Record<string, string>): grpc.Metadata {
+  const metadata = new grpc.Metadata()
+  for (const [name, value] of Object.entries(headers)) metadata.set(name, value)
+  return metadata
 }
 
 function tokenOf(metadata: grpc.Metadata): string | undefined {

@@ -5,7 +5,7 @@
 //   const sui = await startSuiServer()
 //   const alice = sui.ledger.createAddress()
 //   sui.ledger.mint(alice, '0x2::sui::SUI', 5_000_000_000n)
-//   sui.ledger.produceCheckpoint()
+//   sui.ledger.produceCheckpoint()   // state replies are as of the latest sealed checkpoint
 //   ... point the client at sui.url ...
 //   await sui.close()
 import type * as grpc from '@grpc/grpc-js'
@@ -14,6 +14,7 @@ import {CheckpointCache} from './checkpoint-cache.ts'
 import {Faults} from './faults.ts'
 import {type ServiceParts, listen} from './grpc-server.ts'
 import {Ledger} from './ledger.ts'
+import {responseHeaders} from './response-headers.ts'
 import {executionService} from './services/execution-service.ts'
 import {ledgerService} from './services/ledger-service.ts'
 import {stateService} from './services/state-service.ts'
@@ -64,7 +65,7 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     executionService(ledger),
     ...UNUSED_SERVICES.map((info) => ({info})),
   ]
-  const {server, port} = await listen(services, faults, opts.port ?? 0)
+  const {server, port} = await listen(services, faults, opts.port ?? 0, () => responseHeaders(ledger))
   return {
     url: `http://127.0.0.1:${port}`,
     port,

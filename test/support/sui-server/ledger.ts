@@ -6,8 +6,12 @@
 // from that same change. So a test can trust that what a checkpoint says happened is what GetBalance
 // and ListOwnedObjects show afterwards.
 //
-// Execution is immediate (balances move when a scenario call returns, as on a fullnode right after
-// execution); the transaction appears in a checkpoint when produceCheckpoint() seals it.
+// Execution is immediate: the live state (`store`) moves when a scenario call returns, and the next
+// transaction spends from it, as on a fullnode right after execution. The transaction appears in a
+// checkpoint when produceCheckpoint() seals it, and only then does it reach `sealedStore`, the state
+// as of the latest sealed checkpoint. State reads (GetBalance, ListBalances, ListOwnedObjects) answer
+// from the sealed view, so a reply is as of the x-sui-checkpoint-height sent with it: a balance read
+// at height H plus the balance changes of every checkpoint after H is the balance now, exactly.
 import {
   type CheckpointRecord, type CommandRecord, type ExecutionErrorRecord, type GasCost, type Json, type TransactionBuilder, type TransactionRecord,
   DEFAULT_GAS, DEFAULT_GAS_BUDGET, FAILED_GAS, REFERENCE_GAS_PRICE, checkpoint, digestOf, idOf, tx,
@@ -107,7 +111,13 @@ export class Ledger {
   readonly epoch: bigint
   /** Sender of mint transactions; pays their gas from its address balance. */
   readonly faucet: string
-  readonly store = new CoinStore()
+  /**
+   * Live state: every executed transaction applied, sealed or not. Execution, simulation and the
+   * scenario API read it. Change it only through transactions (scenario API), never directly.
+   */
+  readonly store = new CoinStore({recordWrites: true})
+  /** State as of the latest sealed checkpoint (`checkpointHeight`): what state reads answer from. */
+  readonly sealedStore = new CoinStore()
   #pending: TransactionRecord[] = []
   /** Sealed, unpruned checkpoints; index = sequence number - #lowest. */
   #checkpoints: CheckpointRecord[] = []
@@ -128,7 +138,7 @@ export class Ledger {
     this.epoch = opts.epoch ?? 0n
     this.faucet = idOf('faucet', this.chainId)
     this.store.setAddressBalance(this.faucet, SUI_COIN_TYPE, FAUCET_GENESIS_SUI)
-    this.#seal() // checkpoint 0, genesis
+    this.#seal() // checkpoint 0, genesis: the faucet's allocation is part of its state
   }
 
   // ---- scenario API ----
@@ -282,14 +292,17 @@ export class Ledger {
     return this.#transactions.get(digest)
   }
 
+  /** Live: pending transactions included (see `sealedStore` for the state as of `checkpointHeight`). */
   balance(owner: string, coinType: string): BalanceParts {
     return this.store.balance(normalizeAddress(owner), normalizeCoinType(coinType))
   }
 
+  /** Live, like balance(). */
   balances(owner: string): BalanceParts[] {
     return this.store.balances(normalizeAddress(owner))
   }
 
+  /** Live, like balance(). */
   coins(owner: string, coinType?: string): CoinObject[] {
     return this.store.coinsOf(normalizeAddress(owner), coinType === undefined ? undefined : normalizeCoinType(coinType))
   }
@@ -368,6 +381,9 @@ export class Ledger {
     this.#pending.forEach((t) => builder.tx(t))
     const sealed = builder.totalNetworkTransactions(this.#totalTransactions).build()
     this.#pending = []
+    // Every pending transaction is sealed at once, so the sealed view catches up with the live
+    // state by replaying its writes; the height and the state it is as of move in the same step.
+    this.sealedStore.apply(this.store.takeWrites())
     this.#checkpoints.push(sealed)
     this.#byCheckpointDigest.set(sealed.digest, sealed)
     sealed.transactions.forEach((record, index) => this.#transactions.set(record.digest, {record, checkpoint: sealed, index}))

@@ -1,6 +1,11 @@
 // sui.rpc.v2.StateService: GetBalance, ListBalances, ListOwnedObjects (coin objects), GetCoinInfo.
 // Owners and coin types are accepted in short and long form (the SDK's getBalance passes
 // `0x2::sui::SUI` as given). ListDynamicFields answers UNIMPLEMENTED.
+//
+// State is read from the ledger's sealed view: as of the latest sealed checkpoint, the height the
+// x-sui-checkpoint-height header of the same reply reports (grpc-server.ts takes the headers in the
+// same tick as these handlers read, which they do before any await). A transaction executed but not
+// yet in a checkpoint does not show.
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {normalizeStructTag, parseStructTag} from '@mysten/sui/utils'
 import {normalizeAddress, normalizeCoinType} from '../../../../src/sui/identifiers.ts'
@@ -20,17 +25,17 @@ export function stateService(ledger: Ledger): ServiceParts {
     info: GrpcTypes.StateService,
     unary: {
       getBalance: async (request: GrpcTypes.GetBalanceRequest) => {
-        const parts = ledger.balance(owner(request.owner), coinType(request.coinType))
+        const parts = ledger.sealedStore.balance(owner(request.owner), coinType(request.coinType))
         return GrpcTypes.GetBalanceResponse.create({balance: balanceMessage(parts)})
       },
       listBalances: async (request: GrpcTypes.ListBalancesRequest) => {
-        const all = ledger.balances(owner(request.owner))
+        const all = ledger.sealedStore.balances(owner(request.owner))
         const after = request.pageToken?.length ? Buffer.from(request.pageToken).toString() : undefined
         const {page, next} = pageOf(all, (b) => b.coinType, after, request.pageSize)
         return GrpcTypes.ListBalancesResponse.create({balances: page.map(balanceMessage), nextPageToken: next})
       },
       listOwnedObjects: async (request: GrpcTypes.ListOwnedObjectsRequest) => {
-        const coins = ledger.coins(owner(request.owner)).filter(typeFilter(request.objectType))
+        const coins = ledger.sealedStore.coinsOf(owner(request.owner)).filter(typeFilter(request.objectType))
         const after = request.pageToken?.length ? Buffer.from(request.pageToken).toString() : undefined
         const {page, next} = pageOf(coins, (c) => c.objectId, after, request.pageSize)
         const objects = page.map((c) => masked(GrpcTypes.Object, coinObjectMessage(c), request.readMask?.paths, ['object_id', 'version', 'object_type']))

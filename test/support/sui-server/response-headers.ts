@@ -1,0 +1,19 @@
+// The headers a fullnode sends with every sui.rpc.v2 response (sui-apis proto/sui/rpc/v2/README.md,
+// "HTTP Headers"; the names are the constants of sui-rpc-api's types.rs), from the ledger as it is when a call is answered. The height is the latest sealed
+// checkpoint, the one state replies are as of (ledger.ts, services/state-service.ts).
+import type {Ledger} from './ledger.ts'
+
+export function responseHeaders(ledger: Ledger): Record<string, string> {
+  const info = ledger.serviceInfo()
+  return {
+    'x-sui-chain-id': info.chainId,
+    'x-sui-chain': info.chain,
+    'x-sui-epoch': info.epoch.toString(),
+    'x-sui-checkpoint-height': info.checkpointHeight.toString(),
+    'x-sui-timestamp-ms': info.timestampMs.toString(),
+    'x-sui-timestamp': new Date(Number(info.timestampMs)).toISOString(),
+    'x-sui-lowest-available-checkpoint': info.lowestAvailableCheckpoint.toString(),
+    // The ledger never prunes object state, only checkpoints; GetServiceInfo says the same.
+    'x-sui-lowest-available-checkpoint-objects': info.lowestAvailableCheckpoint.toString(),
+  }
+}
