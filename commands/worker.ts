@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {BalanceInvalidator} from '../src/balances/balance-invalidator.ts'
+import {CacheOutboxRelay} from '../src/balances/cache-outbox-relay.ts'
+import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
 import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
 import {ProcessTransactionBatch} from '../src/processing/process-transaction-batch.ts'
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
@@ -40,11 +41,12 @@ export default class Worker extends ConfioCommand<typeof Worker> {
 
   async run(): Promise<WorkerCommandResult> {
     const {flags} = this
-    // Each batch in flight holds a connection for its transaction, and failures are recorded on
-    // another.
-    const db = await this.db({poolMax: PARALLEL_BATCHES + 1})
+    // Each batch in flight holds a connection for its transaction, failures are recorded on
+    // another, and the cache relay has one.
+    const db = await this.db({poolMax: PARALLEL_BATCHES + 2})
     const redis = await this.redis()
     const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
+    let relay: CacheOutboxRelay | undefined
     try {
       let retried: RetryFailedResult | undefined
       if (flags['retry-failed']) {
@@ -53,15 +55,20 @@ export default class Worker extends ConfioCommand<typeof Worker> {
         if (!this.jsonEnabled()) this.log(`Queued ${retried.retried + retried.created} failed transactions again (${retried.present} were already queued).`)
         if (!flags.drain) return {retryFailed: retried}
       }
+      relay = new CacheOutboxRelay({db, redis: new RedisBalanceStore(redis, this.settings.redisPrefix), logger: this.logger.child({stage: 'cache-outbox'})})
+      relay.start()
       const processor = new ProcessTransactionBatch({
         db,
         router: new TransactionRouter({tokens: this.settings.tokens, contracts: this.settings.contracts}),
-        invalidator: new BalanceInvalidator(redis, this.settings.redisPrefix),
+        onBalancesChanged: () => relay?.wake(),
         policy: {maxAttempts: flags['max-attempts'], retryDelayMs: flags['retry-delay'], stallLimit: flags['stall-limit']},
         logger: this.logger,
       })
       const worker = new TransactionWorker({queue, processor, concurrency: flags.concurrency, parallelBatches: PARALLEL_BATCHES, drain: flags.drain, logger: this.logger, stopGraceMs: STOP_GRACE_MS - 1_000})
       const result = await worker.run(this.stopSignal)
+      await relay.stop()
+      // A drain ends with the cache up to date when Redis lets it; otherwise the next relay does it.
+      if (flags.drain) await relay.drain().catch((error: Error) => this.logger.warn({err: error.message}, 'balance cache outbox not empty at exit'))
       if (!this.jsonEnabled()) {
         this.log(
           `Stopped (${result.stoppedBy}): ${result.completed} completed, ${result.alreadyProcessed} already processed, ${result.retrying} to retry, ${result.failed} failed` +
@@ -70,6 +77,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
       }
       return retried ? {retryFailed: retried, ...result} : result
     } finally {
+      await relay?.stop()
       await queue.close(1_000)
     }
   }

@@ -1,11 +1,12 @@
-// Where a balance lives outside PostgreSQL, and how its invalidation travels. The worker deletes
-// exactly these keys when a transaction changes a balance; the balance cache (a later issue)
-// reads and fills them, and every process that keeps balances in memory listens on the channel.
-// Changing a format here is a breaking change for every running process: bump the `v` part.
+// Where a balance lives outside PostgreSQL, and how its changes travel. Every change of a balances
+// row is written to its key (cached-balance.ts gives the value's format; a write lands only over a
+// lower version) and announced on the channel, where every process that keeps balances in memory
+// listens. Changing a format here is a breaking change for every running process: bump the `v`
+// part (v1 keys were deleted on change; v2 keys carry a version and are overwritten).
 //
-//   key:     <REDIS_PREFIX>balance:<accountId>:<TOKEN>        e.g. confio:balance:42:CUSD
+//   key:     <REDIS_PREFIX>balance:v2:<accountId>:<TOKEN>     e.g. confio:balance:v2:42:CUSD
 //   channel: <REDIS_PREFIX>balance-invalidations
-//   message: JSON {"accountId":"42","token":"CUSD","digest":"<tx digest>"}
+//   message: JSON {"accountId":"42","token":"CUSD","version":"7"}
 //
 // accountId is accounts.id as a decimal string (bigserial: never a JS number); token is the
 // registry symbol in upper case.
@@ -16,12 +17,12 @@ export interface BalanceKey {
 }
 
 export interface BalanceInvalidation extends BalanceKey {
-  /** The transaction whose processing made the balance stale. */
-  readonly digest: string
+  /** The row's version after the change: a copy at this version or later is current. */
+  readonly version: bigint
 }
 
 export function balanceCacheKey(prefix: string, key: BalanceKey): string {
-  return `${prefix}balance:${key.accountId}:${key.token}`
+  return `${prefix}balance:v2:${key.accountId}:${key.token}`
 }
 
 export function balanceInvalidationChannel(prefix: string): string {
@@ -29,7 +30,7 @@ export function balanceInvalidationChannel(prefix: string): string {
 }
 
 export function encodeInvalidation(message: BalanceInvalidation): string {
-  return JSON.stringify({accountId: message.accountId, token: message.token, digest: message.digest})
+  return JSON.stringify({accountId: message.accountId, token: message.token, version: message.version.toString()})
 }
 
 /** undefined for anything that is not an invalidation (another writer on the channel, a bad payload). */
@@ -40,9 +41,9 @@ export function decodeInvalidation(payload: string): BalanceInvalidation | undef
   } catch {
     return undefined
   }
-  const {accountId, token, digest} = (value ?? {}) as Record<string, unknown>
-  if (typeof accountId !== 'string' || !/^\d+$/.test(accountId) || typeof token !== 'string' || typeof digest !== 'string') return undefined
-  return {accountId, token, digest}
+  const {accountId, token, version} = (value ?? {}) as Record<string, unknown>
+  if (typeof accountId !== 'string' || !/^\d+$/.test(accountId) || typeof token !== 'string' || typeof version !== 'string' || !/^\d{1,20}$/.test(version)) return undefined
+  return {accountId, token, version: BigInt(version)}
 }
 
 /** Same account and token: the identity of one cache entry. */

@@ -6,15 +6,17 @@
 // - emits an event whose type belongs to a monitored package,
 // - moves a coin type defined by a monitored package (cUSD, CONFIO: every movement, whoever the
 //   parties), or
-// - has a monitored account as sender, or in a balance change of a registered token.
-// Gas alone does not count: every transaction pays gas in SUI, so the gas owner's SUI change of
-// exactly the gas used is not a reason. A transaction that could not be decoded is kept (stored
-// with its parse error): dropping it could drop a transfer.
+// - has a monitored account as sender, or in a balance change of a registered token, gas alone
+//   included: a monitored account that sponsors others' transactions pays their gas from its SUI,
+//   and the worker keeps balances exact only from every change the poller stores (a skipped gas
+//   payment would leave that SUI balance wrong until the next reconcile).
+// A transaction that could not be decoded is kept (stored with its parse error): dropping it
+// could drop a transfer.
 import type {TransactionRecord} from '../chain/records.ts'
 import {SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 
-export type RelevanceReason = 'move-call' | 'event' | 'contract-coin' | 'account-sender' | 'account-balance' | 'parse-error'
+export type RelevanceReason = 'move-call' | 'event' | 'contract-coin' | 'account-sender' | 'account-balance' | 'account-gas' | 'parse-error'
 
 export interface AddressLookup {
   has(address: string): boolean
@@ -49,13 +51,14 @@ export class RelevanceFilter {
     if (tx.events.some((event) => this.packages.has(packageOf(event.type)))) reasons.push('event')
     if (tx.balanceChanges.some((change) => this.packages.has(packageOf(change.coinType)))) reasons.push('contract-coin')
     if (this.accounts.has(tx.sender)) reasons.push('account-sender')
-    if (tx.balanceChanges.some((change) => this.isAccountTransfer(tx, change))) reasons.push('account-balance')
+    const accountChanges = tx.balanceChanges.filter((change) => this.accounts.has(change.address) && this.tokens.byCoinType(change.coinType))
+    if (accountChanges.some((change) => !isGasOnly(tx, change))) reasons.push('account-balance')
+    else if (accountChanges.length > 0) reasons.push('account-gas')
     return reasons
   }
+}
 
-  private isAccountTransfer(tx: TransactionRecord, change: TransactionRecord['balanceChanges'][number]): boolean {
-    if (!this.accounts.has(change.address) || !this.tokens.byCoinType(change.coinType)) return false
-    const gasOnly = change.address === tx.gasOwner && change.coinType === SUI_COIN_TYPE && change.amount === -tx.gasUsed
-    return !gasOnly
-  }
+/** The gas owner's SUI change of exactly the gas used: it paid gas and nothing else moved for it. */
+function isGasOnly(tx: TransactionRecord, change: TransactionRecord['balanceChanges'][number]): boolean {
+  return change.address === tx.gasOwner && change.coinType === SUI_COIN_TYPE && change.amount === -tx.gasUsed
 }

@@ -6,9 +6,9 @@
 // 2. One PostgreSQL transaction: lock and read the raw events, route each to the handlers, write
 //    every effect, set processed_at and the log's `completed`. A second delivery of a digest waits
 //    for the lock, then finds processed_at set and writes nothing: exactly one run's rows.
-// 3. After the commit: delete the touched balances' cache entries and publish their invalidation.
-//    A re-delivered finished job repeats this step (it is idempotent), which is what makes a crash
-//    between the commit and Redis harmless.
+// 3. After the commit: wake the cache relay, which sends the changed balances to Redis from the
+//    outbox rows the commit wrote. Redis is never asked inside a job: an outage delays cache
+//    updates but cannot fail, retry or re-run a job that has committed.
 // A job that cannot run (no raw event, undecodable, past the stall limit) fails alone and at once.
 // A job a stopped worker left `processing`, or one that stalled before, runs alone after the batch:
 // a transaction that kills its worker must not take a batch of others to the stall limit with it.
@@ -16,7 +16,6 @@
 // others; a job that fails alone is retried (retryDelayMs × attempt) until maxAttempts, then
 // `failed` with the error kept.
 import {hostname} from 'node:os'
-import type {BalanceInvalidator} from '../balances/balance-invalidator.ts'
 import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {JobControl} from '../queue/transaction-queue.ts'
@@ -51,7 +50,8 @@ export type BatchResult = (JobOutcome | JobFailure)[]
 export interface ProcessTransactionBatchOptions {
   readonly db: Database
   readonly router: TransactionRouter
-  readonly invalidator: BalanceInvalidator
+  /** Called after each commit that changed balances: the cache relay's wake(). */
+  readonly onBalancesChanged?: () => void
   readonly policy: RetryPolicy
   readonly logger: Logger
   /** This worker in the log's claimed_by; default `<host>:<pid>`. */
@@ -125,17 +125,12 @@ export class ProcessTransactionBatch {
       for (const job of pending) results.set(job.digest, await this.fail(job, start?.started.get(job.digest)?.attempt.attempts ?? 0, error))
       return
     }
-    try {
-      await this.invalidate(outcomes)
-      for (const outcome of outcomes) results.set(outcome.digest, outcome)
-    } catch (error) {
-      // The effects are committed; a retry finds processed_at set and repeats only the deletes.
-      for (const outcome of outcomes) results.set(outcome.digest, await this.fail(byDigest.get(outcome.digest)!, outcome.attempts, error))
-    }
+    this.committed(outcomes)
+    for (const outcome of outcomes) results.set(outcome.digest, outcome)
     for (const {digest, counted} of state.start!.alone) await this.attempt([byDigest.get(digest)!], !counted, results)
   }
 
-  /** Start, route and finish in one batch transaction; the outcomes are committed, not yet invalidated. */
+  /** Start, route and finish in one batch transaction; the outcomes are committed. */
   private async write(jobs: readonly QueuedJob[], countAttempt: boolean, state: {start?: BatchStart}, results: Map<string, JobOutcome | JobFailure>): Promise<JobOutcome[]> {
     const trx = await JobBatchTransaction.acquire(this.options.db)
     let refused: Refusal[] = []
@@ -196,10 +191,9 @@ export class ProcessTransactionBatch {
     return {routed, refusals}
   }
 
-  /** After the commit: one Redis round trip for the whole batch's cache entries. */
-  private async invalidate(outcomes: readonly JobOutcome[]): Promise<void> {
-    const {invalidator, logger} = this.options
-    await invalidator.invalidate(outcomes.flatMap((o) => o.touched.map((key) => ({...key, digest: o.digest}))))
+  private committed(outcomes: readonly JobOutcome[]): void {
+    const {onBalancesChanged, logger} = this.options
+    if (outcomes.some((o) => o.touched.length > 0)) onBalancesChanged?.()
     for (const outcome of outcomes) {
       if (outcome.unhandled.length > 0) logger.info({digest: outcome.digest, unhandled: outcome.unhandled}, 'monitored package activity no handler takes')
     }

@@ -18,13 +18,13 @@
 // - Counterparty: the other side is every address (known or not) whose transfer part of the same
 //   token has the opposite sign. Exactly one such address is the counterparty; none or several
 //   (a split payment, a swap, a fee collector taking a cut) leave it null.
-// - Every (known account, token) with a non-zero balance change, gas included, is touched: its
-//   balance is marked stale and its cache entry deleted.
-import type {BalanceKey} from '../balances/balance-keys.ts'
+// - Every (known account, token) with a non-zero balance change, gas included, gives a balance
+//   change of the chain's own net amount: the worker adds it to a balance kept exact
+//   (src/balances/), or marks the balance stale.
 import {SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import type {KnownAccounts, ProcessableTransaction} from './processable-transaction.ts'
-import type {AccountTransactionRow, TransactionEffects} from './transaction-effects.ts'
+import type {AccountTransactionRow, BalanceDelta, TransactionEffects} from './transaction-effects.ts'
 
 export const TOKEN_TRANSFER_HANDLER = 'token-transfer'
 
@@ -53,7 +53,7 @@ export class TokenTransferHandler {
   handle(tx: ProcessableTransaction, accounts: KnownAccounts): TransactionEffects {
     const changes = this.tokenChanges(tx)
     const rows: AccountTransactionRow[] = []
-    const touched: BalanceKey[] = []
+    const balanceChanges: BalanceDelta[] = []
     const sui = this.tokens.byCoinType(SUI_COIN_TYPE)?.symbol ?? 'SUI'
     const gasOwnerId = tx.gasOwner ? accounts.get(tx.gasOwner) : undefined
     if (gasOwnerId !== undefined && tx.gasUsed > 0n) {
@@ -63,7 +63,7 @@ export class TokenTransferHandler {
       const accountId = accounts.get(change.address)
       if (accountId === undefined) continue
       const paysGas = change.address === tx.gasOwner && change.token === sui
-      if (change.total !== 0n && (tx.success === true || paysGas)) touched.push({accountId, token: change.token})
+      if (change.total !== 0n && (tx.success === true || paysGas)) balanceChanges.push({accountId, token: change.token, amount: change.total})
       if (tx.success !== true || change.transfer === 0n) continue
       const sent = change.transfer < 0n
       const others = changes.filter((c) => c.token === change.token && c.address !== change.address && (sent ? c.transfer > 0n : c.transfer < 0n))
@@ -75,9 +75,12 @@ export class TokenTransferHandler {
         counterparty: others.length === 1 ? others[0]!.address : null,
       })
     }
-    // The gas payment changes the gas owner's SUI even when the chain listed no change for it.
-    if (gasOwnerId !== undefined && tx.gasUsed !== 0n && !touched.some((k) => k.accountId === gasOwnerId && k.token === sui)) touched.push({accountId: gasOwnerId, token: sui})
-    return {accountTransactions: rows, contractEvents: [], touched}
+    // Gas paid with nothing listed for the gas owner: its other SUI changes offset it exactly, so the
+    // balance did not move; the change of 0 still tells the worker this transaction was seen.
+    if (gasOwnerId !== undefined && tx.gasUsed !== 0n && !balanceChanges.some((k) => k.accountId === gasOwnerId && k.token === sui)) {
+      balanceChanges.push({accountId: gasOwnerId, token: sui, amount: 0n})
+    }
+    return {accountTransactions: rows, contractEvents: [], balanceChanges}
   }
 
   /** Registered-token changes, summed per (address, token), with the gas taken out of the gas owner's SUI. */

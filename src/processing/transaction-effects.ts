@@ -1,4 +1,4 @@
-// What handlers produce: rows to insert and balances to invalidate. Handlers are pure functions of
+// What handlers produce: rows to insert and balance changes to apply. Handlers are pure functions of
 // the transaction and the known accounts; the job writes their output in one PostgreSQL
 // transaction, so a handler never touches the database or Redis itself.
 import type {JsonValue} from '../chain/records.ts'
@@ -32,13 +32,19 @@ export interface ContractEventRow {
   readonly sender: string | null
 }
 
+/** A known account's net change of one registered token in one transaction, as the chain reports it. */
+export interface BalanceDelta extends BalanceKey {
+  /** Signed base units, gas included; 0 when the account paid gas that its other changes offset. */
+  readonly amount: bigint
+}
+
 export interface TransactionEffects {
   readonly accountTransactions: AccountTransactionRow[]
   readonly contractEvents: ContractEventRow[]
-  /** Every (account, token) whose balance this transaction changed. */
-  readonly touched: BalanceKey[]
+  /** Every (account, token) whose balance this transaction changed, with the change. */
+  readonly balanceChanges: BalanceDelta[]
 }
 
 export function emptyEffects(): TransactionEffects {
-  return {accountTransactions: [], contractEvents: [], touched: []}
+  return {accountTransactions: [], contractEvents: [], balanceChanges: []}
 }

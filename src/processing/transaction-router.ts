@@ -53,7 +53,7 @@ export class TransactionRouter {
     const handlers = new Set<string>()
     const unhandled: string[] = []
     const transfers = this.transfers.handle(tx, accounts)
-    if (transfers.accountTransactions.length > 0 || transfers.touched.length > 0) handlers.add(this.transfers.name)
+    if (transfers.accountTransactions.length > 0 || transfers.balanceChanges.length > 0) handlers.add(this.transfers.name)
 
     const contractEvents: ContractEventRow[] = []
     tx.events.forEach((event, seq) => {
@@ -73,7 +73,7 @@ export class TransactionRouter {
     }
     return {
       handlers: [...handlers].sort(),
-      effects: {accountTransactions: transfers.accountTransactions, contractEvents, touched: transfers.touched},
+      effects: {accountTransactions: transfers.accountTransactions, contractEvents, balanceChanges: transfers.balanceChanges},
       unhandled,
     }
   }

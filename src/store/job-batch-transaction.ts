@@ -13,8 +13,16 @@
 //              look addresses up, so one map serves every job). A job past the stall limit does
 //              not take the lock (a poison transaction may be holding up whoever takes it).
 //   2. finish: every effect of every job in one statement of data-modifying CTEs (history rows,
-//              contract events, stale balances, released pending amounts, processed_at, the log's
-//              `completed`); COMMIT.
+//              contract events, balance changes, released pending amounts, the cache outbox,
+//              processed_at, the log's `completed`); COMMIT.
+//
+// Balances (the README's "Balances" section): a row with a
+// base checkpoint that is not stale adds each change of a transaction after its base, exactly once
+// (the job's own first run is the only one that writes effects), and skips those at or before it
+// (the chain value already has them); a row without a base, or stale, is marked stale. Either
+// way seen_checkpoint records the transaction, so a chain value read before it can never be
+// written over the change (balance-store.ts). Every changed row gets a new version and an outbox
+// row, in this same transaction: Redis is told after the commit by the relay, never by the job.
 //
 // Two runs of one digest take turns on the row lock; the second finds processed_at set. Unique
 // constraints with ON CONFLICT DO NOTHING keep even a run that bypassed that check from adding
@@ -75,7 +83,7 @@ export interface JobWrite {
 export interface WriteResult {
   readonly accountTransactions: number
   readonly contractEvents: number
-  /** Balances marked stale: the effects' touched keys plus any whose pending amount was released. */
+  /** Balances changed: the effects' balance changes plus any whose pending amount was released. */
   readonly touched: BalanceKey[]
 }
 
@@ -176,9 +184,15 @@ export class JobBatchTransaction {
         sender: e.sender,
       })),
     )
-    const touched = fresh.flatMap(({effects}) => effects.touched.map((k) => ({account_id: k.accountId, token: k.token})))
+    const changes = fresh.flatMap(({tx, effects}) =>
+      effects.balanceChanges.map((c) => ({account_id: c.accountId, token: c.token, amount: c.amount.toString(), checkpoint: tx.checkpoint.toString()})),
+    )
     const freshDigests = this.textArray(fresh.map((j) => j.tx.digest))
     const handlers = jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))
+    // delta: the changes after the row's base; exact: whether the row can take them and stay >= 0.
+    const delta = `coalesce((SELECT sum(c.amount) FROM changes c WHERE c.account_id = b.account_id AND c.token = b.token AND c.checkpoint > b.base_checkpoint), 0)`
+    const exact = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount + ${delta} >= 0)`
+    const released = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
     const results = await this.query(`
       WITH
       history AS (
@@ -204,19 +218,29 @@ export class JobBatchTransaction {
       release AS (
         SELECT account_id, token, sum(amount) AS amount FROM released GROUP BY account_id, token
       ),
-      touched AS (
-        SELECT x.account_id, x.token FROM jsonb_to_recordset(${this.json(touched)}) AS x(account_id bigint, token text)
-        UNION SELECT account_id, token FROM release
+      changes AS (
+        SELECT * FROM jsonb_to_recordset(${this.json(changes)}) AS x(account_id bigint, token text, amount numeric, checkpoint bigint)
       ),
-      stale AS (
-        INSERT INTO balances AS b (account_id, token, is_stale)
-        SELECT account_id, token, true FROM touched ORDER BY account_id, token
+      touched AS (
+        SELECT k.account_id, k.token, (SELECT max(c.checkpoint) FROM changes c WHERE c.account_id = k.account_id AND c.token = k.token) AS seen
+        FROM (SELECT account_id, token FROM changes UNION SELECT account_id, token FROM release) k
+      ),
+      balance AS (
+        INSERT INTO balances AS b (account_id, token, is_stale, seen_checkpoint)
+        SELECT account_id, token, true, seen FROM touched ORDER BY account_id, token
         ON CONFLICT (account_id, token) DO UPDATE SET
-          is_stale = true,
-          pending_amount = GREATEST(b.pending_amount - coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0), 0)
-        -- A balance already stale with nothing to release stays as it is (still locked): no new
-        -- row version, no index entries.
-        WHERE NOT b.is_stale OR EXISTS (SELECT FROM release r WHERE r.account_id = b.account_id AND r.token = b.token)
+          amount = CASE WHEN ${exact} THEN b.amount + ${delta} ELSE b.amount END,
+          is_stale = NOT ${exact},
+          seen_checkpoint = GREATEST(b.seen_checkpoint, EXCLUDED.seen_checkpoint),
+          pending_amount = GREATEST(b.pending_amount - ${released}, 0),
+          version = b.version + 1
+        -- A stale row with nothing to release and no later transaction stays as it is (still
+        -- locked): no new row version, no index entries, no cache traffic.
+        WHERE NOT b.is_stale OR ${released} > 0 OR EXCLUDED.seen_checkpoint > coalesce(b.seen_checkpoint, -1)
+        RETURNING b.account_id, b.token
+      ),
+      outbox AS (
+        INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance ORDER BY account_id, token
       ),
       processed AS (
         UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests})
@@ -227,7 +251,7 @@ export class JobBatchTransaction {
         -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
         WHERE l.tx_digest = ANY(${this.textArray(jobs.map((j) => j.tx.digest))}) AND l.tx_digest = x.tx_digest
       )
-      -- The CTEs without RETURNING (stale, processed, logged) run all the same: PostgreSQL executes
+      -- The CTEs not read below (outbox, processed, logged) run all the same: PostgreSQL executes
       -- every data-modifying CTE to completion whether or not the query reads it.
       SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
              (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,
@@ -241,7 +265,7 @@ export class JobBatchTransaction {
       written.set(tx.digest, {
         accountTransactions: Number(row.history[tx.digest] ?? 0),
         contractEvents: Number(row.events[tx.digest] ?? 0),
-        touched: uniqueKeys([...effects.touched, ...release]),
+        touched: uniqueKeys([...effects.balanceChanges, ...release]),
       })
     }
     return written
@@ -312,7 +336,7 @@ function placeOf(tx: ProcessableTransaction) {
 
 function uniqueKeys(keys: readonly BalanceKey[]): BalanceKey[] {
   const seen = new Map<string, BalanceKey>()
-  for (const key of keys) seen.set(balanceKeyId(key), key)
+  for (const {accountId, token} of keys) seen.set(balanceKeyId({accountId, token}), {accountId, token})
   return [...seen.values()]
 }
 

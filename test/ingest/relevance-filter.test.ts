@@ -48,11 +48,11 @@ describe('RelevanceFilter', () => {
     ['a call to a monitored package', {moveCalls: [{package: PAY_PKG, module: 'pay', function: 'pay'}]}, ['move-call']],
     ['a call to another package that emits a monitored event type', {moveCalls: [{package: addr('77'), module: 'x', function: 'y'}], events: [{type: `${PAY_PKG}::pay::PaymentMade`, sender: bob}]}, ['event']],
     ['a cUSD movement between strangers', {balanceChanges: [{address: bob, coinType: CUSD, amount: -5n}, {address: carol, coinType: CUSD, amount: 5n}]}, ['contract-coin']],
-    ['an account as sender', {sender: alice, gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -1_000n}]}, ['account-sender']],
+    ['an account as sender', {sender: alice, gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -1_000n}]}, ['account-sender', 'account-gas']],
     ['SUI received by an account', {balanceChanges: [{address: bob, coinType: SUI_COIN_TYPE, amount: -1_500n}, {address: alice, coinType: SUI_COIN_TYPE, amount: 500n}]}, ['account-balance']],
     ['USDC received by an account', {balanceChanges: [{address: alice, coinType: USDC, amount: 7n}]}, ['account-balance']],
     ['an unregistered coin received by an account', {balanceChanges: [{address: alice, coinType: OTHER_COIN, amount: 7n}]}, []],
-    ['an account sponsoring gas only', {gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -1_000n}]}, []],
+    ['an account sponsoring gas only (its SUI balance moves)', {gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -1_000n}]}, ['account-gas']],
     ['an account sponsoring gas and receiving SUI too', {gasOwner: alice, balanceChanges: [{address: alice, coinType: SUI_COIN_TYPE, amount: -400n}]}, ['account-balance']],
     ['an undecodable transaction', {parseError: 'bad bytes', balanceChanges: []}, ['parse-error']],
   ]

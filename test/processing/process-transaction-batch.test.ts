@@ -8,6 +8,8 @@ import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJo
 import {SecretScrubber} from '../../src/secrets.ts'
 import {batchProcessor, dropInjectedFailures, historyOf, injectFailures, logOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 
+const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
+
 describe('worker batches', function () {
   this.timeout(60_000)
   let w: WorkerWorld
@@ -17,7 +19,7 @@ describe('worker batches', function () {
 
   before(async () => {
     ;({w, alice, bob} = await startFundedWorld())
-    processor = batchProcessor(w, createLogger({level: 'silent', scrubber: new SecretScrubber()}))
+    processor = batchProcessor(w, silent)
   })
 
   afterEach(async () => {
@@ -142,22 +144,26 @@ describe('worker batches', function () {
     assert.equal((results[1] as JobOutcome).status, 'completed')
   })
 
-  it('invalidate the touched balances of every job in the batch', async () => {
+  it('queue the changed balances of every job for the cache in the same commit, and ask Redis nothing', async () => {
     const digests = await storedTransfers(3)
-    const keys = [`${w.prefix}balance:${w.accounts[alice]}:CUSD`, `${w.prefix}balance:${w.accounts[bob]}:CUSD`, `${w.prefix}balance:${w.accounts[alice]}:SUI`]
-    const untouched = `${w.prefix}balance:${w.accounts[bob]}:SUI`
-    for (const key of [...keys, untouched]) await w.redis.set(key, '1')
-    const results = (await processor.run(digests.map(job))) as JobOutcome[]
-    assert.deepEqual(await w.redis.exists(...keys), 0)
-    assert.equal(await w.redis.exists(untouched), 1)
+    const keys = [`${w.accounts[alice]}:CUSD`, `${w.accounts[alice]}:SUI`, `${w.accounts[bob]}:CUSD`].sort()
+    for (const key of [...keys, `${w.accounts[bob]}:SUI`]) await w.redis.set(`${w.prefix}balance:v2:${key}`, '1')
+    await w.db('balance_cache_outbox').delete()
+    let woken = 0
+    const results = (await batchProcessor(w, silent, () => (woken += 1)).run(digests.map(job))) as JobOutcome[]
     assert.deepEqual(
       results.map((r) => r.touched.map((k) => `${k.accountId}:${k.token}`).sort()),
-      digests.map(() => [`${w.accounts[alice]}:CUSD`, `${w.accounts[alice]}:SUI`, `${w.accounts[bob]}:CUSD`].sort()),
+      digests.map(() => keys),
     )
-    const stale = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'is_stale').orderBy(['account_id', 'token'])
+    const outbox = await w.db('balance_cache_outbox').select('account_id', 'token')
+    assert.deepEqual([...new Set(outbox.map((o) => `${o.account_id}:${o.token}`))].sort(), keys)
+    assert.ok(woken >= 1, 'the relay is woken after the commit')
+    for (const key of keys) assert.equal(await w.redis.get(`${w.prefix}balance:v2:${key}`), '1', 'Redis is left to the relay')
+    // No base yet (never read from the chain): stale, to be read from the chain.
+    const rows = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'is_stale').orderBy(['account_id', 'token'])
     assert.deepEqual(
-      stale.map((b) => `${b.account_id}:${b.token}:${b.is_stale}`),
-      [`${w.accounts[alice]}:CUSD:true`, `${w.accounts[alice]}:SUI:true`, `${w.accounts[bob]}:CUSD:true`].sort(),
+      rows.map((b) => `${b.account_id}:${b.token}:${b.is_stale}`),
+      keys.map((k) => `${k}:true`),
     )
   })
 

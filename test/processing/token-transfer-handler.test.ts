@@ -33,7 +33,11 @@ describe('token transfer handler', () => {
       {accountId: '1', token: 'CUSD', direction: 'sent', amount: 10n, counterparty: B},
       {accountId: '2', token: 'CUSD', direction: 'received', amount: 10n, counterparty: A},
     ])
-    assert.deepEqual(effects.touched, [{accountId: '1', token: 'CUSD'}, {accountId: '2', token: 'CUSD'}, {accountId: '9', token: 'SUI'}])
+    assert.deepEqual(effects.balanceChanges, [
+      {accountId: '1', token: 'CUSD', amount: -10n},
+      {accountId: '2', token: 'CUSD', amount: 10n},
+      {accountId: '9', token: 'SUI', amount: -100n},
+    ])
   })
 
   it('write no fee for a net rebate, and keep the transfer part exact', () => {
@@ -51,6 +55,13 @@ describe('token transfer handler', () => {
       {accountId: '1', token: 'SUI', direction: 'fee', amount: 100n, counterparty: null},
       {accountId: '1', token: 'SUI', direction: 'received', amount: 1000n, counterparty: C},
     ])
+    // The chain's own net figure, gas included: what a balance kept exact adds.
+    assert.deepEqual(effects.balanceChanges, [{accountId: '1', token: 'SUI', amount: 900n}])
+  })
+
+  it('report a gas owner whose other SUI changes offset its gas as a change of 0', () => {
+    const effects = handler.handle(tx({balanceChanges: [{address: B, coinType: CUSD, amount: 5n}, {address: C, coinType: CUSD, amount: -5n}]}), accounts)
+    assert.deepEqual(effects.balanceChanges, [{accountId: '2', token: 'CUSD', amount: 5n}, {accountId: '1', token: 'SUI', amount: 0n}])
   })
 
   it('leave the counterparty empty when several addresses are on the other side, and ignore unregistered coins', () => {
@@ -67,6 +78,6 @@ describe('token transfer handler', () => {
   it('write only the fee of a failed transaction', () => {
     const effects = handler.handle(tx({success: false, balanceChanges: [{address: A, coinType: SUI_COIN_TYPE, amount: -100n}, {address: B, coinType: CUSD, amount: 5n}]}), accounts)
     assert.deepEqual(effects.accountTransactions, [{accountId: '1', token: 'SUI', direction: 'fee', amount: 100n, counterparty: null}])
-    assert.deepEqual(effects.touched, [{accountId: '1', token: 'SUI'}])
+    assert.deepEqual(effects.balanceChanges, [{accountId: '1', token: 'SUI', amount: -100n}])
   })
 })

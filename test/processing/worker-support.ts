@@ -4,7 +4,6 @@
 // (under the run's, so teardown removes it) and removes its own rows.
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
-import {BalanceInvalidator} from '../../src/balances/balance-invalidator.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -116,9 +115,10 @@ export async function drain(world: WorkerWorld, args: string[] = []): Promise<Wo
 }
 
 /** The worker's batch processor for this world (SUI and cUSD registered), for in-process tests. */
-export function batchProcessor(w: WorkerWorld, logger: Logger): ProcessTransactionBatch {
+export function batchProcessor(w: WorkerWorld, logger: Logger, onBalancesChanged?: () => void): ProcessTransactionBatch {
   return new ProcessTransactionBatch({
     db: w.db,
+    ...(onBalancesChanged ? {onBalancesChanged} : {}),
     router: new TransactionRouter({
       tokens: new TokenRegistry([
         {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
@@ -126,7 +126,6 @@ export function batchProcessor(w: WorkerWorld, logger: Logger): ProcessTransacti
       ]),
       contracts: {pay: undefined, p2pTrade: undefined, monitored: [w.packages.cusd]},
     }),
-    invalidator: new BalanceInvalidator(w.redis, w.prefix),
     policy: {maxAttempts: 3, retryDelayMs: 1_000, stallLimit: 3},
     logger,
   })

@@ -5,6 +5,8 @@ import {DEFAULT_GAS, FAILED_GAS} from '../support/chain-builder.ts'
 import {InvalidationListener} from '../../src/balances/invalidation-listener.ts'
 import type {BalanceInvalidation} from '../../src/balances/balance-keys.ts'
 import {balanceCacheKey} from '../../src/balances/balance-keys.ts'
+import {decodeCachedBalance, encodeCachedBalance} from '../../src/balances/cached-balance.ts'
+import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {drain, enqueue, historyOf, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
 
 const gasOf = (g: typeof DEFAULT_GAS) => g.computationCost + g.storageCost - g.storageRebate
@@ -194,13 +196,14 @@ describe('confio worker', function () {
   })
 
   describe('balances', () => {
-    it('mark stale and delete exactly the touched (account, token) entries, release pending amounts and tell other processes', async () => {
+    it('mark rows without a base stale, send exactly the changed (account, token) to Redis with a new version, release pending amounts and tell other processes', async () => {
       const tokens = ['SUI', 'CUSD', 'CONFIO', 'USDC']
       const ids = [id(alice), id(bob)]
+      const old = (accountId: string, token: string) => encodeCachedBalance({accountId, token, amount: 100n, pending: 0n, checkpoint: null, version: 1n, stale: false, syncedAtMs: null})
       for (const accountId of ids) {
         for (const token of tokens) {
           await w.db('balances').insert({account_id: accountId, token, amount: '100', is_stale: false}).onConflict(['account_id', 'token']).merge({is_stale: false, pending_amount: '0'})
-          await w.redis.set(balanceCacheKey(w.prefix, {accountId, token}), '100')
+          await w.redis.set(balanceCacheKey(w.prefix, {accountId, token}), old(accountId, token))
         }
       }
       const digest = w.sui.ledger.transfer({from: alice, to: bob, coinType: w.coins.CUSD, amount: 10n}).digest
@@ -223,14 +226,17 @@ describe('confio worker', function () {
       for (const accountId of ids) {
         for (const token of tokens) {
           const cached = await w.redis.get(balanceCacheKey(w.prefix, {accountId, token}))
-          assert.equal(cached === null, touched.includes(`${accountId}:${token}`), `${accountId}:${token}`)
+          if (!touched.includes(`${accountId}:${token}`)) assert.equal(cached, old(accountId, token), `${accountId}:${token} untouched`)
+          else assert.deepEqual(decodeCachedBalance({accountId, token}, cached as string), {...(await new PostgresBalanceStore(w.db).read({accountId, token})), stale: true})
         }
       }
       assert.deepEqual(received.map((m) => `${m.accountId}:${m.token}`).sort(), touched)
-      assert.ok(received.every((m) => m.digest === digest))
+      const store = new PostgresBalanceStore(w.db)
+      for (const m of received) assert.equal(m.version, (await store.read(m))?.version, 'announced at the row\'s version')
       assert.equal(await count(w, 'pending_balance_changes', digest), 0)
       const aliceCusd = await w.db('balances').where({account_id: id(alice), token: 'CUSD'}).first()
       assert.equal(aliceCusd.pending_amount, '0')
+      assert.equal((await w.db('balance_cache_outbox').whereIn('account_id', ids).count({n: '*'}))[0]?.n, '0')
     })
 
     it('create the balance row of a first-seen (account, token), stale', async () => {

@@ -1,0 +1,135 @@
+// The PostgreSQL level of the balance cache: the balances table, the one place a balance's
+// version moves. Every write here also queues the row for Redis (balance_cache_outbox) in the
+// same statement, so a change is never committed without Redis being told eventually.
+//
+// A value read from the chain at checkpoint H is written only when H is at or after both the
+// row's base and every transaction the worker has seen for it (seen_checkpoint): an older value
+// would undo a change already counted, or go back in time.
+import type {Knex} from 'knex'
+import type {Database} from '../store/database.ts'
+import type {BalanceKey} from './balance-keys.ts'
+import type {CachedBalance} from './cached-balance.ts'
+
+interface BalanceRow {
+  account_id: string
+  token: string
+  amount: string
+  pending_amount: string
+  base_checkpoint: string | null
+  version: string
+  is_stale: boolean
+  synced_ms: string | null
+}
+
+const COLUMNS = `b.account_id::text, b.token, b.amount::text, b.pending_amount::text, b.base_checkpoint::text, b.version::text, b.is_stale,
+  (extract(epoch FROM b.last_synced) * 1000)::bigint::text AS synced_ms`
+
+export interface ChainWrite {
+  /** The row as it stands after the write, whether or not the write landed. */
+  readonly balance: CachedBalance
+  /** false when the row already knew a later state (or the same value at the same checkpoint). */
+  readonly written: boolean
+}
+
+export class PostgresBalanceStore {
+  private readonly db: Database
+
+  constructor(db: Database) {
+    this.db = db
+  }
+
+  async read(key: BalanceKey): Promise<CachedBalance | undefined> {
+    return (await this.readMany([key], this.db))[0]
+  }
+
+  /** The rows that exist among `keys`, in no particular order. */
+  async readMany(keys: readonly BalanceKey[], db: Knex = this.db): Promise<CachedBalance[]> {
+    if (keys.length === 0) return []
+    const {rows} = await db.raw<{rows: BalanceRow[]}>(
+      `SELECT ${COLUMNS} FROM balances b JOIN unnest(?::bigint[], ?::text[]) AS k(account_id, token) USING (account_id, token)`,
+      [keys.map((k) => k.accountId), keys.map((k) => k.token)],
+    )
+    return rows.map(fromRow)
+  }
+
+  /** Every balance row of an account (tokens it never held have none). */
+  async readAccount(accountId: string): Promise<CachedBalance[]> {
+    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(`SELECT ${COLUMNS} FROM balances b WHERE b.account_id = ?`, [accountId])
+    return rows.map(fromRow)
+  }
+
+  /** Sets the amount read from the chain at `checkpoint` as the new base, unless the row knows later. */
+  async writeFromChain(key: BalanceKey, amount: bigint, checkpoint: bigint): Promise<ChainWrite> {
+    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
+      `WITH w AS (
+        INSERT INTO balances AS b (account_id, token, amount, base_checkpoint, is_stale, last_synced, last_blockchain_check, sync_attempts)
+        VALUES (?, ?, ?, ?, false, now(), now(), 0)
+        ON CONFLICT (account_id, token) DO UPDATE SET
+          amount = EXCLUDED.amount, base_checkpoint = EXCLUDED.base_checkpoint, is_stale = false,
+          last_synced = now(), last_blockchain_check = now(), sync_attempts = 0, version = b.version + 1
+        WHERE EXCLUDED.base_checkpoint >= coalesce(b.base_checkpoint, 0)
+          AND EXCLUDED.base_checkpoint >= coalesce(b.seen_checkpoint, 0)
+          AND (b.is_stale OR b.base_checkpoint IS DISTINCT FROM EXCLUDED.base_checkpoint OR b.amount <> EXCLUDED.amount)
+        RETURNING ${COLUMNS}
+      ),
+      outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM w)
+      SELECT * FROM w`,
+      [key.accountId, key.token, amount.toString(), checkpoint.toString()],
+    )
+    if (rows[0]) return {balance: fromRow(rows[0]), written: true}
+    const current = await this.read(key)
+    if (!current) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
+    return {balance: current, written: false}
+  }
+
+  /** Marks the account's balances (one token, or all) stale; returns the rows changed. */
+  async markStale(accountId: string, token?: string): Promise<CachedBalance[]> {
+    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
+      `WITH s AS (
+        UPDATE balances b SET is_stale = true, version = b.version + 1
+        WHERE b.account_id = ? ${token === undefined ? '' : 'AND b.token = ?'} AND NOT b.is_stale
+        RETURNING ${COLUMNS}
+      ),
+      outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM s)
+      SELECT * FROM s`,
+      token === undefined ? [accountId] : [accountId, token],
+    )
+    return rows.map(fromRow)
+  }
+
+  /**
+   * Records an amount an in-flight send has committed to, until the worker processes `digest`.
+   * The same digest twice adds nothing. Returns the row after it.
+   */
+  async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<CachedBalance> {
+    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
+      `WITH p AS (
+        INSERT INTO pending_balance_changes (tx_digest, account_id, token, amount) VALUES (?, ?, ?, ?)
+        ON CONFLICT DO NOTHING RETURNING account_id, token, amount
+      ),
+      b AS (
+        INSERT INTO balances AS b (account_id, token, pending_amount, is_stale)
+        SELECT account_id, token, amount, true FROM p
+        ON CONFLICT (account_id, token) DO UPDATE SET pending_amount = b.pending_amount + EXCLUDED.pending_amount, version = b.version + 1
+        RETURNING ${COLUMNS}
+      ),
+      outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
+      SELECT * FROM b`,
+      [digest, key.accountId, key.token, amount.toString()],
+    )
+    return rows[0] ? fromRow(rows[0]) : ((await this.read(key)) as CachedBalance)
+  }
+}
+
+function fromRow(row: BalanceRow): CachedBalance {
+  return {
+    accountId: row.account_id,
+    token: row.token,
+    amount: BigInt(row.amount),
+    pending: BigInt(row.pending_amount),
+    checkpoint: row.base_checkpoint === null ? null : BigInt(row.base_checkpoint),
+    version: BigInt(row.version),
+    stale: row.is_stale,
+    syncedAtMs: row.synced_ms === null ? null : Number(row.synced_ms),
+  }
+}

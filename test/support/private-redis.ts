@@ -1,0 +1,63 @@
+// A redis-server of a test's own, on a free port, for tests that stop Redis: never the shared one.
+import {type ChildProcess, spawn} from 'node:child_process'
+import {createServer} from 'node:net'
+import {Redis} from 'ioredis'
+
+export class PrivateRedis {
+  readonly port: number
+  private child: ChildProcess | undefined
+
+  private constructor(port: number) {
+    this.port = port
+  }
+
+  static async start(): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort())
+    await redis.up()
+    return redis
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`
+  }
+
+  /** Starts it (again, on the same port, empty) and waits until it answers, for at most 10 s. */
+  async up(): Promise<void> {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {stdio: 'ignore'})
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      const probe = new Redis(this.url, {lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null})
+      probe.on('error', () => undefined)
+      try {
+        await probe.connect()
+        if ((await probe.ping()) === 'PONG') return
+      } catch {
+        if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer within 10 s`)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+      } finally {
+        probe.disconnect()
+      }
+    }
+  }
+
+  /** Kills it (SIGKILL: nothing kept) and waits until it is gone. */
+  async down(): Promise<void> {
+    const child = this.child
+    this.child = undefined
+    if (!child || child.exitCode !== null) return
+    const gone = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGKILL')
+    await gone
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as {port: number}
+      server.close(() => resolve(port))
+    })
+  })
+}
