@@ -2,6 +2,7 @@
 // (deleted_at), so history rows keep their account; adding a removed address brings it back.
 import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
+import {normalizeAddress} from '../sui/identifiers.ts'
 import type {AccountInput} from './account-fields.ts'
 
 export interface Account {
@@ -56,10 +57,31 @@ export class AccountRepository {
     })
   }
 
+  /** The active account an operator or a service names by id, email or Sui address. */
+  async find(ref: string): Promise<Account | undefined> {
+    const text = ref.trim()
+    const query = this.db<AccountRow>('accounts').whereNull('deleted_at')
+    if (/^\d{1,19}$/.test(text)) query.where('id', text)
+    else if (text.includes('@')) query.where('email', text)
+    else if (/^0x[0-9a-fA-F]{1,64}$/.test(text)) query.where('sui_address', normalizeAddress(text))
+    else return undefined
+    const row = await query.first()
+    return row ? toAccount(row) : undefined
+  }
+
   async remove(selector: AccountSelector): Promise<Account> {
     const column = 'email' in selector ? 'email' : 'sui_address'
     const value = 'email' in selector ? selector.email : selector.address
-    const [row] = await this.db<AccountRow>('accounts').where(column, value).whereNull('deleted_at').update({deleted_at: this.db.fn.now()}).returning('*')
+    // The poller stops storing a removed account's transactions, so its balances can no longer be
+    // kept exact: they are marked stale (and Redis told) in the same statement.
+    const {rows} = await this.db.raw<{rows: AccountRow[]}>(
+      `WITH a AS (UPDATE accounts SET deleted_at = now() WHERE ?? = ? AND deleted_at IS NULL RETURNING *),
+      s AS (UPDATE balances b SET is_stale = true, version = b.version + 1 FROM a WHERE b.account_id = a.id AND NOT b.is_stale RETURNING b.account_id, b.token),
+      o AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM s)
+      SELECT * FROM a`,
+      [column, value],
+    )
+    const row = rows[0]
     if (!row) throw new UsageError(`no active account with ${'email' in selector ? 'email' : 'address'} ${value}`, {remedy: 'see confio accounts list'})
     return toAccount(row as AccountRow)
   }

@@ -1,0 +1,62 @@
+// For a Node service that imports confio: a BalanceService with its own PostgreSQL pool and Redis
+// connection, and (listen: true) the invalidation listener that keeps its memory level in step
+// with the workers and other services. close() ends all of them.
+import {Redis} from 'ioredis'
+import type {ChainReader} from '../chain/chain-reader.ts'
+import type {Logger} from '../logging/logger.ts'
+import {createDatabase, type Database} from '../store/database.ts'
+import type {TokenRegistry} from '../tokens/token-registry.ts'
+import {BalanceService} from './balance-service.ts'
+import {InvalidationListener} from './invalidation-listener.ts'
+import {RedisBalanceStore} from './redis-balance-store.ts'
+
+export interface OpenBalanceServiceOptions {
+  readonly databaseUrl: string
+  /** A connection to use (closed with the service), or the URL to open one. */
+  readonly redis?: Redis
+  readonly redisUrl?: string
+  readonly redisPrefix: string
+  readonly chain: ChainReader
+  readonly tokens: TokenRegistry
+  readonly logger: Logger
+  readonly chainTimeoutMs?: number
+  /** Subscribe to the invalidation channel (needs redisUrl). */
+  readonly listen?: boolean
+}
+
+export interface OpenBalanceService {
+  readonly service: BalanceService
+  readonly db: Database
+  readonly redis: Redis
+  close(): Promise<void>
+}
+
+export async function openBalanceService(options: OpenBalanceServiceOptions): Promise<OpenBalanceService> {
+  const db = createDatabase({url: options.databaseUrl})
+  // No offline queue: while Redis is away a read must fall through to PostgreSQL at once.
+  const redis = options.redis ?? new Redis(options.redisUrl as string, {enableOfflineQueue: false, maxRetriesPerRequest: 1})
+  redis.on('error', () => undefined)
+  if (redis.status === 'wait') await redis.connect().catch(() => undefined)
+  else if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve).once('end', resolve))
+  const service = new BalanceService({
+    db,
+    redis: new RedisBalanceStore(redis, options.redisPrefix),
+    chain: options.chain,
+    tokens: options.tokens,
+    logger: options.logger,
+    ...(options.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: options.chainTimeoutMs}),
+  })
+  const listener = options.listen && options.redisUrl
+    ? await InvalidationListener.start({redisUrl: options.redisUrl, prefix: options.redisPrefix, onInvalidation: service.onInvalidation, onReconnect: service.onReconnect})
+    : undefined
+  return {
+    service,
+    db,
+    redis,
+    async close() {
+      await listener?.close()
+      redis.disconnect()
+      await db.destroy()
+    },
+  }
+}
