@@ -4,7 +4,10 @@
 import {createInterface} from 'node:readline/promises'
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
-import {type ChainOptions, type ChainReader, CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
+import {BalanceService} from '../src/balances/balance-service.ts'
+import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
+import {type ChainOptions, type ChainReader, openChainReader} from '../src/chain/index.ts'
+import {chainOptionsOf} from '../src/config/chain-options.ts'
 import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
 import {LOG_LEVELS} from '../src/config/settings.ts'
 import {translateError} from '../src/error-translation.ts'
@@ -45,6 +48,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   private database: Database | undefined
   private redisClient: Redis | undefined
   private chainReader: ChainReader | undefined
+  private balanceService: BalanceService | undefined
   private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
 
   override async init(): Promise<void> {
@@ -86,22 +90,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    * call: test-connection asks for single attempts.
    */
   protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
-    const {sui} = this.settings
-    this.chainReader ??= openChainReader(
-      {
-        ...CHAIN_OPTION_DEFAULTS,
-        url: sui.grpcUrl,
-        transport: sui.transport,
-        network: sui.network,
-        ...(sui.token ? {token: sui.token} : {}),
-        headers: {...sui.headers},
-        deadlineMs: sui.deadlineMs,
-        requestsPerSecond: sui.requestsPerSecond,
-        maxConcurrency: sui.maxConcurrency,
-        ...overrides,
-      },
-      {logger: this.rootLogger.child({component: 'chain'})},
-    )
+    this.chainReader ??= openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
     return this.chainReader
   }
 
@@ -147,6 +136,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     this.database = undefined
     this.redisClient = undefined
     this.chainReader = undefined
+    this.balanceService = undefined
     await super.finally(error)
   }
 

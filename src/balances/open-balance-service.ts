@@ -3,7 +3,10 @@
 // with the workers and other services. close() ends all of them.
 import {Redis} from 'ioredis'
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {Logger} from '../logging/logger.ts'
+import {openChainReader} from '../chain/index.ts'
+import {chainOptionsOf} from '../config/chain-options.ts'
+import {type ConfioConfig, loadConfig} from '../config/config.ts'
+import {createLogger, type Logger} from '../logging/logger.ts'
 import {createDatabase, type Database} from '../store/database.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BalanceService} from './balance-service.ts'
@@ -57,6 +60,32 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
       await listener?.close()
       redis.disconnect()
       await db.destroy()
+    },
+  }
+}
+
+/**
+ * A BalanceService configured the way the confio commands are (environment, .env,
+ * confio.config.json: see the README's Configuration), listening for invalidations.
+ */
+export async function openConfiguredBalanceService(config: ConfioConfig = loadConfig()): Promise<OpenBalanceService & {chain: ChainReader}> {
+  const logger = createLogger({level: config.logLevel, scrubber: config.scrubber}).child({component: 'balances'})
+  const chain = openChainReader(chainOptionsOf(config.sui), {logger})
+  const opened = await openBalanceService({
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
+    chain,
+    tokens: config.tokens,
+    logger,
+    listen: true,
+  })
+  return {
+    ...opened,
+    chain,
+    async close() {
+      await opened.close()
+      chain.close()
     },
   }
 }

@@ -1,0 +1,22 @@
+// confio as a library, for the wallet's other Node services: the balance cache with the same
+// guarantees the commands give (and the pieces it is built from). `npm run build` emits this as
+// JavaScript with type declarations into dist/, which the package's `exports` point at.
+export {BalanceService, BalanceVerificationError} from './balances/balance-service.ts'
+export type {Balance, BalanceLevels, BalanceServiceOptions, BalanceSource, GetBalanceOptions} from './balances/balance-service.ts'
+export {openBalanceService, openConfiguredBalanceService} from './balances/open-balance-service.ts'
+export type {OpenBalanceService, OpenBalanceServiceOptions} from './balances/open-balance-service.ts'
+export {InvalidationListener} from './balances/invalidation-listener.ts'
+export {RedisBalanceStore} from './balances/redis-balance-store.ts'
+export type {CachedBalance} from './balances/cached-balance.ts'
+export type {BalanceKey, BalanceInvalidation} from './balances/balance-keys.ts'
+export {loadConfig} from './config/config.ts'
+export type {ConfioConfig} from './config/config.ts'
+export {chainOptionsOf} from './config/chain-options.ts'
+export {CHAIN_OPTION_DEFAULTS, ChainError, openChainReader} from './chain/index.ts'
+export type {BalanceRecord, ChainOptions, ChainReader} from './chain/index.ts'
+export {TokenRegistry} from './tokens/token-registry.ts'
+export type {Token} from './tokens/token-registry.ts'
+export {formatAmount, toBaseUnits} from './tokens/amounts.ts'
+export {ConfioError, ConfigError, RuntimeFailure, UsageError} from './errors.ts'
+export {createLogger} from './logging/logger.ts'
+export type {Logger} from './logging/logger.ts'
