@@ -1,15 +1,13 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
-import {checkpointFlag, durationFlag} from '../cli/durations.ts'
+import {checkpointFlag} from '../cli/durations.ts'
+import {CURSOR, createPoller, pollFlags} from '../cli/pipeline-parts.ts'
 import {UsageError} from '../src/errors.ts'
-import {FOLLOW_MODES} from '../src/ingest/checkpoint-source.ts'
-import {Poller, type PollerResult} from '../src/ingest/poller.ts'
+import type {PollerResult} from '../src/ingest/poller.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
 import {PollerMetrics} from '../src/ingest/poller-metrics.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
-
-const CURSOR = 'checkpoints'
 
 export type PollCommandResult = PollerResult | {reset: {from: bigint | null; to: bigint}}
 
@@ -27,14 +25,10 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     '<%= config.bin %> poll --reset-cursor 123456789 --yes',
   ]
   static override flags = {
-    mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
-    interval: durationFlag({default: 2_000, minMs: 100, summary: 'How often poll mode looks for new checkpoints (e.g. 2s, 500ms).'}),
+    ...pollFlags,
     once: Flags.boolean({summary: 'Catch up to the tip seen at start, then exit.'}),
-    'from-checkpoint': checkpointFlag({summary: 'Where to start when there is no cursor yet (ignored once one exists).'}),
     'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
-    'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
-    'outbox-interval': durationFlag({default: 30_000, minMs: 1_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
   }
 
   async run(): Promise<PollCommandResult> {
@@ -45,22 +39,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     const metrics = new PollerMetrics(() => chain.metrics())
     const server = this.flags['metrics-port'] ? await metrics.serve(this.flags['metrics-port']) : undefined
     try {
-      const poller = new Poller({
-        db,
-        chain,
-        queue,
-        lease: new PollerLease({databaseUrl: this.settings.databaseUrl, name: CURSOR}),
-        packages: this.settings.contracts.monitored,
-        tokens: this.settings.tokens,
-        cursorName: CURSOR,
-        mode: this.flags.mode,
-        intervalMs: this.flags.interval,
-        once: this.flags.once,
-        ...(this.flags['from-checkpoint'] !== undefined ? {fromCheckpoint: this.flags['from-checkpoint']} : {}),
-        logger: this.logger,
-        metrics,
-        outboxIntervalMs: this.flags['outbox-interval'],
-      })
+      const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
       const result = await poller.run(this.stopSignal)
       if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)
       return result
