@@ -214,7 +214,13 @@ export class Ledger {
   /** Seals a checkpoint every 1/rate seconds (empty ones too, as a quiet chain does). */
   startProducing(checkpointsPerSecond: number, traffic?: Omit<TrafficOptions, 'checkpoints'>): void {
     this.stopProducing()
-    const tick = () => (traffic ? this.generateTraffic({...traffic, checkpoints: 1}) : this.produceCheckpoint())
+    // A seeded run gets a new seed each tick: the same seed every time would repeat one checkpoint.
+    let ticks = 0
+    const tick = () => {
+      ticks += 1
+      if (!traffic) return this.produceCheckpoint()
+      return this.generateTraffic({...traffic, checkpoints: 1, ...(traffic.seed === undefined ? {} : {seed: traffic.seed + ticks})})
+    }
     this.#producer = setInterval(tick, 1000 / checkpointsPerSecond)
     this.#producer.unref()
   }
