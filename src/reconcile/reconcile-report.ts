@@ -1,0 +1,67 @@
+// What a reconciliation run finds, as plain records: the command prints them, status and beat
+// read the summary, and `--json` gives them whole (amounts as strings).
+
+export interface ReconcileOptions {
+  /** Accounts by id, email or address; empty: every active account. */
+  readonly accounts?: readonly string[]
+  /** One registered token's symbol; undefined: every registered token. */
+  readonly token?: string
+  /** Skip accounts whose balances were all checked against the chain within this many ms. */
+  readonly olderThanMs?: number
+  /** Read and compare, write nothing (no correction, no drift record, no run record). */
+  readonly dryRun?: boolean
+  /** Accounts read at once (default 8). */
+  readonly concurrency?: number
+  /** Chain requests per second for this run, under the process-wide limit (default: no extra limit). */
+  readonly rps?: number
+  readonly trigger: 'manual' | 'beat'
+  readonly signal?: AbortSignal
+  readonly onProgress?: (progress: ReconcileProgress) => void
+}
+
+export interface ReconcileProgress {
+  readonly done: number
+  readonly total: number
+  readonly elapsedMs: number
+}
+
+/** A cached balance that disagreed with the chain at the chain's height. */
+export interface DriftFinding {
+  readonly accountId: string
+  readonly address: string
+  readonly email: string | null
+  readonly token: string
+  /** null: confio had no balance row. */
+  readonly cached: bigint | null
+  readonly chain: bigint
+  /** chain - cached. */
+  readonly difference: bigint
+  readonly checkpoint: bigint
+  /** Corrected through the versioned write (false in a dry run, or when the row moved on). */
+  readonly corrected: boolean
+}
+
+export interface ReconcileError {
+  readonly accountId: string
+  readonly address: string
+  readonly message: string
+}
+
+export interface ReconcileReport {
+  /** reconcile_runs.id; null for a dry run. */
+  readonly runId: string | null
+  readonly dryRun: boolean
+  readonly selected: number
+  readonly checked: number
+  /** Accounts with stored transactions not processed yet up to the chain's height, after a second look. */
+  readonly inFlight: readonly {accountId: string; address: string}[]
+  readonly drift: readonly DriftFinding[]
+  /** Open drift records that this run found agreeing, and closed. */
+  readonly closed: number
+  readonly errors: readonly ReconcileError[]
+  readonly durationMs: number
+  readonly outcome: 'agreed' | 'drift' | 'errors'
+}
+
+/** More than this share of accounts failing to be read makes the run a failure (exit 1). */
+export const ERROR_SHARE_LIMIT = 0.1
