@@ -58,6 +58,19 @@ export class PostgresBalanceStore {
     return rows.map(fromRow)
   }
 
+  /**
+   * Every row of these accounts, each with the highest checkpoint the worker has seen for it (a
+   * comparison with the chain at H is only fair when nothing after H has been counted).
+   */
+  async readAccounts(accountIds: readonly string[]): Promise<{balance: CachedBalance; seen: bigint | null}[]> {
+    if (accountIds.length === 0) return []
+    const {rows} = await this.db.raw<{rows: (BalanceRow & {seen: string | null})[]}>(
+      `SELECT ${COLUMNS}, b.seen_checkpoint::text AS seen FROM balances b WHERE b.account_id = ANY(?::bigint[])`,
+      [[...accountIds]],
+    )
+    return rows.map((row) => ({balance: fromRow(row), seen: row.seen === null ? null : BigInt(row.seen)}))
+  }
+
   /** Sets the amount read from the chain at `checkpoint` as the new base, unless the row knows later. */
   async writeFromChain(key: BalanceKey, amount: bigint, checkpoint: bigint): Promise<ChainWrite> {
     const {rows} = await this.db.raw<{rows: BalanceRow[]}>(

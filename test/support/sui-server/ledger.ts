@@ -206,6 +206,15 @@ export class Ledger {
     return this.#accept(record)
   }
 
+  /**
+   * Changes an address balance with no transaction reporting it (what a missed transaction or a
+   * bug would leave): reconciliation must find it. It shows in state replies from the next seal.
+   */
+  injectDrift(owner: string, coinType: string, delta: bigint): void {
+    const [address, type] = [normalizeAddress(owner), normalizeCoinType(coinType)]
+    this.store.setAddressBalance(address, type, this.store.addressBalance(address, type) + delta)
+  }
+
   /** Seals every pending transaction into the next checkpoint and returns its sequence number. */
   produceCheckpoint(): bigint {
     return this.#seal().sequenceNumber

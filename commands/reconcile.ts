@@ -1,0 +1,134 @@
+import {Flags} from '@oclif/core'
+import {ConfioCommand} from '../cli/base-command.ts'
+import {durationFlag, formatDuration} from '../cli/durations.ts'
+import {ProgressLine} from '../cli/progress-line.ts'
+import {formatTable} from '../cli/table.ts'
+import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
+import {RuntimeFailure} from '../src/errors.ts'
+import {type OpenDriftRecord, Reconciler} from '../src/reconcile/reconciler.ts'
+import type {ReconcileProgress, ReconcileReport} from '../src/reconcile/reconcile-report.ts'
+import {formatAmount} from '../src/tokens/amounts.ts'
+
+/** Exit code with --fail-on-drift when drift was found: not a failure of confio, a finding. */
+export const EXIT_DRIFT = 3
+
+export type ReconcileCommandResult = ReconcileReport | {openDrift: OpenDriftRecord[]}
+
+export default class Reconcile extends ConfioCommand<typeof Reconcile> {
+  static override summary = 'Compare cached balances with the chain; correct and record drift.'
+  // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
+  static override description = [
+    "For each selected account, one ListBalances gives every registered token at the node's checkpoint height. An account whose transactions up to that height are not all stored and processed yet is in flight, not in drift: it is looked at again at the end of the run, and reported in flight if it still is.",
+    'A difference is drift: the cache is corrected (PostgreSQL and Redis, the base set to the chain height) and recorded in balance_drift, one open record per account and token, closed by the first later run that agrees. Every account checked gets last_blockchain_check, so --older-than skips it next time.',
+    'Exit codes: 0 done (drift or not), 3 drift found with --fail-on-drift, 1 when more than 10% of the accounts could not be read from the chain, 2 bad usage.',
+  ].join('\n\n')
+  static override examples = [
+    {description: 'Check every account against the chain, correcting what drifted.', command: '<%= config.bin %> reconcile'},
+    {description: 'What beat runs hourly: the accounts not checked in the last hour.', command: '<%= config.bin %> reconcile --older-than 1h'},
+    {description: "Look at one user's cUSD without writing anything; exit 3 on drift.", command: '<%= config.bin %> reconcile --account ana@example.com --token CUSD --dry-run --fail-on-drift'},
+    {description: 'Stay at 50 chain requests per second (a public fullnode allows about 3).', command: '<%= config.bin %> reconcile --rps 50 --concurrency 16'},
+    {description: 'The open drift records, without reading the chain.', command: '<%= config.bin %> reconcile --report'},
+  ]
+  static override flags = {
+    account: Flags.string({multiple: true, summary: 'An account to check, by email, address or id (repeatable; default: all).'}),
+    token: Flags.string({summary: 'Only this registered token (e.g. CUSD).'}),
+    'older-than': durationFlag({summary: 'Skip accounts checked against the chain within this long (e.g. 1h).'}),
+    'dry-run': Flags.boolean({summary: 'Read and compare; write nothing (no correction, no drift record).'}),
+    'fail-on-drift': Flags.boolean({summary: 'Exit 3 when drift was found.'}),
+    concurrency: Flags.integer({min: 1, max: 256, default: 8, summary: 'Accounts read from the chain at once.'}),
+    rps: Flags.integer({min: 1, summary: 'Chain requests per second for this run (never above it).'}),
+    report: Flags.boolean({summary: 'List the open drift records without reading the chain.', exclusive: ['account', 'token', 'older-than', 'dry-run', 'fail-on-drift', 'rps']}),
+  }
+
+  async run(): Promise<ReconcileCommandResult> {
+    const reconciler = new Reconciler({
+      db: await this.db(),
+      redis: new RedisBalanceStore(await this.redis(), this.settings.redisPrefix),
+      chain: this.chain(),
+      tokens: this.settings.tokens,
+      logger: this.logger,
+    })
+    if (this.flags.report) {
+      const openDrift = await reconciler.openDrift()
+      if (!this.jsonEnabled()) this.showOpenDrift(openDrift)
+      return {openDrift}
+    }
+    const progress = new ProgressLine()
+    const report = await reconciler.run({
+      trigger: 'manual',
+      ...(this.flags.account ? {accounts: this.flags.account} : {}),
+      ...(this.flags.token ? {token: this.flags.token} : {}),
+      ...(this.flags['older-than'] === undefined ? {} : {olderThanMs: this.flags['older-than']}),
+      dryRun: this.flags['dry-run'],
+      concurrency: this.flags.concurrency,
+      ...(this.flags.rps ? {rps: this.flags.rps} : {}),
+      signal: this.stopSignal,
+      onProgress: progressReporter(progress),
+    })
+    progress.clear()
+    if (report.outcome === 'errors') {
+      const failure = new RuntimeFailure(`${report.errors.length} of ${report.selected} accounts could not be read from the chain (first: ${report.errors[0]?.message})`, {
+        code: 'RECONCILE_ERRORS',
+        remedy: 'check the node with confio test-connection, or lower --rps / --concurrency',
+      })
+      if (!this.jsonEnabled()) {
+        this.showReport(report)
+        throw failure
+      }
+      // The whole report, with the error beside it: one JSON document, then exit 1.
+      this.logJson({...report, error: {code: failure.code, message: failure.message, remedy: failure.remedy, exitCode: failure.exitCode}})
+      this.exit(failure.exitCode)
+    }
+    if (this.flags['fail-on-drift'] && report.drift.length > 0) {
+      if (this.jsonEnabled()) this.logJson(report)
+      else this.showReport(report)
+      this.exit(EXIT_DRIFT)
+    }
+    if (!this.jsonEnabled()) this.showReport(report)
+    return report
+  }
+
+  private showReport(report: ReconcileReport): void {
+    const mode = report.dryRun ? ' (dry run: nothing written)' : ''
+    this.log(
+      `Checked ${report.checked} of ${report.selected} accounts in ${(report.durationMs / 1000).toFixed(1)} s${mode}: ` +
+        `${report.inFlight.length} in flight, ${new Set(report.drift.map((d) => d.accountId)).size} in drift, ${report.errors.length} errors; ${report.closed} drift records closed.`,
+    )
+    if (report.drift.length > 0) {
+      const rows = report.drift.map((d) => {
+        const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
+        return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), d.checkpoint.toString(), d.corrected ? 'corrected' : 'not written']
+      })
+      this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'CHECKPOINT', ''], rows))
+    }
+    for (const a of report.inFlight) this.log(`in flight: account ${a.accountId} (${a.address}): transactions up to the chain's height not processed yet`)
+    for (const e of report.errors.slice(0, 10)) this.log(`error: account ${e.accountId} (${e.address}): ${e.message}`)
+  }
+
+  private showOpenDrift(records: OpenDriftRecord[]): void {
+    if (records.length === 0) {
+      this.log('No open drift records.')
+      return
+    }
+    const rows = records.map((d) => {
+      const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
+      return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), String(d.runs), d.firstSeen.toISOString(), d.lastSeen.toISOString()]
+    })
+    this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'RUNS', 'FIRST SEEN', 'LAST SEEN'], rows))
+  }
+}
+
+/** done/total, accounts/s and the time left, redrawn on a terminal and every tenth elsewhere. */
+function progressReporter(line: ProgressLine): (p: ReconcileProgress) => void {
+  let lastTenth = 0
+  return ({done, total, elapsedMs}) => {
+    const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
+    const eta = rate > 0 ? formatDuration(Math.max(1, Math.round((total - done) / rate)) * 1000) : '?'
+    const text = `reconcile: ${done}/${total} accounts, ${rate.toFixed(0)}/s, ${done < total ? `about ${eta} left` : 'done'}`
+    if (line.isLive) line.update(text)
+    else if (total > 0 && Math.floor((done * 10) / total) > lastTenth) {
+      lastTenth = Math.floor((done * 10) / total)
+      line.done(text)
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// `confio reconcile` end to end: the local Sui server, the real pipeline (poll --once, worker
+// --drain), PostgreSQL and Redis; drift injected in the chain and in the cache.
+import assert from 'node:assert/strict'
+import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {jsonOf, runCli} from '../support/cli.ts'
+import {drain, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+
+interface Report {
+  runId: string | null
+  selected: number
+  checked: number
+  inFlight: {accountId: string}[]
+  drift: {accountId: string; token: string; cached: string; chain: string; difference: string; corrected: boolean}[]
+  closed: number
+  errors: unknown[]
+  outcome: string
+}
+
+describe('confio reconcile', function () {
+  this.timeout(120_000)
+  let w: WorkerWorld
+  let names: string[]
+  let store: PostgresBalanceStore
+
+  before(async () => {
+    w = await startWorld(['ada', 'bea', 'cal'])
+    names = Object.keys(w.accounts)
+    store = new PostgresBalanceStore(w.db)
+    for (const address of names) {
+      w.sui.ledger.mint(address, w.coins.SUI, 10_000_000_000n)
+      w.sui.ledger.mint(address, w.coins.CUSD, 100_000_000n)
+    }
+    await pollOnce(w)
+    await drain(w)
+  })
+
+  after(async () => {
+    await w?.db('balance_drift').whereIn('account_id', Object.values(w.accounts)).delete()
+    await w?.close()
+  })
+
+  const reconcile = async (args: string[] = []) => {
+    const result = await runCli(['reconcile', '--json', ...args], {env: w.env})
+    return {result, report: jsonOf<Report>(result)}
+  }
+  const chainAmount = (address: string, coinType: string) => {
+    const {coinBalance, addressBalance} = w.sui.ledger.balance(address, coinType)
+    return coinBalance + addressBalance
+  }
+
+  it('gives every balance the chain value the first time, then agrees with it', async () => {
+    const {result, report} = await reconcile()
+    assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual([report.selected, report.checked, report.drift.length, report.inFlight.length, report.outcome], [3, 3, 0, 0, 'agreed'])
+    for (const address of names) {
+      const row = await store.read({accountId: w.accounts[address]!, token: 'CUSD'})
+      assert.deepEqual([row?.amount, row?.stale], [chainAmount(address, w.coins.CUSD), false])
+    }
+    const again = await reconcile()
+    assert.deepEqual([again.report.checked, again.report.drift.length], [3, 0])
+  })
+
+  it('finds drift injected in the chain, corrects it, keeps one record across runs, and closes it when a run agrees', async () => {
+    const [ada] = names as [string]
+    w.sui.ledger.injectDrift(ada, w.coins.CUSD, 777n)
+    await pollOnce(w)
+    const first = await reconcile(['--dry-run'])
+    assert.equal(first.report.drift.length, 1)
+    assert.deepEqual([first.report.drift[0]?.difference, first.report.drift[0]?.corrected, first.report.runId], ['777', false, null])
+    assert.equal((await w.db('balance_drift').where({account_id: w.accounts[ada]}).count({n: '*'}))[0]?.n, '0', 'a dry run writes nothing')
+
+    const fixed = await reconcile(['--fail-on-drift'])
+    assert.equal(fixed.result.code, 3)
+    assert.deepEqual([fixed.report.drift[0]?.token, fixed.report.drift[0]?.corrected], ['CUSD', true])
+    assert.equal((await store.read({accountId: w.accounts[ada]!, token: 'CUSD'}))?.amount, chainAmount(ada, w.coins.CUSD))
+
+    // The same drift seen again (the cache tampered back) is the same record, seen by two runs.
+    await w.db('balances').where({account_id: w.accounts[ada], token: 'CUSD'}).update({amount: w.db.raw('amount - 777'), version: w.db.raw('version + 1')})
+    await reconcile()
+    const records = await w.db('balance_drift').where({account_id: w.accounts[ada], token: 'CUSD'})
+    assert.deepEqual(records.map((r) => [r.runs, r.difference, r.closed_at === null]), [[2, '777', true]])
+
+    const report = await runCli(['reconcile', '--report', '--json'], {env: w.env})
+    assert.deepEqual(jsonOf<{openDrift: {token: string; runs: number}[]}>(report).openDrift.map((d) => [d.token, d.runs]), [['CUSD', 2]])
+
+    const agreeing = await reconcile()
+    assert.equal(agreeing.report.closed, 1)
+    assert.equal((await w.db('balance_drift').where({account_id: w.accounts[ada]}).whereNull('closed_at').count({n: '*'}))[0]?.n, '0')
+  })
+
+  it('finds a tampered cache row', async () => {
+    const [, bea] = names as [string, string]
+    await w.db('balances').where({account_id: w.accounts[bea], token: 'SUI'}).update({amount: '5', version: w.db.raw('version + 1')})
+    const {report} = await reconcile(['--account', bea])
+    assert.deepEqual(report.drift.map((d) => [d.token, d.cached, d.chain]), [['SUI', '5', chainAmount(bea, w.coins.SUI).toString()]])
+  })
+
+  it('reports an account with unprocessed transactions in flight, not drift', async () => {
+    const [ada, bea] = names as [string, string]
+    w.sui.ledger.transfer({from: ada, to: bea, coinType: w.coins.CUSD, amount: 1_000n})
+    await pollOnce(w) // stored, not processed
+    const {report} = await reconcile(['--account', ada])
+    assert.deepEqual([report.inFlight.map((a) => a.accountId), report.drift.length, report.checked], [[w.accounts[ada]], 0, 0])
+    await drain(w)
+    const after = await reconcile(['--account', ada])
+    assert.deepEqual([after.report.inFlight.length, after.report.drift.length, after.report.checked], [0, 0, 1])
+  })
+
+  it('--older-than skips accounts checked recently', async () => {
+    await reconcile()
+    const {report} = await reconcile(['--older-than', '1h'])
+    assert.deepEqual([report.selected, report.checked], [0, 0])
+    await w.db('balances').where({account_id: w.accounts[names[2]!]}).update({last_blockchain_check: w.db.raw("now() - interval '2 hours'")})
+    const older = await reconcile(['--older-than', '1h'])
+    assert.deepEqual([older.report.selected, older.report.checked], [1, 1])
+  })
+
+  it('exits 1 with the report when more than 10% of accounts cannot be read', async () => {
+    w.sui.faults.failRate('ListBalances', 'UNAVAILABLE', 1)
+    try {
+      const result = await runCli(['reconcile', '--json'], {env: {...w.env, SUI_GRPC_DEADLINE_MS: '1000'}})
+      assert.equal(result.code, 1)
+      const report = jsonOf<Report & {error: {code: string}}>(result)
+      assert.deepEqual([report.errors.length, report.outcome, report.error.code], [3, 'errors', 'RECONCILE_ERRORS'])
+      const text = await runCli(['reconcile'], {env: {...w.env, SUI_GRPC_DEADLINE_MS: '1000'}})
+      assert.equal(text.code, 1)
+      assert.match(text.stderr, /Error: 3 of 3 accounts could not be read from the chain/)
+    } finally {
+      w.sui.faults.reset()
+    }
+  })
+
+  it('holds the request rate under --rps', async () => {
+    w.sui.faults.reset()
+    const started = Date.now()
+    const {result} = await reconcile(['--rps', '4'])
+    const seconds = (Date.now() - started) / 1000
+    assert.equal(result.code, 0, result.stderr)
+    // 3 reads at 4 per second with no burst: at least 0.5 s between the first and the last.
+    assert.equal(w.sui.faults.calls('ListBalances'), 3)
+    assert.ok(seconds >= 0.5, `${seconds} s`)
+  })
+
+  it('an unknown account or token is a usage error', async () => {
+    const account = await runCli(['reconcile', '--account', 'nobody@nowhere.io'], {env: w.env})
+    assert.equal(account.code, 2)
+    assert.match(account.stderr, /^Error: --account nobody@nowhere\.io: no active account/)
+    const token = await runCli(['reconcile', '--token', 'DOGE'], {env: w.env})
+    assert.equal(token.code, 2)
+  })
+})
