@@ -85,6 +85,19 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return this.redisClient
   }
 
+  /** The balance cache over this command's PostgreSQL, Redis and chain (opened on first use). */
+  protected async balances(options: {chainTimeoutMs?: number} = {}): Promise<BalanceService> {
+    this.balanceService ??= new BalanceService({
+      db: await this.db(),
+      redis: new RedisBalanceStore(await this.redis(), this.settings.redisPrefix),
+      chain: this.chain(),
+      tokens: this.settings.tokens,
+      logger: this.rootLogger.child({component: 'balances'}),
+      ...options,
+    })
+    return this.balanceService
+  }
+
   /**
    * The Sui chain layer; nothing is sent until the first call. `overrides` are taken from the first
    * call: test-connection asks for single attempts.

@@ -62,7 +62,7 @@ export class AccountRepository {
     const text = ref.trim()
     const query = this.db<AccountRow>('accounts').whereNull('deleted_at')
     if (/^\d{1,19}$/.test(text)) query.where('id', text)
-    else if (text.includes('@')) query.where('email', text)
+    else if (text.includes('@')) query.where('email', text.toLowerCase())
     else if (/^0x[0-9a-fA-F]{1,64}$/.test(text)) query.where('sui_address', normalizeAddress(text))
     else return undefined
     const row = await query.first()

@@ -185,7 +185,7 @@ export class BalanceService {
     }
     const row = await this.postgres.read(key)
     if (row && isTrusted(row)) {
-      await this.publish([row])
+      await this.fill(row)
       return toBalance(row, 'postgres')
     }
     return undefined
@@ -231,14 +231,26 @@ export class BalanceService {
 
   /** Writes a chain value back (when it is the newest) and returns what the caller should see. */
   private async store(key: BalanceKey, record: Pick<BalanceRecord, 'total' | 'checkpoint'>): Promise<Balance> {
-    const {balance, written} = await this.postgres.writeFromChain(key, record.total, record.checkpoint)
-    await this.publish([balance])
-    if (written || isTrusted(balance)) return toBalance(balance, written ? 'chain' : 'postgres')
+    const {balance, written, confirmed} = await this.postgres.writeFromChain(key, record.total, record.checkpoint)
+    if (written) await this.publish([balance])
+    else await this.fill(balance)
+    if (confirmed) return toBalance(balance, 'chain')
+    if (isTrusted(balance)) return toBalance(balance, 'postgres')
     // The row has seen a transaction after this reply's height: the chain value is behind it.
     return {...toBalance(balance, 'chain'), amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: true}
   }
 
-  /** Redis (newer versions only) and this process's memory; Redis down is logged, never thrown. */
+  /**
+   * A read's copy for the levels in use (not a change: nothing is announced); Redis keeps it only
+   * if it has no newer version.
+   */
+  private async fill(row: CachedBalance): Promise<void> {
+    if (!isTrusted(row)) return
+    if (this.levels.memory) this.memory.set(row)
+    if (this.levels.redis) await this.options.redis.setIfNewer(row).catch((error: unknown) => this.redisDown(error))
+  }
+
+  /** A change: Redis (newer versions only, announced) and this process's memory; Redis down is logged, never thrown. */
   private async publish(rows: readonly CachedBalance[]): Promise<void> {
     for (const row of rows) {
       if (isTrusted(row)) this.memory.set(row)

@@ -27,8 +27,10 @@ const COLUMNS = `b.account_id::text, b.token, b.amount::text, b.pending_amount::
 export interface ChainWrite {
   /** The row as it stands after the write, whether or not the write landed. */
   readonly balance: CachedBalance
-  /** false when the row already knew a later state (or the same value at the same checkpoint). */
+  /** false when the row already held this value at this checkpoint, or knew a later state. */
   readonly written: boolean
+  /** The row now holds the chain's value as of this reply: written, or the same already. */
+  readonly confirmed: boolean
 }
 
 export class PostgresBalanceStore {
@@ -89,10 +91,19 @@ export class PostgresBalanceStore {
       SELECT * FROM w`,
       [key.accountId, key.token, amount.toString(), checkpoint.toString()],
     )
-    if (rows[0]) return {balance: fromRow(rows[0]), written: true}
+    if (rows[0]) return {balance: fromRow(rows[0]), written: true, confirmed: true}
+    // Not written: the same value at the same base (the chain confirms the row: it was read now),
+    // or a row that knows later than this reply.
+    const {rows: same} = await this.db.raw<{rows: BalanceRow[]}>(
+      `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
+       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.amount = ? AND b.base_checkpoint = ? AND coalesce(b.seen_checkpoint, 0) <= ?
+       RETURNING ${COLUMNS}`,
+      [key.accountId, key.token, amount.toString(), checkpoint.toString(), checkpoint.toString()],
+    )
+    if (same[0]) return {balance: fromRow(same[0]), written: false, confirmed: true}
     const current = await this.read(key)
     if (!current) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
-    return {balance: current, written: false}
+    return {balance: current, written: false, confirmed: false}
   }
 
   /** Marks the account's balances (one token, or all) stale; returns the rows changed. */

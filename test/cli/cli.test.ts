@@ -105,6 +105,9 @@ describe('the confio CLI', () => {
       'test-connection': [['test-connection', '--count', '2']],
       poll: [['poll', '--once']],
       worker: [['worker', '--drain']],
+      run: [['run', '--once']],
+      reconcile: [['reconcile'], ['reconcile', '--report']],
+      'test-balance': [['test-balance', '--user-email', 'secret-check@x.io']],
     }
 
     it('covers every command', () => {
