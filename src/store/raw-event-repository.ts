@@ -30,15 +30,25 @@ export function toRawEventRow({tx, reasons}: RawEventInput) {
 }
 
 /** Inserts what is new; returns the digests inserted (a replayed checkpoint inserts nothing). */
+/**
+ * Rows per INSERT: a statement carries at most 65,535 parameters (PostgreSQL's wire protocol), and
+ * a row takes 14; a batch of busy checkpoints can keep more rows than one statement can hold.
+ */
+const ROWS_PER_STATEMENT = 2_000
+
 export async function insertRawEvents(trx: Database, events: readonly RawEventInput[]): Promise<string[]> {
-  if (events.length === 0) return []
-  const rows = await trx('raw_blockchain_events').insert(events.map(toRawEventRow)).onConflict('tx_digest').ignore().returning('tx_digest')
-  return rows.map((row: {tx_digest: string}) => row.tx_digest)
+  const inserted: string[] = []
+  for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
+    const rows = await trx('raw_blockchain_events').insert(events.slice(i, i + ROWS_PER_STATEMENT).map(toRawEventRow)).onConflict('tx_digest').ignore().returning('tx_digest')
+    for (const row of rows as {tx_digest: string}[]) inserted.push(row.tx_digest)
+  }
+  return inserted
 }
 
 export async function markQueued(db: Database, digests: readonly string[]): Promise<void> {
-  if (digests.length === 0) return
-  await db('raw_blockchain_events').whereIn('tx_digest', digests).update({queued_at: db.fn.now()})
+  for (let i = 0; i < digests.length; i += ROWS_PER_STATEMENT * 10) {
+    await db('raw_blockchain_events').whereIn('tx_digest', digests.slice(i, i + ROWS_PER_STATEMENT * 10)).update({queued_at: db.fn.now()})
+  }
 }
 
 export interface UnprocessedEvent {

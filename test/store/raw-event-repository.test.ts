@@ -1,0 +1,42 @@
+// The poller's write of a batch's kept transactions: a batch of busy checkpoints can keep more rows
+// than one PostgreSQL statement can carry (65,535 parameters), and must still commit whole.
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import type {TransactionDetails} from '../../src/chain/records.ts'
+import {createDatabase, type Database} from '../../src/store/database.ts'
+import {insertRawEvents, markQueued} from '../../src/store/raw-event-repository.ts'
+
+describe('raw event repository', function () {
+  this.timeout(60_000)
+  let db: Database
+  const run = randomBytes(4).toString('hex')
+  before(() => (db = createDatabase({url: process.env.DATABASE_URL as string})))
+  after(async () => {
+    await db('raw_blockchain_events').where('tx_digest', 'like', `big${run}%`).delete()
+    await db.destroy()
+  })
+
+  it('stores and marks queued 12,000 kept transactions of one batch in one transaction, each once', async () => {
+    const address = `0x${'ab'.repeat(32)}`
+    const tx = (i: number): TransactionDetails => ({
+      digest: `big${run}${String(i).padStart(6, '0')}`,
+      index: i % 90,
+      checkpoint: BigInt(10 + Math.floor(i / 90)),
+      timestampMs: 1_764_300_000_000,
+      sender: address,
+      gasOwner: address,
+      moveCalls: [],
+      events: [],
+      balanceChanges: [{address, coinType: '0x2::sui::SUI', amount: -1n}],
+      status: {success: true},
+      gasUsed: 1n,
+    })
+    const events = Array.from({length: 12_000}, (_, i) => ({tx: tx(i), reasons: ['account-sender']}))
+    const inserted = await db.transaction((trx) => insertRawEvents(trx, events))
+    assert.equal(inserted.length, 12_000)
+    assert.deepEqual(await db.transaction((trx) => insertRawEvents(trx, events.slice(0, 3_000))), [], 'a replay stores nothing twice')
+    await markQueued(db, inserted)
+    const [{n}] = (await db('raw_blockchain_events').where('tx_digest', 'like', `big${run}%`).whereNotNull('queued_at').count({n: '*'})) as [{n: string}]
+    assert.equal(n, '12000')
+  })
+})
