@@ -60,6 +60,11 @@ export interface ReconcileReport {
   readonly closed: number
   readonly errors: readonly ReconcileError[]
   readonly durationMs: number
+  /**
+   * Accounts whose chain read started, and the time from the first start to the last: (accounts -
+   * 1) / window is the request rate the run held (--rps spaces the starts evenly).
+   */
+  readonly chainReads: {readonly accounts: number; readonly windowMs: number}
   readonly outcome: 'agreed' | 'drift' | 'errors'
 }
 

@@ -68,6 +68,9 @@ interface Reading {
 /** Per token: agrees; nothing was claimed (stale or no base) and the chain's value is to be written; drift; or not comparable yet. */
 type Verdict = {kind: 'agree'} | {kind: 'refresh'; chain: bigint} | {kind: 'drift'; finding: DriftFinding} | {kind: 'in-flight'}
 
+/** Readings judged together: one query each for the pipeline's state, the rows and the records. */
+const JUDGE_BATCH = 250
+
 type RowsByAccount = Map<string, Map<string, {balance: CachedBalance; seen: bigint | null}>>
 
 export class Reconciler {
@@ -117,23 +120,43 @@ export class Reconciler {
       return later
     }
 
+    // Reads flow through `concurrency` lanes without pause; every JUDGE_BATCH readings are judged
+    // together (a few queries for the lot), one batch at a time, while the lanes read on.
     let done = 0
-    await forEachChunk(accounts, 200, async (chunk) => {
-      const readings = await mapLimited(chunk, options.concurrency ?? 8, async (account) => {
-        try {
-          await limiter?.acquire(options.signal)
-          return await this.read(account, tokens, options.signal)
-        } catch (error) {
-          if (options.signal?.aborted) throw error
-          errors.push({accountId: account.id, address: account.address, message: (error as Error).message})
-          return undefined
-        } finally {
-          done += 1
-          options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - started})
-        }
+    let reads = 0
+    let firstRead: number | undefined
+    let lastRead = 0
+    let buffer: Reading[] = []
+    let judging = Promise.resolve()
+    const flush = () => {
+      const batch = buffer
+      buffer = []
+      if (batch.length === 0) return
+      judging = judging.then(async () => {
+        deferred = deferred.concat(await judge(batch))
       })
-      deferred = deferred.concat(await judge(readings.filter((r): r is Reading => r !== undefined)))
+    }
+    await mapLimited(accounts, options.concurrency ?? 8, async (account) => {
+      try {
+        await limiter?.acquire(options.signal)
+        const now = performance.now()
+        firstRead ??= now
+        lastRead = now
+        reads += 1
+        const reading = await this.read(account, tokens, options.signal)
+        // Pushed only once read: `buffer` may have been handed to a judge while this one waited.
+        buffer.push(reading)
+        if (buffer.length >= JUDGE_BATCH) flush()
+      } catch (error) {
+        if (options.signal?.aborted) throw error
+        errors.push({accountId: account.id, address: account.address, message: (error as Error).message})
+      } finally {
+        done += 1
+        options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - started})
+      }
     })
+    flush()
+    await judging
 
     // The second look: give the pipeline a moment to reach the heights read, then judge again.
     let inFlight: Reading[] = []
@@ -152,6 +175,7 @@ export class Reconciler {
       closed,
       errors,
       durationMs: Math.round(performance.now() - started),
+      chainReads: {accounts: reads, windowMs: firstRead === undefined ? 0 : Math.round(lastRead - firstRead)},
       outcome: errors.length > accounts.length * ERROR_SHARE_LIMIT ? 'errors' : drift.length > 0 ? 'drift' : 'agreed',
     }
     if (report.outcome === 'errors') {
@@ -343,10 +367,6 @@ export class Reconciler {
       [report.checked, report.inFlight.length, new Set(report.drift.map((d) => d.accountId)).size, report.errors.length, report.outcome, id],
     )
   }
-}
-
-async function forEachChunk<T>(items: readonly T[], size: number, fn: (chunk: T[]) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await fn(items.slice(i, i + size))
 }
 
 /** fn over items, at most `limit` at once, results in order. */

@@ -141,6 +141,33 @@ describe('confio reconcile', function () {
     assert.ok(seconds >= 0.5, `${seconds} s`)
   })
 
+  it('accounts for every account selected, over more than one judged batch and many lanes', async () => {
+    const extra: string[] = []
+    for (let i = 0; i < 600; i++) {
+      const address = w.sui.ledger.createAddress(`many-${i}`)
+      w.sui.ledger.mint(address, w.coins.SUI, BigInt(1_000 + i))
+      extra.push(address)
+    }
+    await pollOnce(w)
+    const ids: string[] = []
+    for (let i = 0; i < extra.length; i += 200) {
+      const rows = await w.db('accounts').insert(extra.slice(i, i + 200).map((address, j) => ({email: `many-${i + j}@reconcile.test`, sui_address: address}))).returning('id')
+      ids.push(...rows.map((r: {id: string}) => String(r.id)))
+    }
+    try {
+      const {result, report} = await reconcile(['--concurrency', '32'])
+      assert.equal(result.code, 0, result.stderr)
+      assert.equal(report.selected, 603)
+      assert.equal(report.checked + report.inFlight.length + report.errors.length, report.selected)
+      assert.equal(report.checked, 603)
+    } finally {
+      await w.db('balance_drift').whereIn('account_id', ids).delete()
+      await w.db('balance_cache_outbox').whereIn('account_id', ids).delete()
+      await w.db('balances').whereIn('account_id', ids).delete()
+      await w.db('accounts').whereIn('id', ids).delete()
+    }
+  })
+
   it('an unknown account or token is a usage error', async () => {
     const account = await runCli(['reconcile', '--account', 'nobody@nowhere.io'], {env: w.env})
     assert.equal(account.code, 2)

@@ -1,0 +1,113 @@
+// bench/reconcile: `confio reconcile` (the real CLI in a child process) over ACCOUNTS accounts
+// holding 4 tokens each on the local Sui server, run in its own process:
+//   1. the first run, which gives every balance its base (a write per balance);
+//   2. a second run, where every balance agrees: accounts per second with no rate limit
+//      (goal: at least 1,000 on this machine);
+//   3. a run under --rps 50 over RPS_ACCOUNTS accounts: the request rate the server saw
+//      (goal: within 5% of 50, never above).
+// Run: npm run bench:reconcile   (ACCOUNTS=2000 for a short run)
+import {spawn} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {fileURLToPath} from 'node:url'
+import {createDatabase} from '../src/store/database.ts'
+import {migrateLatest} from '../src/store/migrator.ts'
+import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
+import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
+import {spawnSuiServer} from '../test/support/sui-server/spawn.ts'
+
+const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000)
+const RPS_ACCOUNTS = Number(process.env.RPS_ACCOUNTS ?? 500)
+const CONCURRENCY = process.env.CONCURRENCY ?? '32'
+const PG = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
+const REDIS_URL = process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379/0'
+const runId = randomBytes(4).toString('hex')
+const database = `confio_bench_reconcile_${runId}`
+const prefix = `confio-bench-${runId}:`
+const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const hex = () => `0x${randomBytes(32).toString('hex')}`
+const packages = {cusd: hex(), confio: hex(), usdc: hex()}
+const coinTypes = [SUI_COIN_TYPE, `${packages.cusd}::cusd::CUSD`, `${packages.confio}::confio::CONFIO`, `${packages.usdc}::usdc::USDC`]
+
+interface Report {
+  selected: number
+  checked: number
+  drift: unknown[]
+  inFlight: unknown[]
+  errors: unknown[]
+  durationMs: number
+  chainReads: {accounts: number; windowMs: number}
+}
+
+const admin = createDatabase({url: `${PG}/postgres`})
+await admin.raw(`CREATE DATABASE ${database}`)
+const db = createDatabase({url: `${PG}/${database}`})
+const sui = await spawnSuiServer()
+try {
+  await migrateLatest(db)
+  process.stderr.write(`funding ${ACCOUNTS} accounts with 4 tokens each on the local server...\n`)
+  const addresses = Array.from({length: ACCOUNTS}, hex)
+  for (let i = 0; i < addresses.length; i += 250) {
+    await Promise.all(addresses.slice(i, i + 250).flatMap((a, j) => coinTypes.map((type, k) => sui.mint(a, type, BigInt(1_000_000 + i + j + k)))))
+    if (i % 2_000 === 0) await sui.produceCheckpoint()
+  }
+  const height = await sui.produceCheckpoint()
+  for (let i = 0; i < addresses.length; i += 1_000) {
+    await db('accounts').insert(addresses.slice(i, i + 1_000).map((a, j) => ({email: `u${i + j}@bench.example`, sui_address: a})))
+  }
+  // The poller is at the tip: every balance can be compared.
+  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: height.toString()})
+
+  const env = {
+    ...process.env,
+    DATABASE_URL: `${PG}/${database}`,
+    REDIS_URL,
+    REDIS_PREFIX: prefix,
+    SUI_GRPC_URL: sui.url,
+    SUI_NETWORK: 'localnet',
+    SUI_RPC_RPS: '100000',
+    SUI_RPC_CONCURRENCY: '64',
+    CUSD_ADDRESS: packages.cusd,
+    CONFIO_ADDRESS: packages.confio,
+    USDC_COIN_TYPE: coinTypes[3],
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+  }
+  const reconcile = async (args: string[]): Promise<{report: Report; wallMs: number}> => {
+    const started = performance.now()
+    const child = spawn(process.execPath, [bin, 'reconcile', '--json', ...args], {env})
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()))
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()))
+    const code = await new Promise((resolve) => child.on('close', resolve))
+    if (code !== 0) throw new Error(`reconcile exited ${code}:\n${err}`)
+    if (process.env.BENCH_LOG_LEVEL) process.stderr.write(err.slice(-3000))
+    return {report: JSON.parse(out) as Report, wallMs: performance.now() - started}
+  }
+
+  const first = await reconcile(['--concurrency', CONCURRENCY])
+  const second = await reconcile(['--concurrency', CONCURRENCY])
+  const rate = (r: {report: Report}) => Math.round((r.report.checked * 1000) / r.report.durationMs)
+
+  // --rps 50 over the least recently checked accounts: the requests the server counted, over the
+  // time from the run's first request to its last (start-up and the final bookkeeping excluded).
+  await db('balances').whereIn('account_id', db('accounts').select('id').orderBy('id').limit(RPS_ACCOUNTS)).update({last_blockchain_check: db.raw("now() - interval '2 hours'")})
+  const before = (await sui.callCounts()).ListBalances ?? 0
+  const limited = await reconcile(['--rps', '50', '--older-than', '1h', '--concurrency', CONCURRENCY])
+  const calls = ((await sui.callCounts()).ListBalances ?? 0) - before
+  const achieved = ((calls - 1) * 1000) / limited.report.chainReads.windowMs
+
+  const line = (label: string, r: {report: Report; wallMs: number}) =>
+    `${label.padEnd(36)} ${String(r.report.checked).padStart(6)} checked  ${String(r.report.drift.length).padStart(4)} drift  ${String(r.report.inFlight.length).padStart(4)} in flight  ${String(r.report.errors.length).padStart(4)} errors  ${(r.report.durationMs / 1000).toFixed(1).padStart(6)} s  ${String(rate(r)).padStart(6)} accounts/s  (process ${(r.wallMs / 1000).toFixed(1)} s)`
+  console.log(`\nconfio reconcile, ${ACCOUNTS} accounts x ${coinTypes.length} tokens, local Sui server in its own process, concurrency ${CONCURRENCY}`)
+  console.log(line('first run (every balance gets a base)', first))
+  console.log(line('second run (all agree)', second))
+  console.log(line(`--rps 50 over ${RPS_ACCOUNTS} accounts`, limited))
+  console.log(`\ngoal: >= 1,000 accounts/s with no rate limit: ${rate(second)} accounts/s -> ${rate(second) >= 1_000 ? 'met' : 'NOT met'}`)
+  console.log(`goal: --rps 50 achieved within 5% of 50, never above: ${calls} requests, first to last in ${(limited.report.chainReads.windowMs / 1000).toFixed(2)} s = ${achieved.toFixed(2)}/s -> ${achieved <= 50 && achieved >= 47.5 ? 'met' : 'NOT met'}`)
+} finally {
+  await sui.close()
+  await db.destroy()
+  await admin.raw(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)
+  await admin.destroy()
+  await deleteKeysWithPrefix(REDIS_URL, prefix)
+}
