@@ -1,10 +1,17 @@
-// The poller's and the worker's flags and assembly, shared by `confio poll`, `confio worker` and
-// `confio run` (both in one process), so the three cannot drift apart.
+// The poller's, the worker's and the beat's flags and assembly, shared by `confio poll`,
+// `confio worker`, `confio beat` and `confio run` (all three in one process), so they cannot drift
+// apart.
 import {Flags} from '@oclif/core'
 import type {Redis} from 'ioredis'
+import {BalanceService} from '../src/balances/balance-service.ts'
 import {CacheOutboxRelay} from '../src/balances/cache-outbox-relay.ts'
 import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
-import type {ChainReader} from '../src/chain/index.ts'
+import {formatTimeOfDay, parseTimeOfDay} from '../src/beat/beat-schedule.ts'
+import {BeatScheduler, type PlannedTask} from '../src/beat/beat-scheduler.ts'
+import {BEAT_TASKS, type BeatTaskName, BeatTaskRunner} from '../src/beat/beat-tasks.ts'
+import {BeatWorker, type BeatWorkerResult} from '../src/beat/beat-worker.ts'
+import {type ChainReader, openChainReader} from '../src/chain/index.ts'
+import {chainOptionsOf} from '../src/config/chain-options.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {FOLLOW_MODES, type FollowMode} from '../src/ingest/checkpoint-source.ts'
 import {Poller} from '../src/ingest/poller.ts'
@@ -15,7 +22,9 @@ import {ProcessTransactionBatch} from '../src/processing/process-transaction-bat
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {TransactionRouter} from '../src/processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../src/processing/transaction-worker.ts'
+import {BeatQueue} from '../src/queue/beat-queue.ts'
 import type {TransactionQueue} from '../src/queue/transaction-queue.ts'
+import {Reconciler} from '../src/reconcile/reconciler.ts'
 import type {Database} from '../src/store/database.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 
@@ -23,8 +32,10 @@ export const CURSOR = 'checkpoints'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
-/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay. */
-export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 2
+/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, the beat job. */
+export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 3
+/** The lease that lets one beat schedule at a time (PollerLease under another name). */
+export const BEAT_LEASE = 'beat'
 
 export const pollFlags = {
   mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
@@ -40,6 +51,37 @@ export const workerFlags = {
   'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
   'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),
   'stall-interval': durationFlag({default: 5_000, minMs: 1_000, summary: 'A job not renewed by its worker for this long is given to another (same value on every worker).'}),
+}
+
+/** HH:MM in UTC, as minutes after midnight. */
+const timeOfDayFlag = Flags.custom<number>({
+  parse: async (input) => {
+    const minute = parseTimeOfDay(input)
+    if (minute === undefined) throw new Error(`${JSON.stringify(input)} is not a time of day; use HH:MM in UTC, e.g. 02:00`)
+    return minute
+  },
+})
+
+export const beatFlags = {
+  'refresh-every': durationFlag({default: 300_000, minMs: 10_000, summary: 'How often stale balances are read from the chain again.'}),
+  'refresh-limit': Flags.integer({min: 1, max: 10_000, default: 100, summary: 'Stale balances refreshed per run, oldest first.'}),
+  'reconcile-every': durationFlag({default: 3_600_000, minMs: 60_000, summary: 'How often accounts not checked within this interval are reconciled with the chain.'}),
+  'expire-every': durationFlag({default: 60_000, minMs: 10_000, summary: 'How often pending amounts past --pending-ttl are released.'}),
+  'pending-ttl': durationFlag({default: 600_000, minMs: 60_000, summary: 'Age at which a pending amount whose transaction was never processed is released.'}),
+  'cleanup-at': timeOfDayFlag({default: 120, defaultHelp: async () => formatTimeOfDay(120), summary: 'Time of day (HH:MM, UTC) of the daily cleanup.'}),
+  retention: durationFlag({default: 90 * 86_400_000, minMs: 86_400_000, summary: 'Age after which processed raw events and finished processing-log rows are deleted.'}),
+  task: Flags.option({options: BEAT_TASKS, multiple: true, summary: 'Schedule only this task (repeatable; default: all).'})(),
+}
+
+export interface BeatFlagValues {
+  'refresh-every': number
+  'refresh-limit': number
+  'reconcile-every': number
+  'expire-every': number
+  'pending-ttl': number
+  'cleanup-at': number
+  retention: number
+  task?: BeatTaskName[] | undefined
 }
 
 export interface PollFlagValues {
@@ -82,16 +124,48 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
   })
 }
 
-/** The worker's job loop and the relay that sends its balance changes to Redis. */
+/** What the beat schedules with these flags: every task, or those named by --task. */
+export function beatPlan(flags: BeatFlagValues): PlannedTask[] {
+  const plan: PlannedTask[] = [
+    {task: 'refresh-stale-balances', schedule: {everyMs: flags['refresh-every']}, params: {limit: flags['refresh-limit']}},
+    // Accounts checked within one interval are skipped, so each is compared about once per interval.
+    {task: 'reconcile', schedule: {everyMs: flags['reconcile-every']}, params: {olderThanMs: flags['reconcile-every']}},
+    {task: 'expire-pending', schedule: {everyMs: flags['expire-every']}, params: {ttlMs: flags['pending-ttl']}},
+    {task: 'cleanup', schedule: {dailyAtMinute: flags['cleanup-at']}, params: {retentionMs: flags.retention}},
+  ]
+  const only = flags.task && flags.task.length > 0 ? new Set(flags.task) : undefined
+  return only ? plan.filter((p) => only.has(p.task)) : plan
+}
+
+export function createBeatScheduler(parts: PipelineParts & {queue: BeatQueue}, flags: BeatFlagValues & {once: boolean}): BeatScheduler {
+  return new BeatScheduler({
+    db: parts.db,
+    queue: parts.queue,
+    lease: new PollerLease({databaseUrl: parts.settings.databaseUrl, name: BEAT_LEASE}),
+    plan: beatPlan(flags),
+    once: flags.once,
+    logger: parts.logger,
+  })
+}
+
+export type WorkerPartsResult = WorkerResult & {beat: BeatWorkerResult}
+
+/** The worker's job loops (transactions, and beat jobs one at a time) and the relay that sends its balance changes to Redis. */
 export class WorkerParts {
   private readonly relay: CacheOutboxRelay
   private readonly worker: TransactionWorker
+  private readonly beat: BeatWorker
   private readonly logger: Logger
+  private readonly drain: boolean
+  /** A chain reader of its own when the caller has none (`confio worker`: only beat jobs read the chain). */
+  private readonly ownChain: ChainReader | undefined
 
-  constructor(parts: PipelineParts & {redis: Redis; queue: TransactionQueue}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
+  constructor(parts: PipelineParts & {redis: Redis; queue: TransactionQueue; chain?: ChainReader}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
     const {settings, db, logger} = parts
     this.logger = logger
-    this.relay = new CacheOutboxRelay({db, redis: new RedisBalanceStore(parts.redis, settings.redisPrefix), logger: logger.child({stage: 'cache-outbox'})})
+    this.drain = flags.drain
+    const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix)
+    this.relay = new CacheOutboxRelay({db, redis, logger: logger.child({stage: 'cache-outbox'})})
     const processor = new ProcessTransactionBatch({
       db,
       router: new TransactionRouter({tokens: settings.tokens, contracts: settings.contracts}),
@@ -100,14 +174,47 @@ export class WorkerParts {
       logger,
     })
     this.worker = new TransactionWorker({queue: parts.queue, processor, concurrency: flags.concurrency, parallelBatches: PARALLEL_BATCHES, drain: flags.drain, logger, stopGraceMs: flags.stopGraceMs})
+    const beatLogger = logger.child({stage: 'beat'})
+    // Opened lazily by its client: nothing is sent until a beat job reads a balance.
+    const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
+    const tasks = new BeatTaskRunner({
+      db,
+      balances: new BalanceService({db, redis, chain, tokens: settings.tokens, logger: beatLogger, memoryEntries: 1_000}),
+      reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger}),
+      tokens: settings.tokens,
+      logger: beatLogger,
+      onBalancesChanged: () => this.relay.wake(),
+    })
+    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs})
+    this.beat = new BeatWorker({db, queue: beatQueue, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
   }
 
-  /** Runs jobs until the signal (or, draining, an empty queue); the cache is brought up to date when Redis lets it. */
-  async run(signal: AbortSignal): Promise<WorkerResult> {
+  /** Runs jobs until the signal (or, draining, until both queues are empty); the cache is brought up to date when Redis lets it. */
+  async run(signal: AbortSignal): Promise<WorkerPartsResult> {
     this.relay.start()
+    // One fails, both stop; and out of drain mode, either ending ends the other.
+    const stop = new AbortController()
+    const onStop = () => stop.abort(signal.reason)
+    signal.addEventListener('abort', onStop, {once: true})
+    const ended = <T>(loop: Promise<T>): Promise<T> =>
+      loop.then(
+        (value) => {
+          if (!this.drain) stop.abort()
+          return value
+        },
+        (error: unknown) => {
+          stop.abort()
+          throw error
+        },
+      )
     try {
-      return await this.worker.run(signal)
+      const [work, beat] = await Promise.allSettled([ended(this.worker.run(stop.signal)), ended(this.beat.run(stop.signal))])
+      if (work.status === 'rejected') throw work.reason
+      if (beat.status === 'rejected') throw beat.reason
+      return {...work.value, beat: beat.value}
     } finally {
+      signal.removeEventListener('abort', onStop)
+      this.ownChain?.close()
       await this.relay.stop()
       await this.relay.drain().catch((error: Error) => this.logger.warn({err: error.message}, 'balance cache outbox not empty at exit; the next worker sends it'))
     }

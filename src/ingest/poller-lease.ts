@@ -5,7 +5,12 @@
 // compare-and-set (ingest-cursor.ts), so a poller that lost its lease cannot commit over the new one.
 import pg from 'pg'
 import {RuntimeFailure} from '../errors.ts'
-import {withDefaultUser} from '../store/database.ts'
+import {type Database, withDefaultUser} from '../store/database.ts'
+
+/** The advisory lock's name; its key is hashtext() of it. */
+function lockName(name: string): string {
+  return `confio:poll:${name}`
+}
 
 export class LeaseLostError extends RuntimeFailure {
   constructor(reason: string) {
@@ -32,7 +37,7 @@ export class PollerLease {
   /** Tries once; true when this process now holds the lease. */
   async tryAcquire(): Promise<boolean> {
     const client = await this.connect()
-    const {rows} = await client.query<{locked: boolean}>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [`confio:poll:${this.options.name}`])
+    const {rows} = await client.query<{locked: boolean}>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [lockName(this.options.name)])
     return rows[0]?.locked === true
   }
 
@@ -74,4 +79,33 @@ export class PollerLease {
     this.client = client
     return client
   }
+}
+
+/** The session holding a lease, as far as this database user may see it (else the fields are null). */
+export interface LeaseHolder {
+  readonly pid: number
+  /** null over a Unix socket, or when not visible to this user. */
+  readonly clientAddress: string | null
+  readonly applicationName: string | null
+  readonly user: string | null
+  /** When the holder's connection was opened (ISO 8601). */
+  readonly backendStart: string | null
+}
+
+/**
+ * Who holds the lease over `name` (null: nobody), read from pg_locks and pg_stat_activity without
+ * taking it. A bigint advisory lock shows its key split in two: classid the high 32 bits, objid
+ * the low ones, objsubid 1. Advisory locks are per database, so only this database's count.
+ */
+export async function readLeaseHolder(db: Database, name: string): Promise<LeaseHolder | null> {
+  const {rows: holders} = await db.raw<{rows: {pid: number; client_address: string | null; application_name: string | null; usename: string | null; backend_start: Date | null}[]}>(
+    `SELECT l.pid, host(a.client_addr) AS client_address, a.application_name, a.usename, a.backend_start
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND ((l.classid::int8 << 32) | l.objid::int8) = hashtext(?)::int8`,
+    [lockName(name)],
+  )
+  const row = holders[0]
+  return row ? {pid: row.pid, clientAddress: row.client_address, applicationName: row.application_name, user: row.usename, backendStart: row.backend_start?.toISOString() ?? null} : null
 }

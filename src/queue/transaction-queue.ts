@@ -186,7 +186,8 @@ export class TransactionQueue {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+/** Rejects with `<message> within <ms> ms` when `promise` takes longer (it is not cancelled). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)

@@ -9,7 +9,7 @@ import {createLogger} from '../../src/logging/logger.ts'
 import type {JobOutcome} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {PrivateRedis} from '../support/private-redis.ts'
-import {batchProcessor, drain, enqueue, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {anchorBalances, batchProcessor, chainBalance as chainBalanceOf, drain, enqueue, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 
@@ -24,28 +24,15 @@ describe('balances kept exact by the worker', function () {
     w = await startWorld(['alice', 'bob', 'carol', 'dave'])
     names = Object.keys(w.accounts)
     store = new PostgresBalanceStore(w.db)
-    for (const address of names) {
-      w.sui.ledger.mint(address, w.coins.SUI, 100_000_000_000n)
-      w.sui.ledger.mint(address, w.coins.CUSD, 5_000_000_000n)
-    }
-    await pollOnce(w)
-    await drain(w)
+    await fundAll(w, {sui: 100_000_000_000n, cusd: 5_000_000_000n})
   })
 
   after(async () => w?.close())
 
   const key = (address: string, token: string): BalanceKey => ({accountId: w.accounts[address]!, token})
   const coinType = (token: string) => (token === 'SUI' ? w.coins.SUI : w.coins.CUSD)
-  /** The chain's balance now (every test seals its transactions before it compares). */
-  const chainBalance = (address: string, token: string) => {
-    const {coinBalance, addressBalance} = w.sui.ledger.balance(address, coinType(token))
-    return coinBalance + addressBalance
-  }
-
-  /** Gives every balance a base: the chain's value at the current height, as a chain read would. */
-  async function anchorAll(): Promise<void> {
-    for (const address of names) for (const token of tokens) await store.writeFromChain(key(address, token), chainBalance(address, token), w.sui.ledger.checkpointHeight)
-  }
+  const chainBalance = (address: string, token: string) => chainBalanceOf(w, address, coinType(token))
+  const anchorAll = () => anchorBalances(w)
 
   async function assertExact(): Promise<void> {
     for (const address of names) {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {runCli, jsonOf} from '../support/cli.ts'
-import {pollOnce, drain, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {anchorBalances, chainBalance, fundAll, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 describe('confio run', function () {
   this.timeout(120_000)
@@ -17,19 +17,8 @@ describe('confio run', function () {
   before(async () => {
     w = await startWorld(['ann', 'ben', 'cid'])
     names = Object.keys(w.accounts)
-    for (const address of names) {
-      w.sui.ledger.mint(address, w.coins.SUI, 100_000_000_000n)
-      w.sui.ledger.mint(address, w.coins.CUSD, 1_000_000_000n)
-    }
-    await pollOnce(w)
-    await drain(w)
-    const store = new PostgresBalanceStore(w.db)
-    for (const address of names) {
-      for (const [token, coinType] of [['SUI', w.coins.SUI], ['CUSD', w.coins.CUSD]] as const) {
-        const {coinBalance, addressBalance} = w.sui.ledger.balance(address, coinType)
-        await store.writeFromChain({accountId: w.accounts[address]!, token}, coinBalance + addressBalance, w.sui.ledger.checkpointHeight)
-      }
-    }
+    await fundAll(w, {sui: 100_000_000_000n, cusd: 1_000_000_000n})
+    await anchorBalances(w)
   })
 
   after(async () => {
@@ -85,9 +74,8 @@ describe('confio run', function () {
     const store = new PostgresBalanceStore(w.db)
     for (const address of names) {
       for (const [token, coinType] of [['SUI', w.coins.SUI], ['CUSD', w.coins.CUSD]] as const) {
-        const {coinBalance, addressBalance} = w.sui.ledger.balance(address, coinType)
         const row = await store.read({accountId: w.accounts[address]!, token})
-        assert.deepEqual([row?.stale, row?.amount], [false, coinBalance + addressBalance], `${token} of ${address.slice(0, 8)}`)
+        assert.deepEqual([row?.stale, row?.amount], [false, chainBalance(w, address, coinType)], `${token} of ${address.slice(0, 8)}`)
       }
     }
   })

@@ -4,6 +4,7 @@
 // (under the run's, so teardown removes it) and removes its own rows.
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
+import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -90,6 +91,32 @@ export async function startFundedWorld(): Promise<{w: WorkerWorld; alice: string
   w.sui.ledger.mint(alice, w.coins.CUSD, 1_000_000_000n)
   await pollOnce(w)
   return {w, alice, bob}
+}
+
+/** The chain's balance now: coin objects plus address balance (tests seal before they compare). */
+export function chainBalance(world: WorkerWorld, address: string, coinType: string): bigint {
+  const {coinBalance, addressBalance} = world.sui.ledger.balance(address, coinType)
+  return coinBalance + addressBalance
+}
+
+/** Mints SUI and cUSD to every account of the world, then polls and works the funding off. */
+export async function fundAll(world: WorkerWorld, amounts: {sui: bigint; cusd: bigint}): Promise<void> {
+  for (const address of Object.keys(world.accounts)) {
+    world.sui.ledger.mint(address, world.coins.SUI, amounts.sui)
+    world.sui.ledger.mint(address, world.coins.CUSD, amounts.cusd)
+  }
+  await pollOnce(world)
+  await drain(world)
+}
+
+/** Gives each account's SUI and cUSD balance a base: the chain's value now, as a chain read would. */
+export async function anchorBalances(world: WorkerWorld): Promise<void> {
+  const store = new PostgresBalanceStore(world.db)
+  for (const address of Object.keys(world.accounts)) {
+    for (const [token, coinType] of [['SUI', world.coins.SUI], ['CUSD', world.coins.CUSD]] as const) {
+      await store.writeFromChain({accountId: world.accounts[address]!, token}, chainBalance(world, address, coinType), world.sui.ledger.checkpointHeight)
+    }
+  }
 }
 
 export function addressOf(world: WorkerWorld, name: string): string {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
-import {drain, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {chainBalance, drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 interface Report {
   runId: string | null
@@ -26,12 +26,7 @@ describe('confio reconcile', function () {
     w = await startWorld(['ada', 'bea', 'cal'])
     names = Object.keys(w.accounts)
     store = new PostgresBalanceStore(w.db)
-    for (const address of names) {
-      w.sui.ledger.mint(address, w.coins.SUI, 10_000_000_000n)
-      w.sui.ledger.mint(address, w.coins.CUSD, 100_000_000n)
-    }
-    await pollOnce(w)
-    await drain(w)
+    await fundAll(w, {sui: 10_000_000_000n, cusd: 100_000_000n})
   })
 
   after(async () => {
@@ -43,10 +38,7 @@ describe('confio reconcile', function () {
     const result = await runCli(['reconcile', '--json', ...args], {env: w.env})
     return {result, report: jsonOf<Report>(result)}
   }
-  const chainAmount = (address: string, coinType: string) => {
-    const {coinBalance, addressBalance} = w.sui.ledger.balance(address, coinType)
-    return coinBalance + addressBalance
-  }
+  const chainAmount = (address: string, coinType: string) => chainBalance(w, address, coinType)
 
   it('gives every balance the chain value the first time, then agrees with it', async () => {
     const {result, report} = await reconcile()

@@ -1,0 +1,81 @@
+// What in a status reading needs a person, each with a one-line reason. `confio status` exits 1
+// when there is any. Without --chain the poller's health is judged by its cursor: mainnet and
+// testnet seal a checkpoint every ~250 ms and the cursor moves with every committed batch, so a
+// cursor that has not moved for a minute while a poller holds the lease means the poller is stuck
+// (on a localnet that seals nothing, it may only be idle: ask the chain with --chain).
+import type {Alarm, StatusReport, StatusThresholds} from './status-report.ts'
+
+export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>
+
+export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, nowMs = Date.now()): Alarm[] {
+  return [...pollerAlarms(reading, thresholds, nowMs), ...queueAlarms(reading), ...processingAlarms(reading), ...balanceAlarms(reading)]
+}
+
+function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, nowMs: number): Alarm[] {
+  const alarms: Alarm[] = []
+  const {holder} = poller.lease
+  const {cursor, chain} = poller
+  if (!holder) alarms.push({code: 'NO_POLLER', message: 'no poller holds the lease: nothing follows the chain; start confio poll (or confio run)'})
+  if (chain && !chain.available) alarms.push({code: 'CHAIN_UNAVAILABLE', message: `the chain did not answer (${chain.error}): the lag is unknown`})
+  if (chain?.available) {
+    const lag = chain.lagCheckpoints
+    if (lag !== null && lag > BigInt(thresholds.maxLag)) {
+      const seconds = chain.lagMs === null ? '' : `, ${formatAge(chain.lagMs)}`
+      alarms.push({code: 'POLLER_LAG', message: `the cursor (checkpoint ${cursor?.checkpoint}) is ${lag} checkpoints behind the tip ${chain.tip}${seconds} (limit ${thresholds.maxLag})`})
+    }
+    return alarms
+  }
+  // Without an answer from the chain, the cursor's last commit is the measure.
+  if (!holder) return alarms
+  if (cursor && cursor.ageMs > thresholds.maxCursorAgeMs) {
+    alarms.push({
+      code: 'POLLER_STALLED',
+      message: `the cursor (checkpoint ${cursor.checkpoint}) has not moved for ${formatAge(cursor.ageMs)} (limit ${formatAge(thresholds.maxCursorAgeMs)}) though pid ${holder.pid} holds the lease: the poller is stuck or cannot read the chain`,
+    })
+  }
+  const heldMs = holder.backendStart ? nowMs - Date.parse(holder.backendStart) : 0
+  if (!cursor && heldMs > thresholds.maxCursorAgeMs) {
+    alarms.push({code: 'POLLER_STALLED', message: `pid ${holder.pid} has held the lease for ${formatAge(heldMs)} and committed no checkpoint yet (limit ${formatAge(thresholds.maxCursorAgeMs)})`})
+  }
+  return alarms
+}
+
+function queueAlarms({queue}: StatusReading): Alarm[] {
+  if (!queue.available) return [{code: 'QUEUE_UNAVAILABLE', message: `Redis did not answer (${queue.error}): the queue's counts are unknown, and no job is queued or taken meanwhile`}]
+  return queue.queues.flatMap(({name, failed}): Alarm[] =>
+    failed ? [{code: 'QUEUE_FAILED', message: `${failed} ${name} ${plural(failed, 'job', 'jobs')} failed for good; confio worker --retry-failed queues them again`}] : [],
+  )
+}
+
+function processingAlarms({processing}: StatusReading): Alarm[] {
+  const {count, newest} = processing.failed
+  if (count === 0) return []
+  const latest = newest[0]
+  const example = latest ? ` (newest ${latest.digest}: ${oneLine(latest.error ?? 'no error recorded')})` : ''
+  return [{code: 'PROCESSING_FAILED', message: `${count} ${plural(count, 'transaction', 'transactions')} failed processing${example}; fix the cause, then confio worker --retry-failed`}]
+}
+
+function balanceAlarms({balances}: StatusReading): Alarm[] {
+  const {open, largest} = balances.drift
+  if (open === 0) return []
+  const top = largest[0]
+  const example = top ? ` (largest: ${top.token} of ${top.email ?? top.address})` : ''
+  return [{code: 'BALANCE_DRIFT', message: `${open} cached ${plural(open, 'balance disagrees', 'balances disagree')} with the chain${example}: open drift not yet seen agreeing by a reconcile`}]
+}
+
+/** An age or a limit as people say it: 0.4 s, 95 s, 12 min, 5.2 h. */
+export function formatAge(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`
+  if (ms < 300_000) return `${Math.round(ms / 1000)} s`
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`
+  return `${(ms / 3_600_000).toFixed(1)} h`
+}
+
+function plural(n: number, one: string, many: string): string {
+  return n === 1 ? one : many
+}
+
+function oneLine(text: string): string {
+  const line = text.split('\n')[0] ?? ''
+  return line.length > 120 ? `${line.slice(0, 117)}...` : line
+}

@@ -1,0 +1,166 @@
+// What `confio status` reports: the on-call engineer's one screen, as plain records. The command
+// prints them as text, or whole with --json (bigints as strings, times as ISO 8601, ages in ms).
+// Every age is measured by PostgreSQL's clock, the one that wrote the times it is compared with.
+import type {LeaseHolder} from '../ingest/poller-lease.ts'
+
+export type {LeaseHolder} from '../ingest/poller-lease.ts'
+
+export interface StatusReport {
+  /** When the report was made (this machine's clock). */
+  readonly checkedAt: string
+  readonly thresholds: StatusThresholds
+  readonly poller: PollerStatus
+  readonly queue: QueueStatus
+  readonly processing: ProcessingStatus
+  readonly balances: BalanceStatus
+  readonly beat: BeatStatus
+  /** Each thing that needs a person, with a one-line reason; empty when healthy. */
+  readonly alarms: readonly Alarm[]
+  readonly healthy: boolean
+}
+
+/** When a reading becomes an alarm. */
+export interface StatusThresholds {
+  /** Checkpoints the cursor may be behind the chain's tip (used with --chain). */
+  readonly maxLag: number
+  /** How long the cursor may go without a commit while a poller holds the lease (without --chain). */
+  readonly maxCursorAgeMs: number
+}
+
+export type AlarmCode =
+  | 'NO_POLLER'
+  | 'POLLER_STALLED'
+  | 'POLLER_LAG'
+  | 'CHAIN_UNAVAILABLE'
+  | 'QUEUE_UNAVAILABLE'
+  | 'QUEUE_FAILED'
+  | 'PROCESSING_FAILED'
+  | 'BALANCE_DRIFT'
+
+export interface Alarm {
+  readonly code: AlarmCode
+  readonly message: string
+}
+
+export interface PollerStatus {
+  /** holder null: no process holds the lease, so nothing follows the chain. */
+  readonly lease: {readonly holder: LeaseHolder | null}
+  /** null: no poller has ever committed a checkpoint to this database. */
+  readonly cursor: CursorStatus | null
+  /** null: not asked (no --chain). */
+  readonly chain: ChainStatus | null
+}
+
+export interface CursorStatus {
+  readonly name: string
+  /** The last checkpoint whose relevant transactions are committed. */
+  readonly checkpoint: bigint
+  /** The last commit: the cursor moves with every batch, relevant transactions or not. */
+  readonly updatedAt: string
+  readonly ageMs: number
+}
+
+export type ChainStatus =
+  | {
+      readonly available: true
+      readonly tip: bigint
+      readonly tipTimestamp: string
+      readonly lowestAvailableCheckpoint: bigint
+      /** tip - cursor; null without a cursor. */
+      readonly lagCheckpoints: bigint | null
+      /** Between the cursor's checkpoint and the tip, by their timestamps; null when unknown. */
+      readonly lagMs: number | null
+    }
+  | {readonly available: false; readonly error: string}
+
+export type QueueStatus = {readonly available: true; readonly queues: readonly QueueCountsView[]} | {readonly available: false; readonly error: string}
+
+export interface QueueCountsView {
+  readonly name: string
+  readonly waiting: number
+  readonly active: number
+  readonly delayed: number
+  /** null: the queue keeps no failed jobs (beat: a run's outcome is in beat_runs). */
+  readonly failed: number | null
+}
+
+export interface ProcessingStatus {
+  readonly failed: {readonly count: number; readonly newest: readonly FailedTransactionView[]}
+  readonly unprocessed: {readonly count: number; readonly oldest: UnprocessedTransactionView | null}
+}
+
+export interface FailedTransactionView {
+  readonly digest: string
+  readonly error: string | null
+  readonly attempts: number
+  readonly finishedAt: string | null
+}
+
+export interface UnprocessedTransactionView {
+  readonly digest: string
+  readonly checkpoint: bigint
+  readonly storedAt: string
+  readonly ageMs: number
+}
+
+export interface BalanceStatus {
+  /** balances rows of active accounts. */
+  readonly rows: number
+  readonly stale: number
+  /** Never read from the chain (base_checkpoint IS NULL): not served from cache until read. */
+  readonly withoutBase: number
+  readonly drift: {readonly open: number; readonly largest: readonly DriftView[]}
+  /** The newest reconcile_runs row; null when no reconcile has run. */
+  readonly lastReconcile: ReconcileRunView | null
+  /** Balance changes Redis has not been told yet: a growing backlog means Redis is down or no worker runs. */
+  readonly cacheOutbox: {readonly backlog: number; readonly oldestAgeMs: number | null}
+}
+
+export interface DriftView {
+  readonly accountId: string
+  readonly address: string
+  readonly email: string | null
+  readonly token: string
+  /** null: confio had no balance row. */
+  readonly cached: bigint | null
+  readonly chain: bigint
+  /** chain - cached. */
+  readonly difference: bigint
+  readonly chainCheckpoint: bigint
+  readonly firstSeen: string
+  readonly lastSeen: string
+  readonly runs: number
+}
+
+export interface ReconcileRunView {
+  readonly id: string
+  readonly trigger: string
+  readonly dryRun: boolean
+  readonly startedAt: string
+  /** null: still running, or the run died. */
+  readonly finishedAt: string | null
+  readonly selected: number
+  readonly checked: number
+  readonly inFlight: number
+  readonly inDrift: number
+  readonly errors: number
+  readonly outcome: string | null
+}
+
+export interface BeatStatus {
+  /** The newest run of each task that has run at least once. */
+  readonly tasks: readonly BeatTaskView[]
+  /** false: no schedule to compute the next runs from, so every nextRun is null. */
+  readonly scheduleKnown: boolean
+}
+
+export interface BeatTaskView {
+  readonly task: string
+  readonly slotStart: string
+  readonly enqueuedAt: string
+  readonly startedAt: string | null
+  readonly finishedAt: string | null
+  readonly outcome: string | null
+  readonly state: 'enqueued' | 'running' | 'done' | 'failed'
+  readonly nextRun: string | null
+}
