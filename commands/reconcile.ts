@@ -5,7 +5,8 @@ import {ProgressLine} from '../cli/progress-line.ts'
 import {formatTable} from '../cli/table.ts'
 import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
 import {RuntimeFailure} from '../src/errors.ts'
-import {type OpenDriftRecord, Reconciler} from '../src/reconcile/reconciler.ts'
+import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
+import {Reconciler} from '../src/reconcile/reconciler.ts'
 import type {ReconcileProgress, ReconcileReport} from '../src/reconcile/reconcile-report.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
@@ -112,7 +113,7 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
     }
     const rows = records.map((d) => {
       const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
-      return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), String(d.runs), d.firstSeen.toISOString(), d.lastSeen.toISOString()]
+      return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), String(d.runs), d.firstSeen, d.lastSeen]
     })
     this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'RUNS', 'FIRST SEEN', 'LAST SEEN'], rows))
   }

@@ -7,7 +7,7 @@
 // A beat job is never retried by bee-queue: its handler records the outcome itself and returns;
 // the task runs again at its next slot.
 import BeeQueue from 'bee-queue'
-import {withTimeout} from './transaction-queue.ts'
+import {confioQueueSettings, withTimeout} from './transaction-queue.ts'
 
 export const BEAT_QUEUE = 'beat'
 
@@ -50,13 +50,7 @@ export class BeatQueue {
     this.stallIntervalMs = options.stallIntervalMs ?? 5_000
     this.timeoutMs = options.timeoutMs ?? 2_000
     this.queue = new BeeQueue<BeatJob>(BEAT_QUEUE, {
-      prefix: `${options.redisPrefix}bq`,
-      redis: {url: options.redisUrl},
-      isWorker: options.isWorker ?? false,
-      getEvents: false,
-      sendEvents: false,
-      storeJobs: false,
-      removeOnSuccess: true,
+      ...confioQueueSettings(options),
       // The outcome is in beat_runs; a job that failed in bee-queue's eyes (its run could not even
       // be recorded) is put back by the beat's sweep while its slot is current.
       removeOnFailure: true,

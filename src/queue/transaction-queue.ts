@@ -56,6 +56,23 @@ export interface EnqueueResult {
   readonly failed: {digest: string; error: string}[]
 }
 
+/**
+ * What every confio bee-queue shares: its keys under `<REDIS_PREFIX>bq:`, no events (nothing
+ * listens), no job cache (bee-queue would keep every job it touched in a Map for those events),
+ * and finished jobs removed (the outcome lives in PostgreSQL).
+ */
+export function confioQueueSettings(options: {redisUrl: string; redisPrefix: string; isWorker?: boolean}) {
+  return {
+    prefix: `${options.redisPrefix}bq`,
+    redis: {url: options.redisUrl},
+    isWorker: options.isWorker ?? false,
+    getEvents: false,
+    sendEvents: false,
+    storeJobs: false,
+    removeOnSuccess: true,
+  } as const
+}
+
 export class TransactionQueue {
   readonly queue: BeeQueue<ProcessTransactionJob>
   private readonly timeoutMs: number
@@ -65,14 +82,7 @@ export class TransactionQueue {
     this.timeoutMs = options.timeoutMs ?? 2_000
     this.stallIntervalMs = options.stallIntervalMs ?? 5_000
     this.queue = new BeeQueue<ProcessTransactionJob>(PROCESS_TRANSACTION, {
-      prefix: `${options.redisPrefix}bq`,
-      redis: {url: options.redisUrl},
-      isWorker: options.isWorker ?? false,
-      getEvents: false,
-      sendEvents: false,
-      // bee-queue would keep every job it touched in a Map (for events confio does not use).
-      storeJobs: false,
-      removeOnSuccess: true,
+      ...confioQueueSettings(options),
       // Retry backoff delays jobs; some worker has to bring them back.
       activateDelayedJobs: options.isWorker ?? false,
       stallInterval: this.stallIntervalMs,

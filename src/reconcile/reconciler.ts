@@ -24,6 +24,7 @@ import {AccountRepository} from '../accounts/account-repository.ts'
 import {PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
 import type {RedisBalanceStore} from '../balances/redis-balance-store.ts'
 import type {CachedBalance} from '../balances/cached-balance.ts'
+import {type OpenDriftRecord, readOpenDrift} from './drift-records.ts'
 import {type DriftFinding, ERROR_SHARE_LIMIT, type ReconcileError, type ReconcileOptions, type ReconcileReport} from './reconcile-report.ts'
 
 export interface ReconcilerDeps {
@@ -36,20 +37,6 @@ export interface ReconcilerDeps {
   readonly cursorName?: string
   /** How long the end-of-run second look waits for the pipeline to reach the heights read (default 5 s). */
   readonly settleMs?: number
-}
-
-export interface OpenDriftRecord {
-  readonly accountId: string
-  readonly address: string
-  readonly email: string | null
-  readonly token: string
-  readonly firstSeen: Date
-  readonly lastSeen: Date
-  readonly runs: number
-  readonly cached: bigint | null
-  readonly chain: bigint
-  readonly difference: bigint
-  readonly checkpoint: bigint
 }
 
 interface SelectedAccount {
@@ -186,26 +173,8 @@ export class Reconciler {
   }
 
   /** The open drift records, largest difference first, without reading the chain. */
-  async openDrift(): Promise<OpenDriftRecord[]> {
-    const {rows} = await this.deps.db.raw<{rows: Record<string, string | Date | number | null>[]}>(
-      `SELECT d.account_id::text, a.sui_address, a.email, d.token, d.first_seen, d.last_seen, d.runs, d.cached_amount::text,
-              d.chain_amount::text, d.difference::text, d.chain_checkpoint::text
-       FROM balance_drift d JOIN accounts a ON a.id = d.account_id
-       WHERE d.closed_at IS NULL ORDER BY abs(d.difference) DESC, d.id`,
-    )
-    return rows.map((r) => ({
-      accountId: r.account_id as string,
-      address: r.sui_address as string,
-      email: r.email as string | null,
-      token: r.token as string,
-      firstSeen: r.first_seen as Date,
-      lastSeen: r.last_seen as Date,
-      runs: Number(r.runs),
-      cached: r.cached_amount === null ? null : BigInt(r.cached_amount as string),
-      chain: BigInt(r.chain_amount as string),
-      difference: BigInt(r.difference as string),
-      checkpoint: BigInt(r.chain_checkpoint as string),
-    }))
+  openDrift(): Promise<OpenDriftRecord[]> {
+    return readOpenDrift(this.deps.db)
   }
 
   private selectedTokens(symbol: string | undefined): Token[] {

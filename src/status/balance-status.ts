@@ -1,7 +1,8 @@
 // The balances' part of the status: rows that cannot be served from cache, drift the reconciler
 // found and has not seen agree again, its last run, and what Redis has not been told yet.
 import type {Database} from '../store/database.ts'
-import type {BalanceStatus, DriftView, ReconcileRunView} from './status-report.ts'
+import {readOpenDrift} from '../reconcile/drift-records.ts'
+import type {BalanceStatus, ReconcileRunView} from './status-report.ts'
 
 /** Open drift records listed by name (the largest differences); the count covers them all. */
 const LARGEST_DRIFT = 5
@@ -10,7 +11,7 @@ export async function readBalanceStatus(db: Database): Promise<BalanceStatus> {
   const [rows, drift, largest, lastReconcile, cacheOutbox] = await Promise.all([
     readBalanceRows(db),
     db.raw<{rows: {open: number}[]}>(`SELECT count(*)::int AS open FROM balance_drift WHERE closed_at IS NULL`),
-    readLargestDrift(db),
+    readOpenDrift(db, LARGEST_DRIFT),
     readLastReconcile(db),
     readCacheOutbox(db),
   ])
@@ -28,43 +29,6 @@ async function readBalanceRows(db: Database): Promise<Pick<BalanceStatus, 'rows'
   )
   const row = rows[0]
   return {rows: row?.rows ?? 0, stale: row?.stale ?? 0, withoutBase: row?.without_base ?? 0}
-}
-
-async function readLargestDrift(db: Database): Promise<DriftView[]> {
-  const {rows} = await db.raw<{
-    rows: {
-      account_id: string
-      sui_address: string
-      email: string | null
-      token: string
-      cached_amount: string | null
-      chain_amount: string
-      difference: string
-      chain_checkpoint: string
-      first_seen: Date
-      last_seen: Date
-      runs: number
-    }[]
-  }>(
-    `SELECT d.account_id, a.sui_address, a.email, d.token, d.cached_amount, d.chain_amount, d.difference, d.chain_checkpoint,
-            d.first_seen, d.last_seen, d.runs
-       FROM balance_drift d JOIN accounts a ON a.id = d.account_id
-      WHERE d.closed_at IS NULL ORDER BY abs(d.difference) DESC, d.id LIMIT ?`,
-    [LARGEST_DRIFT],
-  )
-  return rows.map((r) => ({
-    accountId: String(r.account_id),
-    address: r.sui_address,
-    email: r.email,
-    token: r.token,
-    cached: r.cached_amount === null ? null : BigInt(r.cached_amount),
-    chain: BigInt(r.chain_amount),
-    difference: BigInt(r.difference),
-    chainCheckpoint: BigInt(r.chain_checkpoint),
-    firstSeen: r.first_seen.toISOString(),
-    lastSeen: r.last_seen.toISOString(),
-    runs: r.runs,
-  }))
 }
 
 async function readLastReconcile(db: Database): Promise<ReconcileRunView | null> {

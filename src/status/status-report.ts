@@ -2,6 +2,7 @@
 // prints them as text, or whole with --json (bigints as strings, times as ISO 8601, ages in ms).
 // Every age is measured by PostgreSQL's clock, the one that wrote the times it is compared with.
 import type {LeaseHolder} from '../ingest/poller-lease.ts'
+import type {OpenDriftRecord} from '../reconcile/drift-records.ts'
 
 export type {LeaseHolder} from '../ingest/poller-lease.ts'
 
@@ -116,21 +117,8 @@ export interface BalanceStatus {
   readonly cacheOutbox: {readonly backlog: number; readonly oldestAgeMs: number | null}
 }
 
-export interface DriftView {
-  readonly accountId: string
-  readonly address: string
-  readonly email: string | null
-  readonly token: string
-  /** null: confio had no balance row. */
-  readonly cached: bigint | null
-  readonly chain: bigint
-  /** chain - cached. */
-  readonly difference: bigint
-  readonly chainCheckpoint: bigint
-  readonly firstSeen: string
-  readonly lastSeen: string
-  readonly runs: number
-}
+/** An open drift record as the status shows it. */
+export type DriftView = OpenDriftRecord
 
 export interface ReconcileRunView {
   readonly id: string
