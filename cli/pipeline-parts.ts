@@ -43,6 +43,7 @@ export const pollFlags = {
   'from-checkpoint': checkpointFlag({summary: 'Where to start when there is no cursor yet (ignored once one exists).'}),
   'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
   'outbox-interval': durationFlag({default: 30_000, minMs: 1_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
+  'node-wait': durationFlag({default: 30_000, minMs: 100, summary: 'With --once: how long to wait for a node that is behind the cursor.', hidden: true}),
 }
 
 export const workerFlags = {
@@ -89,6 +90,7 @@ export interface PollFlagValues {
   interval: number
   'from-checkpoint'?: bigint | undefined
   'outbox-interval': number
+  'node-wait': number
 }
 
 export interface WorkerFlagValues {
@@ -121,6 +123,7 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     logger: parts.logger,
     metrics: parts.metrics,
     outboxIntervalMs: flags['outbox-interval'],
+    nodeBehindWaitMs: flags['node-wait'],
   })
 }
 

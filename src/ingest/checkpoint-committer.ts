@@ -58,6 +58,8 @@ export interface CheckpointCommitterOptions {
   readonly db: Database
   readonly chain: TransactionDetailsReader
   readonly cursorName: string
+  /** The chain followed, recorded with a cursor this committer creates. */
+  readonly chainId?: string
   /** The cursor as read at start (undefined: none yet). */
   readonly cursor: bigint | undefined
   readonly filter: RelevanceFilter
@@ -111,7 +113,7 @@ export class CheckpointCommitter {
     const {db, cursorName} = this.options
     const inserted = await db.transaction(async (trx) => {
       const digests = await insertRawEvents(trx, relevant)
-      await advanceCursor(trx, cursorName, this.cursor, last)
+      await advanceCursor(trx, cursorName, this.cursor, last, this.options.chainId)
       return digests
     })
     this.cursor = last

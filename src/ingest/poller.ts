@@ -9,12 +9,14 @@
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
 // Redis lost, and the lease is checked; losing it stops the poller.
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointRecord} from '../chain/records.ts'
+import type {CheckpointRecord, ServiceInfo} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
-import {readCursor} from '../store/ingest-cursor.ts'
+import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
+import {sleep} from '../chain/backoff.ts'
+import {RuntimeFailure} from '../errors.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type CommitResult, type PreparedBatch} from './checkpoint-committer.ts'
@@ -44,6 +46,8 @@ export interface PollerOptions {
   readonly outboxIntervalMs?: number
   readonly leaseCheckMs?: number
   readonly maxBatch?: number
+  /** With once: how long to wait for a node that is behind the cursor before giving up (default 30 s). */
+  readonly nodeBehindWaitMs?: number
 }
 
 export interface PollerResult {
@@ -61,6 +65,8 @@ export class Poller {
   private readonly outbox: Outbox
   private lastLog = 0
   private tip: bigint | undefined
+  /** The chain the node serves, as GetServiceInfo said at start. */
+  private chainId: string | undefined
 
   constructor(options: PollerOptions) {
     this.options = options
@@ -87,14 +93,45 @@ export class Poller {
   private async startPoint(signal: AbortSignal) {
     const {db, chain, cursorName, fromCheckpoint, once, logger} = this.options
     const cursor = await readCursor(db, cursorName)
-    const needsTip = cursor === undefined && fromCheckpoint === undefined
-    const tip = needsTip || once ? (await chain.serviceInfo({signal})).checkpointHeight : undefined
+    let info = await chain.serviceInfo({signal})
+    await checkCursorChain(db, cursorName, info, {record: true})
+    this.chainId = info.chainId
+    if (cursor !== undefined && info.checkpointHeight < cursor) info = await this.waitForNode(cursor, info, signal)
     if (cursor !== undefined && fromCheckpoint !== undefined) {
       logger.warn({cursor: cursor.toString(), fromCheckpoint: fromCheckpoint.toString()}, '--from-checkpoint ignored: a cursor exists and polling resumes from it (move it with --reset-cursor)')
     }
-    const start = cursor !== undefined ? cursor + 1n : (fromCheckpoint ?? (tip as bigint))
+    const tip = info.checkpointHeight
+    const start = cursor !== undefined ? cursor + 1n : (fromCheckpoint ?? tip)
     logger.info({start: start.toString(), cursor: cursor?.toString() ?? null, once}, cursor === undefined ? 'no cursor yet; starting' : 'resuming after the cursor')
-    return {start, cursor, stopAfter: once ? (tip as bigint) : undefined}
+    return {start, cursor, stopAfter: once ? tip : undefined}
+  }
+
+  /**
+   * A node whose tip is behind the cursor (a restarted local node, a provider replica that lags)
+   * has nothing this poller needs yet: it is said so and waited on, never taken for "caught up".
+   * With once the wait has a deadline.
+   */
+  private async waitForNode(cursor: bigint, first: ServiceInfo, signal: AbortSignal): Promise<ServiceInfo> {
+    const {chain, once, logger, intervalMs} = this.options
+    const deadline = Date.now() + (this.options.nodeBehindWaitMs ?? 30_000)
+    let info = first
+    let said = 0
+    while (info.checkpointHeight < cursor) {
+      const message = `the node is at checkpoint ${info.checkpointHeight}, behind this database's cursor ${cursor}`
+      if (once && Date.now() > deadline) {
+        throw new RuntimeFailure(message, {code: 'NODE_BEHIND_CURSOR', remedy: `point SUI_GRPC_URL at a node that has checkpoint ${cursor + 1n}, or wait for this one`})
+      }
+      if (Date.now() - said >= 30_000) {
+        logger.warn({node: info.checkpointHeight.toString(), cursor: cursor.toString()}, `${message} (a restarted node, or a replica that lags): waiting for it`)
+        said = Date.now()
+      }
+      // A stop while waiting ends the run as any stop does (the follower sees the signal).
+      await sleep(intervalMs, signal).catch(() => undefined)
+      if (signal.aborted) return info
+      info = await chain.serviceInfo({signal})
+    }
+    logger.info({node: info.checkpointHeight.toString(), cursor: cursor.toString()}, 'the node has reached the cursor')
+    return info
   }
 
   private async follow(start: bigint, cursor: bigint | undefined, stopAfter: bigint | undefined, signal: AbortSignal): Promise<PollerResult> {
@@ -113,7 +150,7 @@ export class Poller {
       },
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
-    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger})
+    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, ...(this.chainId ? {chainId: this.chainId} : {})})
     // Enough to keep the committer busy; a decoded checkpoint is ~100 KB of objects, so a deeper
     // buffer only grows memory while catching up.
     const channel = new BoundedChannel<CheckpointRecord>(64)

@@ -18,7 +18,7 @@ import {TokenBucket} from '../chain/rate-limiter.ts'
 import {UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
-import {readCursor} from '../store/ingest-cursor.ts'
+import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import {PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
@@ -72,6 +72,8 @@ export class Reconciler {
   async run(options: ReconcileOptions): Promise<ReconcileReport> {
     const started = performance.now()
     const tokens = this.selectedTokens(options.token)
+    // A node of another chain would find every balance in drift and "correct" it.
+    await checkCursorChain(this.deps.db, this.deps.cursorName ?? 'checkpoints', await this.deps.chain.serviceInfo(options.signal ? {signal: options.signal} : {}), {record: false})
     const accounts = await this.selectAccounts(options, tokens)
     const dryRun = options.dryRun ?? false
     const runId = dryRun ? null : await this.openRun(options.trigger, accounts.length)

@@ -2,7 +2,7 @@
 // The cursor moves only inside the transaction that stores the data it covers, and only from
 // the value the follower last saw (compare-and-set): a second poller that lost its lease without
 // knowing it cannot move the cursor under the active one.
-import {RuntimeFailure} from '../errors.ts'
+import {ConfigError, RuntimeFailure} from '../errors.ts'
 import type {Database} from './database.ts'
 
 export class CursorMovedError extends RuntimeFailure {
@@ -19,10 +19,13 @@ export async function readCursor(db: Database, name: string): Promise<bigint | u
   return row ? BigInt(row.checkpoint) : undefined
 }
 
-/** Moves the cursor from `expected` (undefined: not created yet) to `next`, or throws. */
-export async function advanceCursor(trx: Database, name: string, expected: bigint | undefined, next: bigint): Promise<void> {
+/**
+ * Moves the cursor from `expected` (undefined: not created yet) to `next`, or throws. A cursor
+ * created here records the chain it follows.
+ */
+export async function advanceCursor(trx: Database, name: string, expected: bigint | undefined, next: bigint, chainId?: string): Promise<void> {
   if (expected === undefined) {
-    const inserted = await trx('ingest_cursors').insert({name, checkpoint: next.toString(), updated_at: trx.fn.now()}).onConflict('name').ignore().returning('name')
+    const inserted = await trx('ingest_cursors').insert({name, checkpoint: next.toString(), updated_at: trx.fn.now(), chain_id: chainId ?? null}).onConflict('name').ignore().returning('name')
     if (inserted.length === 1) return
   } else {
     const updated = await trx('ingest_cursors').where({name, checkpoint: expected.toString()}).update({checkpoint: next.toString(), updated_at: trx.fn.now()})
@@ -37,4 +40,24 @@ export async function setCursor(db: Database, name: string, checkpoint: bigint):
     .insert({name, checkpoint: checkpoint.toString(), updated_at: db.fn.now()})
     .onConflict('name')
     .merge()
+}
+
+/**
+ * The node must serve the chain this database's cursor follows. A cursor that has none recorded yet
+ * (made by --reset-cursor, or by a confio that did not record it) takes this one when `record`.
+ */
+export async function checkCursorChain(db: Database, name: string, node: {chainId: string; chain: string}, options: {record: boolean}): Promise<void> {
+  const row = await db('ingest_cursors').where({name}).first('chain_id')
+  if (!row) return
+  if (row.chain_id === null) {
+    if (options.record) await db('ingest_cursors').where({name}).whereNull('chain_id').update({chain_id: node.chainId})
+    return
+  }
+  if (row.chain_id !== node.chainId) {
+    throw new ConfigError(
+      'SUI_GRPC_URL',
+      `the node serves chain ${node.chainId} (${node.chain}), but this database follows chain ${row.chain_id}`,
+      {remedy: `point SUI_GRPC_URL at a node of chain ${row.chain_id}, or DATABASE_URL at a database of chain ${node.chainId}`},
+    )
+  }
 }
