@@ -16,10 +16,33 @@ export interface RetryFailedResult {
   readonly errors: {digest: string; error: string}[]
 }
 
+/** Failed transactions are requeued this many at a time, so a large backlog never sits in one list. */
+const RETRY_PAGE = 1_000
+
 export async function retryFailed(db: Database, queue: TransactionQueue): Promise<RetryFailedResult> {
-  const digests = [...new Set([...(await failedDigests(db)), ...(await queue.failedDigests())])]
-  // The log first: a job that runs before its reset would count the old attempts.
-  await resetFailed(db, digests)
-  const result = await queue.requeue(digests)
-  return {found: digests.length, retried: result.retried.length, created: result.created.length, present: result.present.length, errors: result.failed}
+  const total = {found: 0, retried: 0, created: 0, present: 0, errors: [] as RetryFailedResult['errors']}
+  const seen = new Set<string>()
+  const retry = async (digests: string[]) => {
+    const fresh = digests.filter((d) => !seen.has(d))
+    for (const d of fresh) seen.add(d)
+    if (fresh.length === 0) return
+    // The log first: a job that runs before its reset would count the old attempts.
+    await resetFailed(db, fresh)
+    const result = await queue.requeue(fresh)
+    total.found += fresh.length
+    total.retried += result.retried.length
+    total.created += result.created.length
+    total.present += result.present.length
+    total.errors.push(...result.failed)
+  }
+  for (let afterId = '0'; ; ) {
+    const page = await failedDigests(db, {afterId, limit: RETRY_PAGE})
+    if (page.lastId === undefined) break
+    await retry(page.digests)
+    afterId = page.lastId
+  }
+  // Failed in bee-queue's eyes only (the log could not be written at the time).
+  const queueFailed = await queue.failedDigests()
+  for (let i = 0; i < queueFailed.length; i += RETRY_PAGE) await retry(queueFailed.slice(i, i + RETRY_PAGE))
+  return total
 }

@@ -210,8 +210,8 @@ export class ProcessTransactionBatch {
     if (retryInMs === undefined) control.noRetry()
     else control.retryIn(retryInMs)
     try {
-      if (retryInMs === undefined) await markFailed(db, digest, message)
-      else await markRetrying(db, digest, message)
+      const recorded = retryInMs === undefined ? await markFailed(db, digest, message, this.name) : await markRetrying(db, digest, message, this.name)
+      if (!recorded) logger.warn({digest, err: message}, 'job failure not recorded: the log row is no longer this worker\'s (another run claimed or finished it)')
     } catch (logError) {
       logger.error({digest, err: errorMessage(logError)}, 'could not record the job failure in transaction_processing_log')
     }

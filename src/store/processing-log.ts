@@ -24,18 +24,42 @@ export async function markCompleted(db: Database, digest: string, handler: strin
   )
 }
 
-/** A retry is scheduled: the error is kept until the next outcome. */
-export async function markRetrying(db: Database, digest: string, error: string): Promise<void> {
-  await db.raw(`UPDATE transaction_processing_log SET status = 'pending', error_message = ?, finished_at = now(), updated_at = now() WHERE tx_digest = ?`, [error, digest])
+/**
+ * A retry is scheduled: the error is kept until the next outcome. Fenced like markFailed; false
+ * when the row is not this worker's to change.
+ */
+export async function markRetrying(db: Database, digest: string, error: string, worker: string): Promise<boolean> {
+  return markOutcome(db, digest, 'pending', error, worker)
 }
 
-export async function markFailed(db: Database, digest: string, error: string): Promise<void> {
-  await db.raw(`UPDATE transaction_processing_log SET status = 'failed', error_message = ?, finished_at = now(), updated_at = now() WHERE tx_digest = ?`, [error, digest])
+/**
+ * Fenced: only a row still `processing` under a claim of this worker (`<host>:<pid>`, any of its
+ * runs) changes. A worker that wakes after a long pause must not turn a job another run has
+ * claimed, retried or completed back to pending or failed.
+ */
+export async function markFailed(db: Database, digest: string, error: string, worker: string): Promise<boolean> {
+  return markOutcome(db, digest, 'failed', error, worker)
 }
 
-export async function failedDigests(db: Database): Promise<string[]> {
-  const rows: {tx_digest: string}[] = await db('transaction_processing_log').select('tx_digest').where({status: 'failed'}).orderBy('id')
-  return rows.map((r) => r.tx_digest)
+async function markOutcome(db: Database, digest: string, status: 'pending' | 'failed', error: string, worker: string): Promise<boolean> {
+  const claimPrefix = `${worker}:`
+  const {rowCount} = await db.raw(
+    `UPDATE transaction_processing_log SET status = ?, error_message = ?, finished_at = now(), updated_at = now()
+     WHERE tx_digest = ? AND status = 'processing' AND left(coalesce(claimed_by, ''), ?) = ?`,
+    [status, error, digest, claimPrefix.length, claimPrefix],
+  )
+  return (rowCount ?? 0) > 0
+}
+
+/** A page of failed digests after log id `afterId`, in id order, with the last id for the next page. */
+export async function failedDigests(db: Database, page: {afterId: string; limit: number}): Promise<{digests: string[]; lastId: string | undefined}> {
+  const rows: {id: string; tx_digest: string}[] = await db('transaction_processing_log')
+    .select('id', 'tx_digest')
+    .where({status: 'failed'})
+    .where('id', '>', page.afterId)
+    .orderBy('id')
+    .limit(page.limit)
+  return {digests: rows.map((r) => r.tx_digest), lastId: rows.at(-1)?.id}
 }
 
 /** Gives failed digests a fresh set of attempts and stalls; returns the digests reset. */

@@ -62,6 +62,9 @@ export async function unprocessedEvents(db: Database, options: {afterId: string;
   const rows: {id: string; tx_digest: string; queued_at: Date | null}[] = await db('raw_blockchain_events')
     .select('id', 'tx_digest', 'queued_at')
     .whereNull('processed_at')
+    // A transaction failed for good waits for an operator (confio worker --retry-failed), not for
+    // Redis to be asked about it every sweep.
+    .whereNotExists((q) => q.select(db.raw('1')).from('transaction_processing_log as l').whereRaw('l.tx_digest = raw_blockchain_events.tx_digest').where('l.status', 'failed'))
     .where('id', '>', options.afterId)
     .andWhere((q) => q.whereNull('queued_at').orWhere('queued_at', '<', options.queuedBefore))
     .orderBy('id')
