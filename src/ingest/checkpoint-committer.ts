@@ -16,6 +16,7 @@ import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor} from '../store/ingest-cursor.ts'
 import {insertRawEvents, markQueued, type RawEventInput} from '../store/raw-event-repository.ts'
+import {DecodingGuard, type DecodingLimits} from './decoding-guard.ts'
 import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'
 
 export interface CommitResult {
@@ -66,15 +67,19 @@ export interface CheckpointCommitterOptions {
   readonly queue: TransactionQueue
   readonly logger?: Logger
   readonly detailsRetry?: DetailsRetry
+  /** When undecodable transactions stop the poller (default: over 1% of the last 1,000, or 20 in a row). */
+  readonly decodingLimits?: DecodingLimits
 }
 
 export class CheckpointCommitter {
   private cursor: bigint | undefined
   private readonly options: CheckpointCommitterOptions
+  private readonly decoding: DecodingGuard
 
   constructor(options: CheckpointCommitterOptions) {
     this.options = options
     this.cursor = options.cursor
+    this.decoding = new DecodingGuard(options.decodingLimits)
   }
 
   get position(): bigint | undefined {
@@ -99,6 +104,7 @@ export class CheckpointCommitter {
     const first = batch[0]
     const last = batch[batch.length - 1]
     if (!first || !last) throw new Error('checkpoint committer: empty batch')
+    this.decoding.check(batch)
     const summaries = this.relevantOf(batch)
     const relevant = await this.withDetails(summaries, first.sequenceNumber, last.sequenceNumber)
     return {first: first.sequenceNumber, last: last.sequenceNumber, transactions: batch.reduce((n, c) => n + c.transactions.length, 0), relevant}

@@ -109,6 +109,51 @@ describe('checkpoint committer', function () {
     assert.equal(await cursorOf(world.db), 5n)
   })
 
+  describe('a decoding flood', () => {
+    const tx = (checkpoint: bigint, index: number, bad: boolean) => ({
+      digest: bad ? '' : `ok${checkpoint}x${index}`,
+      index,
+      checkpoint,
+      timestampMs: 1_700_000_000_000,
+      sender: `0x${'9'.repeat(64)}`,
+      gasOwner: `0x${'9'.repeat(64)}`,
+      moveCalls: [],
+      events: [],
+      balanceChanges: [],
+      status: {success: true as const},
+      gasUsed: 0n,
+      ...(bad ? {parseError: `transaction ${index}: unknown TransactionKind variant 42`} : {}),
+    })
+    const checkpoints = (from: bigint, count: number, isBad: (n: number) => boolean): CheckpointRecord[] =>
+      Array.from({length: count}, (_, c) => {
+        const sequenceNumber = from + BigInt(c)
+        return {sequenceNumber, digest: `cp${sequenceNumber}`, timestampMs: 1_700_000_000_000, transactions: Array.from({length: 60}, (_, i) => tx(sequenceNumber, i, isBad(c * 60 + i)))}
+      })
+
+    it('5% undecodable over a batch of 1,200: stops before storing, naming the first and the decoder message, cursor unmoved', async () => {
+      await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '99'})
+      await assert.rejects(committer(chain, 99n).commit(checkpoints(100n, 20, (n) => n % 20 === 7)), (error: Error & {code?: string}) => {
+        assert.equal(error.code, 'DECODING_FLOOD')
+        assert.equal(
+          error.message,
+          '51 of the last 1020 transactions (5.0%, over 1%) could not be decoded; first: transaction 7 of checkpoint 100: transaction 7: unknown TransactionKind variant 42; nothing of this batch was stored, the cursor stays at 99',
+        )
+        return true
+      })
+      assert.equal(await cursorOf(world.db), 99n)
+      assert.equal((await world.db('raw_blockchain_events').count({n: '*'}))[0]?.n, '0')
+    })
+
+    it('21 in a row stops at once; a few now and then are kept and the poller goes on', async () => {
+      await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '99'})
+      const few = committer(chain, 99n)
+      const kept = await few.commit(checkpoints(100n, 5, (n) => n % 100 === 3))
+      assert.equal(kept.inserted, 3)
+      await assert.rejects(few.commit(checkpoints(105n, 1, (n) => n >= 10 && n <= 30)), /more than 20 transactions in a row could not be decoded; first: transaction 10 of checkpoint 105/)
+      assert.equal(await cursorOf(world.db), 104n)
+    })
+  })
+
   it('makes no details call for a batch without relevant transactions', async () => {
     const {ledger} = world.sui
     const from = ledger.checkpointHeight + 1n
