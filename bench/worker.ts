@@ -4,7 +4,8 @@
 // own rate with an empty handler in the same run. The worker's rate is the one it reports: from
 // the queue being ready to the last job finished (process start excluded). Goal: >= 2,000 jobs/s
 // at the best concurrency. Run: npm run bench:worker   (JOBS=5000 CONCURRENCY=8 for a short run;
-// WRAP=1 runs the worker under /usr/bin/time to print its CPU time).
+// WRAP=1 runs the worker under /usr/bin/time to print its CPU time; ANCHORED=1 gives every balance
+// a base first, so jobs keep them exact and write them through to Redis).
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {fileURLToPath} from 'node:url'
@@ -69,8 +70,14 @@ async function seed(db: Database): Promise<string[]> {
 }
 
 async function reset(db: Database): Promise<void> {
-  await db.raw('TRUNCATE account_transactions, transaction_processing_log, contract_events, balances')
+  await db.raw('TRUNCATE account_transactions, transaction_processing_log, contract_events, balances, balance_cache_outbox')
   await db('raw_blockchain_events').update({processed_at: null})
+  // ANCHORED=1: every balance has a base before the run (as after a reconcile), so each job adds
+  // its changes and writes them through to Redis; by default they have none and are marked stale.
+  if (process.env.ANCHORED) {
+    await db.raw(`INSERT INTO balances (account_id, token, amount, base_checkpoint, is_stale)
+                  SELECT a.id, t.token, 1000000000000000, 0, false FROM accounts a CROSS JOIN (VALUES ('CUSD'), ('SUI')) AS t(token)`)
+  }
   await db.raw('VACUUM ANALYZE')
   await deleteKeysWithPrefix(REDIS_URL, prefix)
 }

@@ -20,6 +20,8 @@ export interface CacheOutboxRelayOptions {
   readonly batchSize?: number
   /** How often to look when nobody woke the relay (default 1 s): outbox rows of other processes. */
   readonly idleIntervalMs?: number
+  /** After a wake, how long to gather further changes into the same delivery (default 20 ms). */
+  readonly gatherMs?: number
 }
 
 const RETRY_MIN_MS = 500
@@ -31,6 +33,8 @@ export class CacheOutboxRelay {
   private running: Promise<void> | undefined
   private stopping = false
   private wakeUp: (() => void) | undefined
+  /** Ends the pause in hand at once (stop). */
+  private halt: (() => void) | undefined
   private woken = false
   private failingSince: number | undefined
   /** Rows delivered since start. */
@@ -55,7 +59,7 @@ export class CacheOutboxRelay {
   /** Stops after the delivery in hand; what is left waits in the outbox for the next relay. */
   async stop(): Promise<void> {
     this.stopping = true
-    this.wakeUp?.()
+    this.halt?.()
     await this.running
   }
 
@@ -84,6 +88,7 @@ export class CacheOutboxRelay {
 
   private async loop(): Promise<void> {
     const {logger} = this.options
+    const batchSize = this.options.batchSize ?? 1_000
     let failures = 0
     while (!this.stopping) {
       this.woken = false
@@ -93,7 +98,8 @@ export class CacheOutboxRelay {
         if (this.failingSince !== undefined) logger.info({downMs: Date.now() - this.failingSince}, 'balance cache outbox: Redis is back; delivering again')
         this.failingSince = undefined
         failures = 0
-        if (count > 0) continue
+        // A full batch: more are waiting, go on at once.
+        if (count >= batchSize) continue
       } catch (error) {
         failures += 1
         if (this.failingSince === undefined) {
@@ -101,20 +107,32 @@ export class CacheOutboxRelay {
           logger.warn({err: (error as Error).message}, 'balance cache outbox: cannot deliver to Redis; changes wait in PostgreSQL and readers use it meanwhile')
         }
       }
-      const waitMs = failures > 0 ? Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1)) : (this.options.idleIntervalMs ?? 1_000)
-      if (!this.woken || failures > 0) await this.pause(waitMs)
+      const gatherMs = this.options.gatherMs ?? 20
+      const waitMs = failures > 0 ? Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1)) : this.woken ? gatherMs : (this.options.idleIntervalMs ?? 1_000)
+      await this.pause(waitMs, failures > 0 ? undefined : gatherMs)
     }
   }
 
-  private pause(ms: number): Promise<void> {
+  /**
+   * Waits `ms`; a wake() meanwhile shortens the wait to `gatherMs` (when given), so the commits of
+   * the next few milliseconds share one delivery instead of one PostgreSQL transaction each.
+   */
+  private pause(ms: number, gatherMs: number | undefined): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms)
+      const started = Date.now()
+      let timer = setTimeout(done, ms)
       function done(): void {
         clearTimeout(timer)
         resolve()
       }
       this.wakeUp = () => {
         this.wakeUp = undefined
+        if (gatherMs === undefined || Date.now() - started + gatherMs >= ms) return
+        clearTimeout(timer)
+        timer = setTimeout(done, gatherMs)
+      }
+      this.halt = () => {
+        this.halt = undefined
         done()
       }
     })

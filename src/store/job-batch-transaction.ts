@@ -16,6 +16,11 @@
 //              contract events, balance changes, released pending amounts, the cache outbox,
 //              processed_at, the log's `completed`); COMMIT.
 //
+// No wait is open-ended: the worker's connections have a lock timeout (src/store/session-settings.ts),
+// so a row another session keeps locked fails the statement waiting for it after that long. A
+// start that fails that way has committed its `processing` marks or not; BatchStartError says
+// which, so the batch can be redone job by job, each attempt counted once.
+//
 // Balances (the README's "Balances" section): a row with a
 // base checkpoint that is not stale adds each change of a transaction after its base, exactly once
 // (the job's own first run is the only one that writes effects), and skips those at or before it
@@ -89,6 +94,23 @@ export interface WriteResult {
 
 type Connection = pg.Client
 
+/**
+ * start() failed (most often: a row it had to lock stayed locked past the lock timeout). `cause`
+ * is the error; `claimed` the jobs whose `processing` mark this start committed before it failed
+ * (their attempt is counted), `attempts` each job's attempts as its log row says while `processing`.
+ */
+export class BatchStartError extends Error {
+  override readonly name = 'BatchStartError'
+  readonly claimed: ReadonlySet<string>
+  readonly attempts: ReadonlyMap<string, number>
+
+  constructor(cause: unknown, claimed: ReadonlySet<string>, attempts: ReadonlyMap<string, number>) {
+    super(cause instanceof Error ? cause.message : String(cause), {cause})
+    this.claimed = claimed
+    this.attempts = attempts
+  }
+}
+
 /** One batch's connection and open transaction; always end it with finish(), commit() or rollback(). */
 export class JobBatchTransaction {
   private readonly db: Database
@@ -114,7 +136,7 @@ export class JobBatchTransaction {
     // The `processing` marks are committed without waiting for their WAL flush (they are
     // bookkeeping): the batch's own commit, later in the same WAL, flushes them too, and a
     // PostgreSQL crash in between loses only attempt counts, never an effect.
-    const results = await this.query(`
+    const results = await this.startQuery(list, options.claim, `
       BEGIN;
       SET LOCAL synchronous_commit TO off;
       ${options.countAttempt ? countAttempts(list, claim, batch) : readAttempts(list)};
@@ -154,6 +176,25 @@ export class JobBatchTransaction {
       }
     }
     return {started, alone}
+  }
+
+  /** start()'s round trip; on failure, rolls back and throws BatchStartError (see there). */
+  private async startQuery(list: string, claim: string, text: string): Promise<pg.QueryResult[]> {
+    try {
+      return await this.query(text)
+    } catch (error) {
+      this.open = false
+      let rows: {tx_digest: string; attempts: number; claimed_by: string | null}[]
+      try {
+        // ROLLBACK outside a transaction only warns: the error may have come before or after the COMMIT.
+        const readBack = await this.query(`ROLLBACK; SELECT tx_digest, attempts, claimed_by FROM transaction_processing_log WHERE tx_digest = ANY(${list}) AND status = 'processing'`)
+        rows = readBack[1]!.rows as typeof rows
+      } catch {
+        // The connection itself failed: what was committed is unknown.
+        throw error
+      }
+      throw new BatchStartError(error, new Set(rows.filter((r) => r.claimed_by === claim).map((r) => r.tx_digest)), new Map(rows.map((r) => [r.tx_digest, r.attempts])))
+    }
   }
 
   /** Writes every job's effects, processed_at and the log's `completed`, and commits. */
@@ -233,14 +274,18 @@ export class JobBatchTransaction {
           is_stale = NOT ${exact},
           seen_checkpoint = GREATEST(b.seen_checkpoint, EXCLUDED.seen_checkpoint),
           pending_amount = GREATEST(b.pending_amount - ${released}, 0),
-          version = b.version + 1
+          -- A stale row only learns of a later transaction (seen_checkpoint): nothing a reader
+          -- sees changes, so no new version and no cache traffic.
+          version = b.version + CASE WHEN NOT b.is_stale OR ${released} > 0 THEN 1 ELSE 0 END
         -- A stale row with nothing to release and no later transaction stays as it is (still
-        -- locked): no new row version, no index entries, no cache traffic.
+        -- locked): no new row version, no index entries.
         WHERE NOT b.is_stale OR ${released} > 0 OR EXCLUDED.seen_checkpoint > coalesce(b.seen_checkpoint, -1)
-        RETURNING b.account_id, b.token
+        -- The statement's snapshot still holds the old version: a row whose version moved (or a new
+        -- row) is one Redis must be told about.
+        RETURNING b.account_id, b.token, b.version IS DISTINCT FROM (SELECT o.version FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS changed
       ),
       outbox AS (
-        INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance ORDER BY account_id, token
+        INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance WHERE changed ORDER BY account_id, token
       ),
       processed AS (
         UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests})

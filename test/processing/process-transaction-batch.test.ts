@@ -145,8 +145,13 @@ describe('worker batches', function () {
   })
 
   it('queue the changed balances of every job for the cache in the same commit, and ask Redis nothing', async () => {
-    const digests = await storedTransfers(3)
     const keys = [`${w.accounts[alice]}:CUSD`, `${w.accounts[alice]}:SUI`, `${w.accounts[bob]}:CUSD`].sort()
+    // Balances with a base (as after a chain read): each job's changes are added to them.
+    for (const key of keys) {
+      const [accountId, token] = key.split(':') as [string, string]
+      await w.db('balances').insert({account_id: accountId, token, amount: '1000000000000', base_checkpoint: 0, is_stale: false}).onConflict(['account_id', 'token']).merge({amount: '1000000000000', base_checkpoint: 0, is_stale: false})
+    }
+    const digests = await storedTransfers(3)
     for (const key of [...keys, `${w.accounts[bob]}:SUI`]) await w.redis.set(`${w.prefix}balance:v2:${key}`, '1')
     await w.db('balance_cache_outbox').delete()
     let woken = 0
@@ -159,12 +164,27 @@ describe('worker batches', function () {
     assert.deepEqual([...new Set(outbox.map((o) => `${o.account_id}:${o.token}`))].sort(), keys)
     assert.ok(woken >= 1, 'the relay is woken after the commit')
     for (const key of keys) assert.equal(await w.redis.get(`${w.prefix}balance:v2:${key}`), '1', 'Redis is left to the relay')
-    // No base yet (never read from the chain): stale, to be read from the chain.
-    const rows = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'is_stale').orderBy(['account_id', 'token'])
-    assert.deepEqual(
-      rows.map((b) => `${b.account_id}:${b.token}:${b.is_stale}`),
-      keys.map((k) => `${k}:true`),
-    )
+    const rows = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).whereIn('token', ['CUSD', 'SUI']).select('account_id', 'token', 'is_stale', 'amount')
+    for (const row of rows.filter((r) => keys.includes(`${r.account_id}:${r.token}`))) {
+      assert.equal(row.is_stale, false)
+      assert.notEqual(row.amount, '1000000000000', 'the changes were added')
+    }
+  })
+
+  it('a stale balance only learns of later transactions: no new version, nothing for the cache', async () => {
+    await w.db('balances').whereIn('account_id', Object.values(w.accounts)).update({is_stale: true})
+    const before = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'version', 'seen_checkpoint')
+    const digests = await storedTransfers(2)
+    await w.db('balance_cache_outbox').delete()
+    await processor.run(digests.map(job))
+    assert.equal((await w.db('balance_cache_outbox').count({n: '*'}))[0]?.n, '0')
+    const after = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).select('account_id', 'token', 'version', 'seen_checkpoint')
+    for (const row of after) {
+      const old = before.find((b) => b.account_id === row.account_id && b.token === row.token)
+      if (!old) continue
+      assert.equal(row.version, old.version, `${row.account_id}:${row.token} keeps its version`)
+      if (row.token === 'CUSD') assert.ok(BigInt(row.seen_checkpoint) > BigInt(old.seen_checkpoint ?? -1), 'but records the later transaction')
+    }
   })
 
   it('release the pending amount of a balance that is already stale', async () => {
