@@ -16,6 +16,7 @@ import {createLogger, type Logger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
+import type {ConnectionKind} from '../src/store/session-settings.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -45,7 +46,8 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   private readonly stopController = new AbortController()
   protected readonly stopSignal: AbortSignal = this.stopController.signal
   private scrubber = new SecretScrubber()
-  private database: Database | undefined
+  /** One pool per connection kind (`confio run` has the poller's and the worker's). */
+  private readonly databases = new Map<ConnectionKind, Promise<Database>>()
   private redisClient: Redis | undefined
   private chainReader: ChainReader | undefined
   private balanceService: BalanceService | undefined
@@ -71,12 +73,21 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * PostgreSQL, opened and checked on first use. `poolMax` (default 10) is taken from the first
-   * call: a command running N transactions at once asks for N + 1.
+   * PostgreSQL, opened and checked on first use: a pool per connection kind (default `command`),
+   * whose statement, lock and idle-in-transaction timeouts are the kind's, or the PG_* settings.
+   * `poolMax` (default 10) is taken from the kind's first call: a command running N transactions
+   * at once asks for N + 1.
    */
-  protected async db(options: {poolMax?: number} = {}): Promise<Database> {
-    this.database ??= await openDatabase(this.settings.databaseUrl, options)
-    return this.database
+  protected async db(options: {kind?: ConnectionKind; poolMax?: number} = {}): Promise<Database> {
+    const kind = options.kind ?? 'command'
+    let opened = this.databases.get(kind)
+    if (!opened) {
+      opened = openDatabase(this.settings.databaseUrl, {kind, timeouts: this.settings.databaseTimeouts, poolMax: options.poolMax})
+      this.databases.set(kind, opened)
+      // A failed open is not kept: the next call tries again (migrate --create opens, creates, opens).
+      opened.catch(() => this.databases.delete(kind))
+    }
+    return opened
   }
 
   /** Redis, opened and checked on first use. */
@@ -145,8 +156,9 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     process.off('SIGINT', this.onSignal)
     process.off('SIGTERM', this.onSignal)
     this.chainReader?.close()
-    await Promise.allSettled([this.database?.destroy(), this.redisClient?.quit()])
-    this.database = undefined
+    const databases = [...this.databases.values()].map(async (opened) => (await opened).destroy())
+    this.databases.clear()
+    await Promise.allSettled([...databases, this.redisClient?.quit()])
     this.redisClient = undefined
     this.chainReader = undefined
     this.balanceService = undefined

@@ -13,6 +13,7 @@ import {BeatWorker, type BeatWorkerResult} from '../src/beat/beat-worker.ts'
 import {type ChainReader, openChainReader} from '../src/chain/index.ts'
 import {chainOptionsOf} from '../src/config/chain-options.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
+import {DEFAULT_DETAILS_DEADLINE_MS} from '../src/ingest/checkpoint-committer.ts'
 import {FOLLOW_MODES, type FollowMode} from '../src/ingest/checkpoint-source.ts'
 import {Poller} from '../src/ingest/poller.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
@@ -44,6 +45,7 @@ export const pollFlags = {
   'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
   'outbox-interval': durationFlag({default: 30_000, minMs: 1_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
   'node-wait': durationFlag({default: 30_000, minMs: 100, summary: 'With --once: how long to wait for a node that is behind the cursor.', hidden: true}),
+  'details-deadline': durationFlag({default: DEFAULT_DETAILS_DEADLINE_MS, minMs: 100, summary: "How long fetching a batch's relevant transactions in full may take before the poller stops.", hidden: true}),
 }
 
 export const workerFlags = {
@@ -91,6 +93,7 @@ export interface PollFlagValues {
   'from-checkpoint'?: bigint | undefined
   'outbox-interval': number
   'node-wait': number
+  'details-deadline': number
 }
 
 export interface WorkerFlagValues {
@@ -124,6 +127,7 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     metrics: parts.metrics,
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
+    detailsDeadlineMs: flags['details-deadline'],
   })
 }
 

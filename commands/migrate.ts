@@ -33,7 +33,7 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
   async run(): Promise<MigrateResult> {
     const action = this.flags.status ? 'status' : this.flags.rollback ? 'rollback' : 'latest'
     const created = action === 'latest' && (await this.createIfMissing())
-    const db = await this.db()
+    const db = await this.db({kind: 'migration'})
     const changed = action === 'latest' ? await migrateLatest(db) : action === 'rollback' ? await rollbackLast(db) : []
     const result = {action, created, changed, ...(await migrationStatus(db))} as const
     if (!this.jsonEnabled()) this.show(result)
@@ -43,7 +43,7 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
   /** Opens the database, and creates it when it is missing and the operator agrees. */
   private async createIfMissing(): Promise<boolean> {
     try {
-      await this.db()
+      await this.db({kind: 'migration'})
       return false
     } catch (error) {
       if (!(error instanceof ConfioError && error.code === 'DATABASE_MISSING')) throw error

@@ -33,7 +33,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
 
   async run(): Promise<PollCommandResult> {
     if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
-    const db = await this.db()
+    const db = await this.db({kind: 'poller'})
     const chain = this.chain()
     const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix})
     const metrics = new PollerMetrics(() => chain.metrics())

@@ -36,8 +36,10 @@ export default class Run extends ConfioCommand<typeof Run> {
 
   async run(): Promise<RunCommandResult> {
     const {flags} = this
-    // The poller's pool (its commits, the monitored-accounts refresh, the outbox) beside the worker's.
-    const db = await this.db({poolMax: 6 + WORKER_CONNECTIONS})
+    // The poller's pool (its commits, the monitored-accounts refresh, the outbox; the beat's
+    // scheduling) beside the worker's: each with its own kind's timeouts.
+    const pollDb = await this.db({kind: 'poller', poolMax: 6})
+    const workDb = await this.db({kind: 'worker', poolMax: WORKER_CONNECTIONS})
     const redis = await this.redis()
     const chain = this.chain()
     const settings = this.settings
@@ -51,9 +53,9 @@ export default class Run extends ConfioCommand<typeof Run> {
     const onStop = () => stop.abort(this.stopSignal.reason)
     this.stopSignal.addEventListener('abort', onStop, {once: true})
     try {
-      const poller = createPoller({settings, db, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
-      const beat = createBeatScheduler({settings, db, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
-      const worker = new WorkerParts({settings, db, redis, chain, queue: workQueue, logger: this.logger.child({stage: 'worker'})}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
+      const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
+      const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
+      const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger.child({stage: 'worker'})}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
       const result = flags.once ? await this.inTurn(poller, beat, worker, stop.signal) : await this.together(poller, beat, worker, stop)
       if (!this.jsonEnabled()) {
         this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${result.poll.checkpoints} checkpoints, ${result.poll.relevant} relevant transactions.`)

@@ -29,7 +29,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
 
   async run(): Promise<WorkerCommandResult> {
     const {flags} = this
-    const db = await this.db({poolMax: WORKER_CONNECTIONS})
+    const db = await this.db({kind: 'worker', poolMax: WORKER_CONNECTIONS})
     const redis = await this.redis()
     const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
     try {

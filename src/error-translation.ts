@@ -5,6 +5,7 @@ import {ChainError} from './chain/chain-error.ts'
 import {ConnectionCheckError, TlsError, WrongNetworkError} from './chain/connection-check.ts'
 import {readableDetails} from './chain/failure-details.ts'
 import {ConfioError, RuntimeFailure} from './errors.ts'
+import {type SessionTimeoutSetting, sessionTimeoutOf} from './store/session-settings.ts'
 
 export function translateError(error: unknown): ConfioError | undefined {
   if (error instanceof ConfioError) return error
@@ -22,13 +23,32 @@ export function translateError(error: unknown): ConfioError | undefined {
   }
   if (isPgError(error)) {
     // knex prefixes the whole SQL statement; the server's message is what helps.
-    return new RuntimeFailure(`PostgreSQL: ${error.message.split(' - ').pop()} (${error.code})`, {
+    const message = `PostgreSQL: ${error.message.split(' - ').pop()} (${error.code})`
+    const timeout = sessionTimeoutOf(error)
+    if (timeout) return new RuntimeFailure(message, {code: TIMEOUT_CODES[timeout], remedy: TIMEOUT_REMEDIES[timeout], cause: error})
+    return new RuntimeFailure(message, {
       code: 'DATABASE_ERROR',
       remedy: error.code === '42P01' || error.code === '42703' ? 'the schema is older than this confio: run confio migrate' : 'check the database and the log',
       cause: error,
     })
   }
   return undefined
+}
+
+const TIMEOUT_CODES: Record<SessionTimeoutSetting, string> = {
+  PG_STATEMENT_TIMEOUT: 'DATABASE_STATEMENT_TIMEOUT',
+  PG_LOCK_TIMEOUT: 'DATABASE_LOCK_TIMEOUT',
+  PG_IDLE_IN_TRANSACTION_TIMEOUT: 'DATABASE_IDLE_TIMEOUT',
+}
+
+/** A PostgreSQL deadline this process set was reached: what usually causes it, and the setting behind it. */
+const TIMEOUT_REMEDIES: Record<SessionTimeoutSetting, string> = {
+  PG_STATEMENT_TIMEOUT:
+    'a statement ran past its deadline: look in pg_stat_activity for what slows PostgreSQL or holds locks, or raise PG_STATEMENT_TIMEOUT if the work is expected to take this long',
+  PG_LOCK_TIMEOUT:
+    'another session holds a lock this statement needs: find it with pg_blocking_pids() in pg_stat_activity (confio names its sessions confio-<kind>), or raise PG_LOCK_TIMEOUT',
+  PG_IDLE_IN_TRANSACTION_TIMEOUT:
+    'PostgreSQL ended a session left idle in a transaction (the process paused or stalled mid-transaction); run again, or raise PG_IDLE_IN_TRANSACTION_TIMEOUT',
 }
 
 /** What to do about each way an endpoint can fail test-connection, in the settings' own names. */

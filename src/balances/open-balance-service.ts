@@ -8,6 +8,7 @@ import {chainOptionsOf} from '../config/chain-options.ts'
 import {type ConfioConfig, loadConfig} from '../config/config.ts'
 import {createLogger, type Logger} from '../logging/logger.ts'
 import {createDatabase, type Database} from '../store/database.ts'
+import type {SessionTimeoutOverrides} from '../store/session-settings.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BalanceService} from './balance-service.ts'
 import {InvalidationListener} from './invalidation-listener.ts'
@@ -15,6 +16,8 @@ import {RedisBalanceStore} from './redis-balance-store.ts'
 
 export interface OpenBalanceServiceOptions {
   readonly databaseUrl: string
+  /** PostgreSQL statement, lock and idle-in-transaction timeouts over the `command` kind's defaults (the PG_* settings). */
+  readonly databaseTimeouts?: SessionTimeoutOverrides
   /** A connection to use (closed with the service), or the URL to open one. */
   readonly redis?: Redis
   readonly redisUrl?: string
@@ -35,7 +38,7 @@ export interface OpenBalanceService {
 }
 
 export async function openBalanceService(options: OpenBalanceServiceOptions): Promise<OpenBalanceService> {
-  const db = createDatabase({url: options.databaseUrl})
+  const db = createDatabase({url: options.databaseUrl, timeouts: options.databaseTimeouts})
   // No offline queue: while Redis is away a read must fall through to PostgreSQL at once.
   const redis = options.redis ?? new Redis(options.redisUrl as string, {enableOfflineQueue: false, maxRetriesPerRequest: 1})
   redis.on('error', () => undefined)
@@ -73,6 +76,7 @@ export async function openConfiguredBalanceService(config: ConfioConfig = loadCo
   const chain = openChainReader(chainOptionsOf(config.sui), {logger})
   const opened = await openBalanceService({
     databaseUrl: config.databaseUrl,
+    databaseTimeouts: config.databaseTimeouts,
     redisUrl: config.redisUrl,
     redisPrefix: config.redisPrefix,
     chain,

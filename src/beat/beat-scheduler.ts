@@ -4,9 +4,9 @@
 //   - two beats can never schedule one run twice: the job id and beat_runs' key both say no;
 //   - a beat that was down runs what it missed once (only the latest slot is ever scheduled), and
 //     a run still waiting when the next slot of its task comes is superseded, not run late;
-//   - one beat schedules at a time: it holds a lease (the poller's advisory-lock lease under the
-//     name `beat`); another waits as a standby and takes over when the active one's connection
-//     closes. The slot keys make even an overlap harmless.
+//   - one beat schedules at a time: it holds a lease (the poller's expiring lease, under the name
+//     `beat`); another waits as a standby and takes over when the active one stops or stops
+//     renewing. The slot keys make even an overlap harmless.
 // Every 30 s (and at start) a sweep re-creates the job of any current run that has none (Redis was
 // down when it was created, or lost it in a restart).
 import {sleep} from '../chain/backoff.ts'

@@ -55,6 +55,14 @@ export interface StreamCallOptions {
   idleTimeoutMs: number
 }
 
+/**
+ * A reply that arrived but does not decode. grpc-js reports it as INTERNAL "Response message
+ * parsing error: …" (whatever the decoder threw); confio's own reply decoders say "malformed <Method>
+ * reply" (checkpoint-methods.ts), which grpc-web passes on as INTERNAL with that text. Asking again
+ * gets the same bytes: DATA_LOSS, never retried, even when the decoder's words look like a reset.
+ */
+const UNDECODABLE_REPLY = /Response message parsing error|malformed \w+ reply/
+
 /** Thrown by the deadline timer; recognised by identity so a server's own text can't fake it. */
 const DEADLINE = Symbol('chain deadline')
 
@@ -204,6 +212,7 @@ export class CallPolicy {
       const code = (error as {code?: unknown}).code
       const message = (error as {message?: unknown}).message
       const details = typeof message === 'string' ? redact(message) : ''
+      if (UNDECODABLE_REPLY.test(details)) return {status: 'DATA_LOSS', details}
       if (isGrpcStatusName(code)) return {status: code, details}
       // Not an RpcError: a protobuf decode failure or a fetch failure below the transport.
       return {status: 'UNKNOWN', details}

@@ -3,8 +3,10 @@
 //
 // Error policy (every method): transient failures (UNAVAILABLE, DEADLINE_EXCEEDED,
 // RESOURCE_EXHAUSTED, connection resets) are retried within the call up to `maxAttempts`; what
-// is thrown is a ChainError whose `transient` says whether trying again later may help. Invalid
-// arguments (a malformed address or coin type) throw a TypeError before anything is sent.
+// is thrown is a ChainError whose `transient` says whether trying again later may help. A reply
+// that does not decode, or does not hold what was asked, is a ChainError DATA_LOSS ("malformed
+// response", "malformed <Method> reply"), never retried: asking again gets the same. Invalid
+// arguments (a malformed address, coin type or digest) throw a TypeError before anything is sent.
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'

@@ -8,7 +8,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import type {SuiGrpcClient} from '@mysten/sui/grpc'
 import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
-import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
+import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse, WireError} from './checkpoint-wire.ts'
 
 export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
 /**
@@ -30,8 +30,21 @@ function withReader<O extends object>(service: {methods: readonly MethodInfo[]},
   if (original === undefined) throw new Error(`the SDK's service has no method ${name}`)
   // The protobuf edge: transports only call fromBinary on the reply type (and grpc-js asserts
   // `is` on stream frames), so that is all this stand-in implements.
-  const replyType = {typeName: original.O.typeName, fromBinary: (bytes: Uint8Array) => read(bytes), is: (_: unknown): _ is O => true}
+  const replyType = {typeName: original.O.typeName, fromBinary: (bytes: Uint8Array) => decodeReply(name, bytes, read), is: (_: unknown): _ is O => true}
   return {...original, O: replyType as unknown as MethodInfo<object, O>['O']} as MethodInfo<object, O>
+}
+
+/**
+ * A reply that does not decode as a whole (one transaction's bad bytes are kept and named per
+ * transaction instead) says so in words the call policy knows: whatever the transport makes of the
+ * error, the call fails as DATA_LOSS, "malformed <Method> reply: <what>", and is not retried.
+ */
+function decodeReply<O>(method: string, bytes: Uint8Array, read: (bytes: Uint8Array) => O): O {
+  try {
+    return read(bytes)
+  } catch (error) {
+    throw new WireError(`malformed ${method} reply: ${error instanceof Error ? error.message : String(error)}`)
+  }
 }
 
 const GET_CHECKPOINT = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', readGetCheckpointResponse)

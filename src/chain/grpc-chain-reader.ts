@@ -157,7 +157,7 @@ export class GrpcChainReader implements ChainReader {
       if (transaction.digest !== undefined && transaction.digest !== digest) {
         throw malformed('BatchGetTransactions', `result ${i} is transaction ${transaction.digest}, not ${digest}`)
       }
-      const record = decodeTransactionDetails(transaction, transaction.checkpoint as bigint)
+      const record = decodeOrFail('BatchGetTransactions', () => decodeTransactionDetails(transaction, transaction.checkpoint as bigint), `transaction ${digest}`)
       // The digest is the one asked for even when the node's reply left it out or garbled it.
       record.digest = digest
       if (wireError !== undefined) record.parseError = record.parseError ? `${wireError}; ${record.parseError}` : wireError
@@ -291,10 +291,11 @@ function malformed(method: string, details: string): ChainError {
   return new ChainError({method, status: 'DATA_LOSS', attempts: 1, transient: false, details: `malformed response: ${details}`})
 }
 
-function decodeOrFail<T>(method: string, decode: () => T): T {
+function decodeOrFail<T>(method: string, decode: () => T, what?: string): T {
   try {
     return decode()
   } catch (error) {
-    throw malformed(method, error instanceof Error ? error.message : String(error))
+    const message = error instanceof Error ? error.message : String(error)
+    throw malformed(method, what ? `${what}: ${message}` : message)
   }
 }

@@ -31,9 +31,17 @@ export interface Contracts {
   readonly monitored: readonly string[]
 }
 
+/** The PG_* timeouts that are set; the others keep each connection kind's default (src/store/session-settings.ts). */
+export interface DatabaseTimeouts {
+  readonly statementTimeoutMs?: number
+  readonly lockTimeoutMs?: number
+  readonly idleInTransactionTimeoutMs?: number
+}
+
 export interface ConfioConfig {
   readonly logLevel: LogLevel
   readonly databaseUrl: string
+  readonly databaseTimeouts: DatabaseTimeouts
   readonly redisUrl: string
   readonly redisPrefix: string
   readonly sui: SuiSettings
@@ -74,6 +82,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
   return deepFreeze({
     logLevel: get<LogLevel>('LOG_LEVEL'),
     databaseUrl: get<string>('DATABASE_URL'),
+    databaseTimeouts: buildDatabaseTimeouts(get),
     redisUrl: get<string>('REDIS_URL'),
     redisPrefix: get<string>('REDIS_PREFIX'),
     sui: {
@@ -155,6 +164,15 @@ function buildScrubber(values: ReadonlyMap<string, unknown>): SecretScrubber {
     }
   }
   return scrubber
+}
+
+function buildDatabaseTimeouts(get: <T>(name: string) => T): DatabaseTimeouts {
+  const named = {
+    statementTimeoutMs: get<number | undefined>('PG_STATEMENT_TIMEOUT'),
+    lockTimeoutMs: get<number | undefined>('PG_LOCK_TIMEOUT'),
+    idleInTransactionTimeoutMs: get<number | undefined>('PG_IDLE_IN_TRANSACTION_TIMEOUT'),
+  }
+  return Object.fromEntries(Object.entries(named).filter(([, ms]) => ms !== undefined))
 }
 
 function buildContracts(get: <T>(name: string) => T): Contracts {

@@ -1,6 +1,7 @@
 // How one raw setting string becomes a typed value. Each parser throws a SettingProblem saying
 // what was expected; config.ts adds the setting's name, where it came from and the (redacted) value.
 import {isSuiAddress, normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
+import {formatDuration, parseDuration} from './durations.ts'
 
 export class SettingProblem extends Error {}
 
@@ -64,6 +65,17 @@ export function parseInteger(raw: string, min: number, max: number): number {
   const value = Number(raw.trim())
   if (value < min || value > max) throw new SettingProblem(`a whole number from ${min} to ${max}`)
   return value
+}
+
+/**
+ * A duration with its unit (`30s`, `500ms`, `5m`, `1h`), as milliseconds. The unit is required: a
+ * bare number would be seconds to confio's flags and milliseconds to PostgreSQL.
+ */
+export function parseDurationSetting(raw: string, minMs: number, maxMs: number): number {
+  const expected = `a duration with its unit from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, e.g. 30s, 500ms or 5m`
+  const ms = /[a-z]$/i.test(raw.trim()) ? parseDuration(raw) : undefined
+  if (ms === undefined || ms < minMs || ms > maxMs) throw new SettingProblem(expected)
+  return ms
 }
 
 /** `name: value` pairs separated by newlines or commas, e.g. `authorization: Bearer abc`. */

@@ -6,6 +6,7 @@ import {
   parseAddressList,
   parseChoice,
   parseCoinType,
+  parseDurationSetting,
   parseGrpcUrl,
   parseHeaders,
   parseInteger,
@@ -55,6 +56,24 @@ export const SETTINGS: readonly SettingDefinition[] = [
     fallback: 'postgres://127.0.0.1:5432/confio',
     secret: 'url-password',
     parse: (raw) => parseUrl(raw, ['postgres', 'postgresql']),
+  },
+  // The three PostgreSQL session timeouts: unset, each process kind has its own default
+  // (src/store/session-settings.ts, where each is justified); set, they apply to all of this
+  // process's connections except the lease's.
+  {
+    name: 'PG_STATEMENT_TIMEOUT',
+    description: 'longest one PostgreSQL statement may run, lock waits included; default: poll 60s, worker 30s, migrate 1h, other commands 5m',
+    parse: (raw) => parseDurationSetting(raw, 100, 86_400_000),
+  },
+  {
+    name: 'PG_LOCK_TIMEOUT',
+    description: 'longest one PostgreSQL statement may wait for a lock another session holds; default: poll 10s, worker 5s, migrate 10s, other commands 30s',
+    parse: (raw) => parseDurationSetting(raw, 100, 3_600_000),
+  },
+  {
+    name: 'PG_IDLE_IN_TRANSACTION_TIMEOUT',
+    description: 'PostgreSQL ends a session idle this long inside a transaction; default 60s',
+    parse: (raw) => parseDurationSetting(raw, 1_000, 86_400_000),
   },
   {name: 'REDIS_URL', description: 'Redis connection URL', fallback: 'redis://127.0.0.1:6379/0', secret: 'url-password', parse: (raw) => parseUrl(raw, ['redis', 'rediss'])},
   {

@@ -7,7 +7,8 @@
 //                          ChainReader.transactionDetails (the relevant ~1%, in full)
 //
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
-// Redis lost, and the lease is checked; losing it stops the poller.
+// Redis lost, and the lease is checked; losing it stops the poller. Every commit is fenced by the
+// lease (checked in the commit's transaction), so a poller that lost it writes nothing.
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {CheckpointRecord, ServiceInfo} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
@@ -22,7 +23,7 @@ import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type CommitResult, type PreparedBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
-import type {PollerLease} from './poller-lease.ts'
+import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
 
@@ -48,6 +49,8 @@ export interface PollerOptions {
   readonly maxBatch?: number
   /** With once: how long to wait for a node that is behind the cursor before giving up (default 30 s). */
   readonly nodeBehindWaitMs?: number
+  /** How long fetching a batch's relevant transactions in full may take before the poller stops (default 30 s). */
+  readonly detailsDeadlineMs?: number
 }
 
 export interface PollerResult {
@@ -78,13 +81,18 @@ export class Poller {
     const {lease, logger} = this.options
     const leased = await lease.acquire(signal, () => logger.info('another poller holds the lease; waiting as a hot standby'))
     if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
-    logger.info('holding the poller lease')
+    logger.info({token: lease.token?.toString()}, 'holding the poller lease')
     try {
       await this.accounts.load()
       logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
       const {start, cursor, stopAfter} = await this.startPoint(signal)
       await this.outbox.sweep()
       return await this.follow(start, cursor, stopAfter, signal)
+    } catch (error) {
+      // A poller that lost its lease fails in whatever it does next (the commit's fence, a
+      // connection PostgreSQL ended, a stream cut while it was stopped): the loss is what to say.
+      if (!(error instanceof LeaseLostError)) await lease.check()
+      throw error
     } finally {
       await lease.release()
     }
@@ -150,7 +158,7 @@ export class Poller {
       },
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
-    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, ...(this.chainId ? {chainId: this.chainId} : {})})
+    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, signal: stop.signal, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}, fence: this.options.lease.fence, ...(this.chainId ? {chainId: this.chainId} : {})})
     // Enough to keep the committer busy; a decoded checkpoint is ~100 KB of objects, so a deeper
     // buffer only grows memory while catching up.
     const channel = new BoundedChannel<CheckpointRecord>(64)
@@ -184,7 +192,12 @@ export class Poller {
           if (!batch) break
           preparing = prepare(batch)
         }
-        const prepared = await preparing.promise
+        // A details fetch the stop cut short stored nothing: the run ends like any stop, at the cursor.
+        const prepared = await preparing.promise.catch((error: unknown) => {
+          if (stop.signal.aborted) return undefined
+          throw error
+        })
+        if (!prepared) break
         const {lastTimestampMs} = preparing
         const next = stop.signal.aborted ? undefined : channel.takeReady(maxBatch)
         preparing = next ? prepare(next) : undefined

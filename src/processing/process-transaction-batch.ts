@@ -14,14 +14,17 @@
 // a transaction that kills its worker must not take a batch of others to the stall limit with it.
 // If the batch's write fails, it is redone job by job, so one bad transaction cannot hold back the
 // others; a job that fails alone is retried (retryDelayMs × attempt) until maxAttempts, then
-// `failed` with the error kept.
+// `failed` with the error kept. That includes a row another session keeps locked: the worker's
+// lock timeout (PG_LOCK_TIMEOUT, 5 s) fails the batch's statement, the batch is redone job by job,
+// and only the job whose row is locked waits once more, at most as long, then fails with a retry.
 import {hostname} from 'node:os'
 import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {JobControl} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
-import {type BatchStart, JobBatchTransaction, type JobStart, type JobWrite} from '../store/job-batch-transaction.ts'
+import {type BatchStart, BatchStartError, JobBatchTransaction, type JobStart, type JobWrite} from '../store/job-batch-transaction.ts'
 import {markFailed, markRetrying} from '../store/processing-log.ts'
+import {sessionTimeoutOf} from '../store/session-settings.ts'
 import {nextRetryDelay, PermanentJobError, type RetryPolicy} from './retry-policy.ts'
 import type {TransactionRouter} from './transaction-router.ts'
 
@@ -113,16 +116,23 @@ export class ProcessTransactionBatch {
     let outcomes: JobOutcome[]
     try {
       outcomes = await this.write(jobs, countAttempt, state, results)
-    } catch (error) {
+    } catch (thrown) {
       const pending = jobs.filter((j) => !results.has(j.digest))
       const {start} = state
+      // A start that failed part-way says which attempts it counted before it failed.
+      const failedStart = thrown instanceof BatchStartError ? thrown : undefined
+      const error = failedStart ? failedStart.cause : thrown
+      const counted = start ? (digest: string) => wasCounted(start, digest) : failedStart ? (digest: string) => failedStart.claimed.has(digest) : undefined
       // Which job broke the write is unknown: each runs again alone (an attempt this run counted
       // is not counted again).
-      if (start && pending.length > 1) {
-        for (const job of pending) await this.attempt([job], !wasCounted(start, job.digest), results)
+      if (counted && pending.length > 1) {
+        for (const job of pending) await this.attempt([job], !counted(job.digest), results)
         return
       }
-      for (const job of pending) results.set(job.digest, await this.fail(job, start?.started.get(job.digest)?.attempt.attempts ?? 0, error))
+      for (const job of pending) {
+        const attempts = start?.started.get(job.digest)?.attempt.attempts ?? failedStart?.attempts.get(job.digest) ?? 0
+        results.set(job.digest, await this.fail(job, attempts, error))
+      }
       return
     }
     this.committed(outcomes)
@@ -232,5 +242,8 @@ function errorMessage(error: unknown): string {
   if (error && typeof error === 'object' && 'severity' in error && /^\s*(with|select|insert|update|delete)\b/i.test(text) && text.includes(' - ')) {
     text = text.slice(text.lastIndexOf(' - ') + 3)
   }
+  // PostgreSQL's own words say which deadline it was; the log row also says where it is set.
+  if (sessionTimeoutOf(error) === 'PG_LOCK_TIMEOUT') text = `${text} (a row this transaction needs is locked by another session; PG_LOCK_TIMEOUT)`
+  else if (sessionTimeoutOf(error) === 'PG_STATEMENT_TIMEOUT') text = `${text} (PG_STATEMENT_TIMEOUT)`
   return text.split('\n')[0]!.slice(0, 1_000)
 }

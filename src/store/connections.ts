@@ -4,18 +4,21 @@ import {Redis} from 'ioredis'
 import {RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
 import {databaseNameOf} from './database-creation.ts'
-import {createDatabase, type Database} from './database.ts'
+import {createDatabase, type Database, type DatabaseOptions} from './database.ts'
+import {sessionTimeoutOf} from './session-settings.ts'
 
 /** PostgreSQL's SQLSTATE for connecting to a database that does not exist. */
 const INVALID_CATALOG_NAME = '3D000'
 
-export async function openDatabase(url: string, options: {poolMax?: number} = {}): Promise<Database> {
+export async function openDatabase(url: string, options: Omit<DatabaseOptions, 'url'> = {}): Promise<Database> {
   const db = createDatabase({url, ...options})
   try {
     await db.raw('select 1')
     return db
   } catch (error) {
     await db.destroy().catch(() => undefined)
+    // PostgreSQL answered, too slowly for this process's deadline: the error translation names the setting.
+    if (sessionTimeoutOf(error)) throw error
     if ((error as {code?: string}).code === INVALID_CATALOG_NAME) {
       throw new RuntimeFailure(`the database ${databaseNameOf(url)} does not exist at ${redactUrl(url)}`, {
         code: 'DATABASE_MISSING',

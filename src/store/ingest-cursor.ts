@@ -1,7 +1,8 @@
 // ingest_cursors: the last checkpoint whose relevant transactions are committed, per follower.
 // The cursor moves only inside the transaction that stores the data it covers, and only from
-// the value the follower last saw (compare-and-set): a second poller that lost its lease without
-// knowing it cannot move the cursor under the active one.
+// the value the follower last saw (compare-and-set), and only while the writer still holds its
+// lease (the fence, checked in the same transaction): a poller that lost its lease without knowing
+// it (stopped, paused, cut off) writes nothing, even before the new holder has moved the cursor.
 import {ConfigError, RuntimeFailure} from '../errors.ts'
 import type {Database} from './database.ts'
 
@@ -20,10 +21,25 @@ export async function readCursor(db: Database, name: string): Promise<bigint | u
 }
 
 /**
- * Moves the cursor from `expected` (undefined: not created yet) to `next`, or throws. A cursor
- * created here records the chain it follows.
+ * Checked inside the transaction that moves the cursor, before it moves: throws when the writer may
+ * no longer write (its lease was taken over or expired), which rolls the whole transaction back.
+ * The lease owns its check (src/ingest/poller-lease.ts); the store only runs it in the right place.
  */
-export async function advanceCursor(trx: Database, name: string, expected: bigint | undefined, next: bigint, chainId?: string): Promise<void> {
+export type CommitFence = (trx: Database) => Promise<void>
+
+export interface AdvanceOptions {
+  /** Recorded with a cursor created here: the chain it follows. */
+  readonly chainId?: string | undefined
+  readonly fence?: CommitFence | undefined
+}
+
+/**
+ * Moves the cursor from `expected` (undefined: not created yet) to `next`, or throws. `trx` must be
+ * the transaction that stores what the cursor covers; the fence runs in it first.
+ */
+export async function advanceCursor(trx: Database, name: string, expected: bigint | undefined, next: bigint, options: AdvanceOptions = {}): Promise<void> {
+  const {chainId, fence} = options
+  if (fence) await fence(trx)
   if (expected === undefined) {
     const inserted = await trx('ingest_cursors').insert({name, checkpoint: next.toString(), updated_at: trx.fn.now(), chain_id: chainId ?? null}).onConflict('name').ignore().returning('name')
     if (inserted.length === 1) return

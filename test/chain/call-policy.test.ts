@@ -150,6 +150,29 @@ describe('CallPolicy', () => {
     assert.equal(opens, 2)
     assert.deepEqual(frames, [1, 2])
   })
+
+  it('fails a reply that does not decode as DATA_LOSS at once, as grpc-js and grpc-web report it', async () => {
+    const {p} = policy({maxAttempts: 4})
+    // grpc-js wraps what the reply decoder threw; grpc-web passes its text on as INTERNAL. The
+    // decoder's words may look like a reset ("terminated"): they are not one.
+    const replies = [
+      new RpcError('Response message parsing error: malformed BatchGetTransactions reply: truncated varint', 'INTERNAL'),
+      new RpcError('malformed BatchGetTransactions reply: unterminated string', 'INTERNAL'),
+      new RpcError('Response message parsing error: premature EOF', 'INTERNAL'),
+    ]
+    for (const reply of replies) {
+      let calls = 0
+      const error = await p
+        .unary('BatchGetTransactions', async () => {
+          calls++
+          throw reply
+        })
+        .catch((e: unknown) => e)
+      assert.ok(error instanceof ChainError)
+      assert.deepEqual([error.status, error.transient, error.attempts, calls], ['DATA_LOSS', false, 1, 1], reply.message)
+      assert.match(error.message, /^BatchGetTransactions failed with DATA_LOSS after 1 attempt: /)
+    }
+  })
 })
 
 /** Enough of RpcOutputStream for the policy: async iteration. */

@@ -69,7 +69,7 @@ describe('confio status', function () {
     lease = undefined
   }
   async function leasePid(): Promise<number> {
-    const {rows} = await w.db.raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'confio-poll-lease'`)
+    const {rows} = await w.db.raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'confio-lease:checkpoints'`)
     assert.equal(rows.length, 1, 'one lease connection')
     return rows[0].pid as number
   }
@@ -111,7 +111,7 @@ describe('confio status', function () {
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
     assert.match(result.stdout, /^confio status \S+ \S+: healthy$/m)
     assert.deepEqual(alarmLines(result), [])
-    assert.match(result.stdout, new RegExp(`lease +held by pid ${await leasePid()} .*confio-poll-lease`))
+    assert.match(result.stdout, new RegExp(`lease +held by pid ${await leasePid()} .*confio-lease:checkpoints`))
     assert.match(result.stdout, new RegExp(`cursor +checkpoint ${cursor.checkpoint}, last commit \\d+\\.\\d s ago`))
     assert.match(result.stdout, /chain +not asked/)
     assert.match(result.stdout, /^ {2}process-transaction +0 +0 +0 +0$/m)
@@ -128,7 +128,7 @@ describe('confio status', function () {
     assert.deepEqual(json.alarms, [])
     assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000})
     assert.equal(json.poller.lease.holder?.pid, await leasePid())
-    assert.equal(json.poller.lease.holder?.applicationName, 'confio-poll-lease')
+    assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
     assert.equal(json.poller.cursor?.checkpoint, String(cursor.checkpoint))
     assert.ok(json.poller.cursor.ageMs >= 0 && json.poller.cursor.ageMs < 30_000, `cursor age ${json.poller.cursor.ageMs}`)

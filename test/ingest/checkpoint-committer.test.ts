@@ -7,7 +7,7 @@ import {ChainError} from '../../src/chain/chain-error.ts'
 import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
 import type {CheckpointRecord, TransactionDetails} from '../../src/chain/records.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
-import {CheckpointCommitter, TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/checkpoint-committer.ts'
+import {CheckpointCommitter, type CheckpointCommitterOptions, TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/checkpoint-committer.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
@@ -15,7 +15,7 @@ import {collect, testReader} from '../chain/chain-test-support.ts'
 import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
 const CURSOR = 'checkpoints'
-const FAST_RETRY = {attempts: 3, baseMs: 1, maxMs: 5}
+const FAST_RETRY = {deadlineMs: 300, baseMs: 1, maxMs: 5}
 
 describe('checkpoint committer', function () {
   this.timeout(30_000)
@@ -31,7 +31,7 @@ describe('checkpoint committer', function () {
     await closeWorld(world)
   })
 
-  function committer(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitter {
+  function committerOptions(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitterOptions {
     const accounts = new AddressSet()
     accounts.add(world.alice)
     const filter = new RelevanceFilter({
@@ -39,7 +39,11 @@ describe('checkpoint committer', function () {
       tokens: new TokenRegistry([{symbol: 'SUI', coinType: normalizeCoinType(SUI), decimals: 9}, {symbol: 'cUSD', coinType: normalizeCoinType(CUSD), decimals: 6}]),
       accounts,
     })
-    return new CheckpointCommitter({db: world.db, chain: reader, cursorName: CURSOR, cursor, filter, queue: world.queue, detailsRetry: FAST_RETRY})
+    return {db: world.db, chain: reader, cursorName: CURSOR, cursor, filter, queue: world.queue, detailsRetry: FAST_RETRY}
+  }
+
+  function committer(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitter {
+    return new CheckpointCommitter(committerOptions(reader, cursor))
   }
 
   /** A few relevant transactions with event JSON among background traffic; the batch as the poller reads it. */
@@ -178,8 +182,10 @@ describe('checkpoint committer', function () {
     assert.ok(error instanceof TransactionDetailsError, String(error))
     assert.match(error.message, /3 relevant transactions/)
     assert.match(error.message, /cursor stays at/)
+    assert.match(error.message, /within 300ms \(\d+ attempts; last: BatchGetTransactions failed with NOT_FOUND/)
     assert.equal((error.cause as ChainError).status, 'NOT_FOUND')
-    assert.equal(reader.calls, FAST_RETRY.attempts, 'NOT_FOUND is tried again before the commit fails')
+    assert.ok(reader.calls > 1, 'NOT_FOUND is tried again before the commit fails')
+    assert.equal(error.permanent, false)
     assert.deepEqual(await storedDigests(world.db), [])
     assert.equal(await cursorOf(world.db), undefined)
     assert.equal(target.position, before)
@@ -206,6 +212,76 @@ describe('checkpoint committer', function () {
     const error = await committer(reader).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError)
     assert.equal(reader.calls, 1)
+    assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  it('gives the details fetch a time budget: a node that does not answer fails the commit at the deadline', async () => {
+    const {batch} = await batchWithEvents()
+    // Never answers; gives up only when told to (as the chain layer does with its signal).
+    const silent: TransactionDetailsReader & {calls: number} = {
+      calls: 0,
+      transactionDetails: (_digests, options) => {
+        silent.calls++
+        return new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), {once: true}))
+      },
+    }
+    const started = performance.now()
+    const error = await committer(silent).commit(batch).catch((e: unknown) => e)
+    const elapsed = performance.now() - started
+    assert.ok(error instanceof TransactionDetailsError, String(error))
+    assert.match(error.message, /^could not fetch 3 relevant transactions of checkpoints \d+\.\.\d+ in full within 300ms \(1 attempt; no answer\); nothing committed/)
+    assert.equal(error.code, 'TRANSACTION_DETAILS_UNAVAILABLE')
+    assert.ok(elapsed >= 290 && elapsed < 1_500, `${elapsed} ms`)
+    assert.equal(silent.calls, 1)
+    assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  it('stops a details fetch and its backoff at once when the poller stops', async () => {
+    const {batch} = await batchWithEvents()
+    const notFound = new ChainError({method: 'BatchGetTransactions', status: 'NOT_FOUND', attempts: 1, transient: false, details: 'transaction not found'})
+    const reader = countingReader(chain, Array.from({length: 100}, () => notFound))
+    const stop = new AbortController()
+    const target = new CheckpointCommitter({
+      ...committerOptions(reader),
+      signal: stop.signal,
+      // Long waits between attempts: the stop must cut the backoff sleep short.
+      detailsRetry: {deadlineMs: 60_000, baseMs: 20_000, maxMs: 20_000},
+    })
+    setTimeout(() => stop.abort(new Error('stopping')), 200)
+    const started = performance.now()
+    const error = await target.commit(batch).catch((e: unknown) => e)
+    assert.ok(performance.now() - started < 1_000, 'well before the next attempt or the deadline')
+    assert.equal((error as Error).message, 'stopping', 'the stop, not a failure')
+    assert.equal(reader.calls, 1)
+    assert.deepEqual(await storedDigests(world.db), [])
+    assert.equal(await cursorOf(world.db), undefined)
+  })
+
+  it('fails at once, as permanent, on a reply the node garbled (DATA_LOSS): asking again gets the same', async () => {
+    const {batch} = await batchWithEvents()
+    world.sui.faults.reset()
+    world.sui.faults.malformedReplies('BatchGetTransactions')
+    const error = await committer(chain).commit(batch).catch((e: unknown) => e)
+    assert.ok(error instanceof TransactionDetailsError, String(error))
+    assert.equal(error.permanent, true)
+    assert.equal(error.code, 'CHAIN_REPLY_MALFORMED')
+    assert.match(error.message, /^the node's answer for 3 relevant transactions of checkpoints \d+\.\.\d+ is malformed: BatchGetTransactions failed with DATA_LOSS after 1 attempt: .*malformed BatchGetTransactions reply: length-delimited field runs past its message; nothing committed/)
+    assert.equal(world.sui.faults.calls('BatchGetTransactions'), 1, 'not retried')
+    assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  it('fails at once, as permanent, naming a malformed digest the node put in a checkpoint', async () => {
+    const {ledger} = world.sui
+    const from = ledger.checkpointHeight + 1n
+    ledger.submit({sender: world.alice, digest: 'not-a-digest', moveCalls: [{package: PAY_PACKAGE, module: 'pay', function: 'pay'}]})
+    ledger.produceCheckpoint()
+    const batch = await collect(chain.checkpoints(from, ledger.checkpointHeight))
+    world.sui.faults.reset()
+    const error = await committer(chain).commit(batch).catch((e: unknown) => e)
+    assert.ok(error instanceof TransactionDetailsError, String(error))
+    assert.equal(error.permanent, true)
+    assert.match(error.message, /^the node's checkpoint names a relevant transaction of checkpoints \d+\.\.\d+ by a malformed digest \(not a transaction digest: "not-a-digest"\); nothing committed/)
+    assert.equal(world.sui.faults.calls('BatchGetTransactions'), 0, 'nothing sent')
     assert.deepEqual(await storedDigests(world.db), [])
   })
 

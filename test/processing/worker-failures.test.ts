@@ -47,7 +47,9 @@ describe('confio worker failures', function () {
   }
 
   function worker(args: string[] = []): ConfioProcess {
-    return new ConfioProcess(['worker', '--stall-interval', '1s', ...args], w.env)
+    // These tests hold a raw event's row to keep a job mid-run for as long as they need: the lock
+    // timeout (5 s) must not end that wait first (worker-lock-timeout.test.ts is about that).
+    return new ConfioProcess(['worker', '--stall-interval', '1s', ...args], {...w.env, PG_LOCK_TIMEOUT: '10m'})
   }
 
   it('retry a failing job after the delay, then succeed', async () => {

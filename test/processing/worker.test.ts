@@ -253,7 +253,8 @@ describe('confio worker', function () {
 })
 
 function byAccount(a: {account_id: string; token: string; direction: string}, b: {account_id: string; token: string; direction: string}): number {
-  return a.account_id.localeCompare(b.account_id) || a.token.localeCompare(b.token) || a.direction.localeCompare(b.direction)
+  // Ids compare as numbers, as the query orders them (9 before 10).
+  return Number(BigInt(a.account_id) - BigInt(b.account_id)) || a.token.localeCompare(b.token) || a.direction.localeCompare(b.direction)
 }
 
 async function count(w: WorkerWorld, table: string, digest: string): Promise<number> {

@@ -2,7 +2,8 @@
 // the real client: per-method latency, random UNAVAILABLE / RESOURCE_EXHAUSTED (seedable), streams
 // that end after N frames, a requests-per-second limit (public fullnodes allow ~100 requests per
 // 30 s), a required `x-token` header (QuickNode's scheme), changed or missing x-sui-* response
-// headers (a proxy that strips them, a node that garbles one), and per-method call counters.
+// headers (a proxy that strips them, a node that garbles one), unary replies whose bytes do not
+// decode (a node or proxy that garbles a reply), and per-method call counters.
 import {Random} from './random.ts'
 
 /** gRPC status names the server emits for faults. */
@@ -21,6 +22,8 @@ export interface MethodFaults {
   streamEndStatus?: FaultStatus
   /** Response headers to change, by name: a string replaces the node's value, null leaves the header out. */
   responseHeaders?: Record<string, string | null>
+  /** A unary call is answered OK with bytes that are no valid reply (a field that runs past the message). */
+  malformedReply?: boolean
 }
 
 /** Plain data, so it crosses IPC to a spawned server unchanged. */
@@ -78,6 +81,16 @@ export class Faults {
   /** e.g. headers('GetBalance', {'x-sui-checkpoint-height': null}) answers GetBalance without it. */
   headers(name: string, changes: Record<string, string | null>): this {
     return this.method(name, {responseHeaders: {...this.#settings.methods?.[name]?.responseHeaders, ...changes}})
+  }
+
+  /** e.g. malformedReplies('BatchGetTransactions'): every reply of that method is undecodable bytes. */
+  malformedReplies(name: string): this {
+    return this.method(name, {malformedReply: true})
+  }
+
+  /** Whether this method's replies are to be replaced by undecodable bytes. */
+  replyMalformed(name: string): boolean {
+    return this.#faultsOf(name).malformedReply === true
   }
 
   rpsLimit(limit: number | undefined): this {

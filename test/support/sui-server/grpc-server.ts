@@ -166,12 +166,19 @@ function passThroughPreEncoded(definition: grpc.ServiceDefinition): void {
   }
 }
 
+/** Field 1, length-delimited, says 5 bytes and has 1: no reply type decodes it. Sent as is (passThroughPreEncoded). */
+const MALFORMED_REPLY = Buffer.from([0x0a, 0x05, 0x01])
+
 function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unknown>, faults: Faults, responseHeaders: () => grpc.Metadata): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     void faults.admit(name, tokenOf(call.metadata)).then((rejection) => {
       if (rejection) return callback({code: grpc.status[rejection.status], details: rejection.details})
       // Taken in the same tick as the handler reads the ledger (ServiceParts.unary).
       const headers = responseHeaders()
+      if (faults.replyMalformed(name)) {
+        call.sendMetadata(headers)
+        return callback(null, MALFORMED_REPLY)
+      }
       handler(call, (error, value, trailer, flags) => {
         if (!error) {
           call.sendMetadata(headers)
