@@ -78,11 +78,12 @@ describe('poller lease', function () {
     world = undefined
   })
 
-  it('SIGSTOP: the standby commits within 15 s of the last renewal; the stopped poller, woken, writes nothing and exits 1 saying it lost the lease', async () => {
+  /** An active poller that has committed one relevant transfer (of `amount`), and a standby waiting. */
+  async function activeWithStandby(amount: bigint) {
     const {sui, db, alice, bob} = world as PollWorld
     const relevant: string[] = []
     const produce = () => {
-      relevant.push(sui.ledger.transfer({from: bob, to: alice, coinType: SUI, amount: 3n}).digest)
+      relevant.push(sui.ledger.transfer({from: bob, to: alice, coinType: SUI, amount}).digest)
       sui.ledger.produceCheckpoint()
     }
     const first = start([...POLL, '--from-checkpoint', String(sui.ledger.checkpointHeight + 1n)])
@@ -91,7 +92,12 @@ describe('poller lease', function () {
     await standby.waitForLog(/waiting as a hot standby/)
     produce()
     await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 10_000, 'the first poller commits')
-    const held = await leaseRow(db)
+    return {relevant, produce, first, standby, held: await leaseRow(db)}
+  }
+
+  it('SIGSTOP: the standby commits within 15 s of the last renewal; the stopped poller, woken, writes nothing and exits 1 saying it lost the lease', async () => {
+    const {sui, db} = world as PollWorld
+    const {relevant, produce, first, standby, held} = await activeWithStandby(3n)
 
     first.kill('SIGSTOP')
     const stoppedAt = Date.now()
@@ -139,19 +145,8 @@ describe('poller lease', function () {
   })
 
   it('kill -9: the standby takes over within seconds, before the lease expires', async () => {
-    const {sui, db, alice, bob} = world as PollWorld
-    const relevant: string[] = []
-    const produce = () => {
-      relevant.push(sui.ledger.transfer({from: bob, to: alice, coinType: SUI, amount: 4n}).digest)
-      sui.ledger.produceCheckpoint()
-    }
-    const first = start([...POLL, '--from-checkpoint', String(sui.ledger.checkpointHeight + 1n)])
-    await first.waitForLog(/holding the poller lease/)
-    const standby = start(POLL)
-    await standby.waitForLog(/waiting as a hot standby/)
-    produce()
-    await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 10_000, 'the first poller commits')
-    const held = await leaseRow(db)
+    const {sui, db} = world as PollWorld
+    const {relevant, produce, first, standby, held} = await activeWithStandby(4n)
 
     first.kill('SIGKILL')
     const killedAt = Date.now()
