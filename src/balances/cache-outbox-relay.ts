@@ -20,7 +20,7 @@ export interface CacheOutboxRelayOptions {
   readonly batchSize?: number
   /** How often to look when nobody woke the relay (default 1 s): outbox rows of other processes. */
   readonly idleIntervalMs?: number
-  /** After a wake, how long to gather further changes into the same delivery (default 20 ms). */
+  /** After a wake, how long to gather further changes into the same delivery (default 100 ms). */
   readonly gatherMs?: number
 }
 
@@ -107,7 +107,7 @@ export class CacheOutboxRelay {
           logger.warn({err: (error as Error).message}, 'balance cache outbox: cannot deliver to Redis; changes wait in PostgreSQL and readers use it meanwhile')
         }
       }
-      const gatherMs = this.options.gatherMs ?? 20
+      const gatherMs = this.options.gatherMs ?? 100
       const waitMs = failures > 0 ? Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (failures - 1)) : this.woken ? gatherMs : (this.options.idleIntervalMs ?? 1_000)
       await this.pause(waitMs, failures > 0 ? undefined : gatherMs)
     }
