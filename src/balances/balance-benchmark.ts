@@ -15,6 +15,7 @@ import {balanceCacheKey, type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import type {Balance, BalanceLevels, BalanceService, BalanceSource} from './balance-service.ts'
 import {isTrusted} from './cached-balance.ts'
 import {PostgresBalanceStore} from './postgres-balance-store.ts'
+import {nearestRank} from '../percentiles.ts'
 
 // ---- the read paths on one account ----
 
@@ -245,7 +246,7 @@ export async function benchmarkBalanceLevels(options: BalanceBenchmarkOptions): 
 /** Nearest-rank percentiles; perSecond from the mean, as reads made one after another. */
 export function latencyOf(samples: readonly number[]): LatencyFigures {
   const sorted = [...samples].sort((a, b) => a - b)
-  const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0
+  const rank = (p: number): number => nearestRank(sorted, p)
   const total = sorted.reduce((sum, ms) => sum + ms, 0)
   const ms = (value: number) => round(value, 4)
   return {reads: sorted.length, minMs: ms(sorted[0] ?? 0), p50Ms: ms(rank(50)), p95Ms: ms(rank(95)), p99Ms: ms(rank(99)), perSecond: total > 0 ? Math.round((sorted.length * 1000) / total) : 0}

@@ -111,9 +111,7 @@ export class BalanceService {
   }
 
   token(symbol: string): Token {
-    const token = this.options.tokens.bySymbol(symbol)
-    if (!token) throw new UsageError(`unknown token ${JSON.stringify(symbol)}`, {remedy: `use one of ${this.options.tokens.list().map((t) => t.symbol).join(', ')}`})
-    return token
+    return this.options.tokens.require(symbol)
   }
 
   async getBalance(accountRef: string, symbol: string, options: GetBalanceOptions = {}): Promise<Balance> {

@@ -37,8 +37,6 @@ export class CacheOutboxRelay {
   private halt: (() => void) | undefined
   private woken = false
   private failingSince: number | undefined
-  /** Rows delivered since start. */
-  delivered = 0
 
   constructor(options: CacheOutboxRelayOptions) {
     this.options = options
@@ -94,7 +92,6 @@ export class CacheOutboxRelay {
       this.woken = false
       try {
         const count = await this.deliverOnce()
-        this.delivered += count
         if (this.failingSince !== undefined) logger.info({downMs: Date.now() - this.failingSince}, 'balance cache outbox: Redis is back; delivering again')
         this.failingSince = undefined
         failures = 0

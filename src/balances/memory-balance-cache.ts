@@ -12,10 +12,6 @@ export class MemoryBalanceCache {
     this.maxEntries = maxEntries
   }
 
-  get size(): number {
-    return this.entries.size
-  }
-
   get(key: BalanceKey): CachedBalance | undefined {
     return this.entries.get(balanceKeyId(key))
   }

@@ -1,6 +1,8 @@
-// The PostgreSQL level of the balance cache: the balances table, the one place a balance's
-// version moves. Every write here also queues the row for Redis (balance_cache_outbox) in the
-// same statement, so a change is never committed without Redis being told eventually.
+// The PostgreSQL level of the balance cache: the balances table as services and commands read and
+// write it (the worker's batch statement, account removal and pending expiry change rows in their
+// own statements, by the same rules). Every write bumps the row's version and queues it for Redis
+// (balance_cache_outbox) in the same statement, so a change is never committed without Redis
+// being told eventually.
 //
 // A value read from the chain at checkpoint H is written only when H is at or after both the
 // row's base and every transaction the worker has seen for it (seen_checkpoint): an older value
@@ -51,12 +53,6 @@ export class PostgresBalanceStore {
       `SELECT ${COLUMNS} FROM balances b JOIN unnest(?::bigint[], ?::text[]) AS k(account_id, token) USING (account_id, token)`,
       [keys.map((k) => k.accountId), keys.map((k) => k.token)],
     )
-    return rows.map(fromRow)
-  }
-
-  /** Every balance row of an account (tokens it never held have none). */
-  async readAccount(accountId: string): Promise<CachedBalance[]> {
-    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(`SELECT ${COLUMNS} FROM balances b WHERE b.account_id = ?`, [accountId])
     return rows.map(fromRow)
   }
 

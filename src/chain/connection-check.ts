@@ -11,6 +11,7 @@ import type {ChainReader} from './chain-reader.ts'
 import {readableDetails} from './failure-details.ts'
 import {chainMatchesNetwork, chainName, networkOfChainId, shortChainId} from './known-chains.ts'
 import {probeTcp} from './tcp-probe.ts'
+import {nearestRank} from '../percentiles.ts'
 
 export interface ConnectionCheckToken {
   symbol: string
@@ -268,6 +269,5 @@ export async function classifyFailure(endpoint: string, error: unknown, probeTim
 /** Nearest-rank percentiles over the samples. */
 export function summarize(samples: number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b)
-  const rank = (p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0
-  return {samples: sorted.length, minMs: sorted[0] ?? 0, p50Ms: rank(50), p99Ms: rank(99)}
+  return {samples: sorted.length, minMs: sorted[0] ?? 0, p50Ms: nearestRank(sorted, 50), p99Ms: nearestRank(sorted, 99)}
 }

@@ -14,6 +14,7 @@
 // value. Every account checked gets last_blockchain_check, so --older-than skips it next time.
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {BalanceRecord} from '../chain/records.ts'
+import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
 import {TokenBucket} from '../chain/rate-limiter.ts'
 import {UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
@@ -125,7 +126,8 @@ export class Reconciler {
         deferred = deferred.concat(await judge(batch))
       })
     }
-    await mapLimited(accounts, options.concurrency ?? 8, async (account) => {
+    const lanes = new ConcurrencyLimiter(options.concurrency ?? 8)
+    const readAccount = async (account: SelectedAccount): Promise<void> => {
       try {
         await limiter?.acquire(options.signal)
         const now = performance.now()
@@ -143,7 +145,8 @@ export class Reconciler {
         done += 1
         options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - started})
       }
-    })
+    }
+    await Promise.all(accounts.map((account) => lanes.run(() => readAccount(account))))
     flush()
     await judging
 
@@ -180,10 +183,7 @@ export class Reconciler {
   }
 
   private selectedTokens(symbol: string | undefined): Token[] {
-    if (symbol === undefined) return this.deps.tokens.list()
-    const token = this.deps.tokens.bySymbol(symbol)
-    if (!token) throw new UsageError(`--token ${symbol}: not a registered token`, {remedy: `use one of ${this.deps.tokens.list().map((t) => t.symbol).join(', ')}`})
-    return [token]
+    return symbol === undefined ? this.deps.tokens.list() : [this.deps.tokens.require(symbol)]
   }
 
   /** Active accounts (those named, or all), least recently checked first, minus those checked within olderThanMs. */
@@ -340,16 +340,3 @@ export class Reconciler {
   }
 }
 
-/** fn over items, at most `limit` at once, results in order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length)
-  let next = 0
-  const lanes = Array.from({length: Math.min(limit, items.length)}, async () => {
-    while (next < items.length) {
-      const index = next++
-      results[index] = await fn(items[index]!)
-    }
-  })
-  await Promise.all(lanes)
-  return results
-}

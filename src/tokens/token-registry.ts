@@ -1,5 +1,6 @@
 // The tokens confio tracks: symbol -> coin type and decimals. Lookups by coin type use the
 // normalized (0x + 64 hex) form, so `0x2::sui::SUI` and its long form are the same token.
+import {UsageError} from '../errors.ts'
 import {normalizeCoinType} from '../sui/identifiers.ts'
 
 export interface Token {
@@ -24,6 +25,13 @@ export class TokenRegistry {
 
   bySymbol(symbol: string): Token | undefined {
     return this.bySymbolMap.get(symbol.toUpperCase())
+  }
+
+  /** The registered token with this symbol, or a usage error listing the ones there are. */
+  require(symbol: string): Token {
+    const token = this.bySymbol(symbol)
+    if (!token) throw new UsageError(`unknown token ${JSON.stringify(symbol)}`, {remedy: `use one of ${this.list().map((t) => t.symbol).join(', ')}`})
+    return token
   }
 
   /** Accepts short or long address forms; an unparsable type is simply not a token. */
