@@ -10,11 +10,11 @@ import {isIP} from 'node:net'
 import {ChannelCredentials} from '@grpc/grpc-js'
 import type {ChannelOptions} from '@grpc/grpc-js'
 import {GrpcWebFetchTransport, SuiGrpcClient} from '@mysten/sui/grpc'
-import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 import type {RpcTransport} from '@protobuf-ts/runtime-rpc'
 
 import type {ChainOptions} from './chain-options.ts'
 import {validateChainOptions} from './chain-options.ts'
+import {FlowControlledGrpcTransport} from './flow-controlled-transport.ts'
 import {IpAddressTlsCredentials} from './ip-tls-credentials.ts'
 
 // grpc-js refuses replies over 4 MB by default; a busy mainnet checkpoint read with a wide mask
@@ -54,7 +54,7 @@ export function createChainTransport(options: ChainOptions): ChainTransport {
   }
   const tls = url.protocol === 'https:'
   const port = url.port || (tls ? '443' : '80')
-  const transport = new GrpcTransport({
+  const transport = new FlowControlledGrpcTransport({
     host: `${url.hostname}:${port}`,
     channelCredentials: tls ? tlsCredentials(url.hostname) : ChannelCredentials.createInsecure(),
     clientOptions: GRPC_CHANNEL_OPTIONS,
