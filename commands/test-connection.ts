@@ -8,11 +8,12 @@ import {isSuiAddress, normalizeAddress} from '../src/sui/identifiers.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
 export default class TestConnection extends ConfioCommand<typeof TestConnection> {
-  static override summary = 'Check the Sui gRPC endpoint: chain, height, latency, streaming, and optionally balances.'
+  static override summary = 'Check the Sui gRPC endpoint: chain, height, latency, streaming, transaction listing, and optionally balances.'
   static override description = [
     'Reads SUI_GRPC_URL, SUI_NETWORK, SUI_GRPC_TOKEN and SUI_GRPC_HEADERS like every other command.',
     'When the endpoint is unusable it exits 1 with one line saying why and what to change: nothing answers, TLS fails, the token is rejected, the node is on another network, or it does not speak gRPC. Each call is made once, without the retries the long-running commands use.',
     'A subscription that sends nothing within --stream-timeout is reported but does not fail the check: poll works without streaming.',
+    'It also says whether the endpoint serves ListTransactions, which confio backfill uses to read an account’s past; an endpoint without it still works, and backfill scans checkpoints instead.',
   ].join('\n\n')
   static override examples = [
     {description: 'Check the configured endpoint.', command: '<%= config.bin %> test-connection'},
@@ -62,6 +63,7 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
     this.log(`Server:        ${r.serverVersion}`)
     this.log(`Latency:       min ${ms(r.latency.minMs)}, p50 ${ms(r.latency.p50Ms)}, p99 ${ms(r.latency.p99Ms)} over ${r.latency.samples} calls`)
     this.log(`Streaming:     ${streamingLine(r.streaming)}`)
+    this.log(`Backfill:      ${backfillLine(r)}`)
     if (r.balances) {
       this.log(`\nBalances of ${r.balances.address}:`)
       const rows = r.balances.tokens.map((t) => {
@@ -70,6 +72,17 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
       })
       this.log(formatTable(['TOKEN', 'TOTAL', 'IN COINS', 'ADDRESS BALANCE', 'COIN OBJECTS'], rows))
     }
+  }
+}
+
+function backfillLine(r: ConnectionCheckResult): string {
+  switch (r.transactionListing) {
+    case 'supported':
+      return 'ListTransactions is served: confio backfill reads account history with it'
+    case 'unimplemented':
+      return 'ListTransactions is not served (UNIMPLEMENTED): confio backfill will scan checkpoints'
+    case 'unknown':
+      return `could not tell whether ListTransactions is served (${r.transactionListingError ?? 'no reason given'}): confio backfill will scan checkpoints if it is not`
   }
 }
 

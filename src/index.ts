@@ -1,6 +1,7 @@
 // confio as a library, for the wallet's other Node services: the balance cache with the same
-// guarantees the commands give (and the pieces it is built from). `npm run build` emits this as
-// JavaScript with type declarations into dist/, which the package's `exports` point at.
+// guarantees the commands give (and the pieces it is built from), and the CoinManager for the
+// wallet's send path. `npm run build` emits this as JavaScript with type declarations into dist/,
+// which the package's `exports` point at.
 export {BalanceService, BalanceVerificationError} from './balances/balance-service.ts'
 export type {Balance, BalanceLevels, BalanceServiceOptions, BalanceSource, GetBalanceOptions} from './balances/balance-service.ts'
 export {openBalanceService, openConfiguredBalanceService} from './balances/open-balance-service.ts'
@@ -14,6 +15,15 @@ export type {ConfioConfig} from './config/config.ts'
 export {chainOptionsOf} from './config/chain-options.ts'
 export {CHAIN_OPTION_DEFAULTS, ChainError, openChainReader} from './chain/index.ts'
 export type {BalanceRecord, ChainOptions, ChainReader} from './chain/index.ts'
+export {CoinManager} from './coins/coin-manager.ts'
+export type {CoinChain, CoinManagerOptions, TokenRef} from './coins/coin-manager.ts'
+export type {CoinHolding} from './coins/coin-holding.ts'
+export type {CoinSelection} from './coins/coin-selection.ts'
+export type {ConsolidationDue, ConsolidationOptions, ConsolidationPlan, ConsolidationTarget, PlannedTransaction} from './coins/consolidation-plan.ts'
+export type {ExactAmount, ExactAmountSource} from './coins/exact-amount.ts'
+export {MAINNET_LIMITS} from './coins/protocol-limits.ts'
+export type {ProtocolLimits} from './coins/protocol-limits.ts'
+export {InsufficientBalanceError, TooManyCoinsError} from './coins/coin-errors.ts'
 export {TokenRegistry} from './tokens/token-registry.ts'
 export type {Token} from './tokens/token-registry.ts'
 export {formatAmount, toBaseUnits} from './tokens/amounts.ts'

@@ -1,9 +1,11 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
+import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart, runBackfill} from '../../cli/backfill-parts.ts'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
 import {type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
 import {UsageError} from '../../src/errors.ts'
+import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 
 export default class AccountsImport extends ConfioCommand<typeof AccountsImport> {
   static override summary = 'Import accounts from a CSV file with the header email,address,label.'
@@ -22,6 +24,10 @@ Rows are matched by address: a new one is added, a known one updated when its em
       command: '<%= config.bin %> accounts import ./accounts.csv',
     },
     {
+      description: "Import new users and store their last 30 days of transactions (see confio backfill).",
+      command: '<%= config.bin %> accounts import ./accounts.csv --backfill-since 30d',
+    },
+    {
       description: 'Import the good lines, skip the bad ones, and get the counts and skipped lines as JSON.',
       command: '<%= config.bin %> accounts import ./accounts.csv --skip-invalid --json',
     },
@@ -31,9 +37,13 @@ Rows are matched by address: a new one is added, a known one updated when its em
   }
   static override flags = {
     'skip-invalid': Flags.boolean({summary: 'Import the good lines and report the bad ones.'}),
+    'backfill-from': backfillCheckpointFlag,
+    'backfill-since': backfillSinceFlag,
+    'backfill-source': backfillSourceFlag,
   }
 
-  async run(): Promise<ImportResult> {
+  async run(): Promise<ImportResult & {backfill?: BackfillReport}> {
+    const start = backfillStart({checkpoint: this.flags['backfill-from'], sinceMs: this.flags['backfill-since']}, {checkpoint: 'backfill-from', since: 'backfill-since'})
     const {file} = this.args
     const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
       throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}`, {remedy: 'check the path'})
@@ -46,7 +56,21 @@ Rows are matched by address: a new one is added, a known one updated when its em
       throw error
     })
     if (!this.jsonEnabled()) this.showResult(file, result)
-    return result
+    if (!start) return result
+    // The file's accounts, once imported (a skipped line's address is not among them).
+    const db = await this.db()
+    const rows: {id: string; sui_address: string; email: string | null}[] = await db('accounts')
+      .select('id', 'sui_address', 'email')
+      .whereNull('deleted_at')
+      .whereIn('sui_address', parsed.rows.map((row) => row.account.address))
+    const accounts = rows.map((row) => ({id: String(row.id), address: row.sui_address, email: row.email}))
+    const backfill = await runBackfill(
+      {settings: this.settings, db, chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line) => this.log(line)},
+      accounts,
+      start,
+      this.flags['backfill-source'],
+    )
+    return {...result, backfill}
   }
 
   private showResult(file: string, result: ImportResult): void {

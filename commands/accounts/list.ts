@@ -13,9 +13,14 @@ export default class AccountsList extends ConfioCommand<typeof AccountsList> {
   async run(): Promise<{accounts: Account[]}> {
     const accounts = await new AccountRepository(await this.db()).list({includeDeleted: this.flags['include-removed']})
     if (!this.jsonEnabled()) {
-      const rows = accounts.map((a) => [a.id, a.email ?? '', a.address, a.label ?? '', a.deletedAt ? `removed ${a.deletedAt}` : ''])
-      this.log(accounts.length ? formatTable(['ID', 'EMAIL', 'ADDRESS', 'LABEL', ''], rows) : 'No accounts.')
+      const rows = accounts.map((a) => [a.id, a.email ?? '', a.address, a.label ?? '', a.monitoredFrom ?? '-', note(a)])
+      this.log(accounts.length ? formatTable(['ID', 'EMAIL', 'ADDRESS', 'LABEL', 'HISTORY FROM', ''], rows) : 'No accounts.')
     }
     return {accounts}
   }
+}
+
+function note(account: Account): string {
+  if (account.deletedAt) return `removed ${account.deletedAt}`
+  return account.historyGap ? `history missing checkpoints ${account.historyGap.from}..${account.historyGap.to}` : ''
 }

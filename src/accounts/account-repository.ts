@@ -12,6 +12,13 @@ export interface Account {
   readonly label: string | null
   readonly createdAt: string
   readonly deletedAt: string | null
+  /** The checkpoint from which every relevant transaction of the account is stored (null: no poller has run yet). */
+  readonly monitoredFrom: string | null
+  /**
+   * Checkpoints of that history not stored yet: the poller fills them (an account added between
+   * two of its refreshes) unless the node has pruned them; then confio backfill from a node that has them.
+   */
+  readonly historyGap: {from: string; to: string} | null
 }
 
 interface AccountRow {
@@ -21,6 +28,9 @@ interface AccountRow {
   label: string | null
   created_at: Date
   deleted_at: Date | null
+  monitored_from: string | null
+  live_from: string | null
+  filled_through: string | null
 }
 
 export type AccountSelector = {email: string} | {address: string}
@@ -100,5 +110,17 @@ function toAccount(row: AccountRow): Account {
     label: row.label,
     createdAt: row.created_at.toISOString(),
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
+    monitoredFrom: row.monitored_from,
+    historyGap: historyGap(row),
   }
+}
+
+/** monitored_from .. live_from - 1 less what has been filled (account-coverage.ts). */
+function historyGap(row: AccountRow): {from: string; to: string} | null {
+  if (row.monitored_from === null || row.live_from === null || row.deleted_at !== null) return null
+  const monitored = BigInt(row.monitored_from)
+  const filled = row.filled_through === null ? monitored - 1n : BigInt(row.filled_through)
+  const from = filled + 1n > monitored ? filled + 1n : monitored
+  const to = BigInt(row.live_from) - 1n
+  return from <= to ? {from: from.toString(), to: to.toString()} : null
 }

@@ -71,3 +71,8 @@ export function isTransientFailure(status: GrpcStatusName, details: string): boo
   if (TRANSIENT_STATUSES.has(status)) return true
   return (status === 'INTERNAL' || status === 'UNKNOWN') && RESET_PATTERN.test(details)
 }
+
+/** A reply that does not hold what was asked: DATA_LOSS, never retried (asking again gets the same). */
+export function malformedResponse(method: string, details: string): ChainError {
+  return new ChainError({method, status: 'DATA_LOSS', attempts: 1, transient: false, details: `malformed response: ${details}`})
+}

@@ -27,6 +27,11 @@ export interface ChainMetricsSnapshot {
   methods: Record<string, MethodMetricsSnapshot>
   /** Time spent waiting for the rate limiter, across all methods. */
   rateLimitWaitMs: number
+  /**
+   * Transactions whose kind or commands the checkpoint reader does not know (a node newer than
+   * confio), by what it met, e.g. "TransactionKind.kind 12". Each was kept as undecodable.
+   */
+  unknownContent: Record<string, number>
 }
 
 class Histogram {
@@ -62,6 +67,7 @@ class MethodMetrics {
 export class ChainMetrics {
   readonly #methods = new Map<string, MethodMetrics>()
   #rateLimitWaitMs = 0
+  readonly #unknownContent = new Map<string, number>()
 
   /** One attempt finished: `status` is undefined on success. */
   recordAttempt(method: string, latencyMs: number, status: string | undefined, retry: boolean): void {
@@ -76,12 +82,19 @@ export class ChainMetrics {
     this.#rateLimitWaitMs += ms
   }
 
+  /** One transaction carried `what`, which the reader does not know; returns the count so far. */
+  recordUnknownContent(what: string): number {
+    const count = (this.#unknownContent.get(what) ?? 0) + 1
+    this.#unknownContent.set(what, count)
+    return count
+  }
+
   snapshot(): ChainMetricsSnapshot {
     const methods: Record<string, MethodMetricsSnapshot> = {}
     for (const [name, m] of [...this.#methods].sort(([a], [b]) => a.localeCompare(b))) {
       methods[name] = {calls: m.calls, retries: m.retries, errors: Object.fromEntries(m.errors), latencyMs: m.latency.snapshot()}
     }
-    return {methods, rateLimitWaitMs: this.#rateLimitWaitMs}
+    return {methods, rateLimitWaitMs: this.#rateLimitWaitMs, unknownContent: Object.fromEntries(this.#unknownContent)}
   }
 
   #method(name: string): MethodMetrics {

@@ -10,7 +10,7 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 
 export interface CallOptions {
   signal?: AbortSignal
@@ -23,6 +23,16 @@ export interface SubscribeOptions {
    * stream is a dead one.
    */
   idleTimeoutMs?: number
+}
+
+/** One frame's worth of progress of transactionsAffecting. */
+export interface AffectedTransactionsProgress {
+  /** Transactions delivered by this frame (0 or 1 normally). */
+  transactions: TransactionDetails[]
+  /** Every matching transaction at checkpoints <= this has been delivered (undefined until the first checkpoint is covered). */
+  coveredThrough: bigint | undefined
+  /** Streams (requests) opened so far: each early end (item or scan limit) opens the next from the watermark. */
+  requests: number
 }
 
 export interface ChainReader {
@@ -61,12 +71,32 @@ export interface ChainReader {
    * TypeError.
    */
   transactionDetails(digests: readonly string[], options?: CallOptions): Promise<TransactionDetails[]>
+  /**
+   * Checkpointed transactions that affect any of `addresses` (ListTransactions with one
+   * affected-address term per address), checkpoints `from`..`to` inclusive, in chain order, each
+   * once, events with their JSON, checkpoint / index / timestamp set from the transaction's own
+   * fields. A stream the node ends early (item limit, scan limit, a transient cut after progress)
+   * is resumed from the last watermark cursor. UNIMPLEMENTED (a node without it) is a ChainError
+   * with status UNIMPLEMENTED, not retried. A `from` below the node's lowest available checkpoint
+   * fails like a pruned checkpoint read does. A `to` beyond what the node has indexed fails with
+   * OUT_OF_RANGE (transient) once the rest is delivered. No addresses, or `from` > `to`: nothing.
+   * A malformed address is a TypeError.
+   */
+  transactionsAffecting(addresses: readonly string[], from: bigint, to: bigint, options?: CallOptions): AsyncIterable<AffectedTransactionsProgress>
+  /**
+   * Whether the node serves ListTransactions (what `transactionsAffecting` needs; without it,
+   * backfill scans checkpoints). Asked once, then remembered, as is what a listing finds out.
+   */
+  supportsTransactionListing(options?: CallOptions): Promise<boolean>
 
   balance(owner: string, coinType: string, options?: CallOptions): Promise<BalanceRecord>
   /** Every coin type the owner holds, all pages. */
   balances(owner: string, options?: CallOptions): Promise<BalanceRecord[]>
   /** Every `Coin<coinType>` object the owner holds, all pages. */
   coins(owner: string, coinType: string, options?: CallOptions): Promise<CoinRecord[]>
+
+  /** The current epoch: its reference gas price and, where the node sends it, the protocol configuration. */
+  epoch(options?: CallOptions): Promise<EpochRecord>
 
   /** Dry run of BCS TransactionData; nothing is committed. */
   simulate(txBytes: Uint8Array, options?: CallOptions): Promise<ExecutionRecord>

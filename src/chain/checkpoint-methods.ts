@@ -9,16 +9,15 @@ import type {SuiGrpcClient} from '@mysten/sui/grpc'
 import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
 import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse, WireError} from './checkpoint-wire.ts'
+import type {WireObserver} from './wire-observer.ts'
 
 export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
 /**
  * A ListCheckpoints frame as it came off the wire, decoded (readListCheckpointsResponse) only when
- * the range reader takes it. protobuf-ts' grpc transport reads a server stream as fast as the
- * node sends it (a 'data' listener, no pause) and queues every frame until it is consumed, so
- * while the committer is slower than the node a whole stream can sit in that queue. Queued as
- * bytes, a frame costs its wire size; queued decoded, it cost several times that in small
- * objects, which lived long enough to be promoted and made the poller's GC and RSS grow with
- * the stream's length.
+ * the range reader takes it. The transport pulls frames as they are read
+ * (flow-controlled-transport.ts), but grpc-js still holds up to 16 ahead of the reader: queued as
+ * bytes, a frame costs its wire size; queued decoded, it cost several times that in small objects,
+ * which lived long enough to be promoted and made the poller's GC work harder.
  */
 export type ListCheckpointsFrame = {readonly bytes: Uint8Array}
 export type ListCheckpointsReply = ReturnType<typeof readListCheckpointsResponse>
@@ -47,21 +46,25 @@ function decodeReply<O>(method: string, bytes: Uint8Array, read: (bytes: Uint8Ar
   }
 }
 
-const GET_CHECKPOINT = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', readGetCheckpointResponse)
 const LIST_CHECKPOINTS = withReader(GrpcTypes.LedgerService, 'ListCheckpoints', (bytes): ListCheckpointsFrame => ({bytes}))
-const SUBSCRIBE_CHECKPOINTS = withReader(GrpcTypes.SubscriptionService, 'SubscribeCheckpoints', readSubscribeCheckpointsResponse)
-const BATCH_GET_TRANSACTIONS = withReader(GrpcTypes.LedgerService, 'BatchGetTransactions', readBatchGetTransactionsResponse)
 
 export class CheckpointMethods {
   readonly #transport: RpcTransport
+  // Per reader: what the wire reader meets and does not know is reported to this reader's metrics and logger.
+  readonly #getCheckpoint: MethodInfo<object, GetCheckpointReply>
+  readonly #subscribeCheckpoints: MethodInfo<object, SubscribeCheckpointsReply>
+  readonly #batchGetTransactions: MethodInfo<object, BatchGetTransactionsReply>
 
-  constructor(sui: SuiGrpcClient) {
+  constructor(sui: SuiGrpcClient, observer: WireObserver) {
     // The generated service clients keep the (SDK-wrapped) transport in `_transport`.
     this.#transport = (sui.ledgerService as unknown as {_transport: RpcTransport})._transport
+    this.#getCheckpoint = withReader(GrpcTypes.LedgerService, 'GetCheckpoint', (bytes) => readGetCheckpointResponse(bytes, observer))
+    this.#subscribeCheckpoints = withReader(GrpcTypes.SubscriptionService, 'SubscribeCheckpoints', (bytes) => readSubscribeCheckpointsResponse(bytes, observer))
+    this.#batchGetTransactions = withReader(GrpcTypes.LedgerService, 'BatchGetTransactions', (bytes) => readBatchGetTransactionsResponse(bytes, observer))
   }
 
   getCheckpoint(request: GrpcTypes.GetCheckpointRequest, rpc: RpcOptions): Promise<GetCheckpointReply> {
-    return this.#transport.unary(GET_CHECKPOINT, request, this.#transport.mergeOptions(rpc)).response
+    return this.#transport.unary(this.#getCheckpoint, request, this.#transport.mergeOptions(rpc)).response
   }
 
   /** Frames undecoded: see ListCheckpointsFrame. */
@@ -70,10 +73,10 @@ export class CheckpointMethods {
   }
 
   subscribeCheckpoints(request: GrpcTypes.SubscribeCheckpointsRequest, rpc: RpcOptions): {responses: RpcOutputStream<SubscribeCheckpointsReply>} {
-    return this.#transport.serverStreaming(SUBSCRIBE_CHECKPOINTS, request, this.#transport.mergeOptions(rpc))
+    return this.#transport.serverStreaming(this.#subscribeCheckpoints, request, this.#transport.mergeOptions(rpc))
   }
 
   batchGetTransactions(request: GrpcTypes.BatchGetTransactionsRequest, rpc: RpcOptions): Promise<BatchGetTransactionsReply> {
-    return this.#transport.unary(BATCH_GET_TRANSACTIONS, request, this.#transport.mergeOptions(rpc)).response
+    return this.#transport.unary(this.#batchGetTransactions, request, this.#transport.mergeOptions(rpc)).response
   }
 }

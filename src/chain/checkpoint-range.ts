@@ -9,6 +9,7 @@ import {decodeCheckpoint} from './checkpoint-decoder.ts'
 import type {CheckpointMethods} from './checkpoint-methods.ts'
 import {readListCheckpointsResponse} from './checkpoint-wire.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
+import type {WireObserver} from './wire-observer.ts'
 import type {CheckpointRecord} from './records.ts'
 
 // Items per ListCheckpoints stream. Without a limit a node applies its default (the test server's
@@ -26,6 +27,8 @@ export interface CheckpointRangeDeps {
   getCheckpoint: (sequence: bigint, signal: AbortSignal) => Promise<CheckpointRecord>
   /** GetCheckpoint calls in flight at once in the fallback. */
   window: number
+  /** Told what the wire reader meets and does not know. */
+  observer: WireObserver
 }
 
 export class CheckpointRangeReader {
@@ -75,7 +78,7 @@ export class CheckpointRangeReader {
       try {
         for await (const bytes of stream) {
           // Decoded here, as it is consumed, so what waits in the transport's queue is bytes.
-          const frame = decodeFrame(bytes.bytes)
+          const frame = decodeFrame(bytes.bytes, this.#deps.observer)
           if (frame.end !== undefined) endReason = frame.end.reason
           if (frame.checkpoint === undefined) continue
           this.#support = 'supported'
@@ -150,9 +153,9 @@ export class CheckpointRangeReader {
  * it again would not help. (Malformed transaction bytes inside a checkpoint are not this: they are
  * kept, with a parse error, by the decoder.)
  */
-function decodeFrame(bytes: Uint8Array): ReturnType<typeof readListCheckpointsResponse> {
+function decodeFrame(bytes: Uint8Array, observer: WireObserver): ReturnType<typeof readListCheckpointsResponse> {
   try {
-    return readListCheckpointsResponse(bytes)
+    return readListCheckpointsResponse(bytes, observer)
   } catch (error) {
     throw new ChainError({method: 'ListCheckpoints', status: 'INTERNAL', attempts: 1, transient: false, details: `failed to parse server response: ${(error as Error).message}`})
   }

@@ -1,35 +1,170 @@
 // Reads checkpoint and transaction replies straight off the wire. The SDK's generated decoder is
-// reflection-based (its protos are generated with optimize_code_size) and is slowest on event
-// JSON: a google.protobuf.Value tree, which took 6.7 of the 7.7 ms a 60-transaction checkpoint
-// cost when checkpoint reads still asked for it (measured with bench/chain-read.ts' data). This
-// reader knows the few fields CHECKPOINT_READ_MASK and TRANSACTION_DETAILS_READ_MASK ask for,
-// skips everything else, and builds the same message shapes the SDK would, which
-// checkpoint-decoder.ts then turns into records: one set of record semantics whichever decoder ran.
+// reflection-based (its protos are generated with optimize_code_size). Its worst case was event
+// JSON, which checkpoint reads no longer ask for; on what they do ask for (CHECKPOINT_READ_MASK)
+// it still costs about 3x this reader per 60-transaction checkpoint, ~6x for the message decoding
+// alone (bench/checkpoint-decoder.ts), which a range read feels as a third less throughput.
 //
-// Field numbers are those of sui/rpc/v2/*.proto, google/protobuf/{timestamp,struct}.proto and
-// google/rpc/status.proto (MystenLabs/sui-apis); new fields a node adds later are skipped like
-// any unknown field.
+// This reader knows the few fields CHECKPOINT_READ_MASK and TRANSACTION_DETAILS_READ_MASK ask
+// for, skips everything else, and builds the same message shapes the SDK would, which
+// checkpoint-decoder.ts then turns into records: one set of record semantics whichever decoder ran.
+// Every field it reads is listed in WIRE_MESSAGES, which the reader compares tags with and a test
+// checks against the SDK's own descriptors (sui/rpc/v2/*.proto, google/protobuf/{timestamp,
+// struct}.proto, google/rpc/status.proto), so an upstream renumbering fails the build, not the
+// poller. Fields it does not read are skipped, as a node newer than this reader may add them; but
+// a known field on another wire type is an error, and a transaction kind or command it does not
+// know makes its transaction undecodable (kept, never dropped) and is reported (wire-observer.ts).
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import type {ProtoValue} from './proto-values.ts'
+import {DEFAULT_WIRE_OBSERVER} from './wire-observer.ts'
+import type {WireObserver} from './wire-observer.ts'
 
 /** Wire-level failure: the bytes are not the protobuf they claim to be. */
 export class WireError extends Error {
   override readonly name = 'WireError'
 }
 
-const WIRE_VARINT = 0
-const WIRE_FIXED64 = 1
-const WIRE_BYTES = 2
-const WIRE_FIXED32 = 5
+export type WireType = 0 | 1 | 2 | 5
+const VARINT = 0
+const FIXED64 = 1
+const LEN = 2
+const FIXED32 = 5
+
+/**
+ * Deepest message nesting read. Sui renders a Move value as JSON at most 80 levels deep
+ * (sui-types proto_value.rs, MAX_DEPTH); each level of a google.protobuf.Value is three messages
+ * (Value, Struct, map entry), under the six that lead to an event's JSON. The limit bounds the
+ * reader's recursion on hostile bytes well inside Node's stack.
+ */
+export const MAX_DEPTH = 6 + 3 * 80 + 10
+
+/** A message as this reader reads it: its protobuf name and, per field it reads, number and wire type. */
+export interface WireMessage<F extends string = string> {
+  readonly typeName: string
+  readonly fields: {readonly [K in F]: {readonly no: number; readonly wireType: WireType}}
+  /** The tag (number << 3 | wire type) of each field: what the reader compares a field's key with. */
+  readonly tag: {readonly [K in F]: number}
+  /** The field read under each number: a known number on another wire type is an error. */
+  readonly byNumber: ReadonlyArray<{readonly name: string; readonly wireType: WireType} | undefined>
+}
+
+function wireMessage<F extends string>(typeName: string, fields: {readonly [K in F]: readonly [number, WireType]}): WireMessage<F> {
+  const byName = {} as {[K in F]: {no: number; wireType: WireType}}
+  const tag = {} as {[K in F]: number}
+  const byNumber: Array<{name: string; wireType: WireType} | undefined> = []
+  for (const name of Object.keys(fields) as F[]) {
+    const [no, wireType] = fields[name]
+    byName[name] = {no, wireType}
+    tag[name] = (no << 3) | wireType
+    byNumber[no] = {name, wireType}
+  }
+  return {typeName, fields: byName, tag, byNumber}
+}
+
+const GET_CHECKPOINT_RESPONSE = wireMessage('sui.rpc.v2.GetCheckpointResponse', {checkpoint: [1, LEN]})
+const LIST_CHECKPOINTS_RESPONSE = wireMessage('sui.rpc.v2.ListCheckpointsResponse', {checkpoint: [1, LEN], end: [3, LEN]})
+const QUERY_END = wireMessage('sui.rpc.v2.QueryEnd', {reason: [1, VARINT]})
+const SUBSCRIBE_CHECKPOINTS_RESPONSE = wireMessage('sui.rpc.v2.SubscribeCheckpointsResponse', {cursor: [1, VARINT], checkpoint: [2, LEN]})
+const BATCH_GET_TRANSACTIONS_RESPONSE = wireMessage('sui.rpc.v2.BatchGetTransactionsResponse', {transactions: [1, LEN]})
+const GET_TRANSACTION_RESULT = wireMessage('sui.rpc.v2.GetTransactionResult', {transaction: [1, LEN], error: [2, LEN]})
+const STATUS = wireMessage('google.rpc.Status', {code: [1, VARINT], message: [2, LEN]})
+const CHECKPOINT = wireMessage('sui.rpc.v2.Checkpoint', {sequence_number: [1, VARINT], digest: [2, LEN], summary: [3, LEN], transactions: [6, LEN]})
+const CHECKPOINT_SUMMARY = wireMessage('sui.rpc.v2.CheckpointSummary', {timestamp: [9, LEN]})
+const TIMESTAMP = wireMessage('google.protobuf.Timestamp', {seconds: [1, VARINT], nanos: [2, VARINT]})
+const EXECUTED_TRANSACTION = wireMessage('sui.rpc.v2.ExecutedTransaction', {
+  digest: [1, LEN],
+  transaction: [2, LEN],
+  effects: [4, LEN],
+  events: [5, LEN],
+  checkpoint: [6, VARINT],
+  timestamp: [7, LEN],
+  balance_changes: [8, LEN],
+  transaction_index: [10, VARINT],
+})
+const TRANSACTION = wireMessage('sui.rpc.v2.Transaction', {kind: [4, LEN], sender: [5, LEN], gas_payment: [6, LEN]})
+const GAS_PAYMENT = wireMessage('sui.rpc.v2.GasPayment', {owner: [2, LEN]})
+// Every member of the `data` oneof is listed, read or not, so that a field number outside them is
+// a kind this reader does not know. The others have no Move calls of their own.
+const TRANSACTION_KIND = wireMessage('sui.rpc.v2.TransactionKind', {
+  kind: [1, VARINT],
+  programmable_transaction: [2, LEN],
+  change_epoch: [3, LEN],
+  genesis: [4, LEN],
+  consensus_commit_prologue: [5, LEN],
+  authenticator_state_update: [6, LEN],
+  end_of_epoch: [7, LEN],
+  randomness_state_update: [8, LEN],
+})
+const PROGRAMMABLE_TRANSACTION = wireMessage('sui.rpc.v2.ProgrammableTransaction', {commands: [2, LEN]})
+// Likewise every member of the `command` oneof: only a MoveCall names a Move function.
+const COMMAND = wireMessage('sui.rpc.v2.Command', {
+  move_call: [1, LEN],
+  transfer_objects: [2, LEN],
+  split_coins: [3, LEN],
+  merge_coins: [4, LEN],
+  publish: [5, LEN],
+  make_move_vector: [6, LEN],
+  upgrade: [7, LEN],
+})
+const MOVE_CALL = wireMessage('sui.rpc.v2.MoveCall', {package: [1, LEN], module: [2, LEN], function: [3, LEN]})
+const TRANSACTION_EFFECTS = wireMessage('sui.rpc.v2.TransactionEffects', {status: [4, LEN], gas_used: [6, LEN]})
+const EXECUTION_STATUS = wireMessage('sui.rpc.v2.ExecutionStatus', {success: [1, VARINT], error: [2, LEN]})
+const EXECUTION_ERROR = wireMessage('sui.rpc.v2.ExecutionError', {description: [1, LEN], kind: [3, VARINT]})
+const GAS_COST_SUMMARY = wireMessage('sui.rpc.v2.GasCostSummary', {computation_cost: [1, VARINT], storage_cost: [2, VARINT], storage_rebate: [3, VARINT]})
+const TRANSACTION_EVENTS = wireMessage('sui.rpc.v2.TransactionEvents', {events: [3, LEN]})
+const EVENT = wireMessage('sui.rpc.v2.Event', {sender: [3, LEN], event_type: [4, LEN], json: [6, LEN]})
+const BALANCE_CHANGE = wireMessage('sui.rpc.v2.BalanceChange', {address: [1, LEN], coin_type: [2, LEN], amount: [3, LEN]})
+const VALUE = wireMessage('google.protobuf.Value', {
+  null_value: [1, VARINT],
+  number_value: [2, FIXED64],
+  string_value: [3, LEN],
+  bool_value: [4, VARINT],
+  struct_value: [5, LEN],
+  list_value: [6, LEN],
+})
+const STRUCT = wireMessage('google.protobuf.Struct', {fields: [1, LEN]})
+// How protobuf writes each pair of Struct's map<string, Value> fields.
+const STRUCT_FIELDS_ENTRY = wireMessage('google.protobuf.Struct.FieldsEntry', {key: [1, LEN], value: [2, LEN]})
+const LIST_VALUE = wireMessage('google.protobuf.ListValue', {values: [1, LEN]})
+
+/** Every message and field this reader reads (test/chain/checkpoint-wire-descriptors.test.ts checks them). */
+export const WIRE_MESSAGES: readonly WireMessage[] = [
+  GET_CHECKPOINT_RESPONSE, LIST_CHECKPOINTS_RESPONSE, QUERY_END, SUBSCRIBE_CHECKPOINTS_RESPONSE, BATCH_GET_TRANSACTIONS_RESPONSE,
+  GET_TRANSACTION_RESULT, STATUS, CHECKPOINT, CHECKPOINT_SUMMARY, TIMESTAMP, EXECUTED_TRANSACTION, TRANSACTION, GAS_PAYMENT,
+  TRANSACTION_KIND, PROGRAMMABLE_TRANSACTION, COMMAND, MOVE_CALL, TRANSACTION_EFFECTS, EXECUTION_STATUS, EXECUTION_ERROR,
+  GAS_COST_SUMMARY, TRANSACTION_EVENTS, EVENT, BALANCE_CHANGE, VALUE, STRUCT, STRUCT_FIELDS_ENTRY, LIST_VALUE,
+]
+
+/**
+ * TransactionKind.Kind values this reader knows (sui.rpc.v2, @mysten/sui 2.33): each keeps its
+ * Move calls, if it has any, in `programmable_transaction`. KIND_UNKNOWN (0) is not among them.
+ */
+export const KNOWN_TRANSACTION_KINDS: ReadonlyMap<number, string> = new Map([
+  [1, 'PROGRAMMABLE_TRANSACTION'],
+  [2, 'CHANGE_EPOCH'],
+  [3, 'GENESIS'],
+  [4, 'CONSENSUS_COMMIT_PROLOGUE_V1'],
+  [5, 'AUTHENTICATOR_STATE_UPDATE'],
+  [6, 'END_OF_EPOCH'],
+  [7, 'RANDOMNESS_STATE_UPDATE'],
+  [8, 'CONSENSUS_COMMIT_PROLOGUE_V2'],
+  [9, 'CONSENSUS_COMMIT_PROLOGUE_V3'],
+  [10, 'CONSENSUS_COMMIT_PROLOGUE_V4'],
+  [11, 'PROGRAMMABLE_SYSTEM_TRANSACTION'],
+])
 
 class WireReader {
   readonly buf: Buffer
-  pos: number
+  readonly observer: WireObserver
+  pos = 0
+  /** Messages open around the current position. */
+  depth = 0
+  /** What the transaction being read carries that this reader does not know. */
+  unknown: string[] | undefined
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, observer: WireObserver) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    this.pos = 0
+    this.observer = observer
   }
 
   /** A varint that fits in a double exactly: tags, lengths, enums, bools. */
@@ -101,16 +236,16 @@ class WireReader {
 
   skip(wireType: number): void {
     switch (wireType) {
-      case WIRE_VARINT:
+      case VARINT:
         this.uint64()
         return
-      case WIRE_FIXED64:
+      case FIXED64:
         this.pos += 8
         break
-      case WIRE_BYTES:
+      case LEN:
         this.pos = this.delimited()
         return
-      case WIRE_FIXED32:
+      case FIXED32:
         this.pos += 4
         break
       default:
@@ -119,58 +254,79 @@ class WireReader {
     if (this.pos > this.buf.length) throw new WireError('truncated field')
   }
 
-  /** Calls `field(number, wireType)` for every field up to `end`; the callback must consume it. */
-  fields(end: number, field: (number: number, wireType: number) => void): void {
-    while (this.pos < end) {
-      const tag = this.uint()
-      field(tag >>> 3, tag & 7)
+  /**
+   * A field of `message` the caller did not take. Skipped, unless its number is one the reader
+   * knows with another wire type: reading on would misread it, skipping would hide it.
+   */
+  other(message: WireMessage, tag: number): void {
+    const no = tag >>> 3
+    const known = message.byNumber[no]
+    if (known !== undefined && known.wireType !== (tag & 7)) {
+      throw new WireError(`${message.typeName}.${known.name} (field ${no}) has wire type ${tag & 7}, expected ${known.wireType}`)
     }
+    if (no === 0) throw new WireError(`${message.typeName} has a field numbered 0`)
+    this.skip(tag & 7)
+  }
+
+  /** Calls `field(tag)` for every field up to `end`; the callback must consume it. */
+  fields(end: number, field: (tag: number) => void): void {
+    if (++this.depth > MAX_DEPTH) throw new WireError(`messages nested more than ${MAX_DEPTH} deep`)
+    while (this.pos < end) field(this.uint())
     if (this.pos !== end) throw new WireError('field runs past its message')
+    this.depth--
+  }
+
+  /** The transaction being read carries `what`, which this reader does not know. */
+  noteUnknown(what: string): void {
+    this.unknown ??= []
+    if (!this.unknown.includes(what)) this.unknown.push(what)
   }
 }
 
 /** A decoded checkpoint in the SDK's shape, with wire errors per transaction index. */
 export interface WireCheckpoint {
   checkpoint: GrpcTypes.Checkpoint
-  /** transactionErrors[i] is set when transaction i's bytes were malformed (what was read is kept). */
+  /**
+   * transactionErrors[i] is set when transaction i's bytes were malformed, or carried a kind or
+   * command this reader does not know (what was read is kept).
+   */
   transactionErrors: Array<string | undefined>
 }
 
 /** GetCheckpointResponse { Checkpoint checkpoint = 1 }. */
-export function readGetCheckpointResponse(bytes: Uint8Array): {checkpoint?: WireCheckpoint} {
-  const r = new WireReader(bytes)
+export function readGetCheckpointResponse(bytes: Uint8Array, observer: WireObserver = DEFAULT_WIRE_OBSERVER): {checkpoint?: WireCheckpoint} {
+  const r = new WireReader(bytes, observer)
   let checkpoint: WireCheckpoint | undefined
-  r.fields(r.buf.length, (no, wt) => {
-    if (no === 1 && wt === WIRE_BYTES) checkpoint = readCheckpoint(r, r.delimited())
-    else r.skip(wt)
+  r.fields(r.buf.length, (tag) => {
+    if (tag === GET_CHECKPOINT_RESPONSE.tag.checkpoint) checkpoint = readCheckpoint(r, r.delimited())
+    else r.other(GET_CHECKPOINT_RESPONSE, tag)
   })
   return checkpoint ? {checkpoint} : {}
 }
 
 /** ListCheckpointsResponse { Checkpoint checkpoint = 1; Watermark watermark = 2; QueryEnd end = 3 }. */
-export function readListCheckpointsResponse(bytes: Uint8Array): {checkpoint?: WireCheckpoint; end?: {reason: number}} {
-  const r = new WireReader(bytes)
+export function readListCheckpointsResponse(bytes: Uint8Array, observer: WireObserver = DEFAULT_WIRE_OBSERVER): {checkpoint?: WireCheckpoint; end?: {reason: number}} {
+  const r = new WireReader(bytes, observer)
   const out: {checkpoint?: WireCheckpoint; end?: {reason: number}} = {}
-  r.fields(r.buf.length, (no, wt) => {
-    if (no === 1 && wt === WIRE_BYTES) out.checkpoint = readCheckpoint(r, r.delimited())
-    else if (no === 3 && wt === WIRE_BYTES) {
-      const end = r.delimited()
+  r.fields(r.buf.length, (tag) => {
+    if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited())
+    else if (tag === LIST_CHECKPOINTS_RESPONSE.tag.end) {
       let reason = 0
-      r.fields(end, (n, w) => (n === 1 && w === WIRE_VARINT ? (reason = r.uint()) : r.skip(w)))
+      r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (reason = r.uint()) : r.other(QUERY_END, t)))
       out.end = {reason}
-    } else r.skip(wt)
+    } else r.other(LIST_CHECKPOINTS_RESPONSE, tag)
   })
   return out
 }
 
 /** SubscribeCheckpointsResponse { uint64 cursor = 1; Checkpoint checkpoint = 2 }. */
-export function readSubscribeCheckpointsResponse(bytes: Uint8Array): {cursor?: bigint; checkpoint?: WireCheckpoint} {
-  const r = new WireReader(bytes)
+export function readSubscribeCheckpointsResponse(bytes: Uint8Array, observer: WireObserver = DEFAULT_WIRE_OBSERVER): {cursor?: bigint; checkpoint?: WireCheckpoint} {
+  const r = new WireReader(bytes, observer)
   const out: {cursor?: bigint; checkpoint?: WireCheckpoint} = {}
-  r.fields(r.buf.length, (no, wt) => {
-    if (no === 1 && wt === WIRE_VARINT) out.cursor = r.uint64()
-    else if (no === 2 && wt === WIRE_BYTES) out.checkpoint = readCheckpoint(r, r.delimited())
-    else r.skip(wt)
+  r.fields(r.buf.length, (tag) => {
+    if (tag === SUBSCRIBE_CHECKPOINTS_RESPONSE.tag.cursor) out.cursor = r.uint64()
+    else if (tag === SUBSCRIBE_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited())
+    else r.other(SUBSCRIBE_CHECKPOINTS_RESPONSE, tag)
   })
   return out
 }
@@ -183,44 +339,38 @@ export type WireTransactionResult =
 /**
  * BatchGetTransactionsResponse { repeated GetTransactionResult transactions = 1 }
  * GetTransactionResult { oneof result { ExecutedTransaction transaction = 1; google.rpc.Status error = 2 } }
- * google.rpc.Status { int32 code = 1; string message = 2 }
  * Results come in the order of the request's digests. A result that is neither (a node newer
  * than this reader) is reported as an error with code 2 (UNKNOWN), never dropped: the caller
  * matches results to digests by position.
  */
-export function readBatchGetTransactionsResponse(bytes: Uint8Array): {transactions: WireTransactionResult[]} {
-  const r = new WireReader(bytes)
+export function readBatchGetTransactionsResponse(bytes: Uint8Array, observer: WireObserver = DEFAULT_WIRE_OBSERVER): {transactions: WireTransactionResult[]} {
+  const r = new WireReader(bytes, observer)
   const transactions: WireTransactionResult[] = []
-  r.fields(r.buf.length, (no, wt) => {
-    if (no !== 1 || wt !== WIRE_BYTES) return r.skip(wt)
-    const resultEnd = r.delimited()
+  r.fields(r.buf.length, (tag) => {
+    if (tag !== BATCH_GET_TRANSACTIONS_RESPONSE.tag.transactions) return r.other(BATCH_GET_TRANSACTIONS_RESPONSE, tag)
     let result: WireTransactionResult = {error: {code: 2, message: 'GetTransactionResult with neither a transaction nor an error'}}
-    r.fields(resultEnd, (n, w) => {
-      if (n === 1 && w === WIRE_BYTES) {
-        const txEnd = r.delimited()
-        const tx = {signatures: [], balanceChanges: []} as unknown as GrpcTypes.ExecutedTransaction
-        try {
-          readExecutedTransaction(r, txEnd, tx)
-          result = {transaction: tx}
-        } catch (error) {
-          if (!(error instanceof WireError)) throw error
-          result = {transaction: tx, wireError: `malformed transaction bytes: ${error.message}`}
-          r.pos = txEnd
-        }
-      } else if (n === 2 && w === WIRE_BYTES) {
-        const statusEnd = r.delimited()
-        const status = {code: 2, message: ''}
-        r.fields(statusEnd, (f, fw) => {
-          if (f === 1 && fw === WIRE_VARINT) status.code = r.uint() | 0
-          else if (f === 2 && fw === WIRE_BYTES) status.message = r.string()
-          else r.skip(fw)
-        })
-        result = {error: status}
-      } else r.skip(w)
+    r.fields(r.delimited(), (t) => {
+      if (t === GET_TRANSACTION_RESULT.tag.transaction) {
+        const tx = emptyTransaction()
+        const wireError = readTransactionIn(r, r.delimited(), tx)
+        result = wireError === undefined ? {transaction: tx} : {transaction: tx, wireError}
+      } else if (t === GET_TRANSACTION_RESULT.tag.error) result = {error: readStatus(r, r.delimited())}
+      else r.other(GET_TRANSACTION_RESULT, t)
     })
     transactions.push(result)
   })
   return {transactions}
+}
+
+// google.rpc.Status { int32 code = 1; string message = 2 }
+function readStatus(r: WireReader, end: number): {code: number; message: string} {
+  const status = {code: 2, message: ''}
+  r.fields(end, (tag) => {
+    if (tag === STATUS.tag.code) status.code = r.uint() | 0
+    else if (tag === STATUS.tag.message) status.message = r.string()
+    else r.other(STATUS, tag)
+  })
+  return status
 }
 
 // Checkpoint { uint64 sequence_number = 1; string digest = 2; CheckpointSummary summary = 3;
@@ -228,41 +378,64 @@ export function readBatchGetTransactionsResponse(bytes: Uint8Array): {transactio
 function readCheckpoint(r: WireReader, end: number): WireCheckpoint {
   const checkpoint = {transactions: [] as GrpcTypes.ExecutedTransaction[]} as GrpcTypes.Checkpoint
   const transactionErrors: Array<string | undefined> = []
-  r.fields(end, (no, wt) => {
-    if (no === 1 && wt === WIRE_VARINT) checkpoint.sequenceNumber = r.uint64()
-    else if (no === 2 && wt === WIRE_BYTES) checkpoint.digest = r.string()
-    else if (no === 3 && wt === WIRE_BYTES) {
-      // CheckpointSummary { Timestamp timestamp = 9 }
-      const summaryEnd = r.delimited()
-      const summary = {} as GrpcTypes.CheckpointSummary
-      r.fields(summaryEnd, (n, w) => (n === 9 && w === WIRE_BYTES ? (summary.timestamp = readTimestamp(r, r.delimited())) : r.skip(w)))
-      checkpoint.summary = summary
-    } else if (no === 6 && wt === WIRE_BYTES) {
-      const txEnd = r.delimited()
-      const tx = {signatures: [], balanceChanges: []} as unknown as GrpcTypes.ExecutedTransaction
-      try {
-        readExecutedTransaction(r, txEnd, tx)
-        transactionErrors.push(undefined)
-      } catch (error) {
-        // The transaction's extent is known, so the checkpoint goes on after it.
-        if (!(error instanceof WireError)) throw error
-        transactionErrors.push(`malformed transaction bytes: ${error.message}`)
-        r.pos = txEnd
-      }
+  r.fields(end, (tag) => {
+    if (tag === CHECKPOINT.tag.sequence_number) checkpoint.sequenceNumber = r.uint64()
+    else if (tag === CHECKPOINT.tag.digest) checkpoint.digest = r.string()
+    else if (tag === CHECKPOINT.tag.summary) checkpoint.summary = readSummary(r, r.delimited())
+    else if (tag === CHECKPOINT.tag.transactions) {
+      const tx = emptyTransaction()
+      transactionErrors.push(readTransactionIn(r, r.delimited(), tx))
       checkpoint.transactions.push(tx)
-    } else r.skip(wt)
+    } else r.other(CHECKPOINT, tag)
   })
   return {checkpoint, transactionErrors}
+}
+
+// CheckpointSummary { Timestamp timestamp = 9 }
+function readSummary(r: WireReader, end: number): GrpcTypes.CheckpointSummary {
+  const summary = {} as GrpcTypes.CheckpointSummary
+  r.fields(end, (tag) => (tag === CHECKPOINT_SUMMARY.tag.timestamp ? (summary.timestamp = readTimestamp(r, r.delimited())) : r.other(CHECKPOINT_SUMMARY, tag)))
+  return summary
+}
+
+function emptyTransaction(): GrpcTypes.ExecutedTransaction {
+  return {signatures: [], balanceChanges: []} as unknown as GrpcTypes.ExecutedTransaction
+}
+
+/**
+ * Reads one ExecutedTransaction ending at `end` into `tx`. Returns what makes it undecodable, if
+ * anything: malformed bytes (what was read before them is kept; the transaction's extent is
+ * known, so its checkpoint goes on after it), or a kind or command this reader does not know,
+ * which is also reported to the observer.
+ */
+function readTransactionIn(r: WireReader, end: number, tx: GrpcTypes.ExecutedTransaction): string | undefined {
+  const depth = r.depth
+  r.unknown = undefined
+  let problem: string | undefined
+  try {
+    readExecutedTransaction(r, end, tx)
+  } catch (error) {
+    if (!(error instanceof WireError)) throw error
+    problem = `malformed transaction bytes: ${error.message}`
+    r.pos = end
+    r.depth = depth
+  }
+  const unknown = r.unknown as string[] | undefined
+  if (unknown === undefined) return problem
+  r.unknown = undefined
+  for (const what of unknown) r.observer.unknownContent(what)
+  const note = `unknown to this reader (a node newer than confio?): ${unknown.join(', ')}`
+  return problem === undefined ? note : `${problem}; ${note}`
 }
 
 // Timestamp { int64 seconds = 1; int32 nanos = 2 }
 function readTimestamp(r: WireReader, end: number): {seconds: bigint; nanos: number} {
   let seconds = 0
   let nanos = 0
-  r.fields(end, (no, wt) => {
-    if (no === 1 && wt === WIRE_VARINT) seconds = r.int64()
-    else if (no === 2 && wt === WIRE_VARINT) nanos = r.uint() | 0
-    else r.skip(wt)
+  r.fields(end, (tag) => {
+    if (tag === TIMESTAMP.tag.seconds) seconds = r.int64()
+    else if (tag === TIMESTAMP.tag.nanos) nanos = r.uint() | 0
+    else r.other(TIMESTAMP, tag)
   })
   return {seconds: BigInt(seconds), nanos}
 }
@@ -271,130 +444,133 @@ function readTimestamp(r: WireReader, end: number): {seconds: bigint; nanos: num
 //   effects = 4; TransactionEvents events = 5; uint64 checkpoint = 6; Timestamp timestamp = 7;
 //   repeated BalanceChange balance_changes = 8; uint64 transaction_index = 10 }
 function readExecutedTransaction(r: WireReader, end: number, tx: GrpcTypes.ExecutedTransaction): void {
-  r.fields(end, (no, wt) => {
-    if (wt === WIRE_VARINT) {
-      if (no === 6) tx.checkpoint = r.uint64()
-      else if (no === 10) tx.transactionIndex = r.uint64()
-      else r.skip(wt)
-      return
-    }
-    if (wt !== WIRE_BYTES) return r.skip(wt)
-    if (no === 1) tx.digest = r.string()
-    else if (no === 2) tx.transaction = readTransaction(r, r.delimited())
-    else if (no === 4) tx.effects = readEffects(r, r.delimited())
-    else if (no === 5) tx.events = readEvents(r, r.delimited())
-    else if (no === 7) tx.timestamp = readTimestamp(r, r.delimited())
-    else if (no === 8) tx.balanceChanges.push(readBalanceChange(r, r.delimited()))
-    else r.skip(wt)
+  const t = EXECUTED_TRANSACTION.tag
+  r.fields(end, (tag) => {
+    if (tag === t.digest) tx.digest = r.string()
+    else if (tag === t.transaction) tx.transaction = readTransaction(r, r.delimited())
+    else if (tag === t.effects) tx.effects = readEffects(r, r.delimited())
+    else if (tag === t.events) tx.events = readEvents(r, r.delimited())
+    else if (tag === t.balance_changes) tx.balanceChanges.push(readBalanceChange(r, r.delimited()))
+    else if (tag === t.checkpoint) tx.checkpoint = r.uint64()
+    else if (tag === t.timestamp) tx.timestamp = readTimestamp(r, r.delimited())
+    else if (tag === t.transaction_index) tx.transactionIndex = r.uint64()
+    else r.other(EXECUTED_TRANSACTION, tag)
   })
 }
 
 // Transaction { TransactionKind kind = 4; string sender = 5; GasPayment gas_payment = 6 }
+// GasPayment { string owner = 2 }
 function readTransaction(r: WireReader, end: number): GrpcTypes.Transaction {
   const t = {} as GrpcTypes.Transaction
-  r.fields(end, (no, wt) => {
-    if (wt !== WIRE_BYTES) return r.skip(wt)
-    if (no === 4) t.kind = readKind(r, r.delimited())
-    else if (no === 5) t.sender = r.string()
-    else if (no === 6) {
-      // GasPayment { string owner = 2 }
-      const gasEnd = r.delimited()
+  r.fields(end, (tag) => {
+    if (tag === TRANSACTION.tag.kind) t.kind = readKind(r, r.delimited())
+    else if (tag === TRANSACTION.tag.sender) t.sender = r.string()
+    else if (tag === TRANSACTION.tag.gas_payment) {
       const gas = {objects: []} as unknown as GrpcTypes.GasPayment
-      r.fields(gasEnd, (n, w) => (n === 2 && w === WIRE_BYTES ? (gas.owner = r.string()) : r.skip(w)))
+      r.fields(r.delimited(), (g) => (g === GAS_PAYMENT.tag.owner ? (gas.owner = r.string()) : r.other(GAS_PAYMENT, g)))
       t.gasPayment = gas
-    } else r.skip(wt)
+    } else r.other(TRANSACTION, tag)
   })
   return t
 }
 
-// TransactionKind { ProgrammableTransaction programmable_transaction = 2 (oneof data) }
-// ProgrammableTransaction { repeated Command commands = 2 }; Command { MoveCall move_call = 1 }
-// MoveCall { string package = 1; string module = 2; string function = 3 }
+// TransactionKind { optional Kind kind = 1; oneof data { ProgrammableTransaction
+//   programmable_transaction = 2; ... (3 to 8: kinds without Move calls of their own) } }
+// ProgrammableTransaction { repeated Command commands = 2 }
 function readKind(r: WireReader, end: number): GrpcTypes.TransactionKind {
-  let commands: GrpcTypes.Command[] | undefined
-  r.fields(end, (no, wt) => {
-    if (no !== 2 || wt !== WIRE_BYTES) return r.skip(wt)
-    commands = []
-    const ptbEnd = r.delimited()
-    r.fields(ptbEnd, (n, w) => {
-      if (n !== 2 || w !== WIRE_BYTES) return r.skip(w)
-      const commandEnd = r.delimited()
-      let command: GrpcTypes.Command['command'] = {oneofKind: undefined}
-      r.fields(commandEnd, (c, cw) => {
-        if (c !== 1 || cw !== WIRE_BYTES) return r.skip(cw)
-        const callEnd = r.delimited()
-        const call = {typeArguments: [], arguments: []} as unknown as GrpcTypes.MoveCall
-        r.fields(callEnd, (f, fw) => {
-          if (fw !== WIRE_BYTES) return r.skip(fw)
-          if (f === 1) call.package = r.string()
-          else if (f === 2) call.module = r.string()
-          else if (f === 3) call.function = r.string()
-          else r.skip(fw)
-        })
-        command = {oneofKind: 'moveCall', moveCall: call}
-      })
-      commands?.push({command})
-    })
+  const kind = {data: {oneofKind: undefined}} as GrpcTypes.TransactionKind
+  r.fields(end, (tag) => {
+    if (tag === TRANSACTION_KIND.tag.programmable_transaction) {
+      const commands: GrpcTypes.Command[] = []
+      r.fields(r.delimited(), (c) => (c === PROGRAMMABLE_TRANSACTION.tag.commands ? commands.push(readCommand(r, r.delimited())) : r.other(PROGRAMMABLE_TRANSACTION, c)))
+      kind.data = {oneofKind: 'programmableTransaction', programmableTransaction: {inputs: [], commands}}
+    } else if (tag === TRANSACTION_KIND.tag.kind) {
+      kind.kind = r.uint()
+      if (!KNOWN_TRANSACTION_KINDS.has(kind.kind)) r.noteUnknown(`TransactionKind.kind ${kind.kind}`)
+    } else {
+      if (TRANSACTION_KIND.byNumber[tag >>> 3] === undefined) r.noteUnknown(`TransactionKind field ${tag >>> 3}`)
+      r.other(TRANSACTION_KIND, tag)
+    }
   })
-  if (commands === undefined) return {data: {oneofKind: undefined}}
-  return {data: {oneofKind: 'programmableTransaction', programmableTransaction: {inputs: [], commands}}}
+  return kind
+}
+
+// Command { oneof command { MoveCall move_call = 1; ... (2 to 7: commands that call no Move function) } }
+// MoveCall { string package = 1; string module = 2; string function = 3 }
+function readCommand(r: WireReader, end: number): GrpcTypes.Command {
+  let command: GrpcTypes.Command['command'] = {oneofKind: undefined}
+  r.fields(end, (tag) => {
+    if (tag === COMMAND.tag.move_call) {
+      const call = {typeArguments: [], arguments: []} as unknown as GrpcTypes.MoveCall
+      r.fields(r.delimited(), (f) => {
+        if (f === MOVE_CALL.tag.package) call.package = r.string()
+        else if (f === MOVE_CALL.tag.module) call.module = r.string()
+        else if (f === MOVE_CALL.tag.function) call.function = r.string()
+        else r.other(MOVE_CALL, f)
+      })
+      command = {oneofKind: 'moveCall', moveCall: call}
+    } else {
+      if (COMMAND.byNumber[tag >>> 3] === undefined) r.noteUnknown(`Command field ${tag >>> 3}`)
+      r.other(COMMAND, tag)
+    }
+  })
+  return {command}
 }
 
 // TransactionEffects { ExecutionStatus status = 4; GasCostSummary gas_used = 6 }
-// ExecutionStatus { bool success = 1; ExecutionError error = 2 }
-// ExecutionError { string description = 1; ExecutionErrorKind kind = 3 }
-// GasCostSummary { uint64 computation_cost = 1; uint64 storage_cost = 2; uint64 storage_rebate = 3 }
 function readEffects(r: WireReader, end: number): GrpcTypes.TransactionEffects {
   const effects = {} as GrpcTypes.TransactionEffects
-  r.fields(end, (no, wt) => {
-    if (wt !== WIRE_BYTES) return r.skip(wt)
-    if (no === 4) {
-      const statusEnd = r.delimited()
-      const status = {} as GrpcTypes.ExecutionStatus
-      r.fields(statusEnd, (n, w) => {
-        if (n === 1 && w === WIRE_VARINT) status.success = r.uint() !== 0
-        else if (n === 2 && w === WIRE_BYTES) {
-          const errorEnd = r.delimited()
-          const error = {errorDetails: {oneofKind: undefined}} as GrpcTypes.ExecutionError
-          r.fields(errorEnd, (e, ew) => {
-            if (e === 1 && ew === WIRE_BYTES) error.description = r.string()
-            else if (e === 3 && ew === WIRE_VARINT) error.kind = r.uint()
-            else r.skip(ew)
-          })
-          status.error = error
-        } else r.skip(w)
-      })
-      effects.status = status
-    } else if (no === 6) {
-      const gasEnd = r.delimited()
-      const gas = {} as GrpcTypes.GasCostSummary
-      r.fields(gasEnd, (n, w) => {
-        if (w !== WIRE_VARINT) return r.skip(w)
-        if (n === 1) gas.computationCost = r.uint64()
-        else if (n === 2) gas.storageCost = r.uint64()
-        else if (n === 3) gas.storageRebate = r.uint64()
-        else r.skip(w)
-      })
-      effects.gasUsed = gas
-    } else r.skip(wt)
+  r.fields(end, (tag) => {
+    if (tag === TRANSACTION_EFFECTS.tag.status) effects.status = readExecutionStatus(r, r.delimited())
+    else if (tag === TRANSACTION_EFFECTS.tag.gas_used) effects.gasUsed = readGasCost(r, r.delimited())
+    else r.other(TRANSACTION_EFFECTS, tag)
   })
   return effects
+}
+
+// ExecutionStatus { bool success = 1; ExecutionError error = 2 }
+// ExecutionError { string description = 1; ExecutionErrorKind kind = 3 }
+function readExecutionStatus(r: WireReader, end: number): GrpcTypes.ExecutionStatus {
+  const status = {} as GrpcTypes.ExecutionStatus
+  r.fields(end, (tag) => {
+    if (tag === EXECUTION_STATUS.tag.success) status.success = r.uint() !== 0
+    else if (tag === EXECUTION_STATUS.tag.error) {
+      const error = {errorDetails: {oneofKind: undefined}} as GrpcTypes.ExecutionError
+      r.fields(r.delimited(), (e) => {
+        if (e === EXECUTION_ERROR.tag.description) error.description = r.string()
+        else if (e === EXECUTION_ERROR.tag.kind) error.kind = r.uint()
+        else r.other(EXECUTION_ERROR, e)
+      })
+      status.error = error
+    } else r.other(EXECUTION_STATUS, tag)
+  })
+  return status
+}
+
+// GasCostSummary { uint64 computation_cost = 1; uint64 storage_cost = 2; uint64 storage_rebate = 3 }
+function readGasCost(r: WireReader, end: number): GrpcTypes.GasCostSummary {
+  const gas = {} as GrpcTypes.GasCostSummary
+  r.fields(end, (tag) => {
+    if (tag === GAS_COST_SUMMARY.tag.computation_cost) gas.computationCost = r.uint64()
+    else if (tag === GAS_COST_SUMMARY.tag.storage_cost) gas.storageCost = r.uint64()
+    else if (tag === GAS_COST_SUMMARY.tag.storage_rebate) gas.storageRebate = r.uint64()
+    else r.other(GAS_COST_SUMMARY, tag)
+  })
+  return gas
 }
 
 // TransactionEvents { repeated Event events = 3 }
 // Event { string sender = 3; string event_type = 4; google.protobuf.Value json = 6 }
 function readEvents(r: WireReader, end: number): GrpcTypes.TransactionEvents {
   const events: GrpcTypes.Event[] = []
-  r.fields(end, (no, wt) => {
-    if (no !== 3 || wt !== WIRE_BYTES) return r.skip(wt)
-    const eventEnd = r.delimited()
+  r.fields(end, (tag) => {
+    if (tag !== TRANSACTION_EVENTS.tag.events) return r.other(TRANSACTION_EVENTS, tag)
     const event = {} as GrpcTypes.Event
-    r.fields(eventEnd, (n, w) => {
-      if (w !== WIRE_BYTES) return r.skip(w)
-      if (n === 3) event.sender = r.string()
-      else if (n === 4) event.eventType = r.string()
-      else if (n === 6) event.json = readValue(r, r.delimited()) as unknown as GrpcTypes.Event['json']
-      else r.skip(w)
+    r.fields(r.delimited(), (e) => {
+      if (e === EVENT.tag.sender) event.sender = r.string()
+      else if (e === EVENT.tag.event_type) event.eventType = r.string()
+      else if (e === EVENT.tag.json) event.json = readValue(r, r.delimited()) as unknown as GrpcTypes.Event['json']
+      else r.other(EVENT, e)
     })
     events.push(event)
   })
@@ -404,12 +580,11 @@ function readEvents(r: WireReader, end: number): GrpcTypes.TransactionEvents {
 // BalanceChange { string address = 1; string coin_type = 2; string amount = 3 }
 function readBalanceChange(r: WireReader, end: number): GrpcTypes.BalanceChange {
   const change = {} as GrpcTypes.BalanceChange
-  r.fields(end, (no, wt) => {
-    if (wt !== WIRE_BYTES) return r.skip(wt)
-    if (no === 1) change.address = r.string()
-    else if (no === 2) change.coinType = r.string()
-    else if (no === 3) change.amount = r.string()
-    else r.skip(wt)
+  r.fields(end, (tag) => {
+    if (tag === BALANCE_CHANGE.tag.address) change.address = r.string()
+    else if (tag === BALANCE_CHANGE.tag.coin_type) change.coinType = r.string()
+    else if (tag === BALANCE_CHANGE.tag.amount) change.amount = r.string()
+    else r.other(BALANCE_CHANGE, tag)
   })
   return change
 }
@@ -420,35 +595,36 @@ function readBalanceChange(r: WireReader, end: number): GrpcTypes.BalanceChange 
 // ListValue { repeated Value values = 1 }
 function readValue(r: WireReader, end: number): ProtoValue {
   let value: ProtoValue = {kind: {oneofKind: undefined}}
-  r.fields(end, (no, wt) => {
-    if (no === 1 && wt === WIRE_VARINT) {
+  const t = VALUE.tag
+  r.fields(end, (tag) => {
+    if (tag === t.string_value) value = {kind: {oneofKind: 'stringValue', stringValue: r.string()}}
+    else if (tag === t.struct_value) value = {kind: {oneofKind: 'structValue', structValue: {fields: readStruct(r, r.delimited())}}}
+    else if (tag === t.list_value) {
+      const values: ProtoValue[] = []
+      r.fields(r.delimited(), (l) => (l === LIST_VALUE.tag.values ? values.push(readValue(r, r.delimited())) : r.other(LIST_VALUE, l)))
+      value = {kind: {oneofKind: 'listValue', listValue: {values}}}
+    } else if (tag === t.number_value) value = {kind: {oneofKind: 'numberValue', numberValue: r.double()}}
+    else if (tag === t.bool_value) value = {kind: {oneofKind: 'boolValue', boolValue: r.uint() !== 0}}
+    else if (tag === t.null_value) {
       r.uint()
       value = {kind: {oneofKind: 'nullValue', nullValue: 0}}
-    } else if (no === 2 && wt === WIRE_FIXED64) value = {kind: {oneofKind: 'numberValue', numberValue: r.double()}}
-    else if (no === 3 && wt === WIRE_BYTES) value = {kind: {oneofKind: 'stringValue', stringValue: r.string()}}
-    else if (no === 4 && wt === WIRE_VARINT) value = {kind: {oneofKind: 'boolValue', boolValue: r.uint() !== 0}}
-    else if (no === 5 && wt === WIRE_BYTES) {
-      const structEnd = r.delimited()
-      const fields: {[key: string]: ProtoValue} = Object.create(null) as {[key: string]: ProtoValue}
-      r.fields(structEnd, (n, w) => {
-        if (n !== 1 || w !== WIRE_BYTES) return r.skip(w)
-        const entryEnd = r.delimited()
-        let key = ''
-        let entry: ProtoValue = {kind: {oneofKind: undefined}}
-        r.fields(entryEnd, (e, ew) => {
-          if (e === 1 && ew === WIRE_BYTES) key = r.string()
-          else if (e === 2 && ew === WIRE_BYTES) entry = readValue(r, r.delimited())
-          else r.skip(ew)
-        })
-        fields[key] = entry
-      })
-      value = {kind: {oneofKind: 'structValue', structValue: {fields}}}
-    } else if (no === 6 && wt === WIRE_BYTES) {
-      const listEnd = r.delimited()
-      const values: ProtoValue[] = []
-      r.fields(listEnd, (n, w) => (n === 1 && w === WIRE_BYTES ? values.push(readValue(r, r.delimited())) : r.skip(w)))
-      value = {kind: {oneofKind: 'listValue', listValue: {values}}}
-    } else r.skip(wt)
+    } else r.other(VALUE, tag)
   })
   return value
+}
+
+function readStruct(r: WireReader, end: number): {[key: string]: ProtoValue} {
+  const fields: {[key: string]: ProtoValue} = Object.create(null) as {[key: string]: ProtoValue}
+  r.fields(end, (tag) => {
+    if (tag !== STRUCT.tag.fields) return r.other(STRUCT, tag)
+    let key = ''
+    let entry: ProtoValue = {kind: {oneofKind: undefined}}
+    r.fields(r.delimited(), (e) => {
+      if (e === STRUCT_FIELDS_ENTRY.tag.key) key = r.string()
+      else if (e === STRUCT_FIELDS_ENTRY.tag.value) entry = readValue(r, r.delimited())
+      else r.other(STRUCT_FIELDS_ENTRY, e)
+    })
+    fields[key] = entry
+  })
+  return fields
 }

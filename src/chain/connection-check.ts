@@ -1,7 +1,8 @@
 // The core of `confio test-connection`: can confio use this endpoint, and how well does it
 // answer? Returns a typed result for the command to print (or emit as JSON). A failure that
 // makes the endpoint unusable is thrown as a ConnectionCheckError whose kind and one-line message
-// say what is wrong; lesser problems (no streaming) are reported in the result.
+// say what is wrong; lesser problems (no streaming, no transaction listing) are reported in the
+// result.
 //
 // Give it a reader that makes one attempt per call (maxAttempts 1): a check reports the endpoint
 // as it is, where a retrying reader would turn a refused connection into seconds of backoff.
@@ -39,6 +40,13 @@ export interface LatencySummary {
 
 export type StreamingCheck = {ok: true; firstFrameMs: number; checkpoint: bigint} | {ok: false; error: string}
 
+/**
+ * Whether the endpoint serves LedgerService.ListTransactions, which `confio backfill` reads an
+ * account's past with; without it ('unimplemented') backfill scans checkpoints. 'unknown': asking
+ * failed otherwise (`transactionListingError` says how).
+ */
+export type TransactionListingCheck = 'supported' | 'unimplemented' | 'unknown'
+
 export interface TokenBalanceCheck {
   symbol: string
   coinType: string
@@ -67,6 +75,8 @@ export interface ConnectionCheckResult {
   serverVersion: string
   latency: LatencySummary
   streaming: StreamingCheck
+  transactionListing: TransactionListingCheck
+  transactionListingError?: string
   balances?: {address: string; tokens: TokenBalanceCheck[]}
 }
 
@@ -166,6 +176,7 @@ export async function checkConnection(chain: ChainReader, options: ConnectionChe
   for (let i = 0; i < Math.max(1, options.count); i++) samples.push(await guarded(() => chain.ping()))
 
   const streaming = await checkStreaming(chain, options.streamTimeoutMs ?? 10_000)
+  const transactionListing = await checkTransactionListing(chain)
 
   const result: ConnectionCheckResult = {
     endpoint,
@@ -180,6 +191,7 @@ export async function checkConnection(chain: ChainReader, options: ConnectionChe
     serverVersion: info.serverVersion,
     latency: summarize(samples),
     streaming,
+    ...transactionListing,
   }
   if (options.address !== undefined) {
     const address = options.address
@@ -216,6 +228,15 @@ async function checkStreaming(chain: ChainReader, timeoutMs: number): Promise<St
     return {ok: false, error: error instanceof Error ? error.message : String(error)}
   } finally {
     controller.abort()
+  }
+}
+
+/** Not fatal either: backfill scans checkpoints where the node does not list transactions. */
+async function checkTransactionListing(chain: ChainReader): Promise<Pick<ConnectionCheckResult, 'transactionListing' | 'transactionListingError'>> {
+  try {
+    return {transactionListing: (await chain.supportsTransactionListing()) ? 'supported' : 'unimplemented'}
+  } catch (error) {
+    return {transactionListing: 'unknown', transactionListingError: error instanceof Error ? error.message : String(error)}
   }
 }
 

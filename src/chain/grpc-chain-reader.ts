@@ -7,25 +7,28 @@ import {fromBase58} from '@mysten/sui/utils'
 
 import {CallPolicy} from './call-policy.ts'
 import type {ChainLogger} from './call-policy.ts'
-import {ChainError} from './chain-error.ts'
+import {malformedResponse} from './chain-error.ts'
 import {chainMetrics} from './chain-metrics.ts'
 import type {ChainMetrics, ChainMetricsSnapshot} from './chain-metrics.ts'
 import type {ChainOptions, SuiNetwork} from './chain-options.ts'
-import type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
+import type {AffectedTransactionsProgress, CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
 import {decodeCheckpoint, decodeTransactionDetails} from './checkpoint-decoder.ts'
 import {CheckpointMethods} from './checkpoint-methods.ts'
 import type {BatchGetTransactionsReply} from './checkpoint-methods.ts'
 import {CheckpointRangeReader} from './checkpoint-range.ts'
+import {reportingWireObserver} from './wire-observer.ts'
 import type {ListCheckpointsSupport} from './checkpoint-range.ts'
 import {ConcurrencyLimiter} from './concurrency-limiter.ts'
 import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
-import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {checkpointHeightOf} from './response-headers.ts'
-import {decodeBalance, decodeCoin, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
+import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
+import {TransactionListing} from './transaction-listing.ts'
+import type {TransactionListingSupport} from './transaction-listing.ts'
 import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
 
 /** What a test or a benchmark may swap; production uses the process-wide defaults. */
@@ -62,15 +65,17 @@ export class GrpcChainReader implements ChainReader {
   readonly #metrics: ChainMetrics
   readonly #range: CheckpointRangeReader
   readonly #checkpoints: CheckpointMethods
+  readonly #listing: TransactionListing
 
   constructor(options: ChainOptions, deps: ChainReaderDeps = {}) {
     const {sui, close} = createSuiClient(options)
     this.#sui = sui
-    this.#checkpoints = new CheckpointMethods(sui)
     this.#close = close
     this.endpoint = redactEndpoint(options.url)
     this.network = options.network
     this.#metrics = deps.metrics ?? chainMetrics
+    const observer = reportingWireObserver(this.#metrics, deps.logger)
+    this.#checkpoints = new CheckpointMethods(sui, observer)
     this.#policy = new CallPolicy(options, {
       rateLimiter: deps.rateLimiter ?? processRateLimiter(options.requestsPerSecond),
       concurrency: new ConcurrencyLimiter(options.maxConcurrency),
@@ -84,12 +89,19 @@ export class GrpcChainReader implements ChainReader {
       policy: this.#policy,
       getCheckpoint: (sequence, signal) => this.checkpoint(sequence, {signal}),
       window: options.maxConcurrency,
+      observer,
     })
+    this.#listing = new TransactionListing({ledger: sui.ledgerService, policy: this.#policy})
   }
 
   /** Whether the node answered ListCheckpoints ('unknown' until the first range read). */
   get listCheckpointsSupport(): ListCheckpointsSupport {
     return this.#range.listCheckpointsSupport
+  }
+
+  /** Whether the node answered ListTransactions ('unknown' until a listing or a probe). */
+  get transactionListingSupport(): TransactionListingSupport {
+    return this.#listing.support
   }
 
   async serviceInfo(options: CallOptions = {}): Promise<ServiceInfo> {
@@ -107,7 +119,7 @@ export class GrpcChainReader implements ChainReader {
     const request = {checkpointId: {oneofKind: 'sequenceNumber', sequenceNumber: sequence}, readMask: fieldMask(CHECKPOINT_READ_MASK)} as const
     const response = await this.#policy.unary('GetCheckpoint', (rpc) => this.#checkpoints.getCheckpoint(request, rpc), options)
     const wire = response.checkpoint
-    if (wire === undefined) throw malformed('GetCheckpoint', 'response without a checkpoint')
+    if (wire === undefined) throw malformedResponse('GetCheckpoint', 'response without a checkpoint')
     return decodeCheckpoint(wire.checkpoint, sequence, wire.transactionErrors)
   }
 
@@ -140,6 +152,14 @@ export class GrpcChainReader implements ChainReader {
     }
   }
 
+  transactionsAffecting(addresses: readonly string[], from: bigint, to: bigint, options: CallOptions = {}): AsyncIterable<AffectedTransactionsProgress> {
+    return this.#listing.affecting(addresses, from, to, options.signal)
+  }
+
+  supportsTransactionListing(options: CallOptions = {}): Promise<boolean> {
+    return this.#listing.supported(options.signal)
+  }
+
   async #detailsChunk(digests: string[], signal: AbortSignal | undefined): Promise<TransactionDetails[]> {
     const request = {digests, readMask: fieldMask(TRANSACTION_DETAILS_READ_MASK)}
     const reply = await this.#policy.unary(
@@ -148,14 +168,14 @@ export class GrpcChainReader implements ChainReader {
       signal ? {signal} : {},
     )
     if (reply.transactions.length !== digests.length) {
-      throw malformed('BatchGetTransactions', `${reply.transactions.length} results for ${digests.length} digests`)
+      throw malformedResponse('BatchGetTransactions', `${reply.transactions.length} results for ${digests.length} digests`)
     }
     return reply.transactions.map((result, i) => {
       // failedDigest has let only transactions through, each with its checkpoint.
       const {transaction, wireError} = result as {transaction: GrpcTypes.ExecutedTransaction; wireError?: string}
       const digest = digests[i] as string
       if (transaction.digest !== undefined && transaction.digest !== digest) {
-        throw malformed('BatchGetTransactions', `result ${i} is transaction ${transaction.digest}, not ${digest}`)
+        throw malformedResponse('BatchGetTransactions', `result ${i} is transaction ${transaction.digest}, not ${digest}`)
       }
       const record = decodeOrFail('BatchGetTransactions', () => decodeTransactionDetails(transaction, transaction.checkpoint as bigint), `transaction ${digest}`)
       // The digest is the one asked for even when the node's reply left it out or garbled it.
@@ -219,6 +239,12 @@ export class GrpcChainReader implements ChainReader {
       pageToken = nextPage(response.nextPageToken)
     } while (pageToken)
     return out
+  }
+
+  async epoch(options: CallOptions = {}): Promise<EpochRecord> {
+    const request: GrpcTypes.GetEpochRequest = {readMask: fieldMask(EPOCH_READ_MASK)}
+    const response = await this.#policy.unary('GetEpoch', (rpc) => this.#sui.ledgerService.getEpoch(request, rpc).response, options)
+    return decodeOrFail('GetEpoch', () => decodeEpoch(response.epoch))
   }
 
   async simulate(txBytes: Uint8Array, options: CallOptions = {}): Promise<ExecutionRecord> {
@@ -287,15 +313,11 @@ function failedDigest(reply: BatchGetTransactionsReply, digests: readonly string
 }
 
 /** A reply the node sent but that does not hold what was asked: not retried, reported as DATA_LOSS. */
-function malformed(method: string, details: string): ChainError {
-  return new ChainError({method, status: 'DATA_LOSS', attempts: 1, transient: false, details: `malformed response: ${details}`})
-}
-
 function decodeOrFail<T>(method: string, decode: () => T, what?: string): T {
   try {
     return decode()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
-    throw malformed(method, what ? `${what}: ${message}` : message)
+    throw malformedResponse(method, what ? `${what}: ${message}` : message)
   }
 }

@@ -1,7 +1,7 @@
 // The chain layer's public surface. Everything else in src/chain/ is an implementation detail.
 export type {ChainOptions, ChainTransportKind, SuiNetwork} from './chain-options.ts'
 export {CHAIN_OPTION_DEFAULTS, validateChainOptions} from './chain-options.ts'
-export type {CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
+export type {AffectedTransactionsProgress, CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
 export {GrpcChainReader, MAX_BATCH_GET_TRANSACTIONS, openChainReader} from './grpc-chain-reader.ts'
 export type {ChainReaderDeps} from './grpc-chain-reader.ts'
 export type {ChainLogger} from './call-policy.ts'
@@ -22,4 +22,12 @@ export {
   WrongNetworkError,
   checkConnection,
 } from './connection-check.ts'
-export type {ConnectionCheckOptions, ConnectionCheckResult, ConnectionFailureKind, LatencySummary, StreamingCheck, TokenBalanceCheck} from './connection-check.ts'
+export type {
+  ConnectionCheckOptions,
+  ConnectionCheckResult,
+  ConnectionFailureKind,
+  LatencySummary,
+  StreamingCheck,
+  TokenBalanceCheck,
+  TransactionListingCheck,
+} from './connection-check.ts'

@@ -17,6 +17,9 @@ const TRANSACTION_SUMMARY_PATHS: readonly string[] = [
   'digest',
   'transaction.sender',
   'transaction.gas_payment.owner',
+  // The kind's tag alone (a few bytes): a kind newer than confio is then seen, counted and kept
+  // as undecodable (checkpoint-wire.ts), where without it it would read as "no Move calls".
+  'transaction.kind.kind',
   `${MOVE_CALL}.package`,
   `${MOVE_CALL}.module`,
   `${MOVE_CALL}.function`,
@@ -63,6 +66,9 @@ export const EXECUTE_READ_MASK: readonly string[] = [
 
 /** SimulateTransaction: the same, one level down (the response wraps the ExecutedTransaction). */
 export const SIMULATE_READ_MASK: readonly string[] = EXECUTE_READ_MASK.filter((path) => path !== 'checkpoint').map((path) => `transaction.${path}`)
+
+/** GetEpoch: an EpochRecord (the protocol configuration is a few hundred named values). */
+export const EPOCH_READ_MASK: readonly string[] = ['epoch', 'reference_gas_price', 'protocol_config']
 
 /** ListOwnedObjects for coins: a CoinRecord. */
 export const COIN_READ_MASK: readonly string[] = ['object_id', 'version', 'digest', 'balance']

@@ -117,15 +117,47 @@ export interface CoinRecord {
   balance: bigint
 }
 
+/** The gas summary's three parts, in MIST; `gasUsed` is computation + storage − rebate. */
+export interface GasCostRecord {
+  computation: bigint
+  storage: bigint
+  rebate: bigint
+}
+
 export interface ExecutionRecord {
   digest: string
   status: EffectsStatus
   gasUsed: bigint
+  /**
+   * The parts of `gasUsed`, where the reply carried them (execute and simulate do). A gas budget
+   * must cover the computation on its own: the rebate is only credited afterwards.
+   */
+  gasCost?: GasCostRecord
   events: EventRecord[]
   balanceChanges: BalanceChangeRecord[]
   /** Where execution landed; absent when the node answered before checkpointing (simulation). */
   checkpoint?: bigint
   parseError?: string
+}
+
+/**
+ * The current epoch as GetEpoch reports it: what building a transaction takes (the reference gas
+ * price) and the protocol configuration that limits it.
+ */
+export interface EpochRecord {
+  epoch: bigint
+  /** MIST per gas unit; a transaction's gas price must be at least this. */
+  referenceGasPrice: bigint
+  /** Absent when the node leaves the protocol configuration out of its reply. */
+  protocol?: ProtocolConfigRecord
+}
+
+export interface ProtocolConfigRecord {
+  version: bigint | undefined
+  /** Feature flags by name, e.g. `enable_accumulators` (address balances). */
+  featureFlags: Readonly<Record<string, boolean>>
+  /** Every other setting by name, as text, e.g. `max_input_objects` → "2048". */
+  attributes: Readonly<Record<string, string>>
 }
 
 /** A transaction as signed by its sender (and sponsor): BCS TransactionData plus signatures. */

@@ -5,7 +5,7 @@ import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import {PartErrors, decodeBalanceChanges, decodeEvents, decodeGasUsed, decodeStatus} from './checkpoint-decoder.ts'
 import {chainAddress, chainType, requiredString, timestampMs} from './proto-values.ts'
-import type {BalanceRecord, CoinRecord, ExecutionRecord, ServiceInfo} from './records.ts'
+import type {BalanceRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from './records.ts'
 
 export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): ServiceInfo {
   return {
@@ -58,7 +58,38 @@ export function decodeExecution(tx: GrpcTypes.ExecutedTransaction | undefined): 
     balanceChanges: decodeBalanceChanges(tx.balanceChanges, errors),
   }
   if (tx.checkpoint !== undefined) record.checkpoint = tx.checkpoint
+  const gasCost = gasCostOf(tx.effects?.gasUsed)
+  if (gasCost !== undefined) record.gasCost = gasCost
   const parseError = errors.message
   if (parseError !== undefined) record.parseError = parseError
   return record
+}
+
+function gasCostOf(gas: GrpcTypes.GasCostSummary | undefined): GasCostRecord | undefined {
+  if (gas === undefined) return undefined
+  return {computation: gas.computationCost ?? 0n, storage: gas.storageCost ?? 0n, rebate: gas.storageRebate ?? 0n}
+}
+
+export function decodeEpoch(epoch: GrpcTypes.Epoch | undefined): EpochRecord {
+  if (epoch === undefined) throw new TypeError('response without an epoch')
+  if (epoch.referenceGasPrice === undefined) throw new TypeError('epoch without a reference_gas_price')
+  const record: EpochRecord = {epoch: epoch.epoch ?? 0n, referenceGasPrice: epoch.referenceGasPrice}
+  if (epoch.protocolConfig !== undefined) record.protocol = decodeProtocolConfig(epoch.protocolConfig)
+  return record
+}
+
+/**
+ * Nodes fill the lossless `configs` map, older ones only the deprecated `feature_flags` and
+ * `attributes` maps; both are read, `configs` winning where they overlap.
+ */
+function decodeProtocolConfig(config: GrpcTypes.ProtocolConfig): ProtocolConfigRecord {
+  const featureFlags: Record<string, boolean> = {...config.featureFlags}
+  const attributes: Record<string, string> = {...config.attributes}
+  for (const [name, value] of Object.entries(config.configs ?? {})) {
+    const kind = value.kind
+    if (kind.oneofKind === 'boolValue') featureFlags[name] = kind.boolValue
+    else if (kind.oneofKind === 'stringValue') attributes[name] = kind.stringValue
+    else if (kind.oneofKind === 'numberValue') attributes[name] = String(kind.numberValue)
+  }
+  return {version: config.protocolVersion, featureFlags, attributes}
 }

@@ -38,6 +38,13 @@ export interface DatabaseTimeouts {
   readonly idleInTransactionTimeoutMs?: number
 }
 
+/** Coin management (src/coins): what counts as dust, and how many coins make consolidation due. */
+export interface CoinSettings {
+  /** A decimal amount in each token's display units, e.g. "0.01". */
+  readonly dustThreshold: string
+  readonly maxCoins: number
+}
+
 export interface ConfioConfig {
   readonly logLevel: LogLevel
   readonly databaseUrl: string
@@ -48,6 +55,7 @@ export interface ConfioConfig {
   readonly contracts: Contracts
   readonly tokens: TokenRegistry
   readonly signerPrivateKey: string | undefined
+  readonly coins: CoinSettings
   readonly configFile: string | undefined
   /** Where each setting that has a value came from. */
   readonly sources: Readonly<Record<string, SettingSource>>
@@ -97,7 +105,8 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     },
     contracts,
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),
-    signerPrivateKey: get<string | undefined>('SUI_SIGNER_PRIVATE_KEY'),
+    signerPrivateKey: get<string | undefined>('SUI_PRIVATE_KEY'),
+    coins: {dustThreshold: get<string>('COIN_DUST_THRESHOLD'), maxCoins: get<number>('COIN_MAX_COINS')},
     configFile: file.path,
     sources,
     scrubber,

@@ -115,5 +115,21 @@ export const SETTINGS: readonly SettingDefinition[] = [
     fallback: (resolved) => USDC_DEFAULTS[resolved.get('SUI_NETWORK') as Network],
     parse: parseCoinType,
   },
-  {name: 'SUI_SIGNER_PRIVATE_KEY', description: 'key that signs coin-management transactions (suiprivkey1…)', secret: 'value', parse: parsePrivateKey},
+  {
+    name: 'SUI_PRIVATE_KEY',
+    description: 'key that signs coin-management transactions (suiprivkey1…; Ed25519, Secp256k1 or Secp256r1)',
+    aliases: ['SUI_SIGNER_PRIVATE_KEY'],
+    secret: 'value',
+    parse: parsePrivateKey,
+  },
+  {
+    name: 'COIN_DUST_THRESHOLD',
+    description: "coins holding less than this, in each token's display units, are dust (coins inspect)",
+    fallback: '0.01',
+    parse: (raw) => {
+      if (!/^\d{1,20}(\.\d{1,19})?$/.test(raw)) throw new SettingProblem('a decimal amount in display units, e.g. 0.01')
+      return raw
+    },
+  },
+  {name: 'COIN_MAX_COINS', description: 'consolidation is due when an address holds more coins of a token than this', fallback: '50', parse: (raw) => parseInteger(raw, 1, 100_000)},
 ]

@@ -6,14 +6,34 @@
 // running (the snapshot's xmin): everything older has committed or aborted and is visible to the
 // read, so the next refresh starts there. A slow writer (a long import) is therefore never missed,
 // and rows are re-read only while their writer might still have been running.
+//
+// An account counts from its monitored_from on: a transaction of an earlier checkpoint is not its
+// history (so a replay after --reset-cursor stores what the first pass stored). Almost every
+// account's monitored_from is behind the poller; the few ahead of it are kept in a small map.
 import type {Database} from '../store/database.ts'
 import {AddressSet} from './address-set.ts'
 
 // Pages small enough that loading a million accounts does not leave a large heap behind.
 const PAGE = 10_000
 
+/** Accounts a refresh found active and not yet live (added, or back after a removal). */
+export interface PickedAccount {
+  readonly id: string
+  readonly address: string
+}
+
+export interface AccountsChange {
+  readonly added: number
+  readonly removed: number
+  readonly picked: readonly PickedAccount[]
+  /** The next checkpoint to be decided when the change was applied: the picked accounts count from it. */
+  readonly liveFrom: bigint
+}
+
 export class MonitoredAccounts {
   private set = new AddressSet()
+  /** monitored_from of accounts whose history starts after checkpoints already being decided. */
+  private readonly startsAt = new Map<string, bigint>()
   private horizon: string | undefined
   private readonly db: Database
 
@@ -25,12 +45,28 @@ export class MonitoredAccounts {
     return this.set.size
   }
 
-  has(address: string): boolean {
-    return this.set.has(address)
+  /** Whether `address` is a monitored account at `checkpoint`. */
+  has(address: string, checkpoint: bigint): boolean {
+    if (!this.set.has(address)) return false
+    const from = this.startsAt.size === 0 ? undefined : this.startsAt.get(address)
+    return from === undefined || checkpoint >= from
   }
 
-  /** Loads every active account, in pages, into a new set that replaces the old one at the end. */
-  async load(): Promise<void> {
+  /**
+   * Loads every active account, in pages, into a new set that replaces the old one at the end.
+   * `start`: the first checkpoint the poller will decide.
+   */
+  async load(start: bigint): Promise<void> {
+    await this.loadSet()
+    this.startsAt.clear()
+    const ahead: {sui_address: string; monitored_from: string}[] = await this.db('accounts')
+      .select('sui_address', 'monitored_from')
+      .whereNull('deleted_at')
+      .where('monitored_from', '>', start.toString())
+    for (const row of ahead) this.startsAt.set(row.sui_address, BigInt(row.monitored_from))
+  }
+
+  private async loadSet(): Promise<void> {
     const horizon = await this.currentHorizon()
     // One server-side cursor: one scan for PostgreSQL, one page at a time for us.
     const fresh = await this.db.transaction(async (trx) => {
@@ -47,24 +83,32 @@ export class MonitoredAccounts {
     this.horizon = horizon
   }
 
-  /** Applies the accounts added, removed or brought back since the last look. */
-  async refresh(): Promise<{added: number; removed: number}> {
-    if (this.horizon === undefined) {
-      await this.load()
-      return {added: this.set.size, removed: 0}
-    }
+  /**
+   * Applies the accounts added, removed or brought back since the last look. `nextToDecide` is read
+   * at the moment the change is applied: the accounts picked up count from that checkpoint on.
+   */
+  async refresh(nextToDecide: () => bigint): Promise<AccountsChange> {
+    if (this.horizon === undefined) throw new Error('monitored accounts: refresh before load')
     const horizon = await this.currentHorizon()
-    const rows: {sui_address: string; deleted_at: Date | null}[] = await this.db('accounts')
-      .select('sui_address', 'deleted_at')
+    const rows: {id: string; sui_address: string; deleted_at: Date | null; live_from: string | null; monitored_from: string | null}[] = await this.db('accounts')
+      .select('id', 'sui_address', 'deleted_at', 'live_from', 'monitored_from')
       .whereRaw('changed_xact >= ?::xid8', [this.horizon])
+    const liveFrom = nextToDecide()
     let added = 0
     let removed = 0
+    const picked: PickedAccount[] = []
     for (const row of rows) {
-      if (row.deleted_at === null) added += this.set.add(row.sui_address) ? 1 : 0
-      else removed += this.set.delete(row.sui_address) ? 1 : 0
+      if (row.deleted_at !== null) {
+        removed += this.set.delete(row.sui_address) ? 1 : 0
+        continue
+      }
+      added += this.set.add(row.sui_address) ? 1 : 0
+      if (row.monitored_from !== null && BigInt(row.monitored_from) > liveFrom) this.startsAt.set(row.sui_address, BigInt(row.monitored_from))
+      else this.startsAt.delete(row.sui_address)
+      if (row.live_from === null) picked.push({id: String(row.id), address: row.sui_address})
     }
     this.horizon = horizon
-    return {added, removed}
+    return {added, removed, picked, liveFrom}
   }
 
   /** The oldest transaction id that may still be running; all older ones are settled. */

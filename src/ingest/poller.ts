@@ -7,7 +7,10 @@
 //                          ChainReader.transactionDetails (the relevant ~1%, in full)
 //
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
-// Redis lost, and the lease is checked; losing it stops the poller. Every commit is fenced by the
+// Redis lost, and the lease is checked; losing it stops the poller. An account picked up by a
+// refresh counts from the next checkpoint decided; what came before, from its monitored_from on,
+// is filled by a separate read (HistoryFill) before the next commit, and at start for any fill a
+// crash cut short (account-coverage.ts). Every commit is fenced by the
 // lease (checked in the commit's transaction), so a poller that lost it writes nothing.
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {CheckpointRecord, ServiceInfo} from '../chain/records.ts'
@@ -22,6 +25,8 @@ import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type CommitResult, type PreparedBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
+import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
+import {HistoryFill} from './history-fill.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
@@ -70,6 +75,10 @@ export class Poller {
   private tip: bigint | undefined
   /** The chain the node serves, as GetServiceInfo said at start. */
   private chainId: string | undefined
+  /** The last checkpoint whose relevance has been decided (with the account set of that moment). */
+  private decidedThrough = -1n
+  /** Accounts' history still to fill (picked up by a refresh, or left by a crash). */
+  private gaps: CoverageGap[] = []
 
   constructor(options: PollerOptions) {
     this.options = options
@@ -83,9 +92,13 @@ export class Poller {
     if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
     logger.info({token: lease.token?.toString()}, 'holding the poller lease')
     try {
-      await this.accounts.load()
-      logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
       const {start, cursor, stopAfter} = await this.startPoint(signal)
+      this.decidedThrough = start - 1n
+      await startCoverage(this.options.db, start)
+      await this.accounts.load(start)
+      logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
+      this.gaps = await coverageGaps(this.options.db)
+      await this.fillGaps(signal)
       await this.outbox.sweep()
       return await this.follow(start, cursor, stopAfter, signal)
     } catch (error) {
@@ -182,6 +195,8 @@ export class Poller {
       let preparing: {promise: Promise<PreparedBatch>; lastTimestampMs: number} | undefined
       const prepare = (batch: CheckpointRecord[]) => {
         const promise = committer.prepare(batch)
+        // prepare() decides relevance before its first await: from here on, an account picked up counts from the next batch.
+        this.decidedThrough = batch[batch.length - 1]!.sequenceNumber
         promise.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
         return {promise, lastTimestampMs: batch[batch.length - 1]!.timestampMs}
       }
@@ -201,6 +216,7 @@ export class Poller {
         const {lastTimestampMs} = preparing
         const next = stop.signal.aborted ? undefined : channel.takeReady(maxBatch)
         preparing = next ? prepare(next) : undefined
+        await this.fillGaps(stop.signal)
         const result = await committer.write(prepared)
         checkpoints += Number(prepared.last - prepared.first) + 1
         relevant += result.relevant
@@ -233,8 +249,10 @@ export class Poller {
     }
     const timers = [
       every(this.options.accountsRefreshMs ?? 2_000, async () => {
-        const change = await this.accounts.refresh().catch((error: Error) => logger.warn({err: error.message}, 'could not refresh monitored accounts'))
-        if (change && (change.added || change.removed)) logger.info({...change, accounts: this.accounts.size}, 'monitored accounts changed')
+        const change = await this.accounts.refresh(() => this.decidedThrough + 1n).catch((error: Error) => logger.warn({err: error.message}, 'could not refresh monitored accounts'))
+        if (!change) return
+        if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.accounts.size}, 'monitored accounts changed')
+        if (change.picked.length > 0) await this.pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: Error) => logger.warn({err: error.message}, 'could not record picked-up accounts; a restart finds them'))
       }),
       every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))),
       every(this.options.leaseCheckMs ?? 2_000, () =>
@@ -246,6 +264,34 @@ export class Poller {
     ]
     state.stop = () => timers.forEach(clearInterval)
     return state
+  }
+
+  /** Records from when the accounts count, and queues what came before for a fill. */
+  private async pickUp(accountIds: string[], liveFrom: bigint): Promise<void> {
+    await markLive(this.options.db, accountIds, liveFrom)
+    this.gaps.push(...(await coverageGaps(this.options.db, accountIds)))
+  }
+
+  /**
+   * Stores the history of the accounts' gaps (one read of their combined range) and records them
+   * filled, in a commit fenced like every other. A gap the node has pruned is said and left for a
+   * backfill from a node that has it.
+   */
+  private async fillGaps(signal: AbortSignal): Promise<void> {
+    if (this.gaps.length === 0) return
+    const gaps = this.gaps
+    this.gaps = []
+    const {db, chain, queue, packages, tokens, logger, lease} = this.options
+    const {lowestAvailableCheckpoint} = await chain.serviceInfo({signal})
+    const pruned = gaps.filter((gap) => gap.from < lowestAvailableCheckpoint)
+    for (const gap of pruned) {
+      logger.error({account: gap.accountId, address: gap.address, from: gap.from.toString(), to: gap.to.toString()}, `the history of account ${gap.accountId} misses checkpoints ${gap.from}..${gap.to}: pruned on this node; run confio backfill against a node that has them`)
+    }
+    const targets = gaps.filter((gap) => gap.from >= lowestAvailableCheckpoint)
+    if (targets.length === 0) return
+    const fill = new HistoryFill({db, chain, queue, packages, tokens, logger, signal, fence: lease.fence, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}})
+    const result = await fill.run(targets, 'scan', {onComplete: (trx) => markFilled(trx, targets.map((t) => ({accountId: t.accountId, through: t.to})))})
+    logger.info({accounts: targets.length, checkpoints: result.checkpointsTotal.toString(), found: result.found, stored: result.stored}, 'filled the history of accounts added while polling')
   }
 
   private report(result: CommitResult, lastTimestampMs: number): void {

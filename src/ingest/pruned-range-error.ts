@@ -8,10 +8,11 @@ export class PrunedRangeError extends RuntimeFailure {
   readonly from: bigint
   readonly lowestAvailable: bigint
 
-  constructor(from: bigint, lowestAvailable: bigint) {
+  /** `remedy`: the poller's by default; a backfill names its own way out. */
+  constructor(from: bigint, lowestAvailable: bigint, remedy?: string) {
     super(`checkpoints ${from} to ${lowestAvailable - 1n} are pruned on this node (lowest available: ${lowestAvailable}); confio cannot read them`, {
       code: 'CHECKPOINTS_PRUNED',
-      remedy: `point SUI_GRPC_URL at a node or archive that still has them, or, knowing transactions in that range will not be seen, run confio poll --reset-cursor ${lowestAvailable - 1n} and then confio reconcile`,
+      remedy: remedy ?? `point SUI_GRPC_URL at a node or archive that still has them, or, knowing transactions in that range will not be seen, run confio poll --reset-cursor ${lowestAvailable - 1n} and then confio reconcile`,
     })
     this.from = from
     this.lowestAvailable = lowestAvailable

@@ -18,8 +18,12 @@ import type {TokenRegistry} from '../tokens/token-registry.ts'
 
 export type RelevanceReason = 'move-call' | 'event' | 'contract-coin' | 'account-sender' | 'account-balance' | 'account-gas' | 'parse-error'
 
+/** The reasons that name a monitored account: what a history fill looks for. */
+export const ACCOUNT_REASONS: ReadonlySet<RelevanceReason> = new Set(['account-sender', 'account-balance', 'account-gas'])
+
 export interface AddressLookup {
-  has(address: string): boolean
+  /** Whether `address` is a monitored account at `checkpoint` (an account counts from its monitored_from). */
+  has(address: string, checkpoint: bigint): boolean
 }
 
 export interface RelevanceFilterOptions {
@@ -50,8 +54,8 @@ export class RelevanceFilter {
     if (tx.moveCalls.some((call) => this.packages.has(call.package))) reasons.push('move-call')
     if (tx.events.some((event) => this.packages.has(packageOf(event.type)))) reasons.push('event')
     if (tx.balanceChanges.some((change) => this.packages.has(packageOf(change.coinType)))) reasons.push('contract-coin')
-    if (this.accounts.has(tx.sender)) reasons.push('account-sender')
-    const accountChanges = tx.balanceChanges.filter((change) => this.accounts.has(change.address) && this.tokens.byCoinType(change.coinType))
+    if (this.accounts.has(tx.sender, tx.checkpoint)) reasons.push('account-sender')
+    const accountChanges = tx.balanceChanges.filter((change) => this.accounts.has(change.address, tx.checkpoint) && this.tokens.byCoinType(change.coinType))
     if (accountChanges.some((change) => !isGasOnly(tx, change))) reasons.push('account-balance')
     else if (accountChanges.length > 0) reasons.push('account-gas')
     return reasons

@@ -59,6 +59,8 @@ describe('connection check', () => {
       assert.ok(result.latency.minMs > 0 && result.latency.minMs <= result.latency.p50Ms && result.latency.p50Ms <= result.latency.p99Ms)
       assert.equal(result.streaming.ok, true)
       assert.ok(result.streaming.ok && result.streaming.firstFrameMs < 5_000)
+      assert.equal(result.transactionListing, 'supported')
+      assert.equal(result.transactionListingError, undefined)
       assert.deepEqual(result.balances?.tokens, [
         {symbol: 'SUI', coinType: SUI_COIN_TYPE, total: 9n, coinBalance: 9n, addressBalance: 0n, coinObjects: 1},
         {symbol: 'USDC', coinType: USDC, total: 142n, coinBalance: 42n, addressBalance: 100n, coinObjects: 2},
@@ -120,6 +122,33 @@ describe('connection check', () => {
       assert.ok(error instanceof WrongNetworkError)
       assert.equal(error.message, `${local.url} serves chain ${result.chainId} (localnet), but confio is configured for mainnet`)
     } finally {
+      await local.close()
+    }
+  })
+
+  it('reports an endpoint without ListTransactions (backfill scans checkpoints) without failing the check', async () => {
+    const old = await startSuiServer({listTransactions: false})
+    const chain = testReader(old.url, {maxAttempts: 1})
+    try {
+      const result = await checkConnection(chain, {count: 1, tokens: [], streamTimeoutMs: 50})
+      assert.equal(result.transactionListing, 'unimplemented')
+      assert.equal(result.transactionListingError, undefined)
+    } finally {
+      chain.close()
+      await old.close()
+    }
+  })
+
+  it('reports a transaction-listing probe that fails otherwise as unknown, with the reason', async () => {
+    const local = await startSuiServer()
+    local.faults.failRate('ListTransactions', 'UNAVAILABLE', 1)
+    const chain = testReader(local.url, {maxAttempts: 1})
+    try {
+      const result = await checkConnection(chain, {count: 1, tokens: [], streamTimeoutMs: 50})
+      assert.equal(result.transactionListing, 'unknown')
+      assert.match(result.transactionListingError ?? '', /^ListTransactions failed with UNAVAILABLE/)
+    } finally {
+      chain.close()
       await local.close()
     }
   })

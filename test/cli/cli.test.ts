@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {buildManifest} from '../../scripts/manifest.ts'
+import {signerFromPrivateKey} from '../../src/coins/transaction-signer.ts'
 import {emptyDir, jsonOf, ROOT, runCli} from '../support/cli.ts'
 import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
 
@@ -90,7 +91,7 @@ describe('the confio CLI', () => {
       SUI_GRPC_URL: sui.url,
       SUI_NETWORK: 'localnet',
       DATABASE_URL: dbUrl(),
-      SUI_SIGNER_PRIVATE_KEY: privateKey,
+      SUI_PRIVATE_KEY: privateKey,
       LOG_LEVEL: 'trace',
     })
     // One invocation per command; the check below fails when a command is added without one.
@@ -110,6 +111,10 @@ describe('the confio CLI', () => {
       status: [['status'], ['status', '--chain']],
       beat: [['beat', '--once']],
       'test-balance': [['test-balance', '--user-email', 'secret-check@x.io']],
+      backfill: [['backfill', '--account', 'secret-check@x.io', '--since', '1h']],
+      'coins:inspect': [['coins', 'inspect', '--address', '0x5ec']],
+      // --execute loads the key and checks it is the address's: the key's own address, with nothing to consolidate.
+      'coins:consolidate': [['coins', 'consolidate', '--address', signerFromPrivateKey(privateKey).address, '--token', 'SUI', '--execute']],
     }
 
     // status finds no poller holding the lease here: an alarm, exit 1, with the screen printed.

@@ -34,6 +34,7 @@ describe('confio test-connection', function () {
     assert.match(result.stdout, /^Checkpoint: +\d+ \(\d+\.\d s old\), lowest available 0$/m)
     assert.match(result.stdout, /^Latency: +min [\d.]+ ms, p50 [\d.]+ ms, p99 [\d.]+ ms over 3 calls$/m)
     assert.match(result.stdout, /^Streaming: +works, first frame \(checkpoint \d+\) after \d+ ms$/m)
+    assert.match(result.stdout, /^Backfill: +ListTransactions is served: confio backfill reads account history with it$/m)
     assert.match(result.stdout, /^SUI +3 +2\.5 +0\.5 +1$/m)
     assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN))
   })
@@ -41,13 +42,26 @@ describe('confio test-connection', function () {
   it('gives the same as JSON, amounts as strings', async () => {
     const result = await runCli(['test-connection', '--address', alice, '--count', '2', '--json'], {env: env()})
     assert.equal(result.code, 0, result.stderr)
-    const json = jsonOf<{chainId: string; chainName: string; chainNetwork: string; checkpointHeight: string; latency: {samples: number}; streaming: {ok: boolean}; balances: {tokens: {symbol: string; total: string; addressBalance: string; coinObjects: number}[]}}>(result)
+    const json = jsonOf<{chainId: string; chainName: string; chainNetwork: string; checkpointHeight: string; latency: {samples: number}; streaming: {ok: boolean}; transactionListing: string; balances: {tokens: {symbol: string; total: string; addressBalance: string; coinObjects: number}[]}}>(result)
     assert.deepEqual([json.chainId, json.chainName, json.chainNetwork], [MAINNET_CHAIN_ID, 'mainnet', 'mainnet'])
     assert.match(json.checkpointHeight, /^\d+$/)
     assert.equal(json.latency.samples, 2)
     assert.equal(json.streaming.ok, true)
+    assert.equal(json.transactionListing, 'supported')
     const sui = json.balances.tokens.find((t) => t.symbol === 'SUI')
     assert.deepEqual({total: sui?.total, addressBalance: sui?.addressBalance, coinObjects: sui?.coinObjects}, {total: '3000000000', addressBalance: '500000000', coinObjects: 1})
+  })
+
+  it('says when backfill will scan checkpoints because the endpoint does not serve ListTransactions', async () => {
+    const old = await startSuiServer({chainId: MAINNET_CHAIN_ID, chain: 'mainnet', listTransactions: false})
+    try {
+      const oldEnv = {...env(), SUI_GRPC_URL: old.url, SUI_GRPC_TOKEN: undefined}
+      const text = await runCli(['test-connection', '--count', '1', '--stream-timeout', '100ms'], {env: oldEnv})
+      assert.equal(text.code, 0, text.stderr)
+      assert.match(text.stdout, /^Backfill: +ListTransactions is not served \(UNIMPLEMENTED\): confio backfill will scan checkpoints$/m)
+    } finally {
+      await old.close()
+    }
   })
 
   it('refuses a malformed --address with exit code 2', async () => {

@@ -23,29 +23,60 @@ describe('MonitoredAccounts', () => {
   it('loads the active accounts and follows adds, removals and returns', async () => {
     await db('accounts').insert([{sui_address: addr(1)}, {sui_address: addr(2), deleted_at: db.fn.now()}])
     const accounts = new MonitoredAccounts(db)
-    await accounts.load()
-    assert.deepEqual([accounts.has(addr(1)), accounts.has(addr(2)), accounts.size], [true, false, 1])
+    await accounts.load(1n)
+    assert.deepEqual([accounts.has(addr(1), 1n), accounts.has(addr(2), 1n), accounts.size], [true, false, 1])
 
     await db('accounts').insert({sui_address: addr(3)})
     await db('accounts').where({sui_address: addr(1)}).update({deleted_at: db.fn.now()})
     await db('accounts').where({sui_address: addr(2)}).update({deleted_at: null})
-    assert.deepEqual(await accounts.refresh(), {added: 2, removed: 1})
-    assert.deepEqual([accounts.has(addr(1)), accounts.has(addr(2)), accounts.has(addr(3))], [false, true, true])
-    assert.deepEqual(await accounts.refresh(), {added: 0, removed: 0}, 'nothing is read twice once settled')
+    const change = await accounts.refresh(() => 5n)
+    assert.deepEqual([change.added, change.removed, change.liveFrom], [2, 1, 5n])
+    assert.deepEqual(change.picked.map((a) => a.address).sort(), [addr(2), addr(3)], 'the added and the returned count from the next checkpoint')
+    assert.deepEqual([accounts.has(addr(1), 1n), accounts.has(addr(2), 1n), accounts.has(addr(3), 1n)], [false, true, true])
+    const settled = await accounts.refresh(() => 5n)
+    assert.deepEqual([settled.added, settled.removed], [0, 0], 'nothing is read twice once settled')
   })
 
   it('sees an account whose transaction commits after a refresh that started later', async () => {
     const accounts = new MonitoredAccounts(db)
-    await accounts.load()
+    await accounts.load(1n)
     const slow = await db.transaction()
     await slow('accounts').insert({sui_address: addr(7)})
     // Others write and the poller refreshes while the slow writer is still open.
     await db('accounts').insert({sui_address: addr(8)})
-    await accounts.refresh()
-    assert.ok(accounts.has(addr(8)))
-    assert.ok(!accounts.has(addr(7)), 'not committed yet')
+    await accounts.refresh(() => 1n)
+    assert.ok(accounts.has(addr(8), 1n))
+    assert.ok(!accounts.has(addr(7), 1n), 'not committed yet')
     await slow.commit()
-    await accounts.refresh()
-    assert.ok(accounts.has(addr(7)), 'the late commit is picked up')
+    await accounts.refresh(() => 1n)
+    assert.ok(accounts.has(addr(7), 1n), 'the late commit is picked up')
+  })
+})
+
+describe('MonitoredAccounts: monitored_from', () => {
+  let db: Database
+
+  before(async () => {
+    db = createDatabase({url: process.env.DATABASE_URL as string})
+  })
+
+  beforeEach(async () => {
+    await db.raw('TRUNCATE accounts, ingest_cursors RESTART IDENTITY CASCADE')
+  })
+
+  after(async () => {
+    await db.raw('TRUNCATE accounts, ingest_cursors RESTART IDENTITY CASCADE')
+    await db.destroy()
+  })
+
+  it('an account counts from its monitored_from, which defaults to the checkpoint after the cursor', async () => {
+    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '41'})
+    await db('accounts').insert({sui_address: addr(1)})
+    const row = await db('accounts').where({sui_address: addr(1)}).first('monitored_from')
+    assert.equal(row.monitored_from, '42')
+    // A replay from before it (--reset-cursor back to 10) does not make it monitored earlier.
+    const accounts = new MonitoredAccounts(db)
+    await accounts.load(11n)
+    assert.deepEqual([accounts.has(addr(1), 41n), accounts.has(addr(1), 42n)], [false, true])
   })
 })

@@ -52,15 +52,17 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
     MONITORED_CONTRACTS: packages.other,
     USDC_COIN_TYPE: coins.USDC,
   }
+  // The poller starts at the checkpoint after the current tip. (Before the accounts are added: an
+  // account is monitored from the checkpoint after the cursor, and another test's cursor, on
+  // another ledger, could be far ahead of this one.)
+  await db('ingest_cursors').where({name: 'checkpoints'}).delete()
+  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: sui.ledger.checkpointHeight.toString()})
   const accounts: Record<string, string> = {}
   for (const name of names) {
     const address = sui.ledger.createAddress(name)
     const [row] = await db('accounts').insert({email: `${name}-${randomBytes(3).toString('hex')}@worker.test`, sui_address: address, label: name}).returning('id')
     accounts[address] = String(row.id)
   }
-  // The poller starts at the checkpoint after the current tip.
-  await db('ingest_cursors').where({name: 'checkpoints'}).delete()
-  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: sui.ledger.checkpointHeight.toString()})
   return {
     sui,
     db,

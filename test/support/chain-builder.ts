@@ -67,7 +67,9 @@ export interface GasPaymentRecord {
 }
 
 /** Names of sui.rpc.v2.ExecutionError.ExecutionErrorKind values the server uses. */
-export type ExecutionErrorKindName = 'MOVE_ABORT' | 'INSUFFICIENT_COIN_BALANCE' | 'INSUFFICIENT_GAS' | 'COMMAND_ARGUMENT_ERROR' | 'EXECUTION_ERROR_KIND_UNKNOWN'
+export type ExecutionErrorKindName =
+  | 'MOVE_ABORT' | 'INSUFFICIENT_COIN_BALANCE' | 'INSUFFICIENT_GAS' | 'COMMAND_ARGUMENT_ERROR' | 'EXECUTION_ERROR_KIND_UNKNOWN'
+  | 'COIN_BALANCE_OVERFLOW' | 'UNUSED_VALUE_WITHOUT_DROP' | 'INSUFFICIENT_FUNDS_FOR_WITHDRAW'
 
 /** sui.rpc.v2.ExecutionError: a failed status must carry one or the SDK's parser crashes. */
 export interface ExecutionErrorRecord {

@@ -17,6 +17,7 @@ import {Ledger} from './ledger.ts'
 import {responseHeaders} from './response-headers.ts'
 import {executionService} from './services/execution-service.ts'
 import {ledgerService} from './services/ledger-service.ts'
+import {DEFAULT_MAX_LIMIT, DEFAULT_SCAN_LIMIT} from './services/list-transactions.ts'
 import {stateService} from './services/state-service.ts'
 import {subscriptionService} from './services/subscription-service.ts'
 
@@ -38,6 +39,15 @@ export interface SuiTestServerOptions {
   requireToken?: string
   /** false → ListCheckpoints answers UNIMPLEMENTED, like a node without the mid-2026 list RPCs. */
   listCheckpoints?: boolean
+  /** false → ListTransactions answers UNIMPLEMENTED, like a node without it. */
+  listTransactions?: boolean
+  /**
+   * Checkpoints one filtered ListTransactions request examines before it ends with SCAN_LIMIT
+   * (the node's per-request scan budget); DEFAULT_SCAN_LIMIT (1,000) unless set.
+   */
+  listTransactionsScanLimit?: number
+  /** The most items one ListTransactions request returns (larger limits are coerced); 1,000 unless set. */
+  listTransactionsMaxLimit?: number
 }
 
 export interface SuiTestServer {
@@ -59,7 +69,14 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
   const faults = new Faults(opts.requireToken)
   const cache = new CheckpointCache(ledger)
   const services: ServiceParts[] = [
-    ledgerService(ledger, cache, {listCheckpoints: opts.listCheckpoints ?? true}),
+    ledgerService(ledger, cache, {
+      listCheckpoints: opts.listCheckpoints ?? true,
+      listTransactions: opts.listTransactions ?? true,
+      listTransactionsLimits: {
+        scanLimit: opts.listTransactionsScanLimit ?? DEFAULT_SCAN_LIMIT,
+        maxLimit: opts.listTransactionsMaxLimit ?? DEFAULT_MAX_LIMIT,
+      },
+    }),
     stateService(ledger),
     subscriptionService(ledger, cache),
     executionService(ledger),

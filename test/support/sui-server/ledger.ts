@@ -4,7 +4,10 @@
 // Every transaction goes through one path (#execute): gas is charged in SUI, the state change is
 // worked out, and the transaction's balance changes, changed objects, events and status are derived
 // from that same change. So a test can trust that what a checkpoint says happened is what GetBalance
-// and ListOwnedObjects show afterwards.
+// and ListOwnedObjects show afterwards. Transactions received over gRPC (ExecuteTransaction,
+// SimulateTransaction) take the same StateChange through runProgram(), which executes their
+// commands (transaction-executor.ts); an executed one is sealed into a checkpoint of its own at
+// once (sealOnExecute), so state reads and checkpoint followers see it as on a real chain.
 //
 // Execution is immediate: the live state (`store`) moves when a scenario call returns, and the next
 // transaction spends from it, as on a fullnode right after execution. The transaction appears in a
@@ -13,18 +16,31 @@
 // from the sealed view, so a reply is as of the x-sui-checkpoint-height sent with it: a balance read
 // at height H plus the balance changes of every checkpoint after H is the balance now, exactly.
 import {
-  type CheckpointRecord, type CommandRecord, type ExecutionErrorRecord, type GasCost, type Json, type TransactionBuilder, type TransactionRecord,
+  type BalanceChangeRecord, type CheckpointRecord, type CommandRecord, type ExecutionErrorRecord, type GasCost, type Json, type TransactionBuilder, type TransactionRecord,
   DEFAULT_GAS, DEFAULT_GAS_BUDGET, FAILED_GAS, REFERENCE_GAS_PRICE, checkpoint, digestOf, idOf, tx,
 } from '../chain-builder.ts'
 import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
 import {type BalanceParts, type CoinObject, CoinStore} from './coin-store.ts'
-import {InsufficientFunds, StateChange} from './state-change.ts'
+import type {Program} from './program.ts'
+import {type CommittedChange, InsufficientFunds, StateChange} from './state-change.ts'
+import type {GasMode} from './transaction-checks.ts'
+import {type ExecutionOutcome, executeProgram} from './transaction-executor.ts'
 import {type TrafficOptions, type TrafficSummary, generateTraffic} from './traffic.ts'
 
 export interface LedgerOptions {
   chainId?: string
   chain?: string
   epoch?: bigint
+  /** false: an executed transaction waits for the next produceCheckpoint() like any other (see Ledger.sealOnExecute). */
+  sealOnExecute?: boolean
+}
+
+/** A transaction received over gRPC, run by runProgram(). */
+export interface ProgramRun {
+  record: TransactionRecord
+  /** The coins it touched as they were before (input objects) and as written (output objects). */
+  inputCoins: CoinObject[]
+  outputCoins: CoinObject[]
 }
 
 export interface MoveCallSpec {
@@ -73,10 +89,12 @@ export interface SubmitOptions {
   /** Error description of a failed transaction. */
   error?: string
   gas?: Partial<GasCost>
-  /** Commands instead of one MoveCall per moveCalls entry (ExecuteTransaction passes what it parsed). */
+  /** Commands instead of one MoveCall per moveCalls entry. */
   commands?: CommandRecord[]
-  /** The digest, when it comes from real transaction bytes (ExecuteTransaction). */
+  /** The digest, instead of one the ledger makes up (a test may give a malformed one on purpose). */
   digest?: string
+  /** Pays the gas instead of the sender (a sponsored transaction): gas_payment.owner. */
+  sponsor?: string
 }
 
 export interface CoinInfo {
@@ -118,6 +136,13 @@ export class Ledger {
   readonly store = new CoinStore({recordWrites: true})
   /** State as of the latest sealed checkpoint (`checkpointHeight`): what state reads answer from. */
   readonly sealedStore = new CoinStore()
+  /**
+   * An executed transaction (ExecuteTransaction) is sealed into a checkpoint of its own right away,
+   * so GetBalance and checkpoint followers see it when the call returns. Not while producing: the
+   * producer's next tick seals it, as a real chain's next checkpoint would.
+   */
+  sealOnExecute: boolean
+  #executeCount = 0
   #pending: TransactionRecord[] = []
   /** Sealed, unpruned checkpoints; index = sequence number - #lowest. */
   #checkpoints: CheckpointRecord[] = []
@@ -136,6 +161,7 @@ export class Ledger {
     this.chain = opts.chain ?? 'localnet'
     this.chainId = opts.chainId ?? digestOf('genesis', this.chain)
     this.epoch = opts.epoch ?? 0n
+    this.sealOnExecute = opts.sealOnExecute ?? true
     this.faucet = idOf('faucet', this.chainId)
     this.store.setAddressBalance(this.faucet, SUI_COIN_TYPE, FAUCET_GENESIS_SUI)
     this.#seal() // checkpoint 0, genesis: the faucet's allocation is part of its state
@@ -190,13 +216,36 @@ export class Ledger {
   submit(opts: SubmitOptions): TransactionRecord {
     const sender = normalizeAddress(opts.sender)
     const failure = opts.success === false ? errorOf(opts.error, opts.moveCalls) : undefined
-    return this.#execute(sender, {failure, events: opts.events, gas: opts.gas, digest: opts.digest}, (t, change) => {
+    const gasOwner = opts.sponsor === undefined ? undefined : normalizeAddress(opts.sponsor)
+    return this.#execute(sender, {failure, events: opts.events, gas: opts.gas, digest: opts.digest, gasOwner}, (t, change) => {
       if (opts.commands) opts.commands.forEach((c) => t.command(c))
       else opts.moveCalls?.forEach((c) => t.moveCall(c.package, c.module, c.function, c.typeArguments))
       const changes = (opts.balanceChanges ?? []).map((c) => ({...c, address: normalizeAddress(c.address), coinType: normalizeCoinType(c.coinType)}))
       for (const c of changes) if (c.amount < 0n) change.withdraw(c.address, c.coinType, -c.amount)
       for (const c of changes) if (c.amount > 0n) change.deposit(c.address, c.coinType, c.amount, c.toAddressBalance)
     })
+  }
+
+  /**
+   * Executes a checked program (transaction-checks.ts) received over gRPC; `dryRun` (a simulation)
+   * works it out on the live state and commits nothing. A command the executor cannot model throws
+   * a Refusal and leaves everything as it was.
+   */
+  runProgram(program: Program, opts: {digest: string; gasMode: GasMode; dryRun?: boolean}): ProgramRun {
+    const outcome = executeProgram(this.store, program, opts.digest, opts.gasMode)
+    const committed = opts.dryRun ? outcome.change.preview() : outcome.change.commit()
+    const record = programRecord(tx().digest(opts.digest).sender(program.sender).epoch(this.epoch), program, outcome, committed)
+    if (!opts.dryRun) {
+      this.#executeCount += 1
+      this.#accept(record)
+      if (this.sealOnExecute && !this.producing) this.#seal()
+    }
+    return {record, inputCoins: committed.inputCoins, outputCoins: committed.outputCoins}
+  }
+
+  /** Transactions ExecuteTransaction has executed (not simulations, not repeats of the same bytes). */
+  get executeCount(): number {
+    return this.#executeCount
   }
 
   /** Adds a consensus commit prologue, the gasless system transaction opening mainnet checkpoints. */
@@ -338,7 +387,7 @@ export class Ledger {
    */
   #execute(
     sender: string,
-    opts: {failure?: ExecutionErrorRecord; events?: EventSpec[]; gas?: Partial<GasCost>; digest?: string},
+    opts: {failure?: ExecutionErrorRecord; events?: EventSpec[]; gas?: Partial<GasCost>; digest?: string; gasOwner?: string},
     apply: (t: TransactionBuilder, change: StateChange) => void,
   ): TransactionRecord {
     this.#txCounter += 1
@@ -347,7 +396,8 @@ export class Ledger {
     let failure = opts.failure
     let change = new StateChange(this.store, digest)
     let gas = {...(failure ? FAILED_GAS : DEFAULT_GAS), ...opts.gas}
-    const payment = this.#chargeGas(change, sender, gas)
+    const gasOwner = opts.gasOwner ?? sender
+    const payment = this.#chargeGas(change, gasOwner, gas)
     try {
       apply(build, change)
     } catch (error) {
@@ -357,7 +407,7 @@ export class Ledger {
     if (failure) {
       change = new StateChange(this.store, digest)
       gas = {...FAILED_GAS, ...opts.gas}
-      build.gasPayment(this.#chargeGas(change, sender, gas)).fail(failure.description, failure)
+      build.gasPayment(this.#chargeGas(change, gasOwner, gas)).fail(failure.description, failure)
     } else {
       build.gasPayment(payment)
       for (const e of opts.events ?? []) build.event(e.type, e.json, {sender: e.sender ?? sender, packageId: e.packageId, module: e.module})
@@ -412,6 +462,24 @@ function errorOf(description: string | undefined, moveCalls: MoveCallSpec[] | un
   if (!call) return {description: description ?? 'Insufficient coin balance for operation.', kind: 'INSUFFICIENT_COIN_BALANCE', command: 0n}
   const abort = {abortCode: 1n, package: normalizeAddress(call.package), module: call.module, functionName: call.function}
   return {description: description ?? `MoveAbort in ${call.module}::${call.function} with code 1`, kind: 'MOVE_ABORT', command: 0n, abort}
+}
+
+/** The record of a program's run: the commands as recorded, its gas, status and what it changed. */
+function programRecord(build: TransactionBuilder, program: Program, outcome: ExecutionOutcome, committed: CommittedChange): TransactionRecord {
+  build.gasPayment(outcome.gasPayment).gas(outcome.gasUsed)
+  outcome.commands.forEach((c) => build.command(c))
+  if (outcome.failure) build.fail(outcome.failure.description, outcome.failure)
+  withGasCharge(committed.balanceChanges, program.gas.owner, outcome.mockGasCharge).forEach((c) => build.balanceChange(c.address, c.coinType, c.amount))
+  committed.changedObjects.forEach((c) => build.changedObject(c))
+  return build.build()
+}
+
+/** The balance changes with a mock gas coin's charge added, which no coin object of the owner shows. */
+function withGasCharge(changes: BalanceChangeRecord[], owner: string, charge: bigint | undefined): BalanceChangeRecord[] {
+  if (!charge) return changes
+  const own = changes.find((c) => c.address === owner && c.coinType === SUI_COIN_TYPE)
+  if (own) return changes.map((c) => (c === own ? {...c, amount: c.amount - charge} : c)).filter((c) => c.amount !== 0n)
+  return [...changes, {address: owner, coinType: SUI_COIN_TYPE, amount: -charge}]
 }
 
 /** What a wallet's plain transfer looks like: split the amount off, hand it over. */

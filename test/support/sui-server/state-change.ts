@@ -1,7 +1,13 @@
 // What one transaction does to the coin store, worked out before anything is written: coins it
 // reads, merges, splits, creates and deletes, address-balance withdrawals and deposits, and the
 // gas it pays. commit() applies all of it at once and derives the transaction's balance changes
-// and changed objects from the same working state, so effects can never disagree with balances.
+// and changed objects from the same working state, so effects can never disagree with balances;
+// preview() derives the same without writing (a simulation).
+//
+// Two levels of use: the scenario API states amounts (withdraw, deposit, chargeGas, which pick the
+// coins as a wallet would), and the transaction executor states exact coin writes (writeCoin,
+// deleteCoin, touchCoin, adjustAddressBalance). Balance changes are derived the way a node does,
+// from each touched coin's balance before and after plus the address-balance changes.
 import {type BalanceChangeRecord, type ChangedObjectRecord, type GasCost, type GasPaymentRecord, digestOf, idOf, netGas} from '../chain-builder.ts'
 import {SUI_COIN_TYPE} from '../../../src/sui/identifiers.ts'
 import {type CoinObject, type CoinStore, coinObjectType, refOf} from './coin-store.ts'
@@ -14,6 +20,9 @@ export class InsufficientFunds extends Error {
 export interface CommittedChange {
   balanceChanges: BalanceChangeRecord[]
   changedObjects: ChangedObjectRecord[]
+  /** Touched coins as they were before (input objects) and as written (output objects), by id. */
+  inputCoins: CoinObject[]
+  outputCoins: CoinObject[]
 }
 
 export class StateChange {
@@ -24,7 +33,6 @@ export class StateChange {
   /** Each touched coin as it will be after; null when deleted. */
   #outputs = new Map<string, CoinObject | null>()
   #addressBalances = new Map<string, bigint>()
-  #deltas = new Map<string, bigint>()
   #gasCoin: string | undefined
   #createdCount = 0
 
@@ -60,7 +68,6 @@ export class StateChange {
     this.#gasCoin = gasCoin.objectId
     for (const coin of merged) this.#write(coin, null)
     this.#write(gasCoin, {...gasCoin, balance: total - net})
-    this.#delta(owner, SUI_COIN_TYPE, -net)
     return {objects: used.map((c) => refOf(this.#inputs.get(c.objectId) ?? c)), owner, price, budget}
   }
 
@@ -82,7 +89,6 @@ export class StateChange {
       if (remaining === 0n && primary.objectId !== this.#gasCoin) this.#write(primary, null)
       else this.#write(primary, {...primary, balance: remaining})
     }
-    if (fromCoins > 0n) this.#delta(owner, coinType, -fromCoins)
     if (amount > fromCoins) this.#spendAddressBalance(owner, coinType, amount - fromCoins)
   }
 
@@ -92,33 +98,109 @@ export class StateChange {
     if (toAddressBalance) {
       this.#addressBalances.set(key(owner, coinType), this.#addressBalance(owner, coinType) + amount)
     } else {
-      this.#createdCount += 1
-      const objectId = idOf('coin', this.#seed, this.#createdCount)
+      const objectId = this.newCoinId()
       this.#outputs.set(objectId, {objectId, version: 0n, digest: '', balance: amount, coinType, owner})
     }
-    this.#delta(owner, coinType, amount)
+  }
+
+  // ---- exact writes, for the transaction executor ----
+
+  /** A coin as this transaction sees it: its own writes first, then the store; undefined once deleted. */
+  coin(objectId: string): CoinObject | undefined {
+    return this.#outputs.has(objectId) ? (this.#outputs.get(objectId) ?? undefined) : this.#store.get(objectId)
+  }
+
+  /** The id the next coin this transaction creates gets (unique per transaction, reproducible). */
+  newCoinId(): string {
+    this.#createdCount += 1
+    return idOf('coin', this.#seed, this.#createdCount)
+  }
+
+  /** The coin's state after the transaction; a coin the store does not hold is created. */
+  writeCoin(coin: CoinObject): void {
+    const stored = this.#store.get(coin.objectId)
+    if (stored) this.#write(stored, {...coin})
+    else this.#outputs.set(coin.objectId, {...coin})
+  }
+
+  deleteCoin(objectId: string): void {
+    const stored = this.#store.get(objectId)
+    if (stored) this.#write(stored, null)
+    else this.#outputs.delete(objectId)
+  }
+
+  /** Written unchanged: an owned input gets the transaction's version even when nothing else moves. */
+  touchCoin(objectId: string): void {
+    const current = this.coin(objectId)
+    if (current) this.writeCoin(current)
+  }
+
+  /** Adds to (or, negative, takes from) an address balance; it may not go below zero. */
+  adjustAddressBalance(owner: string, coinType: string, delta: bigint): void {
+    if (delta < 0n) this.#spendAddressBalance(owner, coinType, -delta)
+    else if (delta > 0n) this.#addressBalances.set(key(owner, coinType), this.#addressBalance(owner, coinType) + delta)
+  }
+
+  addressBalance(owner: string, coinType: string): bigint {
+    return this.#addressBalance(owner, coinType)
+  }
+
+  // ---- outcome ----
+
+  /** What commit() would write and report, without writing it (a simulation). */
+  preview(): CommittedChange {
+    return this.#outcome()
   }
 
   /** Writes the change into the store; every object the transaction wrote gets its lamport version. */
   commit(): CommittedChange {
-    const lamport = [...this.#inputs.values()].reduce((max, c) => (c.version > max ? c.version : max), 0n) + 1n
-    const changedObjects: ChangedObjectRecord[] = []
-    for (const [objectId, after] of [...this.#outputs].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const before = this.#inputs.get(objectId)
-      const written = after ? {...after, version: lamport, digest: digestOf('object', objectId, lamport)} : null
-      if (written) this.#store.put(written)
+    const outcome = this.#outcome()
+    const written = new Map(outcome.outputCoins.map((c) => [c.objectId, c]))
+    for (const objectId of this.#sortedOutputIds()) {
+      const coin = written.get(objectId)
+      if (coin) this.#store.put(coin)
       else this.#store.remove(objectId)
-      changedObjects.push(changedObject(objectId, before, written))
     }
     for (const [k, amount] of this.#addressBalances) {
       const [owner, coinType] = split(k)
       this.#store.setAddressBalance(owner, coinType, amount)
     }
-    return {balanceChanges: this.#balanceChanges(), changedObjects}
+    return outcome
   }
 
-  #balanceChanges(): BalanceChangeRecord[] {
-    return [...this.#deltas]
+  #outcome(): CommittedChange {
+    const lamport = [...this.#inputs.values()].reduce((max, c) => (c.version > max ? c.version : max), 0n) + 1n
+    const changedObjects: ChangedObjectRecord[] = []
+    const inputCoins: CoinObject[] = []
+    const outputCoins: CoinObject[] = []
+    for (const objectId of this.#sortedOutputIds()) {
+      const after = this.#outputs.get(objectId)
+      const before = this.#inputs.get(objectId)
+      // A coin created and destroyed by the same transaction leaves no trace in its effects.
+      if (!before && !after) continue
+      const written = after ? {...after, version: lamport, digest: digestOf('object', objectId, lamport)} : null
+      if (before) inputCoins.push(before)
+      if (written) outputCoins.push(written)
+      changedObjects.push(changedObject(objectId, before, written))
+    }
+    return {balanceChanges: this.#balanceChanges(inputCoins, outputCoins), changedObjects, inputCoins, outputCoins}
+  }
+
+  #sortedOutputIds(): string[] {
+    return [...this.#outputs.keys()].sort()
+  }
+
+  /** Derived as a node does: each touched coin's balance before and after, per owner, plus address-balance changes. */
+  #balanceChanges(inputCoins: CoinObject[], outputCoins: CoinObject[]): BalanceChangeRecord[] {
+    const deltas = new Map<string, bigint>()
+    const add = (owner: string, coinType: string, amount: bigint) => deltas.set(key(owner, coinType), (deltas.get(key(owner, coinType)) ?? 0n) + amount)
+    for (const coin of inputCoins) add(coin.owner, coin.coinType, -coin.balance)
+    for (const coin of outputCoins) add(coin.owner, coin.coinType, coin.balance)
+    for (const [k, amount] of this.#addressBalances) {
+      const [owner, coinType] = split(k)
+      add(owner, coinType, amount - this.#store.addressBalance(owner, coinType))
+    }
+    return [...deltas]
       .filter(([, amount]) => amount !== 0n)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, amount]) => {
@@ -151,12 +233,6 @@ export class StateChange {
     const balance = this.#addressBalance(owner, coinType)
     if (balance < amount) throw new InsufficientFunds(`${owner} address balance holds less than ${amount} of ${coinType}`)
     this.#addressBalances.set(key(owner, coinType), balance - amount)
-    this.#delta(owner, coinType, -amount)
-  }
-
-  #delta(owner: string, coinType: string, amount: bigint): void {
-    const k = key(owner, coinType)
-    this.#deltas.set(k, (this.#deltas.get(k) ?? 0n) + amount)
   }
 }
 

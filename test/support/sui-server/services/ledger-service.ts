@@ -1,6 +1,7 @@
-// sui.rpc.v2.LedgerService: GetServiceInfo, GetCheckpoint, ListCheckpoints (server streaming),
-// GetTransaction, BatchGetTransactions, GetObject, BatchGetObjects (coin objects only), GetEpoch.
-// ListTransactions and ListEvents answer UNIMPLEMENTED, as nodes without the mid-2026 list RPCs do.
+// sui.rpc.v2.LedgerService: GetServiceInfo, GetCheckpoint, ListCheckpoints and ListTransactions
+// (server streaming, list-transactions.ts), GetTransaction, BatchGetTransactions, GetObject,
+// BatchGetObjects (coin objects only), GetEpoch. ListEvents answers UNIMPLEMENTED, as nodes
+// without the mid-2026 list RPCs do; the server's options turn the two list RPCs off likewise.
 import * as grpc from '@grpc/grpc-js'
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {fromBase58} from '@mysten/sui/utils'
@@ -12,6 +13,7 @@ import type {Ledger} from '../ledger.ts'
 import {coinObjectMessage, executedTransactionMessage, timestampOf, topLevelFields} from '../proto-messages.ts'
 import {masked} from '../masked.ts'
 import {messageField, preEncoded} from '../wire.ts'
+import {type ListTransactionsOptions, listTransactions} from './list-transactions.ts'
 
 export const SERVER_NAME = 'confio-sui-test-server'
 /** ListCheckpoints' item limit when the request sets none, and the most it allows. */
@@ -21,6 +23,10 @@ const LIST_MAX_LIMIT = 1000
 export interface LedgerServiceOptions {
   /** false: ListCheckpoints answers UNIMPLEMENTED, like a node without it. */
   listCheckpoints: boolean
+  /** false: ListTransactions answers UNIMPLEMENTED, like a node without it. */
+  listTransactions: boolean
+  /** ListTransactions' per-request budgets: checkpoints a filtered scan examines, items returned. */
+  listTransactionsLimits: ListTransactionsOptions
 }
 
 export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: LedgerServiceOptions): ServiceParts {
@@ -60,7 +66,10 @@ export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: Ledg
         return GrpcTypes.GetEpochResponse.create({epoch: masked(GrpcTypes.Epoch, epoch, request.readMask?.paths, ['epoch'])})
       },
     },
-    streaming: opts.listCheckpoints ? {listCheckpoints: (request, sink) => listCheckpoints(ledger, cache, request, sink)} : {},
+    streaming: {
+      ...(opts.listCheckpoints ? {listCheckpoints: (request, sink) => listCheckpoints(ledger, cache, request, sink)} : {}),
+      ...(opts.listTransactions ? {listTransactions: (request, sink) => listTransactions(ledger, request, sink, opts.listTransactionsLimits)} : {}),
+    },
   }
 }
 

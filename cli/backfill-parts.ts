@@ -1,0 +1,78 @@
+// What `confio backfill` and `accounts add/import --backfill-*` share: the flags that say where a
+// backfill starts, and running one with a progress line and a one-line summary.
+import {Flags} from '@oclif/core'
+import type {ChainReader} from '../src/chain/chain-reader.ts'
+import type {ConfioConfig} from '../src/config/config.ts'
+import {formatDuration} from '../src/config/durations.ts'
+import {UsageError} from '../src/errors.ts'
+import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
+import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
+import type {Logger} from '../src/logging/logger.ts'
+import {TransactionQueue} from '../src/queue/transaction-queue.ts'
+import type {Database} from '../src/store/database.ts'
+import {checkpointFlag, durationFlag} from './durations.ts'
+import {ProgressLine} from './progress-line.ts'
+
+export const backfillSourceFlag = Flags.option({
+  options: ['auto', 'list', 'scan'] as const,
+  default: 'auto' as const,
+  summary: "Where the history is read: the node's ListTransactions (list), a scan of the checkpoints (scan), or list where the node serves it (auto).",
+})()
+
+export interface BackfillParts {
+  readonly settings: ConfioConfig
+  readonly db: Database
+  readonly chain: ChainReader
+  readonly logger: Logger
+  readonly signal: AbortSignal
+  /** Whether to draw progress and print the summary (off with --json). */
+  readonly human: boolean
+  readonly log: (line: string) => void
+}
+
+export const backfillCheckpointFlag = checkpointFlag({summary: 'Backfill from this checkpoint.'})
+export const backfillSinceFlag = durationFlag({summary: 'Backfill this far back from now (e.g. 30d).'})
+
+/** A checkpoint flag or a duration flag as a BackfillStart (undefined: neither given). */
+export function backfillStart(given: {checkpoint?: bigint | undefined; sinceMs?: number | undefined}, names: {checkpoint: string; since: string}): BackfillStart | undefined {
+  if (given.checkpoint !== undefined && given.sinceMs !== undefined) {
+    throw new UsageError(`--${names.checkpoint} and --${names.since} say the same thing twice`, {remedy: 'give one of them'})
+  }
+  if (given.checkpoint !== undefined) return {checkpoint: given.checkpoint}
+  return given.sinceMs === undefined ? undefined : {sinceMs: given.sinceMs}
+}
+
+export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
+  const {settings, db, chain, logger, signal} = parts
+  const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
+  const progress = new ProgressLine()
+  const started = performance.now()
+  try {
+    const backfill = new AccountBackfill({db, chain, queue, packages: settings.contracts.monitored, tokens: settings.tokens, logger, signal})
+    const report = await backfill.run({accounts, start, source, onProgress: (p) => parts.human && progress.update(progressText(p, performance.now() - started))})
+    progress.clear()
+    if (parts.human) parts.log(summary(report))
+    return report
+  } finally {
+    progress.clear()
+    await queue.close()
+  }
+}
+
+function progressText(p: FillProgress, elapsedMs: number): string {
+  const done = Number(p.checkpointsDone)
+  const total = Number(p.checkpointsTotal)
+  const eta = done > 0 && total > done ? `, ETA ${formatDuration(Math.round((elapsedMs / done) * (total - done)))}` : ''
+  return `backfill: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} checkpoints, ${p.found.toLocaleString('en-US')} transactions found${eta}`
+}
+
+function summary(report: BackfillReport): string {
+  const read = report.accounts.filter((a) => a.to !== null)
+  const via = report.source === 'list' ? `ListTransactions (${report.requests} requests)` : 'a checkpoint scan'
+  const already = report.accounts.length - read.length
+  return (
+    `Backfilled ${read.length} account${read.length === 1 ? '' : 's'} from checkpoint ${report.from} through ${report.checkpointsTotal.toLocaleString('en-US')} checkpoints via ${via} in ${formatDuration(Math.round(report.durationMs))}: ` +
+    `${report.found} transactions found, ${report.stored} new, ${report.queued} queued; monitored from checkpoint ${report.from}.` +
+    (already > 0 ? ` ${already} already monitored from there or earlier.` : '')
+  )
+}

@@ -1,0 +1,140 @@
+import {Flags} from '@oclif/core'
+import {ConfioCommand} from '../../cli/base-command.ts'
+import {addressFlag, tokenFlag} from '../../cli/coin-flags.ts'
+import {formatTable} from '../../cli/table.ts'
+import {CoinManager} from '../../src/coins/coin-manager.ts'
+import {CONSOLIDATION_TARGETS, type ConsolidationDue, type ConsolidationTarget, type HoldingSummary} from '../../src/coins/consolidation-plan.ts'
+import {type ConsolidationRun, dryRunConsolidation, executeConsolidation, type StepOutcome} from '../../src/coins/consolidation-runner.ts'
+import type {ProtocolLimits} from '../../src/coins/protocol-limits.ts'
+import {signerFromPrivateKey, type TransactionSigner} from '../../src/coins/transaction-signer.ts'
+import {ConfigError, UsageError} from '../../src/errors.ts'
+import {formatAmount} from '../../src/tokens/amounts.ts'
+import type {Token} from '../../src/tokens/token-registry.ts'
+
+export interface ConsolidateResult {
+  address: string
+  token: string
+  into: ConsolidationTarget
+  executed: boolean
+  due: ConsolidationDue
+  limits: ProtocolLimits
+  before: HoldingSummary
+  /** The coin the others merge into, or (SUI) the gas coin that stays. */
+  target: string | null
+  kept: string[]
+  transactions: {step: number; coins: string[]; amount: bigint; outcome: StepOutcome | null}[]
+  /** Net gas of all transactions, MIST. */
+  gasUsed: bigint
+  /** Expected after a dry run, read from the node after --execute. */
+  after: HoldingSummary
+}
+
+export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolidate> {
+  static override summary = "Fold an address's coins of a token into its address balance, or merge them into one coin."
+  static override description = [
+    'Plans the transactions that consolidate the coins (smallest first, each within the protocol limits: input objects, arguments per command, transaction size, gas coins), builds each from the coins as they are now and simulates it: its gas, and the coins and balances it leaves. Without --execute nothing is sent.',
+    '--into address-balance (the default where the network has address balances) folds the coins into the address balance with 0x2::coin::send_funds, after which payments draw on it and no coin objects need managing; --into coin merges them into the largest coin. SUI coins are merged through the gas payment, the largest being the gas coin, which stays; other tokens pay gas from the SUI coins of the same address.',
+    '--execute signs each transaction with the key in SUI_PRIVATE_KEY (suiprivkey1…: Ed25519, Secp256k1 or Secp256r1), refusing when it is not the key of --address, executes it, waits until it is in a checkpoint, and prints the digests and checkpoints. The key never appears in any output.',
+  ].join('\n\n')
+  static override examples = [
+    {description: 'See what consolidating cUSD would do (a dry run).', command: '<%= config.bin %> coins consolidate --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --token CUSD'},
+    {description: 'Do it, signing with SUI_PRIVATE_KEY.', command: 'SUI_PRIVATE_KEY=suiprivkey1… <%= config.bin %> coins consolidate --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --token CUSD --execute'},
+    {description: 'Merge SUI into one coin, keeping the two largest as they are.', command: '<%= config.bin %> coins consolidate --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --token SUI --into coin --keep 2 --execute'},
+  ]
+  static override flags = {
+    address: addressFlag({required: true, summary: 'The address whose coins to consolidate.'}),
+    token: tokenFlag({required: true, summary: 'The token: a symbol (SUI, CUSD, …) or a coin type.'}),
+    into: Flags.option({options: CONSOLIDATION_TARGETS, summary: 'Where the coins go; default address-balance where the network has address balances, else coin.'})(),
+    keep: Flags.integer({min: 0, max: 100_000, summary: 'Leave this many of the largest coins as they are; default 0.'}),
+    'max-coins': Flags.integer({min: 1, max: 100_000, summary: 'For whether it is due: more coins than this (COIN_MAX_COINS, default 50).'}),
+    'dry-run': Flags.boolean({exclusive: ['execute'], summary: 'Build and simulate only (the default).'}),
+    execute: Flags.boolean({exclusive: ['dry-run'], summary: 'Sign with SUI_PRIVATE_KEY, execute, and wait for each checkpoint.'}),
+  }
+
+  async run(): Promise<ConsolidateResult> {
+    const {address} = this.flags
+    const manager = new CoinManager({chain: this.chain(), tokens: this.settings.tokens})
+    const token = manager.token(this.flags.token)
+    // The key is checked before anything is read: a wrong key must not cost a round trip.
+    const signer = this.flags.execute ? this.signerFor(address) : undefined
+    const plan = await manager.planConsolidation(
+      address,
+      token,
+      {into: this.flags.into, keep: this.flags.keep, maxCoins: this.flags['max-coins'] ?? this.settings.coins.maxCoins},
+      {signal: this.stopSignal},
+    )
+    const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep: (s: StepOutcome) => this.progress(s, token, Boolean(signer))}
+    const run = signer ? await executeConsolidation(plan, signer, options) : await dryRunConsolidation(plan, options)
+    const result = resultOf(run)
+    if (!this.jsonEnabled()) this.show(result, token)
+    return result
+  }
+
+  private signerFor(address: string): TransactionSigner {
+    const key = this.settings.signerPrivateKey
+    if (key === undefined) throw new ConfigError('SUI_PRIVATE_KEY', 'not set; --execute signs with it', {remedy: `set SUI_PRIVATE_KEY to the key of ${address} (suiprivkey1…), or leave out --execute for a dry run`})
+    const signer = signerFromPrivateKey(key)
+    if (signer.address !== address) {
+      throw new UsageError(`the key in SUI_PRIVATE_KEY is for ${signer.address}, not ${address}; nothing was sent`, {remedy: `set SUI_PRIVATE_KEY to the key of ${address}`})
+    }
+    return signer
+  }
+
+  private progress(step: StepOutcome, token: Token, executing: boolean): void {
+    if (this.jsonEnabled()) return
+    const where = executing ? `executed ${step.digest} in checkpoint ${step.checkpoint}` : `simulated: ${step.status.success ? 'ok' : step.status.error}`
+    this.logToStderr(`transaction ${step.step}: ${step.coins} coins, ${units(step.amount, token)}, ${where}`)
+  }
+
+  private show(r: ConsolidateResult, token: Token): void {
+    const sui = (mist: bigint) => `${formatAmount(mist, 9)} SUI`
+    const holding = (h: HoldingSummary) => `${h.coins.toLocaleString('en-US')} coin${h.coins === 1 ? '' : 's'} holding ${units(h.coinBalance, token)}, address balance ${units(h.addressBalance, token)}`
+    this.log(`${r.executed ? 'Consolidated' : 'Consolidating'} ${r.token} of ${r.address} into ${r.into === 'coin' ? 'one coin' : 'the address balance'}${r.executed ? '' : ' (dry run: nothing is sent)'}`)
+    this.log(`${r.due.due ? 'Due' : 'Not due'}: ${r.due.reason}`)
+    this.log(`Before: ${holding(r.before)}`)
+    if (r.transactions.length === 0) {
+      this.log('Nothing to do: no coins to consolidate.')
+      return
+    }
+    this.log(`Plan: ${r.transactions.length} transaction${r.transactions.length === 1 ? '' : 's'} within the protocol limits (${r.limits.source})${r.kept.length ? `, ${r.kept.length} largest coins kept` : ''}`)
+    const rows = r.transactions.map(({step, coins, amount, outcome}) => [
+      String(step),
+      coins.length.toLocaleString('en-US'),
+      formatAmount(amount, token.decimals),
+      outcome ? sui(outcome.gasBudget) : '-',
+      outcome ? sui(outcome.gasUsed) : '-',
+      outcome ? (outcome.status.success ? 'ok' : `failed: ${outcome.status.error}`) : 'skipped (its coins are gone)',
+      outcome ? outcome.after.coins.toLocaleString('en-US') : '-',
+      outcome ? `${formatAmount(outcome.after.coinBalance, token.decimals)} / ${formatAmount(outcome.after.addressBalance, token.decimals)}` : '-',
+      ...(r.executed ? [outcome?.digest ?? '-', outcome?.checkpoint?.toString() ?? '-'] : []),
+    ])
+    const headers = ['STEP', 'COINS', 'AMOUNT', 'GAS BUDGET', 'NET GAS', r.executed ? 'STATUS' : 'SIMULATED', 'COINS AFTER', 'IN COINS / ADDRESS BALANCE AFTER', ...(r.executed ? ['DIGEST', 'CHECKPOINT'] : [])]
+    this.log(formatTable(headers, rows))
+    // Merging coins deletes objects, whose storage rebate can exceed the cost: a negative net gas.
+    this.log(`After: ${holding(r.after)}${r.executed ? '' : ' (expected)'}; net gas ${sui(r.gasUsed)}${r.gasUsed < 0n ? ' (storage rebates exceed the cost)' : ''}`)
+    if (!r.executed) this.log(`Run again with --execute to send ${r.transactions.length === 1 ? 'it' : 'them'}, signed with SUI_PRIVATE_KEY.`)
+  }
+}
+
+function units(value: bigint, token: Token): string {
+  return `${formatAmount(value, token.decimals)} ${token.symbol}`
+}
+
+function resultOf(run: ConsolidationRun): ConsolidateResult {
+  const {plan} = run
+  const outcomes = new Map(run.steps.map((s) => [s.step, s]))
+  return {
+    address: plan.owner,
+    token: plan.token.symbol,
+    into: plan.into,
+    executed: run.executed,
+    due: plan.due,
+    limits: plan.limits,
+    before: plan.before,
+    target: plan.target?.objectId ?? null,
+    kept: plan.kept.map((c) => c.objectId),
+    transactions: plan.transactions.map((t, i) => ({step: i + 1, coins: t.coins.map((c) => c.objectId), amount: t.amount, outcome: outcomes.get(i + 1) ?? null})),
+    gasUsed: run.gasUsed,
+    after: run.after,
+  }
+}
