@@ -14,12 +14,15 @@ export interface CoverageGap {
 
 /**
  * At start, before the accounts are loaded: every active account is in the set from `start` on.
- * (Before the load, so these writes are not read back by the first refresh.)
+ * Written only where it tells something: an account whose monitored_from is still NULL (added
+ * before any cursor existed, or before this schema) has no history to fill and is simply live from
+ * wherever the poller starts, every time, so a first start over a million such accounts writes
+ * nothing. (Before the load, so these writes are not read back by the first refresh.)
  */
 export async function startCoverage(db: Database, start: bigint): Promise<void> {
   await db.raw(
-    `UPDATE accounts SET live_from = :start, monitored_from = coalesce(monitored_from, :start)
-      WHERE deleted_at IS NULL AND (live_from IS NULL OR live_from > :start)`,
+    `UPDATE accounts SET live_from = :start
+      WHERE deleted_at IS NULL AND monitored_from IS NOT NULL AND (live_from IS NULL OR live_from > :start)`,
     {start: start.toString()},
   )
 }

@@ -4,7 +4,8 @@
 //   monitored_from  every relevant transaction of the account from this checkpoint on is stored.
 //                   Set when the row is written (or an account comes back) to the checkpoint after
 //                   the poller's cursor, read in the same transaction; moved back by a backfill.
-//                   NULL: no poller has run yet; the poller's first start sets it.
+//                   NULL: added before any cursor existed (or before this column): its history is
+//                   what the poller has stored since it first ran, with nothing to fill.
 //   live_from       the first checkpoint the poller decided with the account in its monitored set
 //                   (written by the poller when it picks the account up; NULL until then).
 //   filled_through  the last checkpoint before live_from up to which the poller (or a backfill) has
@@ -34,8 +35,12 @@ export async function up(knex: Knex): Promise<void> {
         NEW.filled_through := NULL;
       ELSIF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL THEN
         -- Removed: its history is complete up to the cursor if the poller had it complete by then.
-        -- That is where a fill starts if it comes back.
-        IF OLD.live_from IS NOT NULL AND cursor_at IS NOT NULL AND OLD.live_from <= cursor_at + 1
+        -- That is where a fill starts if it comes back. (An account without monitored_from has been
+        -- in the poller's set since it first ran: complete up to the cursor, from there on.)
+        IF OLD.monitored_from IS NULL AND cursor_at IS NOT NULL THEN
+          NEW.monitored_from := cursor_at + 1;
+          NEW.filled_through := cursor_at;
+        ELSIF OLD.live_from IS NOT NULL AND cursor_at IS NOT NULL AND OLD.live_from <= cursor_at + 1
            AND coalesce(OLD.filled_through, OLD.monitored_from - 1) >= OLD.live_from - 1 THEN
           NEW.filled_through := greatest(cursor_at, coalesce(OLD.filled_through, cursor_at));
         END IF;
