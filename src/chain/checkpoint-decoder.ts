@@ -36,9 +36,18 @@ export class PartErrors {
     try {
       return decode()
     } catch (error) {
-      this.#problems.push(`${part}: ${error instanceof Error ? error.message : String(error)}`)
+      this.note(part, error)
       return fallback
     }
+  }
+
+  /**
+   * Records `part: reason`. The per-item loops (events, balance changes, Move calls) catch for
+   * themselves and call this, so the hot path builds no label string and no closure per item:
+   * every transaction of every checkpoint goes through them.
+   */
+  note(part: string, error: unknown): void {
+    this.#problems.push(`${part}: ${error instanceof Error ? error.message : String(error)}`)
   }
 
   get message(): string | undefined {
@@ -103,12 +112,15 @@ function decodeMoveCalls(kind: GrpcTypes.TransactionKind | undefined, errors: Pa
     const command = (commands[i] as GrpcTypes.Command).command
     if (command.oneofKind !== 'moveCall') continue
     const call = command.moveCall
-    const decoded = errors.part(`move call ${i}`, undefined, () => ({
-      package: chainAddress(call.package, 'package'),
-      module: requiredString(call.module, 'module'),
-      function: requiredString(call.function, 'function'),
-    }))
-    if (decoded) calls.push(decoded)
+    try {
+      calls.push({
+        package: chainAddress(call.package, 'package'),
+        module: requiredString(call.module, 'module'),
+        function: requiredString(call.function, 'function'),
+      })
+    } catch (error) {
+      errors.note(`move call ${i}`, error)
+    }
   }
   return calls
 }
@@ -136,9 +148,11 @@ function decodeEachEvent<T>(events: GrpcTypes.TransactionEvents | undefined, err
   if (events === undefined) return []
   const out: T[] = []
   for (let i = 0; i < events.events.length; i++) {
-    const event = events.events[i] as GrpcTypes.Event
-    const decoded = errors.part(`event ${i}`, undefined, () => decode(event))
-    if (decoded) out.push(decoded)
+    try {
+      out.push(decode(events.events[i] as GrpcTypes.Event))
+    } catch (error) {
+      errors.note(`event ${i}`, error)
+    }
   }
   return out
 }
@@ -147,12 +161,15 @@ export function decodeBalanceChanges(changes: GrpcTypes.BalanceChange[], errors:
   const out: BalanceChangeRecord[] = []
   for (let i = 0; i < changes.length; i++) {
     const change = changes[i] as GrpcTypes.BalanceChange
-    const decoded = errors.part(`balance change ${i}`, undefined, () => ({
-      address: chainAddress(change.address, 'address'),
-      coinType: chainType(change.coinType, 'coin_type'),
-      amount: signedAmount(change.amount),
-    }))
-    if (decoded) out.push(decoded)
+    try {
+      out.push({
+        address: chainAddress(change.address, 'address'),
+        coinType: chainType(change.coinType, 'coin_type'),
+        amount: signedAmount(change.amount),
+      })
+    } catch (error) {
+      errors.note(`balance change ${i}`, error)
+    }
   }
   return out
 }
