@@ -25,7 +25,8 @@ describe('heap limit of the pipeline commands', function () {
     assert.equal(seen.length, 2, result.stderr)
     assert.equal(seen[0]?.pid, seen[1]?.pid, 're-executed in place: systemd sees one process')
     assert.ok((seen[0]?.mb ?? 0) > 1_000, `V8's own default first (${seen[0]?.mb} MB)`)
-    assert.ok((seen[1]?.mb ?? Infinity) < 450, `then the cap (${seen[1]?.mb} MB)`)
+    // 192 MB of old generation and 3 × 8 MB of young: V8 reports about 220.
+    assert.ok((seen[1]?.mb ?? Infinity) < 260, `then the cap (${seen[1]?.mb} MB)`)
   })
 
   it('CONFIO_HEAP_MB=0 turns it off, and other commands never have it', async () => {
