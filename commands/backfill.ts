@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart, runBackfill} from '../cli/backfill-parts.ts'
+import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../cli/backfill-parts.ts'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {AccountRepository} from '../src/accounts/account-repository.ts'
 import {UsageError} from '../src/errors.ts'
@@ -33,11 +33,6 @@ export default class Backfill extends ConfioCommand<typeof Backfill> {
       if (!account) throw new UsageError(`no active account ${ref}`, {remedy: 'see confio accounts list'})
       accounts.push({id: account.id, address: account.address, email: account.email})
     }
-    return runBackfill(
-      {settings: this.settings, db, chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line) => this.log(line)},
-      accounts,
-      start,
-      this.flags.source,
-    )
+    return this.backfill(accounts, start, this.flags.source)
   }
 }

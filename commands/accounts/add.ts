@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart, runBackfill} from '../../cli/backfill-parts.ts'
+import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {checkAccountInput} from '../../src/accounts/account-fields.ts'
 import {type Account, AccountRepository} from '../../src/accounts/account-repository.ts'
@@ -30,12 +30,7 @@ export default class AccountsAdd extends ConfioCommand<typeof AccountsAdd> {
     const account = await new AccountRepository(db).add(input)
     if (!this.jsonEnabled()) this.log(`Added account ${account.id}: ${account.email} ${account.address}`)
     if (!start) return account
-    const backfill = await runBackfill(
-      {settings: this.settings, db, chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line) => this.log(line)},
-      [{id: account.id, address: account.address, email: account.email}],
-      start,
-      this.flags['backfill-source'],
-    )
+    const backfill = await this.backfill([{id: account.id, address: account.address, email: account.email}], start, this.flags['backfill-source'])
     return {...account, backfill}
   }
 }

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart, runBackfill} from '../../cli/backfill-parts.ts'
+import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
 import {type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
@@ -64,12 +64,7 @@ Rows are matched by address: a new one is added, a known one updated when its em
       .whereNull('deleted_at')
       .whereIn('sui_address', parsed.rows.map((row) => row.account.address))
     const accounts = rows.map((row) => ({id: String(row.id), address: row.sui_address, email: row.email}))
-    const backfill = await runBackfill(
-      {settings: this.settings, db, chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line) => this.log(line)},
-      accounts,
-      start,
-      this.flags['backfill-source'],
-    )
+    const backfill = await this.backfill(accounts, start, this.flags['backfill-source'])
     return {...result, backfill}
   }
 

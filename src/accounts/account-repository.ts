@@ -4,6 +4,7 @@ import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import {normalizeAddress} from '../sui/identifiers.ts'
 import type {AccountInput} from './account-fields.ts'
+import {coverageOf, historyGap} from './history-gap.ts'
 
 export interface Account {
   readonly id: string
@@ -111,16 +112,11 @@ function toAccount(row: AccountRow): Account {
     createdAt: row.created_at.toISOString(),
     deletedAt: row.deleted_at ? row.deleted_at.toISOString() : null,
     monitoredFrom: row.monitored_from,
-    historyGap: historyGap(row),
+    historyGap: gapOf(row),
   }
 }
 
-/** monitored_from .. live_from - 1 less what has been filled (account-coverage.ts). */
-function historyGap(row: AccountRow): {from: string; to: string} | null {
-  if (row.monitored_from === null || row.live_from === null || row.deleted_at !== null) return null
-  const monitored = BigInt(row.monitored_from)
-  const filled = row.filled_through === null ? monitored - 1n : BigInt(row.filled_through)
-  const from = filled + 1n > monitored ? filled + 1n : monitored
-  const to = BigInt(row.live_from) - 1n
-  return from <= to ? {from: from.toString(), to: to.toString()} : null
+function gapOf(row: AccountRow): {from: string; to: string} | null {
+  const gap = row.deleted_at === null ? historyGap(coverageOf(row)) : null
+  return gap ? {from: gap.from.toString(), to: gap.to.toString()} : null
 }

@@ -3,6 +3,7 @@
 // where it serves it, else a scan) and stored and queued like the poller's; once all of it is
 // stored, monitored_from moves back to N in the same commit. Everything it writes is idempotent
 // and below what the poller covers, so it runs twice, or beside a running poller, safely.
+import {coverageOf, historyGap} from '../accounts/history-gap.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {ServiceInfo} from '../chain/records.ts'
 import {UsageError} from '../errors.ts'
@@ -81,11 +82,7 @@ export class AccountBackfill {
 
 function historyEnd(row: {monitored_from: string | null; live_from: string | null; filled_through: string | null}, tip: bigint): bigint {
   if (row.monitored_from === null) return tip
-  const monitored = BigInt(row.monitored_from)
-  if (row.live_from === null) return monitored - 1n
-  const filled = row.filled_through === null ? monitored - 1n : BigInt(row.filled_through)
-  const live = BigInt(row.live_from)
-  return filled < live - 1n ? live - 1n : monitored - 1n
+  return historyGap(coverageOf(row))?.to ?? BigInt(row.monitored_from) - 1n
 }
 
 /**

@@ -134,8 +134,8 @@ export class HistoryFill {
     const addresses = [...new Set(targets.map((t) => t.address))]
     for await (const frame of this.#options.chain.transactionsAffecting(addresses, from, to, {signal: this.#options.signal})) {
       for (const tx of frame.transactions) {
-        const reasons = filter.reasons(tx)
-        if (reasons.some((reason) => ACCOUNT_REASONS.has(reason))) pending.push({tx, reasons})
+        const reasons = accountReasons(filter, tx)
+        if (reasons) pending.push({tx, reasons})
       }
       tally.requests = frame.requests
       if (pending.length >= TRANSACTIONS_PER_COMMIT) {
@@ -169,10 +169,16 @@ export class HistoryFill {
 function accountTransactions(filter: RelevanceFilter, checkpoint: CheckpointRecord): Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> {
   const kept: Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> = []
   for (const tx of checkpoint.transactions) {
-    const reasons = filter.reasons(tx)
-    if (reasons.some((reason) => ACCOUNT_REASONS.has(reason))) kept.push({tx, reasons})
+    const reasons = accountReasons(filter, tx)
+    if (reasons) kept.push({tx, reasons})
   }
   return kept
+}
+
+/** The transaction's reasons when one of them names a fill's account (else undefined: not the fill's). */
+function accountReasons(filter: RelevanceFilter, tx: TransactionRecord): RelevanceReason[] | undefined {
+  const reasons = filter.reasons(tx)
+  return reasons.some((reason) => ACCOUNT_REASONS.has(reason)) ? reasons : undefined
 }
 
 class FillTally {
