@@ -48,9 +48,9 @@ export class BoundedChannel<T> {
     this.wakePutter?.()
   }
 
-  /** The producer failed: the taker sees the error once the items before it are taken. */
+  /** The producer failed: the taker sees the error once the items before it are taken (the first error, if several). */
   fail(error: unknown): void {
-    this.failure = error
+    if (this.failure === undefined) this.failure = error
     this.close()
   }
 }

@@ -3,6 +3,10 @@
 // framework commits its watermark the same way). Then it queues one job per newly stored
 // transaction; a failure there is left to the outbox, never retried inline.
 //
+// Relevance is decided as checkpoints are read (decide): what travels on to the commit is a
+// checkpoint's place and its few relevant transactions, not the ~100 KB of objects a decoded
+// checkpoint holds, so the rest dies young and cheap for the garbage collector.
+//
 // Checkpoints arrive as read for relevance: events without their JSON. Before its database
 // transaction the committer fetches the relevant transactions in full (one BatchGetTransactions
 // per batch, ~1% of the transactions read), so raw_blockchain_events holds what the workers
@@ -30,6 +34,21 @@ export interface CommitResult {
   readonly inserted: number
   readonly queued: number
   readonly enqueueFailures: number
+}
+
+/** A transaction kept, and why. */
+export interface RelevantTransaction {
+  readonly tx: TransactionRecord
+  readonly reasons: RelevanceReason[]
+}
+
+/** A checkpoint once its relevance is decided: what its commit needs of it. */
+export interface DecidedCheckpoint {
+  readonly sequenceNumber: bigint
+  readonly timestampMs: number
+  /** How many transactions it holds. */
+  readonly transactions: number
+  readonly relevant: readonly RelevantTransaction[]
 }
 
 /** What the committer asks of the chain. */
@@ -92,21 +111,34 @@ export class CheckpointCommitter {
    * stops, so the batch is read again on the next start.
    */
   async commit(batch: readonly CheckpointRecord[]): Promise<CommitResult> {
-    return this.write(await this.prepare(batch))
+    return this.write(await this.prepare(this.decide(batch)))
   }
 
   /**
-   * The part of a commit that touches nothing: relevance and the full details of what is kept.
-   * The poller prepares the next batch while the previous one is written.
+   * Relevance, with the account set of this moment, for consecutive checkpoints. Synchronous, so
+   * an account set refreshed after it returns applies from the next checkpoint on. Throws
+   * DecodingFloodError when undecodable transactions pass a limit (nothing of `batch` is kept).
    */
-  async prepare(batch: readonly CheckpointRecord[]): Promise<PreparedBatch> {
+  decide(batch: readonly CheckpointRecord[]): DecidedCheckpoint[] {
+    this.decoding.check(batch)
+    return batch.map((checkpoint) => ({
+      sequenceNumber: checkpoint.sequenceNumber,
+      timestampMs: checkpoint.timestampMs,
+      transactions: checkpoint.transactions.length,
+      relevant: this.relevantOf(checkpoint),
+    }))
+  }
+
+  /**
+   * The part of a commit that touches nothing: the full details of what is kept. The poller
+   * prepares the next batch while the previous one is written.
+   */
+  async prepare(batch: readonly DecidedCheckpoint[]): Promise<PreparedBatch> {
     const first = batch[0]
     const last = batch[batch.length - 1]
     if (!first || !last) throw new Error('checkpoint committer: empty batch')
-    this.decoding.check(batch)
-    const summaries = this.relevantOf(batch)
-    const relevant = await this.details.withDetails(summaries, first.sequenceNumber, last.sequenceNumber)
-    return {first: first.sequenceNumber, last: last.sequenceNumber, transactions: batch.reduce((n, c) => n + c.transactions.length, 0), relevant}
+    const relevant = await this.details.withDetails(batch.flatMap((checkpoint) => checkpoint.relevant), first.sequenceNumber, last.sequenceNumber)
+    return {first: first.sequenceNumber, last: last.sequenceNumber, transactions: batch.reduce((n, c) => n + c.transactions, 0), relevant}
   }
 
   /** Stores a prepared batch and moves the cursor, in one transaction; then queues the jobs. */
@@ -127,13 +159,11 @@ export class CheckpointCommitter {
     return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted: inserted.length, queued, enqueueFailures: failed}
   }
 
-  private relevantOf(batch: readonly CheckpointRecord[]): Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> {
-    const relevant: Array<{tx: TransactionRecord; reasons: RelevanceReason[]}> = []
-    for (const checkpoint of batch) {
-      for (const tx of checkpoint.transactions) {
-        const reasons = this.options.filter.reasons(tx)
-        if (reasons.length > 0) relevant.push({tx, reasons})
-      }
+  private relevantOf(checkpoint: CheckpointRecord): RelevantTransaction[] {
+    const relevant: RelevantTransaction[] = []
+    for (const tx of checkpoint.transactions) {
+      const reasons = this.options.filter.reasons(tx)
+      if (reasons.length > 0) relevant.push({tx, reasons})
     }
     return relevant
   }

@@ -2,9 +2,9 @@
 // poller per database), follows checkpoints from the cursor on, keeps the relevant transactions
 // and the cursor in one commit per batch, and queues a job per stored transaction.
 //
-//   CheckpointSource --(bounded channel)--> CheckpointCommitter --> TransactionQueue
-//                                                |
-//                          ChainReader.transactionDetails (the relevant ~1%, in full)
+//   CheckpointSource -> relevance --(bounded channel)--> CheckpointCommitter --> TransactionQueue
+//                                                            |
+//                                  ChainReader.transactionDetails (the relevant few, in full)
 //
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
 // Redis lost, and the lease is checked; losing it stops the poller. An account picked up by a
@@ -13,7 +13,7 @@
 // crash cut short (account-coverage.ts). Every commit is fenced by the
 // lease (checked in the commit's transaction), so a poller that lost it writes nothing.
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointRecord, ServiceInfo} from '../chain/records.ts'
+import type {ServiceInfo} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
@@ -23,7 +23,7 @@ import {sleep} from '../chain/backoff.ts'
 import {RuntimeFailure} from '../errors.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
-import {CheckpointCommitter, type CommitResult, type PreparedBatch} from './checkpoint-committer.ts'
+import {CheckpointCommitter, type CommitResult, type DecidedCheckpoint, type PreparedBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
@@ -31,6 +31,10 @@ import {MonitoredAccounts} from './monitored-accounts.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
+
+// Decided checkpoints waiting for their commit: enough to keep the reader busy while a batch is
+// written. Each holds only its relevant transactions, so a deep buffer costs little memory.
+const CHANNEL_CHECKPOINTS = 500
 
 export interface PollerOptions {
   readonly db: Database
@@ -94,13 +98,11 @@ export class Poller {
     try {
       const {start, cursor, stopAfter} = await this.startPoint(signal)
       this.decidedThrough = start - 1n
-      await startCoverage(this.options.db, start)
-      await this.accounts.load(start)
-      logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
-      this.gaps = await coverageGaps(this.options.db)
-      await this.fillGaps(signal)
-      await this.outbox.sweep()
-      return await this.follow(start, cursor, stopAfter, signal)
+      // The first checkpoints are read while the accounts load (a second or more with a million);
+      // none is decided before they are loaded.
+      const ready = this.loadAccounts(start, signal)
+      ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
+      return await this.follow(start, cursor, stopAfter, ready, signal)
     } catch (error) {
       // A poller that lost its lease fails in whatever it does next (the commit's fence, a
       // connection PostgreSQL ended, a stream cut while it was stopped): the loss is what to say.
@@ -109,6 +111,17 @@ export class Poller {
     } finally {
       await lease.release()
     }
+  }
+
+  /** The account set, and what a crash left: fills cut short, jobs never queued. */
+  private async loadAccounts(start: bigint, signal: AbortSignal): Promise<void> {
+    const {db, logger} = this.options
+    await startCoverage(db, start)
+    await this.accounts.load(start)
+    logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
+    this.gaps = await coverageGaps(db)
+    await this.fillGaps(signal)
+    await this.outbox.sweep()
   }
 
   private async startPoint(signal: AbortSignal) {
@@ -155,7 +168,7 @@ export class Poller {
     return info
   }
 
-  private async follow(start: bigint, cursor: bigint | undefined, stopAfter: bigint | undefined, signal: AbortSignal): Promise<PollerResult> {
+  private async follow(start: bigint, cursor: bigint | undefined, stopAfter: bigint | undefined, ready: Promise<void>, signal: AbortSignal): Promise<PollerResult> {
     const {db, chain, queue, cursorName, logger, metrics} = this.options
     const stop = new AbortController()
     const abortOnSignal = () => stop.abort()
@@ -172,31 +185,22 @@ export class Poller {
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
     const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, signal: stop.signal, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}, fence: this.options.lease.fence, ...(this.chainId ? {chainId: this.chainId} : {})})
-    // Enough to keep the committer busy; a decoded checkpoint is ~100 KB of objects, so a deeper
-    // buffer only grows memory while catching up.
-    const channel = new BoundedChannel<CheckpointRecord>(64)
-    const background = this.startBackgroundTasks(stop)
-    const producer = (async () => {
-      try {
-        for await (const checkpoint of source.checkpoints(stop.signal)) await channel.put(checkpoint)
-        channel.close()
-      } catch (error) {
-        // A read cut short by the stop signal is the normal way out, not a failure.
-        if (stop.signal.aborted) channel.close()
-        else channel.fail(error)
-      }
-    })()
+    // Relevance is decided as each checkpoint is read, so the channel holds a checkpoint's place and
+    // its few relevant transactions, not the whole decoded checkpoint.
+    const channel = new BoundedChannel<DecidedCheckpoint>(CHANNEL_CHECKPOINTS)
+    const background = this.startBackgroundTasks(stop, ready)
+    // A failed loading ends the run even while nothing is read (a quiet chain, streaming).
+    ready.catch((error: unknown) => channel.fail(error))
+    const producer = this.decide(source, committer, channel, ready, stop.signal)
     let checkpoints = 0
     let relevant = 0
     try {
       const maxBatch = this.options.maxBatch ?? 250
-      // One batch is prepared (relevance, details fetched) while the one before it is written,
-      // so the database and the node work at the same time; writes stay strictly in order.
+      // One batch is prepared (its relevant transactions fetched in full) while the one before it
+      // is written, so the database and the node work at the same time; writes stay strictly in order.
       let preparing: {promise: Promise<PreparedBatch>; lastTimestampMs: number} | undefined
-      const prepare = (batch: CheckpointRecord[]) => {
+      const prepare = (batch: DecidedCheckpoint[]) => {
         const promise = committer.prepare(batch)
-        // prepare() decides relevance before its first await: from here on, an account picked up counts from the next batch.
-        this.decidedThrough = batch[batch.length - 1]!.sequenceNumber
         promise.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
         return {promise, lastTimestampMs: batch[batch.length - 1]!.timestampMs}
       }
@@ -224,19 +228,47 @@ export class Poller {
         if (stop.signal.aborted) break
       }
       if (background.failure) throw background.failure
+      // Nothing read (--once at the tip): the loading, and the fills it started, still complete.
+      await ready
     } finally {
       stop.abort()
       channel.close()
       background.stop()
       signal.removeEventListener('abort', abortOnSignal)
       await producer
+      // A failed read does not leave the loading writing after the lease is released.
+      await ready.catch(() => undefined)
     }
     return {startedAt: start, cursor: committer.position, checkpoints, relevant, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
   }
 
-  private startBackgroundTasks(stop: AbortController) {
+  /**
+   * Decides each checkpoint as it is read, with the account set of that moment, into the channel:
+   * an account picked up from then on counts from the next checkpoint.
+   */
+  private async decide(source: CheckpointSource, committer: CheckpointCommitter, channel: BoundedChannel<DecidedCheckpoint>, ready: Promise<void>, stop: AbortSignal): Promise<void> {
+    try {
+      let loaded = false
+      for await (const checkpoint of source.checkpoints(stop)) {
+        if (!loaded) await ready
+        loaded = true
+        const [decided] = committer.decide([checkpoint])
+        this.decidedThrough = checkpoint.sequenceNumber
+        await channel.put(decided!)
+      }
+      channel.close()
+    } catch (error) {
+      // A read cut short by the stop signal is the normal way out, not a failure.
+      if (stop.aborted) channel.close()
+      else channel.fail(error)
+    }
+  }
+
+  private startBackgroundTasks(stop: AbortController, ready: Promise<void>) {
     const {lease, logger} = this.options
     const state: {failure: unknown; stop: () => void} = {failure: undefined, stop: () => undefined}
+    let loaded = false
+    ready.then(() => (loaded = true), () => undefined)
     const every = (ms: number, task: () => Promise<unknown>) => {
       let running = false
       const timer = setInterval(() => {
@@ -249,6 +281,7 @@ export class Poller {
     }
     const timers = [
       every(this.options.accountsRefreshMs ?? 2_000, async () => {
+        if (!loaded) return
         const change = await this.accounts.refresh(() => this.decidedThrough + 1n).catch((error: Error) => logger.warn({err: error.message}, 'could not refresh monitored accounts'))
         if (!change) return
         if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.accounts.size}, 'monitored accounts changed')

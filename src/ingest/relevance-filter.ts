@@ -49,16 +49,42 @@ export class RelevanceFilter {
 
   /** Why the transaction is relevant; empty when it is not. */
   reasons(tx: TransactionRecord): RelevanceReason[] {
+    // Asked for every transaction of the chain: plain loops, no arrays built on the way.
     const reasons: RelevanceReason[] = []
     if (tx.parseError !== undefined) reasons.push('parse-error')
-    if (tx.moveCalls.some((call) => this.packages.has(call.package))) reasons.push('move-call')
-    if (tx.events.some((event) => this.packages.has(packageOf(event.type)))) reasons.push('event')
-    if (tx.balanceChanges.some((change) => this.packages.has(packageOf(change.coinType)))) reasons.push('contract-coin')
+    if (this.callsPackage(tx)) reasons.push('move-call')
+    if (this.emitsPackageEvent(tx)) reasons.push('event')
+    if (this.movesContractCoin(tx)) reasons.push('contract-coin')
     if (this.accounts.has(tx.sender, tx.checkpoint)) reasons.push('account-sender')
-    const accountChanges = tx.balanceChanges.filter((change) => this.accounts.has(change.address, tx.checkpoint) && this.tokens.byCoinType(change.coinType))
-    if (accountChanges.some((change) => !isGasOnly(tx, change))) reasons.push('account-balance')
-    else if (accountChanges.length > 0) reasons.push('account-gas')
+    const accountChange = this.accountChange(tx)
+    if (accountChange !== undefined) reasons.push(accountChange)
     return reasons
+  }
+
+  private callsPackage(tx: TransactionRecord): boolean {
+    for (const call of tx.moveCalls) if (this.packages.has(call.package)) return true
+    return false
+  }
+
+  private emitsPackageEvent(tx: TransactionRecord): boolean {
+    for (const event of tx.events) if (this.packages.has(packageOf(event.type))) return true
+    return false
+  }
+
+  private movesContractCoin(tx: TransactionRecord): boolean {
+    for (const change of tx.balanceChanges) if (this.packages.has(packageOf(change.coinType))) return true
+    return false
+  }
+
+  /** A monitored account's change of a registered token: gas alone, or more. */
+  private accountChange(tx: TransactionRecord): 'account-balance' | 'account-gas' | undefined {
+    let gas = false
+    for (const change of tx.balanceChanges) {
+      if (!this.accounts.has(change.address, tx.checkpoint) || !this.tokens.byCoinType(change.coinType)) continue
+      if (!isGasOnly(tx, change)) return 'account-balance'
+      gas = true
+    }
+    return gas ? 'account-gas' : undefined
   }
 }
 

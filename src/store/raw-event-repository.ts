@@ -46,9 +46,9 @@ export async function insertRawEvents(trx: Database, events: readonly RawEventIn
 }
 
 export async function markQueued(db: Database, digests: readonly string[]): Promise<void> {
-  for (let i = 0; i < digests.length; i += ROWS_PER_STATEMENT * 10) {
-    await db('raw_blockchain_events').whereIn('tx_digest', digests.slice(i, i + ROWS_PER_STATEMENT * 10)).update({queued_at: db.fn.now()})
-  }
+  if (digests.length === 0) return
+  // One array parameter, not a placeholder per digest: a busy batch marks thousands.
+  await db('raw_blockchain_events').whereRaw('tx_digest = ANY(?::text[])', [[...digests]]).update({queued_at: db.fn.now()})
 }
 
 export interface UnprocessedEvent {

@@ -5,6 +5,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 
 import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
 import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/read-masks.ts'
+import {chainAddress} from '../../src/chain/proto-values.ts'
 import {decodeBalance, decodeServiceInfo} from '../../src/chain/state-decoder.ts'
 
 const PKG = '0x' + 'ab'.repeat(32)
@@ -151,5 +152,23 @@ describe('state decoders', () => {
   it('splits a balance into coin objects and address balance', () => {
     const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '', 42n)
     assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n, checkpoint: 42n})
+  })
+})
+
+describe('chainAddress', () => {
+  const full = `0x${'ab01'.repeat(16)}`
+
+  it('passes a full-form address through as it is', () => {
+    assert.equal(chainAddress(full, 'sender'), full)
+  })
+
+  it('normalizes what is not in full form: short, upper case', () => {
+    assert.equal(chainAddress('0x2', 'sender'), `0x${'0'.repeat(63)}2`)
+    assert.equal(chainAddress(full.toUpperCase().replace('0X', '0x'), 'sender'), full)
+  })
+
+  it('refuses what is no address, naming the field', () => {
+    assert.throws(() => chainAddress(`0x${'g'.repeat(64)}`, 'sender'), /not a Sui address/)
+    assert.throws(() => chainAddress('', 'gas owner'), /gas owner is missing/)
   })
 })
