@@ -48,7 +48,16 @@ export class AddressSet {
   }
 
   add(address: string): boolean {
-    const key = this.keyOf(address)
+    return this.addKey(this.keyOf(address))
+  }
+
+  /** Adds each address of `keys`: addresses as raw bytes, 32 each, one after the other. */
+  addKeys(keys: Uint8Array): void {
+    if (keys.length % KEY_BYTES !== 0) throw new TypeError(`address set: ${keys.length} bytes are not whole 32-byte addresses`)
+    for (let offset = 0; offset < keys.length; offset += KEY_BYTES) this.addKey(keys.subarray(offset, offset + KEY_BYTES))
+  }
+
+  private addKey(key: Uint8Array): boolean {
     if (this.find(key) >= 0) return false
     if ((this.used + 1) / this.states.length > MAX_LOAD) this.resize(this.count + 1)
     let slot = this.home(key)

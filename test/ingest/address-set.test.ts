@@ -28,6 +28,15 @@ describe('AddressSet', () => {
     assert.ok(!set.has(b))
   })
 
+  it('adds addresses given as raw bytes, 32 each, as their text would', () => {
+    const addresses = [`0x${'01'.repeat(32)}`, `0x${'ab'.repeat(31)}cd`, `0x${'00'.repeat(31)}02`]
+    const set = new AddressSet()
+    set.addKeys(Buffer.concat(addresses.map((a) => Buffer.from(a.slice(2), 'hex'))))
+    assert.deepEqual([set.size, ...addresses.map((a) => set.has(a))], [3, true, true, true])
+    assert.equal(set.has(`0x${'ab'.repeat(32)}`), false)
+    assert.throws(() => set.addKeys(new Uint8Array(33)), /not whole 32-byte addresses/)
+  })
+
   it('refuses to add addresses that are not normalized, and never finds them', () => {
     const set = new AddressSet()
     assert.throws(() => set.add('0x2'), /not a normalized address/)

@@ -37,6 +37,16 @@ describe('MonitoredAccounts', () => {
     assert.deepEqual([settled.added, settled.removed], [0, 0], 'nothing is read twice once settled')
   })
 
+  it('loads every active account across pages, whatever the ids the removed ones leave', async () => {
+    await db('accounts').insert(Array.from({length: 250}, (_, i) => ({sui_address: addr(i + 1), ...(i % 7 === 3 ? {deleted_at: db.fn.now()} : {})})))
+    const accounts = new MonitoredAccounts(db, {pageSize: 16})
+    await accounts.load(1n)
+    const expected = Array.from({length: 250}, (_, i) => i % 7 !== 3)
+    assert.deepEqual(Array.from({length: 250}, (_, i) => accounts.has(addr(i + 1), 1n)), expected)
+    assert.equal(accounts.size, expected.filter(Boolean).length)
+    assert.equal(accounts.has(addr(251), 1n), false)
+  })
+
   it('sees an account whose transaction commits after a refresh that started later', async () => {
     const accounts = new MonitoredAccounts(db)
     await accounts.load(1n)

@@ -59,6 +59,15 @@ const handlers: Record<ControlRequest['method'], (...args: any[]) => unknown> = 
   prune: (below) => ledger.prune(below),
   warmReadMask: (paths) => sui.warmReadMask(paths),
   usage: () => usage(),
+  collectGarbage: async () => {
+    const session = new Session()
+    session.connect()
+    try {
+      await session.post('HeapProfiler.collectGarbage')
+    } finally {
+      session.disconnect()
+    }
+  },
   startCpuProfile: async () => {
     profiler = new Session()
     profiler.connect()

@@ -34,6 +34,12 @@ export interface SpawnedSuiServer {
    * phase to tell what the server spent serving that phase.
    */
   usage(): Promise<ServerUsage>
+  /**
+   * A full garbage collection in the server, now. A benchmark asks for one before each measured
+   * phase: the server's heap holds every checkpoint it generated, and a major collection that
+   * falls inside a phase would be counted against whichever read it slowed.
+   */
+  collectGarbage(): Promise<void>
   /** Starts the V8 CPU profiler in the server (a benchmark profiles one phase, not the set-up). */
   startCpuProfile(): Promise<void>
   /** Stops it and writes the .cpuprofile (open in Chrome DevTools) to `path`. */
@@ -103,6 +109,7 @@ export async function spawnSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     prune: (below) => call('prune', below),
     warmReadMask: (paths) => call('warmReadMask', paths),
     usage: () => call('usage'),
+    collectGarbage: () => call('collectGarbage'),
     startCpuProfile: () => call('startCpuProfile'),
     stopCpuProfile: (path) => call('stopCpuProfile', path),
     close: async () => {
