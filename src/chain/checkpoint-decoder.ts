@@ -29,7 +29,8 @@ export function decodeCheckpoint(checkpoint: GrpcTypes.Checkpoint, expectedSeque
 
 /** Collects what went wrong while decoding one transaction. */
 export class PartErrors {
-  readonly #problems: string[] = []
+  // Almost every transaction decodes cleanly: no array until something goes wrong.
+  #problems: string[] | undefined
 
   /** Runs `decode`; on failure records `part: reason` and returns `fallback`. */
   part<T>(part: string, fallback: T, decode: () => T): T {
@@ -47,11 +48,11 @@ export class PartErrors {
    * every transaction of every checkpoint goes through them.
    */
   note(part: string, error: unknown): void {
-    this.#problems.push(`${part}: ${error instanceof Error ? error.message : String(error)}`)
+    ;(this.#problems ??= []).push(`${part}: ${error instanceof Error ? error.message : String(error)}`)
   }
 
   get message(): string | undefined {
-    return this.#problems.length > 0 ? this.#problems.join('; ') : undefined
+    return this.#problems?.join('; ')
   }
 }
 
@@ -78,13 +79,28 @@ function decodeExecuted<Event extends EventSummary>(
   ts: number,
   events: (events: GrpcTypes.TransactionEvents | undefined, errors: PartErrors) => Event[],
 ): TransactionRecord<Event> {
+  // Every transaction of every checkpoint comes through here: the parts are tried inline, with no
+  // closure per part.
   const errors = new PartErrors()
-  const digest = errors.part('digest', '', () => requiredString(tx.digest, 'digest'))
-  const sender = errors.part('sender', '', () => chainAddress(tx.transaction?.sender, 'transaction.sender'))
-  const gasOwner = errors.part('gas owner', sender, () => {
+  let digest = ''
+  try {
+    digest = requiredString(tx.digest, 'digest')
+  } catch (error) {
+    errors.note('digest', error)
+  }
+  let sender = ''
+  try {
+    sender = chainAddress(tx.transaction?.sender, 'transaction.sender')
+  } catch (error) {
+    errors.note('sender', error)
+  }
+  let gasOwner = sender
+  try {
     const owner = tx.transaction?.gasPayment?.owner
-    return owner ? chainAddress(owner, 'gas_payment.owner') : sender
-  })
+    if (owner) gasOwner = chainAddress(owner, 'gas_payment.owner')
+  } catch (error) {
+    errors.note('gas owner', error)
+  }
   const record: TransactionRecord<Event> = {
     digest,
     index,
@@ -174,22 +190,34 @@ export function decodeBalanceChanges(changes: GrpcTypes.BalanceChange[], errors:
   return out
 }
 
-const SIGNED_INTEGER = /^-?\d+$/
-
 function signedAmount(value: string | undefined): bigint {
-  if (value === undefined || !SIGNED_INTEGER.test(value)) throw new TypeError(`amount is not a signed integer`)
+  if (value === undefined || !isSignedInteger(value)) throw new TypeError(`amount is not a signed integer`)
   return BigInt(value)
+}
+
+/** An optional minus and at least one decimal digit: what BigInt() takes (it also takes "", "0x1f" and spaces). */
+function isSignedInteger(value: string): boolean {
+  const start = value.charCodeAt(0) === 45 ? 1 : 0
+  if (value.length === start) return false
+  for (let i = start; i < value.length; i++) {
+    const code = value.charCodeAt(i)
+    if (code < 48 || code > 57) return false
+  }
+  return true
 }
 
 // Unknown status counts as failure: a record must never credit funds the chain may not have moved.
 const STATUS_UNKNOWN: EffectsStatus = {success: false, error: 'execution status missing from the node response'}
 
+const SUCCESS: EffectsStatus = Object.freeze({success: true})
+
 export function decodeStatus(status: GrpcTypes.ExecutionStatus | undefined, errors: PartErrors): EffectsStatus {
-  return errors.part('effects status', STATUS_UNKNOWN, (): EffectsStatus => {
-    if (status?.success === undefined) throw new TypeError('effects.status is missing')
-    if (status.success) return {success: true}
-    return {success: false, error: describeExecutionError(status.error)}
-  })
+  if (status?.success === undefined) {
+    errors.note('effects status', new TypeError('effects.status is missing'))
+    return STATUS_UNKNOWN
+  }
+  if (status.success) return SUCCESS
+  return {success: false, error: describeExecutionError(status.error)}
 }
 
 function describeExecutionError(error: GrpcTypes.ExecutionError | undefined): string {
@@ -199,8 +227,9 @@ function describeExecutionError(error: GrpcTypes.ExecutionError | undefined): st
 }
 
 export function decodeGasUsed(gas: GrpcTypes.GasCostSummary | undefined, errors: PartErrors): bigint {
-  return errors.part('gas used', 0n, () => {
-    if (gas === undefined) throw new TypeError('effects.gas_used is missing')
-    return (gas.computationCost ?? 0n) + (gas.storageCost ?? 0n) - (gas.storageRebate ?? 0n)
-  })
+  if (gas === undefined) {
+    errors.note('gas used', new TypeError('effects.gas_used is missing'))
+    return 0n
+  }
+  return (gas.computationCost ?? 0n) + (gas.storageCost ?? 0n) - (gas.storageRebate ?? 0n)
 }
