@@ -34,13 +34,15 @@
 import {availableParallelism, loadavg} from 'node:os'
 import {getHeapStatistics} from 'node:v8'
 
+import type {JsonOutput} from '../cli/base-command.ts'
+import type {BackfillReport} from '../src/ingest/account-backfill.ts'
 import type {Database} from '../src/store/database.ts'
 import {CHECKPOINT_READ_MASK} from '../src/chain/read-masks.ts'
 import {openChainReader} from '../src/chain/index.ts'
 import {ConfioProcess} from '../test/support/child-process.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
 import {
-  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, dropScratchDatabase, fmt, num, procStatus, queueCounts, scratchFor, seconds,
+  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
@@ -74,18 +76,8 @@ interface Chain {
   generateMs: number
 }
 
-/** `confio backfill --json`'s result (bigints as strings). */
-interface BackfillJson {
-  source: string
-  from: string
-  found: number
-  stored: number
-  queued: number
-  requests: number
-  checkpointsDone: string
-  checkpointsTotal: string
-  durationMs: number
-}
+/** `confio backfill --json`'s result. */
+type BackfillJson = JsonOutput<BackfillReport>
 
 interface Run {
   source: Source
@@ -387,10 +379,7 @@ async function main(): Promise<void> {
     // Other work on the machine moves these figures; the load says how much there was.
     console.log(`setup ${seconds(setupMs)}, measurement ${seconds(performance.now() - runStarted - setupMs)}, total ${seconds(performance.now() - runStarted)}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${availableParallelism()} CPUs)`)
   } finally {
-    await server.close().catch(() => undefined)
-    await db.destroy()
-    await dropScratchDatabase(SCRATCH)
-    await deleteScratchKeys(SCRATCH)
+    await releaseScratch(SCRATCH, db, server)
   }
 }
 

@@ -67,6 +67,14 @@ export async function deleteScratchKeys(scratch: Scratch): Promise<number> {
   return deleteKeysWithPrefix(REDIS, scratch.redisPrefix)
 }
 
+/** The end of a run: the Sui server stopped, the scratch database and Redis keys gone. */
+export async function releaseScratch(scratch: Scratch, db: Database, server: {close(): Promise<void>}): Promise<void> {
+  await server.close().catch(() => undefined)
+  await db.destroy()
+  await dropScratchDatabase(scratch)
+  await deleteScratchKeys(scratch)
+}
+
 /** The process-transaction queue under the run's prefix: jobs it holds, and how many wait. */
 export async function queueCounts(scratch: Scratch): Promise<{jobs: number; waiting: number}> {
   const redis = new Redis(REDIS)

@@ -51,7 +51,7 @@ import {openChainReader} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import type {Database} from '../src/store/database.ts'
 import {
-  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, dropScratchDatabase, fmt, insertAccounts, num, procStatus, queueCounts, scratchFor, seconds,
+  confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
@@ -726,10 +726,7 @@ async function main(): Promise<void> {
     console.log('')
     console.log(`setup ${seconds(setupMs)}, measurement ${seconds(measureMs)}, total ${seconds(performance.now() - runStarted)}`)
   } finally {
-    await server.close().catch(() => undefined)
-    await db.destroy()
-    await dropScratchDatabase(SCRATCH)
-    await deleteScratchKeys(SCRATCH)
+    await releaseScratch(SCRATCH, db, server)
   }
 }
 

@@ -30,6 +30,15 @@ const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL',
 /** How long a graceful stop may take before the process gives up on the work in hand. */
 export const STOP_GRACE_MS = 10_000
 
+/** What `--json` prints for a result of type T: bigints become strings (logJson), the rest as it is. */
+export type JsonOutput<T> = T extends bigint
+  ? string
+  : T extends ReadonlyArray<infer Item>
+    ? JsonOutput<Item>[]
+    : T extends object
+      ? {[K in keyof T]: JsonOutput<T[K]>}
+      : T
+
 export abstract class ConfioCommand<T extends typeof Command> extends Command {
   static override enableJsonFlag = true
   static override baseFlags = {

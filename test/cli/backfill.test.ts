@@ -1,18 +1,12 @@
 // confio backfill: an account's history from before it was monitored, stored like the poller's.
 import assert from 'node:assert/strict'
+import type {JsonOutput} from '../../cli/base-command.ts'
+import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {closeWorld, CUSD, cursorOf, pollWorld, type PollWorld, SUI} from '../ingest/poll-support.ts'
 
-interface BackfillJson {
-  source: string
-  from: string
-  found: number
-  stored: number
-  queued: number
-  requests: number
-  checkpointsTotal: string
-}
+type BackfillJson = JsonOutput<BackfillReport>
 
 /** Rows as stored, in a form two backfills can be compared by. */
 async function rowsOf(world: PollWorld, digests: string[]): Promise<unknown[]> {
