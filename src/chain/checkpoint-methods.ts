@@ -8,7 +8,8 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import type {SuiGrpcClient} from '@mysten/sui/grpc'
 import type {MethodInfo, RpcOptions, RpcOutputStream, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
-import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse, WireError} from './checkpoint-wire.ts'
+import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse, readSubscribeCheckpointsResponse} from './checkpoint-wire.ts'
+import {WireError} from './wire-reader.ts'
 import type {WireObserver} from './wire-observer.ts'
 
 export type GetCheckpointReply = ReturnType<typeof readGetCheckpointResponse>
