@@ -10,7 +10,8 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {TransactionScreen} from './transaction-screen.ts'
 
 export interface CallOptions {
   signal?: AbortSignal
@@ -56,6 +57,12 @@ export interface ChainReader {
    * bounded concurrency. Stopping early (break) cancels what is in flight.
    */
   checkpoints(from: bigint, to: bigint, options?: CallOptions): AsyncIterable<CheckpointRecord>
+  /**
+   * checkpoints(), with each transaction first put to `screen` on the wire: only those that may
+   * matter to it (or that are not plain: see transaction-screen.ts) are decoded. The screen is
+   * asked as each checkpoint is taken from the iterator, so what it watches then applies.
+   */
+  screenedCheckpoints(from: bigint, to: bigint, screen: TransactionScreen, options?: CallOptions): AsyncIterable<ScreenedCheckpointRecord>
   /**
    * Checkpoints as the node executes them, from the tip on. The stream cannot resume: after an
    * error or a restart, fill the gap with `checkpoints()`. Ends when `signal` aborts.

@@ -7,24 +7,37 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 
 import {chainAddress, chainType, protoValueToJson, requiredString, timestampMs} from './proto-values.ts'
 import type {ProtoValue} from './proto-values.ts'
-import type {BalanceChangeRecord, CheckpointRecord, EffectsStatus, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
+import type {WireCheckpoint} from './checkpoint-wire.ts'
+import type {BalanceChangeRecord, CheckpointRecord, ScreenedCheckpointRecord, EffectsStatus, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
 
 /**
  * Throws only when the checkpoint itself is unusable (no sequence number); never for a
- * transaction. `wireErrors[i]` is a wire-level problem checkpoint-wire.ts met in transaction i.
+ * transaction. `wireErrors[i]` is a wire-level problem checkpoint-wire.ts met in transaction i;
+ * `indexes[i]`, when a screen passed over some, is transaction i's place in the checkpoint.
  */
-export function decodeCheckpoint(checkpoint: GrpcTypes.Checkpoint, expectedSequence?: bigint, wireErrors?: ReadonlyArray<string | undefined>): CheckpointRecord {
+export function decodeCheckpoint(
+  checkpoint: GrpcTypes.Checkpoint,
+  expectedSequence?: bigint,
+  wireErrors?: ReadonlyArray<string | undefined>,
+  indexes?: readonly number[],
+): CheckpointRecord {
   const sequenceNumber = checkpoint.sequenceNumber ?? expectedSequence
   if (sequenceNumber === undefined) throw new TypeError('checkpoint without a sequence number')
   const ts = timestampMs(checkpoint.summary?.timestamp)
   const transactions = new Array<TransactionRecord>(checkpoint.transactions.length)
   for (let i = 0; i < checkpoint.transactions.length; i++) {
-    const record = decodeTransaction(checkpoint.transactions[i] as GrpcTypes.ExecutedTransaction, i, sequenceNumber, ts)
+    const record = decodeTransaction(checkpoint.transactions[i] as GrpcTypes.ExecutedTransaction, indexes?.[i] ?? i, sequenceNumber, ts)
     const wireError = wireErrors?.[i]
     if (wireError !== undefined) record.parseError = record.parseError ? `${wireError}; ${record.parseError}` : wireError
     transactions[i] = record
   }
   return {sequenceNumber, digest: checkpoint.digest ?? '', timestampMs: ts, transactions}
+}
+
+/** A checkpoint read through a screen: the transactions it let through, each with its place. */
+export function decodeScreenedCheckpoint(wire: WireCheckpoint): ScreenedCheckpointRecord {
+  const {sequenceNumber, digest, timestampMs, transactions} = decodeCheckpoint(wire.checkpoint, undefined, wire.transactionErrors, wire.indexes)
+  return {sequenceNumber, digest, timestampMs, screened: true, transactionCount: wire.transactionCount, transactions}
 }
 
 /** Collects what went wrong while decoding one transaction. */

@@ -5,12 +5,14 @@
 // with GetCheckpoint, several in flight, yielded in order.
 import type {CallPolicy} from './call-policy.ts'
 import {ChainError} from './chain-error.ts'
-import {decodeCheckpoint} from './checkpoint-decoder.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from './checkpoint-decoder.ts'
 import type {CheckpointMethods} from './checkpoint-methods.ts'
 import {readListCheckpointsResponse} from './checkpoint-wire.ts'
+import type {WireCheckpoint} from './checkpoint-wire.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
 import type {WireObserver} from './wire-observer.ts'
-import type {CheckpointRecord} from './records.ts'
+import type {CheckpointRecord, ScreenedCheckpointRecord} from './records.ts'
+import type {TransactionScreen} from './transaction-screen.ts'
 
 // Items per ListCheckpoints stream. Without a limit a node applies its default (the test server's
 // is 50, like the node's page defaults), and every stream that ends costs a new request and a
@@ -31,6 +33,13 @@ export interface CheckpointRangeDeps {
   observer: WireObserver
 }
 
+/** How a read makes its records: from a ListCheckpoints frame, or from a GetCheckpoint record. */
+interface RecordShape<R> {
+  readonly screen?: TransactionScreen
+  readonly decode: (wire: WireCheckpoint) => R
+  readonly fetched: (checkpoint: CheckpointRecord) => R
+}
+
 export class CheckpointRangeReader {
   readonly #deps: CheckpointRangeDeps
   #support: ListCheckpointsSupport = 'unknown'
@@ -43,17 +52,34 @@ export class CheckpointRangeReader {
     return this.#support
   }
 
-  async *read(from: bigint, to: bigint, signal?: AbortSignal): AsyncGenerator<CheckpointRecord, void, undefined> {
+  read(from: bigint, to: bigint, signal?: AbortSignal): AsyncGenerator<CheckpointRecord, void, undefined> {
+    const decode = (wire: WireCheckpoint) => decodeCheckpoint(wire.checkpoint, undefined, wire.transactionErrors)
+    return this.#read(from, to, signal, {decode, fetched: (checkpoint) => checkpoint})
+  }
+
+  /**
+   * read(), each transaction first put to `screen` on the wire: only those that may matter are
+   * decoded. (GetCheckpoint, where the node has no ListCheckpoints, decodes them all.)
+   */
+  readScreened(from: bigint, to: bigint, screen: TransactionScreen, signal?: AbortSignal): AsyncGenerator<ScreenedCheckpointRecord, void, undefined> {
+    return this.#read(from, to, signal, {
+      screen,
+      decode: decodeScreenedCheckpoint,
+      fetched: (checkpoint) => ({...checkpoint, screened: true, transactionCount: checkpoint.transactions.length}),
+    })
+  }
+
+  async *#read<R extends {sequenceNumber: bigint}>(from: bigint, to: bigint, signal: AbortSignal | undefined, as: RecordShape<R>): AsyncGenerator<R, void, undefined> {
     let next = from
     if (this.#support !== 'unimplemented') {
-      for await (const checkpoint of this.#streamed(from, to, signal)) {
+      for await (const checkpoint of this.#streamed(from, to, signal, as)) {
         next = checkpoint.sequenceNumber + 1n
         yield checkpoint
       }
       // #streamed returns early, without an error, only when it found the method missing.
       if (this.listCheckpointsSupport !== 'unimplemented' || signal?.aborted) return
     }
-    yield* this.#oneByOne(next, to, signal)
+    for await (const checkpoint of this.#oneByOne(next, to, signal)) yield as.fetched(checkpoint)
   }
 
   /**
@@ -61,7 +87,7 @@ export class CheckpointRangeReader {
    * dropped connection): the next stream starts after the last checkpoint received, so each is
    * yielded once. Returns early, with #support set, if the node turns out not to have it.
    */
-  async *#streamed(from: bigint, to: bigint, signal: AbortSignal | undefined): AsyncGenerator<CheckpointRecord, void, undefined> {
+  async *#streamed<R extends {sequenceNumber: bigint}>(from: bigint, to: bigint, signal: AbortSignal | undefined, as: RecordShape<R>): AsyncGenerator<R, void, undefined> {
     let next = from
     while (next <= to && !signal?.aborted) {
       const start = next
@@ -78,11 +104,11 @@ export class CheckpointRangeReader {
       try {
         for await (const bytes of stream) {
           // Decoded here, as it is consumed, so what waits in the transport's queue is bytes.
-          const frame = decodeFrame(bytes.bytes, this.#deps.observer)
+          const frame = decodeFrame(bytes.bytes, this.#deps.observer, as.screen)
           if (frame.end !== undefined) endReason = frame.end.reason
           if (frame.checkpoint === undefined) continue
           this.#support = 'supported'
-          const checkpoint = decodeCheckpoint(frame.checkpoint.checkpoint, undefined, frame.checkpoint.transactionErrors)
+          const checkpoint = as.decode(frame.checkpoint)
           // Frames never regress, but may repeat after a resume; a gap would lose transactions.
           if (checkpoint.sequenceNumber < next) continue
           if (checkpoint.sequenceNumber > next) {
@@ -153,9 +179,9 @@ export class CheckpointRangeReader {
  * it again would not help. (Malformed transaction bytes inside a checkpoint are not this: they are
  * kept, with a parse error, by the decoder.)
  */
-function decodeFrame(bytes: Uint8Array, observer: WireObserver): ReturnType<typeof readListCheckpointsResponse> {
+function decodeFrame(bytes: Uint8Array, observer: WireObserver, screen: TransactionScreen | undefined): ReturnType<typeof readListCheckpointsResponse> {
   try {
-    return readListCheckpointsResponse(bytes, observer)
+    return readListCheckpointsResponse(bytes, observer, screen)
   } catch (error) {
     throw new ChainError({method: 'ListCheckpoints', status: 'INTERNAL', attempts: 1, transient: false, details: `failed to parse server response: ${(error as Error).message}`})
   }

@@ -23,6 +23,8 @@ import {
   SUBSCRIBE_CHECKPOINTS_RESPONSE, TIMESTAMP, TRANSACTION, TRANSACTION_EFFECTS, TRANSACTION_EVENTS, TRANSACTION_KIND, VALUE,
 } from './wire-messages.ts'
 import {WireError, WireReader} from './wire-reader.ts'
+import {mayMatter} from './transaction-screen.ts'
+import type {TransactionScreen} from './transaction-screen.ts'
 import {DEFAULT_WIRE_OBSERVER} from './wire-observer.ts'
 import type {WireObserver} from './wire-observer.ts'
 
@@ -34,6 +36,10 @@ export interface WireCheckpoint {
    * command this reader does not know (what was read is kept).
    */
   transactionErrors: Array<string | undefined>
+  /** How many transactions the checkpoint has, read or passed over by a screen. */
+  transactionCount: number
+  /** With a screen: the place in the checkpoint of each transaction read (the rest could not matter). */
+  indexes?: number[]
 }
 
 /** GetCheckpointResponse { Checkpoint checkpoint = 1 }. */
@@ -48,11 +54,15 @@ export function readGetCheckpointResponse(bytes: Uint8Array, observer: WireObser
 }
 
 /** ListCheckpointsResponse { Checkpoint checkpoint = 1; Watermark watermark = 2; QueryEnd end = 3 }. */
-export function readListCheckpointsResponse(bytes: Uint8Array, observer: WireObserver = DEFAULT_WIRE_OBSERVER): {checkpoint?: WireCheckpoint; end?: {reason: number}} {
+export function readListCheckpointsResponse(
+  bytes: Uint8Array,
+  observer: WireObserver = DEFAULT_WIRE_OBSERVER,
+  screen?: TransactionScreen,
+): {checkpoint?: WireCheckpoint; end?: {reason: number}} {
   const r = new WireReader(bytes, observer)
   const out: {checkpoint?: WireCheckpoint; end?: {reason: number}} = {}
   r.fields(r.buf.length, (tag) => {
-    if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited())
+    if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited(), screen)
     else if (tag === LIST_CHECKPOINTS_RESPONSE.tag.end) {
       let reason = 0
       r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (reason = r.uint()) : r.other(QUERY_END, t)))
@@ -118,20 +128,32 @@ function readStatus(r: WireReader, end: number): {code: number; message: string}
 
 // Checkpoint { uint64 sequence_number = 1; string digest = 2; CheckpointSummary summary = 3;
 //              repeated ExecutedTransaction transactions = 6 }
-function readCheckpoint(r: WireReader, end: number): WireCheckpoint {
+// With a screen, a transaction it finds cannot matter is passed over; the rest are read in full.
+function readCheckpoint(r: WireReader, end: number, screen?: TransactionScreen): WireCheckpoint {
   const checkpoint = {transactions: [] as GrpcTypes.ExecutedTransaction[]} as GrpcTypes.Checkpoint
   const transactionErrors: Array<string | undefined> = []
+  const indexes: number[] | undefined = screen ? [] : undefined
+  let transactionCount = 0
   r.fields(end, (tag) => {
     if (tag === CHECKPOINT.tag.sequence_number) checkpoint.sequenceNumber = r.uint64()
     else if (tag === CHECKPOINT.tag.digest) checkpoint.digest = r.string()
     else if (tag === CHECKPOINT.tag.summary) checkpoint.summary = readSummary(r, r.delimited())
     else if (tag === CHECKPOINT.tag.transactions) {
+      const txEnd = r.delimited()
+      const index = transactionCount++
+      if (screen !== undefined) {
+        const start = r.pos
+        const read = mayMatter(r, txEnd, screen)
+        r.pos = read ? start : txEnd
+        if (!read) return
+        indexes!.push(index)
+      }
       const tx = emptyTransaction()
-      transactionErrors.push(readTransactionIn(r, r.delimited(), tx))
+      transactionErrors.push(readTransactionIn(r, txEnd, tx))
       checkpoint.transactions.push(tx)
     } else r.other(CHECKPOINT, tag)
   })
-  return {checkpoint, transactionErrors}
+  return indexes === undefined ? {checkpoint, transactionErrors, transactionCount} : {checkpoint, transactionErrors, transactionCount, indexes}
 }
 
 // CheckpointSummary { Timestamp timestamp = 9 }

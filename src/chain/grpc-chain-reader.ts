@@ -23,7 +23,8 @@ import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
 import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {TransactionScreen} from './transaction-screen.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {checkpointHeightOf} from './response-headers.ts'
 import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
@@ -125,6 +126,10 @@ export class GrpcChainReader implements ChainReader {
 
   checkpoints(from: bigint, to: bigint, options: CallOptions = {}): AsyncIterable<CheckpointRecord> {
     return this.#range.read(from, to, options.signal)
+  }
+
+  screenedCheckpoints(from: bigint, to: bigint, screen: TransactionScreen, options: CallOptions = {}): AsyncIterable<ScreenedCheckpointRecord> {
+    return this.#range.readScreened(from, to, screen, options.signal)
   }
 
   async transactionDetails(digests: readonly string[], options: CallOptions = {}): Promise<TransactionDetails[]> {

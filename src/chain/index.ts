@@ -14,6 +14,7 @@ export type {RateLimiter} from './rate-limiter.ts'
 export {redactEndpoint} from './redaction.ts'
 export {KNOWN_CHAIN_IDS, chainMatchesNetwork, networkOfChainId} from './known-chains.ts'
 export type * from './records.ts'
+export type {TransactionScreen} from './transaction-screen.ts'
 export {
   CannotConnectError,
   ConnectionCheckError,

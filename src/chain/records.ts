@@ -92,7 +92,27 @@ export interface CheckpointRecord {
   digest: string
   timestampMs: number
   transactions: TransactionRecord[]
+  /** Never screened: a screened checkpoint, which lacks transactions, cannot pass for this. */
+  screened?: false
 }
+
+/**
+ * A checkpoint read through a TransactionScreen (transaction-screen.ts): only the transactions
+ * that may matter to the screen's owner are decoded, each with its `index` in the checkpoint.
+ */
+export interface ScreenedCheckpointRecord {
+  sequenceNumber: bigint
+  digest: string
+  timestampMs: number
+  screened: true
+  /** Every transaction of the checkpoint, decoded or passed over. */
+  transactionCount: number
+  /** The transactions the screen let through, in order. */
+  transactions: TransactionRecord[]
+}
+
+/** A checkpoint as the poller decides it: whole, or screened. */
+export type CheckpointView = CheckpointRecord | ScreenedCheckpointRecord
 
 export interface BalanceRecord {
   coinType: string

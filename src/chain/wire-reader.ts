@@ -127,10 +127,19 @@ export class WireReader {
     return value
   }
 
+  /** Passes over a varint exactly as uint64() reads one (up to 10 bytes), without making its value. */
+  skipVarint(): void {
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.buf.length) throw new WireError('truncated varint')
+      if ((this.buf[this.pos++] as number) < 0x80) return
+    }
+    throw new WireError('varint longer than 10 bytes')
+  }
+
   skip(wireType: number): void {
     switch (wireType) {
       case VARINT:
-        this.uint64()
+        this.skipVarint()
         return
       case FIXED64:
         this.pos += 8

@@ -47,6 +47,25 @@ export class AddressSet {
     }
   }
 
+  /**
+   * has() for an address given as its text's bytes, `text[start..start+66)`, as a checkpoint read
+   * meets it on the wire (transaction-screen.ts): no string is made.
+   */
+  hasText(text: Uint8Array, start: number): boolean {
+    if (text[start] !== 48 || text[start + 1] !== 120) return false
+    let home = 0
+    for (let i = start + 58; i < start + 66; i++) {
+      const nibble = nibbleOf(text[i]!)
+      if (nibble < 0) return false
+      home = (home << 4) | nibble
+    }
+    for (let slot = home & this.mask; ; slot = (slot + 1) & this.mask) {
+      const state = this.states[slot]
+      if (state === EMPTY) return false
+      if (state === FULL && this.equalsBytes(slot, text, start)) return true
+    }
+  }
+
   add(address: string): boolean {
     return this.addKey(this.keyOf(address))
   }
@@ -110,6 +129,16 @@ export class AddressSet {
       const high = nibbleOf(address.charCodeAt(2 + i * 2))
       const low = nibbleOf(address.charCodeAt(3 + i * 2))
       // A non-hex digit (-1) never equals a stored byte (0..255).
+      if (this.keys[base + i] !== ((high << 4) | low)) return false
+    }
+    return true
+  }
+
+  private equalsBytes(slot: number, text: Uint8Array, start: number): boolean {
+    const base = slot * KEY_BYTES
+    for (let i = KEY_BYTES - 1; i >= 0; i--) {
+      const high = nibbleOf(text[start + 2 + i * 2]!)
+      const low = nibbleOf(text[start + 3 + i * 2]!)
       if (this.keys[base + i] !== ((high << 4) | low)) return false
     }
     return true

@@ -15,7 +15,7 @@
 //
 // The commit is fenced: the poller's lease (poller-lease.ts) is checked in the commit's own
 // transaction, so a poller that lost its lease (stopped, paused, cut off) commits nothing.
-import type {CheckpointRecord, TransactionRecord} from '../chain/records.ts'
+import type {CheckpointRecord, CheckpointView, TransactionRecord} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
@@ -119,12 +119,12 @@ export class CheckpointCommitter {
    * an account set refreshed after it returns applies from the next checkpoint on. Throws
    * DecodingFloodError when undecodable transactions pass a limit (nothing of `batch` is kept).
    */
-  decide(batch: readonly CheckpointRecord[]): DecidedCheckpoint[] {
+  decide(batch: readonly CheckpointView[]): DecidedCheckpoint[] {
     this.decoding.check(batch)
     return batch.map((checkpoint) => ({
       sequenceNumber: checkpoint.sequenceNumber,
       timestampMs: checkpoint.timestampMs,
-      transactions: checkpoint.transactions.length,
+      transactions: checkpoint.screened ? checkpoint.transactionCount : checkpoint.transactions.length,
       relevant: this.relevantOf(checkpoint),
     }))
   }
@@ -159,7 +159,7 @@ export class CheckpointCommitter {
     return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted: inserted.length, queued, enqueueFailures: failed}
   }
 
-  private relevantOf(checkpoint: CheckpointRecord): RelevantTransaction[] {
+  private relevantOf(checkpoint: CheckpointView): RelevantTransaction[] {
     const relevant: RelevantTransaction[] = []
     for (const tx of checkpoint.transactions) {
       const reasons = this.options.filter.reasons(tx)

@@ -9,7 +9,8 @@
 // - auto (default): range while more than `streamLag` behind, stream near the tip, and poll for a
 //   while when streaming keeps failing.
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointRecord} from '../chain/records.ts'
+import type {CheckpointView} from '../chain/records.ts'
+import type {TransactionScreen} from '../chain/transaction-screen.ts'
 import type {Logger} from '../logging/logger.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
 
@@ -31,6 +32,11 @@ export interface CheckpointSourceOptions {
   readonly logger?: Logger
   /** Called with each tip seen (for lag metrics). */
   readonly onTip?: (tip: bigint, timestampMs: number) => void
+  /**
+   * Range reads decode only the transactions this lets through (streamed checkpoints, a few per
+   * second, come whole). It is asked as each checkpoint is taken.
+   */
+  readonly screen?: TransactionScreen
 }
 
 export class CheckpointSource {
@@ -46,7 +52,7 @@ export class CheckpointSource {
     this.options = options
   }
 
-  async *checkpoints(signal: AbortSignal): AsyncGenerator<CheckpointRecord> {
+  async *checkpoints(signal: AbortSignal): AsyncGenerator<CheckpointView> {
     const {stopAfter} = this.options
     while (!signal.aborted) {
       if (stopAfter !== undefined && this.next > stopAfter) return
@@ -77,11 +83,11 @@ export class CheckpointSource {
     return info.checkpointHeight
   }
 
-  private async *range(from: bigint, to: bigint, signal: AbortSignal): AsyncGenerator<CheckpointRecord> {
+  private async *range(from: bigint, to: bigint, signal: AbortSignal): AsyncGenerator<CheckpointView> {
     try {
-      for await (const checkpoint of this.chain.checkpoints(from, to, {signal})) {
-        yield this.accept(checkpoint)
-      }
+      const {screen} = this.options
+      const checkpoints = screen ? this.chain.screenedCheckpoints(from, to, screen, {signal}) : this.chain.checkpoints(from, to, {signal})
+      for await (const checkpoint of checkpoints) yield this.accept(checkpoint)
     } catch (error) {
       // A range that vanished while being read is a pruning race: say so, not NOT_FOUND.
       if ((error as {status?: string}).status === 'NOT_FOUND') await this.tip(signal)
@@ -89,7 +95,7 @@ export class CheckpointSource {
     }
   }
 
-  private async *stream(signal: AbortSignal): AsyncGenerator<CheckpointRecord> {
+  private async *stream(signal: AbortSignal): AsyncGenerator<CheckpointView> {
     const streamStop = new AbortController()
     const stopStream = () => streamStop.abort()
     signal.addEventListener('abort', stopStream, {once: true})
@@ -122,7 +128,7 @@ export class CheckpointSource {
     }
   }
 
-  private accept(checkpoint: CheckpointRecord): CheckpointRecord {
+  private accept<C extends CheckpointView>(checkpoint: C): C {
     if (checkpoint.sequenceNumber !== this.next) {
       throw new Error(`checkpoint source: got ${checkpoint.sequenceNumber} while expecting ${this.next}`)
     }

@@ -4,7 +4,7 @@
 // poller stops loudly instead, before the batch is stored, with the cursor before that batch:
 //   - more than `maxShare` of the last WINDOW transactions read (once that many have been read), or
 //   - more than `maxInRow` undecodable transactions in a row.
-import type {CheckpointRecord} from '../chain/records.ts'
+import type {CheckpointView} from '../chain/records.ts'
 import {RuntimeFailure} from '../errors.ts'
 
 export interface DecodingLimits {
@@ -41,14 +41,21 @@ export class DecodingGuard {
   }
 
   /** Throws DecodingFloodError when this batch takes undecodable transactions past a limit. */
-  check(batch: readonly CheckpointRecord[]): void {
+  check(batch: readonly CheckpointView[]): void {
     const first = batch[0]
     if (!first) return
     let firstBad: {where: string; message: string} | undefined
     let inRowFlood = false
     for (const checkpoint of batch) {
+      const count = checkpoint.screened ? checkpoint.transactionCount : checkpoint.transactions.length
       let bad = 0
-      for (const [index, tx] of checkpoint.transactions.entries()) {
+      // A screen decodes every undecodable transaction; one it passed over between two decoded
+      // ones was plain, and breaks a run.
+      let next = 0
+      for (const [position, tx] of checkpoint.transactions.entries()) {
+        const index = checkpoint.screened ? tx.index : position
+        if (index !== next) this.inRow = 0
+        next = index + 1
         if (tx.parseError === undefined) {
           this.inRow = 0
           continue
@@ -58,7 +65,8 @@ export class DecodingGuard {
         firstBad ??= {where: tx.digest ? `transaction ${tx.digest}` : `transaction ${index} of checkpoint ${checkpoint.sequenceNumber}`, message: tx.parseError}
         if (this.inRow > this.limits.maxInRow) inRowFlood = true
       }
-      this.add(checkpoint.transactions.length, bad)
+      if (next !== count) this.inRow = 0
+      this.add(count, bad)
     }
     const cursorBefore = first.sequenceNumber - 1n
     if (inRowFlood && firstBad) throw new DecodingFloodError(`more than ${this.limits.maxInRow} transactions in a row could not be decoded`, firstBad, cursorBefore)

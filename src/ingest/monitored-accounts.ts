@@ -55,6 +55,14 @@ export class MonitoredAccounts {
   }
 
   /**
+   * Whether the address whose text is `text[start..start+66)` is in the set, whatever its
+   * monitored_from: what the poller's screen asks on the wire (relevance-screen.ts).
+   */
+  hasText(text: Uint8Array, start: number): boolean {
+    return this.set.hasText(text, start)
+  }
+
+  /**
    * Loads every active account, in pages, into a new set that replaces the old one at the end.
    * `start`: the first checkpoint the poller will decide.
    */

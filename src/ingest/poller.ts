@@ -31,6 +31,7 @@ import {MonitoredAccounts} from './monitored-accounts.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
+import {RelevanceScreen} from './relevance-screen.ts'
 
 // Decided checkpoints waiting for their commit: enough to keep the reader busy while a batch is
 // written. Each holds only its relevant transactions, so a deep buffer costs little memory.
@@ -101,8 +102,8 @@ export class Poller {
     try {
       const {start, cursor, stopAfter} = await this.startPoint(signal)
       this.decidedThrough = start - 1n
-      // The first checkpoints are read while the accounts load (a second or more with a million);
-      // none is decided before they are loaded.
+      // The accounts load (a second or more with a million) while the follower is set up; no
+      // checkpoint is read before they are loaded, since reading screens it with them.
       const ready = this.loadAccounts(start, signal)
       ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
       return await this.follow(start, cursor, stopAfter, ready, signal)
@@ -185,6 +186,8 @@ export class Poller {
         this.tip = tip
         metrics?.tipSeen(tip)
       },
+      // Only the transactions that may be relevant are decoded (most of the poller's CPU was decoding the rest).
+      screen: new RelevanceScreen(this.options.packages, this.accounts),
     })
     const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
     const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, signal: stop.signal, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}, fence: this.options.lease.fence, ...(this.chainId ? {chainId: this.chainId} : {})})
@@ -251,14 +254,14 @@ export class Poller {
 
   /**
    * Decides each checkpoint as it is read, with the account set of that moment, into the channel:
-   * an account picked up from then on counts from the next checkpoint.
+   * an account picked up from then on counts from the next checkpoint. A checkpoint is screened
+   * (as it is taken from the source) and decided in one turn, with nothing awaited in between, so
+   * no refresh can change the account set between the two; and none is read before the set is loaded.
    */
   private async decide(source: CheckpointSource, committer: CheckpointCommitter, channel: BoundedChannel<DecidedCheckpoint>, ready: Promise<void>, stop: AbortSignal): Promise<void> {
     try {
-      let loaded = false
+      await ready
       for await (const checkpoint of source.checkpoints(stop)) {
-        if (!loaded) await ready
-        loaded = true
         const [decided] = committer.decide([checkpoint])
         this.decidedThrough = checkpoint.sequenceNumber
         await channel.put(decided!)

@@ -1,0 +1,173 @@
+// The screen may only ever let through more than the relevance rule keeps: a transaction it
+// passes over is one the rule would skip, and one the decoder could decode. Checked on the test
+// server's mainnet-shaped traffic, and on transactions built to be anything but plain.
+import assert from 'node:assert/strict'
+
+import {GrpcTypes} from '@mysten/sui/grpc'
+
+import {ChainMetrics} from '../../src/chain/chain-metrics.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from '../../src/chain/checkpoint-decoder.ts'
+import {readListCheckpointsResponse} from '../../src/chain/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK} from '../../src/chain/read-masks.ts'
+import type {CheckpointRecord, ScreenedCheckpointRecord} from '../../src/chain/records.ts'
+import {reportingWireObserver} from '../../src/chain/wire-observer.ts'
+import {AddressSet} from '../../src/ingest/address-set.ts'
+import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
+import {RelevanceScreen} from '../../src/ingest/relevance-screen.ts'
+import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
+import {TokenRegistry} from '../../src/tokens/token-registry.ts'
+import {idOf} from '../support/chain-builder.ts'
+import {CheckpointCache} from '../support/sui-server/checkpoint-cache.ts'
+import {Ledger} from '../support/sui-server/index.ts'
+import {messageField, uint64Field} from '../support/sui-server/wire.ts'
+
+const USDC = normalizeCoinType('0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC')
+const TOKENS = new TokenRegistry([
+  {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
+  {symbol: 'USDC', coinType: USDC, decimals: 6},
+])
+
+/** The relevance rule and its screen over the same accounts and packages. */
+function rule(accounts: readonly string[], packages: readonly string[]) {
+  const set = new AddressSet()
+  for (const address of accounts) set.add(address)
+  const filter = new RelevanceFilter({packages, tokens: TOKENS, accounts: {has: (address) => address.length === 66 && set.has(address)}})
+  return {filter, screen: new RelevanceScreen(packages, set)}
+}
+
+function fullRead(bytes: Uint8Array): CheckpointRecord {
+  const wire = readListCheckpointsResponse(bytes).checkpoint
+  assert.ok(wire)
+  return decodeCheckpoint(wire.checkpoint, undefined, wire.transactionErrors)
+}
+
+function screenedRead(bytes: Uint8Array, screen: RelevanceScreen, observer = reportingWireObserver(new ChainMetrics())): ScreenedCheckpointRecord {
+  const wire = readListCheckpointsResponse(bytes, observer, screen).checkpoint
+  assert.ok(wire)
+  return decodeScreenedCheckpoint(wire)
+}
+
+/**
+ * Every transaction the rule keeps from the full read, or that the decoder could not decode, is
+ * in the screened read, decoded the same. Returns how many the screen let through.
+ */
+function assertSuperset(full: CheckpointRecord, screened: ScreenedCheckpointRecord, filter: RelevanceFilter): number {
+  assert.equal(screened.transactionCount, full.transactions.length)
+  const byIndex = new Map(screened.transactions.map((tx) => [tx.index, tx]))
+  for (const tx of full.transactions) {
+    const through = byIndex.get(tx.index)
+    if (through !== undefined) assert.deepEqual(through, tx, `transaction ${tx.index} decodes the same through the screen`)
+    const kept = filter.reasons(tx).length > 0 || tx.parseError !== undefined
+    if (kept) assert.ok(through, `transaction ${tx.index} (${tx.digest}: ${[...filter.reasons(tx), tx.parseError].filter(Boolean).join('; ')}) was passed over`)
+  }
+  return screened.transactions.length
+}
+
+describe('transaction screen', () => {
+  for (const share of [0.01, 0.1]) {
+    it(`lets through every transaction the rule keeps, and few others, at ${share * 100}% relevant`, () => {
+      const ledger = new Ledger()
+      const cache = new CheckpointCache(ledger)
+      const mask = [...CHECKPOINT_READ_MASK]
+      cache.warm(mask)
+      const pkg = idOf('screen', 'package')
+      const accounts = Array.from({length: 20}, (_, i) => ledger.createAddress(`screen-${i}`))
+      const traffic = ledger.generateTraffic({checkpoints: 20, txPerCheckpoint: [60, 60], relevantShare: share, relevantAddresses: accounts, relevantPackages: [pkg], seed: 11})
+      const {filter, screen} = rule(accounts, [pkg])
+      let through = 0
+      let kept = 0
+      for (let seq = traffic.firstCheckpoint; seq <= traffic.lastCheckpoint; seq++) {
+        const bytes = cache.listFrame(ledger.checkpoint(seq)!, mask)
+        const full = fullRead(bytes)
+        through += assertSuperset(full, screenedRead(bytes, screen), filter)
+        kept += full.transactions.filter((tx) => filter.reasons(tx).length > 0).length
+      }
+      assert.ok(kept >= traffic.relevantDigests.length && kept > 0)
+      // The point of it: most of the chain is never decoded.
+      assert.ok(through < 20 * 60 * (share + 0.15), `${through} of ${20 * 60} transactions let through`)
+    })
+  }
+
+  const ALICE = '0x' + 'a1'.repeat(32)
+  const BOB = '0x' + 'b2'.repeat(32)
+  const PKG = '0x' + 'cc'.repeat(32)
+  const OTHER = '0x' + 'dd'.repeat(32)
+
+  /** An ordinary successful transaction by BOB, with `change` applied to its message. */
+  function tx(digest: string, change: (t: GrpcTypes.ExecutedTransaction) => void = () => undefined): Uint8Array {
+    const t = GrpcTypes.ExecutedTransaction.create({
+      digest,
+      transaction: {
+        sender: BOB,
+        gasPayment: {owner: BOB, objects: []},
+        kind: {
+          kind: GrpcTypes.TransactionKind_Kind.PROGRAMMABLE_TRANSACTION,
+          data: {oneofKind: 'programmableTransaction', programmableTransaction: {inputs: [], commands: [{command: {oneofKind: 'moveCall', moveCall: {package: OTHER, module: 'm', function: 'f', typeArguments: [], arguments: []}}}]}},
+        },
+      },
+      effects: {status: {success: true}, gasUsed: {computationCost: 10n, storageCost: 5n, storageRebate: 1n}},
+      events: {events: [{sender: BOB, eventType: `${OTHER}::m::E`}]},
+      balanceChanges: [{address: BOB, coinType: SUI_COIN_TYPE, amount: '-14'}],
+    })
+    change(t)
+    return GrpcTypes.ExecutedTransaction.toBinary(t)
+  }
+
+  function checkpoint(transactions: Uint8Array[]): Buffer {
+    return messageField(1, Buffer.concat([uint64Field(1, 9n), ...transactions.map((t) => messageField(6, t))]))
+  }
+
+  it('passes over a plain transaction of strangers, and lets through each one that names a watched account or package', () => {
+    const {filter, screen} = rule([ALICE], [PKG])
+    const bytes = checkpoint([
+      tx('Plain'),
+      tx('Sender', (t) => (t.transaction!.sender = ALICE)),
+      tx('Receiver', (t) => t.balanceChanges.push({address: ALICE, coinType: SUI_COIN_TYPE, amount: '3'})),
+      tx('Call', (t) => ((t.transaction!.kind!.data as {programmableTransaction: GrpcTypes.ProgrammableTransaction}).programmableTransaction.commands[0]!.command = {oneofKind: 'moveCall', moveCall: {package: PKG, module: 'm', function: 'f', typeArguments: [], arguments: []}})),
+      tx('Event', (t) => (t.events!.events[0]!.eventType = `${PKG}::m::E<u64>`)),
+      // A coin of the package named in short form: the type is parsed, not compared as text.
+      tx('Coin', (t) => t.balanceChanges.push({address: BOB, coinType: `0x${'cc'.repeat(32).replace(/^0+/, '')}::cusd::CUSD`, amount: '1'})),
+      // Watched by membership, whatever the rule then makes of it: USDT is no registered token.
+      tx('Unregistered', (t) => t.balanceChanges.push({address: ALICE, coinType: `${OTHER}::usdt::USDT`, amount: '1'})),
+    ])
+    const full = fullRead(bytes)
+    const screened = screenedRead(bytes, screen)
+    assertSuperset(full, screened, filter)
+    assert.deepEqual(screened.transactions.map((t) => t.digest), ['Sender', 'Receiver', 'Call', 'Event', 'Coin', 'Unregistered'])
+    assert.deepEqual(filter.reasons(screened.transactions[5]!), [])
+  })
+
+  it('lets through, for the decoder to judge, every transaction that is not plain', () => {
+    const {filter, screen} = rule([], [])
+    const metrics = new ChainMetrics()
+    const variants: Array<[string, Uint8Array]> = [
+      ['short sender', tx('Short', (t) => (t.transaction!.sender = '0x2'))],
+      ['no sender', tx('NoSender', (t) => (t.transaction!.sender = undefined))],
+      ['upper-case gas owner', tx('Gas', (t) => (t.transaction!.gasPayment!.owner = BOB.toUpperCase().replace('0X', '0x')))],
+      ['no status', tx('NoStatus', (t) => (t.effects!.status = undefined))],
+      ['failed', tx('Failed', (t) => (t.effects!.status = {success: false, error: {description: 'abort', errorDetails: {oneofKind: undefined}}}))],
+      ['no gas used', tx('NoGas', (t) => (t.effects!.gasUsed = undefined))],
+      ['no effects', tx('NoEffects', (t) => (t.effects = undefined))],
+      ['bad amount', tx('Amount', (t) => (t.balanceChanges[0]!.amount = '12a'))],
+      ['bad coin type', tx('CoinType', (t) => (t.balanceChanges[0]!.coinType = '0x2::sui'))],
+      ['bad event type', tx('EventType', (t) => (t.events!.events[0]!.eventType = 'not a type'))],
+      ['event JSON', tx('Json', (t) => (t.events!.events[0]!.json = {kind: {oneofKind: 'stringValue', stringValue: 'x'}}))],
+      ['empty module', tx('Module', (t) => ((t.transaction!.kind!.data as {programmableTransaction: GrpcTypes.ProgrammableTransaction}).programmableTransaction.commands[0]!.command = {oneofKind: 'moveCall', moveCall: {package: OTHER, module: '', function: 'f', typeArguments: [], arguments: []}}))],
+      ['unknown kind', tx('Kind', (t) => (t.transaction!.kind!.kind = 12 as GrpcTypes.TransactionKind_Kind))],
+      ['no digest', tx('', () => undefined)],
+      ['a repeated digest', Buffer.concat([tx('Twice'), messageField(1, Buffer.from('Again'))])],
+      ['a field a checkpoint read does not ask for', Buffer.concat([tx('Index'), uint64Field(10, 3n)])],
+      ['a known field on another wire type', Buffer.concat([tx('WireType'), uint64Field(8, 1n)])],
+      ['truncated bytes', tx('Truncated').subarray(0, 40)],
+    ]
+    const bytes = checkpoint([tx('Plain'), ...variants.map(([, t]) => t), tx('Plain2')])
+    const full = fullRead(bytes)
+    const screened = screenedRead(bytes, screen, reportingWireObserver(metrics))
+    assertSuperset(full, screened, filter)
+    const through = new Set(screened.transactions.map((t) => t.index))
+    variants.forEach(([what], i) => assert.ok(through.has(i + 1), `${what} was passed over`))
+    assert.equal(through.has(0) || through.has(variants.length + 1), false, 'a plain transaction was let through')
+    // Content the reader does not know is still reported, once, by the full read of it.
+    assert.equal(metrics.snapshot().unknownContent?.['TransactionKind.kind 12'], 1)
+  })
+})
