@@ -136,6 +136,23 @@ describe('sui test server: LedgerService against the real client', () => {
     assert.deepEqual(digestOnly?.oneofKind === 'transaction' ? [digestOnly.transaction.digest, digestOnly.transaction.events] : digestOnly, [first.digest, undefined])
   })
 
+  it('serves BatchGetTransactions the same from transactions encoded ahead (warmTransactions), for that mask only', async () => {
+    const alice = sui.ledger.createAddress()
+    sui.ledger.mint(alice, SUI_COIN_TYPE, 10_000_000_000n)
+    const paid = sui.ledger.submit({sender: alice, moveCalls: [{package: PKG, module: 'pay', function: 'pay'}], events: [{type: `${PKG}::pay::Paid`, json: {amount: '9'}}]})
+    sui.ledger.produceCheckpoint()
+    const pending = sui.ledger.submit({sender: alice, moveCalls: [{package: PKG, module: 'pay', function: 'pay'}]})
+    const paths = ['digest', 'transaction.sender', 'events.events.json', 'checkpoint', 'transaction_index']
+    const ask = async (readPaths: string[]) => (await client.ledgerService.batchGetTransactions({digests: [paid.digest, 'nope', pending.digest], readMask: {paths: readPaths}})).response
+    const before = await ask(paths)
+    // A pending transaction is not encoded ahead: its reply changes once it is checkpointed.
+    assert.equal(sui.warmTransactions([paid.digest, pending.digest], paths), 1)
+    assert.deepEqual(await ask(paths), before)
+    const other = await ask(['digest'])
+    const first = other.transactions[0]?.result
+    assert.deepEqual(first?.oneofKind === 'transaction' ? [first.transaction.digest, first.transaction.events] : first, [paid.digest, undefined])
+  })
+
   it(`refuses a BatchGetTransactions over ${MAX_BATCH_GET_TRANSACTIONS} digests, or with a bad read mask, as a whole`, async () => {
     const alice = sui.ledger.createAddress()
     const minted = sui.ledger.mint(alice, SUI_COIN_TYPE, 1n)

@@ -58,6 +58,7 @@ const handlers: Record<ControlRequest['method'], (...args: any[]) => unknown> = 
   transfer: (opts) => ledger.transfer(opts).digest,
   prune: (below) => ledger.prune(below),
   warmReadMask: (paths) => sui.warmReadMask(paths),
+  warmTransactions: (digests, paths) => sui.warmTransactions(digests, paths),
   usage: () => usage(),
   collectGarbage: async () => {
     const session = new Session()

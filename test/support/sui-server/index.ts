@@ -16,7 +16,8 @@ import {type ServiceParts, listen} from './grpc-server.ts'
 import {Ledger} from './ledger.ts'
 import {responseHeaders} from './response-headers.ts'
 import {executionService} from './services/execution-service.ts'
-import {ledgerService} from './services/ledger-service.ts'
+import {ledgerService, transactionMessage} from './services/ledger-service.ts'
+import {TransactionCache} from './transaction-cache.ts'
 import {DEFAULT_MAX_LIMIT, DEFAULT_SCAN_LIMIT} from './services/list-transactions.ts'
 import {stateService} from './services/state-service.ts'
 import {subscriptionService} from './services/subscription-service.ts'
@@ -58,6 +59,8 @@ export interface SuiTestServer {
   faults: Faults
   /** Keeps a read mask's encodings ready for every checkpoint sealed from now on (benchmarks). */
   warmReadMask(paths: string[]): void
+  /** Encodes these checkpointed transactions now for BatchGetTransactions with this mask; returns how many. */
+  warmTransactions(digests: readonly string[], paths: readonly string[]): number
   close(): Promise<void>
 }
 
@@ -68,8 +71,9 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
   const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain})
   const faults = new Faults(opts.requireToken)
   const cache = new CheckpointCache(ledger)
+  const transactions = new TransactionCache(ledger)
   const services: ServiceParts[] = [
-    ledgerService(ledger, cache, {
+    ledgerService(ledger, cache, transactions, {
       listCheckpoints: opts.listCheckpoints ?? true,
       listTransactions: opts.listTransactions ?? true,
       listTransactionsLimits: {
@@ -89,6 +93,7 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     ledger,
     faults,
     warmReadMask: (paths) => void cache.warm(paths),
+    warmTransactions: (digests, paths) => transactions.warm(digests, paths, transactionMessage),
     close: () => close(server, ledger),
   }
 }

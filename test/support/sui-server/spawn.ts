@@ -28,6 +28,8 @@ export interface SpawnedSuiServer {
   prune(belowSequence: bigint): Promise<void>
   /** Encode checkpoints sealed from now on for this read mask as they are sealed. */
   warmReadMask(paths: string[]): Promise<void>
+  /** Encode these checkpointed transactions now for BatchGetTransactions with this mask; resolves to how many. */
+  warmTransactions(digests: readonly string[], paths: readonly string[]): Promise<number>
   /**
    * The server process's own view of its costs since it started: CPU (all threads, so GC helper
    * threads count), time in GC pauses by kind, and heap. A benchmark reads it before and after a
@@ -108,6 +110,7 @@ export async function spawnSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     transfer: (o) => call('transfer', o),
     prune: (below) => call('prune', below),
     warmReadMask: (paths) => call('warmReadMask', paths),
+    warmTransactions: (digests, paths) => call('warmTransactions', digests, paths),
     usage: () => call('usage'),
     collectGarbage: () => call('collectGarbage'),
     startCpuProfile: () => call('startCpuProfile'),

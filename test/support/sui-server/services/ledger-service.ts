@@ -8,6 +8,7 @@ import {fromBase58} from '@mysten/sui/utils'
 import type {CheckpointRecord} from '../../chain-builder.ts'
 import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
 import {type CheckpointCache, cursorOf} from '../checkpoint-cache.ts'
+import type {TransactionCache} from '../transaction-cache.ts'
 import {type FrameSink, type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'
 import {coinObjectMessage, executedTransactionMessage, timestampOf, topLevelFields} from '../proto-messages.ts'
@@ -29,7 +30,7 @@ export interface LedgerServiceOptions {
   listTransactionsLimits: ListTransactionsOptions
 }
 
-export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: LedgerServiceOptions): ServiceParts {
+export function ledgerService(ledger: Ledger, cache: CheckpointCache, transactions: TransactionCache, opts: LedgerServiceOptions): ServiceParts {
   return {
     info: GrpcTypes.LedgerService,
     unary: {
@@ -43,7 +44,7 @@ export function ledgerService(ledger: Ledger, cache: CheckpointCache, opts: Ledg
         if (!found) throw rpcError('NOT_FOUND', `transaction ${request.digest} not found`)
         return GrpcTypes.GetTransactionResponse.create({transaction: transactionMessage(found, request.readMask?.paths)})
       },
-      batchGetTransactions: async (request: GrpcTypes.BatchGetTransactionsRequest) => batchGetTransactions(ledger, request),
+      batchGetTransactions: async (request: GrpcTypes.BatchGetTransactionsRequest) => batchGetTransactions(ledger, transactions, request),
       getObject: async (request: GrpcTypes.GetObjectRequest) => {
         const coin = ledger.store.get(request.objectId ?? '')
         if (!coin) throw rpcError('NOT_FOUND', `object ${request.objectId} not found`)
@@ -90,20 +91,24 @@ export const MAX_BATCH_GET_TRANSACTIONS = 200
  * for an unknown or pruned one. A transaction executed but not yet checkpointed is answered
  * without `checkpoint`, `timestamp` and `transaction_index`, as a fullnode does.
  */
-function batchGetTransactions(ledger: Ledger, request: GrpcTypes.BatchGetTransactionsRequest): GrpcTypes.BatchGetTransactionsResponse {
+function batchGetTransactions(ledger: Ledger, cache: TransactionCache, request: GrpcTypes.BatchGetTransactionsRequest): GrpcTypes.BatchGetTransactionsResponse {
   if (request.digests.length > MAX_BATCH_GET_TRANSACTIONS) {
     throw rpcError('INVALID_ARGUMENT', `too many digests: ${request.digests.length} exceeds the limit of ${MAX_BATCH_GET_TRANSACTIONS}`)
   }
   const paths = request.readMask?.paths
   masked(GrpcTypes.ExecutedTransaction, GrpcTypes.ExecutedTransaction.create(), paths, ['digest']) // validates the mask up front
-  return GrpcTypes.BatchGetTransactionsResponse.create({
-    transactions: request.digests.map((digest): GrpcTypes.GetTransactionResult => {
-      if (!isDigest(digest)) return {result: {oneofKind: 'error', error: {code: grpc.status.INVALID_ARGUMENT, message: `invalid digest: ${JSON.stringify(digest)}`, details: []}}}
-      const found = ledger.transaction(digest)
-      if (!found) return {result: {oneofKind: 'error', error: {code: grpc.status.NOT_FOUND, message: `Transaction ${digest} not found`, details: []}}}
-      return {result: {oneofKind: 'transaction', transaction: transactionMessage(found, paths)}}
-    }),
+  // Written field by field, so that a transaction encoded ahead (TransactionCache) goes out as is:
+  // BatchGetTransactionsResponse { repeated GetTransactionResult transactions = 1 },
+  // GetTransactionResult { oneof result { ExecutedTransaction transaction = 1; Status error = 2 } }.
+  const results = request.digests.map((digest): Uint8Array => {
+    const error = (code: number, message: string) => GrpcTypes.GetTransactionResult.toBinary({result: {oneofKind: 'error', error: {code, message, details: []}}})
+    if (!isDigest(digest)) return error(grpc.status.INVALID_ARGUMENT, `invalid digest: ${JSON.stringify(digest)}`)
+    const found = ledger.transaction(digest)
+    if (!found) return error(grpc.status.NOT_FOUND, `Transaction ${digest} not found`)
+    const encoded = (found.checkpoint !== undefined ? cache.encoded(digest, paths) : undefined) ?? GrpcTypes.ExecutedTransaction.toBinary(transactionMessage(found, paths))
+    return messageField(1, encoded)
   })
+  return preEncoded<GrpcTypes.BatchGetTransactionsResponse>(Buffer.concat(results.map((result) => messageField(1, result))))
 }
 
 /** A transaction digest is base58 of 32 bytes. */
@@ -164,7 +169,7 @@ function listFrame(cache: CheckpointCache, cp: CheckpointRecord, paths: readonly
   }
 }
 
-function transactionMessage(found: NonNullable<ReturnType<Ledger['transaction']>>, paths: readonly string[] | undefined): GrpcTypes.ExecutedTransaction {
+export function transactionMessage(found: NonNullable<ReturnType<Ledger['transaction']>>, paths: readonly string[] | undefined): GrpcTypes.ExecutedTransaction {
   const placement = found.checkpoint && found.index !== undefined ? {checkpoint: found.checkpoint, index: found.index} : undefined
   const fields = topLevelFields(paths?.length ? paths : ['digest'])
   return masked(GrpcTypes.ExecutedTransaction, executedTransactionMessage(found.record, placement, fields), paths, ['digest'])
