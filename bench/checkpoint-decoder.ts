@@ -23,14 +23,15 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {decodeCheckpoint} from '../src/chain/checkpoint-decoder.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from '../src/chain/checkpoint-decoder.ts'
 import {CheckpointMethods} from '../src/chain/checkpoint-methods.ts'
 import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire-observer.ts'
 import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/checkpoint-wire.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
-import type {CheckpointRecord} from '../src/chain/records.ts'
+import type {CheckpointRecord, ScreenedCheckpointRecord} from '../src/chain/records.ts'
 import {AddressSet} from '../src/ingest/address-set.ts'
 import {RelevanceFilter} from '../src/ingest/relevance-filter.ts'
+import {RelevanceScreen} from '../src/ingest/relevance-screen.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
 import {idOf} from '../test/support/chain-builder.ts'
@@ -72,6 +73,19 @@ const DECODERS: Record<string, Decode> = {
   },
 }
 
+/**
+ * What the poller does: each transaction screened on the wire (its monitored accounts and
+ * packages), only those that pass decoded. Returns how many passed.
+ */
+const SCREENED = 'ListCheckpointsResponse, screened, what passes decoded'
+function screened(screen: RelevanceScreen): (bytes: Uint8Array) => ScreenedCheckpointRecord {
+  return (bytes) => {
+    const frame = readListCheckpointsResponse(bytes, DEFAULT_WIRE_OBSERVER, screen).checkpoint
+    if (frame === undefined) throw new Error('frame without a checkpoint')
+    return decodeScreenedCheckpoint(frame)
+  }
+}
+
 /** The message decoding alone, without decodeCheckpoint: how much of the above is the decoder's. */
 const MESSAGE_DECODERS: Record<string, (bytes: Uint8Array) => number> = {
   'ListCheckpointsResponse, checkpoint-wire.ts, message only': (bytes) => readListCheckpointsResponse(bytes).checkpoint?.checkpoint.transactions.length ?? 0,
@@ -99,6 +113,7 @@ interface Corpus {
   transactions: number
   relevant: number
   filter: RelevanceFilter
+  screen: RelevanceScreen
   traffic: {relevantShare: number; relevantAddresses: string[]; relevantPackages: string[]; seed: number}
 }
 
@@ -125,7 +140,8 @@ function corpus(share: number): Corpus {
     {symbol: 'USDC', coinType: USDC, decimals: 6},
   ])
   const filter = new RelevanceFilter({packages: [RELEVANT_PACKAGE], tokens, accounts})
-  return {share, list, get, transactions: summary.transactions, relevant: summary.relevantDigests.length, filter, traffic}
+  const screen = new RelevanceScreen([RELEVANT_PACKAGE], accounts)
+  return {share, list, get, transactions: summary.transactions, relevant: summary.relevantDigests.length, filter, screen, traffic}
 }
 
 /** Decodes one reply; returns its transaction count (so the work cannot be optimized away). */
@@ -280,7 +296,18 @@ async function main(): Promise<void> {
     const differing = wire.results.filter((r, i) => r !== sdk.results[i]).length
     disagreements += differing
     console.log(`  relevance: ${wire.kept} transactions kept by checkpoint-wire.ts, ${sdk.kept} by the SDK decoder; ${differing === 0 ? 'identical for every checkpoint' : `${differing} CHECKPOINTS DIFFER`}`)
-    const list = measure({...counting(DECODERS), ...MESSAGE_DECODERS}, c.list)
+    const screen = screened(c.screen)
+    let passed = 0
+    const keptThroughScreen = c.list.map((bytes) => {
+      const checkpoint = screen(bytes)
+      passed += checkpoint.transactions.length
+      return checkpoint.transactions.filter((tx) => c.filter.reasons(tx).length > 0).map((tx) => tx.digest).join(' ')
+    })
+    const keptWhole = wire.results.map((r) => r.split(' ').filter((t) => !t.endsWith(':')).map((t) => t.slice(0, t.indexOf(':'))).join(' '))
+    const screenDiffers = keptThroughScreen.filter((k, i) => k !== keptWhole[i]).length
+    disagreements += screenDiffers
+    console.log(`  screened: ${passed} of ${c.transactions} transactions decoded; kept ${screenDiffers === 0 ? 'the same in every checkpoint' : `DIFFERENT in ${screenDiffers} checkpoints`}`)
+    const list = measure({...counting(DECODERS), [SCREENED]: (bytes) => screen(bytes).transactions.length, ...MESSAGE_DECODERS}, c.list)
     printFigures('decode only (in process)', list)
     printFigures('', measure(GET_DECODERS, c.get))
     if (!RANGE) continue

@@ -121,6 +121,8 @@ describe('transaction screen', () => {
     const {filter, screen} = rule([ALICE], [PKG])
     const bytes = checkpoint([
       tx('Plain'),
+      // A failed transaction is plain too: its status is read, not decoded.
+      tx('Failed', (t) => (t.effects!.status = {success: false, error: {description: 'MoveAbort in 1st command', kind: 3, errorDetails: {oneofKind: undefined}}})),
       tx('Sender', (t) => (t.transaction!.sender = ALICE)),
       tx('Receiver', (t) => t.balanceChanges.push({address: ALICE, coinType: SUI_COIN_TYPE, amount: '3'})),
       tx('Call', (t) => ((t.transaction!.kind!.data as {programmableTransaction: GrpcTypes.ProgrammableTransaction}).programmableTransaction.commands[0]!.command = {oneofKind: 'moveCall', moveCall: {package: PKG, module: 'm', function: 'f', typeArguments: [], arguments: []}})),
@@ -145,7 +147,8 @@ describe('transaction screen', () => {
       ['no sender', tx('NoSender', (t) => (t.transaction!.sender = undefined))],
       ['upper-case gas owner', tx('Gas', (t) => (t.transaction!.gasPayment!.owner = BOB.toUpperCase().replace('0X', '0x')))],
       ['no status', tx('NoStatus', (t) => (t.effects!.status = undefined))],
-      ['failed', tx('Failed', (t) => (t.effects!.status = {success: false, error: {description: 'abort', errorDetails: {oneofKind: undefined}}}))],
+      ['no success flag', tx('NoSuccess', (t) => (t.effects!.status = {error: {description: 'abort', errorDetails: {oneofKind: undefined}}}))],
+      ['a malformed execution error', Buffer.concat([tx('BadError', (t) => (t.effects = undefined)), messageField(4, Buffer.concat([messageField(4, Buffer.concat([uint64Field(1, 0n), messageField(2, uint64Field(1, 5n))])), messageField(6, uint64Field(1, 10n))]))])],
       ['no gas used', tx('NoGas', (t) => (t.effects!.gasUsed = undefined))],
       ['no effects', tx('NoEffects', (t) => (t.effects = undefined))],
       ['bad amount', tx('Amount', (t) => (t.balanceChanges[0]!.amount = '12a'))],
