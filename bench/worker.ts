@@ -14,7 +14,7 @@ import type {TransactionDetails} from '../src/chain/records.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {createDatabase, type Database} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
-import {toRawEventRow} from '../src/store/raw-event-repository.ts'
+import {insertRawEvents, type RawEventInput} from '../src/store/raw-event-repository.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 
@@ -61,9 +61,9 @@ async function seed(db: Database): Promise<string[]> {
     await db('accounts').insert(addresses.slice(i, i + 1_000).map((a, j) => ({email: `u${i + j}@bench.example`, sui_address: a})))
   }
   for (let i = 0; i < JOBS; i += 1_000) {
-    const rows = []
-    for (let j = i; j < Math.min(JOBS, i + 1_000); j++) rows.push(toRawEventRow({tx: transfer(j, addresses), reasons: ['account-balance']}))
-    await db('raw_blockchain_events').insert(rows)
+    const rows: RawEventInput[] = []
+    for (let j = i; j < Math.min(JOBS, i + 1_000); j++) rows.push({tx: transfer(j, addresses), reasons: ['account-balance']})
+    await db.transaction((trx) => insertRawEvents(trx, rows))
   }
   await db.raw('VACUUM ANALYZE')
   return Array.from({length: JOBS}, (_, i) => transfer(i, addresses).digest)

@@ -117,7 +117,7 @@ export class Poller {
     }
   }
 
-  /** The account set, and what a crash left: fills cut short, jobs never queued. */
+  /** The account set, and the fills a crash cut short. */
   private async loadAccounts(start: bigint, signal: AbortSignal): Promise<void> {
     const {db, logger} = this.options
     await startCoverage(db, start)
@@ -125,7 +125,6 @@ export class Poller {
     logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
     this.gaps = await coverageGaps(db)
     await this.fillGaps(signal)
-    await this.outbox.sweep()
   }
 
   private async startPoint(signal: AbortSignal) {
@@ -197,6 +196,10 @@ export class Poller {
     const background = this.startBackgroundTasks(stop, ready)
     // A failed loading ends the run even while nothing is read (a quiet chain, streaming).
     ready.catch((error: unknown) => channel.fail(error))
+    // Jobs a crash or a Redis restart lost are queued again at start, beside the reading rather
+    // than before it: with the worker behind, checking tens of thousands of unprocessed events
+    // takes seconds, and none of it bears on what is read next.
+    const startSweep = this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))
     const producer = this.decide(source, committer, channel, ready, stop.signal)
     let checkpoints = 0
     let relevant = 0
@@ -246,8 +249,9 @@ export class Poller {
       background.stop()
       signal.removeEventListener('abort', abortOnSignal)
       await producer
-      // A failed read does not leave the loading writing after the lease is released.
+      // A failed read does not leave the loading, or the sweep, writing after the lease is released.
       await ready.catch(() => undefined)
+      await startSweep
     }
     return {startedAt: start, cursor: committer.position, checkpoints, relevant, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
   }

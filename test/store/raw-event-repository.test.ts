@@ -39,4 +39,48 @@ describe('raw event repository', function () {
     const [{n}] = (await db('raw_blockchain_events').where('tx_digest', 'like', `big${run}%`).whereNotNull('queued_at').count({n: '*'})) as [{n: string}]
     assert.equal(n, '12000')
   })
+
+  it('stores each column as the chain described it: event JSON as it came, amounts exact, failures and parse errors', async () => {
+    const address = `0x${'cd'.repeat(32)}`
+    const json = {amount: '18446744073709551615', nested: {list: [1, 2.5, null, true, 'quote " and \\ and \u00e9'], empty: {}}}
+    const tx: TransactionDetails = {
+      digest: `big${run}rich`,
+      index: 7,
+      checkpoint: 9_007_199_254_740_993n,
+      timestampMs: 1_764_300_000_123,
+      sender: address,
+      gasOwner: `0x${'ef'.repeat(32)}`,
+      moveCalls: [{package: `0x${'01'.repeat(32)}`, module: 'pay', function: 'send'}],
+      events: [{type: `0x${'01'.repeat(32)}::pay::Paid`, sender: address, json}],
+      balanceChanges: [{address, coinType: '0x2::sui::SUI', amount: -18_446_744_073_709_551_615n}],
+      status: {success: false, error: 'MoveAbort(7) in command 0'},
+      gasUsed: 18_446_744_073_709_551_615n,
+      parseError: 'balance change 1: amount is not a signed integer',
+    }
+    assert.deepEqual(await db.transaction((trx) => insertRawEvents(trx, [{tx, reasons: ['move-call', 'parse-error']}])), [tx.digest])
+    const row = await db('raw_blockchain_events').where('tx_digest', tx.digest).first()
+    assert.deepEqual(
+      {...row, id: undefined, created_at: undefined},
+      {
+        id: undefined,
+        created_at: undefined,
+        tx_digest: tx.digest,
+        checkpoint: '9007199254740993',
+        tx_index: 7,
+        timestamp_ms: '1764300000123',
+        sender: address,
+        success: false,
+        execution_error: 'MoveAbort(7) in command 0',
+        move_calls: tx.moveCalls,
+        events: [{type: tx.events[0]!.type, sender: address, json}],
+        balance_changes: [{address, coinType: '0x2::sui::SUI', amount: '-18446744073709551615'}],
+        gas_used: '18446744073709551615',
+        gas_owner: tx.gasOwner,
+        parse_error: tx.parseError,
+        reasons: ['move-call', 'parse-error'],
+        queued_at: null,
+        processed_at: null,
+      },
+    )
+  })
 })
