@@ -429,6 +429,8 @@ interface Live {
   max: number
   storedP50: number
   storedP99: number
+  /** The three slowest transactions, and when in the run their checkpoint was sealed. */
+  slowest: string
 }
 
 async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddresses: string[]): Promise<Live> {
@@ -472,7 +474,15 @@ async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddres
       [before.toString()],
     )
     const r = rows[0]!
+    // Where the slowest were: a stall at start (the poller still busy starting) reads differently
+    // from one in the middle (a pause, a reconnect).
+    const {rows: slowest} = await db.raw<{rows: {checkpoint: string; latency: number; at: number}[]}>(
+      `SELECT checkpoint, extract(epoch FROM queued_at) * 1000 - timestamp_ms AS latency, timestamp_ms - min(timestamp_ms) OVER () AS at
+       FROM raw_blockchain_events WHERE checkpoint > ? ORDER BY 2 DESC NULLS LAST LIMIT 3`,
+      [before.toString()],
+    )
     return {
+      slowest: slowest.map((s) => `checkpoint ${s.checkpoint} ${fmt(Number(s.latency))} ms (sealed ${seconds(Number(s.at))} into the run)`).join(', '),
       seconds: liveSeconds,
       checkpoints: Number(tip - before),
       samples: Number(r.samples),
@@ -696,6 +706,7 @@ async function main(): Promise<void> {
       console.log(`  ${live.checkpoints} checkpoints in ${live.seconds.toFixed(1)} s, ${live.samples} relevant transactions queued (${live.unqueued} not)`)
       console.log(`  produced → enqueued (queued_at − timestamp_ms): p50 ${fmt(live.p50)} ms, p99 ${fmt(live.p99)} ms, max ${fmt(live.max)} ms`)
       console.log(`  produced → stored (commit began, created_at − timestamp_ms): p50 ${fmt(live.storedP50)} ms, p99 ${fmt(live.storedP99)} ms`)
+      console.log(`  slowest: ${live.slowest}`)
       console.log('')
     }
 
