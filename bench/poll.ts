@@ -439,8 +439,10 @@ async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddres
   const poll = new PollProcess(['--mode', 'stream'], pollEnv(server))
   try {
     await poll.waitFor('"monitored accounts loaded"', (l) => l.msg === 'monitored accounts loaded', 60_000)
-    // Let it reach the tip and open its subscription before the chain starts moving.
-    await sleep(2_000)
+    // Let it reach the tip and open its subscription before the chain starts moving; and collect
+    // the server's garbage from the reads before (gigabytes of heap by now), so that its major GC
+    // does not stall the live checkpoints it seals.
+    await Promise.all([sleep(2_000), server.collectGarbage()])
     await server.startProducing(LIVE_RATE, {txPerCheckpoint: [TX_PER_CHECKPOINT, TX_PER_CHECKPOINT], relevantShare: RELEVANT_SHARE, relevantAddresses})
     const producingFrom = performance.now()
     await sleep(LIVE_SECONDS * 1000)
