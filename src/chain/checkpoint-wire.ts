@@ -7,12 +7,14 @@
 // This reader knows the few fields CHECKPOINT_READ_MASK and TRANSACTION_DETAILS_READ_MASK ask
 // for, skips everything else, and builds the same message shapes the SDK would, which
 // checkpoint-decoder.ts then turns into records: one set of record semantics whichever decoder ran.
-// Every field it reads is listed in WIRE_MESSAGES (wire-messages.ts), which the reader compares tags with and a test
-// checks against the SDK's own descriptors (sui/rpc/v2/*.proto, google/protobuf/{timestamp,
-// struct}.proto, google/rpc/status.proto), so an upstream renumbering fails the build, not the
-// poller. Fields it does not read are skipped, as a node newer than this reader may add them; but
-// a known field on another wire type is an error, and a transaction kind or command it does not
-// know makes its transaction undecodable (kept, never dropped) and is reported (wire-observer.ts).
+// Every field it reads is listed in WIRE_MESSAGES (wire-messages.ts), which the reader compares
+// tags with and a test checks against the SDK's own descriptors (sui/rpc/v2/*.proto,
+// google/protobuf/{timestamp,struct}.proto, google/rpc/status.proto), so an upstream renumbering
+// fails the build, not the poller. Fields it does not read are skipped, as a node newer than this
+// reader may add them; but a known field on another wire type is an error, and a transaction kind
+// or command it does not know makes its transaction undecodable (kept, never dropped) and is
+// reported (wire-observer.ts). Given a TransactionScreen, a ListCheckpoints read passes over the
+// transactions that cannot matter to it (transaction-screen.ts) and reads the rest in full.
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import type {ProtoValue} from './proto-values.ts'
