@@ -28,7 +28,7 @@ import {CheckpointMethods} from '../src/chain/checkpoint-methods.ts'
 import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire-observer.ts'
 import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/checkpoint-wire.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
-import type {CheckpointRecord, ScreenedCheckpointRecord} from '../src/chain/records.ts'
+import type {CheckpointRecord, ScreenedCheckpointRecord, TransactionRecord} from '../src/chain/records.ts'
 import {AddressSet} from '../src/ingest/address-set.ts'
 import {RelevanceFilter} from '../src/ingest/relevance-filter.ts'
 import {RelevanceScreen} from '../src/ingest/relevance-screen.ts'
@@ -297,13 +297,19 @@ async function main(): Promise<void> {
     disagreements += differing
     console.log(`  relevance: ${wire.kept} transactions kept by checkpoint-wire.ts, ${sdk.kept} by the SDK decoder; ${differing === 0 ? 'identical for every checkpoint' : `${differing} CHECKPOINTS DIFFER`}`)
     const screen = screened(c.screen)
+    // The kept transactions of a checkpoint and why, as one string: the screened read must match the whole one.
+    const kept = (transactions: readonly TransactionRecord[]) =>
+      transactions.flatMap((tx) => {
+        const reasons = c.filter.reasons(tx)
+        return reasons.length > 0 ? [`${tx.digest}:${reasons.join('+')}`] : []
+      }).join(' ')
     let passed = 0
     const keptThroughScreen = c.list.map((bytes) => {
       const checkpoint = screen(bytes)
       passed += checkpoint.transactions.length
-      return checkpoint.transactions.filter((tx) => c.filter.reasons(tx).length > 0).map((tx) => tx.digest).join(' ')
+      return kept(checkpoint.transactions)
     })
-    const keptWhole = wire.results.map((r) => r.split(' ').filter((t) => !t.endsWith(':')).map((t) => t.slice(0, t.indexOf(':'))).join(' '))
+    const keptWhole = c.list.map((bytes) => kept((DECODERS[WIRE] as Decode)(bytes).transactions))
     const screenDiffers = keptThroughScreen.filter((k, i) => k !== keptWhole[i]).length
     disagreements += screenDiffers
     console.log(`  screened: ${passed} of ${c.transactions} transactions decoded; kept ${screenDiffers === 0 ? 'the same in every checkpoint' : `DIFFERENT in ${screenDiffers} checkpoints`}`)

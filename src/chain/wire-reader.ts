@@ -13,7 +13,7 @@ export type WireType = 0 | 1 | 2 | 5
 export const VARINT = 0
 export const FIXED64 = 1
 export const LEN = 2
-export const FIXED32 = 5
+const FIXED32 = 5
 
 /**
  * Deepest message nesting read. Sui renders a Move value as JSON at most 80 levels deep

@@ -21,7 +21,7 @@ import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor, type CommitFence} from '../store/ingest-cursor.ts'
 import {insertRawEvents, type RawEventInput} from '../store/raw-event-repository.ts'
-import {DecodingGuard, type DecodingLimits} from './decoding-guard.ts'
+import {DecodingGuard, type DecodingLimits, transactionCountOf} from './decoding-guard.ts'
 import {DetailsFetcher, type DetailsRetry, type TransactionDetailsReader} from './details-fetcher.ts'
 import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'
 import {queueStored} from './stored-jobs.ts'
@@ -124,7 +124,7 @@ export class CheckpointCommitter {
     return batch.map((checkpoint) => ({
       sequenceNumber: checkpoint.sequenceNumber,
       timestampMs: checkpoint.timestampMs,
-      transactions: checkpoint.screened ? checkpoint.transactionCount : checkpoint.transactions.length,
+      transactions: transactionCountOf(checkpoint),
       relevant: this.relevantOf(checkpoint),
     }))
   }

@@ -47,7 +47,7 @@ export class DecodingGuard {
     let firstBad: {where: string; message: string} | undefined
     let inRowFlood = false
     for (const checkpoint of batch) {
-      const count = checkpoint.screened ? checkpoint.transactionCount : checkpoint.transactions.length
+      const count = transactionCountOf(checkpoint)
       let bad = 0
       // A screen decodes every undecodable transaction; one it passed over between two decoded
       // ones was plain, and breaks a run.
@@ -86,4 +86,9 @@ export class DecodingGuard {
       this.bad -= b
     }
   }
+}
+
+/** Every transaction of the checkpoint, decoded or passed over by a screen. */
+export function transactionCountOf(checkpoint: CheckpointView): number {
+  return checkpoint.screened ? checkpoint.transactionCount : checkpoint.transactions.length
 }

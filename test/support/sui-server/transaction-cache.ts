@@ -37,8 +37,4 @@ export class TransactionCache {
   encoded(digest: string, paths: readonly string[] | undefined): Uint8Array | undefined {
     return paths?.length ? this.#masks.get(maskKey(paths))?.get(digest) : undefined
   }
-
-  clear(): void {
-    this.#masks.clear()
-  }
 }

@@ -100,13 +100,13 @@ function batchGetTransactions(ledger: Ledger, cache: TransactionCache, request: 
   // Written field by field, so that a transaction encoded ahead (TransactionCache) goes out as is:
   // BatchGetTransactionsResponse { repeated GetTransactionResult transactions = 1 },
   // GetTransactionResult { oneof result { ExecutedTransaction transaction = 1; Status error = 2 } }.
+  const error = (code: number, message: string) => GrpcTypes.GetTransactionResult.toBinary({result: {oneofKind: 'error', error: {code, message, details: []}}})
   const results = request.digests.map((digest): Uint8Array => {
-    const error = (code: number, message: string) => GrpcTypes.GetTransactionResult.toBinary({result: {oneofKind: 'error', error: {code, message, details: []}}})
     if (!isDigest(digest)) return error(grpc.status.INVALID_ARGUMENT, `invalid digest: ${JSON.stringify(digest)}`)
     const found = ledger.transaction(digest)
     if (!found) return error(grpc.status.NOT_FOUND, `Transaction ${digest} not found`)
-    const encoded = (found.checkpoint !== undefined ? cache.encoded(digest, paths) : undefined) ?? GrpcTypes.ExecutedTransaction.toBinary(transactionMessage(found, paths))
-    return messageField(1, encoded)
+    // The cache holds checkpointed transactions only, whose reply no longer changes.
+    return messageField(1, cache.encoded(digest, paths) ?? GrpcTypes.ExecutedTransaction.toBinary(transactionMessage(found, paths)))
   })
   return preEncoded<GrpcTypes.BatchGetTransactionsResponse>(Buffer.concat(results.map((result) => messageField(1, result))))
 }
