@@ -36,6 +36,16 @@ export interface CommitResult {
   readonly enqueueFailures: number
 }
 
+/** A batch committed, its jobs not yet queued. */
+export interface StoredBatch {
+  readonly first: bigint
+  readonly last: bigint
+  readonly transactions: number
+  readonly relevant: number
+  /** The digests the commit inserted (a replayed checkpoint inserts none). */
+  readonly inserted: readonly string[]
+}
+
 /** A transaction kept, and why. */
 export interface RelevantTransaction {
   readonly tx: TransactionRecord
@@ -143,6 +153,15 @@ export class CheckpointCommitter {
 
   /** Stores a prepared batch and moves the cursor, in one transaction; then queues the jobs. */
   async write(prepared: PreparedBatch): Promise<CommitResult> {
+    return this.queueJobs(await this.store(prepared))
+  }
+
+  /**
+   * Stores a prepared batch and moves the cursor, in one transaction. Its jobs are queued by
+   * queueJobs, which the poller runs beside the next batch's store: the rows are committed, so a
+   * crash in between loses no job (the outbox queues what has none).
+   */
+  async store(prepared: PreparedBatch): Promise<StoredBatch> {
     const {first, last, relevant} = prepared
     if (this.cursor !== undefined && first !== this.cursor + 1n) {
       throw new Error(`checkpoint committer: batch starts at ${first}, cursor is ${this.cursor}`)
@@ -155,8 +174,14 @@ export class CheckpointCommitter {
       return digests
     })
     this.cursor = last
-    const {queued, failed} = await queueStored(db, this.options.queue, inserted, this.options.logger)
-    return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted: inserted.length, queued, enqueueFailures: failed}
+    return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
+  }
+
+  /** Queues a job per transaction a store inserted. */
+  async queueJobs(stored: StoredBatch): Promise<CommitResult> {
+    const {queued, failed} = await queueStored(this.options.db, this.options.queue, stored.inserted, this.options.logger)
+    const {inserted, ...batch} = stored
+    return {...batch, inserted: inserted.length, queued, enqueueFailures: failed}
   }
 
   private relevantOf(checkpoint: CheckpointView): RelevantTransaction[] {

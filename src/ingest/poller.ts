@@ -23,7 +23,7 @@ import {sleep} from '../chain/backoff.ts'
 import {RuntimeFailure} from '../errors.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
-import {CheckpointCommitter, type CommitResult, type DecidedCheckpoint, type PreparedBatch} from './checkpoint-committer.ts'
+import {CheckpointCommitter, type CommitResult, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
@@ -203,6 +203,7 @@ export class Poller {
     const producer = this.decide(source, committer, channel, ready, stop.signal)
     let checkpoints = 0
     let relevant = 0
+    let queuing = Promise.resolve()
     try {
       const maxBatch = this.options.maxBatch ?? 250
       // Up to PREPARED_AHEAD batches are prepared (their relevant transactions fetched in full)
@@ -234,10 +235,13 @@ export class Poller {
           prepare(next)
         }
         await this.fillGaps(stop.signal)
-        const result = await committer.write(prepared)
-        checkpoints += Number(prepared.last - prepared.first) + 1
-        relevant += result.relevant
-        this.report(result, head.lastTimestampMs)
+        const stored = await committer.store(prepared)
+        checkpoints += Number(stored.last - stored.first) + 1
+        relevant += stored.relevant
+        // A batch's jobs are queued while the next one is stored (both wait mostly on other
+        // processes); one at a time, so the queue and its log lines follow the commits' order.
+        await queuing
+        queuing = this.queueJobs(committer, stored, head.lastTimestampMs)
         if (stop.signal.aborted) break
       }
       if (background.failure) throw background.failure
@@ -249,6 +253,7 @@ export class Poller {
       background.stop()
       signal.removeEventListener('abort', abortOnSignal)
       await producer
+      await queuing
       // A failed read does not leave the loading, or the sweep, writing after the lease is released.
       await ready.catch(() => undefined)
       await startSweep
@@ -339,6 +344,15 @@ export class Poller {
     const fill = new HistoryFill({db, chain, queue, packages, tokens, logger, signal, fence: lease.fence, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}})
     const result = await fill.run(targets, 'scan', {onComplete: (trx) => markFilled(trx, targets.map((t) => ({accountId: t.accountId, through: t.to})))})
     logger.info({accounts: targets.length, checkpoints: result.checkpointsTotal.toString(), found: result.found, stored: result.stored}, 'filled the history of accounts added while polling')
+  }
+
+  /** Queues a stored batch's jobs and reports the commit. Never fails: what is not queued, the outbox queues. */
+  private async queueJobs(committer: CheckpointCommitter, stored: StoredBatch, lastTimestampMs: number): Promise<void> {
+    try {
+      this.report(await committer.queueJobs(stored), lastTimestampMs)
+    } catch (error) {
+      this.options.logger.error({err: (error as Error).message, first: stored.first.toString(), last: stored.last.toString()}, 'could not queue a committed batch; the outbox will')
+    }
   }
 
   private report(result: CommitResult, lastTimestampMs: number): void {

@@ -30,9 +30,11 @@ function toRawEventRow({tx, reasons}: RawEventInput) {
   }
 }
 
-// The rows go as one JSON parameter that PostgreSQL unpacks (json_to_recordset), not as a
+// The rows go as one JSON parameter that PostgreSQL unpacks (jsonb_to_recordset), not as a
 // placeholder per value: a batch at 10% relevant keeps thousands of rows, and building, sending
 // and parsing 14 parameters each was a large part of both the poller's and PostgreSQL's CPU.
+// jsonb, not json: the document is parsed once, where json_to_recordset parses each jsonb
+// column's text a second time (about a quarter of the statement's time).
 const COLUMNS = 'tx_digest, checkpoint, tx_index, timestamp_ms, sender, success, execution_error, move_calls, events, balance_changes, gas_used, gas_owner, parse_error, reasons'
 const RECORD =
   'tx_digest text, checkpoint bigint, tx_index integer, timestamp_ms bigint, sender text, success boolean, execution_error text, ' +
@@ -46,7 +48,7 @@ export async function insertRawEvents(trx: Database, events: readonly RawEventIn
   for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
     const rows = JSON.stringify(events.slice(i, i + ROWS_PER_STATEMENT).map(toRawEventRow))
     const {rows: stored} = await trx.raw<{rows: {tx_digest: string}[]}>(
-      `INSERT INTO raw_blockchain_events (${COLUMNS}) SELECT ${COLUMNS} FROM json_to_recordset(?::json) AS r(${RECORD})
+      `INSERT INTO raw_blockchain_events (${COLUMNS}) SELECT ${COLUMNS} FROM jsonb_to_recordset(?::jsonb) AS r(${RECORD})
        ON CONFLICT (tx_digest) DO NOTHING RETURNING tx_digest`,
       [rows],
     )

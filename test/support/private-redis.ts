@@ -40,6 +40,15 @@ export class PrivateRedis {
     }
   }
 
+  /** Freezes it (SIGSTOP): connections stay open, commands wait unanswered, until resume(). */
+  pause(): void {
+    this.child?.kill('SIGSTOP')
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT')
+  }
+
   /** Kills it (SIGKILL: nothing kept) and waits until it is gone. */
   async down(): Promise<void> {
     const child = this.child
