@@ -294,7 +294,7 @@ async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, sh
   const poll = new PollProcess(['--once', '--json'], pollEnv(server), nodeOptions)
   const code = await poll.exited
   const wallMs = poll.exitedAt - poll.startedAt
-  if (code !== 0) throw new Error(`confio poll --once exited with ${code}:\n${poll.stderrTail}`)
+  if (code !== 0) throw new Error(`confio poll --once exited with ${code}:\n${poll.stdout.slice(-2000)}\n${poll.stderrTail}`)
   const result = JSON.parse(poll.stdout) as {cursor: string; checkpoints: number; relevant: number}
   if (BigInt(result.cursor) !== last) throw new Error(`confio poll --once stopped at ${result.cursor}, expected ${last}`)
   const commits = poll.commits()

@@ -76,6 +76,17 @@ export interface PreparedBatch {
 // within 5 s, well inside the lease's 10 s expiry, it delays no takeover.
 const COMMIT_IDLE_TIMEOUT_MS = 5_000
 
+/**
+ * A store's order lock: pg_advisory_xact_lock(hashtext(cursor name), key), in the two-key space,
+ * which the lease's one-key advisory lock (poller-lease.ts) does not share. Keys wrap at 2^31:
+ * only the locks of two consecutive batches are ever compared.
+ */
+function orderKey(checkpoint: bigint): number {
+  return Number(checkpoint % 2_147_483_648n)
+}
+
+const noop = (): void => undefined
+
 export interface CheckpointCommitterOptions {
   readonly db: Database
   readonly chain: TransactionDetailsReader
@@ -99,6 +110,10 @@ export interface CheckpointCommitterOptions {
 
 export class CheckpointCommitter {
   private cursor: bigint | undefined
+  /** Where the last store begun will leave the cursor. */
+  private tail: bigint | undefined
+  /** Settles once the last store begun holds its order lock, or has ended. */
+  private ahead: Promise<void> | undefined
   private readonly options: CheckpointCommitterOptions
   private readonly decoding: DecodingGuard
   private readonly details: DetailsFetcher
@@ -106,6 +121,7 @@ export class CheckpointCommitter {
   constructor(options: CheckpointCommitterOptions) {
     this.options = options
     this.cursor = options.cursor
+    this.tail = options.cursor
     this.decoding = new DecodingGuard(options.decodingLimits)
     this.details = new DetailsFetcher({chain: options.chain, retry: options.detailsRetry, signal: options.signal, logger: options.logger, position: () => this.cursor})
   }
@@ -158,23 +174,62 @@ export class CheckpointCommitter {
 
   /**
    * Stores a prepared batch and moves the cursor, in one transaction. Its jobs are queued by
-   * queueJobs, which the poller runs beside the next batch's store: the rows are committed, so a
-   * crash in between loses no job (the outbox queues what has none).
+   * queueJobs, which the poller runs beside the next store: the rows are committed, so a crash in
+   * between loses no job (the outbox queues what has none).
+   *
+   * It may be called again before the previous store has finished: the two insert at the same time
+   * (the database works on both), and commit in order. See `#ordered`.
    */
-  async store(prepared: PreparedBatch): Promise<StoredBatch> {
+  store(prepared: PreparedBatch): Promise<StoredBatch> {
     const {first, last, relevant} = prepared
-    if (this.cursor !== undefined && first !== this.cursor + 1n) {
-      throw new Error(`checkpoint committer: batch starts at ${first}, cursor is ${this.cursor}`)
+    const expected = this.tail
+    if (expected !== undefined && first !== expected + 1n) {
+      throw new Error(`checkpoint committer: batch starts at ${first}, the batch before it ends at ${expected}`)
     }
-    const {db, cursorName} = this.options
-    const inserted = await db.transaction(async (trx) => {
-      await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${COMMIT_IDLE_TIMEOUT_MS}`)
-      const digests = await insertRawEvents(trx, relevant)
-      await advanceCursor(trx, cursorName, this.cursor, last, {chainId: this.options.chainId, fence: this.options.fence})
-      return digests
+    this.tail = last
+    const {cursorName, chainId, fence} = this.options
+    const stored = this.#ordered(
+      last,
+      expected,
+      (trx) => insertRawEvents(trx, relevant),
+      (trx) => advanceCursor(trx, cursorName, expected, last, {chainId, fence}),
+    ).then((inserted) => {
+      this.cursor = last
+      return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
     })
-    this.cursor = last
-    return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
+    return stored
+  }
+
+  /**
+   * One store's transaction, ordered after the store before it by transaction-level advisory
+   * locks, one per batch, keyed by the checkpoint it ends at: a store takes its own at once, and
+   * after its insert waits (in PostgreSQL, under the lock timeout) for the one of the batch before
+   * it, which that store holds until it has committed or rolled back. No store begins before the
+   * one ahead holds its own lock. So the inserts overlap, the cursor moves from one committed
+   * value to the next, and a store whose predecessor failed finds the cursor short of where it
+   * expects (compare-and-set) and rolls back: batches commit strictly in order, or not at all.
+   */
+  #ordered(ends: bigint, after: bigint | undefined, work: (trx: Database) => Promise<string[]>, advance: (trx: Database) => Promise<void>): Promise<string[]> {
+    const ahead = this.ahead
+    let holds!: () => void
+    const holding = new Promise<void>((resolve) => (holds = resolve))
+    const lock = (trx: Database, checkpoint: bigint) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [this.options.cursorName, orderKey(checkpoint)])
+    const run = async () => {
+      if (ahead) await ahead
+      return this.options.db.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${COMMIT_IDLE_TIMEOUT_MS}`)
+        await lock(trx, ends)
+        holds()
+        const digests = await work(trx)
+        if (after !== undefined) await lock(trx, after)
+        await advance(trx)
+        return digests
+      })
+    }
+    const done = run()
+    // The next store may begin once this one holds its lock, or has ended without it.
+    this.ahead = Promise.race([holding, done.then(noop, noop)])
+    return done
   }
 
   /** Queues a job per transaction a store inserted. */

@@ -3,7 +3,8 @@
 // and the cursor in one commit per batch, and queues a job per stored transaction.
 //
 //   CheckpointSource -> relevance --(bounded channel)--> CheckpointCommitter --> TransactionQueue
-//                                                            |
+//                                                            |     (two stores at once,
+//                                                            |      committed in order)
 //                                  ChainReader.transactionDetails (the relevant few, in full)
 //
 // Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
@@ -39,6 +40,11 @@ const CHANNEL_CHECKPOINTS = 500
 // Batches whose details are being fetched while one is written: with one, a fetch slower than a
 // write (a busy node) left the poller idle; two gave a few percent at 10% relevant (bench:poll).
 const PREPARED_AHEAD = 2
+// Batches being stored at once. Their inserts overlap, so the database works on one while the
+// other waits for a core or the disk; they commit in order (CheckpointCommitter.store).
+const STORES_AHEAD = 2
+
+const noop = (): void => undefined
 
 export interface PollerOptions {
   readonly db: Database
@@ -204,6 +210,7 @@ export class Poller {
     let checkpoints = 0
     let relevant = 0
     let queuing = Promise.resolve()
+    const stores: Array<Promise<StoredBatch>> = []
     try {
       const maxBatch = this.options.maxBatch ?? 250
       // Up to PREPARED_AHEAD batches are prepared (their relevant transactions fetched in full)
@@ -215,10 +222,22 @@ export class Poller {
         promise.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
         preparing.push({promise, lastTimestampMs: batch[batch.length - 1]!.timestampMs})
       }
+      // Stores in flight (STORES_AHEAD at most), oldest first; each one's jobs are queued once it
+      // has committed and the jobs before it are queued.
+      const settleOldest = async () => {
+        const stored = await stores.shift()!
+        checkpoints += Number(stored.last - stored.first) + 1
+        relevant += stored.relevant
+      }
       for (;;) {
         if (background.failure) throw background.failure
         if (preparing.length === 0) {
-          const batch = await channel.take(maxBatch)
+          let batch = channel.takeReady(maxBatch)
+          if (!batch) {
+            // Nothing to read on: see the stores through (a failed one ends the run now, not at the next checkpoint).
+            while (stores.length > 0) await settleOldest()
+            batch = await channel.take(maxBatch)
+          }
           if (!batch) break
           prepare(batch)
         }
@@ -234,16 +253,17 @@ export class Poller {
           if (!next) break
           prepare(next)
         }
+        // A fill stores rows a store in flight may hold too: it runs alone.
+        if (this.gaps.length > 0) while (stores.length > 0) await settleOldest()
         await this.fillGaps(stop.signal)
-        const stored = await committer.store(prepared)
-        checkpoints += Number(stored.last - stored.first) + 1
-        relevant += stored.relevant
-        // A batch's jobs are queued while the next one is stored (both wait mostly on other
-        // processes); one at a time, so the queue and its log lines follow the commits' order.
-        await queuing
-        queuing = this.queueJobs(committer, stored, head.lastTimestampMs)
+        const stored = committer.store(prepared)
+        stored.catch(() => undefined) // settled below; this only keeps an early failure from being "unhandled"
+        stores.push(stored)
+        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch, head.lastTimestampMs), noop)
+        if (stores.length >= STORES_AHEAD) await settleOldest()
         if (stop.signal.aborted) break
       }
+      while (stores.length > 0) await settleOldest()
       if (background.failure) throw background.failure
       // Nothing read (--once at the tip): the loading, and the fills it started, still complete.
       await ready
@@ -253,6 +273,8 @@ export class Poller {
       background.stop()
       signal.removeEventListener('abort', abortOnSignal)
       await producer
+      // Nothing of this run writes after the lease is released.
+      await Promise.allSettled(stores)
       await queuing
       // A failed read does not leave the loading, or the sweep, writing after the lease is released.
       await ready.catch(() => undefined)

@@ -12,7 +12,10 @@ import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
+import {CursorMovedError, setCursor} from '../../src/store/ingest-cursor.ts'
+import {createDatabase} from '../../src/store/database.ts'
 import {collect, testReader} from '../chain/chain-test-support.ts'
+import {eventually} from '../support/child-process.ts'
 import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
 const CURSOR = 'checkpoints'
@@ -295,6 +298,72 @@ describe('checkpoint committer', function () {
     assert.ok(error instanceof TransactionDetailsError)
     assert.match(error.message, /places transaction/)
     assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  describe('stores that overlap', () => {
+    /** The batch as two prepared batches, the cursor right before them, and another session holding the cursor row. */
+    async function twoBatchesBehindALock() {
+      const {batch, relevant} = await batchWithEvents()
+      const start = batch[0]!.sequenceNumber - 1n
+      await setCursor(world.db, CURSOR, start)
+      const c = committer(chain, start)
+      const [a, b] = await Promise.all([c.prepare(c.decide(batch.slice(0, 2))), c.prepare(c.decide(batch.slice(2)))])
+      const other = createDatabase({url: process.env.DATABASE_URL as string})
+      const holder = await other.transaction()
+      await holder('ingest_cursors').where({name: CURSOR}).forUpdate().select('checkpoint')
+      return {c, a: a!, b: b!, relevant, start, other, holder}
+    }
+
+    /** Sessions of this database waiting on a lock, by what they wait for. */
+    async function waiting(): Promise<string[]> {
+      const {rows} = await world.db.raw<{rows: {wait_event: string}[]}>(
+        `SELECT wait_event FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' ORDER BY wait_event`,
+      )
+      return rows.map((r) => r.wait_event)
+    }
+
+    it('commit in order: the second, its rows inserted, waits for the first, which waits on the cursor row', async () => {
+      const {c, a, b, relevant, other, holder} = await twoBatchesBehindALock()
+      try {
+        const first = c.store(a)
+        const second = c.store(b)
+        // The first store waits for the row (its transaction id), the second for the first (its order lock).
+        await eventually(async () => (await waiting()).join() === 'advisory,transactionid', 10_000, 'one store waiting on the row, the other on the first')
+        assert.deepEqual(await storedDigests(world.db), [])
+        assert.equal(await cursorOf(world.db), a.first - 1n)
+        await holder.rollback()
+        const [one, two] = await Promise.all([first, second])
+        assert.deepEqual([one.last, two.first], [a.last, a.last + 1n])
+        assert.equal(await cursorOf(world.db), b.last)
+        assert.deepEqual((await storedDigests(world.db)).sort(), [...relevant].sort())
+        assert.equal(c.position, b.last)
+      } finally {
+        if (!holder.isCompleted()) await holder.rollback()
+        await other.destroy()
+      }
+    })
+
+    it('roll back together: the second, its rows inserted, finds the cursor short when the first fails', async () => {
+      const {c, a, b, other, holder} = await twoBatchesBehindALock()
+      try {
+        const first = c.store(a)
+        const second = c.store(b)
+        await eventually(async () => (await waiting()).join() === 'advisory,transactionid', 10_000, 'one store waiting on the row, the other on the first')
+        // Another writer moves the cursor: the first store's compare-and-set fails.
+        await holder('ingest_cursors').where({name: CURSOR}).update({checkpoint: '999999'})
+        await holder.commit()
+        const results = await Promise.allSettled([first, second])
+        for (const [i, result] of results.entries()) {
+          assert.equal(result.status, 'rejected', `store ${i + 1} failed`)
+          assert.ok((result as PromiseRejectedResult).reason instanceof CursorMovedError, String((result as PromiseRejectedResult).reason))
+        }
+        assert.deepEqual(await storedDigests(world.db), [], 'neither batch stored anything')
+        assert.equal(await cursorOf(world.db), 999_999n)
+      } finally {
+        if (!holder.isCompleted()) await holder.rollback()
+        await other.destroy()
+      }
+    })
   })
 })
 
