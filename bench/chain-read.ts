@@ -7,7 +7,7 @@
 // metrics) and record decoding.
 //
 // Also measured: the bare client with the previous, wide mask (events with their JSON), for
-// scale; and the poller's two tiers together: the range read plus one transactionDetails call
+// scale; and the poller's two tiers together: the range read plus one eventContents call
 // per 250 checkpoints (the poller's batch) for the ~1% of transactions that are relevant.
 //
 //   node bench/chain-read.ts [checkpoints=1000] [rounds=5]
@@ -110,13 +110,13 @@ async function main(): Promise<void> {
       'bare SuiGrpcClient.listCheckpoints stream': () => bareRange(mask),
       'layer checkpoints() range, ListCheckpoints': () => timeRange(layer.checkpoints(from, to)),
       'layer checkpoints() range, GetCheckpoint fallback (16 in flight)': () => timeRange(fallback.checkpoints(from, to)),
-      [`layer range + transactionDetails per ${COMMIT_BATCH} (${RELEVANT_SHARE * 100}% relevant)`]: async () => {
+      [`layer range + eventContents per ${COMMIT_BATCH} (${RELEVANT_SHARE * 100}% relevant)`]: async () => {
         let transactions = 0
         let checkpoints = 0
         let batch: CheckpointRecord[] = []
         const details = async (): Promise<void> => {
           const digests = batch.flatMap((cp) => cp.transactions.filter((t) => relevant.has(t.digest)).map((t) => t.digest))
-          detailsFetched = (await layer.transactionDetails(digests)).length
+          detailsFetched = (await layer.eventContents(digests)).length
           batch = []
         }
         const started = performance.now()

@@ -49,7 +49,7 @@ import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
 import {openChainReader} from '../src/chain/index.ts'
-import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
 import type {Database} from '../src/store/database.ts'
 import {
   confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
@@ -236,6 +236,16 @@ class PollProcess {
     return status
   }
 
+  /** "<message> <seconds after spawn>" for the first line of each message, in that order. */
+  milestones(messages: string[]): string {
+    return messages
+      .map((msg) => {
+        const line = this.lines.find((l) => l.msg === msg)
+        return `${msg} ${line ? seconds(line.seenAt - this.startedAt) : '—'}`
+      })
+      .join(', ')
+  }
+
   commits(): LogLine[] {
     return this.lines.filter((l) => l.msg === 'checkpoints committed')
   }
@@ -281,6 +291,8 @@ interface CatchUp {
   /** From the first commit log line to the last (the first batch's checkpoints excluded). */
   steadyCps: number
   firstCommitAfterMs: number
+  /** When the start's milestones were logged, ms after spawn: what a start-up spends its time on. */
+  startUp: string
   childCpuMs: number
   peakRssKb: number
   profile?: string
@@ -310,6 +322,7 @@ async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, sh
     wallMs,
     steadyCps,
     firstCommitAfterMs: firstCommit ? firstCommit.seenAt - poll.startedAt : Number.NaN,
+    startUp: poll.milestones(['holding the poller lease', 'monitored accounts loaded', 'checkpoints committed']),
     childCpuMs: poll.lastCpuMs,
     peakRssKb: poll.peakRssKb,
     ...(CPU_PROF ? {profile: join(PROFILE_DIR, profileName)} : {}),
@@ -582,7 +595,7 @@ async function generateRange(server: SpawnedSuiServer, share: number, relevantAd
   if (first === undefined) throw new Error('no checkpoints generated')
   // The relevant transactions' replies too are encoded ahead, as the checkpoints are: the server
   // shares the machine's cores with the poller, and a real node's encoding is not confio's cost.
-  for (let i = 0; i < relevantDigests.length; i += 10_000) await server.warmTransactions(relevantDigests.slice(i, i + 10_000), [...TRANSACTION_DETAILS_READ_MASK])
+  for (let i = 0; i < relevantDigests.length; i += 10_000) await server.warmTransactions(relevantDigests.slice(i, i + 10_000), [...EVENT_CONTENTS_READ_MASK])
   console.log(
     `\rsetup: ${fmt(CHECKPOINTS)} checkpoints ${first}..${last} generated and encoded in ${seconds(performance.now() - t)}: ${fmt(transactions)} transactions, ${fmt(relevantDigests.length)} relevant (${((relevantDigests.length / transactions) * 100).toFixed(2)}%, their details encoded too)`,
   )
@@ -620,6 +633,7 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
   console.log(`  ${fmt(run.checkpoints)} checkpoints in ${seconds(run.wallMs)} (process start to exit): ${fmt(wallCps)} checkpoints/s`)
   console.log(`  the same command with nothing to read takes ${seconds(idleMs)} (start-up, connections, shutdown): ${fmt(netCps)} checkpoints/s without it`)
   console.log(`  from the first commit log line to the last: ${fmt(run.steadyCps)} checkpoints/s (first commit ${seconds(run.firstCommitAfterMs)} after spawn)`)
+  console.log(`  start-up, after spawn (the first line is logged once its modules are loaded): ${run.startUp}`)
   console.log(
     `  CPU over the run: poller ${seconds(run.childCpuMs)} (${fmt((run.childCpuMs / run.wallMs) * 100)}% of a core), Sui server ${seconds(serverCpuMs)}, PostgreSQL ${seconds(infra.postgres ?? 0)}, Redis ${seconds(infra['redis-server'] ?? 0)}; poller peak RSS ${fmt(run.peakRssKb / 1024)} MB`,
   )

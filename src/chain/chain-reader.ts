@@ -10,7 +10,7 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
 
 export interface CallOptions {
@@ -78,6 +78,12 @@ export interface ChainReader {
    * TypeError.
    */
   transactionDetails(digests: readonly string[], options?: CallOptions): Promise<TransactionDetails[]>
+  /**
+   * What a checkpoint read left out of these checkpointed transactions: their events' contents
+   * (EVENT_CONTENTS_READ_MASK), one record per digest, in the order given. Called, failed and
+   * retried like transactionDetails.
+   */
+  eventContents(digests: readonly string[], options?: CallOptions): Promise<EventContents[]>
   /**
    * Checkpointed transactions that affect any of `addresses` (ListTransactions with one
    * affected-address term per address), checkpoints `from`..`to` inclusive, in chain order, each

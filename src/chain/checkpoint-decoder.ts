@@ -8,7 +8,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import {chainAddress, chainType, protoValueToJson, requiredString, timestampMs} from './proto-values.ts'
 import type {ProtoValue} from './proto-values.ts'
 import type {WireCheckpoint} from './checkpoint-wire.ts'
-import type {BalanceChangeRecord, CheckpointRecord, ScreenedCheckpointRecord, EffectsStatus, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
+import type {BalanceChangeRecord, CheckpointRecord, ScreenedCheckpointRecord, EffectsStatus, EventContents, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
 
 /**
  * Throws only when the checkpoint itself is unusable (no sequence number); never for a
@@ -83,6 +83,28 @@ export function decodeTransaction(tx: GrpcTypes.ExecutedTransaction, index: numb
 export function decodeTransactionDetails(tx: GrpcTypes.ExecutedTransaction, checkpoint: bigint): TransactionDetails {
   const index = tx.transactionIndex === undefined ? -1 : Number(tx.transactionIndex)
   return decodeExecuted(tx, index, checkpoint, timestampMs(tx.timestamp), decodeEvents)
+}
+
+/**
+ * What an event contents read (EVENT_CONTENTS_READ_MASK) brings: each event's type and JSON at its
+ * position; an event whose type does not decode keeps its place (type '') and is named in the
+ * parse error, so the contents still line up with the summary's events.
+ */
+export function decodeEventContents(tx: GrpcTypes.ExecutedTransaction, checkpoint: bigint): EventContents {
+  const errors = new PartErrors()
+  const events = (tx.events?.events ?? []).map((event, i) => {
+    let type = ''
+    try {
+      type = chainType(event.eventType, 'event_type')
+    } catch (error) {
+      errors.note(`event ${i}`, error)
+    }
+    return {type, json: protoValueToJson(event.json as ProtoValue | undefined)}
+  })
+  const contents: EventContents = {digest: tx.digest ?? '', checkpoint, events}
+  const parseError = errors.message
+  if (parseError !== undefined) contents.parseError = parseError
+  return contents
 }
 
 function decodeExecuted<Event extends EventSummary>(

@@ -12,7 +12,7 @@ import {chainMetrics} from './chain-metrics.ts'
 import type {ChainMetrics, ChainMetricsSnapshot} from './chain-metrics.ts'
 import type {ChainOptions, SuiNetwork} from './chain-options.ts'
 import type {AffectedTransactionsProgress, CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
-import {decodeCheckpoint, decodeTransactionDetails} from './checkpoint-decoder.ts'
+import {decodeCheckpoint, decodeEventContents, decodeTransactionDetails} from './checkpoint-decoder.ts'
 import {CheckpointMethods} from './checkpoint-methods.ts'
 import type {BatchGetTransactionsReply} from './checkpoint-methods.ts'
 import {CheckpointRangeReader} from './checkpoint-range.ts'
@@ -22,8 +22,8 @@ import {ConcurrencyLimiter} from './concurrency-limiter.ts'
 import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
-import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from './read-masks.ts'
+import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {checkpointHeightOf} from './response-headers.ts'
@@ -132,29 +132,12 @@ export class GrpcChainReader implements ChainReader {
     return this.#range.readScreened(from, to, screen, options.signal)
   }
 
-  async transactionDetails(digests: readonly string[], options: CallOptions = {}): Promise<TransactionDetails[]> {
-    for (const digest of digests) assertDigest(digest)
-    if (digests.length === 0) return []
-    const chunks: string[][] = []
-    for (let i = 0; i < digests.length; i += MAX_BATCH_GET_TRANSACTIONS) chunks.push(digests.slice(i, i + MAX_BATCH_GET_TRANSACTIONS))
-    if (chunks.length === 1) return this.#detailsChunk(chunks[0] as string[], options.signal)
-    // Chunks go out together (the concurrency limit still applies); the first failure cancels the rest.
-    const controller = new AbortController()
-    const onAbort = (): void => controller.abort(options.signal?.reason)
-    options.signal?.addEventListener('abort', onAbort, {once: true})
-    try {
-      const results = await Promise.all(
-        chunks.map((chunk) =>
-          this.#detailsChunk(chunk, controller.signal).catch((error: unknown) => {
-            controller.abort(error)
-            throw error
-          }),
-        ),
-      )
-      return results.flat()
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort)
-    }
+  transactionDetails(digests: readonly string[], options: CallOptions = {}): Promise<TransactionDetails[]> {
+    return this.#batchGet(digests, TRANSACTION_DETAILS_READ_MASK, (transaction, checkpoint) => decodeTransactionDetails(transaction, checkpoint), options.signal)
+  }
+
+  eventContents(digests: readonly string[], options: CallOptions = {}): Promise<EventContents[]> {
+    return this.#batchGet(digests, EVENT_CONTENTS_READ_MASK, (transaction, checkpoint) => decodeEventContents(transaction, checkpoint), options.signal)
   }
 
   transactionsAffecting(addresses: readonly string[], from: bigint, to: bigint, options: CallOptions = {}): AsyncIterable<AffectedTransactionsProgress> {
@@ -165,8 +148,47 @@ export class GrpcChainReader implements ChainReader {
     return this.#listing.supported(options.signal)
   }
 
-  async #detailsChunk(digests: string[], signal: AbortSignal | undefined): Promise<TransactionDetails[]> {
-    const request = {digests, readMask: fieldMask(TRANSACTION_DETAILS_READ_MASK)}
+  /**
+   * BatchGetTransactions for these digests with this mask, one decoded record per digest in their
+   * order, in calls of at most MAX_BATCH_GET_TRANSACTIONS that go out together (the concurrency
+   * limit still applies); the first failure cancels the rest.
+   */
+  async #batchGet<T extends {digest: string; parseError?: string}>(
+    digests: readonly string[],
+    mask: readonly string[],
+    decode: (transaction: GrpcTypes.ExecutedTransaction, checkpoint: bigint) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T[]> {
+    for (const digest of digests) assertDigest(digest)
+    if (digests.length === 0) return []
+    const chunks: string[][] = []
+    for (let i = 0; i < digests.length; i += MAX_BATCH_GET_TRANSACTIONS) chunks.push(digests.slice(i, i + MAX_BATCH_GET_TRANSACTIONS))
+    if (chunks.length === 1) return this.#batchGetChunk(chunks[0] as string[], mask, decode, signal)
+    const controller = new AbortController()
+    const onAbort = (): void => controller.abort(signal?.reason)
+    signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      const results = await Promise.all(
+        chunks.map((chunk) =>
+          this.#batchGetChunk(chunk, mask, decode, controller.signal).catch((error: unknown) => {
+            controller.abort(error)
+            throw error
+          }),
+        ),
+      )
+      return results.flat()
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  async #batchGetChunk<T extends {digest: string; parseError?: string}>(
+    digests: string[],
+    mask: readonly string[],
+    decode: (transaction: GrpcTypes.ExecutedTransaction, checkpoint: bigint) => T,
+    signal: AbortSignal | undefined,
+  ): Promise<T[]> {
+    const request = {digests, readMask: fieldMask(mask)}
     const reply = await this.#policy.unary(
       'BatchGetTransactions',
       async (rpc) => failedDigest(await this.#checkpoints.batchGetTransactions(request, rpc), digests),
@@ -182,7 +204,7 @@ export class GrpcChainReader implements ChainReader {
       if (transaction.digest !== undefined && transaction.digest !== digest) {
         throw malformedResponse('BatchGetTransactions', `result ${i} is transaction ${transaction.digest}, not ${digest}`)
       }
-      const record = decodeOrFail('BatchGetTransactions', () => decodeTransactionDetails(transaction, transaction.checkpoint as bigint), `transaction ${digest}`)
+      const record = decodeOrFail('BatchGetTransactions', () => decode(transaction, transaction.checkpoint as bigint), `transaction ${digest}`)
       // The digest is the one asked for even when the node's reply left it out or garbled it.
       record.digest = digest
       if (wireError !== undefined) record.parseError = record.parseError ? `${wireError}; ${record.parseError}` : wireError

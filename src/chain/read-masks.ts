@@ -52,6 +52,14 @@ export const TRANSACTION_DETAILS_READ_MASK: readonly string[] = [
   'transaction_index',
 ]
 
+/**
+ * BatchGetTransactions for what a checkpoint read left out: each event's JSON, with its type to
+ * match it to the summary's event at the same position, and the checkpoint to check the node
+ * places the transaction where the read found it (EventContents). A tenth of the bytes of
+ * TRANSACTION_DETAILS_READ_MASK for a transfer, and no second decoding of its summary.
+ */
+export const EVENT_CONTENTS_READ_MASK: readonly string[] = ['digest', 'checkpoint', 'events.events.event_type', 'events.events.json']
+
 /** ExecuteTransaction: an ExecutionRecord (the response is an ExecutedTransaction). */
 export const EXECUTE_READ_MASK: readonly string[] = [
   'digest',

@@ -86,6 +86,19 @@ export interface TransactionRecord<Event extends EventSummary = EventSummary> {
 /** A transaction with its events' contents, as `ChainReader.transactionDetails` returns it. */
 export type TransactionDetails = TransactionRecord<EventRecord>
 
+/**
+ * What a checkpoint read leaves out of a transaction, as `ChainReader.eventContents` returns it:
+ * its events' contents, in the transaction's order.
+ */
+export interface EventContents {
+  digest: string
+  checkpoint: bigint
+  /** One per event, at its position: its type (to match it with the summary's; '' where it did not decode) and its JSON. */
+  events: Array<{type: string; json: JsonValue}>
+  /** Set when an event's type could not be decoded; the event keeps its place. */
+  parseError?: string
+}
+
 /** A checkpoint as read for relevance: every transaction, events without their contents. */
 export interface CheckpointRecord {
   sequenceNumber: bigint

@@ -1,18 +1,18 @@
-// Fetches relevant transactions in full (events with their JSON) for what a checkpoint read
-// found relevant: the poller's commits and the history fills both store what this returns. One
-// transactionDetails call per batch (the reader chunks it), retried within a time budget; what
-// cannot be fetched fails the caller's commit, loudly, and is never skipped.
+// Completes what a checkpoint read found relevant with what the read left out, its events' JSON:
+// the poller's commits and the history fills both store what this returns. One eventContents call
+// per batch (the reader chunks it), retried within a time budget; what cannot be fetched fails the
+// caller's commit, loudly, and is never skipped.
 import {backoffDelayMs, sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {TransactionDetails, TransactionRecord} from '../chain/records.ts'
+import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
 import {formatDuration} from '../config/durations.ts'
 import {RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {RawEventInput} from '../store/raw-event-repository.ts'
 import type {RelevanceReason} from './relevance-filter.ts'
 
-export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails'>
+export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails' | 'eventContents'>
 
 /** How a batch's details are fetched: tried again with jittered backoff, within a time budget. */
 export interface DetailsRetry {
@@ -82,28 +82,34 @@ export class DetailsFetcher {
   }
 
   /**
-   * The relevant summaries in full. Where a transaction sits (checkpoint, index, time) comes from
-   * the checkpoint read; the rest from the details, which must agree on the checkpoint.
+   * The relevant summaries in full: each summary with its events' JSON (eventContents), matched
+   * event by event. A summary with a parse error may lack an event, so it is read again whole
+   * (transactionDetails) instead. Where a transaction sits (checkpoint, index, time) comes from the
+   * checkpoint read; the node's answer must agree on the checkpoint and on the events.
    */
   async withDetails(relevant: Array<{tx: TransactionRecord; reasons: RelevanceReason[]}>, first: bigint, last: bigint): Promise<RawEventInput[]> {
     // A transaction whose digest could not be decoded cannot be asked for; it is stored as read
     // (it is relevant only because of its parse error) and says why its events have no JSON.
-    const fetchable = relevant.filter(({tx}) => tx.digest !== '')
-    const details = await this.#fetch(fetchable.map(({tx}) => tx.digest), first, last)
-    const byDigest = new Map(details.map((tx) => [tx.digest, tx]))
+    const whole = relevant.filter(({tx}) => tx.digest !== '' && tx.parseError !== undefined).map(({tx}) => tx.digest)
+    const completed = relevant.filter(({tx}) => tx.parseError === undefined).map(({tx}) => tx.digest)
+    const [details, contents] = await Promise.all([
+      this.#fetch(whole, first, last, (digests, signal) => this.#chain.transactionDetails(digests, {signal})),
+      this.#fetch(completed, first, last, (digests, signal) => this.#chain.eventContents(digests, {signal})),
+    ])
+    const detailsOf = new Map(details.map((tx) => [tx.digest, tx]))
+    const contentsOf = new Map(contents.map((tx) => [tx.digest, tx]))
     return relevant.map(({tx, reasons}) => {
       if (tx.digest === '') return {tx: withoutEventContents(tx), reasons}
-      const full = byDigest.get(tx.digest)
-      if (full === undefined) throw new TransactionDetailsError(`no details for transaction ${tx.digest}`)
-      if (full.checkpoint !== tx.checkpoint) {
-        throw new TransactionDetailsError(`the node places transaction ${tx.digest} in checkpoint ${full.checkpoint}, its checkpoint read in ${tx.checkpoint}`)
+      if (tx.parseError !== undefined) {
+        const full = placed(tx, detailsOf.get(tx.digest))
+        return {tx: {...full, checkpoint: tx.checkpoint, index: tx.index, timestampMs: tx.timestampMs}, reasons}
       }
-      return {tx: {...full, checkpoint: tx.checkpoint, index: tx.index, timestampMs: tx.timestampMs}, reasons}
+      return {tx: withEventContents(tx, placed(tx, contentsOf.get(tx.digest))), reasons}
     })
   }
 
   /**
-   * One transactionDetails call (the reader chunks it), tried again with backoff when it failed
+   * One call (the reader chunks it), tried again with backoff when it failed
    * in a way that may pass: a transient error the chain layer gave up on, or NOT_FOUND. A
    * checkpointed transaction is never legitimately missing, but a provider's load balancer may
    * send the details call to a node that has not reached the checkpoint yet. All of it within the
@@ -112,7 +118,7 @@ export class DetailsFetcher {
    * answer (a digest that is not one, a reply that does not decode) fails it at once: asking again
    * gets the same. The stop signal ends the call in flight and the backoff at once.
    */
-  async #fetch(digests: string[], first: bigint, last: bigint): Promise<TransactionDetails[]> {
+  async #fetch<T>(digests: string[], first: bigint, last: bigint, call: (digests: string[], signal: AbortSignal) => Promise<T[]>): Promise<T[]> {
     if (digests.length === 0) return []
     const given = this.#retry
     const retry: DetailsRetry = {
@@ -134,7 +140,7 @@ export class DetailsFetcher {
     for (let attempt = 1; ; attempt++) {
       let error: unknown
       try {
-        return await this.#chain.transactionDetails(digests, {signal})
+        return await call(digests, signal)
       } catch (thrown) {
         error = thrown
       }
@@ -159,6 +165,28 @@ export class DetailsFetcher {
       if (deadline.aborted) throw outOfTime(attempt, error)
     }
   }
+}
+
+/** The node's answer for `tx`, which must be there and in the checkpoint the read found `tx` in. */
+function placed<T extends {checkpoint: bigint}>(tx: TransactionRecord, found: T | undefined): T {
+  if (found === undefined) throw new TransactionDetailsError(`no details for transaction ${tx.digest}`)
+  if (found.checkpoint !== tx.checkpoint) {
+    throw new TransactionDetailsError(`the node places transaction ${tx.digest} in checkpoint ${found.checkpoint}, its checkpoint read in ${tx.checkpoint}`)
+  }
+  return found
+}
+
+/** The summary's events with their JSON; the contents must name the same events, in the same order. */
+function withEventContents(tx: TransactionRecord, contents: EventContents): TransactionDetails {
+  const disagree = (why: string) =>
+    new TransactionDetailsError(`the node's events of transaction ${tx.digest} do not match its checkpoint read: ${why}`, {permanent: true})
+  if (contents.events.length !== tx.events.length) throw disagree(`${contents.events.length} events, the checkpoint read has ${tx.events.length}`)
+  const events = tx.events.map((event, i) => {
+    const content = contents.events[i]!
+    if (content.type !== event.type) throw disagree(`event ${i} is ${content.type || `undecodable (${contents.parseError})`}, the checkpoint read has ${event.type}`)
+    return {type: event.type, sender: event.sender, json: content.json}
+  })
+  return {...tx, events}
 }
 
 function withoutEventContents(tx: TransactionRecord): TransactionDetails {

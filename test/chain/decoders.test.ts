@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
-import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/read-masks.ts'
+import {decodeCheckpoint, decodeEventContents, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/read-masks.ts'
 import {chainAddress} from '../../src/chain/proto-values.ts'
 import {decodeBalance, decodeServiceInfo} from '../../src/chain/state-decoder.ts'
 
@@ -140,6 +140,24 @@ describe('decodeTransactionDetails', () => {
 
   it('asks for the event JSON and where the transaction sits', () => {
     for (const path of ['events.events.json', 'checkpoint', 'timestamp', 'transaction_index', 'effects.status']) assert.ok(TRANSACTION_DETAILS_READ_MASK.includes(path), path)
+  })
+})
+
+describe('decodeEventContents', () => {
+  it("gives each event's type and JSON at its place; one whose type does not decode keeps its place, named in the parse error", () => {
+    const sent = transaction({checkpoint: 9n}).events!.events[0]!
+    const message = GrpcTypes.ExecutedTransaction.create({digest: 'D1gest', checkpoint: 9n, events: {events: [{...sent, eventType: 'not a type'}, sent]}})
+    const contents = decodeEventContents(GrpcTypes.ExecutedTransaction.fromBinary(GrpcTypes.ExecutedTransaction.toBinary(message)), 9n)
+    assert.deepEqual(contents.events, [
+      {type: '', json: {amount: '5', ok: true}},
+      {type: `${PKG}::pay::Sent`, json: {amount: '5', ok: true}},
+    ])
+    assert.equal(contents.checkpoint, 9n)
+    assert.match(contents.parseError ?? '', /^event 0: /)
+  })
+
+  it('asks for the events and the checkpoint, nothing of the summary', () => {
+    assert.deepEqual([...EVENT_CONTENTS_READ_MASK].sort(), ['checkpoint', 'digest', 'events.events.event_type', 'events.events.json'])
   })
 })
 

@@ -65,6 +65,41 @@ describe('chain reader: transactionDetails', () => {
     assert.equal(server.faults.calls('BatchGetTransactions'), 1)
   })
 
+  it('eventContents: each event’s type and JSON at its place, the checkpoint, nothing of the summary; split and ordered alike', async () => {
+    const {ledger} = server
+    const bob = ledger.createAddress('contents-bob')
+    ledger.mint(bob, SUI_COIN_TYPE, 10_000_000_000n)
+    const paid = ledger.submit({
+      sender: bob,
+      events: [
+        {type: `${PKG}::pay::Paid`, json: {amount: '7', memo: null}},
+        {type: `${PKG}::pay::Fee`, json: {bps: 30}},
+      ],
+    })
+    const seq = ledger.produceCheckpoint()
+    const traffic = ledger.generateTraffic({checkpoints: 8, txPerCheckpoint: [60, 60], seed: 34})
+    const others: string[] = []
+    for (let n = traffic.firstCheckpoint; n <= traffic.lastCheckpoint; n++) others.push(...(ledger.checkpoint(n)?.transactions.map((t) => t.digest) ?? []))
+    const asked = [paid.digest, ...others.slice(0, MAX_BATCH_GET_TRANSACTIONS + 20).reverse()]
+    server.faults.reset()
+    const contents = await chain.eventContents(asked)
+    assert.equal(server.faults.calls('BatchGetTransactions'), 2)
+    assert.deepEqual(contents.map((t) => t.digest), asked)
+    assert.deepEqual(contents[0], {
+      digest: paid.digest,
+      checkpoint: seq,
+      events: [
+        {type: `${PKG}::pay::Paid`, json: {amount: '7', memo: null}},
+        {type: `${PKG}::pay::Fee`, json: {bps: 30}},
+      ],
+    })
+    for (const [i, record] of contents.entries()) {
+      const tx = ledger.transaction(asked[i]!)
+      assert.equal(record.checkpoint, tx?.checkpoint?.sequenceNumber)
+      assert.deepEqual(record.events.map((e) => e.json), tx?.record.events.map((e) => e.json))
+    }
+  })
+
   it(`splits a long list into calls of ${MAX_BATCH_GET_TRANSACTIONS} digests, keeping the order`, async () => {
     const traffic = server.ledger.generateTraffic({checkpoints: 8, txPerCheckpoint: [60, 60], seed: 32})
     const digests: string[] = []

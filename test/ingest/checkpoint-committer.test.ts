@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
 import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CheckpointRecord, TransactionDetails} from '../../src/chain/records.ts'
+import type {CallOptions} from '../../src/chain/chain-reader.ts'
+import type {CheckpointRecord, EventContents, TransactionDetails} from '../../src/chain/records.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter, type CheckpointCommitterOptions} from '../../src/ingest/checkpoint-committer.ts'
 import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/details-fetcher.ts'
@@ -222,12 +223,14 @@ describe('checkpoint committer', function () {
   it('gives the details fetch a time budget: a node that does not answer fails the commit at the deadline', async () => {
     const {batch} = await batchWithEvents()
     // Never answers; gives up only when told to (as the chain layer does with its signal).
+    const never = <T>(options?: CallOptions): Promise<T> => {
+      silent.calls++
+      return new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), {once: true}))
+    }
     const silent: TransactionDetailsReader & {calls: number} = {
       calls: 0,
-      transactionDetails: (_digests, options) => {
-        silent.calls++
-        return new Promise((_, reject) => options?.signal?.addEventListener('abort', () => reject(options.signal?.reason), {once: true}))
-      },
+      transactionDetails: (_digests, options) => never(options),
+      eventContents: (_digests, options) => never(options),
     }
     const started = performance.now()
     const error = await committer(silent).commit(batch).catch((e: unknown) => e)
@@ -292,12 +295,53 @@ describe('checkpoint committer', function () {
   it('refuses details that place a transaction in another checkpoint than its checkpoint read', async () => {
     const {batch} = await batchWithEvents()
     const reader: TransactionDetailsReader = {
-      transactionDetails: async (digests) => (await chain.transactionDetails(digests)).map((t): TransactionDetails => ({...t, checkpoint: t.checkpoint + 1n})),
+      transactionDetails: (digests) => chain.transactionDetails(digests),
+      eventContents: async (digests) => (await chain.eventContents(digests)).map((t) => ({...t, checkpoint: t.checkpoint + 1n})),
     }
     const error = await committer(reader).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError)
     assert.match(error.message, /places transaction/)
     assert.deepEqual(await storedDigests(world.db), [])
+  })
+
+  it("refuses events' contents that do not match the checkpoint read's events: one missing, or another type", async () => {
+    const {batch} = await batchWithEvents()
+    const altered = (alter: (events: EventContents['events']) => EventContents['events']): TransactionDetailsReader => ({
+      transactionDetails: (digests) => chain.transactionDetails(digests),
+      eventContents: async (digests) => (await chain.eventContents(digests)).map((t) => (t.events.length > 0 ? {...t, events: alter(t.events)} : t)),
+    })
+    const cases: Array<[(events: EventContents['events']) => EventContents['events'], RegExp]> = [
+      [(events) => events.slice(1), /do not match its checkpoint read: 0 events, the checkpoint read has 1/],
+      [(events) => events.map((e) => ({...e, type: `${PAY_PACKAGE}::pay::Other`})), /event 0 is 0x0+ba4::pay::Other, the checkpoint read has 0x0+ba4::pay::(PaymentMade|Refunded)/],
+    ]
+    for (const [alter, expected] of cases) {
+      const error = await committer(altered(alter)).commit(batch).catch((e: unknown) => e)
+      assert.ok(error instanceof TransactionDetailsError, String(error))
+      assert.match(error.message, expected)
+      assert.equal(error.permanent, true)
+      assert.deepEqual(await storedDigests(world.db), [])
+    }
+  })
+
+  it('asks only for the events of summaries that decoded, and for the whole of one that did not', async () => {
+    const {batch, relevant, json} = await batchWithEvents()
+    // The checkpoint read could not decode a balance change of the transaction that emitted an event.
+    const hurt = relevant[0]!
+    const read = batch.map((c) => ({...c, transactions: c.transactions.map((t) => (t.digest === hurt ? {...t, balanceChanges: [], parseError: 'balance change 0: amount is not a signed integer'} : t))}))
+    const asked: Record<string, string[]> = {whole: [], events: []}
+    const reader: TransactionDetailsReader = {
+      transactionDetails: (digests) => (asked.whole!.push(...digests), chain.transactionDetails(digests)),
+      eventContents: (digests) => (asked.events!.push(...digests), chain.eventContents(digests)),
+    }
+    await committer(reader).commit(read)
+    assert.deepEqual(asked, {whole: [hurt], events: relevant.slice(1)})
+    const rows: Array<{tx_digest: string; events: Array<{json: unknown}>; balance_changes: unknown[]; parse_error: string | null}> = await world.db('raw_blockchain_events').select('tx_digest', 'events', 'balance_changes', 'parse_error')
+    assert.deepEqual(rows.map((r) => r.tx_digest).sort(), [...relevant].sort())
+    for (const row of rows) assert.deepEqual(row.events.map((e) => e.json), json.get(row.tx_digest), `event JSON of ${row.tx_digest}`)
+    // Read whole, it is stored as the node describes it (its balance changes decode there).
+    const whole = rows.find((r) => r.tx_digest === hurt)!
+    assert.equal(whole.parse_error, null)
+    assert.ok(whole.balance_changes.length > 0)
   })
 
   describe('stores that overlap', () => {
@@ -370,14 +414,16 @@ describe('checkpoint committer', function () {
 /** The real reader, counting calls and failing the first ones with the given errors. */
 function countingReader(chain: GrpcChainReader, failures: Error[] = []): TransactionDetailsReader & {calls: number} {
   const pending = [...failures]
+  const counted = async <T>(call: () => Promise<T>): Promise<T> => {
+    reader.calls++
+    const failure = pending.shift()
+    if (failure) throw failure
+    return call()
+  }
   const reader = {
     calls: 0,
-    async transactionDetails(digests: readonly string[]): Promise<TransactionDetails[]> {
-      reader.calls++
-      const failure = pending.shift()
-      if (failure) throw failure
-      return chain.transactionDetails(digests)
-    },
+    transactionDetails: (digests: readonly string[]): Promise<TransactionDetails[]> => counted(() => chain.transactionDetails(digests)),
+    eventContents: (digests: readonly string[]): Promise<EventContents[]> => counted(() => chain.eventContents(digests)),
   }
   return reader
 }
