@@ -127,9 +127,12 @@ export class Poller {
   private async loadAccounts(start: bigint, signal: AbortSignal): Promise<void> {
     const {db, logger} = this.options
     await startCoverage(db, start)
+    // The fills a crash cut short are looked up beside the load (both only read now).
+    const gaps = coverageGaps(db)
+    gaps.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
     await this.accounts.load(start)
     logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
-    this.gaps = await coverageGaps(db)
+    this.gaps = await gaps
     await this.fillGaps(signal)
   }
 
