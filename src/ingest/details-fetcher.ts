@@ -109,8 +109,8 @@ export class DetailsFetcher {
   }
 
   /**
-   * One call (the reader chunks it), tried again with backoff when it failed
-   * in a way that may pass: a transient error the chain layer gave up on, or NOT_FOUND. A
+   * One call (the reader chunks it), tried again with backoff when it failed in a way that may
+   * pass: a transient error the chain layer gave up on, or NOT_FOUND. A
    * checkpointed transaction is never legitimately missing, but a provider's load balancer may
    * send the details call to a node that has not reached the checkpoint yet. All of it within the
    * deadline (DetailsRetry.deadlineMs, 30 s): a NOT_FOUND that persists (the node pruned it, or

@@ -29,10 +29,16 @@ describe('chain reader: transactionDetails', () => {
   })
   afterEach(() => chain.close())
 
+  /** A new address with SUI for gas. */
+  function funded(name: string): string {
+    const address = server.ledger.createAddress(name)
+    server.ledger.mint(address, SUI_COIN_TYPE, 10_000_000_000n)
+    return address
+  }
+
   it('gives the checkpoint read’s record with each event’s JSON, in the order asked', async () => {
     const {ledger} = server
-    const alice = ledger.createAddress('details-alice')
-    ledger.mint(alice, SUI_COIN_TYPE, 10_000_000_000n)
+    const alice = funded('details-alice')
     const paid = ledger.submit({
       sender: alice,
       moveCalls: [{package: PKG, module: 'pay', function: 'pay'}],
@@ -67,8 +73,7 @@ describe('chain reader: transactionDetails', () => {
 
   it('eventContents: each event’s type and JSON at its place, the checkpoint, nothing of the summary; split and ordered alike', async () => {
     const {ledger} = server
-    const bob = ledger.createAddress('contents-bob')
-    ledger.mint(bob, SUI_COIN_TYPE, 10_000_000_000n)
+    const bob = funded('contents-bob')
     const paid = ledger.submit({
       sender: bob,
       events: [
