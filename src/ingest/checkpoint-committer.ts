@@ -85,8 +85,6 @@ function orderKey(checkpoint: bigint): number {
   return Number(checkpoint % 2_147_483_648n)
 }
 
-const noop = (): void => undefined
-
 export interface CheckpointCommitterOptions {
   readonly db: Database
   readonly chain: TransactionDetailsReader
@@ -178,7 +176,7 @@ export class CheckpointCommitter {
    * between loses no job (the outbox queues what has none).
    *
    * It may be called again before the previous store has finished: the two insert at the same time
-   * (the database works on both), and commit in order. See `#ordered`.
+   * (the database works on both), and commit in order.
    */
   store(prepared: PreparedBatch): Promise<StoredBatch> {
     const {first, last, relevant} = prepared
@@ -187,49 +185,37 @@ export class CheckpointCommitter {
       throw new Error(`checkpoint committer: batch starts at ${first}, the batch before it ends at ${expected}`)
     }
     this.tail = last
-    const {cursorName, chainId, fence} = this.options
-    const stored = this.#ordered(
-      last,
-      expected,
-      (trx) => insertRawEvents(trx, relevant),
-      (trx) => advanceCursor(trx, cursorName, expected, last, {chainId, fence}),
-    ).then((inserted) => {
-      this.cursor = last
-      return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
-    })
-    return stored
-  }
-
-  /**
-   * One store's transaction, ordered after the store before it by transaction-level advisory
-   * locks, one per batch, keyed by the checkpoint it ends at: a store takes its own at once, and
-   * after its insert waits (in PostgreSQL, under the lock timeout) for the one of the batch before
-   * it, which that store holds until it has committed or rolled back. No store begins before the
-   * one ahead holds its own lock. So the inserts overlap, the cursor moves from one committed
-   * value to the next, and a store whose predecessor failed finds the cursor short of where it
-   * expects (compare-and-set) and rolls back: batches commit strictly in order, or not at all.
-   */
-  #ordered(ends: bigint, after: bigint | undefined, work: (trx: Database) => Promise<string[]>, advance: (trx: Database) => Promise<void>): Promise<string[]> {
+    const {db, cursorName, chainId, fence} = this.options
     const ahead = this.ahead
     let holds!: () => void
     const holding = new Promise<void>((resolve) => (holds = resolve))
-    const lock = (trx: Database, checkpoint: bigint) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [this.options.cursorName, orderKey(checkpoint)])
+    const lock = (trx: Database, checkpoint: bigint) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [cursorName, orderKey(checkpoint)])
+    // Ordered after the store before it by transaction-level advisory locks, one per batch, keyed
+    // by the checkpoint it ends at: a store takes its own at once, and after its insert waits (in
+    // PostgreSQL, under the lock timeout) for the one of the batch before it, which that store
+    // holds until it has committed or rolled back. No store begins before the one ahead holds its
+    // own lock. So the inserts overlap, the cursor moves from one committed value to the next, and
+    // a store whose predecessor failed finds the cursor short of where it expects
+    // (compare-and-set) and rolls back: batches commit strictly in order, or not at all.
     const run = async () => {
       if (ahead) await ahead
-      return this.options.db.transaction(async (trx) => {
+      return db.transaction(async (trx) => {
         await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${COMMIT_IDLE_TIMEOUT_MS}`)
-        await lock(trx, ends)
+        await lock(trx, last)
         holds()
-        const digests = await work(trx)
-        if (after !== undefined) await lock(trx, after)
-        await advance(trx)
-        return digests
+        const inserted = await insertRawEvents(trx, relevant)
+        if (expected !== undefined) await lock(trx, expected)
+        await advanceCursor(trx, cursorName, expected, last, {chainId, fence})
+        return inserted
       })
     }
     const done = run()
     // The next store may begin once this one holds its lock, or has ended without it.
-    this.ahead = Promise.race([holding, done.then(noop, noop)])
-    return done
+    this.ahead = Promise.race([holding, done.then(() => undefined, () => undefined)])
+    return done.then((inserted) => {
+      this.cursor = last
+      return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
+    })
   }
 
   /** Queues a job per transaction a store inserted. */

@@ -44,8 +44,6 @@ const PREPARED_AHEAD = 2
 // other waits for a core or the disk; they commit in order (CheckpointCommitter.store).
 const STORES_AHEAD = 2
 
-const noop = (): void => undefined
-
 export interface PollerOptions {
   readonly db: Database
   readonly chain: ChainReader
@@ -262,7 +260,7 @@ export class Poller {
         const stored = committer.store(prepared)
         stored.catch(() => undefined) // settled below; this only keeps an early failure from being "unhandled"
         stores.push(stored)
-        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch, head.lastTimestampMs), noop)
+        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch, head.lastTimestampMs), () => undefined)
         if (stores.length >= STORES_AHEAD) await settleOldest()
         if (stop.signal.aborted) break
       }
