@@ -24,7 +24,7 @@ import {sleep} from '../chain/backoff.ts'
 import {RuntimeFailure} from '../errors.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
-import {CheckpointCommitter, type CommitResult, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
+import {CheckpointCommitter, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
 import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
@@ -211,6 +211,7 @@ export class Poller {
     let checkpoints = 0
     let relevant = 0
     let queuing = Promise.resolve()
+    let reported = Promise.resolve()
     const stores: Array<Promise<StoredBatch>> = []
     try {
       const maxBatch = this.options.maxBatch ?? 250
@@ -260,7 +261,10 @@ export class Poller {
         const stored = committer.store(prepared)
         stored.catch(() => undefined) // settled below; this only keeps an early failure from being "unhandled"
         stores.push(stored)
-        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch, head.lastTimestampMs), () => undefined)
+        // The commit is reported as soon as it is made, not after its jobs are queued: a line read
+        // after a pause (SIGSTOP, a slow Redis) names only what was committed after it.
+        reported = Promise.all([stored, reported]).then(([batch]) => this.report(batch, head.lastTimestampMs), () => undefined)
+        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch), () => undefined)
         if (stores.length >= STORES_AHEAD) await settleOldest()
         if (stop.signal.aborted) break
       }
@@ -276,6 +280,7 @@ export class Poller {
       await producer
       // Nothing of this run writes after the lease is released.
       await Promise.allSettled(stores)
+      await reported
       await queuing
       // A failed read does not leave the loading, or the sweep, writing after the lease is released.
       await ready.catch(() => undefined)
@@ -369,19 +374,18 @@ export class Poller {
     logger.info({accounts: targets.length, checkpoints: result.checkpointsTotal.toString(), found: result.found, stored: result.stored}, 'filled the history of accounts added while polling')
   }
 
-  /** Queues a stored batch's jobs and reports the commit. Never fails: what is not queued, the outbox queues. */
-  private async queueJobs(committer: CheckpointCommitter, stored: StoredBatch, lastTimestampMs: number): Promise<void> {
+  /** Queues a stored batch's jobs. Never fails: what is not queued, the outbox queues. */
+  private async queueJobs(committer: CheckpointCommitter, stored: StoredBatch): Promise<void> {
     try {
-      this.report(await committer.queueJobs(stored), lastTimestampMs)
+      const {enqueueFailures} = await committer.queueJobs(stored)
+      if (enqueueFailures > 0) this.options.metrics?.enqueueFailures.inc(enqueueFailures)
     } catch (error) {
       this.options.logger.error({err: (error as Error).message, first: stored.first.toString(), last: stored.last.toString()}, 'could not queue a committed batch; the outbox will')
     }
   }
 
-  private report(result: CommitResult, lastTimestampMs: number): void {
-    const {metrics} = this.options
-    metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
-    if (result.enqueueFailures > 0) metrics?.enqueueFailures.inc(result.enqueueFailures)
+  private report(result: StoredBatch, lastTimestampMs: number): void {
+    this.options.metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
     const fields = {
       cursor: result.last.toString(),
       tip: this.tip?.toString() ?? null,
@@ -389,7 +393,7 @@ export class Poller {
       checkpoints: Number(result.last - result.first) + 1,
       transactions: result.transactions,
       relevant: result.relevant,
-      queued: result.queued,
+      inserted: result.inserted.length,
       lagSeconds: Math.max(0, (Date.now() - lastTimestampMs) / 1000),
     }
     // A line per batch that stored something, and at least one every 5 s otherwise.

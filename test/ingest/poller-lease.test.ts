@@ -92,6 +92,8 @@ describe('poller lease', function () {
     await standby.waitForLog(/waiting as a hot standby/)
     produce()
     await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 10_000, 'the first poller commits')
+    // The commit's own line, too: a poller stopped between its COMMIT and that line would print it on waking.
+    await first.waitForLog(/checkpoints committed/)
     return {relevant, produce, first, standby, held: await leaseRow(db)}
   }
 
