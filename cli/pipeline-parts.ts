@@ -109,7 +109,19 @@ export interface PipelineParts {
   readonly logger: Logger
 }
 
-export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: TransactionQueue; metrics: PollerMetrics}, flags: PollFlagValues & {once: boolean}): Poller {
+/**
+ * The poller's Prometheus metrics and their server, with --metrics-port only: prom-client (~50 ms
+ * of module loading on every start) is loaded then.
+ */
+export async function servePollerMetrics(port: number | undefined, chain: ChainReader): Promise<{metrics?: PollerMetrics; close(): void}> {
+  if (port === undefined) return {close: () => undefined}
+  const {PollerMetrics} = await import('../src/ingest/poller-metrics.ts')
+  const metrics = new PollerMetrics(() => chain.metrics())
+  const server = await metrics.serve(port)
+  return {metrics, close: () => server.close()}
+}
+
+export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: TransactionQueue; metrics: PollerMetrics | undefined}, flags: PollFlagValues & {once: boolean}): Poller {
   const {settings} = parts
   return new Poller({
     db: parts.db,
@@ -124,7 +136,7 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     once: flags.once,
     ...(flags['from-checkpoint'] !== undefined ? {fromCheckpoint: flags['from-checkpoint']} : {}),
     logger: parts.logger,
-    metrics: parts.metrics,
+    ...(parts.metrics ? {metrics: parts.metrics} : {}),
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],

@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
-import {CURSOR, createPoller, pollFlags} from '../cli/pipeline-parts.ts'
+import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
-import {PollerMetrics} from '../src/ingest/poller-metrics.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
 
@@ -36,15 +35,14 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     const db = await this.db({kind: 'poller'})
     const chain = this.chain()
     const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix})
-    const metrics = new PollerMetrics(() => chain.metrics())
-    const server = this.flags['metrics-port'] ? await metrics.serve(this.flags['metrics-port']) : undefined
+    const {metrics, close: closeMetrics} = await servePollerMetrics(this.flags['metrics-port'], chain)
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
       const result = await poller.run(this.stopSignal)
       if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)
       return result
     } finally {
-      server?.close()
+      closeMetrics()
       await queue.close()
     }
   }

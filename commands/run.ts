@@ -1,9 +1,8 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
-import {WORKER_CONNECTIONS, WorkerParts, type WorkerPartsResult, beatFlags, createBeatScheduler, createPoller, pollFlags, workerFlags} from '../cli/pipeline-parts.ts'
+import {WORKER_CONNECTIONS, WorkerParts, type WorkerPartsResult, beatFlags, createBeatScheduler, createPoller, pollFlags, servePollerMetrics, workerFlags} from '../cli/pipeline-parts.ts'
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
-import {PollerMetrics} from '../src/ingest/poller-metrics.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {describeBeatResult} from './beat.ts'
@@ -46,8 +45,7 @@ export default class Run extends ConfioCommand<typeof Run> {
     const pollQueue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
     const workQueue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
     const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
-    const metrics = new PollerMetrics(() => chain.metrics())
-    const server = flags['metrics-port'] ? await metrics.serve(flags['metrics-port']) : undefined
+    const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
     // Any part failing stops the others: one process, one fate.
     const stop = new AbortController()
     const onStop = () => stop.abort(this.stopSignal.reason)
@@ -65,7 +63,7 @@ export default class Run extends ConfioCommand<typeof Run> {
       return result
     } finally {
       this.stopSignal.removeEventListener('abort', onStop)
-      server?.close()
+      closeMetrics()
       await Promise.allSettled([pollQueue.close(), beatQueue.close(), workQueue.close(1_000)])
     }
   }

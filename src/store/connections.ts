@@ -1,6 +1,6 @@
 // Opening PostgreSQL and Redis, with failures turned into one line that names the setting to
 // check. The URL in a message is always redacted: it may carry a password.
-import {Redis} from 'ioredis'
+import type {Redis} from 'ioredis'
 import {RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
 import {databaseNameOf} from './database-creation.ts'
@@ -35,6 +35,9 @@ export async function openDatabase(url: string, options: Omit<DatabaseOptions, '
 }
 
 export async function openRedis(url: string): Promise<Redis> {
+  // Loaded on first use: the poller's queue speaks through bee-queue's own client, and a command's
+  // start-up is paid on every run (ioredis is ~50 ms of module loading).
+  const {Redis} = await import('ioredis')
   const redis = new Redis(url, {lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableOfflineQueue: false})
   // ioredis reports the cause (ECONNREFUSED, auth) as an 'error' event and rejects connect() with
   // a bare "Connection is closed"; keep the event's error for the message. Without a listener
