@@ -73,8 +73,14 @@ export function confioQueueSettings(options: {redisUrl: string; redisPrefix: str
   } as const
 }
 
-/** Jobs per ADD_JOBS call: a script runs alone in Redis, so each stays around a millisecond. */
+/** Jobs per script run: a script runs alone in Redis, so each stays around a millisecond. */
 const JOBS_PER_SCRIPT = 1_000
+
+function scriptChunks(digests: readonly string[]): string[][] {
+  const chunks: string[][] = []
+  for (let i = 0; i < digests.length; i += JOBS_PER_SCRIPT) chunks.push(digests.slice(i, i + JOBS_PER_SCRIPT))
+  return chunks
+}
 
 /**
  * bee-queue 2.0.0's addJob (lib/lua/addJob.lua) for each (id, data) pair of ARGV: the job's data
@@ -85,12 +91,19 @@ const ADD_JOBS = `for i = 1, #ARGV, 2 do
   if redis.call("hsetnx", KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then redis.call("lpush", KEYS[2], ARGV[i]) end
 end`
 
+/** Of the job ids in ARGV, those with no job in the jobs hash (KEYS[1]), in their order. */
+const MISSING_JOBS = `local missing = {}
+for i = 1, #ARGV do
+  if redis.call("hexists", KEYS[1], ARGV[i]) == 0 then missing[#missing + 1] = ARGV[i] end
+end
+return missing`
+
 /**
- * What enqueue uses of bee-queue 2.0.0 beyond its typings: its command client once ready, and its
+ * What enqueue and missing use of bee-queue 2.0.0 beyond its typings: its command client once ready, and its
  * key names. package.json pins that version; the poll and worker tests fail if either changes.
  */
 interface BeeQueueInternals {
-  _commandable(): Promise<{eval(...args: [...(string | number)[], (error: Error | null) => void]): boolean}>
+  _commandable(): Promise<{eval(...args: [...(string | number)[], (error: Error | null, reply: unknown) => void]): boolean}>
   toKey(name: string): string
 }
 
@@ -124,8 +137,7 @@ export class TransactionQueue {
    */
   async enqueue(digests: readonly string[]): Promise<EnqueueResult> {
     if (digests.length === 0) return {queued: [], failed: []}
-    const chunks: string[][] = []
-    for (let i = 0; i < digests.length; i += JOBS_PER_SCRIPT) chunks.push(digests.slice(i, i + JOBS_PER_SCRIPT))
+    const chunks = scriptChunks(digests)
     // While Redis is down its client holds commands until it reconnects; the poller must not
     // stall behind that. A job saved after the timeout is harmless: the outbox finds it present.
     const outcomes = await withTimeout(Promise.allSettled(chunks.map((chunk) => this.addJobs(chunk))), this.timeoutMs, 'Redis did not answer').catch(
@@ -141,20 +153,28 @@ export class TransactionQueue {
   }
 
   private async addJobs(digests: readonly string[]): Promise<void> {
-    const queue = this.queue as unknown as BeeQueueInternals
-    const client = await queue._commandable()
     const args: string[] = []
     // The job's stored form is bee-queue's own (Job#toData), so its workers read it as their own.
     for (const digest of digests) args.push(digest, (this.queue.createJob({digest}) as unknown as {toData(): string}).toData())
-    await new Promise<void>((resolve, reject) => {
-      client.eval(ADD_JOBS, 2, queue.toKey('jobs'), queue.toKey('waiting'), ...args, (error) => (error ? reject(error) : resolve()))
-    })
+    await this.runScript(ADD_JOBS, ['jobs', 'waiting'], args)
   }
 
   /** The digests among these that have no job in Redis (never created, finished, or lost). */
   async missing(digests: readonly string[]): Promise<string[]> {
-    const found = await withTimeout(Promise.all(digests.map((digest) => this.queue.getJob(digest))), this.timeoutMs * 5, 'Redis did not answer')
-    return digests.filter((_, i) => !found[i])
+    // A script run per JOBS_PER_SCRIPT digests, not bee-queue's getJob (a round of parsing per
+    // job): the outbox asks this of every unprocessed event, tens of thousands when the workers lag.
+    const chunks = scriptChunks(digests)
+    const missing = await withTimeout(Promise.all(chunks.map((chunk) => this.runScript(MISSING_JOBS, ['jobs'], chunk))), this.timeoutMs * 5, 'Redis did not answer')
+    return (missing as string[][]).flat()
+  }
+
+  /** Runs a script on bee-queue's command client; `keys` are bee-queue key names (toKey). */
+  private async runScript(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const queue = this.queue as unknown as BeeQueueInternals
+    const client = await queue._commandable()
+    return new Promise((resolve, reject) => {
+      client.eval(script, keys.length, ...keys.map((key) => queue.toKey(key)), ...args, (error, reply) => (error ? reject(error) : resolve(reply)))
+    })
   }
 
   /**

@@ -1,11 +1,12 @@
 // enqueue writes jobs in bee-queue's own form, many to a script run: a bee-queue worker takes each
-// once, and a job that exists (waiting, or taken and failed) is left as it is.
+// once, and a job that exists (waiting, or taken and failed) is left as it is. missing finds the
+// ids that have no job, many to a script run too.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
 
-describe('TransactionQueue.enqueue', function () {
+describe('TransactionQueue.enqueue and missing', function () {
   this.timeout(60_000)
   const redisUrl = process.env.REDIS_URL as string
   let prefix: string
@@ -53,6 +54,8 @@ describe('TransactionQueue.enqueue', function () {
     assert.equal((await producer.counts()).waiting, digests.length)
     const job = await producer.queue.getJob(digests[1_500]!)
     assert.deepEqual({id: job.id, data: job.data, status: job.status}, {id: digests[1_500], data: {digest: digests[1_500]}, status: 'created'}, 'bee-queue reads the job as its own')
+    const asked = [...digests.slice(0, 500), 'tq-absent-1', ...digests.slice(500), 'tq-absent-2']
+    assert.deepEqual(await producer.missing(asked), ['tq-absent-1', 'tq-absent-2'], 'missing asks across script runs, in order')
     const seen = await consume(digests.length)
     assert.deepEqual([...seen].sort(), digests)
   })
