@@ -99,8 +99,9 @@ end
 return missing`
 
 /**
- * What enqueue and missing use of bee-queue 2.0.0 beyond its typings: its command client once ready, and its
- * key names. package.json pins that version; the poll and worker tests fail if either changes.
+ * What enqueue and missing use of bee-queue 2.0.0 beyond its typings: its command client once
+ * ready, and its key names. package.json pins that version; the queue, poll and worker tests fail
+ * if either changes.
  */
 interface BeeQueueInternals {
   _commandable(): Promise<{eval(...args: [...(string | number)[], (error: Error | null, reply: unknown) => void]): boolean}>
@@ -131,9 +132,9 @@ export class TransactionQueue {
 
   /**
    * Creates one job per digest (id = digest), JOBS_PER_SCRIPT to a script run. bee-queue's own
-   * saveAll runs its addJob script once per job, and at 10% relevant transactions the poller
-   * spent ~15 µs of CPU on each (the Redis client's per-command work); ADD_JOBS does the same for
-   * many, in one call. A job that exists is left as it is, as addJob leaves it.
+   * saveAll runs its addJob script once per job, and the poller spent 11-15 µs of CPU on each
+   * (the Redis client's per-command work; bench:queue); ADD_JOBS does the same for many, in one
+   * call. A job that exists is left as it is, as addJob leaves it.
    */
   async enqueue(digests: readonly string[]): Promise<EnqueueResult> {
     if (digests.length === 0) return {queued: [], failed: []}
