@@ -30,6 +30,7 @@ import {checkpointHeightOf} from './response-headers.ts'
 import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
 import {TransactionListing} from './transaction-listing.ts'
 import type {TransactionListingSupport} from './transaction-listing.ts'
+import {inChunks} from '../chunks.ts'
 import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
 
 /** What a test or a benchmark may swap; production uses the process-wide defaults. */
@@ -161,9 +162,8 @@ export class GrpcChainReader implements ChainReader {
   ): Promise<T[]> {
     for (const digest of digests) assertDigest(digest)
     if (digests.length === 0) return []
-    const chunks: string[][] = []
-    for (let i = 0; i < digests.length; i += MAX_BATCH_GET_TRANSACTIONS) chunks.push(digests.slice(i, i + MAX_BATCH_GET_TRANSACTIONS))
-    if (chunks.length === 1) return this.#batchGetChunk(chunks[0] as string[], mask, decode, signal)
+    const chunks = inChunks(digests, MAX_BATCH_GET_TRANSACTIONS)
+    if (chunks.length === 1) return this.#batchGetChunk(chunks[0]!, mask, decode, signal)
     const controller = new AbortController()
     const onAbort = (): void => controller.abort(signal?.reason)
     signal?.addEventListener('abort', onAbort, {once: true})

@@ -3,6 +3,7 @@
 // here keeps nothing on disk: raw_blockchain_events is the source of truth, and the outbox
 // (outbox.ts) re-creates any job Redis lost.
 import BeeQueue from 'bee-queue'
+import {inChunks} from '../chunks.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
 
@@ -76,12 +77,6 @@ export function confioQueueSettings(options: {redisUrl: string; redisPrefix: str
 /** Jobs per script run: a script runs alone in Redis, so each stays around a millisecond. */
 const JOBS_PER_SCRIPT = 1_000
 
-function scriptChunks(digests: readonly string[]): string[][] {
-  const chunks: string[][] = []
-  for (let i = 0; i < digests.length; i += JOBS_PER_SCRIPT) chunks.push(digests.slice(i, i + JOBS_PER_SCRIPT))
-  return chunks
-}
-
 /**
  * bee-queue 2.0.0's addJob (lib/lua/addJob.lua) for each (id, data) pair of ARGV: the job's data
  * in the jobs hash and its id pushed on the waiting list, unless a job of that id exists.
@@ -138,7 +133,7 @@ export class TransactionQueue {
    */
   async enqueue(digests: readonly string[]): Promise<EnqueueResult> {
     if (digests.length === 0) return {queued: [], failed: []}
-    const chunks = scriptChunks(digests)
+    const chunks = inChunks(digests, JOBS_PER_SCRIPT)
     // While Redis is down its client holds commands until it reconnects; the poller must not
     // stall behind that. A job saved after the timeout is harmless: the outbox finds it present.
     const outcomes = await withTimeout(Promise.allSettled(chunks.map((chunk) => this.addJobs(chunk))), this.timeoutMs, 'Redis did not answer').catch(
@@ -164,7 +159,7 @@ export class TransactionQueue {
   async missing(digests: readonly string[]): Promise<string[]> {
     // A script run per JOBS_PER_SCRIPT digests, not bee-queue's getJob (a round of parsing per
     // job): the outbox asks this of every unprocessed event, tens of thousands when the workers lag.
-    const chunks = scriptChunks(digests)
+    const chunks = inChunks(digests, JOBS_PER_SCRIPT)
     const missing = await withTimeout(Promise.all(chunks.map((chunk) => this.runScript(MISSING_JOBS, ['jobs'], chunk))), this.timeoutMs * 5, 'Redis did not answer')
     return (missing as string[][]).flat()
   }
