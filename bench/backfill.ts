@@ -42,7 +42,7 @@ import {openChainReader} from '../src/chain/index.ts'
 import {ConfioProcess} from '../test/support/child-process.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
 import {
-  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
+  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
@@ -188,7 +188,7 @@ async function checkRun(db: Database, chain: Chain, accountId: string, run: Omit
   const {report} = run
   const digests = new Set(((await db('raw_blockchain_events').select('tx_digest')) as {tx_digest: string}[]).map((r) => r.tx_digest))
   const missing = [...chain.targetDigests].filter((d) => !digests.has(d)).length
-  const unqueued = Number(((await db('raw_blockchain_events').whereNull('queued_at').count('* as n')) as [{n: string}])[0].n)
+  const unqueued = digests.size - (await jobCreatedAt(SCRATCH, [...digests])).size
   const queue = await queueCounts(SCRATCH)
   const account = (await db('accounts').where({id: accountId}).first('monitored_from')) as {monitored_from: string}
   const expected = chain.targetDigests.size
@@ -202,7 +202,7 @@ async function checkRun(db: Database, chain: Chain, accountId: string, run: Omit
     report.queued !== expected && `queued ${report.queued} of ${expected}`,
     digests.size !== expected && `${digests.size} rows in raw_blockchain_events, expected ${expected}`,
     missing > 0 && `${missing} of the account's transactions not stored`,
-    unqueued > 0 && `${unqueued} rows without queued_at`,
+    unqueued > 0 && `${unqueued} rows without a job`,
     queue.jobs !== expected && `${queue.jobs} jobs in Redis for ${expected} rows`,
     BigInt(account.monitored_from) !== chain.first && `monitored_from ${account.monitored_from}, expected ${chain.first}`,
   ].filter(Boolean)

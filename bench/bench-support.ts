@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {Redis} from 'ioredis'
 
+import {inChunks} from '../src/chunks.ts'
 import {type Database, createDatabase} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
@@ -82,6 +83,27 @@ export async function queueCounts(scratch: Scratch): Promise<{jobs: number; wait
     const key = `${scratch.redisPrefix}bq:process-transaction`
     const [jobs, waiting] = await Promise.all([redis.hlen(`${key}:jobs`), redis.llen(`${key}:waiting`)])
     return {jobs, waiting}
+  } finally {
+    redis.disconnect()
+  }
+}
+
+/**
+ * When each digest's process-transaction job was created (bee-queue's own options.timestamp, in
+ * ms): the moment a stored transaction reached the queue. Digests without a job are left out.
+ */
+export async function jobCreatedAt(scratch: Scratch, digests: readonly string[]): Promise<Map<string, number>> {
+  const redis = new Redis(REDIS)
+  const created = new Map<string, number>()
+  try {
+    const key = `${scratch.redisPrefix}bq:process-transaction:jobs`
+    for (const chunk of inChunks(digests, 1_000)) {
+      const jobs = await redis.hmget(key, ...chunk)
+      jobs.forEach((job, j) => {
+        if (job !== null) created.set(chunk[j]!, (JSON.parse(job) as {options: {timestamp: number}}).options.timestamp)
+      })
+    }
+    return created
   } finally {
     redis.disconnect()
   }

@@ -220,7 +220,7 @@ export class CheckpointCommitter {
 
   /** Queues a job per transaction a store inserted. */
   async queueJobs(stored: StoredBatch): Promise<CommitResult> {
-    const {queued, failed} = await queueStored(this.options.db, this.options.queue, stored.inserted, this.options.logger)
+    const {queued, failed} = await queueStored(this.options.queue, stored.inserted, this.options.logger)
     const {inserted, ...batch} = stored
     return {...batch, inserted: inserted.length, queued, enqueueFailures: failed}
   }

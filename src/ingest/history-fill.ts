@@ -162,7 +162,7 @@ export class HistoryFill {
     })
     tally.found += rows.length
     tally.stored += inserted.length
-    tally.queued += (await queueStored(db, queue, inserted, logger)).queued
+    tally.queued += (await queueStored(queue, inserted, logger)).queued
   }
 }
 

@@ -1,18 +1,18 @@
 // The outbox: raw_blockchain_events rows that should have a process-transaction job and may not.
 // The poller creates jobs right after its commit; a crash between the commit and that step, or a
 // Redis restart (nothing is kept on disk), would lose them. A sweep at start and then
-// periodically finds every unprocessed event that was never queued, or whose job is no longer in
-// Redis, and queues it again. Queueing an event twice is harmless: the job id is the digest and
-// the worker's effects are idempotent.
+// periodically asks Redis, for every unprocessed event, whether its job exists, and queues again
+// each one that has none. Queueing an event twice is harmless: the job id is the digest (a job
+// Redis has is left as it is) and the worker's effects are idempotent.
 import type {Logger} from 'pino'
-import {markQueued, unprocessedEvents} from '../store/raw-event-repository.ts'
+import {unprocessedEvents} from '../store/raw-event-repository.ts'
 import type {Database} from '../store/database.ts'
 import type {TransactionQueue} from './transaction-queue.ts'
 
 export interface OutboxOptions {
   /**
-   * Events queued this recently are not looked for: their job was saved before queued_at was
-   * set, so this only spares the sweep events a worker is about to finish.
+   * Events stored this recently are not looked for: the poller is queueing their jobs right after
+   * its commit (asking would find them missing and queue them a second time, harmlessly).
    */
   readonly graceMs?: number
   readonly pageSize?: number
@@ -41,20 +41,18 @@ export class Outbox {
   }
 
   async sweep(): Promise<SweepResult> {
-    const queuedBefore = new Date(Date.now() - this.graceMs)
+    const storedBefore = new Date(Date.now() - this.graceMs)
     let afterId = '0'
     let checked = 0
     let requeued = 0
     let failed = 0
     for (;;) {
-      const page = await unprocessedEvents(this.db, {afterId, queuedBefore, limit: this.pageSize})
+      const page = await unprocessedEvents(this.db, {afterId, storedBefore, limit: this.pageSize})
       if (page.length === 0) break
       afterId = page[page.length - 1]!.id
       checked += page.length
-      const neverQueued = page.filter((e) => !e.queued).map((e) => e.digest)
-      const lost = await this.queue.missing(page.filter((e) => e.queued).map((e) => e.digest))
-      const result = await this.queue.enqueue([...neverQueued, ...lost])
-      await markQueued(this.db, result.queued)
+      const lost = await this.queue.missing(page.map((e) => e.digest))
+      const result = await this.queue.enqueue(lost)
       requeued += result.queued.length
       failed += result.failed.length
     }

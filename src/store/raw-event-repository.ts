@@ -1,6 +1,6 @@
 // raw_blockchain_events: every relevant transaction, as the chain described it, once per digest.
-// It doubles as the outbox of the process-transaction queue: queued_at says a job was created,
-// processed_at that a worker finished it.
+// It doubles as the outbox of the process-transaction queue: every row without processed_at should
+// have a job in Redis until a worker finishes it (src/queue/outbox.ts).
 import type {TransactionDetails} from '../chain/records.ts'
 import type {Database} from './database.ts'
 
@@ -57,29 +57,22 @@ export async function insertRawEvents(trx: Database, events: readonly RawEventIn
   return inserted
 }
 
-export async function markQueued(db: Database, digests: readonly string[]): Promise<void> {
-  if (digests.length === 0) return
-  // One array parameter, not a placeholder per digest: a busy batch marks thousands.
-  await db('raw_blockchain_events').whereRaw('tx_digest = ANY(?::text[])', [[...digests]]).update({queued_at: db.fn.now()})
-}
-
 export interface UnprocessedEvent {
   readonly id: string
   readonly digest: string
-  readonly queued: boolean
 }
 
-/** A page (by id, after `afterId`) of unprocessed events never queued or queued before `queuedBefore`. */
-export async function unprocessedEvents(db: Database, options: {afterId: string; queuedBefore: Date; limit: number}): Promise<UnprocessedEvent[]> {
-  const rows: {id: string; tx_digest: string; queued_at: Date | null}[] = await db('raw_blockchain_events')
-    .select('id', 'tx_digest', 'queued_at')
+/** A page (by id, after `afterId`) of unprocessed events stored before `storedBefore`. */
+export async function unprocessedEvents(db: Database, options: {afterId: string; storedBefore: Date; limit: number}): Promise<UnprocessedEvent[]> {
+  const rows: {id: string; tx_digest: string}[] = await db('raw_blockchain_events')
+    .select('id', 'tx_digest')
     .whereNull('processed_at')
     // A transaction failed for good waits for an operator (confio worker --retry-failed), not for
     // Redis to be asked about it every sweep.
     .whereNotExists((q) => q.select(db.raw('1')).from('transaction_processing_log as l').whereRaw('l.tx_digest = raw_blockchain_events.tx_digest').where('l.status', 'failed'))
     .where('id', '>', options.afterId)
-    .andWhere((q) => q.whereNull('queued_at').orWhere('queued_at', '<', options.queuedBefore))
+    .andWhere('created_at', '<', options.storedBefore)
     .orderBy('id')
     .limit(options.limit)
-  return rows.map((row) => ({id: String(row.id), digest: row.tx_digest, queued: row.queued_at !== null}))
+  return rows.map((row) => ({id: String(row.id), digest: row.tx_digest}))
 }

@@ -1,7 +1,9 @@
 // The processing log's failure updates are fenced by the claim, the outbox leaves transactions that
-// failed for good to the operator, and --retry-failed pages through them.
+// failed for good to the operator (and those just stored to the poller), and --retry-failed pages
+// through them.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {Redis} from 'ioredis'
 import {retryFailed} from '../../src/processing/failed-jobs.ts'
 import {Outbox} from '../../src/queue/outbox.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
@@ -51,16 +53,24 @@ describe('the processing log', function () {
       await deleteKeysWithPrefix(process.env.REDIS_URL as string, prefix)
     })
 
-    const rawEvent = (d: string, queuedAgo: boolean) => ({
-      tx_digest: d, checkpoint: '1', tx_index: 0, sender: `0x${'1'.repeat(64)}`, ...(queuedAgo ? {queued_at: db.raw("now() - interval '1 hour'")} : {}),
+    const rawEvent = (d: string, storedAgo: boolean) => ({
+      tx_digest: d, checkpoint: '1', tx_index: 0, sender: `0x${'1'.repeat(64)}`, ...(storedAgo ? {created_at: db.raw("now() - interval '1 hour'")} : {}),
     })
 
-    it('the outbox leaves a transaction that failed for good alone, and queues the others again', async () => {
-      await db('raw_blockchain_events').insert([rawEvent(digest(10), true), rawEvent(digest(11), true)])
+    it('the outbox leaves a transaction that failed for good alone, and one stored a moment ago, and queues the others again', async () => {
+      await db('raw_blockchain_events').insert([rawEvent(digest(10), true), rawEvent(digest(11), true), rawEvent(digest(12), false), rawEvent(digest(13), true)])
       await db('transaction_processing_log').insert({tx_digest: digest(10), status: 'failed', error_message: 'undecodable'})
+      await queue.enqueue([digest(13)])
       const swept = await new Outbox(db, queue).sweep()
-      assert.deepEqual(await queue.missing([digest(10), digest(11)]), [digest(10)], 'the lost job is queued again; the failed one waits for --retry-failed')
+      assert.deepEqual(
+        await queue.missing([digest(10), digest(11), digest(12), digest(13)]),
+        [digest(10), digest(12)],
+        'the lost job is queued again; the failed one waits for --retry-failed, the new one for the poller',
+      )
       assert.ok(swept.requeued >= 1)
+      const redis = new Redis(process.env.REDIS_URL as string)
+      const waiting = await redis.lrange(`${prefix}bq:process-transaction:waiting`, 0, -1).finally(() => redis.disconnect())
+      assert.equal(waiting.filter((id) => id === digest(13)).length, 1, 'a job Redis has is not queued twice')
     })
 
     it('--retry-failed requeues 2,500 failed transactions page by page, each once', async () => {
