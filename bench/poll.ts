@@ -56,6 +56,7 @@ import {
   confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
+import {pollerStages} from './poller-profile.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
 
 const CHECKPOINTS = num('CHECKPOINTS', 10_000)
@@ -330,8 +331,14 @@ async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, sh
   }
 }
 
-/** The same poll --once when there is nothing to read: process start, connections, shutdown. */
-async function idleRun(server: SpawnedSuiServer): Promise<number> {
+/**
+ * The same poll --once when there is nothing to read: process start, connections, shutdown. The
+ * events stored so far are marked processed first, as workers would have: otherwise this start's
+ * outbox sweep asks Redis about every one the catch-up just stored (tens of thousands at 10%),
+ * which the catch-up itself never paid, and "without start-up" would subtract it.
+ */
+async function idleRun(db: Database, server: SpawnedSuiServer): Promise<number> {
+  await db('raw_blockchain_events').whereNull('processed_at').update({processed_at: db.fn.now()})
   const poll = new PollProcess(['--once', '--json'], pollEnv(server))
   const code = await poll.exited
   if (code !== 0) throw new Error(`idle confio poll --once exited with ${code}:\n${poll.stderrTail}`)
@@ -621,7 +628,7 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
   const {result: run, spent: serverSpentCatchUp} = await withServerUsage(server, `catch-up-${share}`, () => catchUp(server, first, last, share))
   const infra = infraCpu.stop()
   const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - serverCpuBefore
-  const idleMs = await idleRun(server)
+  const idleMs = await idleRun(db, server)
   const wallCps = (run.checkpoints / run.wallMs) * 1000
   const netCps = (run.checkpoints / (run.wallMs - idleMs)) * 1000
   console.log(`  ${fmt(run.checkpoints)} checkpoints in ${seconds(run.wallMs)} (process start to exit): ${fmt(wallCps)} checkpoints/s`)
@@ -632,7 +639,11 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
     `  CPU over the run: poller ${seconds(run.childCpuMs)} (${fmt((run.childCpuMs / run.wallMs) * 100)}% of a core), Sui server ${seconds(serverCpuMs)}, PostgreSQL ${seconds(infra.postgres ?? 0)}, Redis ${seconds(infra['redis-server'] ?? 0)}; poller peak RSS ${fmt(run.peakRssKb / 1024)} MB`,
   )
   console.log(`  server side: ${serverSpentCatchUp}`)
-  if (run.profile) console.log(`  CPU profile of the poller: ${run.profile}`)
+  if (run.profile) {
+    const stages = pollerStages(run.profile)
+    const total = stages.reduce((sum, s) => sum + s.ms, 0)
+    console.log(`  CPU profile of the poller: ${run.profile}; its main thread's ${seconds(total)}: ${stages.map((s) => `${s.stage} ${fmt((s.ms / total) * 100)}%`).join(', ')}`)
+  }
 
   // -- was it a correct run? --
   const inRange = () => db('raw_blockchain_events').whereBetween('checkpoint', [first.toString(), last.toString()])

@@ -1,0 +1,64 @@
+// Where the poller's main thread spent a catch-up, from its V8 CPU profile (--cpu-prof): each
+// sample goes to the stage of the innermost frame that names one (reading and screening
+// checkpoints, deciding relevance, fetching details, storing, queueing, loading modules), or to
+// V8's own garbage collection and idle time. What matches no stage (promise and stream plumbing
+// between them) is "other".
+import {readFileSync} from 'node:fs'
+
+interface ProfileNode {
+  id: number
+  callFrame: {functionName: string; url: string}
+  children?: number[]
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[]
+  samples: number[]
+  timeDeltas: number[]
+}
+
+// Leaf first: the first stage whose pattern matches a frame (function name and file) wins.
+const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['loading modules', /node:internal\/modules|@oclif/],
+  ['loading accounts', /^(addKeys?|load|loadSet|refresh|grow) .*(monitored-accounts|address-set)|account-coverage/],
+  ['reading and screening checkpoints', /checkpoint-range|checkpoint-source|transaction-screen|checkpoint-wire|wire-reader|checkpoint-decoder|flow-controlled|address-set|grpc-js\/build\/src\/(stream-decoder|subchannel-call|transport|call-stream)|node:internal\/http2/],
+  ['deciding relevance', /relevance-filter|decoding-guard|checkpoint-committer\.ts$/],
+  ['fetching details', /details-fetcher|grpc-chain-reader|@protobuf-ts|@scure/],
+  ['storing', /raw-event-repository|ingest-cursor|knex|\/pg\/|pg-protocol/],
+  ['queueing jobs', /transaction-queue|stored-jobs|outbox|bee-queue|\/redis\//],
+]
+
+const V8_ENTRIES: ReadonlyMap<string, string> = new Map([
+  ['(garbage collector)', 'garbage collection'],
+  ['(idle)', 'idle (waiting)'],
+  ['(program)', 'other'],
+])
+
+/** Milliseconds per stage, largest first. */
+export function pollerStages(path: string): Array<{stage: string; ms: number}> {
+  const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
+  const parentOf = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id)
+  const stageOf = new Map<number, string>()
+  const stage = (id: number): string => {
+    let known = stageOf.get(id)
+    if (known === undefined) {
+      known = V8_ENTRIES.get(byId.get(id)!.callFrame.functionName) ?? firstStage(id, byId, parentOf)
+      stageOf.set(id, known)
+    }
+    return known
+  }
+  const totals = new Map<string, number>()
+  profile.samples.forEach((id, i) => totals.set(stage(id), (totals.get(stage(id)) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000))
+  return [...totals].map(([name, ms]) => ({stage: name, ms})).sort((a, b) => b.ms - a.ms)
+}
+
+function firstStage(leaf: number, byId: Map<number, ProfileNode>, parentOf: Map<number, number>): string {
+  for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
+    const {functionName, url} = byId.get(id)!.callFrame
+    const frame = `${functionName} ${url}`
+    for (const [name, pattern] of STAGES) if (pattern.test(frame)) return name
+  }
+  return 'other'
+}
