@@ -30,7 +30,9 @@
 //   npm run bench:poll
 //   CHECKPOINTS=2000 LIVE_SECONDS=20 npm run bench:poll     (a quicker run)
 //   CPU_PROF=1 npm run bench:poll                            (profiles the catch-up child, and the Sui server
-//                                                              during the catch-up and the range read, into bench/out/)
+//                                                              during the catch-up and the range read, into bench/out/,
+//                                                              and prints where the poller's main thread spent each
+//                                                              catch-up: bench/poller-profile.ts)
 //
 // Environment: CHECKPOINTS (10000 per share), TX_PER_CHECKPOINT (60), RELEVANT_SHARES (0.01,0.10: the
 // catch-ups), RELEVANT_SHARE (0.01: the live and memory phases), ACCOUNTS
