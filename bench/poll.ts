@@ -11,8 +11,8 @@
 //     layer's range reader with no processing, and a bare SuiGrpcClient GetCheckpoint loop with the
 //     same read mask; goal: catch-up ≥ 50% of the range reader at every share, ≥ 70% at 1%. The
 //     range reader's rate is the median of BARE_REPEATS reads. Every catch-up and every read starts
-//     right after a full garbage collection in the server: its heap holds every checkpoint, and one
-//     major collection inside a 1–2 s read moved that read's rate by up to half.
+//     right after a full garbage collection in the server, once its sweeping is over: its heap holds
+//     every checkpoint, and one major collection inside a 1–2 s read moved that read's rate by up to half.
 //  3. live: the server seals 4 checkpoints/s (mainnet's rate) with relevant traffic while
 //     `confio poll --mode stream` follows; latency per relevant transaction is
 //     its job's creation time (bee-queue's timestamp) − timestamp_ms (one machine, one clock); goal p99 ≤ 100 ms.
@@ -55,7 +55,7 @@ import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/
 import {nearestRank} from '../src/percentiles.ts'
 import type {Database} from '../src/store/database.ts'
 import {
-  confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
+  confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds, untilQuiet,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {pollerStages} from './poller-profile.ts'
@@ -153,6 +153,16 @@ function serverSpent(before: ServerUsage, after: ServerUsage): string {
     .filter(([, ms]) => ms >= 1)
     .map(([kind, ms]) => `${kind} ${seconds(ms)}`)
   return `Sui server CPU ${seconds(after.cpuMs - before.cpuMs)}, GC pauses ${after.gcCount - before.gcCount} (${gc.join(', ') || 'none'}), heap ${fmt(after.heapUsedMb)} MB + external ${fmt(after.externalMb)} MB`
+}
+
+/**
+ * A full GC of the Sui server's heap (every checkpoint it holds), and the sweeping that follows it
+ * on the server's other threads, over before a measured phase starts: that sweeping took 0.2 to
+ * 0.4 s of CPU on the machine's two cores, at the start of whichever phase came next.
+ */
+async function collectServerGarbage(server: SpawnedSuiServer): Promise<void> {
+  await server.collectGarbage()
+  await untilQuiet(server.pid)
 }
 
 /** Runs `phase` with the Sui server's CPU profiled (CPU_PROF) and its usage reported. */
@@ -411,7 +421,7 @@ async function bareReads(server: SpawnedSuiServer, from: bigint, to: bigint): Pr
   ]
   const rates: ReadRate[] = []
   const measure = async (name: string, run: () => Promise<number>, profiled: boolean): Promise<ReadRate> => {
-    await server.collectGarbage()
+    await collectServerGarbage(server)
     const cpu = process.cpuUsage()
     const started = performance.now()
     const {result: transactions, spent} = await withServerUsage(server, 'range-read', run, profiled)
@@ -465,7 +475,7 @@ async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddres
     // Let it reach the tip and open its subscription before the chain starts moving; and collect
     // the server's garbage from the reads before (gigabytes of heap by now), so that its major GC
     // does not stall the live checkpoints it seals.
-    await Promise.all([sleep(2_000), server.collectGarbage()])
+    await Promise.all([sleep(2_000), collectServerGarbage(server)])
     await server.startProducing(LIVE_RATE, {txPerCheckpoint: [TX_PER_CHECKPOINT, TX_PER_CHECKPOINT], relevantShare: RELEVANT_SHARE, relevantAddresses})
     const producingFrom = performance.now()
     await sleep(LIVE_SECONDS * 1000)
@@ -622,9 +632,9 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
   const {first, last, relevantDigests} = range
   console.log(`catch-up at ${share * 100}% relevant: confio poll --once, checkpoints ${first}..${last} ...`)
   const jobsBefore = (await queueCounts(SCRATCH)).jobs
-  // Each measured phase starts with the server's heap just collected (see collectGarbage), so a
+  // Each measured phase starts with the server's heap just collected (collectServerGarbage), so a
   // major collection of its gigabyte of checkpoints is not counted against one read at random.
-  await server.collectGarbage()
+  await collectServerGarbage(server)
   const infraCpu = new CpuByName(['postgres', 'redis-server'])
   const serverCpuBefore = cpuMsOf(server.pid) ?? 0
   const {result: run, spent: serverSpentCatchUp} = await withServerUsage(server, `catch-up-${share}`, () => catchUp(server, first, last, share))
