@@ -8,6 +8,7 @@
 // - poll: like range, waiting `intervalMs` whenever it is caught up.
 // - auto (default): range while more than `streamLag` behind, stream near the tip, and poll for a
 //   while when streaming keeps failing.
+import {sleep} from '../chain/backoff.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {CheckpointView} from '../chain/records.ts'
 import type {TransactionScreen} from '../chain/transaction-screen.ts'
@@ -60,7 +61,7 @@ export class CheckpointSource {
       const target = stopAfter !== undefined && stopAfter < tip ? stopAfter : tip
       if (stopAfter !== undefined || !this.shouldStream(tip)) {
         if (this.next <= target) yield* this.range(this.next, target, signal)
-        else await sleep(this.options.intervalMs, signal)
+        else await sleep(this.options.intervalMs, signal).catch(() => undefined)
       } else {
         // Catch up to the tip first: a stream only brings what comes after it, and may be quiet.
         if (this.next <= tip) yield* this.range(this.next, tip, signal)
@@ -110,7 +111,7 @@ export class CheckpointSource {
     } catch (error) {
       if (signal.aborted || error instanceof PrunedRangeError) throw error
       this.streamFailed(error)
-      await sleep(Math.min(500 * 2 ** this.streamFailures, 10_000), signal)
+      await sleep(Math.min(500 * 2 ** this.streamFailures, 10_000), signal).catch(() => undefined)
     } finally {
       signal.removeEventListener('abort', stopStream)
       streamStop.abort()
@@ -135,17 +136,4 @@ export class CheckpointSource {
     this.next++
     return checkpoint
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, {once: true})
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-  })
 }

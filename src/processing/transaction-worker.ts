@@ -1,6 +1,7 @@
 // A worker process's loop: takes process-transaction jobs from the queue, `concurrency` at a time,
 // until stopped or, with drain, until there is nothing left to do. Stopping (SIGTERM) takes no new
 // job and lets the ones running finish; a job cut off anyway is found stalled and redone.
+import {sleep} from '../chain/backoff.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import {JobBatcher} from './job-batcher.ts'
@@ -124,7 +125,7 @@ export class TransactionWorker {
   private async waitForEnd(signal: AbortSignal): Promise<'drained' | 'signal'> {
     const pollMs = this.options.drainPollMs ?? 100
     while (!signal.aborted) {
-      await sleep(pollMs, signal)
+      await sleep(pollMs, signal).catch(() => undefined)
       if (!this.options.drain || signal.aborted) continue
       // brpoplpush moves a job from waiting to active atomically and a finished job leaves active
       // only after its handler returned, so one look that finds all of these empty is enough.
@@ -133,16 +134,4 @@ export class TransactionWorker {
     }
     return 'signal'
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    signal.addEventListener('abort', done, {once: true})
-  })
 }
