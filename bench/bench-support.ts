@@ -143,22 +143,6 @@ export async function insertAccounts(db: Database, count: number, startAt: numbe
 
 // ---- /proc: memory and CPU time of a process ----
 
-/**
- * Waits until process `pid` is quiet: at most one clock tick of CPU in each of two 50 ms windows
- * in a row. A server that has just run a full GC of gigabytes goes on sweeping on its other
- * threads for a few hundred ms, on the cores a measured phase would use. Gives up after `timeoutMs`.
- */
-export async function untilQuiet(pid: number, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  let quietWindows = 0
-  while (quietWindows < 2 && performance.now() < deadline) {
-    const before = cpuMsOf(pid)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    const after = cpuMsOf(pid)
-    quietWindows = before !== undefined && after !== undefined && after - before <= 1_000 / CLOCK_TICKS ? quietWindows + 1 : 0
-  }
-}
-
 const CLOCK_TICKS = 100 // USER_HZ on Linux
 
 export function procStatus(pid: number): {rssKb: number; hwmKb: number} | undefined {
@@ -179,5 +163,21 @@ export function cpuMsOf(pid: number): number | undefined {
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
   } catch {
     return undefined
+  }
+}
+
+/**
+ * Waits until process `pid` is quiet: at most one clock tick of CPU in each of two 50 ms windows
+ * in a row. A server that has just run a full GC of gigabytes goes on sweeping on its other
+ * threads for a few hundred ms, on the cores a measured phase would use. Gives up after `timeoutMs`.
+ */
+export async function untilQuiet(pid: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  let quietWindows = 0
+  while (quietWindows < 2 && performance.now() < deadline) {
+    const before = cpuMsOf(pid)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const after = cpuMsOf(pid)
+    quietWindows = before !== undefined && after !== undefined && after - before <= 1_000 / CLOCK_TICKS ? quietWindows + 1 : 0
   }
 }

@@ -499,7 +499,7 @@ async function liveStream(db: Database, server: SpawnedSuiServer, relevantAddres
       [before.toString()],
     )
     const queuedAt = await jobCreatedAt(SCRATCH, rows.map((row) => row.tx_digest))
-    const firstSealed = Math.min(...rows.map((row) => Number(row.timestamp_ms)))
+    const firstSealed = rows.reduce((min, row) => Math.min(min, Number(row.timestamp_ms)), Number.POSITIVE_INFINITY)
     const samples = rows.flatMap((row) => {
       const queued = queuedAt.get(row.tx_digest)
       return queued === undefined ? [] : [{checkpoint: row.checkpoint, latency: queued - Number(row.timestamp_ms), at: Number(row.timestamp_ms) - firstSealed}]

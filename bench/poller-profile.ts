@@ -1,8 +1,8 @@
 // Where the poller's main thread spent a catch-up, from its V8 CPU profile (--cpu-prof): each
-// sample goes to the stage of the innermost frame that names one (reading and screening
-// checkpoints, deciding relevance, fetching details, storing, queueing, loading modules), or to
-// V8's own garbage collection and idle time. What matches no stage (promise and stream plumbing
-// between them) is "other".
+// sample goes to the first stage in STAGES that any frame of its stack names (so a reply of the
+// details fetch, decoded by the same wire reader as checkpoints, counts as fetching details), or
+// to V8's own garbage collection and idle time. What matches no stage (promise and stream
+// plumbing between them) is "other".
 import {readFileSync} from 'node:fs'
 
 interface ProfileNode {
@@ -17,15 +17,15 @@ interface CpuProfile {
   timeDeltas: number[]
 }
 
-// Leaf first: the first stage whose pattern matches a frame (function name and file) wins.
+// In order of precedence: a stack that names several stages goes to the first.
 const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
   ['loading modules', /node:internal\/modules|@oclif/],
   ['loading accounts', /^(addKeys?|load|loadSet|refresh|grow) .*(monitored-accounts|address-set)|account-coverage/],
-  ['reading and screening checkpoints', /checkpoint-range|checkpoint-source|transaction-screen|checkpoint-wire|wire-reader|checkpoint-decoder|flow-controlled|address-set|grpc-js\/build\/src\/(stream-decoder|subchannel-call|transport|call-stream)|node:internal\/http2/],
-  ['deciding relevance', /relevance-filter|decoding-guard|checkpoint-committer\.ts$/],
-  ['fetching details', /details-fetcher|grpc-chain-reader|@protobuf-ts|@scure/],
+  ['fetching details', /details-fetcher|grpc-chain-reader|readBatchGetTransactionsResponse|@protobuf-ts|@scure/],
   ['storing', /raw-event-repository|ingest-cursor|knex|\/pg\/|pg-protocol/],
   ['queueing jobs', /transaction-queue|stored-jobs|outbox|bee-queue|\/redis\//],
+  ['deciding relevance', /relevance-filter|decoding-guard|^(decide|relevantOf) .*checkpoint-committer/],
+  ['reading and screening checkpoints', /checkpoint-range|checkpoint-source|transaction-screen|checkpoint-wire|wire-reader|checkpoint-decoder|flow-controlled|address-set|grpc-js\/build\/src\/(stream-decoder|subchannel-call|transport|call-stream)|node:internal\/http2/],
 ]
 
 const V8_ENTRIES: ReadonlyMap<string, string> = new Map([
@@ -55,10 +55,12 @@ export function pollerStages(path: string): Array<{stage: string; ms: number}> {
 }
 
 function firstStage(leaf: number, byId: Map<number, ProfileNode>, parentOf: Map<number, number>): string {
-  for (let id: number | undefined = leaf; id !== undefined; id = parentOf.get(id)) {
+  let best = STAGES.length
+  for (let id: number | undefined = leaf; id !== undefined && best > 0; id = parentOf.get(id)) {
     const {functionName, url} = byId.get(id)!.callFrame
     const frame = `${functionName} ${url}`
-    for (const [name, pattern] of STAGES) if (pattern.test(frame)) return name
+    const index = STAGES.findIndex(([, pattern]) => pattern.test(frame))
+    if (index >= 0 && index < best) best = index
   }
-  return 'other'
+  return STAGES[best]?.[0] ?? 'other'
 }
