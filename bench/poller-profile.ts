@@ -50,7 +50,10 @@ export function pollerStages(path: string): Array<{stage: string; ms: number}> {
     return known
   }
   const totals = new Map<string, number>()
-  profile.samples.forEach((id, i) => totals.set(stage(id), (totals.get(stage(id)) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000))
+  profile.samples.forEach((id, i) => {
+    const name = stage(id)
+    totals.set(name, (totals.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000)
+  })
   return [...totals].map(([name, ms]) => ({stage: name, ms})).sort((a, b) => b.ms - a.ms)
 }
 

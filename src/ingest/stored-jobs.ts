@@ -4,8 +4,7 @@ import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 
 export async function queueStored(queue: TransactionQueue, digests: readonly string[], logger?: Logger): Promise<{queued: number; failed: number}> {
-  if (digests.length === 0) return {queued: 0, failed: 0}
-  const result = await queue.enqueue([...digests])
+  const result = await queue.enqueue(digests)
   if (result.failed.length > 0) {
     logger?.error({failed: result.failed.length, first: result.failed[0]?.error}, 'could not queue transactions; the outbox will retry')
   }
