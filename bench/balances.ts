@@ -201,7 +201,7 @@ async function checkExact(server: SpawnedSuiServer, accounts: Account[], env: Re
     // The server's own balances, read after the count: one ListBalances per account.
     const unequal: string[] = []
     for (const account of accounts) {
-      const onChain = new Map((await chain.balances(account.address)).map((r) => [r.coinType, r.total]))
+      const onChain = new Map((await chain.balances(account.address)).balances.map((r) => [r.coinType, r.total]))
       for (const token of tokens) {
         const expected = onChain.get(token.coinType) ?? 0n
         const [viaRedis, viaPostgres] = read.get(`${account.address}:${token.symbol}`) ?? []

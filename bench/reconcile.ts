@@ -35,7 +35,7 @@ interface Report {
   inFlight: unknown[]
   errors: unknown[]
   durationMs: number
-  chainReads: {accounts: number; windowMs: number}
+  chainReads: {requests: number; windowMs: number}
 }
 
 const admin = createDatabase({url: `${PG}/postgres`})

@@ -116,6 +116,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
       chain: this.chain(),
       tokens: this.settings.tokens,
       logger: this.rootLogger.child({component: 'balances'}),
+      verifyTimeoutMs: this.settings.balanceVerifyTimeoutMs,
       ...options,
     })
     return this.balanceService

@@ -198,7 +198,7 @@ export class WorkerParts {
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
     const tasks = new BeatTaskRunner({
       db,
-      balances: new BalanceService({db, redis, chain, tokens: settings.tokens, logger: beatLogger, memoryEntries: 1_000}),
+      balances: new BalanceService({db, redis, chain, tokens: settings.tokens, logger: beatLogger, memoryEntries: 1_000, verifyTimeoutMs: settings.balanceVerifyTimeoutMs}),
       reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger}),
       tokens: settings.tokens,
       logger: beatLogger,

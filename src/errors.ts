@@ -52,3 +52,8 @@ export class RuntimeFailure extends ConfioError {
     this.code = options.code ?? 'RUNTIME'
   }
 }
+
+/** The message of whatever was thrown or passed as an abort reason: an Error's, or the value as text. */
+export function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown)
+}

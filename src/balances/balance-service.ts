@@ -6,23 +6,31 @@
 // - verifyCritical: always the chain, no cache of any kind in between; the value is written back;
 //   a chain failure throws and never falls back to a cached value. For sends, escrow, large
 //   withdrawals and conversions.
+// - A chain value is never older than what the pipeline has seen: a node answering at a height
+//   below the last transaction counted for the balance (a load-balanced provider's lagging node)
+//   is asked again until it has caught up, within one deadline for the whole call
+//   (verifyTimeoutMs, 5 s, for verifyCritical: then BALANCE_UNVERIFIED; chainTimeoutMs, 2 s, for
+//   the other reads: then the last value, stale). An older value is never written.
 // - A chain read that does not answer within chainTimeoutMs (2 s) returns the last value known,
 //   marked isStale; only a balance never known at all fails.
+// - Every chain read is preceded by a GetServiceInfo: the height the node had reached before the
+//   read bounds the value's window from below (src/chain/height-window.ts).
 // - Concurrent misses for one balance in this process share one chain call (single flight).
 // - Every write goes through PostgreSQL's versioned row and its outbox, then straight to Redis and
 //   memory too; a version never moves back at any level.
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
+import {sleep} from '../chain/backoff.ts'
 import type {BalanceRecord} from '../chain/records.ts'
-import {RuntimeFailure, UsageError} from '../errors.ts'
+import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
 import {MemoryBalanceCache} from './memory-balance-cache.ts'
-import {PostgresBalanceStore} from './postgres-balance-store.ts'
+import {type ChainValue, PostgresBalanceStore} from './postgres-balance-store.ts'
 import type {RedisBalanceStore} from './redis-balance-store.ts'
 
 export type BalanceSource = 'memory' | 'redis' | 'postgres' | 'chain'
@@ -62,8 +70,10 @@ export interface BalanceServiceOptions {
   readonly chain: ChainReader
   readonly tokens: TokenRegistry
   readonly logger: Logger
-  /** Default 2,000 ms. */
+  /** The deadline of a chain read that may fall back to the last value (default 2,000 ms). */
   readonly chainTimeoutMs?: number
+  /** The deadline of a verifyCritical read, retries for a lagging node included (default 5,000 ms). */
+  readonly verifyTimeoutMs?: number
   /** Entries kept in process memory (default 100,000). */
   readonly memoryEntries?: number
 }
@@ -73,6 +83,17 @@ export class BalanceVerificationError extends RuntimeFailure {
   constructor(message: string, cause: unknown) {
     super(message, {code: 'BALANCE_UNVERIFIED', remedy: 'do not move funds until the chain answers; check the node with confio test-connection', cause})
   }
+}
+
+/** How long to wait before asking a node that answered behind the pipeline again. */
+const LAGGING_NODE_RETRY_MS = 200
+
+/** A chain read: the chain's record and what the caller sees; `behind` when it never caught up with the pipeline. */
+interface CaughtUpRead {
+  readonly record: BalanceRecord
+  readonly balance: Balance
+  /** The row's last counted checkpoint, above every reply's height until the deadline. */
+  readonly behind?: bigint
 }
 
 export class BalanceService {
@@ -129,18 +150,15 @@ export class BalanceService {
   /** Every registered token's balance from one ListBalances (all pages), each written back. */
   async getAllBalances(accountRef: string): Promise<Balance[]> {
     const account = await this.account(accountRef)
-    const records = await this.options.chain.balances(account.address)
+    const heightBefore = (await this.options.chain.serviceInfo()).checkpointHeight
+    const listing = await this.options.chain.balances(account.address, {heightBefore})
     this.chainReads += 1
-    const byCoinType = new Map(records.map((r) => [r.coinType, r]))
-    // A token the address never held is absent from the listing; the reply's height says as of when.
-    const height = records.reduce<bigint | undefined>((max, r) => (max === undefined || r.checkpoint > max ? r.checkpoint : max), undefined)
+    const byCoinType = new Map(listing.balances.map((r) => [r.coinType, r]))
     const out: Balance[] = []
     for (const token of this.options.tokens.list()) {
-      const key = {accountId: account.id, token: token.symbol}
-      const record = byCoinType.get(token.coinType)
-      if (record) out.push(await this.store(key, record))
-      else if (height !== undefined) out.push(await this.store(key, {total: 0n, checkpoint: height}))
-      else out.push(await this.verify(account, token, key))
+      // A token the address never held is absent from the listing: zero, as of the listing's height.
+      const record = byCoinType.get(token.coinType) ?? {total: 0n, checkpoint: listing.checkpoint, window: listing.window}
+      out.push((await this.store({accountId: account.id, token: token.symbol}, record)).balance)
     }
     return out
   }
@@ -203,39 +221,72 @@ export class BalanceService {
   private async readChain(account: Account, token: Token, key: BalanceKey): Promise<Balance> {
     const timeoutMs = this.options.chainTimeoutMs ?? 2_000
     try {
-      this.chainReads += 1
-      const record = await this.options.chain.balance(account.address, token.coinType, {signal: AbortSignal.timeout(timeoutMs)})
-      return await this.store(key, record)
+      // Still behind at the deadline: the chain's word, not written, stale (store() says so).
+      return (await this.caughtUpRead(account, token, key, timeoutMs)).balance
     } catch (error) {
       const last = await this.postgres.read(key)
       if (!last) throw new RuntimeFailure(`the ${token.symbol} balance of account ${account.id} is not known and the chain did not answer within ${timeoutMs} ms`, {code: 'BALANCE_UNAVAILABLE', remedy: 'check the node with confio test-connection', cause: error})
-      this.options.logger.warn({accountId: key.accountId, token: key.token, err: (error as Error).message}, 'chain balance read failed; serving the last value as stale')
+      this.options.logger.warn({accountId: key.accountId, token: key.token, err: messageOf(error)}, 'chain balance read failed; serving the last value as stale')
       return {...toBalance(last, 'postgres'), isStale: true}
     }
   }
 
   private async verify(account: Account, token: Token, key: BalanceKey): Promise<Balance> {
-    let record: BalanceRecord
+    const timeoutMs = this.options.verifyTimeoutMs ?? 5_000
+    let read: CaughtUpRead
     try {
-      this.chainReads += 1
-      record = await this.options.chain.balance(account.address, token.coinType)
+      read = await this.caughtUpRead(account, token, key, timeoutMs)
     } catch (error) {
-      throw new BalanceVerificationError(`cannot verify the ${token.symbol} balance of account ${account.id} on chain: ${(error as Error).message}`, error)
+      throw new BalanceVerificationError(`cannot verify the ${token.symbol} balance of account ${account.id} on chain: ${messageOf(error)}`, error)
     }
-    const stored = await this.store(key, record)
+    const {record, balance, behind} = read
+    if (behind !== undefined) {
+      const message = `cannot verify the ${token.symbol} balance of account ${account.id} on chain: the node still answered at checkpoint ${record.checkpoint} after ${timeoutMs} ms, behind checkpoint ${behind} where confio has already counted a transaction of this balance`
+      throw new BalanceVerificationError(message, undefined)
+    }
     // The amount is the chain's, whatever the cache knew; pending is confio's own record.
-    return {...stored, amount: record.total, available: record.total - stored.pending, checkpoint: record.checkpoint, isStale: false, source: 'chain'}
+    return {...balance, amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: false, source: 'chain'}
   }
 
-  /** Writes a chain value back (when it is the newest) and returns what the caller should see. */
-  private async store(key: BalanceKey, record: Pick<BalanceRecord, 'total' | 'checkpoint'>): Promise<Balance> {
-    const {balance, written, confirmed} = await this.postgres.writeFromChain(key, record.total, record.checkpoint)
+  /**
+   * A chain read, written back, from a node that has caught up with the balance's last counted
+   * transaction: a reply at a lower height is asked again (a load-balanced provider's other node
+   * is seconds behind at most) until `timeoutMs` has passed for the whole call; then the last reply,
+   * still `behind`. A chain failure throws.
+   */
+  private async caughtUpRead(account: Account, token: Token, key: BalanceKey, timeoutMs: number): Promise<CaughtUpRead> {
+    const signal = AbortSignal.timeout(timeoutMs)
+    const {chain} = this.options
+    let heightBefore = (await chain.serviceInfo({signal})).checkpointHeight
+    for (;;) {
+      this.chainReads += 1
+      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore})
+      const stored = await this.store(key, record)
+      if (stored.behind === undefined) return {record, balance: stored.balance}
+      this.options.logger.debug({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind}, 'chain balance read behind the pipeline; asking again')
+      await sleep(LAGGING_NODE_RETRY_MS, signal).catch(() => undefined)
+      if (signal.aborted) {
+        this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
+        return {record, balance: stored.balance, behind: stored.behind}
+      }
+      heightBefore = record.checkpoint
+    }
+  }
+
+  /**
+   * Writes a chain value back (when the row can take it exactly) and returns what the caller
+   * should see; `behind` when the reply's height is below the row's last counted transaction.
+   */
+  private async store(key: BalanceKey, record: ChainValue): Promise<{balance: Balance; behind?: bigint}> {
+    const {balance, written, confirmed, seen} = await this.postgres.writeFromChain(key, record)
     if (written) await this.publish([balance])
     else await this.fill(balance)
-    if (confirmed) return toBalance(balance, 'chain')
-    if (isTrusted(balance)) return toBalance(balance, 'postgres')
-    // The row has seen a transaction after this reply's height: the chain value is behind it.
-    return {...toBalance(balance, 'chain'), amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: true}
+    const behind = seen !== null && record.checkpoint < seen ? {behind: seen} : {}
+    if (confirmed) return {balance: toBalance(balance, 'chain'), ...behind}
+    if (isTrusted(balance)) return {balance: toBalance(balance, 'postgres'), ...behind}
+    // The row is stale and the value cannot be written exactly (it is behind a transaction the row
+    // has counted, or one inside its window): the chain's word, not trusted.
+    return {balance: {...toBalance(balance, 'chain'), amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: true}, ...behind}
   }
 
   /**

@@ -26,6 +26,8 @@ export interface OpenBalanceServiceOptions {
   readonly tokens: TokenRegistry
   readonly logger: Logger
   readonly chainTimeoutMs?: number
+  /** verifyCritical's deadline (BALANCE_VERIFY_TIMEOUT; default 5 s). */
+  readonly verifyTimeoutMs?: number
   /** Subscribe to the invalidation channel (needs redisUrl). */
   readonly listen?: boolean
 }
@@ -51,6 +53,7 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
     tokens: options.tokens,
     logger: options.logger,
     ...(options.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: options.chainTimeoutMs}),
+    ...(options.verifyTimeoutMs === undefined ? {} : {verifyTimeoutMs: options.verifyTimeoutMs}),
   })
   const listener = options.listen && options.redisUrl
     ? await InvalidationListener.start({redisUrl: options.redisUrl, prefix: options.redisPrefix, onInvalidation: service.onInvalidation, onReconnect: service.onReconnect})
@@ -82,6 +85,7 @@ export async function openConfiguredBalanceService(config: ConfioConfig = loadCo
     chain,
     tokens: config.tokens,
     logger,
+    verifyTimeoutMs: config.balanceVerifyTimeoutMs,
     listen: true,
   })
   return {

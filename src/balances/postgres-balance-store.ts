@@ -4,10 +4,12 @@
 // (balance_cache_outbox) in the same statement, so a change is never committed without Redis
 // being told eventually.
 //
-// A value read from the chain at checkpoint H is written only when H is at or after both the
-// row's base and every transaction the worker has seen for it (seen_checkpoint): an older value
-// would undo a change already counted, or go back in time.
+// A value read from the chain is written only when its reply's height is at or after the row's
+// base, and every transaction the worker has seen for the row (seen_checkpoint) is before the
+// value's window (src/chain/height-window.ts): a change inside the window may or may not be in the
+// value, and one after it would be undone by it.
 import type {Knex} from 'knex'
+import type {BalanceRecord} from '../chain/records.ts'
 import type {Database} from '../store/database.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
@@ -23,16 +25,26 @@ interface BalanceRow {
   synced_ms: string | null
 }
 
+/** The highest checkpoint the worker has counted for the row, read beside COLUMNS. */
+const SEEN = 'b.seen_checkpoint::text AS seen'
+
+type SeenRow = BalanceRow & {seen: string | null}
+
 const COLUMNS = `b.account_id::text, b.token, b.amount::text, b.pending_amount::text, b.base_checkpoint::text, b.version::text, b.is_stale,
   (extract(epoch FROM b.last_synced) * 1000)::bigint::text AS synced_ms`
+
+/** A balance as a chain read gave it: the amount, the height its reply named, and what that proves. */
+export type ChainValue = Pick<BalanceRecord, 'total' | 'checkpoint' | 'window'>
 
 export interface ChainWrite {
   /** The row as it stands after the write, whether or not the write landed. */
   readonly balance: CachedBalance
-  /** false when the row already held this value at this checkpoint, or knew a later state. */
+  /** false when the row already held this value, or could not take it exactly. */
   readonly written: boolean
-  /** The row now holds the chain's value as of this reply: written, or the same already. */
+  /** The row now holds the chain's value: written, or trusted and holding this amount already. */
   readonly confirmed: boolean
+  /** The highest checkpoint of a transaction counted for the row (seen_checkpoint); null: none. */
+  readonly seen: bigint | null
 }
 
 export class PostgresBalanceStore {
@@ -62,44 +74,48 @@ export class PostgresBalanceStore {
    */
   async readAccounts(accountIds: readonly string[]): Promise<{balance: CachedBalance; seen: bigint | null}[]> {
     if (accountIds.length === 0) return []
-    const {rows} = await this.db.raw<{rows: (BalanceRow & {seen: string | null})[]}>(
-      `SELECT ${COLUMNS}, b.seen_checkpoint::text AS seen FROM balances b WHERE b.account_id = ANY(?::bigint[])`,
-      [[...accountIds]],
-    )
-    return rows.map((row) => ({balance: fromRow(row), seen: row.seen === null ? null : BigInt(row.seen)}))
+    const {rows} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ANY(?::bigint[])`, [[...accountIds]])
+    return rows.map(fromSeenRow)
   }
 
-  /** Sets the amount read from the chain at `checkpoint` as the new base, unless the row knows later. */
-  async writeFromChain(key: BalanceKey, amount: bigint, checkpoint: bigint): Promise<ChainWrite> {
-    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
+  /**
+   * Sets a chain value as the new base, unless the row cannot take it exactly: an older reply than
+   * its base, or a transaction counted at or after the value's window (a change in the window may
+   * or may not be in the value; one after it would be undone).
+   */
+  async writeFromChain(key: BalanceKey, value: ChainValue): Promise<ChainWrite> {
+    const {total, checkpoint, window} = value
+    const {rows} = await this.db.raw<{rows: SeenRow[]}>(
       `WITH w AS (
-        INSERT INTO balances AS b (account_id, token, amount, base_checkpoint, is_stale, last_synced, last_blockchain_check, sync_attempts)
-        VALUES (?, ?, ?, ?, false, now(), now(), 0)
+        INSERT INTO balances AS b (account_id, token, amount, base_checkpoint, base_window_from, base_window_to, is_stale, last_synced, last_blockchain_check, sync_attempts)
+        VALUES (?, ?, ?, ?, ?, ?, false, now(), now(), 0)
         ON CONFLICT (account_id, token) DO UPDATE SET
-          amount = EXCLUDED.amount, base_checkpoint = EXCLUDED.base_checkpoint, is_stale = false,
-          last_synced = now(), last_blockchain_check = now(), sync_attempts = 0, version = b.version + 1
+          amount = EXCLUDED.amount, base_checkpoint = EXCLUDED.base_checkpoint, base_window_from = EXCLUDED.base_window_from,
+          base_window_to = EXCLUDED.base_window_to, is_stale = false, last_synced = now(), last_blockchain_check = now(), sync_attempts = 0,
+          version = b.version + 1
         WHERE EXCLUDED.base_checkpoint >= coalesce(b.base_checkpoint, 0)
-          AND EXCLUDED.base_checkpoint >= coalesce(b.seen_checkpoint, 0)
-          AND (b.is_stale OR b.base_checkpoint IS DISTINCT FROM EXCLUDED.base_checkpoint OR b.amount <> EXCLUDED.amount)
-        RETURNING ${COLUMNS}
+          AND coalesce(b.seen_checkpoint, -1) < EXCLUDED.base_window_from
+          AND (b.is_stale OR b.base_checkpoint IS DISTINCT FROM EXCLUDED.base_checkpoint OR b.amount <> EXCLUDED.amount
+               OR b.base_window_from IS DISTINCT FROM EXCLUDED.base_window_from OR b.base_window_to IS DISTINCT FROM EXCLUDED.base_window_to)
+        RETURNING ${COLUMNS}, ${SEEN}
       ),
       outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM w)
       SELECT * FROM w`,
-      [key.accountId, key.token, amount.toString(), checkpoint.toString()],
+      [key.accountId, key.token, total.toString(), checkpoint.toString(), window.from.toString(), window.to.toString()],
     )
-    if (rows[0]) return {balance: fromRow(rows[0]), written: true, confirmed: true}
-    // Not written: the same value at the same base (the chain confirms the row: it was read now),
-    // or a row that knows later than this reply.
-    const {rows: same} = await this.db.raw<{rows: BalanceRow[]}>(
+    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
+    // Not written: the same value already, or a row that cannot take it. A trusted row holding
+    // this very amount agrees with the chain at some point of the window: the read confirms it.
+    const {rows: same} = await this.db.raw<{rows: SeenRow[]}>(
       `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
-       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.amount = ? AND b.base_checkpoint = ? AND coalesce(b.seen_checkpoint, 0) <= ?
-       RETURNING ${COLUMNS}`,
-      [key.accountId, key.token, amount.toString(), checkpoint.toString(), checkpoint.toString()],
+       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount = ?
+       RETURNING ${COLUMNS}, ${SEEN}`,
+      [key.accountId, key.token, total.toString()],
     )
-    if (same[0]) return {balance: fromRow(same[0]), written: false, confirmed: true}
-    const current = await this.read(key)
-    if (!current) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
-    return {balance: current, written: false, confirmed: false}
+    if (same[0]) return {...fromSeenRow(same[0]), written: false, confirmed: true}
+    const {rows: current} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ? AND b.token = ?`, [key.accountId, key.token])
+    if (!current[0]) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
+    return {...fromSeenRow(current[0]), written: false, confirmed: false}
   }
 
   /** Marks the account's balances (one token, or all) stale; returns the rows changed. */
@@ -139,6 +155,10 @@ export class PostgresBalanceStore {
     )
     return rows[0] ? fromRow(rows[0]) : ((await this.read(key)) as CachedBalance)
   }
+}
+
+function fromSeenRow(row: SeenRow): {balance: CachedBalance; seen: bigint | null} {
+  return {balance: fromRow(row), seen: row.seen === null ? null : BigInt(row.seen)}
 }
 
 function fromRow(row: BalanceRow): CachedBalance {

@@ -42,6 +42,8 @@ export interface CallPolicyDeps {
 
 export interface UnaryCallOptions {
   signal?: AbortSignal
+  /** The caller's own limit (a reconcile run's --rps), taken beside the process-wide one by every attempt. */
+  limiter?: RateLimiter
   /** Filled with the successful attempt's round trip, rate-limit and queue waits excluded. */
   timing?: {latencyMs: number}
 }
@@ -88,7 +90,7 @@ export class CallPolicy {
     const {signal} = options
     const {maxAttempts} = this.#settings
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.#deps.concurrency.run(() => this.#attempt(method, send, attempt, signal))
+      const outcome = await this.#deps.concurrency.run(() => this.#attempt(method, send, attempt, options))
       if (outcome.ok) {
         if (options.timing) options.timing.latencyMs = outcome.latencyMs
         return outcome.value
@@ -170,9 +172,9 @@ export class CallPolicy {
     method: string,
     send: (rpc: RpcOptions) => PromiseLike<T>,
     attempt: number,
-    signal: AbortSignal | undefined,
+    {signal, limiter}: UnaryCallOptions,
   ): Promise<{ok: true; value: T; latencyMs: number} | {ok: false; status: GrpcStatusName; details: string}> {
-    await this.#waitForToken(signal)
+    await this.#waitForToken(signal, limiter)
     // The deadline is enforced here rather than left to the transport: grpc-web only sends it as
     // a header and never times out locally. grpc-js also gets it (`timeout`) so the server sees it.
     const controller = new AbortController()
@@ -196,8 +198,9 @@ export class CallPolicy {
     }
   }
 
-  async #waitForToken(signal: AbortSignal | undefined): Promise<void> {
+  async #waitForToken(signal: AbortSignal | undefined, limiter?: RateLimiter): Promise<void> {
     const started = performance.now()
+    await limiter?.acquire(signal)
     await this.#deps.rateLimiter.acquire(signal)
     const waited = performance.now() - started
     if (waited >= 1) this.#deps.metrics.recordRateLimitWait(waited)

@@ -10,11 +10,24 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {RateLimiter} from './rate-limiter.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
 
 export interface CallOptions {
   signal?: AbortSignal
+  /** A limit of the caller's own (a reconcile run's --rps) over the process-wide one: every request takes a token. */
+  limiter?: RateLimiter
+}
+
+/** A state read (balances): what the caller knows of the node's height before sending it. */
+export interface StateReadOptions extends CallOptions {
+  /**
+   * A height the node had reached before this read was sent (a GetServiceInfo just before, or an
+   * earlier reply): the low end of the value's window. Default: the highest height this reader
+   * has seen in any reply so far (older knowledge only widens the window), else the header alone.
+   */
+  heightBefore?: bigint
 }
 
 export interface SubscribeOptions {
@@ -102,9 +115,13 @@ export interface ChainReader {
    */
   supportsTransactionListing(options?: CallOptions): Promise<boolean>
 
-  balance(owner: string, coinType: string, options?: CallOptions): Promise<BalanceRecord>
-  /** Every coin type the owner holds, all pages. */
-  balances(owner: string, options?: CallOptions): Promise<BalanceRecord[]>
+  /** The balance with the height its reply names and the window that height proves (height-window.ts). */
+  balance(owner: string, coinType: string, options?: StateReadOptions): Promise<BalanceRecord>
+  /**
+   * Every coin type the owner holds, all pages, with the height of the listing: an owner holding
+   * nothing still gets one (an empty page carries its header too).
+   */
+  balances(owner: string, options?: StateReadOptions): Promise<BalanceListing>
   /** Every `Coin<coinType>` object the owner holds, all pages. */
   coins(owner: string, coinType: string, options?: CallOptions): Promise<CoinRecord[]>
 

@@ -11,7 +11,7 @@ import {malformedResponse} from './chain-error.ts'
 import {chainMetrics} from './chain-metrics.ts'
 import type {ChainMetrics, ChainMetricsSnapshot} from './chain-metrics.ts'
 import type {ChainOptions, SuiNetwork} from './chain-options.ts'
-import type {AffectedTransactionsProgress, CallOptions, ChainReader, SubscribeOptions} from './chain-reader.ts'
+import type {AffectedTransactionsProgress, CallOptions, ChainReader, StateReadOptions, SubscribeOptions} from './chain-reader.ts'
 import {decodeCheckpoint, decodeEventContents, decodeTransactionDetails} from './checkpoint-decoder.ts'
 import {CheckpointMethods} from './checkpoint-methods.ts'
 import type {BatchGetTransactionsReply} from './checkpoint-methods.ts'
@@ -23,10 +23,11 @@ import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
 import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {checkpointHeightOf} from './response-headers.ts'
+import {heightWindow, spanOf} from './height-window.ts'
 import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
 import {TransactionListing} from './transaction-listing.ts'
 import type {TransactionListingSupport} from './transaction-listing.ts'
@@ -68,6 +69,7 @@ export class GrpcChainReader implements ChainReader {
   readonly #range: CheckpointRangeReader
   readonly #checkpoints: CheckpointMethods
   readonly #listing: TransactionListing
+  #highestSeen: bigint | undefined
 
   constructor(options: ChainOptions, deps: ChainReaderDeps = {}) {
     const {sui, close} = createSuiClient(options)
@@ -108,7 +110,9 @@ export class GrpcChainReader implements ChainReader {
 
   async serviceInfo(options: CallOptions = {}): Promise<ServiceInfo> {
     const response = await this.#policy.unary('GetServiceInfo', (rpc) => this.#sui.ledgerService.getServiceInfo({}, rpc).response, options)
-    return decodeOrFail('GetServiceInfo', () => decodeServiceInfo(response))
+    const info = decodeOrFail('GetServiceInfo', () => decodeServiceInfo(response))
+    this.#saw(info.checkpointHeight)
+    return info
   }
 
   async ping(options: CallOptions = {}): Promise<number> {
@@ -224,28 +228,42 @@ export class GrpcChainReader implements ChainReader {
     }
   }
 
-  // Balances carry the height their reply is as of (the x-sui-checkpoint-height response header),
-  // so these two await the whole call, headers included, rather than only its response.
+  // Balances carry the height their reply names (the x-sui-checkpoint-height response header), so
+  // these two await the whole call, headers included, rather than only its response; the height
+  // known before the call bounds the value's window from below (height-window.ts).
 
-  async balance(owner: string, coinType: string, options: CallOptions = {}): Promise<BalanceRecord> {
+  async balance(owner: string, coinType: string, options: StateReadOptions = {}): Promise<BalanceRecord> {
     const request = {owner: normalizeAddress(owner), coinType: normalizeCoinType(coinType)}
+    const before = options.heightBefore ?? this.#highestSeen
     const {headers, response} = await this.#policy.unary('GetBalance', (rpc) => this.#sui.stateService.getBalance(request, rpc), options)
-    return decodeOrFail('GetBalance', () => decodeBalance(response.balance, request.coinType, checkpointHeightOf(headers)))
+    const checkpoint = decodeOrFail('GetBalance', () => checkpointHeightOf(headers))
+    this.#saw(checkpoint)
+    return decodeOrFail('GetBalance', () => decodeBalance(response.balance, request.coinType, checkpoint, heightWindow(checkpoint, before)))
   }
 
-  async balances(owner: string, options: CallOptions = {}): Promise<BalanceRecord[]> {
+  async balances(owner: string, options: StateReadOptions = {}): Promise<BalanceListing> {
     const address = normalizeAddress(owner)
-    const out: BalanceRecord[] = []
+    const before = options.heightBefore ?? this.#highestSeen
+    const pages: {checkpoint: bigint; balances: GrpcTypes.Balance[]}[] = []
     let pageToken: Uint8Array | undefined
     do {
       const request: GrpcTypes.ListBalancesRequest = {owner: address, pageSize: PAGE_SIZE, ...(pageToken ? {pageToken} : {})}
       const {headers, response} = await this.#policy.unary('ListBalances', (rpc) => this.#sui.stateService.listBalances(request, rpc), options)
-      // Each page is as of its own reply's height: the node may seal checkpoints between pages.
+      // Each page is as of its own reply: the node may seal checkpoints between pages.
       const checkpoint = decodeOrFail('ListBalances', () => checkpointHeightOf(headers))
-      for (const balance of response.balances) out.push(decodeOrFail('ListBalances', () => decodeBalance(balance, '', checkpoint)))
+      this.#saw(checkpoint)
+      pages.push({checkpoint, balances: response.balances})
       pageToken = nextPage(response.nextPageToken)
     } while (pageToken)
-    return out
+    const window = pages.map((p) => heightWindow(p.checkpoint, before)).reduce(spanOf)
+    const checkpoint = pages.reduce((max, p) => (p.checkpoint > max ? p.checkpoint : max), 0n)
+    const balances = pages.flatMap((page) => page.balances.map((b) => decodeOrFail('ListBalances', () => decodeBalance(b, '', page.checkpoint, window))))
+    return {balances, checkpoint, window}
+  }
+
+  /** The highest height any reply has named so far: what is known before the next call. */
+  #saw(height: bigint): void {
+    if (this.#highestSeen === undefined || height > this.#highestSeen) this.#highestSeen = height
   }
 
   async coins(owner: string, coinType: string, options: CallOptions = {}): Promise<CoinRecord[]> {

@@ -2,6 +2,7 @@
 // edge of this layer. Amounts, sequence numbers, versions and epochs are bigint; addresses and
 // package ids are 0x + 64 lowercase hex; coin and event types are normalized struct tags
 // (src/sui/identifiers.ts). No protobuf type appears past this file's consumers.
+import type {HeightWindow} from './height-window.ts'
 
 export interface ServiceInfo {
   /** Digest of the genesis checkpoint, e.g. `35834a8a` for mainnet (first 4 bytes, hex). */
@@ -136,11 +137,22 @@ export interface BalanceRecord {
   /** Held in the address balance (SIP-58), outside any coin object. */
   addressBalance: bigint
   /**
-   * The checkpoint the balance is as of: the x-sui-checkpoint-height the node sent with the reply
-   * that carried it. This balance plus the balance changes of every later checkpoint is the
-   * balance now.
+   * The x-sui-checkpoint-height the node sent with the reply that carried it: the height the node
+   * names, not a promise. What the value is as of is `window` (height-window.ts).
    */
   checkpoint: bigint
+  /** The checkpoints whose balance changes the value may or may not hold. */
+  window: HeightWindow
+}
+
+/** Every coin type an owner holds, as one ListBalances (all its pages) answered. */
+export interface BalanceListing {
+  /** Each with its own page's header; every window spans all the pages' (read at different moments). */
+  balances: BalanceRecord[]
+  /** The highest header of its pages. */
+  checkpoint: bigint
+  /** Spans every page's window. */
+  window: HeightWindow
 }
 
 export interface CoinRecord {

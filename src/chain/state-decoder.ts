@@ -4,6 +4,7 @@
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import {PartErrors, decodeBalanceChanges, decodeEvents, decodeGasUsed, decodeStatus} from './checkpoint-decoder.ts'
+import type {HeightWindow} from './height-window.ts'
 import {chainAddress, chainType, requiredString, timestampMs} from './proto-values.ts'
 import type {BalanceRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from './records.ts'
 
@@ -21,9 +22,9 @@ export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): Servi
 
 /**
  * `requestedType` is used when the node leaves coin_type out (an empty balance); `checkpoint` is the
- * height the reply is as of (its x-sui-checkpoint-height header).
+ * reply's x-sui-checkpoint-height header and `window` what that proves (height-window.ts).
  */
-export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedType: string, checkpoint: bigint): BalanceRecord {
+export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedType: string, checkpoint: bigint, window: HeightWindow): BalanceRecord {
   const coinBalance = balance?.coinBalance ?? 0n
   const addressBalance = balance?.addressBalance ?? 0n
   return {
@@ -33,6 +34,7 @@ export function decodeBalance(balance: GrpcTypes.Balance | undefined, requestedT
     coinBalance,
     addressBalance,
     checkpoint,
+    window,
   }
 }
 

@@ -56,6 +56,8 @@ export interface ConfioConfig {
   readonly tokens: TokenRegistry
   readonly signerPrivateKey: string | undefined
   readonly coins: CoinSettings
+  /** BALANCE_VERIFY_TIMEOUT: the deadline of a verifyCritical read, retries for a lagging node included. */
+  readonly balanceVerifyTimeoutMs: number
   readonly configFile: string | undefined
   /** Where each setting that has a value came from. */
   readonly sources: Readonly<Record<string, SettingSource>>
@@ -107,6 +109,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),
     signerPrivateKey: get<string | undefined>('SUI_PRIVATE_KEY'),
     coins: {dustThreshold: get<string>('COIN_DUST_THRESHOLD'), maxCoins: get<number>('COIN_MAX_COINS')},
+    balanceVerifyTimeoutMs: get<number>('BALANCE_VERIFY_TIMEOUT'),
     configFile: file.path,
     sources,
     scrubber,

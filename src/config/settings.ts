@@ -104,6 +104,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
     parse: (raw) => parseInteger(raw, 1, 100_000),
   },
   {name: 'SUI_RPC_CONCURRENCY', description: 'gRPC calls in flight at once', fallback: '16', parse: (raw) => parseInteger(raw, 1, 1024)},
+  {
+    name: 'BALANCE_VERIFY_TIMEOUT',
+    description: 'longest a critical balance read (verifyCritical) waits for a node that has caught up with what confio has counted, retries included; then BALANCE_UNVERIFIED',
+    fallback: '5s',
+    parse: (raw) => parseDurationSetting(raw, 100, 300_000),
+  },
   {name: 'CUSD_ADDRESS', description: 'cUSD package id (coin type <id>::cusd::CUSD)', parse: parseAddress},
   {name: 'CONFIO_ADDRESS', description: 'CONFIO package id (coin type <id>::confio::CONFIO)', parse: parseAddress},
   {name: 'PAY_ADDRESS', description: 'PAY contract package id', parse: parseAddress},

@@ -53,7 +53,7 @@ export interface ReconcileReport {
   readonly dryRun: boolean
   readonly selected: number
   readonly checked: number
-  /** Accounts with stored transactions not processed yet up to the chain's height, after a second look. */
+  /** Accounts still not comparable after a second look (work in flight up to the read's window). */
   readonly inFlight: readonly {accountId: string; address: string}[]
   readonly drift: readonly DriftFinding[]
   /** Open drift records that this run found agreeing, and closed. */
@@ -61,12 +61,16 @@ export interface ReconcileReport {
   readonly errors: readonly ReconcileError[]
   readonly durationMs: number
   /**
-   * Accounts whose chain read started, and the time from the first start to the last: (accounts -
-   * 1) / window is the request rate the run held (--rps spaces the starts evenly).
+   * Chain requests the run sent (every page, proof and second look included), and the time from
+   * the first one's start to the last one's: (requests - 1) / window is the rate the run held
+   * (--rps spaces the starts evenly).
    */
-  readonly chainReads: {readonly accounts: number; readonly windowMs: number}
-  readonly outcome: 'agreed' | 'drift' | 'errors'
+  readonly chainReads: {readonly requests: number; readonly windowMs: number}
+  readonly outcome: ReconcileOutcome
 }
+
+/** `in-flight`: no account could be compared (each had work in flight); `failed` is only recorded, for a run that threw. */
+export type ReconcileOutcome = 'agreed' | 'drift' | 'errors' | 'in-flight'
 
 /** More than this share of accounts failing to be read makes the run a failure (exit 1). */
 export const ERROR_SHARE_LIMIT = 0.1

@@ -1,22 +1,34 @@
 // The hourly question: does every cached balance agree with the chain? For each selected account
-// one ListBalances gives every token (coin part plus address balance) at the node's height H
-// (x-sui-checkpoint-height). A cached row can only be compared at H when the pipeline has done
-// everything up to H for that account and nothing after it:
-//   - the poller's cursor is at or past H (every relevant transaction up to H is stored),
-//   - no stored transaction of the account at or before H is still unprocessed,
-//   - the row's base and the last transaction it saw are at or before H.
-// Otherwise the account is "in flight", not in drift: it is looked at again at the end of the run
-// (after waiting a little for the pipeline), and reported in flight if it still is.
+// one ListBalances (all pages) gives every token (coin part plus address balance) and the height
+// the node named, H, with the window that height proves (src/chain/height-window.ts): the value is
+// as of some checkpoint in from..to, and a change inside the window may or may not be in it. A
+// cached row is compared only when nothing it could be missing, and nothing the chain's value could
+// be missing, is left:
+//   - the poller's cursor is at or past H, and no stored transaction of the account up to the
+//     window's end is still unprocessed;
+//   - the row's base is at or before H, and the last transaction it counted is before the window's
+//     end (one after it: the row is ahead of the chain's value).
+// Otherwise the account is "in flight", not in drift: it is read again at the end of the run (after
+// waiting a little for the pipeline), and reported in flight if it still is.
 //
-// A difference is drift: the row is corrected through the same versioned write the chain reads use
-// (PostgreSQL, outbox, Redis: base = H), and kept in balance_drift, one open record per (account,
-// token) that a later agreeing run closes. A stale or base-less row is simply given the chain's
-// value. Every account checked gets last_blockchain_check, so --older-than skips it next time.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {BalanceRecord} from '../chain/records.ts'
+// Equal amounts agree. A difference is drift only when the window cannot explain it: no counted
+// change of the balance inside the window (one there may be in the chain's value or not), and the
+// pipeline has seen the window's last checkpoint or the node has no such checkpoint (a state one
+// ahead of its header would hold a change the pipeline cannot have counted yet). So a right balance
+// is never "corrected" to a wrong one.
+//
+// Drift is corrected through the same versioned write the chain reads use (PostgreSQL, outbox,
+// Redis), which itself refuses what the row cannot take exactly, and kept in balance_drift, one open
+// record per (account, token) that a later agreeing run closes. A stale or base-less row is simply
+// given the chain's value when it can take it. Every account checked gets last_blockchain_check,
+// so --older-than skips it next time. Every chain request of the run takes a token of its own
+// --rps limit, and the report counts them.
+import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
+import {ChainError} from '../chain/chain-error.ts'
 import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
-import {TokenBucket} from '../chain/rate-limiter.ts'
-import {UsageError} from '../errors.ts'
+import type {HeightWindow} from '../chain/height-window.ts'
+import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
+import {messageOf, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
@@ -26,7 +38,7 @@ import {PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
 import type {RedisBalanceStore} from '../balances/redis-balance-store.ts'
 import type {CachedBalance} from '../balances/cached-balance.ts'
 import {type OpenDriftRecord, readOpenDrift} from './drift-records.ts'
-import {type DriftFinding, ERROR_SHARE_LIMIT, type ReconcileError, type ReconcileOptions, type ReconcileReport} from './reconcile-report.ts'
+import {type DriftFinding, ERROR_SHARE_LIMIT, type ReconcileError, type ReconcileOptions, type ReconcileOutcome, type ReconcileReport} from './reconcile-report.ts'
 
 export interface ReconcilerDeps {
   readonly db: Database
@@ -46,76 +58,106 @@ interface SelectedAccount {
   readonly email: string | null
 }
 
-/** One account's chain reading: every selected token's amount at one height. */
+/** One account's chain reading: every selected token's amount, the height the node named and its window. */
 interface Reading {
   readonly account: SelectedAccount
   readonly amounts: Map<string, bigint>
   readonly checkpoint: bigint
+  readonly window: HeightWindow
 }
 
 /** Per token: agrees; nothing was claimed (stale or no base) and the chain's value is to be written; drift; or not comparable yet. */
 type Verdict = {kind: 'agree'} | {kind: 'refresh'; chain: bigint} | {kind: 'drift'; finding: DriftFinding} | {kind: 'in-flight'}
 
+/** What the pipeline has done: the poller's cursor, and per address its earliest unprocessed stored transaction. */
+interface PipelineState {
+  readonly cursor: bigint | undefined
+  readonly unprocessed: Map<string, bigint>
+}
+
 /** Readings judged together: one query each for the pipeline's state, the rows and the records. */
 const JUDGE_BATCH = 250
 
-type RowsByAccount = Map<string, Map<string, {balance: CachedBalance; seen: bigint | null}>>
+type RowsByToken = Map<string, {balance: CachedBalance; seen: bigint | null}>
 
 export class Reconciler {
   private readonly deps: ReconcilerDeps
-  private readonly postgres: PostgresBalanceStore
 
   constructor(deps: ReconcilerDeps) {
     this.deps = deps
-    this.postgres = new PostgresBalanceStore(deps.db)
   }
 
   async run(options: ReconcileOptions): Promise<ReconcileReport> {
-    const started = performance.now()
-    const tokens = this.selectedTokens(options.token)
-    // A node of another chain would find every balance in drift and "correct" it.
-    await checkCursorChain(this.deps.db, this.deps.cursorName ?? 'checkpoints', await this.deps.chain.serviceInfo(options.signal ? {signal: options.signal} : {}), {record: false})
-    const accounts = await this.selectAccounts(options, tokens)
-    const dryRun = options.dryRun ?? false
-    const runId = dryRun ? null : await this.openRun(options.trigger, accounts.length)
-    const limiter = options.rps ? new TokenBucket({requestsPerSecond: options.rps, burst: 1}) : undefined
-    const drift: DriftFinding[] = []
-    const errors: ReconcileError[] = []
-    let closed = 0
-    let checked = 0
-    let recorded = 0
-    let deferred: Reading[] = []
+    return new ReconcileRun(this.deps, options).run()
+  }
 
-    const judge = async (readings: Reading[]): Promise<Reading[]> => {
-      const pipeline = await this.pipelineState(readings)
-      const rows = await this.rowsOf(readings)
-      const later: Reading[] = []
-      const agreeing: {accountId: string; token: string}[] = []
-      for (const reading of readings) {
-        const verdicts = this.judgeAccount(reading, tokens, pipeline, rows.get(reading.account.id) ?? new Map())
-        if (verdicts.some((v) => v.kind === 'in-flight')) {
-          later.push(reading)
-          continue
-        }
-        checked += 1
-        for (const [i, v] of verdicts.entries()) {
-          const token = tokens[i]!.symbol
-          if (v.kind === 'drift') drift.push(dryRun ? v.finding : {...v.finding, corrected: await this.write({accountId: reading.account.id, token}, v.finding.chain, reading.checkpoint)})
-          else agreeing.push({accountId: reading.account.id, token})
-          if (v.kind === 'refresh' && !dryRun) await this.write({accountId: reading.account.id, token}, v.chain, reading.checkpoint)
-        }
+  /** The open drift records, largest difference first, without reading the chain. */
+  openDrift(): Promise<OpenDriftRecord[]> {
+    return readOpenDrift(this.deps.db)
+  }
+}
+
+/** One run: what it read, found and recorded so far. */
+class ReconcileRun {
+  private readonly deps: ReconcilerDeps
+  private readonly options: ReconcileOptions
+  private readonly postgres: PostgresBalanceStore
+  private readonly tokens: Token[]
+  private readonly dryRun: boolean
+  private readonly cursorName: string
+  /** Every chain request of the run goes through it: the --rps limit, and the count reported. */
+  private readonly requests: CountingLimiter
+  private readonly call: CallOptions
+  private readonly started = performance.now()
+  private readonly drift: DriftFinding[] = []
+  private readonly errors: ReconcileError[] = []
+  private recorded = 0
+  private closed = 0
+  private checked = 0
+  /** Per height H: whether the node has no checkpoint H + 1 (asked once). */
+  private readonly tipProofs = new Map<bigint, Promise<boolean>>()
+
+  constructor(deps: ReconcilerDeps, options: ReconcileOptions) {
+    this.deps = deps
+    this.options = options
+    this.postgres = new PostgresBalanceStore(deps.db)
+    this.tokens = options.token === undefined ? deps.tokens.list() : [deps.tokens.require(options.token)]
+    this.dryRun = options.dryRun ?? false
+    this.cursorName = deps.cursorName ?? 'checkpoints'
+    this.requests = new CountingLimiter(options.rps ? new TokenBucket({requestsPerSecond: options.rps, burst: 1}) : undefined)
+    this.call = {limiter: this.requests, ...(options.signal ? {signal: options.signal} : {})}
+  }
+
+  async run(): Promise<ReconcileReport> {
+    const runId = this.dryRun ? null : await this.openRun()
+    try {
+      // A node of another chain would find every balance in drift and "correct" it. Its answer is
+      // also the height known before the first read (height-window.ts).
+      await checkCursorChain(this.deps.db, this.cursorName, await this.deps.chain.serviceInfo(this.call), {record: false})
+      const accounts = await this.selectAccounts()
+      const deferred = await this.readAndJudge(accounts)
+      const inFlight = deferred.length > 0 ? await this.secondLook(deferred) : []
+      const report = this.report(runId, accounts.length, inFlight)
+      if (report.outcome === 'errors') {
+        this.deps.logger.error({errors: this.errors.length, selected: accounts.length, first: this.errors[0]?.message}, `reconcile: ${this.errors.length} of ${accounts.length} accounts could not be read from the chain (over ${ERROR_SHARE_LIMIT * 100}%)`)
       }
-      if (!dryRun) closed += await this.record(drift.slice(recorded), agreeing, readings.filter((r) => !later.includes(r)), tokens)
-      recorded = drift.length
-      return later
+      if (runId !== null) await this.closeRun(runId, report)
+      return report
+    } catch (error) {
+      if (runId !== null) await this.failRun(runId, error).catch(() => undefined)
+      throw error
     }
+  }
 
-    // Reads flow through `concurrency` lanes without pause; every JUDGE_BATCH readings are judged
-    // together (a few queries for the lot), one batch at a time, while the lanes read on.
+  /**
+   * Reads flow through `concurrency` lanes without pause; every JUDGE_BATCH readings are judged
+   * together (a few queries for the lot), one batch at a time, while the lanes read on. Returns the
+   * readings that were in flight.
+   */
+  private async readAndJudge(accounts: SelectedAccount[]): Promise<Reading[]> {
+    const {options} = this
+    let deferred: Reading[] = []
     let done = 0
-    let reads = 0
-    let firstRead: number | undefined
-    let lastRead = 0
     let buffer: Reading[] = []
     let judging = Promise.resolve()
     const flush = () => {
@@ -123,71 +165,146 @@ export class Reconciler {
       buffer = []
       if (batch.length === 0) return
       judging = judging.then(async () => {
-        deferred = deferred.concat(await judge(batch))
+        deferred = deferred.concat(await this.judge(batch, false))
       })
     }
     const lanes = new ConcurrencyLimiter(options.concurrency ?? 8)
-    const readAccount = async (account: SelectedAccount): Promise<void> => {
-      try {
-        await limiter?.acquire(options.signal)
-        const now = performance.now()
-        firstRead ??= now
-        lastRead = now
-        reads += 1
-        const reading = await this.read(account, tokens, options.signal)
-        // Pushed only once read: `buffer` may have been handed to a judge while this one waited.
-        buffer.push(reading)
-        if (buffer.length >= JUDGE_BATCH) flush()
-      } catch (error) {
-        if (options.signal?.aborted) throw error
-        errors.push({accountId: account.id, address: account.address, message: (error as Error).message})
-      } finally {
-        done += 1
-        options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - started})
-      }
-    }
-    await Promise.all(accounts.map((account) => lanes.run(() => readAccount(account))))
+    await Promise.all(
+      accounts.map((account) =>
+        lanes.run(async () => {
+          const reading = await this.readOrRecord(account)
+          // Pushed only once read: `buffer` may have been handed to a judge while this one waited.
+          if (reading) buffer.push(reading)
+          if (buffer.length >= JUDGE_BATCH) flush()
+          done += 1
+          options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - this.started})
+        }),
+      ),
+    )
     flush()
     await judging
-
-    // The second look: give the pipeline a moment to reach the heights read, then judge again.
-    let inFlight: Reading[] = []
-    if (deferred.length > 0) {
-      await this.settle(deferred, options.signal)
-      inFlight = await judge(deferred)
-    }
-
-    const report: ReconcileReport = {
-      runId,
-      dryRun,
-      selected: accounts.length,
-      checked,
-      inFlight: inFlight.map((r) => ({accountId: r.account.id, address: r.account.address})),
-      drift,
-      closed,
-      errors,
-      durationMs: Math.round(performance.now() - started),
-      chainReads: {accounts: reads, windowMs: firstRead === undefined ? 0 : Math.round(lastRead - firstRead)},
-      outcome: errors.length > accounts.length * ERROR_SHARE_LIMIT ? 'errors' : drift.length > 0 ? 'drift' : 'agreed',
-    }
-    if (report.outcome === 'errors') {
-      this.deps.logger.error({errors: errors.length, selected: accounts.length, first: errors[0]?.message}, `reconcile: ${errors.length} of ${accounts.length} accounts could not be read from the chain (over ${ERROR_SHARE_LIMIT * 100}%)`)
-    }
-    if (runId !== null) await this.closeRun(runId, report)
-    return report
+    return deferred
   }
 
-  /** The open drift records, largest difference first, without reading the chain. */
-  openDrift(): Promise<OpenDriftRecord[]> {
-    return readOpenDrift(this.deps.db)
+  /**
+   * The second look: give the pipeline a moment to reach the heights read, read those accounts
+   * again (a change inside a window is settled only by a read whose window has none), and judge
+   * them once more. Returns the readings still in flight.
+   */
+  private async secondLook(deferred: Reading[]): Promise<Reading[]> {
+    await this.settle(deferred)
+    const again: Reading[] = []
+    for (const {account} of deferred) {
+      const reading = await this.readOrRecord(account)
+      if (reading) again.push(reading)
+    }
+    const inFlight: Reading[] = []
+    for (let i = 0; i < again.length; i += JUDGE_BATCH) inFlight.push(...(await this.judge(again.slice(i, i + JUDGE_BATCH), true)))
+    return inFlight
   }
 
-  private selectedTokens(symbol: string | undefined): Token[] {
-    return symbol === undefined ? this.deps.tokens.list() : [this.deps.tokens.require(symbol)]
+  /** One account's reading, or undefined with the error recorded (a stop is not an account's error). */
+  private async readOrRecord(account: SelectedAccount): Promise<Reading | undefined> {
+    try {
+      return await this.read(account)
+    } catch (error) {
+      if (this.options.signal?.aborted) throw error
+      this.errors.push({accountId: account.id, address: account.address, message: messageOf(error)})
+      return undefined
+    }
+  }
+
+  /** One ListBalances (all pages): every selected token, zero for one the address does not hold. */
+  private async read(account: SelectedAccount): Promise<Reading> {
+    const listing = await this.deps.chain.balances(account.address, this.call)
+    const byType = new Map(listing.balances.map((r) => [r.coinType, r.total]))
+    return {account, amounts: new Map(this.tokens.map((t) => [t.symbol, byType.get(t.coinType) ?? 0n])), checkpoint: listing.checkpoint, window: listing.window}
+  }
+
+  /** Judges a batch: records drift, agreement and checks; returns the readings in flight. */
+  private async judge(readings: Reading[], last: boolean): Promise<Reading[]> {
+    const pipeline = await this.pipelineState(readings)
+    const rows = await this.rowsOf(readings)
+    const later: Reading[] = []
+    const agreeing: {accountId: string; token: string}[] = []
+    const judged: Reading[] = []
+    for (const reading of readings) {
+      const verdicts = await this.judgeAccount(reading, pipeline, rows.get(reading.account.id) ?? new Map())
+      if (verdicts.some((v) => v.kind === 'in-flight')) {
+        later.push(reading)
+        continue
+      }
+      this.checked += 1
+      judged.push(reading)
+      for (const [i, v] of verdicts.entries()) {
+        const key = {accountId: reading.account.id, token: this.tokens[i]!.symbol}
+        if (v.kind === 'drift') this.drift.push(this.dryRun ? v.finding : {...v.finding, corrected: await this.write(key, v.finding.chain, reading)})
+        else if (v.kind === 'agree') agreeing.push(key)
+        // A row that cannot take the value (a change inside the window) keeps its drift record open.
+        else if (v.kind === 'refresh' && (this.dryRun || (await this.write(key, v.chain, reading)))) agreeing.push(key)
+      }
+    }
+    if (!this.dryRun) this.closed += await this.record(this.drift.slice(this.recorded), agreeing, judged)
+    this.recorded = this.drift.length
+    if (last) this.deps.logger.debug({inFlight: later.length}, 'reconcile: second look done')
+    return later
+  }
+
+  private async judgeAccount(reading: Reading, pipeline: PipelineState, rows: RowsByToken): Promise<Verdict[]> {
+    const {account, checkpoint, window} = reading
+    const {cursor} = pipeline
+    const pending = pipeline.unprocessed.get(account.address)
+    if (cursor === undefined || cursor < checkpoint || (pending !== undefined && pending <= window.to)) return [{kind: 'in-flight'}]
+    const verdicts: Verdict[] = []
+    for (const token of this.tokens) {
+      const chain = reading.amounts.get(token.symbol) as bigint
+      const row = rows.get(token.symbol)
+      if (row && ((row.balance.checkpoint !== null && row.balance.checkpoint > checkpoint) || (row.seen !== null && row.seen > window.to))) verdicts.push({kind: 'in-flight'})
+      // Nothing was claimed: the row gets the chain's value, a zero too (a base for the first deposit).
+      else if (!row || row.balance.stale || row.balance.checkpoint === null) verdicts.push({kind: 'refresh', chain})
+      else if (row.balance.amount === chain) verdicts.push({kind: 'agree'})
+      else if (row.seen !== null && row.seen >= window.from) verdicts.push({kind: 'in-flight'})
+      else if (cursor < window.to && !(await this.nodeHasNoCheckpointAfter(checkpoint))) verdicts.push({kind: 'in-flight'})
+      else {
+        const cached = row.balance.amount
+        verdicts.push({
+          kind: 'drift',
+          finding: {accountId: account.id, address: account.address, email: account.email, token: token.symbol, cached, chain, difference: chain - cached, checkpoint, corrected: false},
+        })
+      }
+    }
+    return verdicts
+  }
+
+  /**
+   * Whether the node has no checkpoint after `height`: then its state cannot be one ahead of a
+   * header naming `height` (a node stores a checkpoint before it executes it into its indexes).
+   */
+  private nodeHasNoCheckpointAfter(height: bigint): Promise<boolean> {
+    let proof = this.tipProofs.get(height)
+    if (!proof) {
+      proof = this.deps.chain.checkpoint(height + 1n, this.call).then(
+        () => false,
+        (error: unknown) => {
+          if (error instanceof ChainError && error.status === 'NOT_FOUND') return true
+          throw error
+        },
+      )
+      this.tipProofs.set(height, proof)
+    }
+    return proof
+  }
+
+  /** The versioned write every chain value takes, then Redis (best effort: the outbox has it too). */
+  private async write(key: {accountId: string; token: string}, amount: bigint, reading: Reading): Promise<boolean> {
+    const {balance, written} = await this.postgres.writeFromChain(key, {total: amount, checkpoint: reading.checkpoint, window: reading.window})
+    if (written) await this.deps.redis.publish([balance]).catch(() => undefined)
+    return written
   }
 
   /** Active accounts (those named, or all), least recently checked first, minus those checked within olderThanMs. */
-  private async selectAccounts(options: ReconcileOptions, tokens: Token[]): Promise<SelectedAccount[]> {
+  private async selectAccounts(): Promise<SelectedAccount[]> {
+    const {options} = this
     let ids: string[] | undefined
     if (options.accounts && options.accounts.length > 0) {
       const repository = new AccountRepository(this.deps.db)
@@ -209,35 +326,14 @@ export class Reconciler {
        WHERE a.deleted_at IS NULL ${ids ? 'AND a.id = ANY(?::bigint[])' : ''}
          AND (?::timestamptz IS NULL OR c.recent < ?)
        ORDER BY c.oldest NULLS FIRST, a.id`,
-      [cutoff, tokens.map((t) => t.symbol), ...(ids ? [ids] : []), cutoff, tokens.length],
+      [cutoff, this.tokens.map((t) => t.symbol), ...(ids ? [ids] : []), cutoff, this.tokens.length],
     )
     return rows.map((r) => ({id: r.id, address: r.sui_address, email: r.email}))
   }
 
-  /** One ListBalances (all pages): every selected token at one height. */
-  private async read(account: SelectedAccount, tokens: Token[], signal: AbortSignal | undefined): Promise<Reading> {
-    const records = await this.deps.chain.balances(account.address, signal ? {signal} : {})
-    const byType = new Map(records.map((r) => [r.coinType, r]))
-    const heights = records.map((r) => r.checkpoint)
-    let checkpoint = heights.length > 0 ? heights.reduce((a, b) => (a > b ? a : b)) : undefined
-    // Pages at different heights, or an empty listing (no height at all): one GetBalance per token,
-    // each reply carrying its height, and the lowest taken so every amount is known at it.
-    let amounts = new Map<string, bigint>()
-    if (checkpoint !== undefined && heights.every((h) => h === checkpoint)) {
-      for (const token of tokens) amounts.set(token.symbol, byType.get(token.coinType)?.total ?? 0n)
-    } else {
-      const single: BalanceRecord[] = []
-      for (const token of tokens) single.push(await this.deps.chain.balance(account.address, token.coinType, signal ? {signal} : {}))
-      checkpoint = single.reduce((low, r) => (r.checkpoint < low ? r.checkpoint : low), single[0]!.checkpoint)
-      amounts = new Map(tokens.map((t, i) => [t.symbol, single[i]!.total]))
-      if (!single.every((r) => r.checkpoint === checkpoint)) throw new Error(`the node moved from checkpoint ${checkpoint} while answering; try again`)
-    }
-    return {account, amounts, checkpoint: checkpoint as bigint}
-  }
-
   /** What the pipeline has done: the poller's cursor, and the unprocessed stored transactions per address. */
-  private async pipelineState(readings: Reading[]): Promise<{cursor: bigint | undefined; unprocessed: Map<string, bigint>}> {
-    const cursor = await readCursor(this.deps.db, this.deps.cursorName ?? 'checkpoints')
+  private async pipelineState(readings: Reading[]): Promise<PipelineState> {
+    const cursor = await readCursor(this.deps.db, this.cursorName)
     const addresses = readings.map((r) => r.account.address)
     const {rows} = await this.deps.db.raw<{rows: {address: string; checkpoint: string}[]}>(
       `SELECT x.address, min(e.checkpoint)::text AS checkpoint
@@ -253,8 +349,8 @@ export class Reconciler {
     return {cursor, unprocessed: new Map(rows.map((r) => [r.address, BigInt(r.checkpoint)]))}
   }
 
-  private async rowsOf(readings: Reading[]): Promise<RowsByAccount> {
-    const out: RowsByAccount = new Map()
+  private async rowsOf(readings: Reading[]): Promise<Map<string, RowsByToken>> {
+    const out = new Map<string, RowsByToken>()
     for (const row of await this.postgres.readAccounts(readings.map((r) => r.account.id))) {
       let byToken = out.get(row.balance.accountId)
       if (!byToken) out.set(row.balance.accountId, (byToken = new Map()))
@@ -263,36 +359,8 @@ export class Reconciler {
     return out
   }
 
-  private judgeAccount(reading: Reading, tokens: Token[], pipeline: {cursor: bigint | undefined; unprocessed: Map<string, bigint>}, rows: Map<string, {balance: CachedBalance; seen: bigint | null}>): Verdict[] {
-    const {account, checkpoint} = reading
-    const pending = pipeline.unprocessed.get(account.address)
-    if (pipeline.cursor === undefined || pipeline.cursor < checkpoint || (pending !== undefined && pending <= checkpoint)) return [{kind: 'in-flight'}]
-    return tokens.map((token) => {
-      const chain = reading.amounts.get(token.symbol) as bigint
-      const row = rows.get(token.symbol)
-      if (row && ((row.balance.checkpoint !== null && row.balance.checkpoint > checkpoint) || (row.seen !== null && row.seen > checkpoint))) return {kind: 'in-flight'}
-      if (!row || row.balance.stale || row.balance.checkpoint === null) {
-        // Nothing was claimed: the row gets the chain's value, a zero too (a base for the first deposit).
-        return {kind: 'refresh', chain}
-      }
-      const cached = row.balance.amount
-      if (cached === chain) return {kind: 'agree'}
-      return {
-        kind: 'drift',
-        finding: {accountId: account.id, address: account.address, email: account.email, token: token.symbol, cached, chain, difference: chain - cached, checkpoint, corrected: false},
-      }
-    })
-  }
-
-  /** The versioned write every chain value takes, then Redis (best effort: the outbox has it too). */
-  private async write(key: {accountId: string; token: string}, amount: bigint, checkpoint: bigint): Promise<boolean> {
-    const {balance, written} = await this.postgres.writeFromChain(key, amount, checkpoint)
-    if (written) await this.deps.redis.publish([balance]).catch(() => undefined)
-    return written
-  }
-
   /** Drift records opened or counted, agreeing ones closed, and last_blockchain_check; returns how many closed. */
-  private async record(found: DriftFinding[], agreeing: {accountId: string; token: string}[], checked: Reading[], tokens: Token[]): Promise<number> {
+  private async record(found: DriftFinding[], agreeing: {accountId: string; token: string}[], checked: Reading[]): Promise<number> {
     const {db} = this.deps
     for (const f of found) {
       await db.raw(
@@ -311,32 +379,65 @@ export class Reconciler {
     )
     await db.raw('UPDATE balances SET last_blockchain_check = now() WHERE account_id = ANY(?::bigint[]) AND token = ANY(?::text[])', [
       checked.map((r) => r.account.id),
-      tokens.map((t) => t.symbol),
+      this.tokens.map((t) => t.symbol),
     ])
     return rowCount ?? 0
   }
 
-  /** Waits (bounded) until the poller's cursor reaches the highest height read and those accounts' transactions are processed. */
-  private async settle(readings: Reading[], signal: AbortSignal | undefined): Promise<void> {
+  /** Waits (bounded) until the poller's cursor passes the windows read and those accounts' transactions are processed. */
+  private async settle(readings: Reading[]): Promise<void> {
+    const {signal} = this.options
     const deadline = Date.now() + (this.deps.settleMs ?? 5_000)
-    const highest = readings.reduce((max, r) => (r.checkpoint > max ? r.checkpoint : max), 0n)
+    const highest = readings.reduce((max, r) => (r.window.to > max ? r.window.to : max), 0n)
     while (Date.now() < deadline && !signal?.aborted) {
       const {cursor, unprocessed} = await this.pipelineState(readings)
-      if (cursor !== undefined && cursor >= highest && readings.every((r) => (unprocessed.get(r.account.address) ?? highest + 1n) > r.checkpoint)) return
+      if (cursor !== undefined && cursor >= highest && readings.every((r) => (unprocessed.get(r.account.address) ?? highest + 1n) > r.window.to)) return
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   }
 
-  private async openRun(trigger: 'manual' | 'beat', selected: number): Promise<string> {
-    const {rows} = await this.deps.db.raw<{rows: {id: string}[]}>('INSERT INTO reconcile_runs (trigger, selected) VALUES (?, ?) RETURNING id::text', [trigger, selected])
+  private report(runId: string | null, selected: number, inFlight: Reading[]): ReconcileReport {
+    return {
+      runId,
+      dryRun: this.dryRun,
+      selected,
+      checked: this.checked,
+      inFlight: inFlight.map((r) => ({accountId: r.account.id, address: r.account.address})),
+      drift: this.drift,
+      closed: this.closed,
+      errors: this.errors,
+      durationMs: Math.round(performance.now() - this.started),
+      chainReads: this.requests.counted,
+      outcome: outcomeOf(selected, this.checked, inFlight.length, this.errors.length, this.drift.length),
+    }
+  }
+
+  private async openRun(): Promise<string> {
+    const {rows} = await this.deps.db.raw<{rows: {id: string}[]}>('INSERT INTO reconcile_runs (trigger) VALUES (?) RETURNING id::text', [this.options.trigger])
     return rows[0]!.id
   }
 
   private async closeRun(id: string, report: ReconcileReport): Promise<void> {
     await this.deps.db.raw(
-      'UPDATE reconcile_runs SET finished_at = now(), checked = ?, in_flight = ?, in_drift = ?, errors = ?, outcome = ? WHERE id = ?',
-      [report.checked, report.inFlight.length, new Set(report.drift.map((d) => d.accountId)).size, report.errors.length, report.outcome, id],
+      'UPDATE reconcile_runs SET finished_at = now(), selected = ?, checked = ?, in_flight = ?, in_drift = ?, errors = ?, outcome = ? WHERE id = ?',
+      [report.selected, report.checked, report.inFlight.length, new Set(report.drift.map((d) => d.accountId)).size, report.errors.length, report.outcome, id],
+    )
+  }
+
+  /** A run that stopped on an error: what it had counted, and why. */
+  private async failRun(id: string, error: unknown): Promise<void> {
+    const message = this.options.signal?.aborted ? 'stopped before it finished' : messageOf(error)
+    await this.deps.db.raw(
+      `UPDATE reconcile_runs SET finished_at = now(), checked = ?, in_drift = ?, errors = ?, outcome = 'failed', error = ? WHERE id = ?`,
+      [this.checked, new Set(this.drift.map((d) => d.accountId)).size, this.errors.length, message.slice(0, 1_000), id],
     )
   }
 }
 
+function outcomeOf(selected: number, checked: number, inFlight: number, errors: number, drift: number): ReconcileOutcome {
+  if (errors > selected * ERROR_SHARE_LIMIT) return 'errors'
+  if (drift > 0) return 'drift'
+  // Nothing compared is not "agreed": every account read had work in flight.
+  if (checked === 0 && inFlight > 0) return 'in-flight'
+  return 'agreed'
+}

@@ -22,11 +22,12 @@
 // which, so the batch can be redone job by job, each attempt counted once.
 //
 // Balances (the README's "Balances" section): a row with a
-// base checkpoint that is not stale adds each change of a transaction after its base, exactly once
-// (the job's own first run is the only one that writes effects), and skips those at or before it
-// (the chain value already has them); a row without a base, or stale, is marked stale. Either
-// way seen_checkpoint records the transaction, so a chain value read before it can never be
-// written over the change (balance-store.ts). Every changed row gets a new version and an outbox
+// base that is not stale adds each change of a transaction after its base's window, exactly once
+// (the job's own first run is the only one that writes effects), and skips those before it (the
+// chain value already has them); a change inside the window (the chain value may or may not hold
+// it: src/chain/height-window.ts), a row without a base, or a stale one, marks the row stale.
+// Either way seen_checkpoint records the transaction, so a chain value whose window reaches it can
+// never be written over the change (postgres-balance-store.ts). Every changed row gets a new version and an outbox
 // row, in this same transaction: Redis is told after the commit by the relay, never by the job.
 //
 // Two runs of one digest take turns on the row lock; the second finds processed_at set. Unique
@@ -230,9 +231,16 @@ export class JobBatchTransaction {
     )
     const freshDigests = this.textArray(fresh.map((j) => j.tx.digest))
     const handlers = jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))
-    // delta: the changes after the row's base; exact: whether the row can take them and stay >= 0.
-    const delta = `coalesce((SELECT sum(c.amount) FROM changes c WHERE c.account_id = b.account_id AND c.token = b.token AND c.checkpoint > b.base_checkpoint), 0)`
-    const exact = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount + ${delta} >= 0)`
+    // The row's base holds every change before its window and none after it (height-window.ts);
+    // delta: the changes after the window; ambiguous: a change inside it, which the amount may or
+    // may not hold; exact: whether the row can take the changes and stay >= 0. A row written before
+    // windows existed (no window) holds exactly the changes up to its base.
+    const windowTo = `coalesce(b.base_window_to, b.base_checkpoint)`
+    const windowFrom = `coalesce(b.base_window_from, b.base_checkpoint + 1)`
+    const ofRow = `c.account_id = b.account_id AND c.token = b.token`
+    const delta = `coalesce((SELECT sum(c.amount) FROM changes c WHERE ${ofRow} AND c.checkpoint > ${windowTo}), 0)`
+    const ambiguous = `EXISTS (SELECT 1 FROM changes c WHERE ${ofRow} AND c.checkpoint BETWEEN ${windowFrom} AND ${windowTo})`
+    const exact = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND NOT ${ambiguous} AND b.amount + ${delta} >= 0)`
     const released = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
     const results = await this.query(`
       WITH

@@ -9,13 +9,14 @@ import {balanceCacheKey} from '../../src/balances/balance-keys.ts'
 import {encodeCachedBalance} from '../../src/balances/cached-balance.ts'
 import {InvalidationListener} from '../../src/balances/invalidation-listener.ts'
 import {openBalanceService, type OpenBalanceService} from '../../src/balances/open-balance-service.ts'
-import {type ChainReader, CHAIN_OPTION_DEFAULTS, openChainReader} from '../../src/chain/index.ts'
+import type {ChainReader} from '../../src/chain/index.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {testReader} from '../chain/chain-test-support.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 
@@ -53,7 +54,9 @@ describe('BalanceService', function () {
       {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
       {symbol: 'CUSD', coinType: cusd, decimals: 6},
     ])
-    chain = openChainReader({...CHAIN_OPTION_DEFAULTS, url: sui.url, network: 'localnet', maxAttempts: 1})
+    // A bucket of its own: each chain read is a GetServiceInfo and a balance read, and the process
+    // bucket (3 per second, the public fullnode's) would hold them past the 500 ms timeout.
+    chain = testReader(sui.url, {maxAttempts: 1, deadlineMs: 10_000})
     opened = await open({chainTimeoutMs: 500})
     service = opened.service
   })

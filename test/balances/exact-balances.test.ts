@@ -9,7 +9,8 @@ import {createLogger} from '../../src/logging/logger.ts'
 import type {JobOutcome} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {PrivateRedis} from '../support/private-redis.ts'
-import {anchorBalances, batchProcessor, chainBalance as chainBalanceOf, drain, enqueue, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {heightWindow} from '../../src/chain/height-window.ts'
+import {anchorBalances, batchProcessor, chainBalance as chainBalanceOf, drain, enqueue, fundAll, moveOn, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 
@@ -33,6 +34,8 @@ describe('balances kept exact by the worker', function () {
   const coinType = (token: string) => (token === 'SUI' ? w.coins.SUI : w.coins.CUSD)
   const chainBalance = (address: string, token: string) => chainBalanceOf(w, address, coinType(token))
   const anchorAll = () => anchorBalances(w)
+  /** A chain value read at the tip `height`, with the window such a read proves. */
+  const readAt = (total: bigint, height: bigint) => ({total, checkpoint: height, window: heightWindow(height, height)})
 
   async function assertExact(): Promise<void> {
     for (const address of names) {
@@ -86,10 +89,10 @@ describe('balances kept exact by the worker', function () {
     await pollOnce(w)
     await drain(w)
     // A fill that read the chain before that checkpoint and writes only now.
-    const late = await store.writeFromChain(key(alice, 'CUSD'), oldAmount, oldHeight)
+    const late = await store.writeFromChain(key(alice, 'CUSD'), readAt(oldAmount, oldHeight))
     assert.equal(late.written, false)
     assert.equal(late.balance.amount, chainBalance(alice, 'CUSD'))
-    const behind = await store.writeFromChain(key(alice, 'CUSD'), 1n, oldHeight - 1n)
+    const behind = await store.writeFromChain(key(alice, 'CUSD'), readAt(1n, oldHeight - 1n))
     assert.equal(behind.written, false)
     await assertExact()
   })
@@ -105,8 +108,9 @@ describe('balances kept exact by the worker', function () {
     await drain(w)
     const stale = await store.read(key(bob, 'CUSD'))
     assert.deepEqual([stale?.stale, stale?.amount], [true, readAmount])
-    assert.equal((await store.writeFromChain(key(bob, 'CUSD'), readAmount, readHeight)).written, false, 'that value misses the transfer')
-    assert.equal((await store.writeFromChain(key(bob, 'CUSD'), chainBalance(bob, 'CUSD'), w.sui.ledger.checkpointHeight)).written, true)
+    assert.equal((await store.writeFromChain(key(bob, 'CUSD'), readAt(readAmount, readHeight))).written, false, 'that value misses the transfer')
+    moveOn(w)
+    assert.equal((await store.writeFromChain(key(bob, 'CUSD'), readAt(chainBalance(bob, 'CUSD'), w.sui.ledger.checkpointHeight))).written, true)
     await assertExact()
   })
 

@@ -6,6 +6,7 @@ import {Transaction} from '@mysten/sui/transactions'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
 import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {BalanceRecord} from '../../src/chain/records.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {startSuiServer} from '../support/sui-server/index.ts'
 import type {SuiTestServer} from '../support/sui-server/index.ts'
@@ -149,16 +150,17 @@ describe('chain reader against the local Sui server', () => {
     ledger.mint(carol, USDC, 1_000n, {addressBalance: true})
     ledger.mint(carol, SUI_COIN_TYPE, 7n)
     const height = ledger.produceCheckpoint()
-    const usdc = await chain.balance(carol, USDC)
-    assert.deepEqual(usdc, {coinType: USDC, total: 1_500n, coinBalance: 500n, addressBalance: 1_000n, checkpoint: height})
+    const usdc = await chain.balance(carol, USDC, {heightBefore: height})
+    assert.deepEqual(usdc, {coinType: USDC, total: 1_500n, coinBalance: 500n, addressBalance: 1_000n, checkpoint: height, window: {from: height - 1n, to: height + 1n}})
     // The short form of a coin type is accepted and normalized before it is sent.
     const sui = await chain.balance(carol, '0x2::sui::SUI')
     assert.equal(sui.total, 7n)
     const all = await chain.balances(carol)
-    const byType = new Map(all.map((b) => [b.coinType, b]))
+    const byType = new Map(all.balances.map((b) => [b.coinType, b]))
     assert.equal(byType.get(USDC)?.total, 1_500n)
     assert.equal(byType.get(SUI_COIN_TYPE)?.total, 7n)
-    assert.deepEqual(all.map((b) => b.checkpoint), [height, height])
+    assert.deepEqual(all.balances.map((b) => b.checkpoint), [height, height])
+    assert.equal(all.checkpoint, height)
     await assert.rejects(chain.balance('carol', USDC), TypeError)
   })
 
@@ -170,11 +172,27 @@ describe('chain reader against the local Sui server', () => {
     const before = ledger.produceCheckpoint()
     ledger.transfer({from: gina, to: hal, coinType: USDC, amount: 150n, toAddressBalance: true})
     // Executed but in no checkpoint yet: the node reports the balance as of `before`.
-    assert.deepEqual(await chain.balance(hal, USDC), {coinType: USDC, total: 0n, coinBalance: 0n, addressBalance: 0n, checkpoint: before})
-    assert.deepEqual((await chain.balances(gina)).find((b) => b.coinType === USDC), {coinType: USDC, total: 400n, coinBalance: 400n, addressBalance: 0n, checkpoint: before})
+    assert.deepEqual(withoutWindow(await chain.balance(hal, USDC)), {coinType: USDC, total: 0n, coinBalance: 0n, addressBalance: 0n, checkpoint: before})
+    assert.deepEqual(withoutWindow((await chain.balances(gina)).balances.find((b) => b.coinType === USDC)), {coinType: USDC, total: 400n, coinBalance: 400n, addressBalance: 0n, checkpoint: before})
     const sealed = ledger.produceCheckpoint()
-    assert.deepEqual(await chain.balance(hal, USDC), {coinType: USDC, total: 150n, coinBalance: 0n, addressBalance: 150n, checkpoint: sealed})
-    assert.deepEqual((await chain.balances(gina)).find((b) => b.coinType === USDC), {coinType: USDC, total: 250n, coinBalance: 250n, addressBalance: 0n, checkpoint: sealed})
+    assert.deepEqual(withoutWindow(await chain.balance(hal, USDC)), {coinType: USDC, total: 150n, coinBalance: 0n, addressBalance: 150n, checkpoint: sealed})
+    assert.deepEqual(withoutWindow((await chain.balances(gina)).balances.find((b) => b.coinType === USDC)), {coinType: USDC, total: 250n, coinBalance: 250n, addressBalance: 0n, checkpoint: sealed})
+  })
+
+  it('balance and balances: the window reaches down to the height known before the read, and one checkpoint either side', async () => {
+    const {ledger} = server
+    const owner = ledger.createAddress('ines')
+    const known = (await chain.serviceInfo()).checkpointHeight
+    ledger.produceCheckpoint()
+    const tip = ledger.produceCheckpoint()
+    // Nothing given: the highest height any reply named before (here GetServiceInfo's).
+    assert.deepEqual((await chain.balance(owner, USDC)).window, {from: known - 1n, to: tip + 1n})
+    // Given: that height; one above the header is another node's and says nothing of this one.
+    assert.deepEqual((await chain.balance(owner, USDC, {heightBefore: tip})).window, {from: tip - 1n, to: tip + 1n})
+    assert.deepEqual((await chain.balance(owner, USDC, {heightBefore: tip + 5n})).window, {from: tip - 1n, to: tip + 1n})
+    // An owner holding nothing: an empty listing still has its height.
+    const empty = await chain.balances(owner, {heightBefore: tip})
+    assert.deepEqual([empty.balances, empty.checkpoint, empty.window], [[], tip, {from: tip - 1n, to: tip + 1n}])
   })
 
   it('balances: each page carries the height of its own reply', async () => {
@@ -193,12 +211,15 @@ describe('chain reader against the local Sui server', () => {
       clearInterval(producer)
     }
     assert.equal(server.faults.calls('ListBalances'), 2)
-    assert.equal(all.length, 1_001)
-    const [first, second] = [new Set(all.slice(0, 1_000).map((b) => b.checkpoint)), new Set(all.slice(1_000).map((b) => b.checkpoint))]
+    assert.equal(all.balances.length, 1_001)
+    const [first, second] = [new Set(all.balances.slice(0, 1_000).map((b) => b.checkpoint)), new Set(all.balances.slice(1_000).map((b) => b.checkpoint))]
     assert.equal(first.size, 1)
     assert.equal(second.size, 1)
     assert.ok([...second][0]! > [...first][0]!, `page heights ${[...first]} then ${[...second]}`)
     assert.ok([...second][0]! <= ledger.checkpointHeight)
+    // One window for the listing: from below the first page's height to above the second's.
+    assert.equal(all.checkpoint, [...second][0])
+    assert.ok(all.balances.every((b) => b.window.from < [...first][0]! && b.window.to === all.checkpoint + 1n))
   })
 
   it('balance and balances: a reply without a usable x-sui-checkpoint-height is a permanent ChainError naming it', async () => {
@@ -236,7 +257,7 @@ describe('chain reader against the local Sui server', () => {
     try {
       const until = performance.now() + 400
       while (performance.now() < until) {
-        for (const owner of watched) for (const b of await chain.balances(owner)) reads.push({owner, ...b})
+        for (const owner of watched) for (const b of (await chain.balances(owner)).balances) reads.push({owner, ...b})
       }
     } finally {
       ledger.stopProducing()
@@ -256,7 +277,7 @@ describe('chain reader against the local Sui server', () => {
     }
     const now = new Map<string, bigint>()
     for (const owner of watched) {
-      for (const b of await chain.balances(owner)) {
+      for (const b of (await chain.balances(owner)).balances) {
         assert.equal(b.checkpoint, tip)
         now.set(`${owner} ${b.coinType}`, b.total)
       }
@@ -332,4 +353,11 @@ function range(from: bigint, to: bigint): bigint[] {
   const out: bigint[] = []
   for (let s = from; s <= to; s++) out.push(s)
   return out
+}
+
+/** A balance record without its window, for comparing the rest. */
+function withoutWindow(record: BalanceRecord | undefined): Omit<BalanceRecord, 'window'> | undefined {
+  if (!record) return undefined
+  const {window: _window, ...rest} = record
+  return rest
 }

@@ -168,8 +168,9 @@ describe('state decoders', () => {
   })
 
   it('splits a balance into coin objects and address balance', () => {
-    const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '', 42n)
-    assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n, checkpoint: 42n})
+    const window = {from: 41n, to: 43n}
+    const balance = decodeBalance(GrpcTypes.Balance.create({coinType: '0x2::sui::SUI', balance: 15n, coinBalance: 10n, addressBalance: 5n}), '', 42n, window)
+    assert.deepEqual(balance, {coinType: '0x' + '0'.repeat(63) + '2::sui::SUI', total: 15n, coinBalance: 10n, addressBalance: 5n, checkpoint: 42n, window})
   })
 })
 

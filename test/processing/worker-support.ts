@@ -5,6 +5,7 @@
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {heightWindow} from '../../src/chain/height-window.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -101,7 +102,10 @@ export function chainBalance(world: WorkerWorld, address: string, coinType: stri
   return coinBalance + addressBalance
 }
 
-/** Mints SUI and cUSD to every account of the world, then polls and works the funding off. */
+/**
+ * Mints SUI and cUSD to every account of the world, then polls and works the funding off, and lets
+ * the chain move on past it (settleChain).
+ */
 export async function fundAll(world: WorkerWorld, amounts: {sui: bigint; cusd: bigint}): Promise<void> {
   for (const address of Object.keys(world.accounts)) {
     world.sui.ledger.mint(address, world.coins.SUI, amounts.sui)
@@ -109,16 +113,46 @@ export async function fundAll(world: WorkerWorld, amounts: {sui: bigint; cusd: b
   }
   await pollOnce(world)
   await drain(world)
+  await settleChain(world)
 }
 
-/** Gives each account's SUI and cUSD balance a base: the chain's value now, as a chain read would. */
+/**
+ * Seals two empty checkpoints and polls them, as a live chain moves on between a test's steps: a
+ * chain value read now has none of the transactions so far in its window (src/chain/height-window.ts),
+ * and the poller's cursor is at the tip.
+ */
+export async function settleChain(world: WorkerWorld): Promise<void> {
+  if (world.sui.ledger.pendingTransactions.length > 0) throw new Error('settleChain seals empty checkpoints; poll the pending transactions first')
+  world.sui.ledger.produceCheckpoint()
+  await pollOnce(world)
+}
+
+/**
+ * Gives each account's SUI and cUSD balance a base: the chain's value now, as a chain read at the tip
+ * would, with the window such a read proves (one checkpoint either side of the tip). The chain
+ * moves two checkpoints before it, so the last changes are behind the window, and two after, so
+ * the transactions a test makes next land after it: a change inside it would make the row stale.
+ */
 export async function anchorBalances(world: WorkerWorld): Promise<void> {
   const store = new PostgresBalanceStore(world.db)
+  moveOn(world)
+  const tip = world.sui.ledger.checkpointHeight
   for (const address of Object.keys(world.accounts)) {
     for (const [token, coinType] of [['SUI', world.coins.SUI], ['CUSD', world.coins.CUSD]] as const) {
-      await store.writeFromChain({accountId: world.accounts[address]!, token}, chainBalance(world, address, coinType), world.sui.ledger.checkpointHeight)
+      await store.writeFromChain({accountId: world.accounts[address]!, token}, {total: chainBalance(world, address, coinType), checkpoint: tip, window: heightWindow(tip, tip)})
     }
   }
+  moveOn(world)
+}
+
+/**
+ * Seals two empty checkpoints, as a live chain does between a test's steps: a chain value read
+ * after them has no change of the last transactions in its window (src/chain/height-window.ts).
+ */
+export function moveOn(world: WorkerWorld): void {
+  if (world.sui.ledger.pendingTransactions.length > 0) throw new Error('moveOn seals empty checkpoints; seal the pending transactions first')
+  world.sui.ledger.produceCheckpoint()
+  world.sui.ledger.produceCheckpoint()
 }
 
 export function addressOf(world: WorkerWorld, name: string): string {

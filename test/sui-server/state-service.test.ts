@@ -152,4 +152,39 @@ describe('sui test server: StateService against the real client', () => {
       bob: balances.response.balances.filter((x) => x.coinType === normalizeCoinType(USDC)).map((x) => ({balance: x.balance, coinBalance: x.coinBalance, addressBalance: x.addressBalance})),
     }
   }
+
+  it('with its height switches, names one checkpoint above or below the state a reply answers from', async () => {
+    const [alice, bob] = [sui.ledger.createAddress(), sui.ledger.createAddress()]
+    sui.ledger.mint(alice, SUI_COIN_TYPE, 5_000_000_000n)
+    sui.ledger.produceCheckpoint()
+    sui.faults.stateHeights({headerAbove: 1})
+    // The state one behind is kept from the first state reply that needs it.
+    await client.stateService.getBalance({owner: bob, coinType: SUI_COIN_TYPE})
+    const heights: bigint[] = []
+    for (let i = 1n; i <= 3n; i++) {
+      sui.ledger.transfer({from: alice, to: bob, coinType: SUI_COIN_TYPE, amount: i})
+      heights.push(sui.ledger.produceCheckpoint())
+    }
+    const read = async (call: 'getBalance' | 'listBalances') => {
+      const {headers, response} = call === 'getBalance'
+        ? await client.stateService.getBalance({owner: bob, coinType: SUI_COIN_TYPE})
+        : await client.stateService.listBalances({owner: bob})
+      const balance = 'balances' in response ? response.balances[0] : response.balance
+      return [BigInt(headers['x-sui-checkpoint-height'] as string), balance?.balance ?? 0n]
+    }
+    // Header 3 transfers in (1 + 2 + 3), state as of the checkpoint before (1 + 2).
+    assert.deepEqual(await read('getBalance'), [heights[2], 3n])
+    assert.deepEqual(await read('listBalances'), [heights[2], 3n])
+    sui.faults.stateHeights({headerBelow: 1})
+    assert.deepEqual(await read('getBalance'), [heights[1], 6n])
+    sui.faults.stateHeights({headerAbove: 0.5, headerBelow: 0.5})
+    const seen = new Set<string>()
+    for (let i = 0; i < 40; i++) seen.add(String(await read('getBalance')))
+    assert.deepEqual([...seen].sort(), [String([heights[1], 6n]), String([heights[2], 3n])])
+    // GetServiceInfo is not a state reply: its height is the node's.
+    const info = await client.ledgerService.getServiceInfo({})
+    assert.equal(info.headers['x-sui-checkpoint-height'], String(heights[2]))
+    sui.faults.stateHeights({})
+    assert.deepEqual(await read('getBalance'), [heights[2], 6n])
+  })
 })

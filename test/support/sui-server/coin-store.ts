@@ -54,6 +54,14 @@ export class CoinStore {
     return this.#writes.splice(0)
   }
 
+  /** A store at the same state, recording nothing. */
+  clone(): CoinStore {
+    const copy = new CoinStore()
+    for (const coin of this.#coins.values()) copy.put(coin)
+    for (const [owner, balances] of this.#addressBalances) for (const [coinType, amount] of balances) copy.setAddressBalance(owner, coinType, amount)
+    return copy
+  }
+
   /** Replays writes (another store's takeWrites()) in order. */
   apply(writes: readonly StoreWrite[]): void {
     for (const write of writes) {

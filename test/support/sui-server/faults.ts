@@ -3,8 +3,10 @@
 // that end after N frames, a requests-per-second limit (public fullnodes allow ~100 requests per
 // 30 s), a required `x-token` header (QuickNode's scheme), changed or missing x-sui-* response
 // headers (a proxy that strips them, a node that garbles one), unary replies whose bytes do not
-// decode (a node or proxy that garbles a reply), and per-method call counters.
+// decode (a node or proxy that garbles a reply), state replies whose height header is a checkpoint
+// off (state-view.ts), and per-method call counters.
 import {Random} from './random.ts'
+import {STATE_METHODS, type StateSkew} from './state-view.ts'
 
 /** gRPC status names the server emits for faults. */
 export type FaultStatus = 'UNAVAILABLE' | 'RESOURCE_EXHAUSTED' | 'UNAUTHENTICATED' | 'INTERNAL' | 'OK'
@@ -35,6 +37,18 @@ export interface FaultSettings {
   rpsLimit?: number
   /** Required `x-token` header value; missing or wrong → UNAUTHENTICATED. undefined = open. */
   requireToken?: string
+  /** State replies whose x-sui-checkpoint-height is one off the state they answer from (state-view.ts). */
+  stateHeights?: StateHeightFaults
+}
+
+/** Probabilities (0..1, together at most 1) per state reply. */
+export interface StateHeightFaults {
+  /** The header names one checkpoint above the state (sealed between the read and the header). */
+  headerAbove?: number
+  /** The header names one checkpoint below the state (indexes written before the height mark). */
+  headerBelow?: number
+  /** The reply comes from a node one checkpoint behind: state and header one back. */
+  behind?: number
 }
 
 export interface Rejection {
@@ -47,10 +61,11 @@ export class Faults {
   #random = new Random(1)
   #calls = new Map<string, number>()
   #recent: number[] = []
-  #initialToken: string | undefined
+  #initial: Pick<FaultSettings, 'requireToken' | 'stateHeights'>
 
-  constructor(requireToken?: string) {
-    this.#initialToken = requireToken
+  /** What the server was started with stays through reset(): its token, its state replies' height faults. */
+  constructor(initial: Pick<FaultSettings, 'requireToken' | 'stateHeights'> = {}) {
+    this.#initial = initial
     this.reset()
   }
 
@@ -93,6 +108,22 @@ export class Faults {
     return this.#faultsOf(name).malformedReply === true
   }
 
+  /** e.g. stateHeights({headerAbove: 0.3, headerBelow: 0.3}); {} turns both off. */
+  stateHeights(faults: StateHeightFaults): this {
+    this.#settings = {...this.#settings, stateHeights: faults}
+    return this
+  }
+
+  /** The skew of this call's reply, when it is a state read (state-view.ts). */
+  stateSkew(name: string): StateSkew | undefined {
+    const {headerAbove = 0, headerBelow = 0, behind = 0} = this.#settings.stateHeights ?? {}
+    if (!STATE_METHODS.has(name) || headerAbove + headerBelow + behind <= 0) return undefined
+    const draw = this.#random.next()
+    if (draw < headerAbove) return 'header-above'
+    if (draw < headerAbove + headerBelow) return 'header-below'
+    return draw < headerAbove + headerBelow + behind ? 'behind' : undefined
+  }
+
   rpsLimit(limit: number | undefined): this {
     this.#settings = {...this.#settings, rpsLimit: limit}
     return this
@@ -116,9 +147,9 @@ export class Faults {
     return Object.fromEntries(this.#calls)
   }
 
-  /** No faults and zeroed counters; the token the server was started with stays required. */
+  /** No faults and zeroed counters, but for what the server was started with (the constructor's). */
   reset(): void {
-    this.#settings = {requireToken: this.#initialToken}
+    this.#settings = {...this.#initial}
     this.#random = new Random(1)
     this.#calls.clear()
     this.#recent = []

@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js'
 import {adaptService} from '@protobuf-ts/grpc-backend'
 import {RpcError, type ServerCallContext, type ServiceInfo} from '@protobuf-ts/runtime-rpc'
 import type {Faults, FaultStatus} from './faults.ts'
+import {type StateSkew, tagRequest} from './state-view.ts'
 
 // The request and reply types vary per method; this is the protobuf edge.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31,8 +32,8 @@ export interface ServiceParts {
   streaming?: Record<string, StreamingMethod>
 }
 
-/** The headers the node sends with a reply, as of the moment it is called. */
-export type ResponseHeaders = () => Record<string, string>
+/** The headers the node sends with a reply, as of the moment it is called (a state reply's skew moves its height). */
+export type ResponseHeaders = (skew?: StateSkew) => Record<string, string>
 
 /** An error a handler throws to answer with a gRPC status. */
 export function rpcError(status: keyof typeof grpc.status, details: string): RpcError {
@@ -134,7 +135,7 @@ export async function listen(services: ServiceParts[], faults: Faults, port: num
     const [definition, implementation] = adaptService(service.info, unaryImplementation(service))
     passThroughPreEncoded(definition)
     for (const method of service.info.methods) {
-      const responseHeaders = () => metadataOf(faults.responseHeaders(method.name, headers()))
+      const responseHeaders = (skew?: StateSkew) => metadataOf(faults.responseHeaders(method.name, headers(skew)))
       const handler = method.serverStreaming
         ? streamingHandler(method.name, service.streaming?.[method.localName], faults, responseHeaders)
         : guardedUnary(method.name, implementation[method.localName] as grpc.handleUnaryCall<unknown, unknown>, faults, responseHeaders)
@@ -169,12 +170,15 @@ function passThroughPreEncoded(definition: grpc.ServiceDefinition): void {
 /** Field 1, length-delimited, says 5 bytes and has 1: no reply type decodes it. Sent as is (passThroughPreEncoded). */
 const MALFORMED_REPLY = Buffer.from([0x0a, 0x05, 0x01])
 
-function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unknown>, faults: Faults, responseHeaders: () => grpc.Metadata): grpc.handleUnaryCall<unknown, unknown> {
+function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unknown>, faults: Faults, responseHeaders: (skew?: StateSkew) => grpc.Metadata): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
     void faults.admit(name, tokenOf(call.metadata)).then((rejection) => {
       if (rejection) return callback({code: grpc.status[rejection.status], details: rejection.details})
-      // Taken in the same tick as the handler reads the ledger (ServiceParts.unary).
-      const headers = responseHeaders()
+      // Taken in the same tick as the handler reads the ledger (ServiceParts.unary), with the state
+      // the handler is to read from when the reply's height is to be off (state-view.ts).
+      const skew = faults.stateSkew(name)
+      if (skew) tagRequest(call.request, skew)
+      const headers = responseHeaders(skew)
       if (faults.replyMalformed(name)) {
         call.sendMetadata(headers)
         return callback(null, MALFORMED_REPLY)
@@ -194,7 +198,7 @@ function guardedUnary(name: string, handler: grpc.handleUnaryCall<unknown, unkno
   }
 }
 
-function streamingHandler(name: string, method: StreamingMethod | undefined, faults: Faults, responseHeaders: () => grpc.Metadata): grpc.handleServerStreamingCall<unknown, unknown> {
+function streamingHandler(name: string, method: StreamingMethod | undefined, faults: Faults, responseHeaders: (skew?: StateSkew) => grpc.Metadata): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
     const sink = new FrameSink(call, faults.streamLimit(name))
     void faults.admit(name, tokenOf(call.metadata)).then(async (rejection) => {

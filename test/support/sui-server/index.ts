@@ -11,7 +11,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {CheckpointCache} from './checkpoint-cache.ts'
-import {Faults} from './faults.ts'
+import {Faults, type StateHeightFaults} from './faults.ts'
 import {type ServiceParts, listen} from './grpc-server.ts'
 import {Ledger} from './ledger.ts'
 import {responseHeaders} from './response-headers.ts'
@@ -25,7 +25,7 @@ import {subscriptionService} from './services/subscription-service.ts'
 export {Ledger} from './ledger.ts'
 export type {BalanceChangeSpec, CoinInfo, EventSpec, LedgerOptions, MoveCallSpec, ServiceInfo, SubmitOptions, TransferOptions} from './ledger.ts'
 export {Faults} from './faults.ts'
-export type {FaultSettings, FaultStatus, MethodFaults} from './faults.ts'
+export type {FaultSettings, FaultStatus, MethodFaults, StateHeightFaults} from './faults.ts'
 export type {TrafficOptions, TrafficSummary} from './traffic.ts'
 export {spawnSuiServer} from './spawn.ts'
 export type {ServerUsage, SpawnedSuiServer} from './spawn.ts'
@@ -49,6 +49,8 @@ export interface SuiTestServerOptions {
   listTransactionsScanLimit?: number
   /** The most items one ListTransactions request returns (larger limits are coerced); 1,000 unless set. */
   listTransactionsMaxLimit?: number
+  /** State replies whose height header is one off the state, from the start (faults.ts, state-view.ts). */
+  stateHeights?: StateHeightFaults
 }
 
 export interface SuiTestServer {
@@ -69,7 +71,7 @@ const UNUSED_SERVICES = [GrpcTypes.MovePackageService, GrpcTypes.SignatureVerifi
 
 export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<SuiTestServer> {
   const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain})
-  const faults = new Faults(opts.requireToken)
+  const faults = new Faults({requireToken: opts.requireToken, stateHeights: opts.stateHeights})
   const cache = new CheckpointCache(ledger)
   const transactions = new TransactionCache(ledger)
   const services: ServiceParts[] = [
@@ -86,7 +88,7 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     executionService(ledger),
     ...UNUSED_SERVICES.map((info) => ({info})),
   ]
-  const {server, port} = await listen(services, faults, opts.port ?? 0, () => responseHeaders(ledger))
+  const {server, port} = await listen(services, faults, opts.port ?? 0, (skew) => responseHeaders(ledger, skew))
   return {
     url: `http://127.0.0.1:${port}`,
     port,

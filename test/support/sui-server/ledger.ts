@@ -20,7 +20,7 @@ import {
   DEFAULT_GAS, DEFAULT_GAS_BUDGET, FAILED_GAS, REFERENCE_GAS_PRICE, checkpoint, digestOf, idOf, tx,
 } from '../chain-builder.ts'
 import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
-import {type BalanceParts, type CoinObject, CoinStore} from './coin-store.ts'
+import {type BalanceParts, type CoinObject, CoinStore, type StoreWrite} from './coin-store.ts'
 import type {Program} from './program.ts'
 import {type CommittedChange, InsufficientFunds, StateChange} from './state-change.ts'
 import type {GasMode} from './transaction-checks.ts'
@@ -154,6 +154,8 @@ export class Ledger {
   #totalTransactions = 0n
   #producer: NodeJS.Timeout | undefined
   #coinInfo = new Map<string, CoinInfo>([[SUI_COIN_TYPE, {decimals: 9, name: 'Sui', symbol: 'SUI'}]])
+  /** The state one checkpoint behind the sealed view, kept from the first time it is asked for. */
+  #previous: {store: CoinStore; writes: StoreWrite[]} | undefined
   #checkpointListeners = new Set<Listener<CheckpointRecord>>()
   #pruneListeners = new Set<Listener<bigint>>()
 
@@ -356,6 +358,17 @@ export class Ledger {
     return this.#transactions.get(digest)
   }
 
+  /**
+   * The state as of the checkpoint before the latest sealed one: what a node answers from when a
+   * checkpoint seals between its read and its response header (state-view.ts). Kept from the first
+   * call on (it costs a second copy of the state), so until the next seal after that it is the
+   * latest sealed state itself.
+   */
+  previousSealedStore(): CoinStore {
+    this.#previous ??= {store: this.sealedStore.clone(), writes: []}
+    return this.#previous.store
+  }
+
   /** Live: pending transactions included (see `sealedStore` for the state as of `checkpointHeight`). */
   balance(owner: string, coinType: string): BalanceParts {
     return this.store.balance(normalizeAddress(owner), normalizeCoinType(coinType))
@@ -448,7 +461,12 @@ export class Ledger {
     this.#pending = []
     // Every pending transaction is sealed at once, so the sealed view catches up with the live
     // state by replaying its writes; the height and the state it is as of move in the same step.
-    this.sealedStore.apply(this.store.takeWrites())
+    const writes = this.store.takeWrites()
+    this.sealedStore.apply(writes)
+    if (this.#previous) {
+      this.#previous.store.apply(this.#previous.writes)
+      this.#previous.writes = writes
+    }
     this.#checkpoints.push(sealed)
     this.#byCheckpointDigest.set(sealed.digest, sealed)
     sealed.transactions.forEach((record, index) => this.#transactions.set(record.digest, {record, checkpoint: sealed, index}))

@@ -2,14 +2,16 @@
 // "HTTP Headers"; the names are the constants of sui-rpc-api's types.rs), from the ledger as it is when a call is answered. The height is the latest sealed
 // checkpoint, the one state replies are as of (ledger.ts, services/state-service.ts).
 import type {Ledger} from './ledger.ts'
+import {headerHeight, type StateSkew} from './state-view.ts'
 
-export function responseHeaders(ledger: Ledger): Record<string, string> {
+/** `skew`: a state reply's imperfection (state-view.ts) moves the height it names. */
+export function responseHeaders(ledger: Ledger, skew?: StateSkew): Record<string, string> {
   const info = ledger.serviceInfo()
   return {
     'x-sui-chain-id': info.chainId,
     'x-sui-chain': info.chain,
     'x-sui-epoch': info.epoch.toString(),
-    'x-sui-checkpoint-height': info.checkpointHeight.toString(),
+    'x-sui-checkpoint-height': headerHeight(info.checkpointHeight, skew).toString(),
     'x-sui-timestamp-ms': info.timestampMs.toString(),
     'x-sui-timestamp': new Date(Number(info.timestampMs)).toISOString(),
     'x-sui-lowest-available-checkpoint': info.lowestAvailableCheckpoint.toString(),

@@ -4,8 +4,9 @@
 //
 // State is read from the ledger's sealed view: as of the latest sealed checkpoint, the height the
 // x-sui-checkpoint-height header of the same reply reports (grpc-server.ts takes the headers in the
-// same tick as these handlers read, which they do before any await). A transaction executed but not
-// yet in a checkpoint does not show.
+// same tick as these handlers read, which they do before any await), unless the faults make the
+// reply's height one off (state-view.ts). A transaction executed but not yet in a checkpoint does
+// not show.
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {normalizeStructTag, parseStructTag} from '@mysten/sui/utils'
 import {normalizeAddress, normalizeCoinType} from '../../../../src/sui/identifiers.ts'
@@ -13,6 +14,7 @@ import {type BalanceParts, type CoinObject} from '../coin-store.ts'
 import {type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'
 import {masked} from '../masked.ts'
+import {stateFor} from '../state-view.ts'
 import {coinObjectMessage} from '../proto-messages.ts'
 
 /** Page sizes as the protos document them: 50 by default, at most 1000. */
@@ -25,17 +27,17 @@ export function stateService(ledger: Ledger): ServiceParts {
     info: GrpcTypes.StateService,
     unary: {
       getBalance: async (request: GrpcTypes.GetBalanceRequest) => {
-        const parts = ledger.sealedStore.balance(owner(request.owner), coinType(request.coinType))
+        const parts = stateFor(ledger, request).balance(owner(request.owner), coinType(request.coinType))
         return GrpcTypes.GetBalanceResponse.create({balance: balanceMessage(parts)})
       },
       listBalances: async (request: GrpcTypes.ListBalancesRequest) => {
-        const all = ledger.sealedStore.balances(owner(request.owner))
+        const all = stateFor(ledger, request).balances(owner(request.owner))
         const after = request.pageToken?.length ? Buffer.from(request.pageToken).toString() : undefined
         const {page, next} = pageOf(all, (b) => b.coinType, after, request.pageSize)
         return GrpcTypes.ListBalancesResponse.create({balances: page.map(balanceMessage), nextPageToken: next})
       },
       listOwnedObjects: async (request: GrpcTypes.ListOwnedObjectsRequest) => {
-        const coins = ledger.sealedStore.coinsOf(owner(request.owner)).filter(typeFilter(request.objectType))
+        const coins = stateFor(ledger, request).coinsOf(owner(request.owner)).filter(typeFilter(request.objectType))
         const after = request.pageToken?.length ? Buffer.from(request.pageToken).toString() : undefined
         const {page, next} = pageOf(coins, (c) => c.objectId, after, request.pageSize)
         const objects = page.map((c) => masked(GrpcTypes.Object, coinObjectMessage(c), request.readMask?.paths, ['object_id', 'version', 'object_type']))
