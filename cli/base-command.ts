@@ -1,6 +1,8 @@
 // Every confio command extends this. Like heroku's base command it gives each command its clients
 // (opened on first use, closed in one place), and like Salesforce's SfCommand it turns every error
 // into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
+// Under --json the error is {"error": {code, message, remedy, exitCode}}, plus `details` when the
+// error carries structured data (src/errors.ts).
 import {createInterface} from 'node:readline/promises'
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
@@ -158,7 +160,8 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     // Every error names a next step: the one its thrower gave, or the usual one for its kind.
     const remedy = (error instanceof ConfioError ? error.remedy : undefined) ?? this.usualRemedy(error, exitCode)
     if (this.jsonEnabled()) {
-      this.logJson({error: {code, message, remedy, exitCode}})
+      const details = error instanceof ConfioError ? error.details : undefined
+      this.logJson({error: {code, message, remedy, exitCode, ...(details ? {details} : {})}})
     } else if (error instanceof ConfioError) {
       // A ConfioError's message was written to stand alone; its remedy, if any, follows on the line.
       this.logToStderr(`Error: ${error.oneLine()}`)

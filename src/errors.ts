@@ -1,21 +1,36 @@
 // Every failure confio reports is one of these. Each carries the exit code the on-call engineer's
 // tooling (systemd, scripts) relies on and a remedy, so the base command can print one line that
 // says what is wrong and what to do without knowing which part of the core threw it.
+//
+// An error may also carry `details`: plain data (JSON-serialisable; bigints become strings) that a
+// script needs beyond the one line, e.g. the digests a partly executed consolidation sent. The
+// base command prints it as `error.details` under --json, and leaves the key out when there is none.
 
 export const EXIT_OK = 0
 export const EXIT_RUNTIME = 1
 export const EXIT_USAGE = 2
+
+/** Structured data an error carries into --json output as `error.details`. */
+export type ErrorDetails = Readonly<Record<string, unknown>>
+
+export interface ConfioErrorOptions {
+  remedy?: string
+  cause?: unknown
+  details?: ErrorDetails
+}
 
 export abstract class ConfioError extends Error {
   abstract readonly exitCode: number
   /** Stable identifier for --json output and scripts. */
   abstract readonly code: string
   readonly remedy: string | undefined
+  readonly details: ErrorDetails | undefined
 
-  constructor(message: string, options: {remedy?: string; cause?: unknown} = {}) {
+  constructor(message: string, options: ConfioErrorOptions = {}) {
     super(message, {cause: options.cause})
     this.name = new.target.name
     this.remedy = options.remedy
+    this.details = options.details
   }
 
   /** The one line an operator reads. */
@@ -47,7 +62,7 @@ export class RuntimeFailure extends ConfioError {
   readonly exitCode = EXIT_RUNTIME
   readonly code: string
 
-  constructor(message: string, options: {code?: string; remedy?: string; cause?: unknown} = {}) {
+  constructor(message: string, options: ConfioErrorOptions & {code?: string} = {}) {
     super(message, options)
     this.code = options.code ?? 'RUNTIME'
   }

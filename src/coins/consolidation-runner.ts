@@ -3,7 +3,10 @@
 // A dry run stops there and sends nothing. Executing signs each with the owner's key, submits it,
 // waits until it is in a checkpoint, and waits for the node's state to reach that checkpoint before
 // the next is built: every step but the first spends a coin (the target, the gas coin) whose
-// version the previous step changed.
+// version the previous step changed. An executing run that stops throws a ConsolidationFailure
+// naming every step executed so far and any step sent without an answer (by the digest computed
+// before sending), so the operator never sends a step twice.
+import {TransactionDataBuilder} from '@mysten/sui/transactions'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import {sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
@@ -11,6 +14,7 @@ import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} fr
 import {RuntimeFailure, UsageError} from '../errors.ts'
 import {formatAmount} from '../tokens/amounts.ts'
 import type {CoinManager} from './coin-manager.ts'
+import {ConsolidationFailure, type ExecutedStep, reasonOf, type UnknownStep} from './consolidation-failure.ts'
 import {type ConsolidationPlan, type HoldingSummary, isSui, type PlannedTransaction} from './consolidation-plan.ts'
 import {type BuiltStep, consolidationStep, type StepContext} from './consolidation-step.ts'
 import {gasBudgetFrom, provisionalBudget} from './gas-budget.ts'
@@ -66,7 +70,10 @@ export async function dryRunConsolidation(plan: ConsolidationPlan, options: Cons
   return runner.run(undefined)
 }
 
-/** Refuses (UsageError) when the key is not the owner's. */
+/**
+ * Refuses (UsageError) when the key is not the owner's. Once it has begun, any failure is a
+ * ConsolidationFailure that says what landed.
+ */
 export async function executeConsolidation(plan: ConsolidationPlan, signer: TransactionSigner, options: ConsolidationRunOptions): Promise<ConsolidationRun> {
   if (signer.address !== plan.owner) {
     throw new UsageError(`the signing key is for ${signer.address}, not ${plan.owner}`, {remedy: `sign with the key of ${plan.owner} (SUI_PRIVATE_KEY)`})
@@ -78,6 +85,11 @@ class Runner {
   readonly #plan: ConsolidationPlan
   readonly #options: ConsolidationRunOptions
   readonly #sui: boolean
+  /** Executing: every step the node executed so far, and the one sent without an answer. */
+  readonly #executed: ExecutedStep[] = []
+  #unknown: UnknownStep | undefined
+  /** The step in hand; null once every step has run. */
+  #at: number | null = 1
 
   constructor(plan: ConsolidationPlan, options: ConsolidationRunOptions) {
     this.#plan = plan
@@ -86,6 +98,15 @@ class Runner {
   }
 
   async run(signer: TransactionSigner | undefined): Promise<ConsolidationRun> {
+    if (!signer) return this.#run(undefined)
+    try {
+      return await this.#run(signer)
+    } catch (error) {
+      throw error instanceof ConsolidationFailure ? error : this.#failure(this.#stopped(reasonOf(error)), error)
+    }
+  }
+
+  async #run(signer: TransactionSigner | undefined): Promise<ConsolidationRun> {
     const plan = this.#plan
     const steps: StepOutcome[] = []
     let after = plan.before
@@ -93,6 +114,7 @@ class Runner {
     const gasPrice = await this.#options.manager.referenceGasPrice({signal: this.#options.signal})
     let holdings = await this.#planned()
     for (const [index, planned] of plan.transactions.entries()) {
+      this.#at = index + 1
       this.#options.signal?.throwIfAborted()
       // Executed steps changed versions: read the coins again once the node has the last one.
       const previous = steps.at(-1)?.checkpoint
@@ -102,12 +124,13 @@ class Runner {
       }
       const prepared = await this.#prepare(planned, holdings, gasPrice)
       if (prepared === undefined) continue
-      const outcome = signer ? await this.#execute(prepared, signer, steps) : prepared.simulated
+      const outcome = signer ? await this.#execute(index + 1, prepared, signer) : prepared.simulated
       after = afterStep(after, prepared.coins, prepared.built.folded, this.#sui ? outcome.gasUsed : 0n)
       const step = stepOutcome(index + 1, planned, prepared, outcome, after)
       steps.push(step)
       this.#options.onStep?.(step)
     }
+    this.#at = null
     const gasUsed = steps.reduce((sum, s) => sum + s.gasUsed, 0n)
     if (signer && steps.length > 0) after = await this.#finalHolding(steps)
     return {plan, executed: signer !== undefined, steps, gasUsed, after}
@@ -139,17 +162,43 @@ class Runner {
     return {bytes, record: await this.#options.chain.simulate(bytes, {signal: this.#options.signal})}
   }
 
-  async #execute(prepared: {bytes: Uint8Array; simulated: ExecutionRecord}, signer: TransactionSigner, done: StepOutcome[]): Promise<ExecutionRecord> {
-    const failed = (what: string, cause?: unknown) =>
-      new RuntimeFailure(`consolidation step ${done.length + 1} ${what}${executedSoFar(done)}`, {code: 'CONSOLIDATION_FAILED', remedy: 'run confio coins inspect, then consolidate again', cause})
-    if (!prepared.simulated.status.success) throw failed(`would fail: ${prepared.simulated.status.error}; nothing was sent for it`)
+  /** Signs, sends and waits for the checkpoint, recording what landed before anything can throw. */
+  async #execute(number: number, prepared: {bytes: Uint8Array; simulated: ExecutionRecord}, signer: TransactionSigner): Promise<ExecutionRecord> {
+    const step = this.#stepName(number)
+    if (!prepared.simulated.status.success) throw this.#failure(`${step} would fail: ${prepared.simulated.status.error}; nothing was sent for it`)
     const signature = await signer.sign(prepared.bytes)
-    const executed = await this.#options.chain.execute({txBytes: prepared.bytes, signatures: [signature]}, {signal: this.#options.signal})
-    if (!executed.status.success) throw failed(`failed on chain (${executed.digest}): ${executed.status.error}`)
-    const checkpoint = executed.checkpoint ?? (await this.#checkpointOf(executed.digest).catch((error: unknown) => {
-      throw failed(`executed as ${executed.digest} but ${error instanceof Error ? error.message : String(error)}`, error)
-    }))
-    return {...executed, checkpoint}
+    // Known before sending, so a send that gets no answer still names what to look up.
+    const digest = TransactionDataBuilder.getDigestFromBytes(prepared.bytes)
+    const executed = await this.#options.chain.execute({txBytes: prepared.bytes, signatures: [signature]}, {signal: this.#options.signal}).catch((error: unknown) => {
+      const reason = reasonOf(error)
+      if (refused(error)) throw this.#failure(`${step} was sent as ${digest} and refused by the node: ${reason}`, error)
+      this.#unknown = {step: number, digest, reason}
+      throw this.#failure(`${step} was sent as ${digest}, outcome unknown (${reason})`, error)
+    })
+    const landed: ExecutedStep = {step: number, digest: executed.digest, checkpoint: executed.checkpoint ?? null, success: executed.status.success}
+    this.#executed.push(landed)
+    if (!executed.status.success) throw this.#failure(`${step} failed on chain as ${executed.digest}: ${executed.status.error}`)
+    landed.checkpoint ??= await this.#checkpointOf(executed.digest).catch((error: unknown) => {
+      throw this.#failure(`${step} was executed as ${executed.digest}, checkpoint unknown (${reasonOf(error)})`, error)
+    })
+    return {...executed, checkpoint: landed.checkpoint}
+  }
+
+  /** How the run stopped on a failure that is not a send's: before or after the step in hand was sent. */
+  #stopped(reason: string): string {
+    const at = this.#at
+    if (at === null) return `stopped after its last step: ${reason}`
+    const sent = this.#executed.some((s) => s.step === at)
+    return `stopped ${sent ? 'after' : 'at'} ${this.#stepName(at)}${sent ? '' : ', before sending it'}: ${reason}`
+  }
+
+  #stepName(step: number): string {
+    return `step ${step} of ${this.#plan.transactions.length}`
+  }
+
+  #failure(what: string, cause?: unknown): ConsolidationFailure {
+    const progress = {stoppedAt: this.#at, executed: this.#executed.map((s) => ({...s})), unknown: this.#unknown ? [this.#unknown] : []}
+    return new ConsolidationFailure(what, progress, {owner: this.#plan.owner, token: this.#plan.token.symbol, cause})
   }
 
   /** Waits until the transaction is in a checkpoint (a node answers before it is). */
@@ -162,7 +211,7 @@ class Runner {
       } catch (error) {
         if (!(error instanceof ChainError && error.status === 'NOT_FOUND')) throw error
       }
-      if (Date.now() > deadline) throw new Error(`was not in a checkpoint within ${this.#timeoutMs() / 1000} s`)
+      if (Date.now() > deadline) throw new Error(`not in a checkpoint within ${this.#timeoutMs() / 1000} s`)
       await sleep(POLL_MS, this.#options.signal)
     }
   }
@@ -239,8 +288,12 @@ function afterStep(before: HoldingSummary, coins: number, folded: bigint, suiGas
   return {coins: before.coins - coins, coinBalance: before.coinBalance - folded - suiGas, addressBalance: before.addressBalance + folded}
 }
 
-function executedSoFar(done: StepOutcome[]): string {
-  return done.length === 0 ? '' : `; executed before it: ${done.map((s) => `${s.digest} (checkpoint ${s.checkpoint})`).join(', ')}`
+// The node's answers that refuse a transaction before executing it. Only a first attempt's counts:
+// after a retry the earlier attempt may have executed it, and a refusal then says nothing.
+const REFUSALS: ReadonlySet<string> = new Set(['INVALID_ARGUMENT', 'FAILED_PRECONDITION', 'PERMISSION_DENIED', 'UNAUTHENTICATED', 'UNIMPLEMENTED'])
+
+function refused(error: unknown): boolean {
+  return error instanceof ChainError && error.attempts === 1 && REFUSALS.has(error.status)
 }
 
 function largest(ascending: readonly CoinRecord[], count: number): CoinRecord[] {
