@@ -1,9 +1,9 @@
 // The beat's tasks side by side in one `confio worker`, on the real PostgreSQL and Redis and the
 // local Sui server: a reconcile held for as long as the test likes (every ListBalances answers
 // after ten minutes) does not hold back the pending expiry or the stale refresh scheduled meanwhile;
-// the reconcile's next slot waits for it instead of running beside it, and is superseded when the
-// slot after comes first. Claims of two slots of one task at the same moment (two workers) start
-// one of them, never both.
+// the reconcile's next slot waits for it instead of running beside it, and is superseded (and
+// counted so by `confio status`) when the slot after comes first. Claims of two slots of one task
+// at the same moment (two workers) start one of them, never both.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
@@ -14,7 +14,7 @@ import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue} from '../../src/queue/beat-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
-import {jsonOf} from '../support/cli.ts'
+import {jsonOf, runCli} from '../support/cli.ts'
 import {startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
@@ -32,6 +32,14 @@ interface RunRow {
   finished_at: Date | null
   outcome: string | null
   detail: Record<string, unknown> | null
+}
+
+interface BeatTaskJson {
+  task: string
+  state: string
+  slotStart: string
+  lastSuccess: {slotStart: string; finishedAt: string} | null
+  supersededLastDay: number
 }
 
 describe('confio worker: the beat tasks side by side', function () {
@@ -68,7 +76,7 @@ describe('confio worker: the beat tasks side by side', function () {
     await w?.close()
   })
 
-  it('an expiry and a refresh scheduled while an hour-long reconcile runs finish beside it; its next slot waits, then is superseded', async () => {
+  it('an expiry and a refresh scheduled while an hour-long reconcile runs finish beside it; its next slot waits, then is superseded and counted', async () => {
     // Every ListBalances answers after ten minutes (the client waits as long): the reconcile runs until the worker stops.
     w.sui.faults.latency('ListBalances', 600_000)
     const store = new PostgresBalanceStore(w.db)
@@ -131,6 +139,20 @@ describe('confio worker: the beat tasks side by side', function () {
         ],
       )
 
+      // confio status: per task its newest run, its last success and its slots superseded in the last 24 h.
+      const status = await runCli(['status', '--json'], {env: w.env})
+      const tasks = jsonOf<{beat: {tasks: BeatTaskJson[]}}>(status).beat.tasks
+      assert.deepEqual(
+        tasks.map((t) => [t.task, t.state, t.slotStart, t.lastSuccess?.slotStart ?? null, t.supersededLastDay]),
+        [
+          ['expire-pending', 'done', expiry?.slot_start.toISOString(), expiry?.slot_start.toISOString(), 0],
+          ['reconcile', 'enqueued', reconciles[2]?.slot_start.toISOString(), null, 1],
+          ['refresh-stale-balances', 'done', refresh?.slot_start.toISOString(), refresh?.slot_start.toISOString(), 0],
+        ],
+      )
+      const text = await runCli(['status'], {env: w.env})
+      assert.match(text.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
+      assert.match(text.stdout, /^ {2}reconcile +\S+ \S+ +enqueued +- +never +1 +unknown$/m)
     } finally {
       worker.kill('SIGTERM')
       assert.equal(await worker.exited, 0, worker.stderr)
