@@ -98,7 +98,7 @@ describe('confio worker: the beat tasks side by side', function () {
 
       // Scheduled while the reconcile runs: both finish while it still runs.
       assert.equal((await scheduler(SHORT, () => t0).scheduleDue()).length, 2)
-      await eventually(async () => (await Promise.all(SHORT.map((p) => runsOf(p.task)))).every(([run]) => run?.finished_at), 30_000, `expiry and refresh finished:\n${worker.stderr}`)
+      await eventually(async () => (await Promise.all(SHORT.map((p) => runsOf(p.task)))).every(([run]) => run?.finished_at), 30_000, 'expiry and refresh finished while the reconcile runs')
       const [expiry] = await runsOf('expire-pending')
       const [refresh] = await runsOf('refresh-stale-balances')
       assert.deepEqual([expiry?.outcome, expiry?.detail?.expired], ['done', 1])
