@@ -33,8 +33,8 @@ export const CURSOR = 'checkpoints'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
-/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, the beat job. */
-export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 3
+/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, and one per beat task (they run side by side). */
+export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 2 + BEAT_TASKS.length
 /** The lease that lets one beat schedule at a time (PollerLease under another name). */
 export const BEAT_LEASE = 'beat'
 
@@ -169,7 +169,7 @@ export function createBeatScheduler(parts: PipelineParts & {queue: BeatQueue}, f
 
 export type WorkerPartsResult = WorkerResult & {beat: BeatWorkerResult}
 
-/** The worker's job loops (transactions, and beat jobs one at a time) and the relay that sends its balance changes to Redis. */
+/** The worker's job loops (transactions, and beat jobs in a lane per task) and the relay that sends its balance changes to Redis. */
 export class WorkerParts {
   private readonly relay: CacheOutboxRelay
   private readonly worker: TransactionWorker

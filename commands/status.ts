@@ -19,7 +19,7 @@ export default class Status extends ConfioCommand<typeof Status> {
   static override summary = 'Show the poller, queue, processing, balances and beat at a glance; exit 1 when something needs a person.'
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
-    'Reads PostgreSQL and Redis only (the chain only with --chain): who holds the poller lease and where its cursor is, the process-transaction and beat queues, failed and unprocessed transactions, stale and never-read balances, open drift, the last reconcile, the balance cache outbox, and the last run of each beat task.',
+    'Reads PostgreSQL and Redis only (the chain only with --chain): who holds the poller lease and where its cursor is, the process-transaction and beat queues, failed and unprocessed transactions, stale and never-read balances, open drift, the last reconcile, the balance cache outbox, and for each beat task its last run, its last success and its slots superseded in the last 24 h (never run: a newer slot came first).',
     'Exits 1, with each alarm on a line of its own, when there is no poller, its cursor has not moved for --max-cursor-age while a poller holds the lease (without --chain) or it is more than --max-lag checkpoints behind the tip (with --chain), the chain (with --chain) or Redis does not answer, jobs or transactions have failed, or a balance is in open drift. Exits 0 otherwise, so it serves as a health check.',
     'With --watch it redraws every 2 s until SIGINT or SIGTERM and exits with the last frame’s code; with --json as well it prints one JSON document per frame, each on one line.',
   ].join('\n\n')
@@ -162,8 +162,16 @@ export default class Status extends ConfioCommand<typeof Status> {
 
   private beatLines({beat}: StatusReport): string[] {
     if (beat.tasks.length === 0) return [field('tasks', 'none has run yet')]
-    const rows = beat.tasks.map((t) => [t.task, when(t.slotStart), t.state, t.finishedAt ? when(t.finishedAt) : '-', t.nextRun ? when(t.nextRun) : 'unknown'])
-    const lines = indent(formatTable(['TASK', 'LAST SLOT', 'STATE', 'FINISHED', 'NEXT'], rows))
+    const rows = beat.tasks.map((t) => [
+      t.task,
+      when(t.slotStart),
+      t.state,
+      t.finishedAt ? when(t.finishedAt) : '-',
+      t.lastSuccess ? when(t.lastSuccess.finishedAt) : 'never',
+      String(t.supersededLastDay),
+      t.nextRun ? when(t.nextRun) : 'unknown',
+    ])
+    const lines = indent(formatTable(['TASK', 'LAST SLOT', 'STATE', 'FINISHED', 'LAST SUCCESS', 'SUPERSEDED 24H', 'NEXT'], rows))
     if (!beat.scheduleKnown) lines.push('  (next runs unknown: status has no beat schedule to compute them from)')
     return lines
   }

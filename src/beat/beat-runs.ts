@@ -4,8 +4,14 @@
 // its outcome and a small detail.
 //
 //   enqueued -> started -> finished (done | failed)
-//   enqueued -> finished (failed): superseded by a later slot before any worker started it, or a
-//               worker died mid-run and the job came back (never run twice: the next slot runs it)
+//   enqueued -> finished (superseded): a later slot of its task was recorded before any worker
+//               started it (no worker took it, or its task's previous run was still running)
+//   started  -> finished (failed): a worker died mid-run and the job came back, or Redis lost it
+//               (never run twice: the next slot runs it)
+//
+// At most one run per task is started and not finished (beat_runs_running_idx): a claim while
+// another run of the task runs is refused (`busy`), so one task never overlaps itself, whichever
+// workers hold its jobs. A claim is never refused for another task's run.
 import type {Database} from '../store/database.ts'
 
 export interface BeatRunKey {
@@ -13,8 +19,11 @@ export interface BeatRunKey {
   readonly slotStart: Date
 }
 
-/** What a worker finds when it claims a run. */
-export type ClaimState = 'claimed' | 'finished' | 'interrupted' | 'missing'
+/** The index that keeps one run per task running (migration 20261205000000). */
+const RUNNING_INDEX = 'beat_runs_running_idx'
+
+/** What a worker finds when it claims a run. busy: another run of its task runs (`running`: its slot; null: it just ended). */
+export type Claim = {readonly state: 'claimed' | 'finished' | 'interrupted' | 'missing'} | {readonly state: 'busy'; readonly running: Date | null}
 
 export interface WaitingRun extends BeatRunKey {
   readonly enqueuedAt: Date
@@ -33,10 +42,10 @@ export class BeatRuns {
     return rows.length === 1
   }
 
-  /** Runs of `task` before `slotStart` that no worker started: failed, superseded. Returns how many. */
+  /** Runs of `task` before `slotStart` that no worker started: superseded. Returns how many. */
   async supersede(task: string, slotStart: Date): Promise<number> {
     const {rowCount} = await this.db.raw(
-      `UPDATE beat_runs SET finished_at = now(), outcome = 'failed', detail = jsonb_build_object('error', 'superseded by the run of ' || ?::text || ': no worker started it in its slot')
+      `UPDATE beat_runs SET finished_at = now(), outcome = 'superseded', detail = jsonb_build_object('supersededBy', ?::text)
        WHERE task = ? AND slot_start < ? AND started_at IS NULL AND finished_at IS NULL`,
       [slotStart.toISOString(), task, slotStart],
     )
@@ -52,19 +61,46 @@ export class BeatRuns {
     return rows.map((r) => ({task: r.task, slotStart: r.slot_start, enqueuedAt: r.enqueued_at}))
   }
 
-  /** Marks the run started, if no one has started or finished it. */
-  async claim(key: BeatRunKey): Promise<ClaimState> {
-    const {rows} = await this.db.raw<{rows: unknown[]}>(
-      'UPDATE beat_runs SET started_at = now() WHERE task = ? AND slot_start = ? AND started_at IS NULL AND finished_at IS NULL RETURNING 1',
+  /** Marks the run started, if no one has started or finished it and no other run of its task runs. */
+  async claim(key: BeatRunKey): Promise<Claim> {
+    try {
+      const {rows} = await this.db.raw<{rows: unknown[]}>(
+        `UPDATE beat_runs SET started_at = now()
+         WHERE task = ? AND slot_start = ? AND started_at IS NULL AND finished_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM beat_runs o WHERE o.task = ? AND o.started_at IS NOT NULL AND o.finished_at IS NULL)
+         RETURNING 1`,
+        [key.task, key.slotStart, key.task],
+      )
+      if (rows.length === 1) return {state: 'claimed'}
+    } catch (error) {
+      // Another worker started a run of this task between the check and the write: the index said no.
+      const {code, constraint} = error as {code?: string; constraint?: string}
+      if (code !== '23505' || constraint !== RUNNING_INDEX) throw error
+    }
+    const {rows} = await this.db.raw<{rows: {started_at: Date | null; finished_at: Date | null; running: Date | null}[]}>(
+      `SELECT r.started_at, r.finished_at,
+              (SELECT o.slot_start FROM beat_runs o WHERE o.task = r.task AND o.slot_start <> r.slot_start AND o.started_at IS NOT NULL AND o.finished_at IS NULL) AS running
+       FROM beat_runs r WHERE r.task = ? AND r.slot_start = ?`,
       [key.task, key.slotStart],
     )
-    if (rows.length === 1) return 'claimed'
-    const row = await this.db('beat_runs').select('started_at', 'finished_at').where({task: key.task, slot_start: key.slotStart}).first()
-    if (!row) return 'missing'
-    return row.finished_at ? 'finished' : 'interrupted'
+    const row = rows[0]
+    if (!row) return {state: 'missing'}
+    if (row.finished_at) return {state: 'finished'}
+    if (row.started_at) return {state: 'interrupted'}
+    return {state: 'busy', running: row.running}
   }
 
   async finish(key: BeatRunKey, outcome: 'done' | 'failed', detail: Readonly<Record<string, unknown>>): Promise<void> {
     await this.db.raw('UPDATE beat_runs SET finished_at = now(), outcome = ?, detail = ?::jsonb WHERE task = ? AND slot_start = ?', [outcome, JSON.stringify(detail), key.task, key.slotStart])
+  }
+
+  /** Finishes a started run `failed` whose worker is gone, unless it has finished meanwhile; true when it had not. */
+  async abandon(key: BeatRunKey, error: string): Promise<boolean> {
+    const {rowCount} = await this.db.raw(
+      `UPDATE beat_runs SET finished_at = now(), outcome = 'failed', detail = jsonb_build_object('error', ?::text)
+       WHERE task = ? AND slot_start = ? AND started_at IS NOT NULL AND finished_at IS NULL`,
+      [error, key.task, key.slotStart],
+    )
+    return (rowCount ?? 0) === 1
   }
 }

@@ -3,7 +3,8 @@
 // the slot in its id. So:
 //   - two beats can never schedule one run twice: the job id and beat_runs' key both say no;
 //   - a beat that was down runs what it missed once (only the latest slot is ever scheduled), and
-//     a run still waiting when the next slot of its task comes is superseded, not run late;
+//     a run still waiting when the next slot of its task comes (no worker took it, or its task's
+//     previous run was still running) is superseded, not run late;
 //   - one beat schedules at a time: it holds a lease (the poller's expiring lease, under the name
 //     `beat`); another waits as a standby and takes over when the active one stops or stops
 //     renewing. The slot keys make even an overlap harmless.
@@ -52,7 +53,7 @@ export interface BeatResult {
   readonly scheduledTotal: number
   /** Jobs created again by the sweep. */
   readonly requeued: number
-  /** Runs no worker started before their task's next slot. */
+  /** Runs no worker started before their task's next slot (outcome `superseded`). */
   readonly superseded: number
 }
 
@@ -129,7 +130,7 @@ export class BeatScheduler {
       if (this.seen.get(planned.task) === slot.getTime()) continue
       if (await this.runs.record({task: planned.task, slotStart: slot})) {
         const superseded = await this.runs.supersede(planned.task, slot)
-        if (superseded > 0) this.options.logger.warn({task: planned.task, superseded}, 'beat: earlier runs were never started by a worker; superseded by this one (are workers running?)')
+        if (superseded > 0) this.options.logger.warn({task: planned.task, superseded}, 'beat: earlier runs were never started by a worker; superseded by this one (are workers running? is the previous run of the task still running?)')
         this.superseded += superseded
         const run = {task: planned.task, slotStart: slot.toISOString(), jobId: beatJobId(planned.task, slot), queued: await this.enqueue(planned, slot)}
         this.options.logger.info({task: run.task, slotStart: run.slotStart, jobId: run.jobId, queued: run.queued}, 'beat: run scheduled')

@@ -1,16 +1,35 @@
-// The worker's side of the beat: takes beat jobs, one at a time, and runs each task through
-// BeatTaskRunner, keeping beat_runs up to date (started, then finished with the outcome and a small
-// detail). A failed task is logged with its error and recorded `failed`, and its job ends normally:
-// bee-queue does not retry it, the task's next slot runs it again. A job that comes back after its
-// worker died mid-run (bee-queue's stall check) is recorded `failed` instead of run a second time.
-// Stopping (SIGTERM) aborts the task in hand, which stops at its next safe point; that run is
-// recorded `failed` too.
+// The worker's side of the beat: takes beat jobs and runs each task through BeatTaskRunner, keeping
+// beat_runs up to date (started, then finished with the outcome and a small detail). A failed task
+// is logged with its error and recorded `failed`, and its job ends normally: bee-queue does not
+// retry it, the task's next slot runs it again. A job that comes back after its worker died mid-run
+// (bee-queue's stall check) is recorded `failed` instead of run a second time. Stopping (SIGTERM)
+// aborts the tasks in hand, which stop at their next safe point; those runs are recorded `failed` too.
+//
+// One lane per task: the tasks run side by side, so a reconcile that takes an hour (or a cleanup)
+// holds back neither the 1-minute pending expiry nor the 5-minute stale refresh. Why lanes per task
+// on the one queue, and not a queue or a concurrency per class of task: PostgreSQL already keeps at
+// most one run per task running, whichever worker holds its job (beat_runs_running_idx, see
+// beat-runs.ts), and that is the only rule a lane needs; nothing to classify, and the beat, its
+// sweep, --drain and `confio status` keep their one queue.
+//
+// A run whose task is still running (the previous slot outlasting its interval, here or in another
+// worker) waits in its lane for that run to end, then runs, late but within its slot; if its task's
+// next slot comes first, the beat supersedes it and its job ends, skipped. So a worker holds up to
+// two jobs per task: one running, one waiting. A run waited for whose job Redis no longer holds has
+// no worker left to finish it (its worker died and Redis lost the job): it is recorded `failed`, so
+// it cannot hold its task back for good. A job waiting when the worker stops ends without running;
+// its run stays enqueued, and the beat's sweep queues it again while its slot is current.
 import {sleep} from '../chain/backoff.ts'
 import type {Logger} from '../logging/logger.ts'
-import type {BeatJob, BeatQueue} from '../queue/beat-queue.ts'
+import {type BeatJob, type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
-import {BeatRuns} from './beat-runs.ts'
-import {type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
+import {type BeatRunKey, BeatRuns, type Claim} from './beat-runs.ts'
+import {BEAT_TASKS, type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
+
+/** Jobs a worker holds at once: per task, one running and one waiting for it. */
+const JOBS_AT_ONCE = 2 * BEAT_TASKS.length
+const INTERRUPTED = 'its worker stopped mid-run; the next slot runs the task again'
+const JOB_LOST = 'Redis no longer holds its job, so no worker will finish it; the next slot runs the task again'
 
 export interface BeatWorkerOptions {
   readonly db: Database
@@ -22,6 +41,8 @@ export interface BeatWorkerOptions {
   /** How long a stop may wait for the task in hand to reach a safe point. */
   readonly stopGraceMs: number
   readonly drainPollMs?: number
+  /** How often a run whose task is running elsewhere looks whether that run has ended (default 1 s). */
+  readonly claimPollMs?: number
 }
 
 export interface BeatWorkerResult {
@@ -29,7 +50,7 @@ export interface BeatWorkerResult {
   readonly done: number
   /** Runs finished `failed` (an error, a stop, or a run whose worker died). */
   readonly failed: number
-  /** Jobs whose run was already finished or superseded, or had no beat_runs row. */
+  /** Jobs whose run was already finished or superseded, had no beat_runs row, or was still waiting for its task when the worker stopped. */
   readonly skipped: number
 }
 
@@ -48,7 +69,7 @@ export class BeatWorker {
     const {queue, logger} = this.options
     await queue.ready()
     queue.onError((error) => logger.warn({err: error.message}, 'beat queue error'))
-    queue.consume(async (job) => {
+    queue.consume(JOBS_AT_ONCE, async (job) => {
       this.running += 1
       try {
         await this.handle(job, signal)
@@ -72,14 +93,19 @@ export class BeatWorker {
     }
     const key = {task: request.task, slotStart: request.slotStart}
     const fields = {task: request.task, slotStart: request.slotStart.toISOString()}
-    const state = await this.runs.claim(key)
-    if (state === 'finished' || state === 'missing') {
-      logger.info({...fields, state}, state === 'finished' ? 'beat run already finished or superseded; skipped' : 'beat run not recorded in beat_runs; skipped')
+    const claim = await this.claimInTurn(key, signal)
+    if (!claim) {
+      logger.info(fields, 'beat run still waiting for its task when the worker stopped; the beat queues it again')
       this.counts.skipped += 1
       return
     }
-    if (state === 'interrupted') {
-      await this.runs.finish(key, 'failed', {error: 'its worker stopped mid-run; the next slot runs the task again'})
+    if (claim.state === 'finished' || claim.state === 'missing') {
+      logger.info({...fields, state: claim.state}, claim.state === 'finished' ? 'beat run already finished or superseded; skipped' : 'beat run not recorded in beat_runs; skipped')
+      this.counts.skipped += 1
+      return
+    }
+    if (claim.state === 'interrupted') {
+      await this.runs.abandon(key, INTERRUPTED)
       logger.warn(fields, 'beat run came back after its worker stopped mid-run: recorded failed, not run again')
       this.counts.failed += 1
       return
@@ -102,6 +128,31 @@ export class BeatWorker {
     this.counts[outcome] += 1
     if (outcome === 'done') logger.info({...fields, durationMs, ...detail}, 'beat task done')
     else logger.error({...fields, durationMs, ...detail, err: detail.error}, 'beat task failed')
+  }
+
+  /** Claims the run, waiting while another run of its task runs; undefined when the worker stops first. */
+  private async claimInTurn(key: BeatRunKey, signal: AbortSignal): Promise<Exclude<Claim, {state: 'busy'}> | undefined> {
+    const {logger, queue} = this.options
+    let waitingFor: number | undefined
+    for (;;) {
+      const claim = await this.runs.claim(key)
+      if (claim.state !== 'busy') return claim
+      const running = claim.running
+      // Only its job's handler finishes a started run: with the job gone, nothing will.
+      if (running && !(await queue.has(beatJobId(key.task, running)).catch(() => true))) {
+        if (await this.runs.abandon({task: key.task, slotStart: running}, JOB_LOST)) {
+          logger.warn({task: key.task, slotStart: running.toISOString()}, `beat run recorded failed: ${JOB_LOST}`)
+          this.counts.failed += 1
+        }
+        continue
+      }
+      if (running && running.getTime() !== waitingFor) {
+        waitingFor = running.getTime()
+        logger.info({task: key.task, slotStart: key.slotStart.toISOString(), running: running.toISOString()}, 'beat run waits for the run of its task still running')
+      }
+      await sleep(this.options.claimPollMs ?? 1_000, signal).catch(() => undefined)
+      if (signal.aborted) return undefined
+    }
   }
 
   private async waitForEnd(signal: AbortSignal): Promise<void> {

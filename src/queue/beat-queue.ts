@@ -1,8 +1,8 @@
 // The beat queue (bee-queue `beat`, beside `process-transaction` under the same `<prefix>bq:`):
-// `confio beat` creates one job per scheduled run, the workers run them one at a time. bee-queue
-// has no repeating jobs; each run is a job of its own named by its task and slot,
-// `<task>:<slot start ISO>`, so creating it again while it exists is a no-op and two beats can
-// never queue one run twice. beat_runs (src/beat/beat-runs.ts) records every run as well.
+// `confio beat` creates one job per scheduled run, the workers run several at once (a lane per
+// task: src/beat/beat-worker.ts). bee-queue has no repeating jobs; each run is a job of its own
+// named by its task and slot, `<task>:<slot start ISO>`, so creating it again while it exists is a
+// no-op and two beats can never queue one run twice. beat_runs (src/beat/beat-runs.ts) records every run as well.
 //
 // A beat job is never retried by bee-queue: its handler records the outcome itself and returns;
 // the task runs again at its next slot.
@@ -85,9 +85,9 @@ export class BeatQueue {
     return jobs.map((job) => job.id).reverse()
   }
 
-  /** Runs `handler` for each job, one at a time (workers only). A handler that throws fails the job with no retry. */
-  consume<T>(handler: (job: BeatJob) => Promise<T>): void {
-    this.queue.process(1, (job) => handler(job.data))
+  /** Runs `handler` for each job, up to `concurrency` at once (workers only). A handler that throws fails the job with no retry. */
+  consume<T>(concurrency: number, handler: (job: BeatJob) => Promise<T>): void {
+    this.queue.process(concurrency, (job) => handler(job.data))
   }
 
   /** Puts jobs of dead workers back in the waiting list, now and every half stall interval. */

@@ -1,14 +1,41 @@
-// The scheduler's part of the status: each beat task's newest run, read from beat_runs only (the
-// beat itself is not asked). The next run needs the beat's schedule; without one it is unknown.
+// The scheduler's part of the status: for each beat task its newest run, its newest successful
+// run, and how many of its slots were superseded (never run: a newer slot of the task was scheduled
+// before any worker started them) within the last day, read from beat_runs only (the beat itself
+// is not asked). The next run needs the beat's schedule; without one it is unknown.
 import type {Database} from '../store/database.ts'
 import type {BeatStatus, BeatTaskView} from './status-report.ts'
 
 /** When `task` runs next, given the slot of its newest run; null when the task is not scheduled. */
 export type NextBeatRun = (task: string, lastSlotStart: Date) => Date | null
 
+/** The window of BeatTaskView.supersededLastDay. */
+const SUPERSEDED_WINDOW_MS = 86_400_000
+
+interface BeatTaskRow {
+  task: string
+  slot_start: Date
+  enqueued_at: Date
+  started_at: Date | null
+  finished_at: Date | null
+  outcome: string | null
+  success_slot_start: Date | null
+  success_finished_at: Date | null
+  superseded: number
+}
+
 export async function readBeatStatus(db: Database, nextRun?: NextBeatRun): Promise<BeatStatus> {
-  const {rows} = await db.raw<{rows: {task: string; slot_start: Date; enqueued_at: Date; started_at: Date | null; finished_at: Date | null; outcome: string | null}[]}>(
-    `SELECT DISTINCT ON (task) task, slot_start, enqueued_at, started_at, finished_at, outcome FROM beat_runs ORDER BY task, slot_start DESC`,
+  // Per task through the primary key (task, slot_start): beat_runs keeps every run ever scheduled.
+  const {rows} = await db.raw<{rows: BeatTaskRow[]}>(
+    `SELECT l.task, l.slot_start, l.enqueued_at, l.started_at, l.finished_at, l.outcome,
+            s.slot_start AS success_slot_start, s.finished_at AS success_finished_at, x.superseded
+     FROM (SELECT DISTINCT ON (task) task, slot_start, enqueued_at, started_at, finished_at, outcome FROM beat_runs ORDER BY task, slot_start DESC) l
+     LEFT JOIN LATERAL (SELECT slot_start, finished_at FROM beat_runs WHERE task = l.task AND outcome = 'done' ORDER BY slot_start DESC LIMIT 1) s ON true
+     CROSS JOIN LATERAL (
+       SELECT count(*)::int AS superseded FROM beat_runs
+       WHERE task = l.task AND outcome = 'superseded' AND slot_start > now() - ? * interval '1 millisecond'
+     ) x
+     ORDER BY l.task`,
+    [SUPERSEDED_WINDOW_MS],
   )
   const tasks = rows.map(
     (r): BeatTaskView => ({
@@ -18,9 +45,16 @@ export async function readBeatStatus(db: Database, nextRun?: NextBeatRun): Promi
       startedAt: r.started_at?.toISOString() ?? null,
       finishedAt: r.finished_at?.toISOString() ?? null,
       outcome: r.outcome,
-      state: r.outcome === 'done' || r.outcome === 'failed' ? r.outcome : r.started_at ? 'running' : 'enqueued',
+      state: stateOf(r),
+      lastSuccess: r.success_slot_start && r.success_finished_at ? {slotStart: r.success_slot_start.toISOString(), finishedAt: r.success_finished_at.toISOString()} : null,
+      supersededLastDay: r.superseded,
       nextRun: nextRun?.(r.task, r.slot_start)?.toISOString() ?? null,
     }),
   )
   return {tasks, scheduleKnown: nextRun !== undefined}
+}
+
+function stateOf(r: BeatTaskRow): BeatTaskView['state'] {
+  if (r.outcome === 'done' || r.outcome === 'failed' || r.outcome === 'superseded') return r.outcome
+  return r.started_at ? 'running' : 'enqueued'
 }

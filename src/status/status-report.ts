@@ -136,12 +136,13 @@ export interface ReconcileRunView {
 }
 
 export interface BeatStatus {
-  /** The newest run of each task that has run at least once. */
+  /** Each task that has been scheduled at least once: its newest run, newest success and superseded slots. */
   readonly tasks: readonly BeatTaskView[]
   /** false: no schedule to compute the next runs from, so every nextRun is null. */
   readonly scheduleKnown: boolean
 }
 
+/** A beat task as the status shows it: its newest run (slot, times, outcome, state) and more. */
 export interface BeatTaskView {
   readonly task: string
   readonly slotStart: string
@@ -149,6 +150,10 @@ export interface BeatTaskView {
   readonly startedAt: string | null
   readonly finishedAt: string | null
   readonly outcome: string | null
-  readonly state: 'enqueued' | 'running' | 'done' | 'failed'
+  readonly state: 'enqueued' | 'running' | 'done' | 'failed' | 'superseded'
+  /** The newest run that finished `done`; null: none has. */
+  readonly lastSuccess: {readonly slotStart: string; readonly finishedAt: string} | null
+  /** Slots of the last 24 h (by slot start) that never ran: a newer slot of the task was scheduled before any worker started them. */
+  readonly supersededLastDay: number
   readonly nextRun: string | null
 }

@@ -1,7 +1,7 @@
 // The beat's scheduling on the real PostgreSQL and Redis: each run once whoever schedules it (two
 // schedulers at once, two `confio beat` processes, two `--once`), one lease holder and a standby
-// that takes over, a missed schedule run once after an outage, runs nobody started superseded, and
-// lost jobs queued again.
+// that takes over, a missed schedule run once after an outage, runs nobody started superseded, runs
+// whose worker died finished instead of holding their task back, and lost jobs queued again.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {formatTimeOfDay} from '../../src/beat/beat-schedule.ts'
@@ -47,6 +47,15 @@ describe('confio beat: scheduling', function () {
       outcome: r.outcome,
       detail: r.detail,
     }))
+
+  /** `confio worker --drain` on this test's queue; its beat counts. */
+  async function drainBeat(): Promise<unknown> {
+    const worker = await runCli(['worker', '--drain', '--json'], {env: {REDIS_PREFIX: prefix}})
+    assert.equal(worker.code, 0, worker.stderr)
+    return jsonOf<{beat: unknown}>(worker).beat
+  }
+
+  const outcomesOf = async () => (await runsOf()).map((r) => [r.slot, r.outcome, r.detail?.error ?? null])
 
   function scheduler(now: () => Date, plan: PlannedTask[] = PLAN): BeatScheduler {
     return new BeatScheduler({db, queue, lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'beat'}), plan, once: true, logger: silent, now})
@@ -120,8 +129,7 @@ describe('confio beat: scheduling', function () {
     clock = new Date('2026-11-29T10:01:10Z')
     await beat.scheduleDue()
     const [old, current] = await runsOf()
-    assert.deepEqual([old?.slot, old?.started, old?.outcome], ['2026-11-29T10:00:00.000Z', false, 'failed'])
-    assert.match(String(old?.detail?.error), /superseded by the run of 2026-11-29T10:01:00\.000Z/)
+    assert.deepEqual([old?.slot, old?.started, old?.outcome, old?.detail], ['2026-11-29T10:00:00.000Z', false, 'superseded', {supersededBy: '2026-11-29T10:01:00.000Z'}])
     assert.deepEqual([current?.slot, current?.outcome], ['2026-11-29T10:01:00.000Z', null])
   })
 
@@ -135,19 +143,29 @@ describe('confio beat: scheduling', function () {
     await db('beat_runs').insert({task: 'expire-pending', slot_start: new Date('2026-11-29T09:00:00Z'), started_at: new Date('2026-11-29T09:00:01Z')})
     await queue.enqueue({task: 'expire-pending', slotStart: '2026-11-29T09:00:00.000Z', params: {ttlMs: 600_000}})
 
-    const worker = await runCli(['worker', '--drain', '--json'], {env: {REDIS_PREFIX: prefix}})
-    assert.equal(worker.code, 0, worker.stderr)
-    assert.deepEqual(jsonOf<{beat: unknown}>(worker).beat, {done: 1, failed: 1, skipped: 1})
-    const runs = await runsOf()
-    assert.deepEqual(
-      runs.map((r) => [r.slot, r.outcome, r.detail?.error ?? null]),
-      [
-        ['2026-11-29T09:00:00.000Z', 'failed', 'its worker stopped mid-run; the next slot runs the task again'],
-        ['2026-11-29T10:00:00.000Z', 'failed', 'superseded by the run of 2026-11-29T10:01:00.000Z: no worker started it in its slot'],
-        ['2026-11-29T10:01:00.000Z', 'done', null],
-      ],
-    )
+    assert.deepEqual(await drainBeat(), {done: 1, failed: 1, skipped: 1})
+    assert.deepEqual(await outcomesOf(), [
+      ['2026-11-29T09:00:00.000Z', 'failed', 'its worker stopped mid-run; the next slot runs the task again'],
+      ['2026-11-29T10:00:00.000Z', 'superseded', null],
+      ['2026-11-29T10:01:00.000Z', 'done', null],
+    ])
+    // 10:01 was not started while 09:00 still counted as running.
+    const times = await db('beat_runs').where({task: 'expire-pending'}).orderBy('slot_start').select('started_at', 'finished_at')
+    assert.ok(times[2].started_at >= times[0].finished_at, JSON.stringify(times))
     assert.deepEqual(await queue.waitingIds(), [])
+  })
+
+  it('a started run whose job Redis lost holds its task back no longer: recorded failed, and the next slot runs', async () => {
+    // Its worker died and Redis lost the job (a restart without persistence): no one would ever finish it.
+    await db('beat_runs').insert({task: 'expire-pending', slot_start: new Date('2026-11-29T09:00:00Z'), started_at: new Date('2026-11-29T09:00:01Z')})
+    const beat = scheduler(() => new Date('2026-11-29T10:01:10Z'), PLAN.filter((p) => p.task === 'expire-pending'))
+    await beat.scheduleDue()
+
+    assert.deepEqual(await drainBeat(), {done: 1, failed: 1, skipped: 0})
+    assert.deepEqual(await outcomesOf(), [
+      ['2026-11-29T09:00:00.000Z', 'failed', 'Redis no longer holds its job, so no worker will finish it; the next slot runs the task again'],
+      ['2026-11-29T10:01:00.000Z', 'done', null],
+    ])
   })
 
   it('queues again a current run whose job Redis lost', async () => {

@@ -27,7 +27,10 @@ interface StatusJson {
     lastReconcile: {id: string; outcome: string | null; checked: number} | null
     cacheOutbox: {backlog: number; oldestAgeMs: number | null}
   }
-  beat: {tasks: {task: string; slotStart: string; state: string; outcome: string | null; nextRun: string | null}[]; scheduleKnown: boolean}
+  beat: {
+    tasks: {task: string; slotStart: string; state: string; outcome: string | null; lastSuccess: {slotStart: string; finishedAt: string} | null; supersededLastDay: number; nextRun: string | null}[]
+    scheduleKnown: boolean
+  }
 }
 
 const SECTIONS = ['Poller', 'Queue', 'Processing', 'Balances', 'Beat']
@@ -278,28 +281,42 @@ describe('confio status', function () {
     assert.equal((await status(['--max-cursor-age', '10m'])).code, 0)
   })
 
-  it('beat: the newest run of each task from beat_runs, the next run unknown', async () => {
+  it('beat: per task the newest run, the last success and the slots superseded in the last 24 h, the next run unknown', async () => {
+    // Whole minutes before now: the screen shows times to the second.
+    const ago = (minutes: number) => new Date((Math.floor(Date.now() / 60_000) - minutes) * 60_000)
+    const shown = (at: Date) => at.toISOString().replace('T', ' ').replace('.000Z', 'Z')
+    const [newest, newestEnd] = [ago(2), ago(1)]
+    const superseded = (slot: Date, by: Date) => ({task: 'expire-pending', slot_start: slot, enqueued_at: slot, finished_at: by, outcome: 'superseded', detail: {supersededBy: by.toISOString()}})
     await w.db('beat_runs').insert([
       {task: 'reconcile', slot_start: '2026-11-29T10:00:00Z', enqueued_at: '2026-11-29T10:00:01Z', started_at: '2026-11-29T10:00:02Z', finished_at: '2026-11-29T10:03:00Z', outcome: 'done'},
       {task: 'reconcile', slot_start: '2026-11-29T11:00:00Z', enqueued_at: '2026-11-29T11:00:01Z', started_at: '2026-11-29T11:00:02Z'},
       {task: 'cleanup', slot_start: '2026-11-29T02:00:00Z', enqueued_at: '2026-11-29T02:00:01Z', started_at: '2026-11-29T02:00:02Z', finished_at: '2026-11-29T02:00:09Z', outcome: 'failed', detail: {error: 'boom'}},
+      // Two slots superseded within the last 24 h, one before; then a run that failed and the newest, done.
+      superseded(ago(25 * 60), ago(25 * 60 - 1)),
+      superseded(ago(120), ago(119)),
+      superseded(ago(119), ago(118)),
+      {task: 'expire-pending', slot_start: ago(118), enqueued_at: ago(118), started_at: ago(118), finished_at: ago(117), outcome: 'failed', detail: {error: 'boom'}},
+      {task: 'expire-pending', slot_start: newest, enqueued_at: newest, started_at: newest, finished_at: newestEnd, outcome: 'done'},
     ])
     try {
       const result = await status()
       assert.equal(result.code, 0, result.stdout + result.stderr)
-      assert.match(result.stdout, /^ {2}cleanup +2026-11-29 02:00:00Z +failed +2026-11-29 02:00:09Z +unknown$/m)
-      assert.match(result.stdout, /^ {2}reconcile +2026-11-29 11:00:00Z +running +- +unknown$/m)
+      assert.match(result.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
+      assert.match(result.stdout, /^ {2}cleanup +2026-11-29 02:00:00Z +failed +2026-11-29 02:00:09Z +never +0 +unknown$/m)
+      assert.match(result.stdout, new RegExp(`^ {2}expire-pending +${shown(newest)} +done +${shown(newestEnd)} +${shown(newestEnd)} +2 +unknown$`, 'm'))
+      assert.match(result.stdout, /^ {2}reconcile +2026-11-29 11:00:00Z +running +- +2026-11-29 10:03:00Z +0 +unknown$/m)
       assert.match(result.stdout, /next runs unknown/)
       const {json} = await statusJson()
       assert.deepEqual(
-        json.beat.tasks.map((t) => [t.task, t.slotStart, t.state, t.outcome, t.nextRun]),
+        json.beat.tasks.map((t) => [t.task, t.slotStart, t.state, t.outcome, t.lastSuccess, t.supersededLastDay, t.nextRun]),
         [
-          ['cleanup', '2026-11-29T02:00:00.000Z', 'failed', 'failed', null],
-          ['reconcile', '2026-11-29T11:00:00.000Z', 'running', null, null],
+          ['cleanup', '2026-11-29T02:00:00.000Z', 'failed', 'failed', null, 0, null],
+          ['expire-pending', newest.toISOString(), 'done', 'done', {slotStart: newest.toISOString(), finishedAt: newestEnd.toISOString()}, 2, null],
+          ['reconcile', '2026-11-29T11:00:00.000Z', 'running', null, {slotStart: '2026-11-29T10:00:00.000Z', finishedAt: '2026-11-29T10:03:00.000Z'}, 0, null],
         ],
       )
     } finally {
-      await w.db('beat_runs').whereIn(['task', 'slot_start'], [['reconcile', '2026-11-29T10:00:00Z'], ['reconcile', '2026-11-29T11:00:00Z'], ['cleanup', '2026-11-29T02:00:00Z']]).delete()
+      await w.db('beat_runs').delete()
     }
   })
 
