@@ -64,6 +64,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   private readonly databases = new Map<ConnectionKind, Promise<Database>>()
   private redisClient: Redis | undefined
   private chainReader: ChainReader | undefined
+  private balanceStore: RedisBalanceStore | undefined
   private balanceService: BalanceService | undefined
   private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
 
@@ -104,21 +105,28 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return opened
   }
 
-  /** Redis, opened and checked on first use. */
+  /** Redis, opened and checked on first use; every command has REDIS_COMMAND_TIMEOUT. */
   protected async redis(): Promise<Redis> {
-    this.redisClient ??= await openRedis(this.settings.redisUrl)
+    this.redisClient ??= await openRedis(this.settings.redisUrl, {commandTimeoutMs: this.settings.redisCommandTimeoutMs})
     return this.redisClient
+  }
+
+  /** The Redis level of the balance cache, at the cache generation read now (opened on first use). */
+  protected async balanceCache(): Promise<RedisBalanceStore> {
+    this.balanceStore ??= await RedisBalanceStore.open(await this.redis(), this.settings.redisPrefix, await this.db())
+    return this.balanceStore
   }
 
   /** The balance cache over this command's PostgreSQL, Redis and chain (opened on first use). */
   protected async balances(options: {chainTimeoutMs?: number} = {}): Promise<BalanceService> {
     this.balanceService ??= new BalanceService({
       db: await this.db(),
-      redis: new RedisBalanceStore(await this.redis(), this.settings.redisPrefix),
+      redis: await this.balanceCache(),
       chain: this.chain(),
       tokens: this.settings.tokens,
       logger: this.rootLogger.child({component: 'balances'}),
       verifyTimeoutMs: this.settings.balanceVerifyTimeoutMs,
+      memoryMaxAgeMs: this.settings.balanceMemoryMaxAgeMs,
       ...options,
     })
     return this.balanceService
@@ -183,6 +191,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     await Promise.allSettled([...databases, this.redisClient?.quit()])
     this.redisClient = undefined
     this.chainReader = undefined
+    this.balanceStore = undefined
     this.balanceService = undefined
     await super.finally(error)
   }

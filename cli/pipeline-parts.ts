@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 import type {Redis} from 'ioredis'
 import {BalanceService} from '../src/balances/balance-service.ts'
 import {CacheOutboxRelay} from '../src/balances/cache-outbox-relay.ts'
+import {CacheGeneration} from '../src/balances/cache-generation.ts'
 import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
 import {formatTimeOfDay, parseTimeOfDay} from '../src/beat/beat-schedule.ts'
 import {BeatScheduler, type PlannedTask} from '../src/beat/beat-scheduler.ts'
@@ -172,6 +173,8 @@ export type WorkerPartsResult = WorkerResult & {beat: BeatWorkerResult}
 /** The worker's job loops (transactions, and beat jobs in a lane per task) and the relay that sends its balance changes to Redis. */
 export class WorkerParts {
   private readonly relay: CacheOutboxRelay
+  /** Read before the relay starts, then every few seconds: the relay writes it into every copy. */
+  private readonly generation: CacheGeneration
   private readonly worker: TransactionWorker
   private readonly beat: BeatWorker
   private readonly logger: Logger
@@ -183,7 +186,8 @@ export class WorkerParts {
     const {settings, db, logger} = parts
     this.logger = logger
     this.drain = flags.drain
-    const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix)
+    this.generation = new CacheGeneration(db)
+    const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation)
     this.relay = new CacheOutboxRelay({db, redis, logger: logger.child({stage: 'cache-outbox'})})
     const processor = new ProcessTransactionBatch({
       db,
@@ -198,7 +202,16 @@ export class WorkerParts {
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
     const tasks = new BeatTaskRunner({
       db,
-      balances: new BalanceService({db, redis, chain, tokens: settings.tokens, logger: beatLogger, memoryEntries: 1_000, verifyTimeoutMs: settings.balanceVerifyTimeoutMs}),
+      balances: new BalanceService({
+        db,
+        redis,
+        chain,
+        tokens: settings.tokens,
+        logger: beatLogger,
+        memoryEntries: 1_000,
+        verifyTimeoutMs: settings.balanceVerifyTimeoutMs,
+        memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
+      }),
       reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger}),
       tokens: settings.tokens,
       logger: beatLogger,
@@ -210,6 +223,8 @@ export class WorkerParts {
 
   /** Runs jobs until the signal (or, draining, until both queues are empty); the cache is brought up to date when Redis lets it. */
   async run(signal: AbortSignal): Promise<WorkerPartsResult> {
+    await this.generation.refresh()
+    this.generation.watch((error) => this.logger.warn({err: (error as Error).message}, 'cannot read the cache generation; trying again'))
     this.relay.start()
     // One fails, both stop; and out of drain mode, either ending ends the other.
     const stop = new AbortController()
@@ -234,6 +249,7 @@ export class WorkerParts {
     } finally {
       signal.removeEventListener('abort', onStop)
       this.ownChain?.close()
+      this.generation.stop()
       await this.relay.stop()
       await this.relay.drain().catch((error: Error) => this.logger.warn({err: error.message}, 'balance cache outbox not empty at exit; the next worker sends it'))
     }

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
+import {advanceCacheGeneration} from '../src/balances/cache-generation.ts'
 import {ConfioError} from '../src/errors.ts'
 import {createDatabaseIfMissing, databaseNameOf} from '../src/store/database-creation.ts'
 import {migrateLatest, migrationStatus, rollbackLast} from '../src/store/migrator.ts'
@@ -12,12 +13,16 @@ export interface MigrateResult {
   changed: string[]
   applied: string[]
   pending: string[]
+  /** latest: the cache generation it moved on to (every copy in Redis of an older one is a miss). */
+  cacheGeneration?: bigint
 }
 
 export default class Migrate extends ConfioCommand<typeof Migrate> {
   static override summary = 'Bring the PostgreSQL schema up to date (or show or roll back migrations).'
-  static override description =
-    'On a database that does not exist yet it offers to create it (on a terminal), or creates it with --create: a new install is `confio migrate --create`.'
+  static override description = [
+    'On a database that does not exist yet it offers to create it (on a terminal), or creates it with --create: a new install is `confio migrate --create`.',
+    'Every run that brings the schema up to date (not --status or --rollback), with migrations to apply or none, also moves the cache generation on, as `confio cache reset` does without deleting the old keys: no balance copy Redis holds from before is served. After a PostgreSQL restore, `confio migrate` is thus enough.',
+  ].join('\n\n')
   static override examples = [
     {description: 'Create the database DATABASE_URL names if it is missing, and its tables.', command: '<%= config.bin %> migrate --create'},
     {description: 'Apply the migrations this confio has and the database lacks.', command: '<%= config.bin %> migrate'},
@@ -35,7 +40,9 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
     const created = action === 'latest' && (await this.createIfMissing())
     const db = await this.db({kind: 'migration'})
     const changed = action === 'latest' ? await migrateLatest(db) : action === 'rollback' ? await rollbackLast(db) : []
-    const result = {action, created, changed, ...(await migrationStatus(db))} as const
+    // The schema may have changed what a cached copy means, or this may be a restored database.
+    const cacheGeneration = action === 'latest' ? (await advanceCacheGeneration(db)).generation : undefined
+    const result = {action, created, changed, ...(await migrationStatus(db)), ...(cacheGeneration === undefined ? {} : {cacheGeneration})} as const
     if (!this.jsonEnabled()) this.show(result)
     return result
   }
@@ -61,6 +68,7 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
   private show(result: MigrateResult): void {
     if (result.created) this.log(`Created database ${databaseNameOf(this.settings.databaseUrl)}.`)
     if (result.action === 'latest') this.log(result.changed.length ? `Applied: ${result.changed.join(', ')}` : 'Already up to date.')
+    if (result.cacheGeneration !== undefined) this.log(`Cache generation moved on to ${result.cacheGeneration}: no balance copy Redis holds from before is served.`)
     if (result.action === 'rollback') this.log(result.changed.length ? `Rolled back: ${result.changed.join(', ')}` : 'Nothing to roll back.')
     if (result.action === 'status') {
       for (const name of result.applied) this.log(`applied  ${name}`)

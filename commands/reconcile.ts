@@ -3,7 +3,6 @@ import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag, formatDuration} from '../cli/durations.ts'
 import {ProgressLine} from '../cli/progress-line.ts'
 import {formatTable} from '../cli/table.ts'
-import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
 import {RuntimeFailure} from '../src/errors.ts'
 import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
@@ -44,7 +43,7 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
   async run(): Promise<ReconcileCommandResult> {
     const reconciler = new Reconciler({
       db: await this.db(),
-      redis: new RedisBalanceStore(await this.redis(), this.settings.redisPrefix),
+      redis: await this.balanceCache(),
       chain: this.chain(),
       tokens: this.settings.tokens,
       logger: this.logger,

@@ -20,7 +20,7 @@ export default class Status extends ConfioCommand<typeof Status> {
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
     'Reads PostgreSQL and Redis only (the chain only with --chain): who holds the poller lease and where its cursor is, the process-transaction and beat queues, failed and unprocessed transactions, stale and never-read balances, open drift, the last reconcile, the balance cache outbox, and for each beat task its last run, its last success and its slots superseded in the last 24 h (never run: a newer slot came first).',
-    'Exits 1, with each alarm on a line of its own, when there is no poller, its cursor has not moved for --max-cursor-age while a poller holds the lease (without --chain) or it is more than --max-lag checkpoints behind the tip (with --chain), the chain (with --chain) or Redis does not answer, jobs or transactions have failed, or a balance is in open drift. Exits 0 otherwise, so it serves as a health check.',
+    'Exits 1, with each alarm on a line of its own, when there is no poller, its cursor has not moved for --max-cursor-age while a poller holds the lease (without --chain) or it is more than --max-lag checkpoints behind the tip (with --chain), the chain (with --chain) or Redis does not answer, jobs or transactions have failed, a balance is in open drift, or the oldest balance change not yet in Redis is older than --max-outbox-age. Exits 0 otherwise, so it serves as a health check.',
     'With --watch it redraws every 2 s until SIGINT or SIGTERM and exits with the last frame’s code; with --json as well it prints one JSON document per frame, each on one line.',
   ].join('\n\n')
   static override examples = [
@@ -34,6 +34,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     chain: Flags.boolean({summary: 'Also ask the chain for its tip: the poller’s lag in checkpoints and seconds.'}),
     'max-lag': Flags.integer({min: 0, dependsOn: ['chain'], summary: `Checkpoints the cursor may be behind the tip before it is an alarm (default ${DEFAULT_MAX_LAG}).`}),
     'max-cursor-age': durationFlag({default: 60_000, minMs: 1_000, summary: 'Without --chain: how long the cursor may go without a commit while a poller holds the lease (e.g. 60s, 5m).'}),
+    'max-outbox-age': durationFlag({default: 60_000, minMs: 1_000, summary: 'How old the oldest balance change not yet in Redis (cache outbox) may be.'}),
   }
 
   async run(): Promise<StatusReport | undefined> {
@@ -48,7 +49,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }
-      const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age']}
+      const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age'], maxOutboxAgeMs: flags['max-outbox-age']}
       if (!flags.watch) {
         const report = await gatherStatus(sources, thresholds)
         this.settle(report)

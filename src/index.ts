@@ -8,6 +8,7 @@ export {openBalanceService, openConfiguredBalanceService} from './balances/open-
 export type {OpenBalanceService, OpenBalanceServiceOptions} from './balances/open-balance-service.ts'
 export {InvalidationListener} from './balances/invalidation-listener.ts'
 export {RedisBalanceStore} from './balances/redis-balance-store.ts'
+export {CacheGeneration} from './balances/cache-generation.ts'
 export type {CachedBalance} from './balances/cached-balance.ts'
 export type {BalanceKey, BalanceInvalidation} from './balances/balance-keys.ts'
 export {loadConfig} from './config/config.ts'

@@ -29,7 +29,7 @@ import type {Database} from '../store/database.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
-import {MemoryBalanceCache} from './memory-balance-cache.ts'
+import {MemoryBalanceCache, type MemoryFill} from './memory-balance-cache.ts'
 import {type ChainValue, PostgresBalanceStore} from './postgres-balance-store.ts'
 import type {RedisBalanceStore} from './redis-balance-store.ts'
 
@@ -76,6 +76,8 @@ export interface BalanceServiceOptions {
   readonly verifyTimeoutMs?: number
   /** Entries kept in process memory (default 100,000). */
   readonly memoryEntries?: number
+  /** BALANCE_MEMORY_MAX_AGE: how long a balance may be served from process memory (default 60 s). */
+  readonly memoryMaxAgeMs?: number
 }
 
 /** The chain could not confirm a balance that must not come from a cache. */
@@ -110,7 +112,9 @@ export class BalanceService {
 
   constructor(options: BalanceServiceOptions) {
     this.options = options
-    this.memory = new MemoryBalanceCache(options.memoryEntries)
+    this.memory = new MemoryBalanceCache({maxEntries: options.memoryEntries, maxAgeMs: options.memoryMaxAgeMs})
+    // A new generation retires every copy, this process's too.
+    options.redis.generation.onChange(() => this.memory.clear())
     this.postgres = new PostgresBalanceStore(options.db)
     this.accounts = new AccountRepository(options.db)
   }
@@ -183,8 +187,10 @@ export class BalanceService {
 
   /** What the invalidation channel says another process changed. */
   onInvalidation = (message: Parameters<MemoryBalanceCache['invalidate']>[0]): void => this.memory.invalidate(message)
-  /** The channel was away: anything held may have missed a change. */
-  onReconnect = (): void => this.memory.clear()
+  /** The channel is down (disconnected, or Redis not answering): memory is bypassed until onReconnect. */
+  onDisconnect = (): void => this.memory.suspend()
+  /** The channel is back: memory starts again, empty, since anything held may have missed a change. */
+  onReconnect = (): void => this.memory.resume()
 
   /** The first trusted copy from memory, Redis or PostgreSQL, filling the levels above it. */
   private async cached(key: BalanceKey): Promise<Balance | undefined> {
@@ -192,19 +198,26 @@ export class BalanceService {
       const held = this.memory.get(key)
       if (held && isTrusted(held)) return toBalance(held, 'memory')
     }
-    if (this.levels.redis) {
-      const inRedis = await this.options.redis.get(key).catch((error: unknown) => this.redisDown(error))
-      if (inRedis && isTrusted(inRedis)) {
-        if (this.levels.memory) this.memory.set(inRedis)
-        return toBalance(inRedis, 'redis')
+    // An invalidation arriving while this read is on its way wins over what it brings back.
+    const landing = this.memory.startFill(key)
+    try {
+      if (this.levels.redis) {
+        // A Redis that does not answer fails the GET at REDIS_COMMAND_TIMEOUT: PostgreSQL then.
+        const inRedis = await this.options.redis.get(key).catch((error: unknown) => this.redisDown(error))
+        if (inRedis && isTrusted(inRedis)) {
+          if (this.levels.memory) landing.set(inRedis)
+          return toBalance(inRedis, 'redis')
+        }
       }
+      const row = await this.postgres.read(key)
+      if (row && isTrusted(row)) {
+        await this.fill(row, landing)
+        return toBalance(row, 'postgres')
+      }
+      return undefined
+    } finally {
+      landing.end()
     }
-    const row = await this.postgres.read(key)
-    if (row && isTrusted(row)) {
-      await this.fill(row)
-      return toBalance(row, 'postgres')
-    }
-    return undefined
   }
 
   /** A chain read shared by every caller asking for this balance meanwhile; falls back when slow. */
@@ -293,9 +306,9 @@ export class BalanceService {
    * A read's copy for the levels in use (not a change: nothing is announced); Redis keeps it only
    * if it has no newer version.
    */
-  private async fill(row: CachedBalance): Promise<void> {
+  private async fill(row: CachedBalance, landing?: MemoryFill): Promise<void> {
     if (!isTrusted(row)) return
-    if (this.levels.memory) this.memory.set(row)
+    if (this.levels.memory) (landing ?? this.memory).set(row)
     if (this.levels.redis) await this.options.redis.setIfNewer(row).catch((error: unknown) => this.redisDown(error))
   }
 
@@ -303,7 +316,8 @@ export class BalanceService {
   private async publish(rows: readonly CachedBalance[]): Promise<void> {
     for (const row of rows) {
       if (isTrusted(row)) this.memory.set(row)
-      else this.memory.delete(row)
+      // Also stops a read of an older version, on its way, from landing after this.
+      else this.memory.invalidate(row)
     }
     await this.options.redis.publish(rows).catch((error: unknown) => this.redisDown(error))
   }

@@ -1,14 +1,22 @@
 // Sends committed balance changes to Redis: reads balance_cache_outbox (written in the same
-// transaction as each change), writes each row's current state to Redis (newer versions only) with
-// its announcement on the channel, and deletes the outbox rows it delivered, all under one
-// PostgreSQL transaction that skips rows another relay holds. Redis down: the transaction rolls
-// back, the rows stay, and the relay tries again with backoff; no job ever waits for it.
+// transaction as each change) and the rows it names, writes each row's current state to Redis
+// (newer versions only) with its announcement on the channel, then deletes the outbox rows it
+// delivered, by id. PostgreSQL and Redis never wait on each other: the reads are two short
+// statements (the balances read after the outbox, so it sees every change the outbox rows stand
+// for), Redis is written with no transaction open, and the delete is one more statement. A change
+// committed meanwhile adds an outbox row of its own, which the next delivery sends.
+//
+// Redis down (every key refused: not answering, read-only): the rows stay and the relay tries
+// again with backoff; no job ever waits for it. One key Redis refuses (WRONGTYPE, OOM) does not
+// hold back the others: its copy is deleted instead (a miss is always safe), and a key that cannot
+// even be deleted is set aside (attempts, retry_at: growing backoff) while the others go on.
+// `confio status` raises an alarm when the oldest outbox row is older than --max-outbox-age.
 //
 // Sending the row's state as it is now (not as it was at the change) makes delivery idempotent and
 // order-free: two relays, a retry or a late batch can only ever move Redis to a higher version.
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
-import type {BalanceKey} from './balance-keys.ts'
+import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {PostgresBalanceStore} from './postgres-balance-store.ts'
 import type {RedisBalanceStore} from './redis-balance-store.ts'
 
@@ -26,6 +34,9 @@ export interface CacheOutboxRelayOptions {
 
 const RETRY_MIN_MS = 500
 const RETRY_MAX_MS = 10_000
+/** A set-aside row waits 1 s, 2 s, 4 s… up to 5 min before its next attempt. */
+const SET_ASIDE_MIN_MS = 1_000
+const SET_ASIDE_MAX_MS = 300_000
 
 export class CacheOutboxRelay {
   private readonly options: CacheOutboxRelayOptions
@@ -61,23 +72,42 @@ export class CacheOutboxRelay {
     await this.running
   }
 
-  /** One delivery of up to batchSize rows; the number delivered. Throws (rows kept) when Redis fails. */
+  /**
+   * One delivery of up to batchSize rows due now; the number handled (delivered or set aside).
+   * Throws (rows kept as they were) when Redis refused every key.
+   */
   async deliverOnce(): Promise<number> {
-    const batchSize = this.options.batchSize ?? 1_000
-    return this.options.db.transaction(async (trx) => {
-      const {rows} = await trx.raw<{rows: {id: string; account_id: string; token: string}[]}>(
-        'SELECT id::text, account_id::text, token FROM balance_cache_outbox ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED',
-        [batchSize],
+    const {db, redis, logger} = this.options
+    const {rows} = await db.raw<{rows: {id: string; account_id: string; token: string}[]}>(
+      'SELECT id::text, account_id::text, token FROM balance_cache_outbox WHERE retry_at IS NULL OR retry_at <= now() ORDER BY id LIMIT ?',
+      [this.options.batchSize ?? 1_000],
+    )
+    if (rows.length === 0) return 0
+    const byKey = new Map<string, {key: BalanceKey; ids: string[]}>()
+    for (const r of rows) {
+      const key = {accountId: r.account_id, token: r.token}
+      const entry = byKey.get(balanceKeyId(key))
+      if (entry) entry.ids.push(r.id)
+      else byKey.set(balanceKeyId(key), {key, ids: [r.id]})
+    }
+    const keys = [...byKey.values()].map((e) => e.key)
+    const balances = new Map((await this.postgres.readMany(keys)).map((b) => [balanceKeyId(b), b]))
+    const refused = await redis.deliver(keys.map((key) => ({key, balance: balances.get(balanceKeyId(key))})))
+    const setAside = refused.flatMap(({key}) => byKey.get(balanceKeyId(key))?.ids ?? [])
+    const kept = new Set(setAside)
+    const delivered = rows.map((r) => r.id).filter((id) => !kept.has(id))
+    await db.raw('DELETE FROM balance_cache_outbox WHERE id = ANY(?::bigint[])', [delivered])
+    if (setAside.length > 0) {
+      await db.raw(
+        `UPDATE balance_cache_outbox SET attempts = attempts + 1, retry_at = now() + least(?::float8, ?::float8 * power(2, attempts)) * interval '1 millisecond' WHERE id = ANY(?::bigint[])`,
+        [SET_ASIDE_MAX_MS, SET_ASIDE_MIN_MS, setAside],
       )
-      if (rows.length === 0) return 0
-      const keys = new Map<string, BalanceKey>(rows.map((r) => [`${r.account_id}:${r.token}`, {accountId: r.account_id, token: r.token}]))
-      await this.options.redis.publish(await this.postgres.readMany([...keys.values()], trx))
-      await trx.raw('DELETE FROM balance_cache_outbox WHERE id = ANY(?::bigint[])', [rows.map((r) => r.id)])
-      return rows.length
-    })
+      for (const {key, error} of refused) logger.warn({accountId: key.accountId, token: key.token, err: error.message}, 'balance cache outbox: Redis would neither write this key nor delete it (or not announce it); set aside and retried with backoff, the others go on')
+    }
+    return rows.length
   }
 
-  /** Delivers until the outbox is empty (tests, a worker's drain); throws when Redis fails. */
+  /** Delivers until no row is due (tests, a worker's drain): set-aside rows wait for their retry; throws when Redis fails. */
   async drain(): Promise<void> {
     while ((await this.deliverOnce()) > 0) {
       // keep going

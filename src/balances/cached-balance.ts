@@ -3,10 +3,10 @@
 // told apart from an older copy of itself (the version) and from a value that must not be
 // trusted (stale, or no base checkpoint).
 //
-// Redis value: one string, `version|amount|pending|base|stale|syncedAtMs`, e.g.
-// `7|1250000|0|41234567|0|1764422400000`; base and syncedAtMs are empty when unknown. A plain
-// string keeps a cache hit one GET, and the version leads so the write script can compare it
-// without parsing the rest.
+// Redis value: one string, `generation|version|amount|pending|base|stale|syncedAtMs`, e.g.
+// `1765000000000|7|1250000|0|41234567|0|1764422400000`; base and syncedAtMs are empty when
+// unknown. A plain string keeps a cache hit one GET, and the generation (cache-generation.ts) and
+// version lead so the write script can compare them without parsing the rest.
 import type {BalanceKey} from './balance-keys.ts'
 
 export interface CachedBalance extends BalanceKey {
@@ -28,15 +28,15 @@ export function isTrusted(balance: CachedBalance): boolean {
   return !balance.stale && balance.checkpoint !== null
 }
 
-export function encodeCachedBalance(balance: CachedBalance): string {
-  return [balance.version, balance.amount, balance.pending, balance.checkpoint ?? '', balance.stale ? 1 : 0, balance.syncedAtMs ?? ''].join('|')
+export function encodeCachedBalance(balance: CachedBalance, generation: bigint): string {
+  return [generation, balance.version, balance.amount, balance.pending, balance.checkpoint ?? '', balance.stale ? 1 : 0, balance.syncedAtMs ?? ''].join('|')
 }
 
-/** undefined for a value that is not in this format (another version of confio wrote it). */
-export function decodeCachedBalance(key: BalanceKey, value: string): CachedBalance | undefined {
+/** undefined for a value of another generation, or not in this format (another version of confio wrote it). */
+export function decodeCachedBalance(key: BalanceKey, value: string, generation: bigint): CachedBalance | undefined {
   const parts = value.split('|')
-  if (parts.length !== 6) return undefined
-  const [version, amount, pending, checkpoint, stale, syncedAtMs] = parts as [string, string, string, string, string, string]
+  if (parts.length !== 7 || parts[0] !== String(generation)) return undefined
+  const [, version, amount, pending, checkpoint, stale, syncedAtMs] = parts as [string, string, string, string, string, string, string]
   if (!DIGITS.test(version) || !DIGITS.test(amount) || !DIGITS.test(pending) || (checkpoint !== '' && !DIGITS.test(checkpoint)) || (stale !== '0' && stale !== '1')) return undefined
   if (syncedAtMs !== '' && !DIGITS.test(syncedAtMs)) return undefined
   return {

@@ -1,6 +1,7 @@
 // For a Node service that imports confio: a BalanceService with its own PostgreSQL pool and Redis
 // connection, and (listen: true) the invalidation listener that keeps its memory level in step
-// with the workers and other services. close() ends all of them.
+// with the workers and other services. The cache generation is read at open and again every 5 s,
+// and at once when `confio cache reset` announces a new one. close() ends all of them.
 import {Redis} from 'ioredis'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import {openChainReader} from '../chain/index.ts'
@@ -10,7 +11,9 @@ import {createLogger, type Logger} from '../logging/logger.ts'
 import {createDatabase, type Database} from '../store/database.ts'
 import type {SessionTimeoutOverrides} from '../store/session-settings.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
+import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
 import {BalanceService} from './balance-service.ts'
+import {CacheGeneration} from './cache-generation.ts'
 import {InvalidationListener} from './invalidation-listener.ts'
 import {RedisBalanceStore} from './redis-balance-store.ts'
 
@@ -28,6 +31,10 @@ export interface OpenBalanceServiceOptions {
   readonly chainTimeoutMs?: number
   /** verifyCritical's deadline (BALANCE_VERIFY_TIMEOUT; default 5 s). */
   readonly verifyTimeoutMs?: number
+  /** REDIS_COMMAND_TIMEOUT for the connection opened from redisUrl and the listener's (default 1 s). */
+  readonly redisCommandTimeoutMs?: number
+  /** BALANCE_MEMORY_MAX_AGE (default 60 s). */
+  readonly memoryMaxAgeMs?: number
   /** Subscribe to the invalidation channel (needs redisUrl). */
   readonly listen?: boolean
 }
@@ -41,28 +48,48 @@ export interface OpenBalanceService {
 
 export async function openBalanceService(options: OpenBalanceServiceOptions): Promise<OpenBalanceService> {
   const db = createDatabase({url: options.databaseUrl, timeouts: options.databaseTimeouts})
-  // No offline queue: while Redis is away a read must fall through to PostgreSQL at once.
-  const redis = options.redis ?? new Redis(options.redisUrl as string, {enableOfflineQueue: false, maxRetriesPerRequest: 1})
+  const commandTimeoutMs = options.redisCommandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS
+  // No offline queue: while Redis is away a read must fall through to PostgreSQL at once; and one
+  // that does not answer fails at the command timeout.
+  const redis = options.redis ?? new Redis(options.redisUrl as string, {enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs})
   redis.on('error', () => undefined)
   if (redis.status === 'wait') await redis.connect().catch(() => undefined)
   else if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve).once('end', resolve))
+  const generation = await CacheGeneration.read(db).catch(async (error: unknown) => {
+    await db.destroy()
+    redis.disconnect()
+    throw error
+  })
+  const unread = (error: unknown) => options.logger.warn({err: (error as Error).message}, 'cannot read the cache generation; trying again')
+  generation.watch(unread)
   const service = new BalanceService({
     db,
-    redis: new RedisBalanceStore(redis, options.redisPrefix),
+    redis: new RedisBalanceStore(redis, options.redisPrefix, generation),
     chain: options.chain,
     tokens: options.tokens,
     logger: options.logger,
     ...(options.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: options.chainTimeoutMs}),
     ...(options.verifyTimeoutMs === undefined ? {} : {verifyTimeoutMs: options.verifyTimeoutMs}),
+    ...(options.memoryMaxAgeMs === undefined ? {} : {memoryMaxAgeMs: options.memoryMaxAgeMs}),
   })
   const listener = options.listen && options.redisUrl
-    ? await InvalidationListener.start({redisUrl: options.redisUrl, prefix: options.redisPrefix, onInvalidation: service.onInvalidation, onReconnect: service.onReconnect})
+    ? await InvalidationListener.start({
+        redisUrl: options.redisUrl,
+        prefix: options.redisPrefix,
+        commandTimeoutMs,
+        onInvalidation: service.onInvalidation,
+        onDisconnect: service.onDisconnect,
+        onReconnect: service.onReconnect,
+        // PostgreSQL says what the generation is; the message only says when to ask.
+        onGeneration: () => void generation.refresh().catch(unread),
+      })
     : undefined
   return {
     service,
     db,
     redis,
     async close() {
+      generation.stop()
       await listener?.close()
       redis.disconnect()
       await db.destroy()
@@ -86,6 +113,8 @@ export async function openConfiguredBalanceService(config: ConfioConfig = loadCo
     tokens: config.tokens,
     logger,
     verifyTimeoutMs: config.balanceVerifyTimeoutMs,
+    redisCommandTimeoutMs: config.redisCommandTimeoutMs,
+    memoryMaxAgeMs: config.balanceMemoryMaxAgeMs,
     listen: true,
   })
   return {

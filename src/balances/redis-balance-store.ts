@@ -1,18 +1,25 @@
 // The Redis level of the balance cache. Reads are one GET; writes go through a script that stores
-// a value only over a lower version, so a fill that read the chain before a worker's commit and
-// writes after it cannot put the older value back (the race the system confio replaces had).
+// a value only over an older one (a lower generation, or the same generation and a lower version),
+// so a fill that read the chain before a worker's commit and writes after it cannot put the older
+// value back (the race the system confio replaces had), and a value of a generation retired by
+// `confio cache reset` is never served (cache-generation.ts). Every command has the connection's
+// deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being away.
+import type {Knex} from 'knex'
 import type {Redis} from 'ioredis'
 import {type BalanceKey, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'
 import {type CachedBalance, decodeCachedBalance, encodeCachedBalance} from './cached-balance.ts'
+import {CacheGeneration} from './cache-generation.ts'
 
-// Versions are compared as decimal strings (length, then digits): exact for any u64, where Lua's
-// numbers are doubles. Returns 1 when stored, 0 when the stored version is the same or higher.
+// Generations and versions are compared as decimal strings (length, then digits): exact for any
+// u64, where Lua's numbers are doubles. Returns 1 when stored, 0 when the stored value is of a
+// newer generation, or of the same one at the same or a higher version.
 const SET_IF_NEWER = `
+local function above(a, b) return #a > #b or (#a == #b and a > b) end
 local current = redis.call('GET', KEYS[1])
 if current then
-  local stored = string.match(current, '^(%d+)|')
-  local offered = string.match(ARGV[1], '^(%d+)|')
-  if stored and (#stored > #offered or (#stored == #offered and stored >= offered)) then return 0 end
+  local storedGeneration, storedVersion = string.match(current, '^(%d+)|(%d+)|')
+  local generation, version = string.match(ARGV[1], '^(%d+)|(%d+)|')
+  if storedGeneration and (above(storedGeneration, generation) or (storedGeneration == generation and not above(version, storedVersion))) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
@@ -27,28 +34,49 @@ interface WithSetIfNewer<R> {
   [COMMAND](key: string, value: string, ttlMs: string): R
 }
 
+/** What the relay asks Redis to hold for one key: the row's state, or nothing (the row is gone). */
+export interface Delivery {
+  readonly key: BalanceKey
+  readonly balance: CachedBalance | undefined
+}
+
+/** A key the relay could neither write nor delete, with Redis's answer. */
+export interface RefusedKey {
+  readonly key: BalanceKey
+  readonly error: Error
+}
+
 export class RedisBalanceStore {
   readonly redis: Redis
+  /** Read by the caller before the first call; written into every value and compared on every read. */
+  readonly generation: CacheGeneration
   private readonly prefix: string
   private readonly channel: string
 
-  constructor(redis: Redis, prefix: string) {
+  constructor(redis: Redis, prefix: string, generation: CacheGeneration) {
     this.redis = redis
     this.prefix = prefix
+    this.generation = generation
     this.channel = balanceInvalidationChannel(prefix)
     // defineCommand sends EVALSHA, falling back to EVAL once per connection when Redis lacks it.
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, {numberOfKeys: 1, lua: SET_IF_NEWER})
   }
 
+  /** A store whose generation is read from PostgreSQL now. */
+  static async open(redis: Redis, prefix: string, db: Knex): Promise<RedisBalanceStore> {
+    return new RedisBalanceStore(redis, prefix, await CacheGeneration.read(db))
+  }
+
+  /** The copy of the current generation; undefined for none (or one of another generation). */
   async get(key: BalanceKey): Promise<CachedBalance | undefined> {
     const value = await this.redis.get(balanceCacheKey(this.prefix, key))
-    return value === null ? undefined : decodeCachedBalance(key, value)
+    return value === null ? undefined : decodeCachedBalance(key, value, this.generation.current)
   }
 
   /** Stores the balance unless Redis already has this version or a later one; true when stored. */
   async setIfNewer(balance: CachedBalance): Promise<boolean> {
     const client = this.redis as unknown as WithSetIfNewer<Promise<number>>
-    return (await client[COMMAND](balanceCacheKey(this.prefix, balance), encodeCachedBalance(balance), String(REDIS_BALANCE_TTL_MS))) === 1
+    return (await client[COMMAND](balanceCacheKey(this.prefix, balance), this.encode(balance), String(REDIS_BALANCE_TTL_MS))) === 1
   }
 
   /**
@@ -56,13 +84,59 @@ export class RedisBalanceStore {
    * trip; rejects when Redis refused any of it, so the caller keeps them to send again.
    */
   async publish(balances: readonly CachedBalance[]): Promise<void> {
-    if (balances.length === 0) return
+    const outcomes = await this.write(balances.map((balance) => ({key: balance, balance})))
+    const refused = outcomes.find((o) => o.written ?? o.announced)
+    if (refused) throw refused.written ?? refused.announced
+  }
+
+  /**
+   * The relay's delivery: publish, except that a key Redis refuses to write (WRONGTYPE, OOM) is
+   * deleted instead, as is the key of a row PostgreSQL no longer has: a missing copy is a miss,
+   * which is always safe. Resolves with the keys neither written nor deleted, or not announced,
+   * for the relay to set aside; rejects when Redis refused every key (down, not answering,
+   * read-only after a failover), so the relay backs off as a whole.
+   */
+  async deliver(deliveries: readonly Delivery[]): Promise<RefusedKey[]> {
+    if (deliveries.length === 0) return []
+    const outcomes = await this.write(deliveries)
+    const refused: RefusedKey[] = []
+    // Only a refusal Redis answered is worth a DEL: a timeout or a closed connection would refuse it too.
+    const retry: {key: BalanceKey; written: Error; announced?: Error}[] = []
+    deliveries.forEach(({key}, i) => {
+      const {written, announced} = outcomes[i] ?? {}
+      if (written?.name === 'ReplyError') retry.push({key, written, announced})
+      else if (written ?? announced) refused.push({key, error: (written ?? announced) as Error})
+    })
+    const deleted = retry.length === 0 ? [] : ((await this.redis.pipeline(retry.map((r) => ['del', balanceCacheKey(this.prefix, r.key)])).exec()) ?? [])
+    retry.forEach(({key, written, announced}, i) => {
+      const error = deleted[i]?.[0]
+      if (error) refused.push({key, error: new Error(`${written.message}; DEL: ${error.message}`)})
+      else if (announced) refused.push({key, error: announced})
+    })
+    if (refused.length === deliveries.length) throw refused[0]?.error
+    return refused
+  }
+
+  /** One pipeline: each balance written (or its key deleted when there is none) and announced; Redis's refusals by delivery. */
+  private async write(deliveries: readonly Delivery[]): Promise<{written?: Error; announced?: Error}[]> {
+    if (deliveries.length === 0) return []
     const pipeline = this.redis.pipeline()
     const writes = pipeline as unknown as WithSetIfNewer<unknown>
-    for (const b of balances) writes[COMMAND](balanceCacheKey(this.prefix, b), encodeCachedBalance(b), String(REDIS_BALANCE_TTL_MS))
-    for (const b of balances) pipeline.publish(this.channel, encodeInvalidation(b))
+    const ttl = String(REDIS_BALANCE_TTL_MS)
+    for (const {key, balance} of deliveries) {
+      if (balance) writes[COMMAND](balanceCacheKey(this.prefix, key), this.encode(balance), ttl)
+      else pipeline.del(balanceCacheKey(this.prefix, key))
+    }
+    for (const {balance} of deliveries) if (balance) pipeline.publish(this.channel, encodeInvalidation(balance))
     const results = (await pipeline.exec()) ?? []
-    const failed = results.find(([error]) => error)
-    if (failed?.[0]) throw failed[0]
+    let announcement = deliveries.length
+    return deliveries.map(({balance}, i) => ({
+      written: results[i]?.[0] ?? undefined,
+      announced: balance ? (results[announcement++]?.[0] ?? undefined) : undefined,
+    }))
+  }
+
+  private encode(balance: CachedBalance): string {
+    return encodeCachedBalance(balance, this.generation.current)
   }
 }

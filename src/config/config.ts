@@ -51,6 +51,10 @@ export interface ConfioConfig {
   readonly databaseTimeouts: DatabaseTimeouts
   readonly redisUrl: string
   readonly redisPrefix: string
+  /** REDIS_COMMAND_TIMEOUT: the deadline of every Redis command of the balance cache. */
+  readonly redisCommandTimeoutMs: number
+  /** BALANCE_MEMORY_MAX_AGE: an entry of a process's memory level older than this is a miss. */
+  readonly balanceMemoryMaxAgeMs: number
   readonly sui: SuiSettings
   readonly contracts: Contracts
   readonly tokens: TokenRegistry
@@ -95,6 +99,8 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     databaseTimeouts: buildDatabaseTimeouts(get),
     redisUrl: get<string>('REDIS_URL'),
     redisPrefix: get<string>('REDIS_PREFIX'),
+    redisCommandTimeoutMs: get<number>('REDIS_COMMAND_TIMEOUT'),
+    balanceMemoryMaxAgeMs: get<number>('BALANCE_MEMORY_MAX_AGE'),
     sui: {
       network: get<Network>('SUI_NETWORK'),
       grpcUrl: get<string>('SUI_GRPC_URL'),

@@ -1,6 +1,7 @@
 // Every setting confio reads, in one table: its name (the environment variable, the .env key and
 // the config-file key), what it means, its default and whether it is a secret. The README's
 // configuration table follows this file.
+import {formatDuration} from './durations.ts'
 import {
   parseAddress,
   parseAddressList,
@@ -14,6 +15,10 @@ import {
   parseUrl,
   SettingProblem,
 } from './setting-kinds.ts'
+
+/** The defaults of REDIS_COMMAND_TIMEOUT and BALANCE_MEMORY_MAX_AGE, for code that runs without a configuration (the library). */
+export const REDIS_COMMAND_TIMEOUT_DEFAULT_MS = 1_000
+export const BALANCE_MEMORY_MAX_AGE_DEFAULT_MS = 60_000
 
 export const NETWORKS = ['mainnet', 'testnet', 'devnet', 'localnet'] as const
 export type Network = (typeof NETWORKS)[number]
@@ -84,6 +89,18 @@ export const SETTINGS: readonly SettingDefinition[] = [
       if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(raw)) throw new SettingProblem('1 to 64 letters, digits or _ . : -')
       return raw
     },
+  },
+  {
+    name: 'REDIS_COMMAND_TIMEOUT',
+    description: 'longest confio waits for Redis to answer one command; a balance read then uses PostgreSQL, a cache write is retried later',
+    fallback: formatDuration(REDIS_COMMAND_TIMEOUT_DEFAULT_MS),
+    parse: (raw) => parseDurationSetting(raw, 10, 60_000),
+  },
+  {
+    name: 'BALANCE_MEMORY_MAX_AGE',
+    description: 'longest a balance is served from process memory before it is read again from Redis or PostgreSQL',
+    fallback: formatDuration(BALANCE_MEMORY_MAX_AGE_DEFAULT_MS),
+    parse: (raw) => parseDurationSetting(raw, 100, 3_600_000),
   },
   {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
   {

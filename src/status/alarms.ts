@@ -8,7 +8,7 @@ import type {Alarm, StatusReport, StatusThresholds} from './status-report.ts'
 export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>
 
 export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, nowMs = Date.now()): Alarm[] {
-  return [...pollerAlarms(reading, thresholds, nowMs), ...queueAlarms(reading), ...processingAlarms(reading), ...balanceAlarms(reading)]
+  return [...pollerAlarms(reading, thresholds, nowMs), ...queueAlarms(reading), ...processingAlarms(reading), ...balanceAlarms(reading), ...cacheOutboxAlarms(reading, thresholds)]
 }
 
 function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, nowMs: number): Alarm[] {
@@ -61,6 +61,22 @@ function balanceAlarms({balances}: StatusReading): Alarm[] {
   const top = largest[0]
   const example = top ? ` (largest: ${top.token} of ${top.email ?? top.address})` : ''
   return [{code: 'BALANCE_DRIFT', message: `${open} cached ${plural(open, 'balance disagrees', 'balances disagree')} with the chain${example}: open drift not yet seen agreeing by a reconcile`}]
+}
+
+/**
+ * A change Redis has not been told for long: Redis is refusing writes (a key it will neither write
+ * nor delete, read-only after a failover, out of memory) or no worker runs, and Redis may serve
+ * the balance as it was before that change.
+ */
+function cacheOutboxAlarms({balances}: StatusReading, thresholds: StatusThresholds): Alarm[] {
+  const {backlog, oldestAgeMs} = balances.cacheOutbox
+  if (oldestAgeMs === null || oldestAgeMs <= thresholds.maxOutboxAgeMs) return []
+  return [
+    {
+      code: 'CACHE_OUTBOX_BEHIND',
+      message: `${backlog} balance ${plural(backlog, 'change has', 'changes have')} not reached Redis, the oldest for ${formatAge(oldestAgeMs)} (limit ${formatAge(thresholds.maxOutboxAgeMs)}): Redis refuses the relay's writes or no worker runs; see the worker's log`,
+    },
+  ]
 }
 
 /** An age or a limit as people say it: 0.4 s, 95 s, 12 min, 5.2 h. */

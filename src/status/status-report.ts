@@ -26,6 +26,8 @@ export interface StatusThresholds {
   readonly maxLag: number
   /** How long the cursor may go without a commit while a poller holds the lease (without --chain). */
   readonly maxCursorAgeMs: number
+  /** How old the balance cache outbox's oldest row may be: older, Redis is not being told. */
+  readonly maxOutboxAgeMs: number
 }
 
 export type AlarmCode =
@@ -37,6 +39,7 @@ export type AlarmCode =
   | 'QUEUE_FAILED'
   | 'PROCESSING_FAILED'
   | 'BALANCE_DRIFT'
+  | 'CACHE_OUTBOX_BEHIND'
 
 export interface Alarm {
   readonly code: AlarmCode

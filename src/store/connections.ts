@@ -1,6 +1,7 @@
 // Opening PostgreSQL and Redis, with failures turned into one line that names the setting to
 // check. The URL in a message is always redacted: it may carry a password.
 import type {Redis} from 'ioredis'
+import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
 import {RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
 import {databaseNameOf} from './database-creation.ts'
@@ -34,11 +35,16 @@ export async function openDatabase(url: string, options: Omit<DatabaseOptions, '
   }
 }
 
-export async function openRedis(url: string): Promise<Redis> {
+/**
+ * `commandTimeoutMs` (REDIS_COMMAND_TIMEOUT) bounds every command: a Redis that accepts the
+ * connection but does not answer (paused, swapping, a long script) fails a command instead of
+ * holding its caller for good.
+ */
+export async function openRedis(url: string, options: {commandTimeoutMs?: number} = {}): Promise<Redis> {
   // Loaded on first use: the poller's queue speaks through bee-queue's own client, and a command's
   // start-up is paid on every run (ioredis is ~50 ms of module loading).
   const {Redis} = await import('ioredis')
-  const redis = new Redis(url, {lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableOfflineQueue: false})
+  const redis = new Redis(url, {lazyConnect: true, maxRetriesPerRequest: 2, connectTimeout: 5_000, enableOfflineQueue: false, commandTimeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS})
   // ioredis reports the cause (ECONNREFUSED, auth) as an 'error' event and rejects connect() with
   // a bare "Connection is closed"; keep the event's error for the message. Without a listener
   // ioredis would also print it as unhandled.

@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {type BalanceService} from '../../src/balances/balance-service.ts'
 import {balanceCacheKey} from '../../src/balances/balance-keys.ts'
+import {readCacheGeneration} from '../../src/balances/cache-generation.ts'
 import {encodeCachedBalance} from '../../src/balances/cached-balance.ts'
 import {InvalidationListener} from '../../src/balances/invalidation-listener.ts'
 import {openBalanceService, type OpenBalanceService} from '../../src/balances/open-balance-service.ts'
@@ -125,7 +126,7 @@ describe('BalanceService', function () {
     // Every cache level says 999 (a tampered row, an old copy in Redis and in memory).
     await db('balances').where({account_id: dave.id, token: 'CUSD'}).update({amount: '999', version: db.raw('version + 1')})
     const tampered = {accountId: dave.id, token: 'CUSD', amount: 999n, pending: 0n, checkpoint: sui.ledger.checkpointHeight, version: 1_000n, stale: false, syncedAtMs: Date.now()}
-    await opened.redis.set(balanceCacheKey(prefix, tampered), encodeCachedBalance(tampered))
+    await opened.redis.set(balanceCacheKey(prefix, tampered), encodeCachedBalance(tampered, await readCacheGeneration(db)))
     service.memory.set(tampered)
     const calls = sui.faults.calls('GetBalance')
     const critical = await service.getBalance(dave.email, 'CUSD', {verifyCritical: true})

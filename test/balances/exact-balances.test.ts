@@ -146,7 +146,7 @@ describe('balances kept exact by the worker', function () {
       const {Redis} = await import('ioredis')
       const client = new Redis(redis.url, {maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => 200})
       client.on('error', () => undefined)
-      const relay = new CacheOutboxRelay({db: w.db, redis: new RedisBalanceStore(client, w.prefix), logger: silent})
+      const relay = new CacheOutboxRelay({db: w.db, redis: (await RedisBalanceStore.open(client, w.prefix, w.db)), logger: silent})
       const ready = async () => {
         const deadline = Date.now() + 10_000
         while (client.status !== 'ready') {
@@ -171,7 +171,7 @@ describe('balances kept exact by the worker', function () {
         await redis.up()
         await ready()
         await relay.drain()
-        const cached = new RedisBalanceStore(client, w.prefix)
+        const cached = (await RedisBalanceStore.open(client, w.prefix, w.db))
         for (const address of [alice, bob]) {
           const inRedis = await cached.get(key(address, 'CUSD'))
           assert.deepEqual(inRedis, await store.read(key(address, 'CUSD')))
@@ -188,7 +188,7 @@ describe('balances kept exact by the worker', function () {
       const {Redis} = await import('ioredis')
       const client = new Redis(redis.url)
       try {
-        const cache = new RedisBalanceStore(client, w.prefix)
+        const cache = (await RedisBalanceStore.open(client, w.prefix, w.db))
         const readBeforeCommit = await store.read(key(alice, 'SUI'))
         assert.ok(readBeforeCommit)
         const committed = {...readBeforeCommit, amount: readBeforeCommit.amount - 5n, version: readBeforeCommit.version + 1n}

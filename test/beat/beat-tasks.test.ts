@@ -96,7 +96,7 @@ describe('confio beat: the tasks, run by confio worker', function () {
     assert.equal((await balanceRow(ids.cy, 'CUSD')).is_stale, true, 'the newest stale row waits for the next run')
 
     // Redis has the refreshed value too.
-    const cached = await new RedisBalanceStore(w.redis, w.prefix).get({accountId: ids.ben, token: 'CUSD'})
+    const cached = await (await RedisBalanceStore.open(w.redis, w.prefix, w.db)).get({accountId: ids.ben, token: 'CUSD'})
     assert.deepEqual([cached?.amount, cached?.stale], [13_000_000n, false])
 
     await w.db('beat_runs').delete()
@@ -142,7 +142,7 @@ describe('confio beat: the tasks, run by confio worker', function () {
     assert.deepEqual([after?.pending, after?.version], [200_000n, pending.version + 1n])
     assert.deepEqual((await w.db('pending_balance_changes').where({account_id: ids.ben}).pluck('tx_digest')).sort(), [newDigest])
     // The release went to Redis through the outbox, like the worker's own releases.
-    const cached = await new RedisBalanceStore(w.redis, w.prefix).get(key)
+    const cached = await (await RedisBalanceStore.open(w.redis, w.prefix, w.db)).get(key)
     assert.deepEqual([cached?.pending, cached?.version], [200_000n, pending.version + 1n])
     const released = worker.result.stderr.split('\n').filter((line) => line.includes('pending amount expired'))
     assert.equal(released.length, 1, worker.result.stderr)

@@ -112,6 +112,7 @@ describe('the confio CLI', () => {
       beat: [['beat', '--once']],
       'test-balance': [['test-balance', '--user-email', 'secret-check@x.io']],
       backfill: [['backfill', '--account', 'secret-check@x.io', '--since', '1h']],
+      'cache:reset': [['cache', 'reset']],
       'coins:inspect': [['coins', 'inspect', '--address', '0x5ec']],
       // --execute loads the key and checks it is the address's: the key's own address, with nothing to consolidate.
       'coins:consolidate': [['coins', 'consolidate', '--address', signerFromPrivateKey(privateKey).address, '--token', 'SUI', '--execute']],

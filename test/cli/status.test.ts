@@ -11,7 +11,7 @@ import {drain, enqueue, pollOnce, startWorld, type WorkerWorld} from '../process
 interface StatusJson {
   healthy: boolean
   alarms: {code: string; message: string}[]
-  thresholds: {maxLag: number; maxCursorAgeMs: number}
+  thresholds: {maxLag: number; maxCursorAgeMs: number; maxOutboxAgeMs: number}
   poller: {
     lease: {holder: {pid: number; applicationName: string | null; backendStart: string | null} | null}
     cursor: {name: string; checkpoint: string; updatedAt: string; ageMs: number} | null
@@ -129,7 +129,7 @@ describe('confio status', function () {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.equal(json.healthy, true)
     assert.deepEqual(json.alarms, [])
-    assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000})
+    assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000, maxOutboxAgeMs: 60_000})
     assert.equal(json.poller.lease.holder?.pid, await leasePid())
     assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
@@ -192,6 +192,31 @@ describe('confio status', function () {
       assert.equal((await status()).code, 0)
     } finally {
       await w.db('balance_drift').where({id: row.id}).delete()
+    }
+  })
+
+  it('a balance change not in Redis for longer than --max-outbox-age (60 s): exit 1, CACHE_OUTBOX_BEHIND', async () => {
+    // A change the relay set aside (Redis would neither write nor delete its key) 90 s ago, and a new one.
+    const rows = await w.db('balance_cache_outbox')
+      .insert([
+        {account_id: ana.id, token: 'CUSD', created_at: w.db.raw(`now() - interval '90 seconds'`), attempts: 4, retry_at: w.db.raw(`now() + interval '1 minute'`)},
+        {account_id: ana.id, token: 'SUI'},
+      ])
+      .returning('id')
+    try {
+      const result = await status()
+      assert.equal(result.code, 1, result.stdout + result.stderr)
+      const lines = alarmLines(result)
+      assert.equal(lines.length, 1, lines.join('\n'))
+      assert.match(lines[0]!, /ALARM CACHE_OUTBOX_BEHIND +2 balance changes have not reached Redis, the oldest for (9\d|1\d\d) s \(limit 60 s\): Redis refuses the relay's writes or no worker runs/)
+      assert.match(result.stdout, /cache outbox +2 not yet in Redis, oldest \d+ s old/)
+      const {json} = await statusJson()
+      assert.deepEqual(codesOf(json), ['CACHE_OUTBOX_BEHIND'])
+      assert.equal(json.balances.cacheOutbox.backlog, 2)
+      const patient = await statusJson(['--max-outbox-age', '5m'])
+      assert.deepEqual([patient.result.code, codesOf(patient.json), patient.json.thresholds.maxOutboxAgeMs], [0, [], 300_000])
+    } finally {
+      await w.db('balance_cache_outbox').whereIn('id', rows.map((r) => r.id)).delete()
     }
   })
 

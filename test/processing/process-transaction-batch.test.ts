@@ -152,7 +152,7 @@ describe('worker batches', function () {
       await w.db('balances').insert({account_id: accountId, token, amount: '1000000000000', base_checkpoint: 0, is_stale: false}).onConflict(['account_id', 'token']).merge({amount: '1000000000000', base_checkpoint: 0, is_stale: false})
     }
     const digests = await storedTransfers(3)
-    for (const key of [...keys, `${w.accounts[bob]}:SUI`]) await w.redis.set(`${w.prefix}balance:v2:${key}`, '1')
+    for (const key of [...keys, `${w.accounts[bob]}:SUI`]) await w.redis.set(`${w.prefix}balance:v3:${key}`, '1')
     await w.db('balance_cache_outbox').delete()
     let woken = 0
     const results = (await batchProcessor(w, silent, () => (woken += 1)).run(digests.map(job))) as JobOutcome[]
@@ -163,7 +163,7 @@ describe('worker batches', function () {
     const outbox = await w.db('balance_cache_outbox').select('account_id', 'token')
     assert.deepEqual([...new Set(outbox.map((o) => `${o.account_id}:${o.token}`))].sort(), keys)
     assert.ok(woken >= 1, 'the relay is woken after the commit')
-    for (const key of keys) assert.equal(await w.redis.get(`${w.prefix}balance:v2:${key}`), '1', 'Redis is left to the relay')
+    for (const key of keys) assert.equal(await w.redis.get(`${w.prefix}balance:v3:${key}`), '1', 'Redis is left to the relay')
     const rows = await w.db('balances').whereIn('account_id', Object.values(w.accounts)).whereIn('token', ['CUSD', 'SUI']).select('account_id', 'token', 'is_stale', 'amount')
     for (const row of rows.filter((r) => keys.includes(`${r.account_id}:${r.token}`))) {
       assert.equal(row.is_stale, false)

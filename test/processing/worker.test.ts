@@ -6,6 +6,7 @@ import {InvalidationListener} from '../../src/balances/invalidation-listener.ts'
 import type {BalanceInvalidation} from '../../src/balances/balance-keys.ts'
 import {balanceCacheKey} from '../../src/balances/balance-keys.ts'
 import {decodeCachedBalance, encodeCachedBalance} from '../../src/balances/cached-balance.ts'
+import {readCacheGeneration} from '../../src/balances/cache-generation.ts'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {drain, enqueue, historyOf, logOf, pollOnce, startWorld, type WorkerWorld} from './worker-support.ts'
 
@@ -199,7 +200,8 @@ describe('confio worker', function () {
     it('mark rows without a base stale, send exactly the changed (account, token) to Redis with a new version, release pending amounts and tell other processes', async () => {
       const tokens = ['SUI', 'CUSD', 'CONFIO', 'USDC']
       const ids = [id(alice), id(bob)]
-      const old = (accountId: string, token: string) => encodeCachedBalance({accountId, token, amount: 100n, pending: 0n, checkpoint: null, version: 1n, stale: false, syncedAtMs: null})
+      const generation = await readCacheGeneration(w.db)
+      const old = (accountId: string, token: string) => encodeCachedBalance({accountId, token, amount: 100n, pending: 0n, checkpoint: null, version: 1n, stale: false, syncedAtMs: null}, generation)
       for (const accountId of ids) {
         for (const token of tokens) {
           await w.db('balances').insert({account_id: accountId, token, amount: '100', is_stale: false}).onConflict(['account_id', 'token']).merge({is_stale: false, pending_amount: '0'})
@@ -227,7 +229,7 @@ describe('confio worker', function () {
         for (const token of tokens) {
           const cached = await w.redis.get(balanceCacheKey(w.prefix, {accountId, token}))
           if (!touched.includes(`${accountId}:${token}`)) assert.equal(cached, old(accountId, token), `${accountId}:${token} untouched`)
-          else assert.deepEqual(decodeCachedBalance({accountId, token}, cached as string), {...(await new PostgresBalanceStore(w.db).read({accountId, token})), stale: true})
+          else assert.deepEqual(decodeCachedBalance({accountId, token}, cached as string, generation), {...(await new PostgresBalanceStore(w.db).read({accountId, token})), stale: true})
         }
       }
       assert.deepEqual(received.map((m) => `${m.accountId}:${m.token}`).sort(), touched)
