@@ -126,8 +126,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     const {failed, unprocessed} = processing
     const lines = [field('failed', String(failed.count))]
     if (failed.newest.length > 0) {
-      const rows = failed.newest.map((f) => [f.digest, f.finishedAt ? when(f.finishedAt) : '-', String(f.attempts), clip(f.error ?? '-', 70)])
-      lines.push(...indent(formatTable(['DIGEST', 'FAILED AT', 'ATTEMPTS', 'ERROR'], rows), 4))
+      const rows = failed.newest.map((f) => [f.digest, f.finishedAt ? when(f.finishedAt) : '-', String(f.attempts), clip(f.accounts.join(', ') || '-', 40), clip(f.error ?? '-', 60)])
+      lines.push(...indent(formatTable(['DIGEST', 'FAILED AT', 'ATTEMPTS', 'ACCOUNTS (BALANCES STALE)', 'ERROR'], rows), 4))
     }
     const oldest = unprocessed.oldest
     const waiting = oldest ? `, oldest ${oldest.digest} at checkpoint ${oldest.checkpoint}, stored ${formatAge(oldest.ageMs)} ago` : ''

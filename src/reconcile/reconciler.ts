@@ -69,7 +69,7 @@ interface Reading {
 /** Per token: agrees; nothing was claimed (stale or no base) and the chain's value is to be written; drift; or not comparable yet. */
 type Verdict = {kind: 'agree'} | {kind: 'refresh'; chain: bigint} | {kind: 'drift'; finding: DriftFinding} | {kind: 'in-flight'}
 
-/** What the pipeline has done: the poller's cursor, and per address its earliest unprocessed stored transaction. */
+/** What the pipeline has done: the poller's cursor, and per address its earliest stored transaction still to be processed. */
 interface PipelineState {
   readonly cursor: bigint | undefined
   readonly unprocessed: Map<string, bigint>
@@ -343,6 +343,9 @@ class ReconcileRun {
          UNION SELECT e.sender UNION SELECT e.gas_owner
        ) x
        WHERE e.processed_at IS NULL AND x.address = ANY(?::text[])
+         -- One that failed for good will never be processed: it marked the balances it names stale
+         -- instead (a refresh settles them), and must not keep the account in flight for ever.
+         AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')
        GROUP BY x.address`,
       [addresses],
     )

@@ -98,6 +98,8 @@ export interface FailedTransactionView {
   readonly error: string | null
   readonly attempts: number
   readonly finishedAt: string | null
+  /** The active accounts it names (their balances were marked stale when it failed): email, or address. */
+  readonly accounts: readonly string[]
 }
 
 export interface UnprocessedTransactionView {
