@@ -11,6 +11,7 @@
 import type {Knex} from 'knex'
 import type {BalanceRecord} from '../chain/records.ts'
 import type {Database} from '../store/database.ts'
+import {pendingReleaseLock} from '../store/pending-release-lock.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
 
@@ -135,25 +136,33 @@ export class PostgresBalanceStore {
 
   /**
    * Records an amount an in-flight send has committed to, until the worker processes `digest`.
-   * The same digest twice adds nothing. Returns the row after it.
+   * The same digest twice adds nothing. A digest the worker has already processed records nothing
+   * (its changes are in the balance already): `recorded` false. Returns the row after it, if any.
    */
-  async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<CachedBalance> {
-    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
-      `WITH p AS (
-        INSERT INTO pending_balance_changes (tx_digest, account_id, token, amount) VALUES (?, ?, ?, ?)
-        ON CONFLICT DO NOTHING RETURNING account_id, token, amount
-      ),
-      b AS (
-        INSERT INTO balances AS b (account_id, token, pending_amount, is_stale)
-        SELECT account_id, token, amount, true FROM p
-        ON CONFLICT (account_id, token) DO UPDATE SET pending_amount = b.pending_amount + EXCLUDED.pending_amount, version = b.version + 1
-        RETURNING ${COLUMNS}
-      ),
-      outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
-      SELECT * FROM b`,
-      [digest, key.accountId, key.token, amount.toString()],
-    )
-    return rows[0] ? fromRow(rows[0]) : ((await this.read(key)) as CachedBalance)
+  async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<{balance: CachedBalance | undefined; recorded: boolean}> {
+    return this.db.transaction(async (trx) => {
+      // Under the lock the worker takes before it releases this digest's pending amounts
+      // (pending-release-lock.ts): it has either committed processed_at, or will see this row.
+      await trx.raw(`SELECT ${pendingReleaseLock('?')}`, [digest])
+      const {rows: processed} = await trx.raw<{rows: unknown[]}>('SELECT 1 FROM raw_blockchain_events WHERE tx_digest = ? AND processed_at IS NOT NULL', [digest])
+      if (processed.length > 0) return {balance: await this.read(key), recorded: false}
+      const {rows} = await trx.raw<{rows: BalanceRow[]}>(
+        `WITH p AS (
+          INSERT INTO pending_balance_changes (tx_digest, account_id, token, amount) VALUES (?, ?, ?, ?)
+          ON CONFLICT DO NOTHING RETURNING account_id, token, amount
+        ),
+        b AS (
+          INSERT INTO balances AS b (account_id, token, pending_amount, is_stale)
+          SELECT account_id, token, amount, true FROM p
+          ON CONFLICT (account_id, token) DO UPDATE SET pending_amount = b.pending_amount + EXCLUDED.pending_amount, version = b.version + 1
+          RETURNING ${COLUMNS}
+        ),
+        outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
+        SELECT * FROM b`,
+        [digest, key.accountId, key.token, amount.toString()],
+      )
+      return {balance: rows[0] ? fromRow(rows[0]) : (await this.readMany([key], trx))[0], recorded: true}
+    })
   }
 }
 
