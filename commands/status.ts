@@ -152,7 +152,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     }
     let reconcile = 'none has run'
     if (run) {
-      const end = run.finishedAt ? `finished ${when(run.finishedAt)}: ${run.outcome ?? 'no outcome'}` : 'not finished (running, or it died)'
+      const outcome = `${run.outcome ?? 'no outcome'}${run.error ? ` (${clip(run.error, 80)})` : ''}`
+      const end = run.finishedAt ? `finished ${when(run.finishedAt)}: ${outcome}` : 'not finished (running, or it died)'
       reconcile = `run ${run.id} (${run.trigger}${run.dryRun ? ', dry run' : ''}) started ${when(run.startedAt)}, ${end}; checked ${run.checked} of ${run.selected}, in flight ${run.inFlight}, in drift ${run.inDrift}, errors ${run.errors}`
     }
     lines.push(field('last reconcile', reconcile))

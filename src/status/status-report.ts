@@ -137,7 +137,10 @@ export interface ReconcileRunView {
   readonly inFlight: number
   readonly inDrift: number
   readonly errors: number
+  /** agreed, drift, errors, in-flight (nothing compared), failed (the run stopped on `error`); null while running. */
   readonly outcome: string | null
+  /** Why a failed run stopped. */
+  readonly error: string | null
 }
 
 export interface BeatStatus {
