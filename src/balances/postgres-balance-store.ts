@@ -85,11 +85,41 @@ export class PostgresBalanceStore {
    * or may not be in the value; one after it would be undone).
    */
   async writeFromChain(key: BalanceKey, value: ChainValue): Promise<ChainWrite> {
-    const {total, checkpoint, window} = value
+    const rows = await this.writeValues([{key, value}])
+    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
+    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
+    // Not written: the same value already, or a row that cannot take it. A trusted row holding
+    // this very amount agrees with the chain at some point of the window: the read confirms it.
+    const {rows: same} = await this.db.raw<{rows: SeenRow[]}>(
+      `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
+       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount = ?
+       RETURNING ${COLUMNS}, ${SEEN}`,
+      [key.accountId, key.token, value.total.toString()],
+    )
+    if (same[0]) return {...fromSeenRow(same[0]), written: false, confirmed: true}
+    const {rows: current} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ? AND b.token = ?`, [key.accountId, key.token])
+    if (!current[0]) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
+    return {...fromSeenRow(current[0]), written: false, confirmed: false}
+  }
+
+  /**
+   * Many chain values at once (each key once), each by writeFromChain's rule, in one statement:
+   * the rows written, as they are after it. A reconcile run sets a batch of bases so.
+   */
+  async writeManyFromChain(values: readonly {key: BalanceKey; value: ChainValue}[]): Promise<CachedBalance[]> {
+    return (await this.writeValues(values)).map(fromRow)
+  }
+
+  /** The chain write rule (see writeFromChain) over many values; the rows written. */
+  private async writeValues(values: readonly {key: BalanceKey; value: ChainValue}[]): Promise<SeenRow[]> {
+    if (values.length === 0) return []
+    const column = (pick: (v: {key: BalanceKey; value: ChainValue}) => string) => values.map(pick)
     const {rows} = await this.db.raw<{rows: SeenRow[]}>(
       `WITH w AS (
         INSERT INTO balances AS b (account_id, token, amount, base_checkpoint, base_window_from, base_window_to, is_stale, last_synced, last_blockchain_check, sync_attempts)
-        VALUES (?, ?, ?, ?, ?, ?, false, now(), now(), 0)
+        SELECT v.account_id, v.token, v.amount, v.base, v.window_from, v.window_to, false, now(), now(), 0
+        FROM unnest(?::bigint[], ?::text[], ?::numeric[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(account_id, token, amount, base, window_from, window_to)
+        ORDER BY v.account_id, v.token
         ON CONFLICT (account_id, token) DO UPDATE SET
           amount = EXCLUDED.amount, base_checkpoint = EXCLUDED.base_checkpoint, base_window_from = EXCLUDED.base_window_from,
           base_window_to = EXCLUDED.base_window_to, is_stale = false, last_synced = now(), last_blockchain_check = now(), sync_attempts = 0,
@@ -102,21 +132,16 @@ export class PostgresBalanceStore {
       ),
       outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM w)
       SELECT * FROM w`,
-      [key.accountId, key.token, total.toString(), checkpoint.toString(), window.from.toString(), window.to.toString()],
+      [
+        column((v) => v.key.accountId),
+        column((v) => v.key.token),
+        column((v) => v.value.total.toString()),
+        column((v) => v.value.checkpoint.toString()),
+        column((v) => v.value.window.from.toString()),
+        column((v) => v.value.window.to.toString()),
+      ],
     )
-    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
-    // Not written: the same value already, or a row that cannot take it. A trusted row holding
-    // this very amount agrees with the chain at some point of the window: the read confirms it.
-    const {rows: same} = await this.db.raw<{rows: SeenRow[]}>(
-      `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
-       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount = ?
-       RETURNING ${COLUMNS}, ${SEEN}`,
-      [key.accountId, key.token, total.toString()],
-    )
-    if (same[0]) return {...fromSeenRow(same[0]), written: false, confirmed: true}
-    const {rows: current} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ? AND b.token = ?`, [key.accountId, key.token])
-    if (!current[0]) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
-    return {...fromSeenRow(current[0]), written: false, confirmed: false}
+    return rows
   }
 
   /** Marks the account's balances (one token, or all) stale; returns the rows changed. */
