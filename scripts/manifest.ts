@@ -8,5 +8,9 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export async function buildManifest(): Promise<string> {
   const plugin = new Plugin({root: ROOT, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, isRoot: true})
   await plugin.load()
-  return `${JSON.stringify(plugin.manifest, null, 2)}\n`
+  // oclif lists the commands in the order their modules finished loading, which varies from run
+  // to run: sorted, the file is the same whoever writes it.
+  const {commands, ...rest} = plugin.manifest
+  const sorted = Object.fromEntries(Object.entries(commands).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  return `${JSON.stringify({commands: sorted, ...rest}, null, 2)}\n`
 }
