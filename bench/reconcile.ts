@@ -1,10 +1,16 @@
 // bench/reconcile: `confio reconcile` (the real CLI in a child process) over ACCOUNTS accounts
-// holding 4 tokens each on the local Sui server, run in its own process:
+// holding 4 tokens each on the local Sui server, run in its own process, whose state replies name
+// a height one above or one below their state (STATE_HEIGHTS, default 0.3 each: a real fullnode's
+// imperfections; 0 turns them off):
 //   1. the first run, which gives every balance its base (a write per balance);
 //   2. a second run, where every balance agrees: accounts per second with no rate limit
 //      (goal: at least 1,000 on this machine);
-//   3. a run under --rps 50 over RPS_ACCOUNTS accounts: the request rate the server saw
+//   3. ACCOUNTS more accounts that hold nothing, beside half of the first ones: accounts per
+//      second and errors (goal: at least 1,000 accounts/s and 0 errors);
+//   4. a run under --rps 50 over RPS_ACCOUNTS accounts: the request rate the server saw
 //      (goal: within 5% of 50, never above).
+// The chain moves on two empty checkpoints after the funding, as a live chain does: a value read
+// at its tip has none of the funding inside its height window, so every balance can be compared.
 // Run: npm run bench:reconcile   (ACCOUNTS=2000 for a short run)
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
@@ -18,6 +24,7 @@ import {spawnSuiServer} from '../test/support/sui-server/spawn.ts'
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000)
 const RPS_ACCOUNTS = Number(process.env.RPS_ACCOUNTS ?? 500)
 const CONCURRENCY = process.env.CONCURRENCY ?? '32'
+const [HEADER_ABOVE, HEADER_BELOW] = (process.env.STATE_HEIGHTS ?? '0.3,0.3').split(',').map(Number) as [number, number]
 const PG = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
 const REDIS_URL = process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379/0'
 const runId = randomBytes(4).toString('hex')
@@ -36,12 +43,13 @@ interface Report {
   errors: unknown[]
   durationMs: number
   chainReads: {requests: number; windowMs: number}
+  outcome: string
 }
 
 const admin = createDatabase({url: `${PG}/postgres`})
 await admin.raw(`CREATE DATABASE ${database}`)
 const db = createDatabase({url: `${PG}/${database}`})
-const sui = await spawnSuiServer()
+const sui = await spawnSuiServer({stateHeights: {headerAbove: HEADER_ABOVE, headerBelow: HEADER_BELOW ?? HEADER_ABOVE}})
 try {
   await migrateLatest(db)
   process.stderr.write(`funding ${ACCOUNTS} accounts with 4 tokens each on the local server...\n`)
@@ -50,6 +58,8 @@ try {
     await Promise.all(addresses.slice(i, i + 250).flatMap((a, j) => coinTypes.map((type, k) => sui.mint(a, type, BigInt(1_000_000 + i + j + k)))))
     if (i % 2_000 === 0) await sui.produceCheckpoint()
   }
+  await sui.produceCheckpoint()
+  await sui.produceCheckpoint()
   const height = await sui.produceCheckpoint()
   for (let i = 0; i < addresses.length; i += 1_000) {
     await db('accounts').insert(addresses.slice(i, i + 1_000).map((a, j) => ({email: `u${i + j}@bench.example`, sui_address: a})))
@@ -88,21 +98,41 @@ try {
   const second = await reconcile(['--concurrency', CONCURRENCY])
   const rate = (r: {report: Report}) => Math.round((r.report.checked * 1000) / r.report.durationMs)
 
+  // Half of the first accounts, due again, and as many new ones that hold nothing (every new
+  // wallet user starts so): one empty ListBalances each, with its height.
+  const half = Math.floor(ACCOUNTS / 2)
+  await db('balances').whereIn('account_id', db('accounts').select('id').orderBy('id').limit(half)).update({last_blockchain_check: db.raw("now() - interval '2 hours'")})
+  for (let i = 0; i < half; i += 1_000) {
+    await db('accounts').insert(Array.from({length: Math.min(1_000, half - i)}, (_, j) => ({email: `empty${i + j}@bench.example`, sui_address: hex()})))
+  }
+  // The first pass gives the new accounts their (zero) bases; the second is the hourly steady state.
+  const mixedFirst = await reconcile(['--older-than', '1h', '--concurrency', CONCURRENCY])
+  await db('balances').whereIn('account_id', db('accounts').select('id').where('email', 'like', 'empty%')).update({last_blockchain_check: db.raw("now() - interval '2 hours'")})
+  await db('balances').whereIn('account_id', db('accounts').select('id').orderBy('id').limit(half)).update({last_blockchain_check: db.raw("now() - interval '2 hours'")})
+  const mixed = await reconcile(['--older-than', '1h', '--concurrency', CONCURRENCY])
+
   // --rps 50 over the least recently checked accounts: the requests the server counted, over the
   // time from the run's first request to its last (start-up and the final bookkeeping excluded).
   await db('balances').whereIn('account_id', db('accounts').select('id').orderBy('id').limit(RPS_ACCOUNTS)).update({last_blockchain_check: db.raw("now() - interval '2 hours'")})
-  const before = (await sui.callCounts()).ListBalances ?? 0
+  const total = async () => Object.values(await sui.callCounts()).reduce((sum, n) => sum + n, 0)
+  const before = await total()
   const limited = await reconcile(['--rps', '50', '--older-than', '1h', '--concurrency', CONCURRENCY])
-  const calls = ((await sui.callCounts()).ListBalances ?? 0) - before
+  // Every request the server received, GetServiceInfo and any second look included.
+  const calls = (await total()) - before
+  if (calls !== limited.report.chainReads.requests) throw new Error(`the server received ${calls} requests, the report counts ${limited.report.chainReads.requests}`)
   const achieved = ((calls - 1) * 1000) / limited.report.chainReads.windowMs
 
   const line = (label: string, r: {report: Report; wallMs: number}) =>
     `${label.padEnd(36)} ${String(r.report.checked).padStart(6)} checked  ${String(r.report.drift.length).padStart(4)} drift  ${String(r.report.inFlight.length).padStart(4)} in flight  ${String(r.report.errors.length).padStart(4)} errors  ${(r.report.durationMs / 1000).toFixed(1).padStart(6)} s  ${String(rate(r)).padStart(6)} accounts/s  (process ${(r.wallMs / 1000).toFixed(1)} s)`
-  console.log(`\nconfio reconcile, ${ACCOUNTS} accounts x ${coinTypes.length} tokens, local Sui server in its own process, concurrency ${CONCURRENCY}`)
+  console.log(`\nconfio reconcile, ${ACCOUNTS} accounts x ${coinTypes.length} tokens, local Sui server in its own process (state replies one above / below their state: ${HEADER_ABOVE} / ${HEADER_BELOW ?? HEADER_ABOVE}), concurrency ${CONCURRENCY}`)
   console.log(line('first run (every balance gets a base)', first))
   console.log(line('second run (all agree)', second))
+  console.log(line(`${half} due + ${half} new, holding nothing`, mixedFirst))
+  console.log(line(`the same again (all agree)`, mixed))
   console.log(line(`--rps 50 over ${RPS_ACCOUNTS} accounts`, limited))
   console.log(`\ngoal: >= 1,000 accounts/s with no rate limit: ${rate(second)} accounts/s -> ${rate(second) >= 1_000 ? 'met' : 'NOT met'}`)
+  const mixedMet = rate(mixed) >= 1_000 && mixed.report.errors.length + mixedFirst.report.errors.length === 0 && mixed.report.checked === 2 * half
+  console.log(`goal: half holding nothing, >= 1,000 accounts/s and 0 errors: ${rate(mixed)} accounts/s, ${mixed.report.errors.length} errors, ${mixed.report.checked} of ${2 * half} checked -> ${mixedMet ? 'met' : 'NOT met'}`)
   console.log(`goal: --rps 50 achieved within 5% of 50, never above: ${calls} requests, first to last in ${(limited.report.chainReads.windowMs / 1000).toFixed(2)} s = ${achieved.toFixed(2)}/s -> ${achieved <= 50 && achieved >= 47.5 ? 'met' : 'NOT met'}`)
 } finally {
   await sui.close()

@@ -130,8 +130,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     const {failed, unprocessed} = processing
     const lines = [field('failed', String(failed.count))]
     if (failed.newest.length > 0) {
-      const rows = failed.newest.map((f) => [f.digest, f.finishedAt ? when(f.finishedAt) : '-', String(f.attempts), clip(f.error ?? '-', 70)])
-      lines.push(...indent(formatTable(['DIGEST', 'FAILED AT', 'ATTEMPTS', 'ERROR'], rows), 4))
+      const rows = failed.newest.map((f) => [f.digest, f.finishedAt ? when(f.finishedAt) : '-', String(f.attempts), clip(f.accounts.join(', ') || '-', 40), clip(f.error ?? '-', 60)])
+      lines.push(...indent(formatTable(['DIGEST', 'FAILED AT', 'ATTEMPTS', 'ACCOUNTS (BALANCES STALE)', 'ERROR'], rows), 4))
     }
     const oldest = unprocessed.oldest
     const waiting = oldest ? `, oldest ${oldest.digest} at checkpoint ${oldest.checkpoint}, stored ${formatAge(oldest.ageMs)} ago` : ''
@@ -163,7 +163,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     }
     let reconcile = 'none has run'
     if (run) {
-      const end = run.finishedAt ? `finished ${when(run.finishedAt)}: ${run.outcome ?? 'no outcome'}` : 'not finished (running, or it died)'
+      const outcome = `${run.outcome ?? 'no outcome'}${run.error ? ` (${clip(run.error, 80)})` : ''}`
+      const end = run.finishedAt ? `finished ${when(run.finishedAt)}: ${outcome}` : 'not finished (running, or it died)'
       reconcile = `run ${run.id} (${run.trigger}${run.dryRun ? ', dry run' : ''}) started ${when(run.startedAt)}, ${end}; checked ${run.checked} of ${run.selected}, in flight ${run.inFlight}, in drift ${run.inDrift}, errors ${run.errors}`
     }
     lines.push(field('last reconcile', reconcile))

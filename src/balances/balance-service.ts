@@ -193,14 +193,19 @@ export class BalanceService {
     return out
   }
 
-  /** Records an amount an in-flight send committed to, released when the worker processes `digest`. */
+  /**
+   * Records an amount an in-flight send committed to, released when the worker processes `digest`.
+   * A digest the worker has processed already records nothing: the balance holds its changes.
+   */
   async addPending(accountRef: string, symbol: string, amount: bigint, digest: string): Promise<Balance> {
     if (amount <= 0n) throw new UsageError(`a pending amount must be positive (got ${amount})`)
     const account = await this.account(accountRef)
     const key = {accountId: account.id, token: this.token(symbol).symbol}
-    const row = await this.postgres.addPending(key, amount, digest)
-    await this.publish([row])
-    return toBalance(row, 'postgres', await this.pipeline.current())
+    const {balance, recorded} = await this.postgres.addPending(key, amount, digest)
+    if (!recorded) this.options.logger.info({accountId: key.accountId, token: key.token, digest}, 'pending amount not recorded: the transaction is processed already')
+    if (!balance) return this.getBalance(account.id, symbol)
+    if (recorded) await this.publish([balance])
+    return toBalance(balance, 'postgres', await this.pipeline.current())
   }
 
   /** Marks one balance, or all of an account's, stale: the next read asks the chain. */

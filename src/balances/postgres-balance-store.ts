@@ -11,6 +11,7 @@
 import type {Knex} from 'knex'
 import type {BalanceRecord} from '../chain/records.ts'
 import type {Database} from '../store/database.ts'
+import {pendingReleaseLock} from '../store/pending-release-lock.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
 
@@ -84,11 +85,41 @@ export class PostgresBalanceStore {
    * or may not be in the value; one after it would be undone).
    */
   async writeFromChain(key: BalanceKey, value: ChainValue): Promise<ChainWrite> {
-    const {total, checkpoint, window} = value
+    const rows = await this.writeValues([{key, value}])
+    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
+    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
+    // Not written: the same value already, or a row that cannot take it. A trusted row holding
+    // this very amount agrees with the chain at some point of the window: the read confirms it.
+    const {rows: same} = await this.db.raw<{rows: SeenRow[]}>(
+      `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
+       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount = ?
+       RETURNING ${COLUMNS}, ${SEEN}`,
+      [key.accountId, key.token, value.total.toString()],
+    )
+    if (same[0]) return {...fromSeenRow(same[0]), written: false, confirmed: true}
+    const {rows: current} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ? AND b.token = ?`, [key.accountId, key.token])
+    if (!current[0]) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
+    return {...fromSeenRow(current[0]), written: false, confirmed: false}
+  }
+
+  /**
+   * Many chain values at once (each key once), each by writeFromChain's rule, in one statement:
+   * the rows written, as they are after it. A reconcile run sets a batch of bases so.
+   */
+  async writeManyFromChain(values: readonly {key: BalanceKey; value: ChainValue}[]): Promise<CachedBalance[]> {
+    return (await this.writeValues(values)).map(fromRow)
+  }
+
+  /** The chain write rule (see writeFromChain) over many values; the rows written. */
+  private async writeValues(values: readonly {key: BalanceKey; value: ChainValue}[]): Promise<SeenRow[]> {
+    if (values.length === 0) return []
+    const column = (pick: (v: {key: BalanceKey; value: ChainValue}) => string) => values.map(pick)
     const {rows} = await this.db.raw<{rows: SeenRow[]}>(
       `WITH w AS (
         INSERT INTO balances AS b (account_id, token, amount, base_checkpoint, base_window_from, base_window_to, is_stale, last_synced, last_blockchain_check, sync_attempts)
-        VALUES (?, ?, ?, ?, ?, ?, false, now(), now(), 0)
+        SELECT v.account_id, v.token, v.amount, v.base, v.window_from, v.window_to, false, now(), now(), 0
+        FROM unnest(?::bigint[], ?::text[], ?::numeric[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(account_id, token, amount, base, window_from, window_to)
+        ORDER BY v.account_id, v.token
         ON CONFLICT (account_id, token) DO UPDATE SET
           amount = EXCLUDED.amount, base_checkpoint = EXCLUDED.base_checkpoint, base_window_from = EXCLUDED.base_window_from,
           base_window_to = EXCLUDED.base_window_to, is_stale = false, last_synced = now(), last_blockchain_check = now(), sync_attempts = 0,
@@ -101,21 +132,16 @@ export class PostgresBalanceStore {
       ),
       outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM w)
       SELECT * FROM w`,
-      [key.accountId, key.token, total.toString(), checkpoint.toString(), window.from.toString(), window.to.toString()],
+      [
+        column((v) => v.key.accountId),
+        column((v) => v.key.token),
+        column((v) => v.value.total.toString()),
+        column((v) => v.value.checkpoint.toString()),
+        column((v) => v.value.window.from.toString()),
+        column((v) => v.value.window.to.toString()),
+      ],
     )
-    if (rows[0]) return {...fromSeenRow(rows[0]), written: true, confirmed: true}
-    // Not written: the same value already, or a row that cannot take it. A trusted row holding
-    // this very amount agrees with the chain at some point of the window: the read confirms it.
-    const {rows: same} = await this.db.raw<{rows: SeenRow[]}>(
-      `UPDATE balances b SET last_synced = now(), last_blockchain_check = now(), sync_attempts = 0
-       WHERE b.account_id = ? AND b.token = ? AND NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND b.amount = ?
-       RETURNING ${COLUMNS}, ${SEEN}`,
-      [key.accountId, key.token, total.toString()],
-    )
-    if (same[0]) return {...fromSeenRow(same[0]), written: false, confirmed: true}
-    const {rows: current} = await this.db.raw<{rows: SeenRow[]}>(`SELECT ${COLUMNS}, ${SEEN} FROM balances b WHERE b.account_id = ? AND b.token = ?`, [key.accountId, key.token])
-    if (!current[0]) throw new Error(`balances row ${key.accountId}/${key.token} vanished during a chain write`)
-    return {...fromSeenRow(current[0]), written: false, confirmed: false}
+    return rows
   }
 
   /** Marks the account's balances (one token, or all) stale; returns the rows changed. */
@@ -135,25 +161,33 @@ export class PostgresBalanceStore {
 
   /**
    * Records an amount an in-flight send has committed to, until the worker processes `digest`.
-   * The same digest twice adds nothing. Returns the row after it.
+   * The same digest twice adds nothing. A digest the worker has already processed records nothing
+   * (its changes are in the balance already): `recorded` false. Returns the row after it, if any.
    */
-  async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<CachedBalance> {
-    const {rows} = await this.db.raw<{rows: BalanceRow[]}>(
-      `WITH p AS (
-        INSERT INTO pending_balance_changes (tx_digest, account_id, token, amount) VALUES (?, ?, ?, ?)
-        ON CONFLICT DO NOTHING RETURNING account_id, token, amount
-      ),
-      b AS (
-        INSERT INTO balances AS b (account_id, token, pending_amount, is_stale)
-        SELECT account_id, token, amount, true FROM p
-        ON CONFLICT (account_id, token) DO UPDATE SET pending_amount = b.pending_amount + EXCLUDED.pending_amount, version = b.version + 1
-        RETURNING ${COLUMNS}
-      ),
-      outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
-      SELECT * FROM b`,
-      [digest, key.accountId, key.token, amount.toString()],
-    )
-    return rows[0] ? fromRow(rows[0]) : ((await this.read(key)) as CachedBalance)
+  async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<{balance: CachedBalance | undefined; recorded: boolean}> {
+    return this.db.transaction(async (trx) => {
+      // Under the lock the worker takes before it releases this digest's pending amounts
+      // (pending-release-lock.ts): it has either committed processed_at, or will see this row.
+      await trx.raw(`SELECT ${pendingReleaseLock('?')}`, [digest])
+      const {rows: processed} = await trx.raw<{rows: unknown[]}>('SELECT 1 FROM raw_blockchain_events WHERE tx_digest = ? AND processed_at IS NOT NULL', [digest])
+      if (processed.length > 0) return {balance: await this.read(key), recorded: false}
+      const {rows} = await trx.raw<{rows: BalanceRow[]}>(
+        `WITH p AS (
+          INSERT INTO pending_balance_changes (tx_digest, account_id, token, amount) VALUES (?, ?, ?, ?)
+          ON CONFLICT DO NOTHING RETURNING account_id, token, amount
+        ),
+        b AS (
+          INSERT INTO balances AS b (account_id, token, pending_amount, is_stale)
+          SELECT account_id, token, amount, true FROM p
+          ON CONFLICT (account_id, token) DO UPDATE SET pending_amount = b.pending_amount + EXCLUDED.pending_amount, version = b.version + 1
+          RETURNING ${COLUMNS}
+        ),
+        outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
+        SELECT * FROM b`,
+        [digest, key.accountId, key.token, amount.toString()],
+      )
+      return {balance: rows[0] ? fromRow(rows[0]) : (await this.readMany([key], trx))[0], recorded: true}
+    })
   }
 }
 

@@ -209,6 +209,20 @@ export class ProcessTransactionBatch {
     }
   }
 
+  /**
+   * Records a job failed for good, and marks stale the balances of every account it names, in the
+   * same commit (a transaction never applied must leave no trusted balance behind).
+   */
+  private async failForGood(digest: string, message: string): Promise<boolean> {
+    const {db, router, onBalancesChanged, logger} = this.options
+    const {recorded, staled} = await markFailed(db, digest, message, this.name, router.tokenSymbols)
+    if (staled > 0) {
+      logger.warn({digest, staled}, 'balances of the accounts a failed transaction names marked stale')
+      onBalancesChanged?.()
+    }
+    return recorded
+  }
+
   /** Records a failure, tells the queue whether to retry, and returns it. */
   private async fail(job: QueuedJob, attempts: number, error: unknown): Promise<JobFailure> {
     const {db, policy, logger} = this.options
@@ -220,7 +234,7 @@ export class ProcessTransactionBatch {
     if (retryInMs === undefined) control.noRetry()
     else control.retryIn(retryInMs)
     try {
-      const recorded = retryInMs === undefined ? await markFailed(db, digest, message, this.name) : await markRetrying(db, digest, message, this.name)
+      const recorded = retryInMs === undefined ? await this.failForGood(digest, message) : await markRetrying(db, digest, message, this.name)
       if (!recorded) logger.warn({digest, err: message}, 'job failure not recorded: the log row is no longer this worker\'s (another run claimed or finished it)')
     } catch (logError) {
       logger.error({digest, err: errorMessage(logError)}, 'could not record the job failure in transaction_processing_log')

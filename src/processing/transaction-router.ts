@@ -34,9 +34,12 @@ export class TransactionRouter {
   /** Modules whose Move calls a handler accounts for: the contracts' and each token's own module. */
   private readonly claimedModules: ReadonlySet<string>
   private readonly monitored: ReadonlySet<string>
+  /** The registered tokens' symbols: the balances a transaction may change. */
+  readonly tokenSymbols: readonly string[]
 
   constructor(options: TransactionRouterOptions) {
     this.transfers = new TokenTransferHandler(options.tokens)
+    this.tokenSymbols = options.tokens.list().map((t) => t.symbol)
     const handlers: ContractEventHandler[] = []
     if (options.contracts.pay) handlers.push(payHandler(options.contracts.pay))
     if (options.contracts.p2pTrade) handlers.push(p2pTradeHandler(options.contracts.p2pTrade))

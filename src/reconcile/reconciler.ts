@@ -11,8 +11,9 @@
 // Otherwise the account is "in flight", not in drift: it is read again at the end of the run (after
 // waiting a little for the pipeline), and reported in flight if it still is.
 //
-// Equal amounts agree. A difference is drift only when the window cannot explain it: no counted
-// change of the balance inside the window (one there may be in the chain's value or not), and the
+// Equal amounts agree, whichever of the two is newer. A difference is drift only when the window
+// cannot explain it: no counted change of the balance inside the window (one there may be in the
+// chain's value or not), and the
 // pipeline has seen the window's last checkpoint or the node has no such checkpoint (a state one
 // ahead of its header would hold a change the pipeline cannot have counted yet). So a right balance
 // is never "corrected" to a wrong one.
@@ -34,7 +35,8 @@ import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
-import {PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
+import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
+import {type ChainValue, PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
 import type {RedisBalanceStore} from '../balances/redis-balance-store.ts'
 import type {CachedBalance} from '../balances/cached-balance.ts'
 import {type OpenDriftRecord, readOpenDrift} from './drift-records.ts'
@@ -69,7 +71,7 @@ interface Reading {
 /** Per token: agrees; nothing was claimed (stale or no base) and the chain's value is to be written; drift; or not comparable yet. */
 type Verdict = {kind: 'agree'} | {kind: 'refresh'; chain: bigint} | {kind: 'drift'; finding: DriftFinding} | {kind: 'in-flight'}
 
-/** What the pipeline has done: the poller's cursor, and per address its earliest unprocessed stored transaction. */
+/** What the pipeline has done: the poller's cursor, and per address its earliest stored transaction still to be processed. */
 interface PipelineState {
   readonly cursor: bigint | undefined
   readonly unprocessed: Map<string, bigint>
@@ -131,10 +133,10 @@ class ReconcileRun {
   async run(): Promise<ReconcileReport> {
     const runId = this.dryRun ? null : await this.openRun()
     try {
-      // A node of another chain would find every balance in drift and "correct" it. Its answer is
-      // also the height known before the first read (height-window.ts).
-      await checkCursorChain(this.deps.db, this.cursorName, await this.deps.chain.serviceInfo(this.call), {record: false})
       const accounts = await this.selectAccounts()
+      // A node of another chain would find every balance in drift and "correct" it. Its answer is
+      // also the height known before the first read (height-window.ts), so it comes right before.
+      await checkCursorChain(this.deps.db, this.cursorName, await this.deps.chain.serviceInfo(this.call), {record: false})
       const deferred = await this.readAndJudge(accounts)
       const inFlight = deferred.length > 0 ? await this.secondLook(deferred) : []
       const report = this.report(runId, accounts.length, inFlight)
@@ -226,8 +228,10 @@ class ReconcileRun {
     const pipeline = await this.pipelineState(readings)
     const rows = await this.rowsOf(readings)
     const later: Reading[] = []
-    const agreeing: {accountId: string; token: string}[] = []
+    const agreeing: BalanceKey[] = []
     const judged: Reading[] = []
+    /** The chain values to write: a correction (with its finding) or a base for a row that had none. */
+    const writes: {key: BalanceKey; value: ChainValue; finding?: DriftFinding}[] = []
     for (const reading of readings) {
       const verdicts = await this.judgeAccount(reading, pipeline, rows.get(reading.account.id) ?? new Map())
       if (verdicts.some((v) => v.kind === 'in-flight')) {
@@ -238,11 +242,22 @@ class ReconcileRun {
       judged.push(reading)
       for (const [i, v] of verdicts.entries()) {
         const key = {accountId: reading.account.id, token: this.tokens[i]!.symbol}
-        if (v.kind === 'drift') this.drift.push(this.dryRun ? v.finding : {...v.finding, corrected: await this.write(key, v.finding.chain, reading)})
-        else if (v.kind === 'agree') agreeing.push(key)
-        // A row that cannot take the value (a change inside the window) keeps its drift record open.
-        else if (v.kind === 'refresh' && (this.dryRun || (await this.write(key, v.chain, reading)))) agreeing.push(key)
+        const value = (total: bigint) => ({total, checkpoint: reading.checkpoint, window: reading.window})
+        if (v.kind === 'agree') agreeing.push(key)
+        else if (v.kind === 'drift') {
+          if (this.dryRun) this.drift.push(v.finding)
+          else writes.push({key, value: value(v.finding.chain), finding: v.finding})
+        } else if (v.kind === 'refresh') {
+          if (this.dryRun) agreeing.push(key)
+          else writes.push({key, value: value(v.chain)})
+        }
       }
+    }
+    const written = await this.writeAll(writes)
+    for (const {key, finding} of writes) {
+      if (finding) this.drift.push({...finding, corrected: written.has(balanceKeyId(key))})
+      // A row that cannot take the value (a change inside the window) keeps its drift record open.
+      else if (written.has(balanceKeyId(key))) agreeing.push(key)
     }
     if (!this.dryRun) this.closed += await this.record(this.drift.slice(this.recorded), agreeing, judged)
     this.recorded = this.drift.length
@@ -259,10 +274,12 @@ class ReconcileRun {
     for (const token of this.tokens) {
       const chain = reading.amounts.get(token.symbol) as bigint
       const row = rows.get(token.symbol)
-      if (row && ((row.balance.checkpoint !== null && row.balance.checkpoint > checkpoint) || (row.seen !== null && row.seen > window.to))) verdicts.push({kind: 'in-flight'})
+      const trusted = row !== undefined && !row.balance.stale && row.balance.checkpoint !== null
+      // A trusted row holding the chain's very amount agrees, whichever of the two is newer.
+      if (trusted && row.balance.amount === chain) verdicts.push({kind: 'agree'})
+      else if (row && ((row.balance.checkpoint !== null && row.balance.checkpoint > checkpoint) || (row.seen !== null && row.seen > window.to))) verdicts.push({kind: 'in-flight'})
       // Nothing was claimed: the row gets the chain's value, a zero too (a base for the first deposit).
-      else if (!row || row.balance.stale || row.balance.checkpoint === null) verdicts.push({kind: 'refresh', chain})
-      else if (row.balance.amount === chain) verdicts.push({kind: 'agree'})
+      else if (!trusted) verdicts.push({kind: 'refresh', chain})
       else if (row.seen !== null && row.seen >= window.from) verdicts.push({kind: 'in-flight'})
       else if (cursor < window.to && !(await this.nodeHasNoCheckpointAfter(checkpoint))) verdicts.push({kind: 'in-flight'})
       else {
@@ -295,11 +312,14 @@ class ReconcileRun {
     return proof
   }
 
-  /** The versioned write every chain value takes, then Redis (best effort: the outbox has it too). */
-  private async write(key: {accountId: string; token: string}, amount: bigint, reading: Reading): Promise<boolean> {
-    const {balance, written} = await this.postgres.writeFromChain(key, {total: amount, checkpoint: reading.checkpoint, window: reading.window})
-    if (written) await this.deps.redis.publish([balance]).catch(() => undefined)
-    return written
+  /**
+   * The versioned write every chain value takes (one statement for the batch), then Redis (best
+   * effort: the outbox has it too); the keys written.
+   */
+  private async writeAll(writes: readonly {key: BalanceKey; value: ChainValue}[]): Promise<Set<string>> {
+    const rows = await this.postgres.writeManyFromChain(writes)
+    if (rows.length > 0) await this.deps.redis.publish(rows).catch(() => undefined)
+    return new Set(rows.map((row) => balanceKeyId(row)))
   }
 
   /** Active accounts (those named, or all), least recently checked first, minus those checked within olderThanMs. */
@@ -343,6 +363,9 @@ class ReconcileRun {
          UNION SELECT e.sender UNION SELECT e.gas_owner
        ) x
        WHERE e.processed_at IS NULL AND x.address = ANY(?::text[])
+         -- One that failed for good will never be processed: it marked the balances it names stale
+         -- instead (a refresh settles them), and must not keep the account in flight for ever.
+         AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')
        GROUP BY x.address`,
       [addresses],
     )
@@ -360,7 +383,7 @@ class ReconcileRun {
   }
 
   /** Drift records opened or counted, agreeing ones closed, and last_blockchain_check; returns how many closed. */
-  private async record(found: DriftFinding[], agreeing: {accountId: string; token: string}[], checked: Reading[]): Promise<number> {
+  private async record(found: DriftFinding[], agreeing: BalanceKey[], checked: Reading[]): Promise<number> {
     const {db} = this.deps
     for (const f of found) {
       await db.raw(

@@ -45,8 +45,9 @@ async function readLastReconcile(db: Database): Promise<ReconcileRunView | null>
       in_drift: number
       errors: number
       outcome: string | null
+      error: string | null
     }[]
-  }>(`SELECT id, trigger, dry_run, started_at, finished_at, selected, checked, in_flight, in_drift, errors, outcome FROM reconcile_runs ORDER BY id DESC LIMIT 1`)
+  }>(`SELECT id, trigger, dry_run, started_at, finished_at, selected, checked, in_flight, in_drift, errors, outcome, error FROM reconcile_runs ORDER BY id DESC LIMIT 1`)
   const r = rows[0]
   if (!r) return null
   return {
@@ -61,6 +62,7 @@ async function readLastReconcile(db: Database): Promise<ReconcileRunView | null>
     inDrift: r.in_drift,
     errors: r.errors,
     outcome: r.outcome,
+    error: r.error,
   }
 }
 

@@ -1,6 +1,7 @@
-// The workers' part of the status: transactions that failed for good, and how far processing is
-// behind what the poller stored.
+// The workers' part of the status: transactions that failed for good (with the accounts they name,
+// whose balances were marked stale), and how far processing is behind what the poller stored.
 import type {Database} from '../store/database.ts'
+import {namedAddresses} from '../store/raw-event-addresses.ts'
 import type {FailedTransactionView, ProcessingStatus, UnprocessedTransactionView} from './status-report.ts'
 
 /** Failed transactions listed by name; the count covers them all. */
@@ -24,12 +25,16 @@ async function countRows(db: Database, sql: string): Promise<number> {
 }
 
 async function readNewestFailed(db: Database): Promise<FailedTransactionView[]> {
-  const {rows} = await db.raw<{rows: {tx_digest: string; error_message: string | null; attempts: number; finished_at: Date | null}[]}>(
-    `SELECT tx_digest, error_message, attempts, finished_at FROM transaction_processing_log
-      WHERE status = 'failed' ORDER BY finished_at DESC NULLS LAST, id DESC LIMIT ?`,
+  const {rows} = await db.raw<{rows: {tx_digest: string; error_message: string | null; attempts: number; finished_at: Date | null; accounts: string[]}[]}>(
+    `SELECT l.tx_digest, l.error_message, l.attempts, l.finished_at,
+            ARRAY(SELECT coalesce(a.email, a.sui_address) FROM accounts a
+                  WHERE a.deleted_at IS NULL AND a.sui_address = ANY(ARRAY(SELECT named.address FROM LATERAL (${namedAddresses('e')}) AS named(address)))
+                  ORDER BY a.id) AS accounts
+       FROM transaction_processing_log l LEFT JOIN raw_blockchain_events e USING (tx_digest)
+      WHERE l.status = 'failed' ORDER BY l.finished_at DESC NULLS LAST, l.id DESC LIMIT ?`,
     [NEWEST_FAILED],
   )
-  return rows.map((r) => ({digest: r.tx_digest, error: r.error_message, attempts: r.attempts, finishedAt: r.finished_at?.toISOString() ?? null}))
+  return rows.map((r) => ({digest: r.tx_digest, error: r.error_message, attempts: r.attempts, finishedAt: r.finished_at?.toISOString() ?? null, accounts: r.accounts}))
 }
 
 async function readOldestUnprocessed(db: Database): Promise<UnprocessedTransactionView | null> {

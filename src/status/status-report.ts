@@ -120,6 +120,8 @@ export interface FailedTransactionView {
   readonly error: string | null
   readonly attempts: number
   readonly finishedAt: string | null
+  /** The active accounts it names (their balances were marked stale when it failed): email, or address. */
+  readonly accounts: readonly string[]
 }
 
 export interface UnprocessedTransactionView {
@@ -157,7 +159,10 @@ export interface ReconcileRunView {
   readonly inFlight: number
   readonly inDrift: number
   readonly errors: number
+  /** agreed, drift, errors, in-flight (nothing compared), failed (the run stopped on `error`); null while running. */
   readonly outcome: string | null
+  /** Why a failed run stopped. */
+  readonly error: string | null
 }
 
 export interface BeatStatus {

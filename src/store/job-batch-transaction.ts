@@ -12,9 +12,10 @@
 //              accounts they name (by index, one lookup for the whole batch: handlers only ever
 //              look addresses up, so one map serves every job). A job past the stall limit does
 //              not take the lock (a poison transaction may be holding up whoever takes it).
-//   2. finish: every effect of every job in one statement of data-modifying CTEs (history rows,
-//              contract events, balance changes, released pending amounts, the cache outbox,
-//              processed_at, the log's `completed`); COMMIT.
+//   2. finish: the release lock of each job's digest (pending-release-lock.ts); every effect of
+//              every job in one statement of data-modifying CTEs (history rows, contract events,
+//              balance changes, released pending amounts, the cache outbox, processed_at, the
+//              log's `completed`); COMMIT.
 //
 // No wait is open-ended: the worker's connections have a lock timeout (src/store/session-settings.ts),
 // so a row another session keeps locked fails the statement waiting for it after that long. A
@@ -42,6 +43,8 @@ import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type R
 import type {TransactionEffects} from '../processing/transaction-effects.ts'
 import type {AttemptStart} from './processing-log.ts'
 import type {Database} from './database.ts'
+import {pendingReleaseLock} from './pending-release-lock.ts'
+import {namedAddresses} from './raw-event-addresses.ts'
 
 export interface LoadedTransaction {
   readonly tx: ProcessableTransaction
@@ -152,11 +155,7 @@ export class JobBatchTransaction {
       SELECT a.id::text AS id, a.sui_address
       FROM accounts a
       WHERE a.deleted_at IS NULL AND a.sui_address = ANY(ARRAY(
-        SELECT named.address FROM raw_blockchain_events e, LATERAL (
-          SELECT c->>'address' FROM jsonb_array_elements(e.balance_changes) c
-          UNION ALL SELECT e.sender UNION ALL SELECT e.gas_owner
-          UNION ALL SELECT m[1] FROM regexp_matches(e.events::text, '0x[0-9a-f]{64}', 'g') m
-        ) AS named(address)
+        SELECT named.address FROM raw_blockchain_events e, LATERAL (${namedAddresses('e')}) AS named(address)
         WHERE e.tx_digest = ANY(${list})
       ));`)
     const attempts = new Map((results[2]!.rows as {tx_digest: string; attempts: number; stalls: number}[]).map((r) => [r.tx_digest, r]))
@@ -243,6 +242,7 @@ export class JobBatchTransaction {
     const exact = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND NOT ${ambiguous} AND b.amount + ${delta} >= 0)`
     const released = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
     const results = await this.query(`
+      SELECT ${pendingReleaseLock('d')} FROM (SELECT d FROM unnest(${freshDigests}) AS d ORDER BY d) AS digests;
       WITH
       history AS (
         INSERT INTO account_transactions (account_id, tx_digest, token, direction, amount, counterparty, checkpoint, timestamp_ms)
@@ -311,7 +311,8 @@ export class JobBatchTransaction {
              (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released;
       COMMIT;`)
     this.open = false
-    const row = results[0]!.rows[0] as {history: Record<string, string>; events: Record<string, string>; released: [string, string, string][]}
+    // The statement's result, by its columns: the release locks' comes before it.
+    const row = results.find((r) => r.fields.some((f) => f.name === 'released'))!.rows[0] as {history: Record<string, string>; events: Record<string, string>; released: [string, string, string][]}
     const written = new Map<string, WriteResult>()
     for (const {tx, effects, alreadyProcessed} of jobs) {
       const release = alreadyProcessed ? [] : row.released.filter(([digest]) => digest === tx.digest).map(([, accountId, token]) => ({accountId, token}))

@@ -132,7 +132,7 @@ describe('confio beat: the tasks, run by confio worker', function () {
     const key = {accountId: ids.ben, token: 'CUSD'}
     const [oldDigest, newDigest] = [`old-${randomBytes(4).toString('hex')}`, `new-${randomBytes(4).toString('hex')}`]
     await store.addPending(key, 300_000n, oldDigest)
-    const pending = await store.addPending(key, 200_000n, newDigest)
+    const pending = (await store.addPending(key, 200_000n, newDigest)).balance!
     assert.equal(pending.pending, 500_000n)
     await w.db('pending_balance_changes').where({tx_digest: oldDigest}).update({created_at: w.db.raw(`now() - interval '11 minutes'`)})
 

@@ -3,17 +3,19 @@
 import assert from 'node:assert/strict'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
+import {startSuiServer} from '../support/sui-server/index.ts'
 import {chainBalance, drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 interface Report {
   runId: string | null
+  outcome: string
+  chainReads: {requests: number; windowMs: number}
   selected: number
   checked: number
   inFlight: {accountId: string}[]
   drift: {accountId: string; token: string; cached: string; chain: string; difference: string; corrected: boolean}[]
   closed: number
   errors: unknown[]
-  outcome: string
 }
 
 describe('confio reconcile', function () {
@@ -92,7 +94,9 @@ describe('confio reconcile', function () {
     w.sui.ledger.transfer({from: ada, to: bea, coinType: w.coins.CUSD, amount: 1_000n})
     await pollOnce(w) // stored, not processed
     const {report} = await reconcile(['--account', ada])
-    assert.deepEqual([report.inFlight.map((a) => a.accountId), report.drift.length, report.checked], [[w.accounts[ada]], 0, 0])
+    assert.deepEqual([report.inFlight.map((a) => a.accountId), report.drift.length, report.checked, report.outcome], [[w.accounts[ada]], 0, 0, 'in-flight'])
+    // Nothing was compared: not 'agreed'.
+    assert.equal((await w.db('reconcile_runs').where({id: report.runId}).first('outcome')).outcome, 'in-flight')
     await drain(w)
     const after = await reconcile(['--account', ada])
     assert.deepEqual([after.report.inFlight.length, after.report.drift.length, after.report.checked], [0, 0, 1])
@@ -122,15 +126,63 @@ describe('confio reconcile', function () {
     }
   })
 
-  it('holds the request rate under --rps', async () => {
+  it('holds the request rate under --rps, counting every request', async () => {
     w.sui.faults.reset()
-    const started = Date.now()
-    const {result} = await reconcile(['--rps', '4'])
-    const seconds = (Date.now() - started) / 1000
+    const {result, report} = await reconcile(['--rps', '4'])
     assert.equal(result.code, 0, result.stderr)
-    // 3 reads at 4 per second with no burst: at least 0.5 s between the first and the last.
+    // Every request the run sent took a token: GetServiceInfo, the 3 ListBalances and any other.
+    const sent = Object.values(w.sui.faults.callCounts()).reduce((sum, n) => sum + n, 0)
     assert.equal(w.sui.faults.calls('ListBalances'), 3)
-    assert.ok(seconds >= 0.5, `${seconds} s`)
+    assert.equal(report.chainReads.requests, sent)
+    // At 4 per second with no burst, the requests are at least 250 ms apart.
+    assert.ok(report.chainReads.windowMs >= (sent - 1) * 250 * 0.98, `${sent} requests in ${report.chainReads.windowMs} ms`)
+  })
+
+  it('empty accounts are ordinary: one ListBalances each while the chain moves, no errors', async () => {
+    const empty: string[] = []
+    for (let i = 0; i < 40; i++) empty.push(w.sui.ledger.createAddress(`empty-${i}`))
+    const rows = await w.db('accounts').insert(empty.map((address, i) => ({email: `empty-${i}@reconcile.test`, sui_address: address}))).returning('id')
+    const ids = rows.map((r: {id: string}) => String(r.id))
+    w.sui.faults.reset()
+    // Checkpoints seal while the accounts are read (the old fallback, one GetBalance per token,
+    // threw "the node moved" whenever two of them spanned one).
+    const producer = setInterval(() => w.sui.ledger.produceCheckpoint(), 20)
+    const selected = empty.flatMap((address) => ['--account', address])
+    try {
+      const {result, report} = await reconcile(selected)
+      assert.equal(result.code, 0, result.stderr)
+      assert.deepEqual([report.selected, report.errors.length, w.sui.faults.calls('GetBalance')], [40, 0, 0])
+      // The poller is not running meanwhile: every account is in flight (not an error).
+      assert.equal(report.checked + report.inFlight.length, 40)
+      assert.ok(w.sui.faults.calls('ListBalances') <= 80, `${w.sui.faults.calls('ListBalances')} ListBalances for 40 accounts (a second look reads again)`)
+      clearInterval(producer)
+      await pollOnce(w)
+      const still = await reconcile(selected)
+      assert.deepEqual([still.report.checked, still.report.errors.length, still.report.outcome], [40, 0, 'agreed'])
+    } finally {
+      clearInterval(producer)
+      await w.db('balance_cache_outbox').whereIn('account_id', ids).delete()
+      await w.db('balances').whereIn('account_id', ids).delete()
+      await w.db('accounts').whereIn('id', ids).delete()
+    }
+  })
+
+  it('a run that stops on an error is recorded failed, with the error', async () => {
+    const other = await startSuiServer({chain: 'othernet'})
+    try {
+      const result = await runCli(['reconcile', '--json'], {env: {...w.env, SUI_GRPC_URL: other.url}})
+      assert.equal(result.code, 2, result.stderr)
+      const run = await w.db('reconcile_runs').orderBy('id', 'desc').first('outcome', 'error', 'finished_at')
+      assert.equal(run.outcome, 'failed')
+      assert.match(run.error, /this database follows chain/)
+      assert.ok(run.finished_at)
+      // The on-call screen says why the last reconcile has no counts.
+      const status = await runCli(['status', '--json'], {env: w.env})
+      const last = jsonOf<{balances: {lastReconcile: {outcome: string; error: string}}}>(status).balances.lastReconcile
+      assert.deepEqual([last.outcome, /this database follows chain/.test(last.error)], ['failed', true])
+    } finally {
+      await other.close()
+    }
   })
 
   it('accounts for every account selected, over more than one judged batch and many lanes', async () => {

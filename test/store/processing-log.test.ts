@@ -33,8 +33,8 @@ describe('the processing log', function () {
       {tx_digest: digest(4), status: 'processing', claimed_by: 'host-a:421:1'},
     ])
     assert.equal(await markRetrying(db, digest(1), 'late', 'host-a:42'), false)
-    assert.equal(await markFailed(db, digest(2), 'late', 'host-a:42'), false)
-    assert.equal(await markFailed(db, digest(4), 'late', 'host-a:42'), false, 'pid 42 is not pid 421')
+    assert.deepEqual(await markFailed(db, digest(2), 'late', 'host-a:42', ['SUI']), {recorded: false, staled: 0})
+    assert.deepEqual(await markFailed(db, digest(4), 'late', 'host-a:42', ['SUI']), {recorded: false, staled: 0}, 'pid 42 is not pid 421')
     assert.equal(await markRetrying(db, digest(3), 'timeout', 'host-a:42'), true)
     assert.deepEqual((await log(digest(1)))?.status, 'completed')
     assert.deepEqual((await log(digest(2)))?.status, 'processing')
