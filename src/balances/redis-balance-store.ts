@@ -1,10 +1,11 @@
 // The Redis level of the balance cache. A read is one MGET: the balance and the pipeline marker
-// (pipeline-marker.ts), which says whether a cached value may be trusted. Writes go through a script that stores
-// a value only over an older one (a lower generation, or the same generation and a lower version),
-// so a fill that read the chain before a worker's commit and writes after it cannot put the older
-// value back (the race the system confio replaces had), and a value of a generation retired by
-// `confio cache reset` is never served (cache-generation.ts). Every command has the connection's
-// deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being away.
+// (pipeline-marker.ts), which says whether a cached value may be trusted. Writes go through a
+// script that stores a value only over an older one (a lower generation, or the same generation
+// and a lower version), so a fill that read the chain before a worker's commit and writes after
+// it cannot put the older value back (the race the system confio replaces had), and a value of a
+// generation retired by `confio cache reset` is never served (cache-generation.ts). Every command
+// has the connection's deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being
+// away.
 import type {Knex} from 'knex'
 import type {Redis} from 'ioredis'
 import {type BalanceKey, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'

@@ -5,9 +5,10 @@
 // write it: their progress shows in the next beat's query, within a second.
 //
 // It never fails or holds up the poller: it has its own Redis connection (opened lazily, no
-// offline queue, commands bounded by REDIS_COMMAND_TIMEOUT), and a beat that cannot reach
-// PostgreSQL or Redis writes nothing; the marker then expires, which readers take as "behind",
-// the truth as far as anyone can tell.
+// offline queue, commands bounded by REDIS_COMMAND_TIMEOUT), a beat is given up after that
+// timeout and a second more (a paused Redis never finishes a connect's ready check), and a beat
+// that cannot reach PostgreSQL or Redis writes nothing; the marker then expires, which readers
+// take as "behind", the truth as far as anyone can tell.
 import type {Redis} from 'ioredis'
 import {markerFor, pipelineMarkerKey, type PipelineReport} from '../balances/pipeline-marker.ts'
 import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
@@ -15,6 +16,7 @@ import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
+import {withTimeout} from '../queue/transaction-queue.ts'
 import {PollerLag} from './poller-lag.ts'
 
 /** How often the marker is written: well inside its lifetime (MARKER_LIFETIME_MS, 5 s). */
@@ -39,10 +41,12 @@ export class PipelineHeartbeat {
   private timer: NodeJS.Timeout | undefined
   private beating: Promise<void> | undefined
   private failing = false
+  private readonly commandTimeoutMs: number
 
   constructor(options: PipelineHeartbeatOptions) {
     this.options = options
     this.key = pipelineMarkerKey(options.redisPrefix)
+    this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS
   }
 
   /** The poller holds the lease, its cursor at `cursor`, the node at `tip`: beat from now on. */
@@ -78,10 +82,10 @@ export class PipelineHeartbeat {
     return report
   }
 
-  /** One beat at a time: a slow one is not stacked on. */
+  /** One beat at a time: a slow one is not stacked on, and one that hangs is given up. */
   private tick(): void {
     if (this.beating || !this.timer) return
-    this.beating = this.beat().then(
+    this.beating = withTimeout(this.beat(), this.commandTimeoutMs + 1_000, 'the pipeline marker was not written').then(
       () => {
         if (this.failing) this.options.logger.info('pipeline marker written again')
         this.failing = false
@@ -97,9 +101,8 @@ export class PipelineHeartbeat {
   private async connection(): Promise<Redis> {
     if (this.redis) return this.redis
     const {Redis} = await import('ioredis')
-    const commandTimeout = this.options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS
     // No offline queue: while Redis is away a beat fails at once instead of writing late.
-    this.redis = new Redis(this.options.redisUrl, {enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout, lazyConnect: true})
+    this.redis = new Redis(this.options.redisUrl, {enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: this.commandTimeoutMs, lazyConnect: true})
     this.redis.on('error', () => undefined)
     await this.redis.connect()
     return this.redis

@@ -67,12 +67,12 @@ function processingAlarms({processing}: StatusReading): Alarm[] {
  * A backlog nobody works off: transactions have waited longer than the limit, jobs wait in the
  * queue for a worker to take them (or are taken and not finished), and no worker has committed a
  * job within the limit: no worker runs, or the workers are stuck. Jobs only waiting for a retry
- * (delayed) are no stall. Meanwhile every cached balance is served as stale (pipeline_behind).
+ * (delayed) are no stall.
  */
 function pipelineAlarms({pipeline, queue}: StatusReading, thresholds: StatusThresholds): Alarm[] {
-  const {waiting, workerProgressAgeMs} = pipeline
+  const {waiting, workerProgressAgeMs, marker} = pipeline
   // Redis not answering: QUEUE_UNAVAILABLE says so, and neither the jobs nor the progress are known.
-  if (!queue.available || pipeline.marker.state === 'unknown') return []
+  if (!queue.available || marker.state === 'unknown') return []
   if (waiting.oldestAgeMs === null || waiting.oldestAgeMs <= thresholds.maxStallMs) return []
   const jobs = queue.queues.find((q) => q.name === PROCESS_TRANSACTION)
   if (!jobs || jobs.waiting + jobs.active === 0) return []
@@ -81,7 +81,7 @@ function pipelineAlarms({pipeline, queue}: StatusReading, thresholds: StatusThre
   return [
     {
       code: 'PIPELINE_STALLED',
-      message: `${waiting.count} stored ${plural(waiting.count, 'transaction waits', 'transactions wait')} to be processed, the oldest for ${formatAge(waiting.oldestAgeMs)}, and ${progress} (limit ${formatAge(thresholds.maxStallMs)}): no worker runs, or the workers are stuck; start confio worker (or confio run), or see the workers' log. Cached balances are served as stale meanwhile`,
+      message: `${waiting.count} stored ${plural(waiting.count, 'transaction waits', 'transactions wait')} to be processed, the oldest for ${formatAge(waiting.oldestAgeMs)}, and ${progress} (limit ${formatAge(thresholds.maxStallMs)}): no worker runs, or the workers are stuck; start confio worker (or confio run), or see the workers' log${marker.state === 'caught-up' ? '' : '. Cached balances are served as stale (pipeline_behind) meanwhile'}`,
     },
   ]
 }
