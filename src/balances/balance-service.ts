@@ -231,7 +231,8 @@ export class BalanceService {
   private async cached(key: BalanceKey): Promise<Balance | undefined> {
     if (this.levels.memory) {
       const held = this.memory.get(key)
-      if (held && isTrusted(held) && (await this.pipeline.current())) return toBalance(held, 'memory', true)
+      // The view when fresh, without an await: a memory hit stays a few microseconds.
+      if (held && isTrusted(held) && (this.pipeline.fresh() ?? (await this.pipeline.current()))) return toBalance(held, 'memory', true)
     }
     // An invalidation arriving while this read is on its way wins over what it brings back.
     const landing = this.memory.startFill(key)
