@@ -76,7 +76,9 @@ export class PipelineHeartbeat {
 
   /** Measures and writes the marker once; what it reported. Rejects when PostgreSQL or Redis fails. */
   async beat(): Promise<PipelineReport> {
-    const report = {lagMs: this.lag.lagMs(), waitingAgeMs: await oldestWaitingAgeMs(this.options.db)}
+    const waitingAgeMs = await oldestWaitingAgeMs(this.options.db)
+    // The lag as of now, after the query: the marker's lifetime is counted from both as fresh as can be.
+    const report = {lagMs: this.lag.lagMs(), waitingAgeMs}
     const {value, ttlMs} = markerFor(report, this.options.thresholdMs)
     await (await this.connection()).set(this.key, value, 'PX', ttlMs)
     return report
