@@ -16,6 +16,7 @@ import {chainOptionsOf} from '../src/config/chain-options.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {DEFAULT_DETAILS_DEADLINE_MS} from '../src/ingest/details-fetcher.ts'
 import {FOLLOW_MODES, type FollowMode} from '../src/ingest/checkpoint-source.ts'
+import {PipelineHeartbeat} from '../src/ingest/pipeline-heartbeat.ts'
 import {Poller} from '../src/ingest/poller.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
 import type {PollerMetrics} from '../src/ingest/poller-metrics.ts'
@@ -24,6 +25,7 @@ import {ProcessTransactionBatch} from '../src/processing/process-transaction-bat
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {TransactionRouter} from '../src/processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../src/processing/transaction-worker.ts'
+import {WorkerProgress} from '../src/processing/worker-progress.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 import type {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
@@ -141,6 +143,14 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],
+    heartbeat: new PipelineHeartbeat({
+      db: parts.db,
+      redisUrl: settings.redisUrl,
+      redisPrefix: settings.redisPrefix,
+      thresholdMs: settings.pipelineLagThresholdMs,
+      commandTimeoutMs: settings.redisCommandTimeoutMs,
+      logger: parts.logger,
+    }),
   })
 }
 
@@ -196,7 +206,16 @@ export class WorkerParts {
       policy: {maxAttempts: flags['max-attempts'], retryDelayMs: flags['retry-delay'], stallLimit: flags['stall-limit']},
       logger,
     })
-    this.worker = new TransactionWorker({queue: parts.queue, processor, concurrency: flags.concurrency, parallelBatches: PARALLEL_BATCHES, drain: flags.drain, logger, stopGraceMs: flags.stopGraceMs})
+    this.worker = new TransactionWorker({
+      queue: parts.queue,
+      processor,
+      concurrency: flags.concurrency,
+      parallelBatches: PARALLEL_BATCHES,
+      drain: flags.drain,
+      logger,
+      stopGraceMs: flags.stopGraceMs,
+      progress: new WorkerProgress(parts.redis, settings.redisPrefix),
+    })
     const beatLogger = logger.child({stage: 'beat'})
     // Opened lazily by its client: nothing is sent until a beat job reads a balance.
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))

@@ -4,6 +4,7 @@ import {durationFlag} from '../cli/durations.ts'
 import {CURSOR} from '../cli/pipeline-parts.ts'
 import {formatTable} from '../cli/table.ts'
 import {sleep} from '../src/chain/backoff.ts'
+import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
 import {formatAge} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
@@ -19,8 +20,8 @@ export default class Status extends ConfioCommand<typeof Status> {
   static override summary = 'Show the poller, queue, processing, balances and beat at a glance; exit 1 when something needs a person.'
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
-    'Reads PostgreSQL and Redis only (the chain only with --chain): who holds the poller lease and where its cursor is, the process-transaction and beat queues, failed and unprocessed transactions, stale and never-read balances, open drift, the last reconcile, the balance cache outbox, and for each beat task its last run, its last success and its slots superseded in the last 24 h (never run: a newer slot came first).',
-    'Exits 1, with each alarm on a line of its own, when there is no poller, its cursor has not moved for --max-cursor-age while a poller holds the lease (without --chain) or it is more than --max-lag checkpoints behind the tip (with --chain), the chain (with --chain) or Redis does not answer, jobs or transactions have failed, a balance is in open drift, or the oldest balance change not yet in Redis is older than --max-outbox-age. Exits 0 otherwise, so it serves as a health check.',
+    'Reads PostgreSQL and Redis only (the chain only with --chain): who holds the poller lease and where its cursor is, the process-transaction and beat queues, failed, unprocessed and waiting transactions and when a worker last committed one, whether balance readers trust cached balances (the pipeline marker), stale and never-read balances, open drift, the last reconcile, the balance cache outbox, and for each beat task its last run, its last success and its slots superseded in the last 24 h (never run: a newer slot came first).',
+    'Exits 1, with each alarm on a line of its own, when there is no poller, its cursor has not moved for --max-cursor-age while a poller holds the lease (without --chain) or it is more than --max-lag checkpoints behind the tip (with --chain), the chain (with --chain) or Redis does not answer, jobs or transactions have failed, transactions have waited longer than --max-stall with jobs queued and no worker committing any, a balance is in open drift, or the oldest balance change not yet in Redis is older than --max-outbox-age. Exits 0 otherwise, so it serves as a health check.',
     'With --watch it redraws every 2 s until SIGINT or SIGTERM and exits with the last frame’s code; with --json as well it prints one JSON document per frame, each on one line.',
   ].join('\n\n')
   static override examples = [
@@ -35,6 +36,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     'max-lag': Flags.integer({min: 0, dependsOn: ['chain'], summary: `Checkpoints the cursor may be behind the tip before it is an alarm (default ${DEFAULT_MAX_LAG}).`}),
     'max-cursor-age': durationFlag({default: 60_000, minMs: 1_000, summary: 'Without --chain: how long the cursor may go without a commit while a poller holds the lease (e.g. 60s, 5m).'}),
     'max-outbox-age': durationFlag({default: 60_000, minMs: 1_000, summary: 'How old the oldest balance change not yet in Redis (cache outbox) may be.'}),
+    'max-stall': durationFlag({default: 30_000, minMs: 1_000, summary: 'How long transactions may wait, with jobs queued, while no worker commits any (e.g. 30s, 2m).'}),
   }
 
   async run(): Promise<StatusReport | undefined> {
@@ -45,11 +47,13 @@ export default class Status extends ConfioCommand<typeof Status> {
       const sources: StatusSources = {
         db: await this.db({poolMax: 4}),
         queues,
+        redis: () => this.redis(),
+        redisPrefix: settings.redisPrefix,
         cursorName: CURSOR,
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }
-      const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age'], maxOutboxAgeMs: flags['max-outbox-age']}
+      const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age'], maxOutboxAgeMs: flags['max-outbox-age'], maxStallMs: flags['max-stall']}
       if (!flags.watch) {
         const report = await gatherStatus(sources, thresholds)
         this.settle(report)
@@ -122,7 +126,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     return indent(formatTable(['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED'], rows))
   }
 
-  private processingLines({processing}: StatusReport): string[] {
+  private processingLines({processing, pipeline}: StatusReport): string[] {
     const {failed, unprocessed} = processing
     const lines = [field('failed', String(failed.count))]
     if (failed.newest.length > 0) {
@@ -132,12 +136,19 @@ export default class Status extends ConfioCommand<typeof Status> {
     const oldest = unprocessed.oldest
     const waiting = oldest ? `, oldest ${oldest.digest} at checkpoint ${oldest.checkpoint}, stored ${formatAge(oldest.ageMs)} ago` : ''
     lines.push(field('unprocessed', `${unprocessed.count}${waiting}`))
+    const {count, oldestAgeMs} = pipeline.waiting
+    const progress = pipeline.workerProgressAgeMs === null ? 'none in the last 24 h (or Redis did not answer)' : `${formatAge(pipeline.workerProgressAgeMs)} ago`
+    lines.push(field('waiting', `${count} to process (failed ones aside)${oldestAgeMs === null ? '' : `, oldest stored ${formatAge(oldestAgeMs)} ago`}; a worker last committed one ${progress}`))
     return lines
   }
 
-  private balanceLines({balances}: StatusReport): string[] {
+  private balanceLines({balances, pipeline}: StatusReport): string[] {
     const {drift, lastReconcile: run, cacheOutbox} = balances
-    const lines = [field('rows', `${balances.rows}: ${balances.stale} stale, ${balances.withoutBase} never read from the chain`), field('open drift', String(drift.open))]
+    const lines = [
+      field('cached values', trustLine(pipeline.marker)),
+      field('rows', `${balances.rows}: ${balances.stale} stale, ${balances.withoutBase} never read from the chain`),
+      field('open drift', String(drift.open)),
+    ]
     if (drift.largest.length > 0) {
       const rows = drift.largest.map((d) => [
         d.email ?? d.address,
@@ -183,6 +194,14 @@ export default class Status extends ConfioCommand<typeof Status> {
     const decimals = this.settings.tokens.bySymbol(token)?.decimals
     return decimals === undefined ? `${value} (base units)` : formatAmount(value, decimals)
   }
+}
+
+/** What balance readers make of the pipeline marker. */
+function trustLine(marker: StatusReport['pipeline']['marker']): string {
+  if (marker.state === 'unknown') return `unknown: Redis did not answer (${marker.error})`
+  if (marker.state === 'missing') return `served as stale (pipeline_behind): no pipeline marker, so no poller has reported within ${formatAge(MARKER_LIFETIME_MS)}`
+  const figures = `poller lag ${formatAge(marker.lagMs)}, oldest waiting ${marker.waitingAgeMs === null ? 'none' : formatAge(marker.waitingAgeMs)}`
+  return marker.state === 'caught-up' ? `trusted: the pipeline is caught up (${figures})` : `served as stale (pipeline_behind): the pipeline is behind (${figures})`
 }
 
 function field(name: string, value: string): string {

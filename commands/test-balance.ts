@@ -23,7 +23,7 @@ export default class TestBalance extends ConfioCommand<typeof TestBalance> {
   static override summary = "Time every balance read path on one user's account, or benchmark reads served by each cache level."
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
-    "With --user-email, reads that account's balance of every registered token five ways, each timed: a plain read (from the nearest level that holds it), a forced refresh (the chain), a critical verification (the chain, no cache in between), a mark-stale followed by a read (both timed), and all balances from one ListBalances. Each row shows where the value came from, its checkpoint and the chain reads the step made. The account's balances end up refreshed from the chain, as any read of a stale balance would leave them.",
+    "With --user-email, reads that account's balance of every registered token five ways, each timed: a plain read (from the nearest level that holds it), a forced refresh (the chain), a critical verification (the chain, no cache in between), a mark-stale followed by a read (both timed), and all balances from one ListBalances. Each row shows where the value came from (and, when it is stale, why: e.g. pipeline_behind, a cached value while the pipeline is behind the chain), its checkpoint and the chain reads the step made. The account's balances end up refreshed from the chain, as any read of a stale balance would leave them.",
     'With --benchmark, reads the balances of the first --accounts accounts (every registered token) one at a time through each level in turn: memory, Redis (memory off), PostgreSQL (memory and Redis off) and the chain; each Redis-level read is followed by a bare Redis GET of the same key on the same connection, the floor beneath it. For each: min, p50, p95 and p99 in ms, reads per second, and the speedup over the chain. Every timed read is checked to come from the level measured; any that did not is counted as a mismatch.',
     `The chain is rate-limited (public fullnodes allow about 100 requests per 30 s), so the chain level makes at most ${CHAIN_READ_LIMIT} timed reads, each after a markStale of that balance so that it is a true miss; balances without a trusted row first get one from one ListBalances per account. Progress goes to stderr; with --json, stdout has only the result.`,
   ].join('\n\n')
@@ -94,7 +94,7 @@ export default class TestBalance extends ConfioCommand<typeof TestBalance> {
       const d = decimals(row.token)
       const cells = [row.step, row.token, formatAmount(row.amount, d), row.amount.toString()]
       if (withPending) cells.push(row.pending === 0n ? '' : `${formatAmount(row.pending, d)} / ${formatAmount(row.available, d)}`)
-      cells.push(row.isStale ? `${row.source} (stale)` : row.source, row.checkpoint?.toString() ?? '-', String(row.chainReads), row.ms.toFixed(1))
+      cells.push(row.staleReason ? `${row.source} (stale: ${row.staleReason})` : row.source, row.checkpoint?.toString() ?? '-', String(row.chainReads), row.ms.toFixed(1))
       return cells
     })
     const headers = ['STEP', 'TOKEN', 'AMOUNT', 'BASE UNITS', ...(withPending ? ['PENDING / AVAILABLE'] : []), 'SOURCE', 'CHECKPOINT', 'CHAIN READS', 'MS']

@@ -3,7 +3,7 @@
 // wallet's send path. `npm run build` emits this as JavaScript with type declarations into dist/,
 // which the package's `exports` point at.
 export {BalanceService, BalanceVerificationError} from './balances/balance-service.ts'
-export type {Balance, BalanceLevels, BalanceServiceOptions, BalanceSource, GetBalanceOptions} from './balances/balance-service.ts'
+export type {Balance, BalanceLevels, BalanceServiceOptions, BalanceSource, GetBalanceOptions, StaleReason} from './balances/balance-service.ts'
 export {openBalanceService, openConfiguredBalanceService} from './balances/open-balance-service.ts'
 export type {OpenBalanceService, OpenBalanceServiceOptions} from './balances/open-balance-service.ts'
 export {InvalidationListener} from './balances/invalidation-listener.ts'

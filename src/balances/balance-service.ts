@@ -16,6 +16,11 @@
 // - Every chain read is preceded by a GetServiceInfo: the height the node had reached before the
 //   read bounds the value's window from below (src/chain/height-window.ts).
 // - Concurrent misses for one balance in this process share one chain call (single flight).
+// - A cached value (memory, Redis, PostgreSQL) is only as fresh as the pipeline behind it: while
+//   the pipeline marker is not caught up (pipeline-marker.ts) it is served with isStale and
+//   staleReason pipeline_behind, and no chain call is made for it. Redis reads the marker with the
+//   balance (one MGET); memory, and PostgreSQL when Redis was not asked or did not answer, use this
+//   process's view of it, at most a second old (pipeline-view.ts). A chain value is not affected.
 // - Every write goes through PostgreSQL's versioned row and its outbox, then straight to Redis and
 //   memory too; a version never moves back at any level.
 import type {Account} from '../accounts/account-repository.ts'
@@ -30,10 +35,26 @@ import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
 import {MemoryBalanceCache, type MemoryFill} from './memory-balance-cache.ts'
+import {PipelineView} from './pipeline-view.ts'
 import {type ChainValue, PostgresBalanceStore} from './postgres-balance-store.ts'
-import type {RedisBalanceStore} from './redis-balance-store.ts'
+import type {RedisBalanceStore, RedisRead} from './redis-balance-store.ts'
 
 export type BalanceSource = 'memory' | 'redis' | 'postgres' | 'chain'
+
+/**
+ * Why a balance is not trusted:
+ * - pipeline_behind: a cached value (memory, Redis, PostgreSQL) while the pipeline is behind the
+ *   chain or not reporting (pipeline-marker.ts): transactions may be missing from it;
+ * - marked_stale: the row is marked stale (a change it could not apply exactly, an operator's
+ *   markStale) and was not read from the chain (addPending's answer);
+ * - no_base: the row was never read from the chain (addPending's answer);
+ * - chain_unavailable: the chain did not answer within the deadline: the last value known;
+ * - chain_behind: the node answered below a change confio has already counted, or below the row's
+ *   base, until the deadline: its value, not written;
+ * - height_window: the chain's value may or may not hold a change counted inside its height window
+ *   (src/chain/height-window.ts): not written; a read once the chain has moved on settles it.
+ */
+export type StaleReason = 'pipeline_behind' | 'marked_stale' | 'no_base' | 'chain_unavailable' | 'chain_behind' | 'height_window'
 
 export interface Balance {
   readonly token: string
@@ -48,6 +69,8 @@ export interface Balance {
   /** When the amount was last read from the chain. */
   readonly lastSynced: Date | null
   readonly isStale: boolean
+  /** Why it is stale; null exactly when isStale is false. */
+  readonly staleReason: StaleReason | null
   readonly source: BalanceSource
 }
 
@@ -101,6 +124,8 @@ interface CaughtUpRead {
 export class BalanceService {
   /** Kept in step with other processes by an InvalidationListener (see onInvalidation). */
   readonly memory: MemoryBalanceCache
+  /** What the pipeline marker said last, for the levels that do not read it with the balance. */
+  readonly pipeline: PipelineView
   private readonly options: BalanceServiceOptions
   private readonly postgres: PostgresBalanceStore
   private readonly accounts: AccountRepository
@@ -115,6 +140,7 @@ export class BalanceService {
     this.memory = new MemoryBalanceCache({maxEntries: options.memoryEntries, maxAgeMs: options.memoryMaxAgeMs})
     // A new generation retires every copy, this process's too.
     options.redis.generation.onChange(() => this.memory.clear())
+    this.pipeline = new PipelineView(() => options.redis.pipelineCaughtUp())
     this.postgres = new PostgresBalanceStore(options.db)
     this.accounts = new AccountRepository(options.db)
   }
@@ -179,7 +205,7 @@ export class BalanceService {
     if (!recorded) this.options.logger.info({accountId: key.accountId, token: key.token, digest}, 'pending amount not recorded: the transaction is processed already')
     if (!balance) return this.getBalance(account.id, symbol)
     if (recorded) await this.publish([balance])
-    return toBalance(balance, 'postgres')
+    return toBalance(balance, 'postgres', await this.pipeline.current())
   }
 
   /** Marks one balance, or all of an account's, stale: the next read asks the chain. */
@@ -197,27 +223,37 @@ export class BalanceService {
   /** The channel is back: memory starts again, empty, since anything held may have missed a change. */
   onReconnect = (): void => this.memory.resume()
 
-  /** The first trusted copy from memory, Redis or PostgreSQL, filling the levels above it. */
+  /**
+   * The first trusted copy from memory, Redis or PostgreSQL, filling the levels above it; stale
+   * (pipeline_behind) while the pipeline is behind. Memory serves only while this process's view
+   * of the marker says caught up: otherwise Redis is asked, which says how things stand.
+   */
   private async cached(key: BalanceKey): Promise<Balance | undefined> {
     if (this.levels.memory) {
       const held = this.memory.get(key)
-      if (held && isTrusted(held)) return toBalance(held, 'memory')
+      // The view when fresh, without an await: a memory hit stays a few microseconds.
+      if (held && isTrusted(held) && (this.pipeline.fresh() ?? (await this.pipeline.current()))) return toBalance(held, 'memory', true)
     }
     // An invalidation arriving while this read is on its way wins over what it brings back.
     const landing = this.memory.startFill(key)
     try {
+      let read: RedisRead | undefined
       if (this.levels.redis) {
-        // A Redis that does not answer fails the GET at REDIS_COMMAND_TIMEOUT: PostgreSQL then.
-        const inRedis = await this.options.redis.get(key).catch((error: unknown) => this.redisDown(error))
-        if (inRedis && isTrusted(inRedis)) {
-          if (this.levels.memory) landing.set(inRedis)
-          return toBalance(inRedis, 'redis')
+        // A Redis that does not answer fails the MGET at REDIS_COMMAND_TIMEOUT: PostgreSQL then.
+        const sentAtMs = performance.now()
+        read = await this.options.redis.read(key).catch((error: unknown) => this.redisDown(error))
+        if (read) this.pipeline.note(read.caughtUp, sentAtMs)
+        if (read?.balance && isTrusted(read.balance)) {
+          if (this.levels.memory) landing.set(read.balance)
+          return toBalance(read.balance, 'redis', read.caughtUp)
         }
       }
       const row = await this.postgres.read(key)
       if (row && isTrusted(row)) {
         await this.fill(row, landing)
-        return toBalance(row, 'postgres')
+        // Redis not asked: the view, renewed if old; asked and not answering: the view, if fresh.
+        const caughtUp = read?.caughtUp ?? (this.levels.redis ? (this.pipeline.fresh() ?? false) : await this.pipeline.current())
+        return toBalance(row, 'postgres', caughtUp)
       }
       return undefined
     } finally {
@@ -245,7 +281,7 @@ export class BalanceService {
       const last = await this.postgres.read(key)
       if (!last) throw new RuntimeFailure(`the ${token.symbol} balance of account ${account.id} is not known and the chain did not answer within ${timeoutMs} ms`, {code: 'BALANCE_UNAVAILABLE', remedy: 'check the node with confio test-connection', cause: error})
       this.options.logger.warn({accountId: key.accountId, token: key.token, err: messageOf(error)}, 'chain balance read failed; serving the last value as stale')
-      return {...toBalance(last, 'postgres'), isStale: true}
+      return {...toBalance(last, 'postgres'), isStale: true, staleReason: 'chain_unavailable'}
     }
   }
 
@@ -263,7 +299,7 @@ export class BalanceService {
       throw new BalanceVerificationError(message, undefined)
     }
     // The amount is the chain's, whatever the cache knew; pending is confio's own record.
-    return {...balance, amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: false, source: 'chain'}
+    return {...balance, amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: false, staleReason: null, source: 'chain'}
   }
 
   /**
@@ -301,10 +337,12 @@ export class BalanceService {
     else await this.fill(balance)
     const behind = seen !== null && record.checkpoint < seen ? {behind: seen} : {}
     if (confirmed) return {balance: toBalance(balance, 'chain'), ...behind}
-    if (isTrusted(balance)) return {balance: toBalance(balance, 'postgres'), ...behind}
+    if (isTrusted(balance)) return {balance: toBalance(balance, 'postgres', await this.pipeline.current()), ...behind}
     // The row is stale and the value cannot be written exactly (it is behind a transaction the row
-    // has counted, or one inside its window): the chain's word, not trusted.
-    return {balance: {...toBalance(balance, 'chain'), amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: true}, ...behind}
+    // has counted or its base, or one inside its window): the chain's word, not trusted.
+    const older = behind.behind !== undefined || (balance.checkpoint !== null && record.checkpoint < balance.checkpoint)
+    const chainWord = {amount: record.total, available: record.total - balance.pending, checkpoint: record.checkpoint, isStale: true, staleReason: older ? 'chain_behind' : 'height_window'} as const
+    return {balance: {...toBalance(balance, 'chain'), ...chainWord}, ...behind}
   }
 
   /**
@@ -333,7 +371,9 @@ export class BalanceService {
   }
 }
 
-function toBalance(row: CachedBalance, source: BalanceSource): Balance {
+/** What the caller sees of a row; `pipelineCaughtUp` false makes a cached value stale (pipeline_behind). */
+function toBalance(row: CachedBalance, source: BalanceSource, pipelineCaughtUp = true): Balance {
+  const staleReason = rowStaleReason(row) ?? (pipelineCaughtUp ? null : 'pipeline_behind')
   return {
     token: row.token,
     amount: row.amount,
@@ -341,7 +381,13 @@ function toBalance(row: CachedBalance, source: BalanceSource): Balance {
     available: row.amount - row.pending,
     checkpoint: row.checkpoint,
     lastSynced: row.syncedAtMs === null ? null : new Date(row.syncedAtMs),
-    isStale: !isTrusted(row),
+    isStale: staleReason !== null,
+    staleReason,
     source,
   }
+}
+
+function rowStaleReason(row: CachedBalance): StaleReason | null {
+  if (row.stale) return 'marked_stale'
+  return row.checkpoint === null ? 'no_base' : null
 }

@@ -1,14 +1,17 @@
-// The Redis level of the balance cache. Reads are one GET; writes go through a script that stores
-// a value only over an older one (a lower generation, or the same generation and a lower version),
-// so a fill that read the chain before a worker's commit and writes after it cannot put the older
-// value back (the race the system confio replaces had), and a value of a generation retired by
-// `confio cache reset` is never served (cache-generation.ts). Every command has the connection's
-// deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being away.
+// The Redis level of the balance cache. A read is one MGET: the balance and the pipeline marker
+// (pipeline-marker.ts), which says whether a cached value may be trusted. Writes go through a
+// script that stores a value only over an older one (a lower generation, or the same generation
+// and a lower version), so a fill that read the chain before a worker's commit and writes after
+// it cannot put the older value back (the race the system confio replaces had), and a value of a
+// generation retired by `confio cache reset` is never served (cache-generation.ts). Every command
+// has the connection's deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being
+// away.
 import type {Knex} from 'knex'
 import type {Redis} from 'ioredis'
 import {type BalanceKey, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'
 import {type CachedBalance, decodeCachedBalance, encodeCachedBalance} from './cached-balance.ts'
 import {CacheGeneration} from './cache-generation.ts'
+import {isCaughtUp, pipelineMarkerKey} from './pipeline-marker.ts'
 
 // Generations and versions are compared as decimal strings (length, then digits): exact for any
 // u64, where Lua's numbers are doubles. Returns 1 when stored, 0 when the stored value is of a
@@ -40,6 +43,14 @@ export interface Delivery {
   readonly balance: CachedBalance | undefined
 }
 
+/** What one read of a balance brings back. */
+export interface RedisRead {
+  /** The copy of the current generation; undefined for none (or one of another generation). */
+  readonly balance: CachedBalance | undefined
+  /** The pipeline marker, read in the same round trip, says cached values may be trusted. */
+  readonly caughtUp: boolean
+}
+
 /** A key the relay could neither write nor delete, with Redis's answer. */
 export interface RefusedKey {
   readonly key: BalanceKey
@@ -52,12 +63,14 @@ export class RedisBalanceStore {
   readonly generation: CacheGeneration
   private readonly prefix: string
   private readonly channel: string
+  private readonly markerKey: string
 
   constructor(redis: Redis, prefix: string, generation: CacheGeneration) {
     this.redis = redis
     this.prefix = prefix
     this.generation = generation
     this.channel = balanceInvalidationChannel(prefix)
+    this.markerKey = pipelineMarkerKey(prefix)
     // defineCommand sends EVALSHA, falling back to EVAL once per connection when Redis lacks it.
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, {numberOfKeys: 1, lua: SET_IF_NEWER})
   }
@@ -71,6 +84,17 @@ export class RedisBalanceStore {
   async get(key: BalanceKey): Promise<CachedBalance | undefined> {
     const value = await this.redis.get(balanceCacheKey(this.prefix, key))
     return value === null ? undefined : decodeCachedBalance(key, value, this.generation.current)
+  }
+
+  /** What a balance read needs: the balance's copy (as get) and the pipeline marker, in one round trip. */
+  async read(key: BalanceKey): Promise<RedisRead> {
+    const [value, marker] = await this.redis.mget(balanceCacheKey(this.prefix, key), this.markerKey)
+    return {balance: value === null || value === undefined ? undefined : decodeCachedBalance(key, value, this.generation.current), caughtUp: isCaughtUp(marker ?? null)}
+  }
+
+  /** The pipeline marker alone: true when it says cached values may be trusted. */
+  async pipelineCaughtUp(): Promise<boolean> {
+    return isCaughtUp(await this.redis.get(this.markerKey))
   }
 
   /** Stores the balance unless Redis already has this version or a later one; true when stored. */

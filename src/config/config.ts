@@ -55,6 +55,8 @@ export interface ConfioConfig {
   readonly redisCommandTimeoutMs: number
   /** BALANCE_MEMORY_MAX_AGE: an entry of a process's memory level older than this is a miss. */
   readonly balanceMemoryMaxAgeMs: number
+  /** PIPELINE_LAG_THRESHOLD: the poller's lag, or the oldest waiting transaction's age, past which cached balances are not trusted. */
+  readonly pipelineLagThresholdMs: number
   readonly sui: SuiSettings
   readonly contracts: Contracts
   readonly tokens: TokenRegistry
@@ -101,6 +103,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     redisPrefix: get<string>('REDIS_PREFIX'),
     redisCommandTimeoutMs: get<number>('REDIS_COMMAND_TIMEOUT'),
     balanceMemoryMaxAgeMs: get<number>('BALANCE_MEMORY_MAX_AGE'),
+    pipelineLagThresholdMs: get<number>('PIPELINE_LAG_THRESHOLD'),
     sui: {
       network: get<Network>('SUI_NETWORK'),
       grpcUrl: get<string>('SUI_GRPC_URL'),

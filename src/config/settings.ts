@@ -16,9 +16,10 @@ import {
   SettingProblem,
 } from './setting-kinds.ts'
 
-/** The defaults of REDIS_COMMAND_TIMEOUT and BALANCE_MEMORY_MAX_AGE, for code that runs without a configuration (the library). */
+/** The defaults of REDIS_COMMAND_TIMEOUT, BALANCE_MEMORY_MAX_AGE and PIPELINE_LAG_THRESHOLD, for code that runs without a configuration (the library). */
 export const REDIS_COMMAND_TIMEOUT_DEFAULT_MS = 1_000
 export const BALANCE_MEMORY_MAX_AGE_DEFAULT_MS = 60_000
+export const PIPELINE_LAG_THRESHOLD_DEFAULT_MS = 10_000
 
 export const NETWORKS = ['mainnet', 'testnet', 'devnet', 'localnet'] as const
 export type Network = (typeof NETWORKS)[number]
@@ -101,6 +102,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'longest a balance is served from process memory before it is read again from Redis or PostgreSQL',
     fallback: formatDuration(BALANCE_MEMORY_MAX_AGE_DEFAULT_MS),
     parse: (raw) => parseDurationSetting(raw, 100, 3_600_000),
+  },
+  {
+    name: 'PIPELINE_LAG_THRESHOLD',
+    description:
+      "how far behind the chain the pipeline may be (the poller's lag, or the wait of the oldest stored transaction not yet processed) before cached balances are served as stale (pipeline_behind); the poller applies it",
+    fallback: formatDuration(PIPELINE_LAG_THRESHOLD_DEFAULT_MS),
+    parse: (raw) => parseDurationSetting(raw, 2_000, 3_600_000),
   },
   {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
   {

@@ -12,7 +12,9 @@
 // refresh counts from the next checkpoint decided; what came before, from its monitored_from on,
 // is filled by a separate read (HistoryFill) before the next commit, and at start for any fill a
 // crash cut short (account-coverage.ts). Every commit is fenced by the
-// lease (checked in the commit's transaction), so a poller that lost it writes nothing.
+// lease (checked in the commit's transaction), so a poller that lost it writes nothing. While it
+// holds the lease it keeps the pipeline marker (pipeline-heartbeat.ts), which tells balance readers
+// whether the pipeline is close enough behind the chain for cached balances to be trusted.
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {ServiceInfo} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
@@ -29,6 +31,7 @@ import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
+import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
@@ -68,6 +71,8 @@ export interface PollerOptions {
   readonly nodeBehindWaitMs?: number
   /** How long fetching a batch's relevant transactions in full may take before the poller stops (default 30 s). */
   readonly detailsDeadlineMs?: number
+  /** Keeps the pipeline marker while the lease is held: told every tip seen and every commit. */
+  readonly heartbeat?: PipelineHeartbeat
 }
 
 export interface PollerResult {
@@ -104,7 +109,8 @@ export class Poller {
     if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
     logger.info({token: lease.token?.toString()}, 'holding the poller lease')
     try {
-      const {start, cursor, stopAfter} = await this.startPoint(signal)
+      const {start, cursor, stopAfter, tip} = await this.startPoint(signal)
+      this.options.heartbeat?.start(start - 1n, tip)
       this.decidedThrough = start - 1n
       // The accounts load (a second or more with a million) while the follower is set up; no
       // checkpoint is read before they are loaded, since reading screens it with them.
@@ -117,6 +123,7 @@ export class Poller {
       if (!(error instanceof LeaseLostError)) await lease.check()
       throw error
     } finally {
+      await this.options.heartbeat?.stop()
       await lease.release()
     }
   }
@@ -147,7 +154,7 @@ export class Poller {
     const tip = info.checkpointHeight
     const start = cursor !== undefined ? cursor + 1n : (fromCheckpoint ?? tip)
     logger.info({start: start.toString(), cursor: cursor?.toString() ?? null, once}, cursor === undefined ? 'no cursor yet; starting' : 'resuming after the cursor')
-    return {start, cursor, stopAfter: once ? tip : undefined}
+    return {start, cursor, tip, stopAfter: once ? tip : undefined}
   }
 
   /**
@@ -191,6 +198,7 @@ export class Poller {
       onTip: (tip) => {
         this.tip = tip
         metrics?.tipSeen(tip)
+        this.options.heartbeat?.tipSeen(tip)
       },
       // Only the transactions that may be relevant are decoded (most of the poller's CPU was decoding the rest).
       screen: new RelevanceScreen(this.options.packages, this.accounts),
@@ -386,6 +394,7 @@ export class Poller {
 
   private report(result: StoredBatch, lastTimestampMs: number): void {
     this.options.metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
+    this.options.heartbeat?.committed(result.last)
     const fields = {
       cursor: result.last.toString(),
       tip: this.tip?.toString() ?? null,

@@ -6,6 +6,7 @@ import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import {JobBatcher} from './job-batcher.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
+import type {WorkerProgress} from './worker-progress.ts'
 
 export interface TransactionWorkerOptions {
   readonly queue: TransactionQueue
@@ -23,6 +24,8 @@ export interface TransactionWorkerOptions {
   readonly drainPollMs?: number
   /** How often a progress line is logged while jobs are being done. Default 10 s. */
   readonly progressIntervalMs?: number
+  /** Told of every job done, for `confio status` (worker-progress.ts). */
+  readonly progress?: WorkerProgress
 }
 
 export interface WorkerResult {
@@ -80,6 +83,7 @@ export class TransactionWorker {
         if (outcome instanceof JobFailure) throw outcome
         if (outcome.status === 'completed') this.counts.completed += 1
         else this.counts.alreadyProcessed += 1
+        this.options.progress?.note()
         if (outcome.unhandled.length > 0) this.counts.unhandled += 1
         this.counts.accountTransactions += outcome.accountTransactions
         this.counts.contractEvents += outcome.contractEvents
@@ -97,9 +101,11 @@ export class TransactionWorker {
     logger.info({concurrency, parallelBatches, drain: this.options.drain, stallIntervalMs: queue.stallIntervalMs}, 'worker started')
 
     const progress = this.reportProgress()
+    this.options.progress?.start()
     const stoppedBy = await this.waitForEnd(signal)
     clearInterval(progress)
     await queue.close(this.options.stopGraceMs)
+    await this.options.progress?.stop()
     const durationMs = Math.max(0, (stoppedBy === 'drained' ? this.lastFinished : performance.now()) - started)
     const done = this.counts.completed + this.counts.alreadyProcessed
     const result = {stoppedBy, ...this.counts, durationMs: Math.round(durationMs), jobsPerSecond: durationMs > 0 ? Math.round((done * 1000) / durationMs) : 0}

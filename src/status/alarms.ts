@@ -3,12 +3,20 @@
 // testnet seal a checkpoint every ~250 ms and the cursor moves with every committed batch, so a
 // cursor that has not moved for a minute while a poller holds the lease means the poller is stuck
 // (on a localnet that seals nothing, it may only be idle: ask the chain with --chain).
+import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
 import type {Alarm, StatusReport, StatusThresholds} from './status-report.ts'
 
 export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>
 
 export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, nowMs = Date.now()): Alarm[] {
-  return [...pollerAlarms(reading, thresholds, nowMs), ...queueAlarms(reading), ...processingAlarms(reading), ...balanceAlarms(reading), ...cacheOutboxAlarms(reading, thresholds)]
+  return [
+    ...pollerAlarms(reading, thresholds, nowMs),
+    ...queueAlarms(reading),
+    ...processingAlarms(reading),
+    ...pipelineAlarms(reading, thresholds),
+    ...balanceAlarms(reading),
+    ...cacheOutboxAlarms(reading, thresholds),
+  ]
 }
 
 function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, nowMs: number): Alarm[] {
@@ -53,6 +61,29 @@ function processingAlarms({processing}: StatusReading): Alarm[] {
   const latest = newest[0]
   const example = latest ? ` (newest ${latest.digest}: ${oneLine(latest.error ?? 'no error recorded')})` : ''
   return [{code: 'PROCESSING_FAILED', message: `${count} ${plural(count, 'transaction', 'transactions')} failed processing${example}; fix the cause, then confio worker --retry-failed`}]
+}
+
+/**
+ * A backlog nobody works off: transactions have waited longer than the limit, jobs wait in the
+ * queue for a worker to take them (or are taken and not finished), and no worker has committed a
+ * job within the limit: no worker runs, or the workers are stuck. Jobs only waiting for a retry
+ * (delayed) are no stall.
+ */
+function pipelineAlarms({pipeline, queue}: StatusReading, thresholds: StatusThresholds): Alarm[] {
+  const {waiting, workerProgressAgeMs, marker} = pipeline
+  // Redis not answering: QUEUE_UNAVAILABLE says so, and neither the jobs nor the progress are known.
+  if (!queue.available || marker.state === 'unknown') return []
+  if (waiting.oldestAgeMs === null || waiting.oldestAgeMs <= thresholds.maxStallMs) return []
+  const jobs = queue.queues.find((q) => q.name === PROCESS_TRANSACTION)
+  if (!jobs || jobs.waiting + jobs.active === 0) return []
+  if (workerProgressAgeMs !== null && workerProgressAgeMs <= thresholds.maxStallMs) return []
+  const progress = workerProgressAgeMs === null ? 'no worker has committed a job in the last 24 h' : `no worker has committed a job for ${formatAge(workerProgressAgeMs)}`
+  return [
+    {
+      code: 'PIPELINE_STALLED',
+      message: `${waiting.count} stored ${plural(waiting.count, 'transaction waits', 'transactions wait')} to be processed, the oldest for ${formatAge(waiting.oldestAgeMs)}, and ${progress} (limit ${formatAge(thresholds.maxStallMs)}): no worker runs, or the workers are stuck; start confio worker (or confio run), or see the workers' log${marker.state === 'caught-up' ? '' : '. Cached balances are served as stale (pipeline_behind) meanwhile'}`,
+    },
+  ]
 }
 
 function balanceAlarms({balances}: StatusReading): Alarm[] {

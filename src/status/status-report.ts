@@ -13,6 +13,7 @@ export interface StatusReport {
   readonly poller: PollerStatus
   readonly queue: QueueStatus
   readonly processing: ProcessingStatus
+  readonly pipeline: PipelineStatus
   readonly balances: BalanceStatus
   readonly beat: BeatStatus
   /** Each thing that needs a person, with a one-line reason; empty when healthy. */
@@ -28,6 +29,8 @@ export interface StatusThresholds {
   readonly maxCursorAgeMs: number
   /** How old the balance cache outbox's oldest row may be: older, Redis is not being told. */
   readonly maxOutboxAgeMs: number
+  /** How long transactions may wait with no worker committing any: longer, the pipeline is stalled. */
+  readonly maxStallMs: number
 }
 
 export type AlarmCode =
@@ -40,6 +43,7 @@ export type AlarmCode =
   | 'PROCESSING_FAILED'
   | 'BALANCE_DRIFT'
   | 'CACHE_OUTBOX_BEHIND'
+  | 'PIPELINE_STALLED'
 
 export interface Alarm {
   readonly code: AlarmCode
@@ -92,6 +96,24 @@ export interface ProcessingStatus {
   readonly failed: {readonly count: number; readonly newest: readonly FailedTransactionView[]}
   readonly unprocessed: {readonly count: number; readonly oldest: UnprocessedTransactionView | null}
 }
+
+export interface PipelineStatus {
+  /** Stored transactions not processed yet, failed-for-good ones excepted; the oldest's age by PostgreSQL's clock. */
+  readonly waiting: {readonly count: number; readonly oldestAgeMs: number | null}
+  /** Since any worker last committed a job, by Redis's clock; null: none in the last 24 h, or Redis did not answer. */
+  readonly workerProgressAgeMs: number | null
+  /** What balance readers see in the pipeline marker: anything but caught-up serves cached balances as stale. */
+  readonly marker: MarkerView
+}
+
+/**
+ * caught-up and behind: as the poller last wrote it (its lag, the oldest waiting transaction's
+ * age); missing: no poller has written it within its lifetime; unknown: Redis did not answer.
+ */
+export type MarkerView =
+  | {readonly state: 'caught-up' | 'behind'; readonly lagMs: number; readonly waitingAgeMs: number | null}
+  | {readonly state: 'missing'}
+  | {readonly state: 'unknown'; readonly error: string}
 
 export interface FailedTransactionView {
   readonly digest: string

@@ -76,3 +76,22 @@ export async function unprocessedEvents(db: Database, options: {afterId: string;
     .limit(options.limit)
   return rows.map((row) => ({id: String(row.id), digest: row.tx_digest}))
 }
+
+/** Stored and not processed, failed-for-good ones excepted (those wait for an operator, not a worker). */
+const WAITING = `FROM raw_blockchain_events e WHERE e.processed_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')`
+
+/**
+ * How long the oldest waiting transaction has been stored (PostgreSQL's clock); null when none
+ * waits. Walks the unprocessed index from its start, past the failed-for-good rows at its head.
+ */
+export async function oldestWaitingAgeMs(db: Database): Promise<number | null> {
+  const {rows} = await db.raw<{rows: {age_ms: number}[]}>(`SELECT round(extract(epoch FROM now() - e.created_at) * 1000)::float8 AS age_ms ${WAITING} ORDER BY e.id LIMIT 1`)
+  return rows[0]?.age_ms ?? null
+}
+
+/** How many transactions wait to be processed. */
+export async function countWaiting(db: Database): Promise<number> {
+  const {rows} = await db.raw<{rows: {count: number}[]}>(`SELECT count(*)::int AS count ${WAITING}`)
+  return rows[0]?.count ?? 0
+}

@@ -16,6 +16,7 @@ import type {ChainReader} from '../../src/chain/index.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
+import {type CaughtUpPipeline, keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 import {noChain, removeAccounts, silent, TOKENS, trustedAccount} from './trusted-balances.ts'
 
 interface ResetJson {
@@ -33,6 +34,7 @@ describe('the cache generation', function () {
   let prefix: string
   const accountIds: string[] = []
   const opened: OpenBalanceService[] = []
+  const pipelines: CaughtUpPipeline[] = []
   const cli = (args: string[], env: Record<string, string> = {}) => runCli(args, {env: {REDIS_PREFIX: prefix, ...env}})
 
   const account = () => trustedAccount(db, accountIds)
@@ -47,6 +49,7 @@ describe('the cache generation', function () {
   async function open(listen = false): Promise<OpenBalanceService> {
     const service = await openBalanceService({databaseUrl: process.env.DATABASE_URL as string, redisUrl: process.env.REDIS_URL as string, redisPrefix: prefix, chain, tokens: TOKENS, logger: silent, listen})
     opened.push(service)
+    pipelines.push(await keepPipelineCaughtUp(process.env.REDIS_URL as string, prefix))
     return service
   }
 
@@ -61,6 +64,7 @@ describe('the cache generation', function () {
 
   afterEach(async () => {
     for (const service of opened.splice(0)) await service.close()
+    for (const pipeline of pipelines.splice(0)) await pipeline.stop()
   })
 
   after(async () => {

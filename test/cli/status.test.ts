@@ -11,7 +11,7 @@ import {drain, enqueue, pollOnce, startWorld, type WorkerWorld} from '../process
 interface StatusJson {
   healthy: boolean
   alarms: {code: string; message: string}[]
-  thresholds: {maxLag: number; maxCursorAgeMs: number; maxOutboxAgeMs: number}
+  thresholds: {maxLag: number; maxCursorAgeMs: number; maxOutboxAgeMs: number; maxStallMs: number}
   poller: {
     lease: {holder: {pid: number; applicationName: string | null; backendStart: string | null} | null}
     cursor: {name: string; checkpoint: string; updatedAt: string; ageMs: number} | null
@@ -129,7 +129,7 @@ describe('confio status', function () {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.equal(json.healthy, true)
     assert.deepEqual(json.alarms, [])
-    assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000, maxOutboxAgeMs: 60_000})
+    assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000, maxOutboxAgeMs: 60_000, maxStallMs: 30_000})
     assert.equal(json.poller.lease.holder?.pid, await leasePid())
     assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')

@@ -11,6 +11,7 @@ import {migrateLatest} from '../../src/store/migrator.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
 import {createScratchDatabase, dropDatabase} from '../support/global-setup.ts'
 import {startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {type CaughtUpPipeline, keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 
 const STEPS = ['cached', 'forced-refresh', 'critical', 'stale-then-read', 'all-balances']
 // The registry's order: configured tokens, then SUI.
@@ -66,6 +67,7 @@ function oneLineError(result: CliResult): string {
 describe('confio test-balance', function () {
   this.timeout(120_000)
   let w: WorkerWorld
+  let pipeline: CaughtUpPipeline
   let ana: {address: string; email: string}
   let ben: {address: string; email: string}
   let cy: {address: string; email: string}
@@ -80,9 +82,13 @@ describe('confio test-balance', function () {
     w.sui.ledger.mint(ben.address, w.coins.CONFIO, 7n)
     w.sui.ledger.mint(cy.address, w.coins.CUSD, 5_000_000n)
     w.sui.ledger.produceCheckpoint()
+    pipeline = await keepPipelineCaughtUp(process.env.REDIS_URL as string, w.prefix)
   })
 
-  after(async () => w?.close())
+  after(async () => {
+    await pipeline?.stop()
+    await w?.close()
+  })
 
   it('--user-email: a row per step and token, each with its source, checkpoint and chain reads', async () => {
     const calls = w.sui.faults.calls('GetBalance') + w.sui.faults.calls('ListBalances')

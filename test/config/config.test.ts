@@ -34,6 +34,7 @@ describe('config', () => {
     assert.equal(config.redisPrefix, 'confio:')
     assert.equal(config.redisCommandTimeoutMs, 1_000)
     assert.equal(config.balanceMemoryMaxAgeMs, 60_000)
+    assert.equal(config.pipelineLagThresholdMs, 10_000)
     assert.equal(config.sui.network, 'mainnet')
     assert.equal(config.sui.grpcUrl, 'https://fullnode.mainnet.sui.io:443')
     assert.equal(config.sui.deadlineMs, 10_000)
@@ -42,9 +43,9 @@ describe('config', () => {
     assert.deepEqual(config.tokens.list().map((t) => t.symbol), ['USDC', 'SUI'])
   })
 
-  it('reads the Redis command timeout and the memory max age as durations', () => {
-    const config = loadConfig({env: {REDIS_COMMAND_TIMEOUT: '250ms', BALANCE_MEMORY_MAX_AGE: '5s'}, cwd: dir()})
-    assert.deepEqual([config.redisCommandTimeoutMs, config.balanceMemoryMaxAgeMs], [250, 5_000])
+  it('reads the Redis command timeout, the memory max age and the pipeline lag threshold as durations', () => {
+    const config = loadConfig({env: {REDIS_COMMAND_TIMEOUT: '250ms', BALANCE_MEMORY_MAX_AGE: '5s', PIPELINE_LAG_THRESHOLD: '3s'}, cwd: dir()})
+    assert.deepEqual([config.redisCommandTimeoutMs, config.balanceMemoryMaxAgeMs, config.pipelineLagThresholdMs], [250, 5_000, 3_000])
   })
 
   it('derives the gRPC default from the network', () => {
@@ -129,6 +130,7 @@ describe('config', () => {
       ['a bad redis prefix', {REDIS_PREFIX: 'has space'}, /^REDIS_PREFIX .*letters, digits/],
       ['a Redis command timeout without its unit', {REDIS_COMMAND_TIMEOUT: '500'}, /^REDIS_COMMAND_TIMEOUT \(from environment\): "500" is not valid; expected a duration with its unit from 10ms to 60s/],
       ['a memory max age out of range', {BALANCE_MEMORY_MAX_AGE: '2h'}, /^BALANCE_MEMORY_MAX_AGE .*expected a duration with its unit from 100ms to 1h/],
+      ['a pipeline lag threshold below 2 s', {PIPELINE_LAG_THRESHOLD: '500ms'}, /^PIPELINE_LAG_THRESHOLD .*expected a duration with its unit from 2s to 1h/],
       ['a malformed private key', {SUI_SIGNER_PRIVATE_KEY: 'deadbeefdeadbeef'}, /^SUI_SIGNER_PRIVATE_KEY .*suiprivkey1/],
     ]
     for (const [what, env, pattern] of cases) {

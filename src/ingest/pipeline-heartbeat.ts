@@ -1,0 +1,112 @@
+// The writer of the pipeline marker (src/balances/pipeline-marker.ts), run by the poller that holds
+// the lease. Every second it measures the poller's lag (poller-lag.ts) and how long the oldest
+// stored transaction not yet processed has waited (one query on the unprocessed index), and writes
+// the marker with the lifetime those leave under PIPELINE_LAG_THRESHOLD. The workers need not
+// write it: their progress shows in the next beat's query, within a second.
+//
+// It never fails or holds up the poller: it has its own Redis connection (opened lazily, no
+// offline queue, commands bounded by REDIS_COMMAND_TIMEOUT), a beat is given up after that
+// timeout and a second more (a paused Redis never finishes a connect's ready check), and a beat
+// that cannot reach PostgreSQL or Redis writes nothing; the marker then expires, which readers
+// take as "behind", the truth as far as anyone can tell.
+import type {Redis} from 'ioredis'
+import {markerFor, pipelineMarkerKey, type PipelineReport} from '../balances/pipeline-marker.ts'
+import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
+import {messageOf} from '../errors.ts'
+import type {Logger} from '../logging/logger.ts'
+import type {Database} from '../store/database.ts'
+import {oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
+import {withTimeout} from '../queue/transaction-queue.ts'
+import {PollerLag} from './poller-lag.ts'
+
+/** How often the marker is written: well inside its lifetime (MARKER_LIFETIME_MS, 5 s). */
+const BEAT_MS = 1_000
+
+export interface PipelineHeartbeatOptions {
+  readonly db: Database
+  readonly redisUrl: string
+  readonly redisPrefix: string
+  /** PIPELINE_LAG_THRESHOLD. */
+  readonly thresholdMs: number
+  /** REDIS_COMMAND_TIMEOUT (default 1 s). */
+  readonly commandTimeoutMs?: number
+  readonly logger: Logger
+}
+
+export class PipelineHeartbeat {
+  private readonly options: PipelineHeartbeatOptions
+  private readonly key: string
+  private lag = new PollerLag(-1n)
+  private redis: Redis | undefined
+  private timer: NodeJS.Timeout | undefined
+  private beating: Promise<void> | undefined
+  private failing = false
+  private readonly commandTimeoutMs: number
+
+  constructor(options: PipelineHeartbeatOptions) {
+    this.options = options
+    this.key = pipelineMarkerKey(options.redisPrefix)
+    this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS
+  }
+
+  /** The poller holds the lease, its cursor at `cursor`, the node at `tip`: beat from now on. */
+  start(cursor: bigint, tip: bigint): void {
+    this.lag = new PollerLag(cursor)
+    this.lag.tipSeen(tip)
+    this.timer ??= setInterval(() => this.tick(), BEAT_MS).unref()
+    this.tick()
+  }
+
+  tipSeen(tip: bigint): void {
+    this.lag.tipSeen(tip)
+  }
+
+  committed(cursor: bigint): void {
+    this.lag.committed(cursor)
+  }
+
+  /** Stops beating; the marker stands until it expires (or a new poller writes it). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.beating
+    this.redis?.disconnect()
+    this.redis = undefined
+  }
+
+  /** Measures and writes the marker once; what it reported. Rejects when PostgreSQL or Redis fails. */
+  async beat(): Promise<PipelineReport> {
+    const waitingAgeMs = await oldestWaitingAgeMs(this.options.db)
+    // The lag as of now, after the query: the marker's lifetime is counted from both as fresh as can be.
+    const report = {lagMs: this.lag.lagMs(), waitingAgeMs}
+    const {value, ttlMs} = markerFor(report, this.options.thresholdMs)
+    await (await this.connection()).set(this.key, value, 'PX', ttlMs)
+    return report
+  }
+
+  /** One beat at a time: a slow one is not stacked on, and one that hangs is given up. */
+  private tick(): void {
+    if (this.beating || !this.timer) return
+    this.beating = withTimeout(this.beat(), this.commandTimeoutMs + 1_000, 'the pipeline marker was not written').then(
+      () => {
+        if (this.failing) this.options.logger.info('pipeline marker written again')
+        this.failing = false
+      },
+      (error: unknown) => {
+        if (!this.failing) this.options.logger.warn({err: messageOf(error)}, 'cannot write the pipeline marker; cached balances are served as stale until it is written again')
+        this.failing = true
+      },
+    ).finally(() => (this.beating = undefined))
+  }
+
+  /** ioredis is loaded on first use, as openRedis does: a command's start-up is paid on every run. */
+  private async connection(): Promise<Redis> {
+    if (this.redis) return this.redis
+    const {Redis} = await import('ioredis')
+    // No offline queue: while Redis is away a beat fails at once instead of writing late.
+    this.redis = new Redis(this.options.redisUrl, {enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: this.commandTimeoutMs, lazyConnect: true})
+    this.redis.on('error', () => undefined)
+    await this.redis.connect()
+    return this.redis
+  }
+}

@@ -1,0 +1,30 @@
+// The pipeline's part of the status: what waits to be processed, when a worker last made progress,
+// and what balance readers see in the pipeline marker (src/balances/pipeline-marker.ts). Redis not
+// answering is a reading (the marker unknown, no progress known), never a failure of the command.
+import type {Redis} from 'ioredis'
+import {decodePipelineMarker, pipelineMarkerKey, WORKER_PROGRESS_LIFETIME_MS, workerProgressKey} from '../balances/pipeline-marker.ts'
+import type {Database} from '../store/database.ts'
+import {countWaiting, oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
+import type {MarkerView, PipelineStatus} from './status-report.ts'
+
+export async function readPipelineStatus(db: Database, redis: () => Promise<Redis>, redisPrefix: string): Promise<PipelineStatus> {
+  const [count, oldestAgeMs, fromRedis] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readRedis(redis, redisPrefix)])
+  return {waiting: {count, oldestAgeMs}, ...fromRedis}
+}
+
+async function readRedis(redis: () => Promise<Redis>, prefix: string): Promise<Pick<PipelineStatus, 'marker' | 'workerProgressAgeMs'>> {
+  try {
+    const client = await redis()
+    const [marker, progressTtl] = await Promise.all([client.get(pipelineMarkerKey(prefix)), client.pttl(workerProgressKey(prefix))])
+    // A missing key's PTTL is -2; the key is always written with a lifetime.
+    return {marker: markerView(marker), workerProgressAgeMs: progressTtl >= 0 ? Math.max(0, WORKER_PROGRESS_LIFETIME_MS - progressTtl) : null}
+  } catch (error) {
+    return {marker: {state: 'unknown', error: (error as Error).message}, workerProgressAgeMs: null}
+  }
+}
+
+function markerView(value: string | null): MarkerView {
+  const marker = decodePipelineMarker(value)
+  if (!marker) return {state: 'missing'}
+  return {state: marker.caughtUp ? 'caught-up' : 'behind', lagMs: marker.lagMs, waitingAgeMs: marker.waitingAgeMs}
+}
