@@ -13,10 +13,9 @@
 //
 // Equal amounts agree, whichever of the two is newer. A difference is drift only when the window
 // cannot explain it: no counted change of the balance inside the window (one there may be in the
-// chain's value or not), and the
-// pipeline has seen the window's last checkpoint or the node has no such checkpoint (a state one
-// ahead of its header would hold a change the pipeline cannot have counted yet). So a right balance
-// is never "corrected" to a wrong one.
+// chain's value or not), and the pipeline has seen the window's last checkpoint or the node has no
+// such checkpoint (a state one ahead of its header would hold a change the pipeline cannot have
+// counted yet). So a right balance is never "corrected" to a wrong one.
 //
 // Drift is corrected through the same versioned write the chain reads use (PostgreSQL, outbox,
 // Redis), which itself refuses what the row cannot take exactly, and kept in balance_drift, one open
@@ -224,7 +223,7 @@ class ReconcileRun {
   }
 
   /** Judges a batch: records drift, agreement and checks; returns the readings in flight. */
-  private async judge(readings: Reading[], last: boolean): Promise<Reading[]> {
+  private async judge(readings: Reading[], secondLook: boolean): Promise<Reading[]> {
     const pipeline = await this.pipelineState(readings)
     const rows = await this.rowsOf(readings)
     const later: Reading[] = []
@@ -261,7 +260,7 @@ class ReconcileRun {
     }
     if (!this.dryRun) this.closed += await this.record(this.drift.slice(this.recorded), agreeing, judged)
     this.recorded = this.drift.length
-    if (last) this.deps.logger.debug({inFlight: later.length}, 'reconcile: second look done')
+    if (secondLook) this.deps.logger.debug({inFlight: later.length}, 'reconcile: second look done')
     return later
   }
 
