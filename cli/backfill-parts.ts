@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import type {ChainReader} from '../src/chain/chain-reader.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {formatDuration} from '../src/config/durations.ts'
-import {UsageError} from '../src/errors.ts'
+import {isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
 import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
 import type {Logger} from '../src/logging/logger.ts'
@@ -47,16 +47,38 @@ export async function runBackfill(parts: BackfillParts, accounts: readonly Backf
   const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
   const progress = new ProgressLine()
   const started = performance.now()
+  let done: FillProgress | undefined
+  const onProgress = (p: FillProgress) => {
+    done = p
+    if (parts.human) progress.update(progressText(p, performance.now() - started))
+  }
   try {
     const backfill = new AccountBackfill({db, chain, queue, packages: settings.contracts.monitored, tokens: settings.tokens, logger, signal})
-    const report = await backfill.run({accounts, start, source, onProgress: (p) => parts.human && progress.update(progressText(p, performance.now() - started))})
+    const report = await backfill.run({accounts, start, source, onProgress})
     progress.clear()
     if (parts.human) parts.log(summary(report))
     return report
+  } catch (error) {
+    if (isStopOf(signal, error)) throw stopped(signal, done, error)
+    throw error
   } finally {
     progress.clear()
     await queue.close()
   }
+}
+
+/** A backfill cut short by SIGINT/SIGTERM: how far it got; every commit it made stands. */
+function stopped(signal: AbortSignal, done: FillProgress | undefined, cause: unknown): RuntimeFailure {
+  const far = done ? ` with ${done.checkpointsDone.toLocaleString('en-US')} of ${count(done.checkpointsTotal, 'checkpoint')} read and ${count(done.stored, 'new transaction')} stored` : ' before it stored anything'
+  return new RuntimeFailure(`the backfill was stopped by ${messageOf(signal.reason)}${far}`, {
+    code: 'INTERRUPTED',
+    remedy: 'run the same command again to finish: what is stored stays, and nothing is stored twice',
+    cause,
+  })
+}
+
+function count(n: bigint | number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1n || n === 1 ? '' : 's'}`
 }
 
 function progressText(p: FillProgress, elapsedMs: number): string {

@@ -13,7 +13,7 @@ import {chainOptionsOf} from '../src/config/chain-options.ts'
 import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
 import {LOG_LEVELS} from '../src/config/settings.ts'
 import {translateError} from '../src/error-translation.ts'
-import {ConfigError, ConfioError, EXIT_RUNTIME, EXIT_USAGE, UsageError} from '../src/errors.ts'
+import {ConfigError, ConfioError, EXIT_RUNTIME, EXIT_USAGE, isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {createLogger, type Logger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
@@ -31,6 +31,13 @@ const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL',
 
 /** How long a graceful stop may take before the process gives up on the work in hand. */
 export const STOP_GRACE_MS = 10_000
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+
+/** A signal that comes once the command has finished: there is nothing left to stop. */
+function exitAsDone(): void {
+  process.exit()
+}
 
 /** What `--json` prints for a result of type T: bigints become strings (logJson), the rest as it is. */
 export type JsonOutput<T> = T extends bigint
@@ -83,8 +90,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     this.scrubber = this.settings.scrubber
     this.rootLogger = createLogger({level: this.settings.logLevel, scrubber: this.scrubber})
     this.logger = this.rootLogger.child({component: this.id ?? 'confio'})
-    process.on('SIGINT', this.onSignal)
-    process.on('SIGTERM', this.onSignal)
+    for (const signal of STOP_SIGNALS) process.on(signal, this.onSignal)
   }
 
   /**
@@ -159,9 +165,13 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     if (!/^y(es)?$/i.test(reply.trim())) throw new UsageError(answer.declined, {remedy: `answer y, or pass ${answer.flag}`})
   }
 
-  override async catch(thrown: Error & {oclif?: {exit?: number}}): Promise<never> {
-    if (thrown instanceof Errors.ExitError) throw thrown
-    const error = translateError(thrown) ?? thrown
+  // `unknown`: a rejection may carry anything, e.g. the stop signal's reason (a signal's name).
+  override async catch(thrown: unknown): Promise<never> {
+    if (thrown instanceof Errors.ExitError) {
+      process.exitCode = thrown.oclif.exit
+      throw thrown
+    }
+    const error: Error & {oclif?: {exit?: number}} = translateError(thrown) ?? this.interruption(thrown) ?? (thrown instanceof Error ? thrown : new Error(messageOf(thrown), {cause: thrown}))
     const exitCode = error instanceof ConfioError ? error.exitCode : (error.oclif?.exit ?? EXIT_RUNTIME)
     const code = error instanceof ConfioError ? error.code : exitCode === EXIT_USAGE ? 'USAGE' : 'RUNTIME'
     const message = error instanceof ConfioError ? error.message : oneLine(error)
@@ -178,13 +188,22 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     } else {
       this.logToStderr(`Error: ${message}; ${remedy}`)
     }
-    if (this.debugEnabled() && thrown.stack) this.logToStderr(thrown.stack)
+    if (this.debugEnabled() && thrown instanceof Error && thrown.stack) this.logToStderr(thrown.stack)
+    // What a signal after finally() ends the process with (exitAsDone).
+    process.exitCode = exitCode
     throw new Errors.ExitError(exitCode)
   }
 
+  /**
+   * The stop itself, surfacing as a failure (isStopOf): the task was cut short. One line saying so
+   * (exit 1), where the command has no more to say of what it had done.
+   */
+  private interruption(thrown: unknown): RuntimeFailure | undefined {
+    if (!isStopOf(this.stopSignal, thrown)) return undefined
+    return new RuntimeFailure(`stopped by ${messageOf(this.stopSignal.reason)} before it finished`, {code: 'INTERRUPTED', remedy: `run ${this.commandLine()} again to finish`, cause: thrown})
+  }
+
   override async finally(error: Error | undefined): Promise<void> {
-    process.off('SIGINT', this.onSignal)
-    process.off('SIGTERM', this.onSignal)
     this.chainReader?.close()
     const databases = [...this.databases.values()].map(async (opened) => (await opened).destroy())
     this.databases.clear()
@@ -194,6 +213,13 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     this.balanceStore = undefined
     this.balanceService = undefined
     await super.finally(error)
+    // The work is done and its result about to be printed: a signal from now on ends the process
+    // with the command's own exit code, where Node's default would end it by the signal (a failure
+    // to systemd and to a script, after a run that succeeded).
+    for (const signal of STOP_SIGNALS) {
+      process.off(signal, this.onSignal)
+      if (!process.listeners(signal).includes(exitAsDone)) process.on(signal, exitAsDone)
+    }
   }
 
   override log(message = '', ...args: unknown[]): void {
@@ -209,8 +235,13 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)))
   }
 
+  /** `confio accounts import`: the command as an operator types it. */
+  private commandLine(): string {
+    return `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')}`.trim()
+  }
+
   private usualRemedy(error: Error, exitCode: number): string {
-    const command = `${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')}`.trim()
+    const command = this.commandLine()
     if (error instanceof ConfigError) return `correct ${error.setting.replace(/ \(.*\)$/, '')} (flag, environment, .env or confio.config.json) and run again`
     return exitCode === EXIT_USAGE ? `${command} --help` : `run ${command} --log-level debug for the cause in full`
   }

@@ -14,6 +14,7 @@ import {BeatWorker, type BeatWorkerResult} from '../src/beat/beat-worker.ts'
 import {type ChainReader, openChainReader} from '../src/chain/index.ts'
 import {chainOptionsOf} from '../src/config/chain-options.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
+import {messageOf} from '../src/errors.ts'
 import {DEFAULT_DETAILS_DEADLINE_MS} from '../src/ingest/details-fetcher.ts'
 import {FOLLOW_MODES, type FollowMode} from '../src/ingest/checkpoint-source.ts'
 import {PipelineHeartbeat} from '../src/ingest/pipeline-heartbeat.ts'
@@ -243,12 +244,13 @@ export class WorkerParts {
   /** Runs jobs until the signal (or, draining, until both queues are empty); the cache is brought up to date when Redis lets it. */
   async run(signal: AbortSignal): Promise<WorkerPartsResult> {
     await this.generation.refresh()
-    this.generation.watch((error) => this.logger.warn({err: (error as Error).message}, 'cannot read the cache generation; trying again'))
+    this.generation.watch((error) => this.logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again'))
     this.relay.start()
-    // One fails, both stop; and out of drain mode, either ending ends the other.
+    // One fails, both stop; and out of drain mode, either ending ends the other. (AbortSignal.any is
+    // aborted already when the signal is: a listener added now would never hear a SIGINT that came
+    // while the database opened.)
     const stop = new AbortController()
-    const onStop = () => stop.abort(signal.reason)
-    signal.addEventListener('abort', onStop, {once: true})
+    const stopped = AbortSignal.any([signal, stop.signal])
     const ended = <T>(loop: Promise<T>): Promise<T> =>
       loop.then(
         (value) => {
@@ -261,16 +263,15 @@ export class WorkerParts {
         },
       )
     try {
-      const [work, beat] = await Promise.allSettled([ended(this.worker.run(stop.signal)), ended(this.beat.run(stop.signal))])
+      const [work, beat] = await Promise.allSettled([ended(this.worker.run(stopped)), ended(this.beat.run(stopped))])
       if (work.status === 'rejected') throw work.reason
       if (beat.status === 'rejected') throw beat.reason
       return {...work.value, beat: beat.value}
     } finally {
-      signal.removeEventListener('abort', onStop)
       this.ownChain?.close()
       this.generation.stop()
       await this.relay.stop()
-      await this.relay.drain().catch((error: Error) => this.logger.warn({err: error.message}, 'balance cache outbox not empty at exit; the next worker sends it'))
+      await this.relay.drain().catch((error: unknown) => this.logger.warn({err: messageOf(error)}, 'balance cache outbox not empty at exit; the next worker sends it'))
     }
   }
 }

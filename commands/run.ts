@@ -46,15 +46,15 @@ export default class Run extends ConfioCommand<typeof Run> {
     const workQueue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
     const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
     const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
-    // Any part failing stops the others: one process, one fate.
+    // Any part failing stops the others: one process, one fate. (AbortSignal.any is aborted already
+    // when the stop signal is: a SIGINT that came while the connections opened still stops the run.)
     const stop = new AbortController()
-    const onStop = () => stop.abort(this.stopSignal.reason)
-    this.stopSignal.addEventListener('abort', onStop, {once: true})
+    const stopped = AbortSignal.any([this.stopSignal, stop.signal])
     try {
       const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
       const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
       const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger.child({stage: 'worker'})}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
-      const result = flags.once ? await this.inTurn(poller, beat, worker, stop.signal) : await this.together(poller, beat, worker, stop)
+      const result = flags.once ? await this.inTurn(poller, beat, worker, stopped) : await this.together(poller, beat, worker, stop, stopped)
       if (!this.jsonEnabled()) {
         this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${result.poll.checkpoints} checkpoints, ${result.poll.relevant} relevant transactions.`)
         this.log(`Beat ${describeBeatResult(result.beat)}`)
@@ -62,7 +62,6 @@ export default class Run extends ConfioCommand<typeof Run> {
       }
       return result
     } finally {
-      this.stopSignal.removeEventListener('abort', onStop)
       closeMetrics()
       await Promise.allSettled([pollQueue.close(), beatQueue.close(), workQueue.close(1_000)])
     }
@@ -75,12 +74,12 @@ export default class Run extends ConfioCommand<typeof Run> {
     return {poll, beat: scheduled, worker: await worker.run(signal)}
   }
 
-  private async together(poller: ReturnType<typeof createPoller>, beat: BeatScheduler, worker: WorkerParts, stop: AbortController): Promise<RunCommandResult> {
+  private async together(poller: ReturnType<typeof createPoller>, beat: BeatScheduler, worker: WorkerParts, stop: AbortController, stopped: AbortSignal): Promise<RunCommandResult> {
     // Whichever part ends first, by a signal or a failure, ends the others.
     const [poll, scheduled, work] = await Promise.allSettled([
-      poller.run(stop.signal).finally(() => stop.abort()),
-      beat.run(stop.signal).finally(() => stop.abort()),
-      worker.run(stop.signal).finally(() => stop.abort()),
+      poller.run(stopped).finally(() => stop.abort()),
+      beat.run(stopped).finally(() => stop.abort()),
+      worker.run(stopped).finally(() => stop.abort()),
     ])
     if (poll.status === 'rejected') throw poll.reason
     if (scheduled.status === 'rejected') throw scheduled.reason

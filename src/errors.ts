@@ -72,3 +72,11 @@ export class RuntimeFailure extends ConfioError {
 export function messageOf(thrown: unknown): string {
   return thrown instanceof Error ? thrown.message : String(thrown)
 }
+
+/**
+ * Whether `thrown` is the stop itself surfacing as a failure: once `signal` is aborted, work that
+ * gives up rejects with its reason (confio's is the signal's name, a string) or with an AbortError.
+ */
+export function isStopOf(signal: AbortSignal, thrown: unknown): boolean {
+  return signal.aborted && (thrown === signal.reason || (thrown instanceof Error && thrown.name === 'AbortError'))
+}

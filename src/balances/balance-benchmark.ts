@@ -8,7 +8,7 @@
 // as a mismatch and reported, never silently mixed into that level's figures.
 import type {Redis} from 'ioredis'
 import type {Account} from '../accounts/account-repository.ts'
-import {RuntimeFailure, UsageError} from '../errors.ts'
+import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {balanceCacheKey, type BalanceKey, balanceKeyId} from './balance-keys.ts'
@@ -168,7 +168,7 @@ export async function benchmarkBalanceLevels(options: BalanceBenchmarkOptions): 
   const chainReadsBefore = service.chainReads
   const progress = options.onProgress ?? (() => undefined)
   const stopped = () => {
-    if (signal?.aborted) throw new RuntimeFailure(`the benchmark was stopped by ${String(signal.reason)} before it finished`, {remedy: 'run it again'})
+    if (signal?.aborted) throw new RuntimeFailure(`the benchmark was stopped by ${messageOf(signal.reason)} before it finished`, {code: 'INTERRUPTED', remedy: 'run it again'})
   }
 
   try {

@@ -366,7 +366,7 @@ export class BalanceService {
   }
 
   private redisDown(error: unknown): undefined {
-    this.options.logger.debug({err: (error as Error).message}, 'Redis unavailable; using PostgreSQL')
+    this.options.logger.debug({err: messageOf(error)}, 'Redis unavailable; using PostgreSQL')
     return undefined
   }
 }

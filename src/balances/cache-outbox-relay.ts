@@ -19,6 +19,7 @@ import type {Database} from '../store/database.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {PostgresBalanceStore} from './postgres-balance-store.ts'
 import type {RedisBalanceStore} from './redis-balance-store.ts'
+import {messageOf} from '../errors.ts'
 
 export interface CacheOutboxRelayOptions {
   readonly db: Database
@@ -131,7 +132,7 @@ export class CacheOutboxRelay {
         failures += 1
         if (this.failingSince === undefined) {
           this.failingSince = Date.now()
-          logger.warn({err: (error as Error).message}, 'balance cache outbox: cannot deliver to Redis; changes wait in PostgreSQL and readers use it meanwhile')
+          logger.warn({err: messageOf(error)}, 'balance cache outbox: cannot deliver to Redis; changes wait in PostgreSQL and readers use it meanwhile')
         }
       }
       const gatherMs = this.options.gatherMs ?? 100

@@ -5,7 +5,7 @@
 // or a later one, SCANned in batches so Redis is never blocked for long.
 import type {Redis} from 'ioredis'
 import type {Knex} from 'knex'
-import {RuntimeFailure} from '../errors.ts'
+import {messageOf, RuntimeFailure} from '../errors.ts'
 import {advanceCacheGeneration} from './cache-generation.ts'
 import {balanceInvalidationChannel, balanceKeyPattern, balanceKeyPrefix, encodeGenerationMessage} from './balance-keys.ts'
 
@@ -65,7 +65,7 @@ export async function resetBalanceCache(options: CacheResetOptions): Promise<Cac
     } while (cursor !== '0')
   } catch (error) {
     throw new RuntimeFailure(
-      `the cache generation moved on to ${generation}, so no old copy in Redis is served; deleting the old copies stopped after ${deleted} of them: ${(error as Error).message}`,
+      `the cache generation moved on to ${generation}, so no old copy in Redis is served; deleting the old copies stopped after ${deleted} of them: ${messageOf(error)}`,
       {code: 'CACHE_RESET_INCOMPLETE', remedy: 'run confio cache reset again once Redis answers, or leave the old copies to expire (7 days)', cause: error},
     )
   }

@@ -16,6 +16,7 @@ import {BalanceService} from './balance-service.ts'
 import {CacheGeneration} from './cache-generation.ts'
 import {InvalidationListener} from './invalidation-listener.ts'
 import {RedisBalanceStore} from './redis-balance-store.ts'
+import {messageOf} from '../errors.ts'
 
 export interface OpenBalanceServiceOptions {
   readonly databaseUrl: string
@@ -60,7 +61,7 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
     redis.disconnect()
     throw error
   })
-  const unread = (error: unknown) => options.logger.warn({err: (error as Error).message}, 'cannot read the cache generation; trying again')
+  const unread = (error: unknown) => options.logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again')
   generation.watch(unread)
   const service = new BalanceService({
     db,

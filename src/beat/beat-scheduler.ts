@@ -18,6 +18,7 @@ import type {Database} from '../store/database.ts'
 import {BeatRuns} from './beat-runs.ts'
 import {type Schedule, slotStart} from './beat-schedule.ts'
 import type {BeatTaskName, BeatTaskParams} from './beat-tasks.ts'
+import {messageOf} from '../errors.ts'
 
 /** A task as this beat schedules it. */
 export type PlannedTask = {[T in BeatTaskName]: {readonly task: T; readonly schedule: Schedule; readonly params: BeatTaskParams[T]}}[BeatTaskName]
@@ -108,7 +109,7 @@ export class BeatScheduler {
         } catch (error) {
           if (once) throw error
           // The lease check above stops the beat when PostgreSQL is gone; anything else is tried again next tick.
-          if (failingSince === undefined) logger.warn({err: (error as Error).message}, 'beat: could not schedule; trying again every tick')
+          if (failingSince === undefined) logger.warn({err: messageOf(error)}, 'beat: could not schedule; trying again every tick')
           failingSince ??= Date.now()
         }
         if (once || signal.aborted) break
@@ -163,7 +164,7 @@ export class BeatScheduler {
       await this.options.queue.enqueue({task: planned.task, slotStart: slot.toISOString(), params: {...planned.params}})
       return true
     } catch (error) {
-      this.options.logger.warn({task: planned.task, slotStart: slot.toISOString(), err: (error as Error).message}, 'beat: Redis did not take the job; the sweep queues it again')
+      this.options.logger.warn({task: planned.task, slotStart: slot.toISOString(), err: messageOf(error)}, 'beat: Redis did not take the job; the sweep queues it again')
       return false
     }
   }

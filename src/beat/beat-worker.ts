@@ -25,6 +25,7 @@ import {type BeatJob, type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
 import {type BeatRunKey, BeatRuns, type Claim} from './beat-runs.ts'
 import {BEAT_TASKS, type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
+import {messageOf} from '../errors.ts'
 
 /** Jobs a worker holds at once: per task, one running and one waiting for it. */
 const JOBS_AT_ONCE = 2 * BEAT_TASKS.length
@@ -121,7 +122,7 @@ export class BeatWorker {
       }
     } catch (error) {
       outcome = 'failed'
-      detail = {error: signal.aborted ? 'stopped before it finished (the worker was shutting down)' : (error as Error).message}
+      detail = {error: signal.aborted ? 'stopped before it finished (the worker was shutting down)' : messageOf(error)}
     }
     const durationMs = Math.round(performance.now() - started)
     await this.runs.finish(key, outcome, {...detail, durationMs})

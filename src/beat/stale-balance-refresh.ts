@@ -14,6 +14,7 @@ import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
+import {messageOf} from '../errors.ts'
 
 export interface StaleBalanceRefreshOptions {
   readonly db: Database
@@ -79,7 +80,7 @@ export async function refreshStaleBalances(options: StaleBalanceRefreshOptions):
           }
         } catch (error) {
           failed.push(row)
-          firstError ??= (error as Error).message
+          firstError ??= messageOf(error)
         }
       }),
     ),

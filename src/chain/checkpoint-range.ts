@@ -13,6 +13,7 @@ import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
 import type {WireObserver} from './wire-observer.ts'
 import type {CheckpointRecord, ScreenedCheckpointRecord} from './records.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
+import {messageOf} from '../errors.ts'
 
 // Items per ListCheckpoints stream. Without a limit a node applies its default (the test server's
 // is 50, like the node's page defaults), and every stream that ends costs a new request and a
@@ -183,6 +184,6 @@ function decodeFrame(bytes: Uint8Array, observer: WireObserver, screen: Transact
   try {
     return readListCheckpointsResponse(bytes, observer, screen)
   } catch (error) {
-    throw new ChainError({method: 'ListCheckpoints', status: 'INTERNAL', attempts: 1, transient: false, details: `failed to parse server response: ${(error as Error).message}`})
+    throw new ChainError({method: 'ListCheckpoints', status: 'INTERNAL', attempts: 1, transient: false, details: `failed to parse server response: ${messageOf(error)}`})
   }
 }

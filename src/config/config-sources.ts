@@ -3,7 +3,7 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {parseEnv} from 'node:util'
-import {ConfigError} from '../errors.ts'
+import {ConfigError, messageOf} from '../errors.ts'
 
 export const CONFIG_FILE_NAME = 'confio.config.json'
 
@@ -15,7 +15,7 @@ export function readDotEnv(cwd: string): RawSettings {
   try {
     return parseEnv(readFileSync(path, 'utf8'))
   } catch (error) {
-    throw new ConfigError('.env', `cannot be read (${(error as Error).message})`, {remedy: 'fix the file or remove it'})
+    throw new ConfigError('.env', `cannot be read (${messageOf(error)})`, {remedy: 'fix the file or remove it'})
   }
 }
 
@@ -36,7 +36,7 @@ export function readConfigFile(cwd: string, explicitPath: string | undefined): C
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'))
   } catch (error) {
-    throw new ConfigError('CONFIO_CONFIG', `${path} is not valid JSON (${(error as Error).message})`, {remedy: 'fix the JSON'})
+    throw new ConfigError('CONFIO_CONFIG', `${path} is not valid JSON (${messageOf(error)})`, {remedy: 'fix the JSON'})
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError('CONFIO_CONFIG', `${path} must hold a JSON object of settings`, {remedy: 'e.g. {"SUI_NETWORK": "testnet"}'})

@@ -14,6 +14,7 @@ import type {CheckpointView} from '../chain/records.ts'
 import type {TransactionScreen} from '../chain/transaction-screen.ts'
 import type {Logger} from '../logging/logger.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
+import {messageOf} from '../errors.ts'
 
 export const FOLLOW_MODES = ['auto', 'stream', 'poll'] as const
 export type FollowMode = (typeof FOLLOW_MODES)[number]
@@ -100,6 +101,8 @@ export class CheckpointSource {
     const streamStop = new AbortController()
     const stopStream = () => streamStop.abort()
     signal.addEventListener('abort', stopStream, {once: true})
+    // A stop that came while catching up has no event left to fire.
+    if (signal.aborted) stopStream()
     try {
       for await (const checkpoint of this.chain.subscribe(streamStop.signal, {idleTimeoutMs: this.options.streamIdleMs ?? 30_000})) {
         this.options.onTip?.(checkpoint.sequenceNumber, checkpoint.timestampMs)
@@ -121,7 +124,7 @@ export class CheckpointSource {
   private streamFailed(error: unknown): void {
     this.streamFailures++
     const max = this.options.maxStreamFailures ?? 3
-    this.options.logger?.warn({err: (error as Error).message, failures: this.streamFailures}, 'checkpoint stream failed; filling the gap and reconnecting')
+    this.options.logger?.warn({err: messageOf(error), failures: this.streamFailures}, 'checkpoint stream failed; filling the gap and reconnecting')
     if (this.options.mode === 'auto' && this.streamFailures >= max) {
       this.pollUntil = Date.now() + (this.options.pollAfterFailuresMs ?? 60_000)
       this.streamFailures = 0

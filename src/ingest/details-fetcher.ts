@@ -7,7 +7,7 @@ import {ChainError} from '../chain/chain-error.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
 import {formatDuration} from '../config/durations.ts'
-import {RuntimeFailure} from '../errors.ts'
+import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {RawEventInput} from '../store/raw-event-repository.ts'
 import type {RelevanceReason} from './relevance-filter.ts'
@@ -133,7 +133,7 @@ export class DetailsFetcher {
     const unstored = `nothing committed, the cursor stays at ${this.#position() ?? 'none'}`
     let lastFailure: unknown
     const outOfTime = (attempts: number, error: unknown) => {
-      const seen = lastFailure === undefined ? 'no answer' : `last: ${(lastFailure as Error).message}`
+      const seen = lastFailure === undefined ? 'no answer' : `last: ${messageOf(lastFailure)}`
       const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
       return new TransactionDetailsError(`could not fetch ${what} in full within ${formatDuration(retry.deadlineMs)} (${tries}; ${seen}); ${unstored}`, {cause: lastFailure ?? error})
     }
@@ -155,11 +155,11 @@ export class DetailsFetcher {
       }
       const status = (error as {status?: unknown}).status
       if (status !== 'NOT_FOUND' && (error as {transient?: unknown}).transient !== true) {
-        throw new TransactionDetailsError(`could not fetch ${what} in full: ${(error as Error).message}; ${unstored}`, {cause: error})
+        throw new TransactionDetailsError(`could not fetch ${what} in full: ${messageOf(error)}; ${unstored}`, {cause: error})
       }
       lastFailure = error
       const delayMs = backoffDelayMs(retry, attempt)
-      this.#logger?.warn({err: (error as Error).message, attempt, delayMs, first: first.toString(), last: last.toString()}, 'could not fetch relevant transactions in full; retrying')
+      this.#logger?.warn({err: messageOf(error), attempt, delayMs, first: first.toString(), last: last.toString()}, 'could not fetch relevant transactions in full; retrying')
       await sleep(delayMs, signal).catch(() => undefined)
       if (stop?.aborted) throw stop.reason
       if (deadline.aborted) throw outOfTime(attempt, error)

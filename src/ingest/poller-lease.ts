@@ -35,7 +35,7 @@ import {hostname} from 'node:os'
 import {performance} from 'node:perf_hooks'
 import pg from 'pg'
 import {sleep} from '../chain/backoff.ts'
-import {RuntimeFailure} from '../errors.ts'
+import {messageOf, RuntimeFailure} from '../errors.ts'
 import {withTimeout} from '../queue/transaction-queue.ts'
 import {type Database, withDefaultUser} from '../store/database.ts'
 import {pgSessionOptions, sessionTimeouts} from '../store/session-settings.ts'
@@ -243,7 +243,7 @@ export class PollerLease {
       this.lose(lossReason(row, held.token) ?? 'not renewed')
     } catch (error) {
       // Tried again at the next renewal, until the expiry (check() then says the lease is lost).
-      this.lastRenewError = (error as Error).message
+      this.lastRenewError = messageOf(error)
     }
   }
 
@@ -272,7 +272,7 @@ export class PollerLease {
     } catch (error) {
       if (!answered) {
         // The connection is stuck behind a statement nobody will answer: close it.
-        this.breakConnection(client, (error as Error).message)
+        this.breakConnection(client, messageOf(error))
       }
       throw error
     }

@@ -3,6 +3,7 @@
 import {createServer, type Server} from 'node:http'
 import {Counter, Gauge, Registry} from 'prom-client'
 import type {ChainMetricsSnapshot} from '../chain/chain-metrics.ts'
+import {messageOf} from '../errors.ts'
 
 export class PollerMetrics {
   readonly registry = new Registry()
@@ -61,7 +62,7 @@ export class PollerMetrics {
       }
       this.registry.metrics().then(
         (text) => res.writeHead(200, {'content-type': this.registry.contentType}).end(text),
-        (error: Error) => res.writeHead(500).end(error.message),
+        (error: unknown) => res.writeHead(500).end(messageOf(error)),
       )
     })
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))

@@ -23,7 +23,7 @@ import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
 import {sleep} from '../chain/backoff.ts'
-import {RuntimeFailure} from '../errors.ts'
+import {isStopOf, messageOf, RuntimeFailure} from '../errors.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
@@ -118,6 +118,8 @@ export class Poller {
       ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
       return await this.follow(start, cursor, stopAfter, ready, signal)
     } catch (error) {
+      // A stop that reached a call of the start (the node asked for its tip) rejects with the stop's reason: nothing was read.
+      if (isStopOf(signal, error)) return {startedAt: undefined, cursor: await readCursor(this.options.db, this.options.cursorName), checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
       // A poller that lost its lease fails in whatever it does next (the commit's fence, a
       // connection PostgreSQL ended, a stream cut while it was stopped): the loss is what to say.
       if (!(error instanceof LeaseLostError)) await lease.check()
@@ -190,6 +192,8 @@ export class Poller {
     const stop = new AbortController()
     const abortOnSignal = () => stop.abort()
     signal.addEventListener('abort', abortOnSignal, {once: true})
+    // A stop that came while the start point was read has no event left to fire.
+    if (signal.aborted) stop.abort()
     const source = new CheckpointSource(chain, start, {
       mode: this.options.mode,
       intervalMs: this.options.intervalMs,
@@ -214,7 +218,7 @@ export class Poller {
     // Jobs a crash or a Redis restart lost are queued again at start, beside the reading rather
     // than before it: with the worker behind, checking tens of thousands of unprocessed events
     // takes seconds, and none of it bears on what is read next.
-    const startSweep = this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))
+    const startSweep = this.outbox.sweep().catch((error: unknown) => logger.warn({err: messageOf(error)}, 'outbox sweep failed'))
     const producer = this.decide(source, committer, channel, ready, stop.signal)
     let checkpoints = 0
     let relevant = 0
@@ -280,6 +284,9 @@ export class Poller {
       if (background.failure) throw background.failure
       // Nothing read (--once at the tip): the loading, and the fills it started, still complete.
       await ready
+    } catch (error) {
+      // A stop that reached a fill or the loading rejects with the stop's reason: a stop like any other.
+      if (!isStopOf(signal, error)) throw error
     } finally {
       stop.abort()
       channel.close()
@@ -337,12 +344,12 @@ export class Poller {
     const timers = [
       every(this.options.accountsRefreshMs ?? 2_000, async () => {
         if (!loaded) return
-        const change = await this.accounts.refresh(() => this.decidedThrough + 1n).catch((error: Error) => logger.warn({err: error.message}, 'could not refresh monitored accounts'))
+        const change = await this.accounts.refresh(() => this.decidedThrough + 1n).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
         if (!change) return
         if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.accounts.size}, 'monitored accounts changed')
-        if (change.picked.length > 0) await this.pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: Error) => logger.warn({err: error.message}, 'could not record picked-up accounts; a restart finds them'))
+        if (change.picked.length > 0) await this.pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not record picked-up accounts; a restart finds them'))
       }),
-      every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))),
+      every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: unknown) => logger.warn({err: messageOf(error)}, 'outbox sweep failed'))),
       every(this.options.leaseCheckMs ?? 2_000, () =>
         lease.check().catch((error: unknown) => {
           state.failure = error
@@ -388,7 +395,7 @@ export class Poller {
       const {enqueueFailures} = await committer.queueJobs(stored)
       if (enqueueFailures > 0) this.options.metrics?.enqueueFailures.inc(enqueueFailures)
     } catch (error) {
-      this.options.logger.error({err: (error as Error).message, first: stored.first.toString(), last: stored.last.toString()}, 'could not queue a committed batch; the outbox will')
+      this.options.logger.error({err: messageOf(error), first: stored.first.toString(), last: stored.last.toString()}, 'could not queue a committed batch; the outbox will')
     }
   }
 

@@ -4,6 +4,7 @@
 // (outbox.ts) re-creates any job Redis lost.
 import BeeQueue from 'bee-queue'
 import {inChunks} from '../chunks.ts'
+import {messageOf} from '../errors.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
 
@@ -143,7 +144,7 @@ export class TransactionQueue {
     const failed: {digest: string; error: string}[] = []
     outcomes.forEach((outcome, i) => {
       if (outcome.status === 'fulfilled') queued.push(...chunks[i]!)
-      else for (const digest of chunks[i]!) failed.push({digest, error: (outcome.reason as Error).message})
+      else for (const digest of chunks[i]!) failed.push({digest, error: messageOf(outcome.reason)})
     })
     return {queued, failed}
   }

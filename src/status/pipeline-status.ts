@@ -6,6 +6,7 @@ import {decodePipelineMarker, pipelineMarkerKey, WORKER_PROGRESS_LIFETIME_MS, wo
 import type {Database} from '../store/database.ts'
 import {countWaiting, oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
 import type {MarkerView, PipelineStatus} from './status-report.ts'
+import {messageOf} from '../errors.ts'
 
 export async function readPipelineStatus(db: Database, redis: () => Promise<Redis>, redisPrefix: string): Promise<PipelineStatus> {
   const [count, oldestAgeMs, fromRedis] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readRedis(redis, redisPrefix)])
@@ -19,7 +20,7 @@ async function readRedis(redis: () => Promise<Redis>, prefix: string): Promise<P
     // A missing key's PTTL is -2; the key is always written with a lifetime.
     return {marker: markerView(marker), workerProgressAgeMs: progressTtl >= 0 ? Math.max(0, WORKER_PROGRESS_LIFETIME_MS - progressTtl) : null}
   } catch (error) {
-    return {marker: {state: 'unknown', error: (error as Error).message}, workerProgressAgeMs: null}
+    return {marker: {state: 'unknown', error: messageOf(error)}, workerProgressAgeMs: null}
   }
 }
 

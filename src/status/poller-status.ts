@@ -4,6 +4,7 @@ import type {ChainReader} from '../chain/index.ts'
 import {readLeaseHolder} from '../ingest/poller-lease.ts'
 import type {Database} from '../store/database.ts'
 import type {ChainStatus, CursorStatus, PollerStatus} from './status-report.ts'
+import {messageOf} from '../errors.ts'
 
 /** The chain calls status makes with --chain. */
 export type StatusChain = Pick<ChainReader, 'serviceInfo' | 'checkpoint'>
@@ -43,6 +44,6 @@ async function readChainStatus(chain: StatusChain, cursor: CursorStatus | null):
       lagMs,
     }
   } catch (error) {
-    return {available: false, error: (error as Error).message}
+    return {available: false, error: messageOf(error)}
   }
 }

@@ -4,6 +4,7 @@ import type {Redis} from 'ioredis'
 import {BEAT_QUEUE, BeatQueue} from '../queue/beat-queue.ts'
 import {PROCESS_TRANSACTION, TransactionQueue} from '../queue/transaction-queue.ts'
 import type {QueueStatus} from './status-report.ts'
+import {messageOf} from '../errors.ts'
 
 export interface QueueProbeOptions {
   /** The command's Redis client, opened on first use (throws when Redis does not answer). */
@@ -36,7 +37,7 @@ export class QueueProbe {
       // The beat queue keeps no failed jobs: a run's outcome is in beat_runs.
       return {available: true, queues: [{name: PROCESS_TRANSACTION, ...transactions}, {name: BEAT_QUEUE, ...beat, failed: null}]}
     } catch (error) {
-      return {available: false, error: (error as Error).message}
+      return {available: false, error: messageOf(error)}
     }
   }
 
