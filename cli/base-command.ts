@@ -94,8 +94,9 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   }
 
   /**
-   * PostgreSQL, opened and checked on first use: a pool per connection kind (default `command`),
-   * whose statement, lock and idle-in-transaction timeouts are the kind's, or the PG_* settings.
+   * PostgreSQL, opened and checked on first use (one connection within PG_CONNECT_TIMEOUT): a pool
+   * per connection kind (default `command`), whose statement, lock and idle-in-transaction timeouts
+   * are the kind's, or the PG_* settings.
    * `poolMax` (default 10) is taken from the kind's first call: a command running N transactions
    * at once asks for N + 1.
    */
@@ -103,7 +104,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     const kind = options.kind ?? 'command'
     let opened = this.databases.get(kind)
     if (!opened) {
-      opened = openDatabase(this.settings.databaseUrl, {kind, timeouts: this.settings.databaseTimeouts, poolMax: options.poolMax})
+      opened = openDatabase(this.settings.databaseUrl, {kind, timeouts: this.settings.databaseTimeouts, connectTimeoutMs: this.settings.databaseConnectTimeoutMs, poolMax: options.poolMax})
       this.databases.set(kind, opened)
       // A failed open is not kept: the next call tries again (migrate --create opens, creates, opens).
       opened.catch(() => this.databases.delete(kind))

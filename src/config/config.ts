@@ -49,6 +49,8 @@ export interface ConfioConfig {
   readonly logLevel: LogLevel
   readonly databaseUrl: string
   readonly databaseTimeouts: DatabaseTimeouts
+  /** PG_CONNECT_TIMEOUT: the deadline of opening each PostgreSQL connection. */
+  readonly databaseConnectTimeoutMs: number
   readonly redisUrl: string
   readonly redisPrefix: string
   /** REDIS_COMMAND_TIMEOUT: the deadline of every Redis command of the balance cache. */
@@ -99,6 +101,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     logLevel: get<LogLevel>('LOG_LEVEL'),
     databaseUrl: get<string>('DATABASE_URL'),
     databaseTimeouts: buildDatabaseTimeouts(get),
+    databaseConnectTimeoutMs: get<number>('PG_CONNECT_TIMEOUT'),
     redisUrl: get<string>('REDIS_URL'),
     redisPrefix: get<string>('REDIS_PREFIX'),
     redisCommandTimeoutMs: get<number>('REDIS_COMMAND_TIMEOUT'),

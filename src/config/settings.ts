@@ -16,7 +16,8 @@ import {
   SettingProblem,
 } from './setting-kinds.ts'
 
-/** The defaults of REDIS_COMMAND_TIMEOUT, BALANCE_MEMORY_MAX_AGE and PIPELINE_LAG_THRESHOLD, for code that runs without a configuration (the library). */
+/** The defaults of PG_CONNECT_TIMEOUT, REDIS_COMMAND_TIMEOUT, BALANCE_MEMORY_MAX_AGE and PIPELINE_LAG_THRESHOLD, for code that runs without a configuration (the library). */
+export const PG_CONNECT_TIMEOUT_DEFAULT_MS = 5_000
 export const REDIS_COMMAND_TIMEOUT_DEFAULT_MS = 1_000
 export const BALANCE_MEMORY_MAX_AGE_DEFAULT_MS = 60_000
 export const PIPELINE_LAG_THRESHOLD_DEFAULT_MS = 10_000
@@ -62,6 +63,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
     fallback: 'postgres://127.0.0.1:5432/confio',
     secret: 'url-password',
     parse: (raw) => parseUrl(raw, ['postgres', 'postgresql']),
+  },
+  {
+    name: 'PG_CONNECT_TIMEOUT',
+    description: 'longest confio waits for PostgreSQL to accept a new connection (TCP, TLS and authentication); a command that cannot connect then says in one line what is at that address',
+    fallback: formatDuration(PG_CONNECT_TIMEOUT_DEFAULT_MS),
+    parse: (raw) => parseDurationSetting(raw, 100, 60_000),
   },
   // The three PostgreSQL session timeouts: unset, each process kind has its own default
   // (src/store/session-settings.ts, where each is justified); set, they apply to all of this

@@ -1,38 +1,16 @@
 // Opening PostgreSQL and Redis, with failures turned into one line that names the setting to
 // check. The URL in a message is always redacted: it may carry a password.
 import type {Redis} from 'ioredis'
-import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
-import {RuntimeFailure} from '../errors.ts'
+import {PG_CONNECT_TIMEOUT_DEFAULT_MS, REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
+import {messageOf, RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
-import {databaseNameOf} from './database-creation.ts'
 import {createDatabase, type Database, type DatabaseOptions} from './database.ts'
-import {sessionTimeoutOf} from './session-settings.ts'
+import {checkPostgres} from './postgres-check.ts'
 
-/** PostgreSQL's SQLSTATE for connecting to a database that does not exist. */
-const INVALID_CATALOG_NAME = '3D000'
-
+/** A pool over a PostgreSQL that has just accepted a connection (checkPostgres: or one line saying why not). */
 export async function openDatabase(url: string, options: Omit<DatabaseOptions, 'url'> = {}): Promise<Database> {
-  const db = createDatabase({url, ...options})
-  try {
-    await db.raw('select 1')
-    return db
-  } catch (error) {
-    await db.destroy().catch(() => undefined)
-    // PostgreSQL answered, too slowly for this process's deadline: the error translation names the setting.
-    if (sessionTimeoutOf(error)) throw error
-    if ((error as {code?: string}).code === INVALID_CATALOG_NAME) {
-      throw new RuntimeFailure(`the database ${databaseNameOf(url)} does not exist at ${redactUrl(url)}`, {
-        code: 'DATABASE_MISSING',
-        remedy: 'create it and its tables with confio migrate --create, or fix DATABASE_URL (or --database-url)',
-        cause: error,
-      })
-    }
-    throw new RuntimeFailure(`cannot use PostgreSQL at ${redactUrl(url)}: ${describe(error)}`, {
-      code: 'DATABASE_UNAVAILABLE',
-      remedy: 'check that PostgreSQL is running and DATABASE_URL (or --database-url) is right',
-      cause: error,
-    })
-  }
+  await checkPostgres({url, ...options, connectTimeoutMs: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_DEFAULT_MS})
+  return createDatabase({url, ...options})
 }
 
 /**
@@ -64,10 +42,10 @@ export async function openRedis(url: string, options: {commandTimeoutMs?: number
   }
 }
 
-/** The useful part of a driver error, on one line (pg errors put the detail in code/message). */
+/** The useful part of a driver error, on one line (with its code, e.g. ECONNREFUSED, when the text lacks it). */
 export function describe(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0])
-  const {code, message} = error as {code?: string; message?: string}
-  const text = (message ?? String(error)).split('\n')[0] ?? ''
-  return code && !text.includes(code) ? `${code} ${text}`.trim() : text
+  const code = (error as {code?: unknown} | null | undefined)?.code
+  const text = messageOf(error).split('\n')[0] ?? ''
+  return typeof code === 'string' && !text.includes(code) ? `${code} ${text}`.trim() : text
 }
