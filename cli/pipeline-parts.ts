@@ -236,7 +236,7 @@ export class WorkerParts {
       logger: beatLogger,
       onBalancesChanged: () => this.relay.wake(),
     })
-    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs})
+    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs, logger})
     this.beat = new BeatWorker({db, queue: beatQueue, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
   }
 
