@@ -143,6 +143,7 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],
+    retryMaxDelayMs: settings.sui.retryMaxDelayMs,
     heartbeat: new PipelineHeartbeat({
       db: parts.db,
       redisUrl: settings.redisUrl,

@@ -20,6 +20,7 @@
 // job's save, the stall check) would fail with NOSCRIPT for good. The command client loads them
 // again each time it reconnects; a script call queued while Redis was away may still fail once.
 import {createRequire} from 'node:module'
+import {formatWait} from '../chain/backoff.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {redactUrl} from '../secrets.ts'
@@ -91,7 +92,7 @@ export function beeQueueConnections(url: string, logger?: Logger): BeeQueueConne
     if (logger && attempt > (attemptsLogged.get(url) ?? 0)) {
       attemptsLogged.set(url, attempt)
       const cause = error ? messageOf(error) : 'the connection closed'
-      logger.warn({redis: where, attempt, delayMs}, `Redis at ${where} cannot be reached (${cause}); the queue tries again in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt})`)
+      logger.warn({redis: where, attempt, delayMs}, `Redis at ${where} cannot be reached (${cause}); the queue tries again in ${formatWait(delayMs)} (attempt ${attempt})`)
     }
     return delayMs
   }
