@@ -111,6 +111,24 @@ describe('confio poll: a node that fails', function () {
     assert.equal(await poller.exited, 0, poller.stderr)
   })
 
+  it('started while the node is down (systemd starts it first): waits, status says so, then follows', async () => {
+    const w = (world = await pollWorld())
+    w.sui.faults.failRate('*', 'UNAVAILABLE', 1)
+    poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], {...w.env, ...outageEnv})
+    await eventually(async () => waitsOf(poller!.stderr).length >= 2, 30_000, `two waits said:\n${poller.stderr}`)
+    const screen = await runCli(['status'], {env: w.env})
+    assert.equal(screen.code, 1, screen.stderr)
+    assert.match(screen.stdout, /^ {2}ALARM NODE_UNREACHABLE +the poller has not reached its node for /m)
+    assert.match(screen.stdout, /^ {2}node +unreachable since \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \([\d.]+ s, \d+ attempts waited out\): GetServiceInfo failed with UNAVAILABLE/m)
+    // Where it stands is not known yet: no marker, so cached balances are not trusted.
+    assert.match(screen.stdout, /^ {2}cached values +served as stale \(pipeline_behind\): no pipeline marker/m)
+    w.sui.faults.reset()
+    await poller.waitForLog(/the node answers again/, 30_000)
+    await poller.waitForLog(/no cursor yet; starting/)
+    poller.kill('SIGTERM')
+    assert.equal(await poller.exited, 0, poller.stderr)
+  })
+
   it('SIGTERM while it waits out an outage stops it at once: exit 0, the cursor as stored', async () => {
     const w = (world = await pollWorld())
     poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], {...w.env, ...outageEnv, SUI_RETRY_MAX_DELAY: '60s'})
