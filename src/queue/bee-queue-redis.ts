@@ -77,7 +77,7 @@ const CONNECT_TIMEOUT_MS = 2 ** 31 - 1
 const attemptsLogged = new Map<string, number>()
 
 /** The delay before reconnection attempt `attempt` + 1: doubling from 100 ms, at most 5 s. */
-export function reconnectDelayMs(attempt: number): number {
+function reconnectDelayMs(attempt: number): number {
   return Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.max(0, attempt - 1))
 }
 

@@ -6,14 +6,9 @@
 import assert from 'node:assert/strict'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
+import {postgresPortAsRedis} from '../support/private-redis.ts'
 
 const ADDRESS = `0x${'da7e'.padStart(64, '0')}`
-
-/** Where PostgreSQL listens (DATABASE_URL's host and port), as a Redis URL. */
-function postgresPortAsRedis(): string {
-  const {hostname, port} = new URL(process.env.DATABASE_URL as string)
-  return `redis://${hostname}:${port || '5432'}`
-}
 
 describe('a Redis that cannot be used at start', function () {
   this.timeout(60_000)

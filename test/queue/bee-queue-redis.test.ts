@@ -10,19 +10,13 @@ import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue} from '../../src/queue/beat-queue.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {eventually, sleep} from '../support/child-process.ts'
-import {PrivateRedis} from '../support/private-redis.ts'
+import {postgresPortAsRedis, PrivateRedis} from '../support/private-redis.ts'
 
 /** A logger whose lines (their messages) are kept. */
 function capturing(): {logger: ReturnType<typeof createLogger>; messages: string[]} {
   const messages: string[] = []
   const logger = createLogger({level: 'info', scrubber: new SecretScrubber(), pretty: false, write: (line) => messages.push((JSON.parse(line) as {msg: string}).msg)})
   return {logger, messages}
-}
-
-/** Where PostgreSQL listens (DATABASE_URL's host and port), as a Redis URL. */
-function postgresPortAsRedis(): string {
-  const {hostname, port} = new URL(process.env.DATABASE_URL as string)
-  return `redis://${hostname}:${port || '5432'}`
 }
 
 describe("bee-queue's Redis client", function () {
