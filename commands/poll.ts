@@ -15,7 +15,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
     'Runs until stopped (SIGINT/SIGTERM finish the batch in hand). Resumes after the cursor in ingest_cursors; on its very first start it begins at the current tip, or at --from-checkpoint.',
-    'A second poller on the same database waits as a hot standby and takes over when the active one dies.',
+    'A second poller on the same database waits as a hot standby and takes over when the active one dies; told to stop, a standby stops at once. With --once beside an active poller there is nothing to do: it says so and exits 0.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> poll',
@@ -39,7 +39,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
       const result = await poller.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)
+      if (!this.jsonEnabled()) this.log(describePollerResult(result))
       return result
     } finally {
       closeMetrics()
@@ -61,4 +61,11 @@ export default class Poll extends ConfioCommand<typeof Poll> {
       await lease.release()
     }
   }
+}
+
+function describePollerResult(result: PollerResult): string {
+  const cursor = result.cursor ?? 'none'
+  if (result.stoppedBy === 'standby') return `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`
+  const standby = result.startedAt === undefined ? ' as a standby' : ''
+  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`
 }

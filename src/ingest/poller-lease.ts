@@ -157,22 +157,35 @@ export class PollerLease {
     return true
   }
 
-  /** Waits as a hot standby until the lease is ours; false if `signal` aborted first. */
-  async acquire(signal: AbortSignal, onWaiting?: () => void): Promise<boolean> {
+  /**
+   * Waits as a hot standby until the lease is ours; false if `signal` aborted first, or with `wait`
+   * false (`--once`: an active holder means nothing to do) if the first look found it held.
+   * `onHeld` is told once, when a look first finds the lease held. A standby that gives up (false,
+   * or a failed look) closes its lease connection: an open one would keep the process alive after
+   * its work returned, until the stop's grace ran out.
+   */
+  async acquire(signal: AbortSignal, options: {wait?: boolean; onHeld?: () => void} = {}): Promise<boolean> {
     let announced = false
-    while (!signal.aborted) {
-      try {
-        if (await this.tryAcquire()) return true
-      } catch (error) {
-        // A look that ran into its statement_timeout (it waited on a commit holding the row) is
-        // only a look that found nothing; anything else (the connection failed) stops the standby.
-        if ((error as {code?: unknown}).code !== '57014') throw error
+    let acquired = false
+    try {
+      while (!signal.aborted) {
+        try {
+          acquired = await this.tryAcquire()
+          if (acquired) return true
+        } catch (error) {
+          // A look that ran into its statement_timeout (it waited on a commit holding the row) is
+          // only a look that found nothing; anything else (the connection failed) stops the standby.
+          if ((error as {code?: unknown}).code !== '57014') throw error
+        }
+        if (!announced) options.onHeld?.()
+        announced = true
+        if (options.wait === false) return false
+        await sleep(this.options.retryMs ?? STANDBY_RETRY_MS, signal).catch(() => undefined)
       }
-      if (!announced) onWaiting?.()
-      announced = true
-      await sleep(this.options.retryMs ?? STANDBY_RETRY_MS, signal).catch(() => undefined)
+      return false
+    } finally {
+      if (!acquired) await this.release()
     }
-    return false
   }
 
   /**
