@@ -4,6 +4,7 @@ import {checkpointFlag} from '../cli/durations.ts'
 import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
+import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
@@ -26,8 +27,9 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   static override flags = {
     ...pollFlags,
     once: Flags.boolean({summary: 'Catch up to the tip seen at start, then exit.'}),
-    'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
+    'reset-cursor': checkpointFlag({summary: "Move the cursor to N (the next run starts at N+1), then exit; N must be within what the node has (from its lowest available checkpoint - 1 to its tip)."}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
+    force: Flags.boolean({dependsOn: ['reset-cursor'], summary: "With --reset-cursor: move the cursor even past the node's tip or below its lowest available checkpoint (the node is not asked)."}),
   }
 
   async run(): Promise<PollCommandResult> {
@@ -53,6 +55,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     try {
       if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
       const from = (await readCursor(db, CURSOR)) ?? null
+      if (!this.flags.force) checkCursorTarget(to, await this.chain().serviceInfo({signal: this.stopSignal}))
       await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`, {yes: this.flags.yes, flag: '--yes', unattended: '--reset-cursor needs confirmation', declined: 'cursor not moved'})
       await setCursor(db, CURSOR, to)
       if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)

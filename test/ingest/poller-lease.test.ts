@@ -249,7 +249,8 @@ describe('poller lease', function () {
     })
 
     it('a clean release hands the lease over at once; poll --reset-cursor refuses while the lease is held', async () => {
-      const {db, env} = world as PollWorld
+      const {sui, db, env} = world as PollWorld
+      sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
       await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
       const first = lease()
       const second = lease()
