@@ -317,8 +317,7 @@ describe('confio status', function () {
       assert.deepEqual(shown?.slice(1), [String(poller.pid), hostname()], screen.stdout)
       // What the on-call engineer does with the pid on the screen.
       process.kill(Number(shown?.[1]), 'SIGTERM')
-      await eventually(async () => poller.child.exitCode !== null, 15_000, 'the poller stops')
-      assert.equal(await poller.exited, 0, poller.stderr)
+      assert.equal(await poller.exitWithin(15_000, 'the poller stops'), 0, poller.stderr)
       assert.deepEqual((await w.db.raw('SELECT 1 AS one')).rows, [{one: 1}], 'PostgreSQL answers on')
       assert.equal((await statusJson()).json.poller.lease.holder, null, 'the poller gave the lease up')
     } finally {

@@ -174,12 +174,18 @@ describe('confio poll', function () {
     assert.equal(await poller.exited, 0)
   })
 
+  /** A world whose cursor is at `cursor`, on a node 30 checkpoints further with those below 20 pruned. */
+  async function prunedWorld(cursor: bigint): Promise<PollWorld> {
+    const pruned = await pollWorld()
+    await pruned.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: String(cursor)})
+    pruned.sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
+    pruned.sui.ledger.prune(20n)
+    return pruned
+  }
+
   it('stops with the documented error when the node has pruned checkpoints it still needs', async () => {
-    world = await pollWorld()
-    const {sui, db, env} = world
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '1'})
-    sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
-    sui.ledger.prune(20n)
+    world = await prunedWorld(1n)
+    const {db, env} = world
     const result = await runCli(['poll', '--once'], {env})
     assert.equal(result.code, 1)
     assert.match(result.stderr, /^Error: checkpoints 2 to 19 are pruned on this node \(lowest available: 20\); confio cannot read them; point SUI_GRPC_URL at a node or archive that still has them/m)
@@ -202,11 +208,8 @@ describe('confio poll', function () {
   })
 
   it('--reset-cursor refuses a cursor the node cannot read on from (past its tip, before its lowest available checkpoint), unless --force', async () => {
-    world = await pollWorld()
+    world = await prunedWorld(25n)
     const {sui, db, env} = world
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '25'})
-    sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
-    sui.ledger.prune(20n)
     const tip = sui.ledger.checkpointHeight
     const reset = (to: bigint | string, ...flags: string[]) => runCli(['poll', '--reset-cursor', String(to), '--yes', ...flags], {env})
 
