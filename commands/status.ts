@@ -101,7 +101,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     return lines.join('\n')
   }
 
-  private pollerLines({poller}: StatusReport): string[] {
+  private pollerLines({poller, pipeline}: StatusReport): string[] {
     const {holder} = poller.lease
     const {cursor, chain} = poller
     const cursorText = cursor ? `checkpoint ${cursor.checkpoint}, last commit ${formatAge(cursor.ageMs)} ago (${when(cursor.updatedAt)})` : 'none: no checkpoint committed yet'
@@ -111,7 +111,9 @@ export default class Status extends ConfioCommand<typeof Status> {
       const lag = chain.lagCheckpoints === null ? 'lag unknown (no cursor)' : `${chain.lagCheckpoints} checkpoints behind${chain.lagMs === null ? '' : ` (${formatAge(chain.lagMs)})`}`
       chainText = `tip ${chain.tip} at ${when(chain.tipTimestamp)}: ${lag}; lowest available ${chain.lowestAvailableCheckpoint}`
     }
-    return [...leaseLines(holder), field('cursor', cursorText), field('chain', chainText)]
+    const outage = pipeline.nodeOutage
+    const node = outage ? [field('node', `unreachable since ${when(outage.since)} (${formatAge(outage.forMs)}, ${outage.attempts} attempts waited out): ${clip(outage.error, 100)}`)] : []
+    return [...leaseLines(holder), field('cursor', cursorText), field('chain', chainText), ...node]
   }
 
   private queueLines({queue}: StatusReport): string[] {

@@ -11,6 +11,7 @@ export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>
 export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, nowMs = Date.now()): Alarm[] {
   return [
     ...pollerAlarms(reading, thresholds, nowMs),
+    ...nodeOutageAlarms(reading),
     ...queueAlarms(reading),
     ...processingAlarms(reading),
     ...pipelineAlarms(reading, thresholds),
@@ -46,6 +47,18 @@ function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, now
     alarms.push({code: 'POLLER_STALLED', message: `${holderName(holder)} has held the lease for ${formatAge(heldMs)} and committed no checkpoint yet (limit ${formatAge(thresholds.maxCursorAgeMs)})`})
   }
   return alarms
+}
+
+/** The poller cannot reach its node: it waits the outage out, and nothing new is stored meanwhile. */
+function nodeOutageAlarms({pipeline}: StatusReading): Alarm[] {
+  const outage = pipeline.nodeOutage
+  if (!outage) return []
+  return [
+    {
+      code: 'NODE_UNREACHABLE',
+      message: `the poller has not reached its node for ${formatAge(outage.forMs)} (${outage.attempts} ${plural(outage.attempts, 'attempt', 'attempts')} waited out; last: ${oneLine(outage.error)}); it keeps trying, nothing new is stored meanwhile; check the node with confio test-connection`,
+    },
+  ]
 }
 
 function queueAlarms({queue}: StatusReading): Alarm[] {
