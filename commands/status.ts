@@ -6,8 +6,9 @@ import {formatTable} from '../cli/table.ts'
 import {sleep} from '../src/chain/backoff.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
-import {formatAge} from '../src/status/alarms.ts'
+import {formatAge, holderName} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
+import type {LeaseHolder} from '../src/status/status-report.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
 /** How often --watch redraws. */
@@ -102,13 +103,6 @@ export default class Status extends ConfioCommand<typeof Status> {
 
   private pollerLines({poller, pipeline}: StatusReport): string[] {
     const {holder} = poller.lease
-    let lease = 'none held: no poller runs'
-    if (holder) {
-      const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' (local socket, or address not visible)'
-      const who = [holder.applicationName || undefined, holder.user ? `user ${holder.user}` : undefined].filter(Boolean).join(', ')
-      const since = holder.backendStart ? `, connected ${when(holder.backendStart)}` : ''
-      lease = `held by pid ${holder.pid}${from}${who ? ` (${who})` : ''}${since}`
-    }
     const {cursor, chain} = poller
     const cursorText = cursor ? `checkpoint ${cursor.checkpoint}, last commit ${formatAge(cursor.ageMs)} ago (${when(cursor.updatedAt)})` : 'none: no checkpoint committed yet'
     let chainText = 'not asked (--chain asks for the tip and the lag)'
@@ -119,7 +113,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     }
     const outage = pipeline.nodeOutage
     const node = outage ? [field('node', `unreachable since ${when(outage.since)} (${formatAge(outage.forMs)}, ${outage.attempts} attempts waited out): ${clip(outage.error, 100)}`)] : []
-    return [field('lease', lease), field('cursor', cursorText), field('chain', chainText), ...node]
+    return [...leaseLines(holder), field('cursor', cursorText), field('chain', chainText), ...node]
   }
 
   private queueLines({queue}: StatusReport): string[] {
@@ -196,6 +190,19 @@ export default class Status extends ConfioCommand<typeof Status> {
     const decimals = this.settings.tokens.bySymbol(token)?.decimals
     return decimals === undefined ? `${value} (base units)` : formatAmount(value, decimals)
   }
+}
+
+/**
+ * Who holds the poller lease: the process first (the pid to stop, and the hand-over wrapper's, the
+ * one systemd knows), then its lease connection, whose PostgreSQL backend pid is the database's.
+ */
+function leaseLines(holder: LeaseHolder | null): string[] {
+  if (!holder) return [field('lease', 'none held: no poller runs')]
+  const wrapper = holder.wrapperPid === null ? '' : ` (started through the hand-over wrapper, pid ${holder.wrapperPid}: the pid systemd knows)`
+  const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' (local socket, or address not visible)'
+  const who = [holder.applicationName || undefined, holder.user ? `user ${holder.user}` : undefined].filter(Boolean).join(', ')
+  const since = holder.backendStart ? `, connected ${when(holder.backendStart)}` : ''
+  return [field('lease', `held by ${holderName(holder)}${wrapper}, token ${holder.token}`), field('lease session', `PostgreSQL backend pid ${holder.backendPid}${from}${who ? ` (${who})` : ''}${since}`)]
 }
 
 /** What balance readers make of the pipeline marker. */

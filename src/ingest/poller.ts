@@ -63,7 +63,7 @@ export interface PollerOptions {
   readonly cursorName: string
   readonly mode: FollowMode
   readonly intervalMs: number
-  /** Catch up to the tip seen at start, then return. */
+  /** Catch up to the tip seen at start, then return; a lease held by another poller means nothing to do. */
   readonly once: boolean
   /** Where to start when there is no cursor yet (default: the tip). */
   readonly fromCheckpoint?: bigint
@@ -84,12 +84,14 @@ export interface PollerOptions {
 }
 
 export interface PollerResult {
-  /** The first checkpoint this run read. */
+  /** The first checkpoint this run read (undefined: it never held the lease). */
   readonly startedAt: bigint | undefined
+  /** Where the cursor is now (a standby's too: the active poller's). */
   readonly cursor: bigint | undefined
   readonly checkpoints: number
   readonly relevant: number
-  readonly stoppedBy: 'caught-up' | 'signal'
+  /** standby: with once, another poller holds the lease, so there was nothing to do. */
+  readonly stoppedBy: 'caught-up' | 'signal' | 'standby'
 }
 
 export class Poller {
@@ -117,9 +119,12 @@ export class Poller {
   }
 
   async run(signal: AbortSignal): Promise<PollerResult> {
-    const {lease, logger} = this.options
-    const leased = await lease.acquire(signal, () => logger.info('another poller holds the lease; waiting as a hot standby'))
-    if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
+    const {lease, logger, once, db, cursorName} = this.options
+    const onHeld = () => logger.info(once ? 'another poller holds the lease and polls; nothing to do' : 'another poller holds the lease; waiting as a hot standby')
+    if (!(await lease.acquire(signal, {wait: !once, onHeld}))) {
+      // A standby read nothing: its summary names where the database's cursor is (the active poller's).
+      return {startedAt: undefined, cursor: await readCursor(db, cursorName), checkpoints: 0, relevant: 0, stoppedBy: once && !signal.aborted ? 'standby' : 'signal'}
+    }
     logger.info({token: lease.token?.toString()}, 'holding the poller lease')
     try {
       return await this.followThroughOutages(signal)
