@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
 import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
+import {counted} from '../src/counted.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
@@ -39,7 +40,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
       const result = await poller.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`)
+      if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`)
       return result
     } finally {
       closeMetrics()
