@@ -31,7 +31,10 @@ export async function ensureRuntime(script) {
     )
     process.exit(EXIT_CONFIG)
   }
-  const child = spawn(BUNDLED, [script, ...process.argv.slice(2)], {stdio: 'inherit'})
+  // The child records this pid beside its own (a poller's lease, for `confio status`): it is the
+  // one systemd knows, and CONFIO_WRAPPER_PID is read only by the process whose parent it names.
+  const env = {...process.env, CONFIO_WRAPPER_PID: String(process.pid)}
+  const child = spawn(BUNDLED, [script, ...process.argv.slice(2)], {stdio: 'inherit', env})
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT']) process.on(signal, () => child.kill(signal))
   child.on('error', (error) => {
     process.stderr.write(`confio: cannot start ${BUNDLED} (${error.message}): run \`npm ci\` in ${ROOT} to install it again\n`)

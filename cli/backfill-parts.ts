@@ -45,7 +45,7 @@ export function backfillStart(given: {checkpoint?: bigint | undefined; sinceMs?:
 
 export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
   const {settings, db, chain, logger, signal} = parts
-  const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
+  const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger})
   const progress = new ProgressLine()
   const started = performance.now()
   try {

@@ -138,6 +138,8 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    */
   /** Stores the accounts' past (confio backfill), with progress and a summary unless --json. */
   protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
+    // Redis is checked first, as by every command that opens a queue: one line naming REDIS_URL.
+    await this.redis()
     const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line: string) => this.log(line)}
     return runBackfill(parts, accounts, start, source)
   }

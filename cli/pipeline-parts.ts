@@ -143,6 +143,7 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],
+    retryMaxDelayMs: settings.sui.retryMaxDelayMs,
     heartbeat: new PipelineHeartbeat({
       db: parts.db,
       redisUrl: settings.redisUrl,
@@ -244,7 +245,7 @@ export class WorkerParts {
       logger: beatLogger,
       onBalancesChanged: () => this.relay.wake(),
     })
-    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs})
+    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs, logger})
     this.beat = new BeatWorker({db, queue: beatQueue, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
   }
 

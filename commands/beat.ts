@@ -27,7 +27,7 @@ export default class Beat extends ConfioCommand<typeof Beat> {
     const db = await this.db({poolMax: 2})
     // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
     await this.redis()
-    const queue = new BeatQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix})
+    const queue = new BeatQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
     try {
       const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
       const result = await beat.run(this.stopSignal)

@@ -5,6 +5,7 @@ import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeli
 import {counted} from '../src/counted.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
+import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
@@ -16,7 +17,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
     'Runs until stopped (SIGINT/SIGTERM finish the batch in hand). Resumes after the cursor in ingest_cursors; on its very first start it begins at the current tip, or at --from-checkpoint.',
-    'A second poller on the same database waits as a hot standby and takes over when the active one dies.',
+    'A second poller on the same database waits as a hot standby and takes over when the active one dies; told to stop, a standby stops at once. With --once beside an active poller there is nothing to do: it says so and exits 0.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> poll',
@@ -27,20 +28,23 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   static override flags = {
     ...pollFlags,
     once: Flags.boolean({summary: 'Catch up to the tip seen at start, then exit.'}),
-    'reset-cursor': checkpointFlag({summary: 'Move the cursor to N (the next run starts at N+1), then exit.'}),
+    'reset-cursor': checkpointFlag({summary: "Move the cursor to N (the next run starts at N+1), then exit; N must be within what the node has (from its lowest available checkpoint - 1 to its tip)."}),
     yes: Flags.boolean({summary: 'Do not ask for confirmation (with --reset-cursor).'}),
+    force: Flags.boolean({dependsOn: ['reset-cursor'], summary: "With --reset-cursor: move the cursor even past the node's tip or below its lowest available checkpoint (the node is not asked)."}),
   }
 
   async run(): Promise<PollCommandResult> {
     if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
     const db = await this.db({kind: 'poller'})
+    // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
+    await this.redis()
     const chain = this.chain()
-    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix})
+    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
     const {metrics, close: closeMetrics} = await servePollerMetrics(this.flags['metrics-port'], chain)
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
       const result = await poller.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(`Stopped (${result.stoppedBy}) at cursor ${result.cursor ?? 'none'}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`)
+      if (!this.jsonEnabled()) this.log(describePollerResult(result))
       return result
     } finally {
       closeMetrics()
@@ -54,6 +58,7 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     try {
       if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
       const from = (await readCursor(db, CURSOR)) ?? null
+      if (!this.flags.force) checkCursorTarget(to, await this.chain().serviceInfo({signal: this.stopSignal}))
       await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`, {yes: this.flags.yes, flag: '--yes', unattended: '--reset-cursor needs confirmation', declined: 'cursor not moved'})
       await setCursor(db, CURSOR, to)
       if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)
@@ -62,4 +67,11 @@ export default class Poll extends ConfioCommand<typeof Poll> {
       await lease.release()
     }
   }
+}
+
+function describePollerResult(result: PollerResult): string {
+  const cursor = result.cursor ?? 'none'
+  if (result.stoppedBy === 'standby') return `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`
+  const standby = result.startedAt === undefined ? ' as a standby' : ''
+  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`
 }

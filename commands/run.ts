@@ -43,9 +43,10 @@ export default class Run extends ConfioCommand<typeof Run> {
     const redis = await this.redis()
     const chain = this.chain()
     const settings = this.settings
-    const pollQueue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
-    const workQueue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
-    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
+    const where = {redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger: this.logger}
+    const pollQueue = new TransactionQueue(where)
+    const workQueue = new TransactionQueue({...where, isWorker: true, stallIntervalMs: flags['stall-interval']})
+    const beatQueue = new BeatQueue(where)
     const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
     // Any part failing stops the others: one process, one fate.
     const stop = new AbortController()

@@ -7,8 +7,9 @@ import {sleep} from '../src/chain/backoff.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
 import {counted} from '../src/counted.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
-import {formatAge} from '../src/status/alarms.ts'
+import {formatAge, holderName} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
+import type {LeaseHolder} from '../src/status/status-report.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
 /** How often --watch redraws. */
@@ -101,15 +102,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     return lines.join('\n')
   }
 
-  private pollerLines({poller}: StatusReport): string[] {
+  private pollerLines({poller, pipeline}: StatusReport): string[] {
     const {holder} = poller.lease
-    let lease = 'none held: no poller runs'
-    if (holder) {
-      const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' (local socket, or address not visible)'
-      const who = [holder.applicationName || undefined, holder.user ? `user ${holder.user}` : undefined].filter(Boolean).join(', ')
-      const since = holder.backendStart ? `, connected ${when(holder.backendStart)}` : ''
-      lease = `held by pid ${holder.pid}${from}${who ? ` (${who})` : ''}${since}`
-    }
     const {cursor, chain} = poller
     const cursorText = cursor ? `checkpoint ${cursor.checkpoint}, last commit ${formatAge(cursor.ageMs)} ago (${when(cursor.updatedAt)})` : 'none: no checkpoint committed yet'
     let chainText = 'not asked (--chain asks for the tip and the lag)'
@@ -118,7 +112,9 @@ export default class Status extends ConfioCommand<typeof Status> {
       const lag = chain.lagCheckpoints === null ? 'lag unknown (no cursor)' : `${counted(chain.lagCheckpoints, 'checkpoint')} behind${chain.lagMs === null ? '' : ` (${formatAge(chain.lagMs)})`}`
       chainText = `tip ${chain.tip} at ${when(chain.tipTimestamp)}: ${lag}; lowest available ${chain.lowestAvailableCheckpoint}`
     }
-    return [field('lease', lease), field('cursor', cursorText), field('chain', chainText)]
+    const outage = pipeline.nodeOutage
+    const node = outage ? [field('node', `unreachable since ${when(outage.since)} (${formatAge(outage.forMs)}, ${outage.attempts} attempts waited out): ${clip(outage.error, 100)}`)] : []
+    return [...leaseLines(holder), field('cursor', cursorText), field('chain', chainText), ...node]
   }
 
   private queueLines({queue}: StatusReport): string[] {
@@ -195,6 +191,19 @@ export default class Status extends ConfioCommand<typeof Status> {
     const decimals = this.settings.tokens.bySymbol(token)?.decimals
     return decimals === undefined ? `${value} (base units)` : formatAmount(value, decimals)
   }
+}
+
+/**
+ * Who holds the poller lease: the process first (the pid to stop, and the hand-over wrapper's, the
+ * one systemd knows), then its lease connection, whose PostgreSQL backend pid is the database's.
+ */
+function leaseLines(holder: LeaseHolder | null): string[] {
+  if (!holder) return [field('lease', 'none held: no poller runs')]
+  const wrapper = holder.wrapperPid === null ? '' : ` (started through the hand-over wrapper, pid ${holder.wrapperPid}: the pid systemd knows)`
+  const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' (local socket, or address not visible)'
+  const who = [holder.applicationName || undefined, holder.user ? `user ${holder.user}` : undefined].filter(Boolean).join(', ')
+  const since = holder.backendStart ? `, connected ${when(holder.backendStart)}` : ''
+  return [field('lease', `held by ${holderName(holder)}${wrapper}, token ${holder.token}`), field('lease session', `PostgreSQL backend pid ${holder.backendPid}${from}${who ? ` (${who})` : ''}${since}`)]
 }
 
 /** What balance readers make of the pipeline marker. */

@@ -31,7 +31,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
     const {flags} = this
     const db = await this.db({kind: 'worker', poolMax: WORKER_CONNECTIONS})
     const redis = await this.redis()
-    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval']})
+    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval'], logger: this.logger})
     try {
       let retried: RetryFailedResult | undefined
       if (flags['retry-failed']) {

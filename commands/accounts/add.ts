@@ -27,6 +27,8 @@ export default class AccountsAdd extends ConfioCommand<typeof AccountsAdd> {
     if (typeof input === 'string') throw new UsageError(input, {remedy: 'fix --email / --address / --label'})
     const start = backfillStart({checkpoint: this.flags['backfill-from'], sinceMs: this.flags['backfill-since']}, {checkpoint: 'backfill-from', since: 'backfill-since'})
     const db = await this.db()
+    // The backfill's queue needs Redis: checked before the account is added, not after.
+    if (start) await this.redis()
     const account = await new AccountRepository(db).add(input)
     if (!this.jsonEnabled()) this.log(`Added account ${account.id}: ${account.email} ${account.address}`)
     if (!start) return account

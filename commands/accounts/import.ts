@@ -51,6 +51,8 @@ Rows are matched by address: a new one is added, a known one updated when its em
       throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}`, {remedy: 'check the path'})
     })
     const parsed = parseAccountsCsv(bytes, file)
+    // The backfill's queue needs Redis: checked before anything is imported, not after.
+    if (start) await this.redis()
     const result = await importAccounts(await this.db(), parsed, {skipInvalid: this.flags['skip-invalid']}).catch((error: unknown) => {
       // The error's one line gives the first reason and the line numbers; here each line gets its own.
       // (oclif mutes stderr under --json.)

@@ -80,15 +80,8 @@ export class BeatScheduler {
 
   async run(signal: AbortSignal): Promise<BeatResult> {
     const {lease, logger, once} = this.options
-    if (once) {
-      if (!(await lease.tryAcquire())) {
-        logger.info('another beat holds the lease and schedules; nothing to do')
-        await lease.release()
-        return this.result('standby')
-      }
-    } else if (!(await lease.acquire(signal, () => logger.info('another beat holds the lease; waiting as a standby')))) {
-      return this.result('signal')
-    }
+    const onHeld = () => logger.info(once ? 'another beat holds the lease and schedules; nothing to do' : 'another beat holds the lease; waiting as a standby')
+    if (!(await lease.acquire(signal, {wait: !once, onHeld}))) return this.result(once && !signal.aborted ? 'standby' : 'signal')
     logger.info({tasks: this.options.plan.map((p) => p.task)}, 'holding the beat lease; scheduling')
     try {
       await this.options.queue.ready()

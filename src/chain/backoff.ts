@@ -13,6 +13,11 @@ export function backoffDelayMs(policy: BackoffPolicy, attempt: number, random: (
   return Math.floor(random() * ceiling)
 }
 
+/** A wait as a log line says it, to a tenth of a second: 113 -> `0.1 s`, 27451 -> `27.5 s`. */
+export function formatWait(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
 /** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason)

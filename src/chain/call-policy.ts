@@ -4,7 +4,7 @@
 // limits, the metrics or the error policy.
 import type {RpcOptions, RpcOutputStream} from '@protobuf-ts/runtime-rpc'
 
-import {backoffDelayMs, sleep} from './backoff.ts'
+import {backoffDelayMs, formatWait, sleep} from './backoff.ts'
 import {ChainError, isGrpcStatusName, isTransientFailure} from './chain-error.ts'
 import type {GrpcStatusName} from './chain-error.ts'
 import type {ChainMetrics} from './chain-metrics.ts'
@@ -101,7 +101,7 @@ export class CallPolicy {
         throw new ChainError({method, status, attempts: attempt, details, transient})
       }
       const delayMs = backoffDelayMs({baseMs: this.#settings.backoffBaseMs, maxMs: this.#settings.backoffMaxMs}, attempt, this.#deps.random)
-      this.#deps.logger?.warn({method, status, attempt, delayMs, details}, `${method} failed with ${status}; retrying`)
+      this.#deps.logger?.warn({method, status, attempt, delayMs, details}, `${method} failed with ${status} (attempt ${attempt} of ${maxAttempts}); retrying in ${formatWait(delayMs)}`)
       await sleep(delayMs, signal)
     }
   }
@@ -159,7 +159,7 @@ export class CallPolicy {
         throw new ChainError({method, status: failure.status, attempts: attempt, details: failure.details, transient})
       }
       const delayMs = backoffDelayMs({baseMs: this.#settings.backoffBaseMs, maxMs: this.#settings.backoffMaxMs}, attempt, this.#deps.random)
-      this.#deps.logger?.warn({method, status: failure.status, attempt, delayMs, details: failure.details}, `${method} failed with ${failure.status}; retrying`)
+      this.#deps.logger?.warn({method, status: failure.status, attempt, delayMs, details: failure.details}, `${method} failed with ${failure.status} (attempt ${attempt} of ${this.#settings.maxAttempts}); retrying in ${formatWait(delayMs)}`)
       try {
         await sleep(delayMs, signal)
       } catch {

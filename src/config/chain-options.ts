@@ -14,6 +14,7 @@ export function chainOptionsOf(sui: SuiSettings, overrides: Partial<ChainOptions
     deadlineMs: sui.deadlineMs,
     requestsPerSecond: sui.requestsPerSecond,
     maxConcurrency: sui.maxConcurrency,
+    backoffMaxMs: sui.retryMaxDelayMs,
     ...overrides,
   }
 }

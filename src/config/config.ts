@@ -20,6 +20,8 @@ export interface SuiSettings {
   readonly deadlineMs: number
   readonly requestsPerSecond: number
   readonly maxConcurrency: number
+  /** SUI_RETRY_MAX_DELAY: the cap of the backoff between two attempts after a transient failure. */
+  readonly retryMaxDelayMs: number
 }
 
 export interface Contracts {
@@ -114,6 +116,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
       deadlineMs: get<number>('SUI_GRPC_DEADLINE_MS'),
       requestsPerSecond: get<number>('SUI_RPC_RPS'),
       maxConcurrency: get<number>('SUI_RPC_CONCURRENCY'),
+      retryMaxDelayMs: get<number>('SUI_RETRY_MAX_DELAY'),
     },
     contracts,
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),

@@ -134,6 +134,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {name: 'SUI_RPC_CONCURRENCY', description: 'gRPC calls in flight at once', fallback: '16', parse: (raw) => parseInteger(raw, 1, 1024)},
   {
+    name: 'SUI_RETRY_MAX_DELAY',
+    description: 'longest wait between two attempts at a node that fails in a way that may pass (unavailable, too slow, shedding load); the poller waits out such an outage for as long as it lasts',
+    fallback: '30s',
+    parse: (raw) => parseDurationSetting(raw, 1_000, 600_000),
+  },
+  {
     name: 'BALANCE_VERIFY_TIMEOUT',
     description: 'longest a critical balance read (verifyCritical) waits for a node that has caught up with what confio has counted, retries included; then BALANCE_UNVERIFIED',
     fallback: '5s',

@@ -2,7 +2,7 @@
 // the poller's commits and the history fills both store what this returns. One eventContents call
 // per batch (the reader chunks it), retried within a time budget; what cannot be fetched fails the
 // caller's commit, loudly, and is never skipped.
-import {backoffDelayMs, sleep} from '../chain/backoff.ts'
+import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
@@ -36,13 +36,15 @@ const MALFORMED_ANSWER: ReadonlySet<string> = new Set(['DATA_LOSS', 'INVALID_ARG
  * The relevant transactions of a batch could not be fetched in full; nothing was committed and the
  * poller stops (exit 1). `permanent`: the node's answer itself is malformed (a digest that is not
  * one, a reply that does not decode), so a restart reads the same; otherwise the batch is read
- * again at the next start.
+ * again at the next start. `transient`: the node did not answer, or only with failures that may
+ * pass (a following poller waits those out: node-outage.ts), not with NOT_FOUND or a refusal.
  */
 export class TransactionDetailsError extends RuntimeFailure {
   override readonly name = 'TransactionDetailsError'
   readonly permanent: boolean
+  readonly transient: boolean
 
-  constructor(message: string, options: {cause?: unknown; permanent?: boolean} = {}) {
+  constructor(message: string, options: {cause?: unknown; permanent?: boolean; transient?: boolean} = {}) {
     const permanent = options.permanent ?? false
     super(message, {
       code: permanent ? 'CHAIN_REPLY_MALFORMED' : 'TRANSACTION_DETAILS_UNAVAILABLE',
@@ -52,6 +54,7 @@ export class TransactionDetailsError extends RuntimeFailure {
       cause: options.cause,
     })
     this.permanent = permanent
+    this.transient = options.transient ?? false
   }
 }
 
@@ -135,7 +138,8 @@ export class DetailsFetcher {
     const outOfTime = (attempts: number, error: unknown) => {
       const seen = lastFailure === undefined ? 'no answer' : `last: ${(lastFailure as Error).message}`
       const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`
-      return new TransactionDetailsError(`could not fetch ${what} in full within ${formatDuration(retry.deadlineMs)} (${tries}; ${seen}); ${unstored}`, {cause: lastFailure ?? error})
+      const transient = lastFailure === undefined || (lastFailure as {transient?: unknown}).transient === true
+      return new TransactionDetailsError(`could not fetch ${what} in full within ${formatDuration(retry.deadlineMs)} (${tries}; ${seen}); ${unstored}`, {cause: lastFailure ?? error, transient})
     }
     for (let attempt = 1; ; attempt++) {
       let error: unknown
@@ -159,7 +163,7 @@ export class DetailsFetcher {
       }
       lastFailure = error
       const delayMs = backoffDelayMs(retry, attempt)
-      this.#logger?.warn({err: (error as Error).message, attempt, delayMs, first: first.toString(), last: last.toString()}, 'could not fetch relevant transactions in full; retrying')
+      this.#logger?.warn({err: (error as Error).message, attempt, delayMs, first: first.toString(), last: last.toString()}, `could not fetch relevant transactions in full; retrying in ${formatWait(delayMs)}`)
       await sleep(delayMs, signal).catch(() => undefined)
       if (stop?.aborted) throw stop.reason
       if (deadline.aborted) throw outOfTime(attempt, error)

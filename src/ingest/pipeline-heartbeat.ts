@@ -9,14 +9,20 @@
 // timeout and a second more (a paused Redis never finishes a connect's ready check), and a beat
 // that cannot reach PostgreSQL or Redis writes nothing; the marker then expires, which readers
 // take as "behind", the truth as far as anyone can tell.
+//
+// While the poller waits out a node outage (node-outage.ts) it beats on, even before it knows
+// where it stands (the marker is then not written: missing is "behind"): the lag counts the
+// outage's length too, since nothing the chain did meanwhile has been seen, and the outage record
+// is written beside the marker (deleted once it is over) for `confio status`.
 import type {Redis} from 'ioredis'
-import {markerFor, pipelineMarkerKey, type PipelineReport} from '../balances/pipeline-marker.ts'
+import {MARKER_LIFETIME_MS, markerFor, pipelineMarkerKey, type PipelineReport} from '../balances/pipeline-marker.ts'
 import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
 import {withTimeout} from '../queue/transaction-queue.ts'
+import {type NodeOutage, nodeOutageKey} from './node-outage.ts'
 import {PollerLag} from './poller-lag.ts'
 
 /** How often the marker is written: well inside its lifetime (MARKER_LIFETIME_MS, 5 s). */
@@ -36,7 +42,12 @@ export interface PipelineHeartbeatOptions {
 export class PipelineHeartbeat {
   private readonly options: PipelineHeartbeatOptions
   private readonly key: string
-  private lag = new PollerLag(-1n)
+  private readonly outageKey: string
+  /** undefined until start(): where the poller stands is not known yet, so no marker is written. */
+  private lag: PollerLag | undefined
+  private outage: NodeOutage | undefined
+  /** Whether an outage record may stand in Redis (deleted once the outage is over). */
+  private outageWritten = false
   private redis: Redis | undefined
   private timer: NodeJS.Timeout | undefined
   private beating: Promise<void> | undefined
@@ -46,6 +57,7 @@ export class PipelineHeartbeat {
   constructor(options: PipelineHeartbeatOptions) {
     this.options = options
     this.key = pipelineMarkerKey(options.redisPrefix)
+    this.outageKey = nodeOutageKey(options.redisPrefix)
     this.commandTimeoutMs = options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS
   }
 
@@ -53,16 +65,26 @@ export class PipelineHeartbeat {
   start(cursor: bigint, tip: bigint): void {
     this.lag = new PollerLag(cursor)
     this.lag.tipSeen(tip)
-    this.timer ??= setInterval(() => this.tick(), BEAT_MS).unref()
-    this.tick()
+    this.beatOn()
+  }
+
+  /** The poller is waiting out a node outage: its lag counts it, and it is reported while it lasts. */
+  reportOutage(outage: NodeOutage): void {
+    this.outage = outage
+    this.beatOn()
   }
 
   tipSeen(tip: bigint): void {
-    this.lag.tipSeen(tip)
+    this.lag?.tipSeen(tip)
   }
 
   committed(cursor: bigint): void {
-    this.lag.committed(cursor)
+    this.lag?.committed(cursor)
+  }
+
+  private beatOn(): void {
+    this.timer ??= setInterval(() => this.tick(), BEAT_MS).unref()
+    this.tick()
   }
 
   /** Stops beating; the marker stands until it expires (or a new poller writes it). */
@@ -74,13 +96,26 @@ export class PipelineHeartbeat {
     this.redis = undefined
   }
 
-  /** Measures and writes the marker once; what it reported. Rejects when PostgreSQL or Redis fails. */
-  async beat(): Promise<PipelineReport> {
+  /**
+   * Measures and writes the marker once (and the outage record, while there is one); what it
+   * reported, undefined before start(). Rejects when PostgreSQL or Redis fails.
+   */
+  async beat(): Promise<PipelineReport | undefined> {
     const waitingAgeMs = await oldestWaitingAgeMs(this.options.db)
-    // The lag as of now, after the query: the marker's lifetime is counted from both as fresh as can be.
-    const report = {lagMs: this.lag.lagMs(), waitingAgeMs}
-    const {value, ttlMs} = markerFor(report, this.options.thresholdMs)
-    await (await this.connection()).set(this.key, value, 'PX', ttlMs)
+    const redis = await this.connection()
+    const outage = this.outage?.current()
+    const writes: Promise<unknown>[] = []
+    if (outage) writes.push(redis.set(this.outageKey, JSON.stringify(outage), 'PX', MARKER_LIFETIME_MS))
+    else if (this.outageWritten) writes.push(redis.del(this.outageKey))
+    let report: PipelineReport | undefined
+    if (this.lag) {
+      // The lag as of now, after the query: the marker's lifetime is counted from both as fresh as can be.
+      report = {lagMs: Math.max(this.lag.lagMs(), this.outage?.elapsedMs() ?? 0), waitingAgeMs}
+      const {value, ttlMs} = markerFor(report, this.options.thresholdMs)
+      writes.push(redis.set(this.key, value, 'PX', ttlMs))
+    }
+    await Promise.all(writes)
+    this.outageWritten = outage !== undefined
     return report
   }
 

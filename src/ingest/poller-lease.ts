@@ -55,6 +55,17 @@ function lockName(name: string): string {
   return `confio:poll:${name}`
 }
 
+/**
+ * The pid of the bin/run.js that handed this process over to the Node in .tools/ (it sets
+ * CONFIO_WRAPPER_PID for its child: bin/node-runtime.js), the process systemd knows; null when this
+ * process was started directly. Taken only from this process's own parent: a variable inherited
+ * from further up names some other process.
+ */
+function wrapperPid(): number | null {
+  const pid = Number(process.env.CONFIO_WRAPPER_PID)
+  return pid > 0 && pid === process.ppid ? pid : null
+}
+
 export class LeaseLostError extends RuntimeFailure {
   constructor(name: string, reason: string) {
     super(`lost the ${name} lease: ${reason}`, {code: 'LEASE_LOST', remedy: 'the process stops; under systemd it restarts as a standby'})
@@ -74,15 +85,16 @@ export interface PollerLeaseOptions {
 /** Takes the row when it is free, expired, or its holder's connection is gone (see the top). */
 const TAKE = `
   INSERT INTO leases AS l (name, holder, token, expires_at, acquired_at, renewed_at, session_lock,
-                           backend_pid, backend_start, client_addr, application_name, db_user, host, pid)
+                           backend_pid, backend_start, client_addr, application_name, db_user, host, pid, wrapper_pid)
   VALUES ($1, $2, 1, now() + $3::int * interval '1 millisecond', now(), now(), $4,
           pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()),
-          inet_client_addr(), current_setting('application_name'), session_user, $5, $6)
+          inet_client_addr(), current_setting('application_name'), session_user, $5, $6, $7)
   ON CONFLICT (name) DO UPDATE SET
          holder = excluded.holder, token = l.token + 1, expires_at = excluded.expires_at,
          acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, session_lock = excluded.session_lock,
          backend_pid = excluded.backend_pid, backend_start = excluded.backend_start, client_addr = excluded.client_addr,
-         application_name = excluded.application_name, db_user = excluded.db_user, host = excluded.host, pid = excluded.pid
+         application_name = excluded.application_name, db_user = excluded.db_user, host = excluded.host, pid = excluded.pid,
+         wrapper_pid = excluded.wrapper_pid
    WHERE l.expires_at <= now() OR (excluded.session_lock AND l.session_lock)
   RETURNING token`
 
@@ -137,7 +149,7 @@ export class PollerLease {
     const sentAt = performance.now()
     let row: {token: string} | undefined
     try {
-      const taken = await this.query<{token: string}>(TAKE, [this.name, this.holder, LEASE_TTL_MS, locked, hostname(), process.pid])
+      const taken = await this.query<{token: string}>(TAKE, [this.name, this.holder, LEASE_TTL_MS, locked, hostname(), process.pid, wrapperPid()])
       row = taken[0]
     } finally {
       // Not taken though the lock was free: the row's holder never had the lock (it took the row
@@ -157,22 +169,35 @@ export class PollerLease {
     return true
   }
 
-  /** Waits as a hot standby until the lease is ours; false if `signal` aborted first. */
-  async acquire(signal: AbortSignal, onWaiting?: () => void): Promise<boolean> {
+  /**
+   * Waits as a hot standby until the lease is ours; false if `signal` aborted first, or with `wait`
+   * false (`--once`: an active holder means nothing to do) if the first look found it held.
+   * `onHeld` is told once, when a look first finds the lease held. A standby that gives up (false,
+   * or a failed look) closes its lease connection: an open one would keep the process alive after
+   * its work returned, until the stop's grace ran out.
+   */
+  async acquire(signal: AbortSignal, options: {wait?: boolean; onHeld?: () => void} = {}): Promise<boolean> {
     let announced = false
-    while (!signal.aborted) {
-      try {
-        if (await this.tryAcquire()) return true
-      } catch (error) {
-        // A look that ran into its statement_timeout (it waited on a commit holding the row) is
-        // only a look that found nothing; anything else (the connection failed) stops the standby.
-        if ((error as {code?: unknown}).code !== '57014') throw error
+    let acquired = false
+    try {
+      while (!signal.aborted) {
+        try {
+          acquired = await this.tryAcquire()
+          if (acquired) return true
+        } catch (error) {
+          // A look that ran into its statement_timeout (it waited on a commit holding the row) is
+          // only a look that found nothing; anything else (the connection failed) stops the standby.
+          if ((error as {code?: unknown}).code !== '57014') throw error
+        }
+        if (!announced) options.onHeld?.()
+        announced = true
+        if (options.wait === false) return false
+        await sleep(this.options.retryMs ?? STANDBY_RETRY_MS, signal).catch(() => undefined)
       }
-      if (!announced) onWaiting?.()
-      announced = true
-      await sleep(this.options.retryMs ?? STANDBY_RETRY_MS, signal).catch(() => undefined)
+      return false
+    } finally {
+      if (!acquired) await this.release()
     }
-    return false
   }
 
   /**
@@ -317,21 +342,27 @@ function lossReason(row: LeaseRowState | undefined, token: bigint): string | und
   return undefined
 }
 
-/** The holder of a lease, from its row (the holder wrote who it is when it took the lease). */
+/**
+ * The holder of a lease, from its row (the holder wrote who it is when it took the lease). `pid` is
+ * the process to stop; `backendPid` is PostgreSQL's and must never be.
+ */
 export interface LeaseHolder {
-  /** The PostgreSQL backend pid of the holder's lease connection. */
-  readonly pid: number
-  /** null over a Unix socket. */
+  /** The holding process's operating-system pid, on `host` (null: a row written without it). */
+  readonly pid: number | null
+  /** The holding process's host name. */
+  readonly host: string | null
+  /** The hand-over wrapper's pid (bin/run.js started by an older Node): the pid systemd knows; null without one. */
+  readonly wrapperPid: number | null
+  /** host:pid:random of the holding process. */
+  readonly holder: string
+  /** The PostgreSQL backend pid of the holder's lease connection (pg_stat_activity.pid). */
+  readonly backendPid: number
+  /** The lease connection's client address, as PostgreSQL sees it; null over a Unix socket. */
   readonly clientAddress: string | null
   readonly applicationName: string | null
   readonly user: string | null
   /** When the holder's lease connection was opened (ISO 8601). */
   readonly backendStart: string | null
-  /** host:pid:random of the holding process. */
-  readonly holder: string
-  readonly host: string | null
-  /** The holding process's operating-system pid. */
-  readonly processPid: number | null
   /** The fencing token. */
   readonly token: bigint
   readonly acquiredAt: string
@@ -343,36 +374,38 @@ export interface LeaseHolder {
 export async function readLeaseHolder(db: Database, name: string): Promise<LeaseHolder | null> {
   const {rows} = await db.raw<{
     rows: {
+      pid: number | null
+      host: string | null
+      wrapper_pid: number | null
+      holder: string
       backend_pid: number
       client_address: string | null
       application_name: string | null
       db_user: string | null
       backend_start: Date | null
-      holder: string
-      host: string | null
-      pid: number | null
       token: string
       acquired_at: Date
       renewed_at: Date
       expires_at: Date
     }[]
   }>(
-    `SELECT backend_pid, host(client_addr) AS client_address, application_name, db_user, backend_start,
-            holder, host, pid, token, acquired_at, renewed_at, expires_at
+    `SELECT pid, host, wrapper_pid, holder, backend_pid, host(client_addr) AS client_address, application_name, db_user,
+            backend_start, token, acquired_at, renewed_at, expires_at
        FROM leases WHERE name = ? AND expires_at > now()`,
     [name],
   )
   const row = rows[0]
   if (!row) return null
   return {
-    pid: row.backend_pid,
+    pid: row.pid,
+    host: row.host,
+    wrapperPid: row.wrapper_pid,
+    holder: row.holder,
+    backendPid: row.backend_pid,
     clientAddress: row.client_address,
     applicationName: row.application_name,
     user: row.db_user,
     backendStart: row.backend_start?.toISOString() ?? null,
-    holder: row.holder,
-    host: row.host,
-    processPid: row.pid,
     token: BigInt(row.token),
     acquiredAt: row.acquired_at.toISOString(),
     renewedAt: row.renewed_at.toISOString(),

@@ -9,7 +9,15 @@ export class PollerMetrics {
   readonly cursor = this.gauge('confio_poll_cursor', 'Last committed checkpoint')
   readonly tip = this.gauge('confio_poll_tip', 'Latest checkpoint the node reported')
   readonly lagCheckpoints = this.gauge('confio_poll_lag_checkpoints', 'Tip minus cursor')
-  readonly lagSeconds = this.gauge('confio_poll_lag_seconds', 'Age of the last committed checkpoint')
+  // Measured at each scrape, not at each commit: while nothing is committed (a node outage) it grows.
+  readonly lagSeconds = new Gauge({
+    name: 'confio_poll_lag_seconds',
+    help: 'Age of the last committed checkpoint',
+    registers: [this.registry],
+    collect: () => {
+      if (this.lastCommittedTimestampMs !== undefined) this.lagSeconds.set(Math.max(0, (Date.now() - this.lastCommittedTimestampMs) / 1000))
+    },
+  })
   readonly checkpointsPerSecond = this.gauge('confio_poll_checkpoints_per_second', 'Checkpoints committed per second, over the last 10 s')
   readonly relevantPerSecond = this.gauge('confio_poll_relevant_transactions_per_second', 'Relevant transactions stored per second, over the last 10 s')
   readonly checkpoints = new Counter({name: 'confio_poll_checkpoints_total', help: 'Checkpoints committed', registers: [this.registry]})
@@ -18,6 +26,8 @@ export class PollerMetrics {
   private readonly window: {at: number; checkpoints: number; relevant: number}[] = []
   private lastTip: bigint | undefined
   private lastCursor: bigint | undefined
+  /** The chain's timestamp of the last committed checkpoint. */
+  private lastCommittedTimestampMs: number | undefined
 
   constructor(chainMetrics: () => ChainMetricsSnapshot) {
     // Read from the chain layer's own counters at scrape time, not copied on every call.
@@ -39,7 +49,7 @@ export class PollerMetrics {
   committed(last: bigint, lastTimestampMs: number, checkpoints: number, relevant: number): void {
     this.cursor.set(Number(last))
     this.lastCursor = last
-    this.lagSeconds.set(Math.max(0, (Date.now() - lastTimestampMs) / 1000))
+    this.lastCommittedTimestampMs = lastTimestampMs
     this.checkpoints.inc(checkpoints)
     this.relevant.inc(relevant)
     this.updateRates(checkpoints, relevant)

@@ -15,6 +15,11 @@
 // lease (checked in the commit's transaction), so a poller that lost it writes nothing. While it
 // holds the lease it keeps the pipeline marker (pipeline-heartbeat.ts), which tells balance readers
 // whether the pipeline is close enough behind the chain for cached balances to be trusted.
+//
+// A node outage (a transient failure the chain layer's own attempts did not get past) does not end
+// the run: it is waited out (node-outage.ts) and following starts again from the cursor, exactly as
+// a restart would, but holding the lease. Anything else (a permanent chain error, PostgreSQL, the
+// lease) ends it. With --once nothing is waited out: its next run is the retry.
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {ServiceInfo} from '../chain/records.ts'
 import type {Logger} from '../logging/logger.ts'
@@ -31,6 +36,7 @@ import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
+import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
@@ -57,7 +63,7 @@ export interface PollerOptions {
   readonly cursorName: string
   readonly mode: FollowMode
   readonly intervalMs: number
-  /** Catch up to the tip seen at start, then return. */
+  /** Catch up to the tip seen at start, then return; a lease held by another poller means nothing to do. */
   readonly once: boolean
   /** Where to start when there is no cursor yet (default: the tip). */
   readonly fromCheckpoint?: bigint
@@ -73,15 +79,19 @@ export interface PollerOptions {
   readonly detailsDeadlineMs?: number
   /** Keeps the pipeline marker while the lease is held: told every tip seen and every commit. */
   readonly heartbeat?: PipelineHeartbeat
+  /** The longest wait between two attempts while a node outage is waited out (SUI_RETRY_MAX_DELAY; default 30 s). */
+  readonly retryMaxDelayMs?: number
 }
 
 export interface PollerResult {
-  /** The first checkpoint this run read. */
+  /** The first checkpoint this run read (undefined: it never held the lease). */
   readonly startedAt: bigint | undefined
+  /** Where the cursor is now (a standby's too: the active poller's). */
   readonly cursor: bigint | undefined
   readonly checkpoints: number
   readonly relevant: number
-  readonly stoppedBy: 'caught-up' | 'signal'
+  /** standby: with once, another poller holds the lease, so there was nothing to do. */
+  readonly stoppedBy: 'caught-up' | 'signal' | 'standby'
 }
 
 export class Poller {
@@ -96,27 +106,28 @@ export class Poller {
   private decidedThrough = -1n
   /** Accounts' history still to fill (picked up by a refresh, or left by a crash). */
   private gaps: CoverageGap[] = []
+  private readonly outage: NodeOutage
+  /** The first checkpoint this run read, and what it committed, over every start from the cursor. */
+  private firstStart: bigint | undefined
+  private readonly committed = {checkpoints: 0, relevant: 0}
 
   constructor(options: PollerOptions) {
     this.options = options
     this.accounts = new MonitoredAccounts(options.db)
     this.outbox = new Outbox(options.db, options.queue, {logger: options.logger})
+    this.outage = new NodeOutage({maxDelayMs: options.retryMaxDelayMs ?? 30_000, logger: options.logger})
   }
 
   async run(signal: AbortSignal): Promise<PollerResult> {
-    const {lease, logger} = this.options
-    const leased = await lease.acquire(signal, () => logger.info('another poller holds the lease; waiting as a hot standby'))
-    if (!leased) return {startedAt: undefined, cursor: undefined, checkpoints: 0, relevant: 0, stoppedBy: 'signal'}
+    const {lease, logger, once, db, cursorName} = this.options
+    const onHeld = () => logger.info(once ? 'another poller holds the lease and polls; nothing to do' : 'another poller holds the lease; waiting as a hot standby')
+    if (!(await lease.acquire(signal, {wait: !once, onHeld}))) {
+      // A standby read nothing: its summary names where the database's cursor is (the active poller's).
+      return {startedAt: undefined, cursor: await readCursor(db, cursorName), checkpoints: 0, relevant: 0, stoppedBy: once && !signal.aborted ? 'standby' : 'signal'}
+    }
     logger.info({token: lease.token?.toString()}, 'holding the poller lease')
     try {
-      const {start, cursor, stopAfter, tip} = await this.startPoint(signal)
-      this.options.heartbeat?.start(start - 1n, tip)
-      this.decidedThrough = start - 1n
-      // The accounts load (a second or more with a million) while the follower is set up; no
-      // checkpoint is read before they are loaded, since reading screens it with them.
-      const ready = this.loadAccounts(start, signal)
-      ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
-      return await this.follow(start, cursor, stopAfter, ready, signal)
+      return await this.followThroughOutages(signal)
     } catch (error) {
       // A poller that lost its lease fails in whatever it does next (the commit's fence, a
       // connection PostgreSQL ended, a stream cut while it was stopped): the loss is what to say.
@@ -126,6 +137,44 @@ export class Poller {
       await this.options.heartbeat?.stop()
       await lease.release()
     }
+  }
+
+  /** Follows from the cursor; a node outage is waited out, then following starts from the cursor again. */
+  private async followThroughOutages(signal: AbortSignal): Promise<PollerResult> {
+    for (;;) {
+      try {
+        return await this.followFromCursor(signal)
+      } catch (error) {
+        // A stop during a start (a chain call's backoff ends with the signal's reason) is a stop.
+        if (signal.aborted) return this.stopped()
+        if (this.options.once || !isTransientNodeFailure(error)) throw error
+        // The marker's lag grows with the outage, and status is told of it, from now until it is over.
+        this.options.heartbeat?.reportOutage(this.outage)
+        await this.outage.waitOut(error, signal).catch(() => undefined)
+        if (signal.aborted) return this.stopped()
+        await this.options.lease.check()
+      }
+    }
+  }
+
+  /** What the poller was doing as it was cut off: the cursor as stored is where it stands. */
+  private async stopped(): Promise<PollerResult> {
+    const {db, cursorName} = this.options
+    const cursor = await readCursor(db, cursorName).catch(() => undefined)
+    return {startedAt: this.firstStart, cursor, ...this.committed, stoppedBy: 'signal'}
+  }
+
+  /** One start from the cursor, as a process start makes it. */
+  private async followFromCursor(signal: AbortSignal): Promise<PollerResult> {
+    const {start, cursor, stopAfter, tip} = await this.startPoint(signal)
+    this.firstStart ??= start
+    this.options.heartbeat?.start(start - 1n, tip)
+    this.decidedThrough = start - 1n
+    // The accounts load (a second or more with a million) while the follower is set up; no
+    // checkpoint is read before they are loaded, since reading screens it with them.
+    const ready = this.loadAccounts(start, signal)
+    ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
+    return await this.follow(start, cursor, stopAfter, ready, signal)
   }
 
   /** The account set, and the fills a crash cut short. */
@@ -199,6 +248,7 @@ export class Poller {
         this.tip = tip
         metrics?.tipSeen(tip)
         this.options.heartbeat?.tipSeen(tip)
+        if (tip <= (committer.position ?? start - 1n)) this.outage.over()
       },
       // Only the transactions that may be relevant are decoded (most of the poller's CPU was decoding the rest).
       screen: new RelevanceScreen(this.options.packages, this.accounts),
@@ -216,8 +266,6 @@ export class Poller {
     // takes seconds, and none of it bears on what is read next.
     const startSweep = this.outbox.sweep().catch((error: Error) => logger.warn({err: error.message}, 'outbox sweep failed'))
     const producer = this.decide(source, committer, channel, ready, stop.signal)
-    let checkpoints = 0
-    let relevant = 0
     let queuing = Promise.resolve()
     let reported = Promise.resolve()
     const stores: Array<Promise<StoredBatch>> = []
@@ -236,8 +284,8 @@ export class Poller {
       // has committed and the jobs before it are queued.
       const settleOldest = async () => {
         const stored = await stores.shift()!
-        checkpoints += Number(stored.last - stored.first) + 1
-        relevant += stored.relevant
+        this.committed.checkpoints += Number(stored.last - stored.first) + 1
+        this.committed.relevant += stored.relevant
       }
       for (;;) {
         if (background.failure) throw background.failure
@@ -294,7 +342,7 @@ export class Poller {
       await ready.catch(() => undefined)
       await startSweep
     }
-    return {startedAt: start, cursor: committer.position, checkpoints, relevant, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
+    return {startedAt: this.firstStart, cursor: committer.position, ...this.committed, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
   }
 
   /**
@@ -393,6 +441,7 @@ export class Poller {
   }
 
   private report(result: StoredBatch, lastTimestampMs: number): void {
+    this.outage.over()
     this.options.metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
     this.options.heartbeat?.committed(result.last)
     const fields = {

@@ -7,6 +7,8 @@
 // A beat job is never retried by bee-queue: its handler records the outcome itself and returns;
 // the task runs again at its next slot.
 import BeeQueue from 'bee-queue'
+import type {Logger} from '../logging/logger.ts'
+import {type BeeQueueConnections, beeQueueConnections} from './bee-queue-redis.ts'
 import {confioQueueSettings, withTimeout} from './transaction-queue.ts'
 
 export const BEAT_QUEUE = 'beat'
@@ -29,6 +31,8 @@ export interface BeatQueueOptions {
   readonly stallIntervalMs?: number
   /** How long a Redis call may take. Default 2 s. */
   readonly timeoutMs?: number
+  /** Where Redis going away and coming back is said (bee-queue-redis.ts); none: silent. */
+  readonly logger?: Logger
 }
 
 export interface BeatQueueCounts {
@@ -45,12 +49,14 @@ export class BeatQueue {
   readonly queue: BeeQueue<BeatJob>
   readonly stallIntervalMs: number
   private readonly timeoutMs: number
+  private readonly connections: BeeQueueConnections
 
   constructor(options: BeatQueueOptions) {
     this.stallIntervalMs = options.stallIntervalMs ?? 5_000
     this.timeoutMs = options.timeoutMs ?? 2_000
+    this.connections = beeQueueConnections(options.redisUrl, options.logger)
     this.queue = new BeeQueue<BeatJob>(BEAT_QUEUE, {
-      ...confioQueueSettings(options),
+      ...confioQueueSettings(options, this.connections),
       // The outcome is in beat_runs; a job that failed in bee-queue's eyes (its run could not even
       // be recorded) is put back by the beat's sweep while its slot is current.
       removeOnFailure: true,
@@ -107,5 +113,6 @@ export class BeatQueue {
   /** Stops taking jobs and waits up to `timeoutMs` for the one running. */
   async close(timeoutMs = 5_000): Promise<void> {
     await this.queue.close(timeoutMs).catch(() => undefined)
+    this.connections.end()
   }
 }

@@ -4,6 +4,8 @@
 // (outbox.ts) re-creates any job Redis lost.
 import BeeQueue from 'bee-queue'
 import {inChunks} from '../chunks.ts'
+import type {Logger} from '../logging/logger.ts'
+import {type BeeQueueConnections, beeQueueConnections} from './bee-queue-redis.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
 
@@ -25,6 +27,8 @@ export interface TransactionQueueOptions {
    * use the same value. Default 5 s.
    */
   readonly stallIntervalMs?: number
+  /** Where Redis going away and coming back is said (bee-queue-redis.ts); none: silent. */
+  readonly logger?: Logger
 }
 
 /** What a job's handler tells the queue about its failure, before it throws. */
@@ -58,14 +62,17 @@ export interface EnqueueResult {
 }
 
 /**
- * What every confio bee-queue shares: its keys under `<REDIS_PREFIX>bq:`, no events (nothing
- * listens), no job cache (bee-queue would keep every job it touched in a Map for those events),
- * and finished jobs removed (the outcome lives in PostgreSQL).
+ * What every confio bee-queue shares: its keys under `<REDIS_PREFIX>bq:`, a Redis client of
+ * confio's making (bee-queue-redis.ts: no error of it is ever unhandled, it reconnects for as long
+ * as Redis is away), no events (nothing listens), no job cache (bee-queue would keep every job it
+ * touched in a Map for those events), and finished jobs removed (the outcome lives in PostgreSQL).
  */
-export function confioQueueSettings(options: {redisUrl: string; redisPrefix: string; isWorker?: boolean}) {
+export function confioQueueSettings(options: {redisPrefix: string; isWorker?: boolean}, connections: BeeQueueConnections) {
   return {
     prefix: `${options.redisPrefix}bq`,
-    redis: {url: options.redisUrl},
+    redis: connections.client,
+    // The client is handed over, but the queue owns it: closing the queue quits it.
+    quitCommandClient: true,
     isWorker: options.isWorker ?? false,
     getEvents: false,
     sendEvents: false,
@@ -105,20 +112,25 @@ interface BeeQueueInternals {
 
 export class TransactionQueue {
   readonly queue: BeeQueue<ProcessTransactionJob>
+  private readonly connections: BeeQueueConnections
   private readonly timeoutMs: number
   readonly stallIntervalMs: number
 
   constructor(options: TransactionQueueOptions) {
     this.timeoutMs = options.timeoutMs ?? 2_000
     this.stallIntervalMs = options.stallIntervalMs ?? 5_000
+    this.connections = beeQueueConnections(options.redisUrl, options.logger)
     this.queue = new BeeQueue<ProcessTransactionJob>(PROCESS_TRANSACTION, {
-      ...confioQueueSettings(options),
+      ...confioQueueSettings(options, this.connections),
       // Retry backoff delays jobs; some worker has to bring them back.
       activateDelayedJobs: options.isWorker ?? false,
       stallInterval: this.stallIntervalMs,
     })
     // Connection errors surface as rejected calls; without a listener they would also be thrown.
     this.queue.on('error', () => undefined)
+    // A connection that fails before anyone awaits ready() would be an unhandled rejection (the
+    // process would die); ready() still rejects for whoever awaits it.
+    this.queue.ready().catch(() => undefined)
   }
 
   async ready(): Promise<void> {
@@ -248,6 +260,7 @@ export class TransactionQueue {
   /** Stops taking jobs and waits up to `timeoutMs` for the ones running. */
   async close(timeoutMs = 5_000): Promise<void> {
     await this.queue.close(timeoutMs).catch(() => undefined)
+    this.connections.end()
   }
 }
 

@@ -5,13 +5,14 @@
 // (on a localnet that seals nothing, it may only be idle: ask the chain with --chain).
 import {counted} from '../counted.ts'
 import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
-import type {Alarm, StatusReport, StatusThresholds} from './status-report.ts'
+import type {Alarm, LeaseHolder, StatusReport, StatusThresholds} from './status-report.ts'
 
 export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>
 
 export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, nowMs = Date.now()): Alarm[] {
   return [
     ...pollerAlarms(reading, thresholds, nowMs),
+    ...nodeOutageAlarms(reading),
     ...queueAlarms(reading),
     ...processingAlarms(reading),
     ...pipelineAlarms(reading, thresholds),
@@ -39,14 +40,26 @@ function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, now
   if (cursor && cursor.ageMs > thresholds.maxCursorAgeMs) {
     alarms.push({
       code: 'POLLER_STALLED',
-      message: `the cursor (checkpoint ${cursor.checkpoint}) has not moved for ${formatAge(cursor.ageMs)} (limit ${formatAge(thresholds.maxCursorAgeMs)}) though pid ${holder.pid} holds the lease: the poller is stuck or cannot read the chain`,
+      message: `the cursor (checkpoint ${cursor.checkpoint}) has not moved for ${formatAge(cursor.ageMs)} (limit ${formatAge(thresholds.maxCursorAgeMs)}) though ${holderName(holder)} holds the lease: the poller is stuck or cannot read the chain`,
     })
   }
   const heldMs = holder.backendStart ? nowMs - Date.parse(holder.backendStart) : 0
   if (!cursor && heldMs > thresholds.maxCursorAgeMs) {
-    alarms.push({code: 'POLLER_STALLED', message: `pid ${holder.pid} has held the lease for ${formatAge(heldMs)} and committed no checkpoint yet (limit ${formatAge(thresholds.maxCursorAgeMs)})`})
+    alarms.push({code: 'POLLER_STALLED', message: `${holderName(holder)} has held the lease for ${formatAge(heldMs)} and committed no checkpoint yet (limit ${formatAge(thresholds.maxCursorAgeMs)})`})
   }
   return alarms
+}
+
+/** The poller cannot reach its node: it waits the outage out, and nothing new is stored meanwhile. */
+function nodeOutageAlarms({pipeline}: StatusReading): Alarm[] {
+  const outage = pipeline.nodeOutage
+  if (!outage) return []
+  return [
+    {
+      code: 'NODE_UNREACHABLE',
+      message: `the poller has not reached its node for ${formatAge(outage.forMs)} (${outage.attempts} ${plural(outage.attempts, 'attempt', 'attempts')} waited out; last: ${oneLine(outage.error)}); it keeps trying, nothing new is stored meanwhile; check the node with confio test-connection`,
+    },
+  ]
 }
 
 function queueAlarms({queue}: StatusReading): Alarm[] {
@@ -109,6 +122,15 @@ function cacheOutboxAlarms({balances}: StatusReading, thresholds: StatusThreshol
       message: `${backlog} balance ${plural(backlog, 'change has', 'changes have')} not reached Redis, the oldest for ${formatAge(oldestAgeMs)} (limit ${formatAge(thresholds.maxOutboxAgeMs)}): Redis refuses the relay's writes or no worker runs; see the worker's log`,
     },
   ]
+}
+
+/**
+ * The lease's holder as the process to look at or stop: its own pid on its host (never the
+ * PostgreSQL backend serving its lease connection).
+ */
+export function holderName(holder: LeaseHolder): string {
+  const where = holder.host ? ` on ${holder.host}` : ''
+  return holder.pid === null ? `${holder.holder}${where}` : `pid ${holder.pid}${where}`
 }
 
 /** An age or a limit as people say it: 0.4 s, 95 s, 12 min, 5.2 h. */

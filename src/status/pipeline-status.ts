@@ -3,6 +3,7 @@
 // answering is a reading (the marker unknown, no progress known), never a failure of the command.
 import type {Redis} from 'ioredis'
 import {decodePipelineMarker, pipelineMarkerKey, WORKER_PROGRESS_LIFETIME_MS, workerProgressKey} from '../balances/pipeline-marker.ts'
+import {decodeNodeOutage, nodeOutageKey} from '../ingest/node-outage.ts'
 import type {Database} from '../store/database.ts'
 import {countWaiting, oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
 import type {MarkerView, PipelineStatus} from './status-report.ts'
@@ -12,14 +13,18 @@ export async function readPipelineStatus(db: Database, redis: () => Promise<Redi
   return {waiting: {count, oldestAgeMs}, ...fromRedis}
 }
 
-async function readRedis(redis: () => Promise<Redis>, prefix: string): Promise<Pick<PipelineStatus, 'marker' | 'workerProgressAgeMs'>> {
+async function readRedis(redis: () => Promise<Redis>, prefix: string): Promise<Pick<PipelineStatus, 'marker' | 'workerProgressAgeMs' | 'nodeOutage'>> {
   try {
     const client = await redis()
-    const [marker, progressTtl] = await Promise.all([client.get(pipelineMarkerKey(prefix)), client.pttl(workerProgressKey(prefix))])
+    const [marker, progressTtl, outage] = await Promise.all([client.get(pipelineMarkerKey(prefix)), client.pttl(workerProgressKey(prefix)), client.get(nodeOutageKey(prefix))])
     // A missing key's PTTL is -2; the key is always written with a lifetime.
-    return {marker: markerView(marker), workerProgressAgeMs: progressTtl >= 0 ? Math.max(0, WORKER_PROGRESS_LIFETIME_MS - progressTtl) : null}
+    return {
+      marker: markerView(marker),
+      workerProgressAgeMs: progressTtl >= 0 ? Math.max(0, WORKER_PROGRESS_LIFETIME_MS - progressTtl) : null,
+      nodeOutage: outage === null ? null : (decodeNodeOutage(outage) ?? null),
+    }
   } catch (error) {
-    return {marker: {state: 'unknown', error: (error as Error).message}, workerProgressAgeMs: null}
+    return {marker: {state: 'unknown', error: (error as Error).message}, workerProgressAgeMs: null, nodeOutage: null}
   }
 }
 

@@ -1,6 +1,7 @@
 // What `confio status` reports: the on-call engineer's one screen, as plain records. The command
 // prints them as text, or whole with --json (bigints as strings, times as ISO 8601, ages in ms).
 // Every age is measured by PostgreSQL's clock, the one that wrote the times it is compared with.
+import type {NodeOutageView} from '../ingest/node-outage.ts'
 import type {LeaseHolder} from '../ingest/poller-lease.ts'
 import type {OpenDriftRecord} from '../reconcile/drift-records.ts'
 
@@ -38,6 +39,7 @@ export type AlarmCode =
   | 'POLLER_STALLED'
   | 'POLLER_LAG'
   | 'CHAIN_UNAVAILABLE'
+  | 'NODE_UNREACHABLE'
   | 'QUEUE_UNAVAILABLE'
   | 'QUEUE_FAILED'
   | 'PROCESSING_FAILED'
@@ -104,6 +106,8 @@ export interface PipelineStatus {
   readonly workerProgressAgeMs: number | null
   /** What balance readers see in the pipeline marker: anything but caught-up serves cached balances as stale. */
   readonly marker: MarkerView
+  /** The node outage the poller is waiting out, as it last wrote it (node-outage.ts); null: none (or Redis did not answer). */
+  readonly nodeOutage: NodeOutageView | null
 }
 
 /**

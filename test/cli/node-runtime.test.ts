@@ -3,10 +3,11 @@
 // Node that `npm ci` put in .tools/, or say in one line what to do: never a stack trace.
 import assert from 'node:assert/strict'
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
+import {hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {ROOT, emptyDir} from '../support/cli.ts'
+import {closeWorld, pollWorld} from '../ingest/poll-support.ts'
+import {ROOT, emptyDir, jsonOf, runCli} from '../support/cli.ts'
 
 const SYSTEM_PATH = '/usr/local/bin:/usr/bin:/bin'
 const STACK_LINE = /^\s+at .+:\d+|TypeError|ERR_[A-Z_]+/m
@@ -107,4 +108,35 @@ describe('confio under an older Node', function () {
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stderr, /worker stopped/)
   })
+
+  it('a poller started through the hand-over: status names its own pid and the wrapper’s (the one systemd knows); SIGTERM to the wrapper stops it', async () => {
+    const world = await pollWorld()
+    try {
+      await world.db('leases').delete()
+      const {child, done} = start(oldNode as string, [join(ROOT, 'bin', 'run.js'), 'poll', '--mode', 'poll', '--interval', '200ms'], {...world.env})
+      let stderr = ''
+      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+      await waitFor(() => stderr.includes('holding the poller lease'), 'holding the poller lease')
+      const result = await runCli(['status', '--json'], {env: world.env})
+      const holder = jsonOf<{poller: {lease: {holder: {pid: number; host: string; wrapperPid: number | null}}}}>(result).poller.lease.holder
+      assert.equal(holder.wrapperPid, child.pid)
+      assert.equal(parentOf(holder.pid), child.pid, `pid ${holder.pid} is the wrapper's child`)
+      assert.equal(holder.host, hostname())
+      const screen = await runCli(['status'], {env: world.env})
+      assert.match(screen.stdout, new RegExp(`^ {2}lease +held by pid ${holder.pid} on ${hostname()} \\(started through the hand-over wrapper, pid ${child.pid}: the pid systemd knows\\), token \\d+$`, 'm'))
+      child.kill('SIGTERM')
+      const run = await done
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(parentOf(holder.pid), undefined, 'the poller is gone too')
+    } finally {
+      await closeWorld(world)
+    }
+  })
 })
+
+/** The parent pid of `pid` (Linux: /proc), or undefined when there is no such process. */
+function parentOf(pid: number): number | undefined {
+  const status = existsSync(`/proc/${pid}/status`) ? readFileSync(`/proc/${pid}/status`, 'utf8') : ''
+  const ppid = /^PPid:\s+(\d+)$/m.exec(status)?.[1]
+  return ppid === undefined ? undefined : Number(ppid)
+}

@@ -2,6 +2,7 @@
 // screen and its JSON on a healthy world (exit 0), each alarm with its reason (exit 1), Redis down
 // still answering with one screen, no chain call without --chain, and --watch frames until a signal.
 import assert from 'node:assert/strict'
+import {hostname} from 'node:os'
 import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
@@ -13,7 +14,7 @@ interface StatusJson {
   alarms: {code: string; message: string}[]
   thresholds: {maxLag: number; maxCursorAgeMs: number; maxOutboxAgeMs: number; maxStallMs: number}
   poller: {
-    lease: {holder: {pid: number; applicationName: string | null; backendStart: string | null} | null}
+    lease: {holder: {pid: number | null; host: string | null; wrapperPid: number | null; backendPid: number; applicationName: string | null; backendStart: string | null} | null}
     cursor: {name: string; checkpoint: string; updatedAt: string; ageMs: number} | null
     chain: null | {available: true; tip: string; lagCheckpoints: string | null; lagMs: number | null} | {available: false; error: string}
   }
@@ -122,7 +123,9 @@ describe('confio status', function () {
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
     assert.match(result.stdout, /^confio status \S+ \S+: healthy$/m)
     assert.deepEqual(alarmLines(result), [])
-    assert.match(result.stdout, new RegExp(`lease +held by pid ${await leasePid()} .*confio-lease:checkpoints`))
+    // The lease is this test process's: its pid is the one to stop; the backend's is PostgreSQL's.
+    assert.match(result.stdout, new RegExp(`^ {2}lease +held by pid ${process.pid} on ${hostname()}, token \\d+$`, 'm'))
+    assert.match(result.stdout, new RegExp(`^ {2}lease session +PostgreSQL backend pid ${await leasePid()} .*confio-lease:checkpoints`, 'm'))
     assert.match(result.stdout, new RegExp(`cursor +checkpoint ${cursor.checkpoint}, last commit \\d+\\.\\d s ago`))
     assert.match(result.stdout, /chain +not asked/)
     assert.match(result.stdout, /^ {2}process-transaction +0 +0 +0 +0$/m)
@@ -138,7 +141,10 @@ describe('confio status', function () {
     assert.equal(json.healthy, true)
     assert.deepEqual(json.alarms, [])
     assert.deepEqual(json.thresholds, {maxLag: 100, maxCursorAgeMs: 60_000, maxOutboxAgeMs: 60_000, maxStallMs: 30_000})
-    assert.equal(json.poller.lease.holder?.pid, await leasePid())
+    assert.equal(json.poller.lease.holder?.pid, process.pid)
+    assert.equal(json.poller.lease.holder?.host, hostname())
+    assert.equal(json.poller.lease.holder?.wrapperPid, null)
+    assert.equal(json.poller.lease.holder?.backendPid, await leasePid())
     assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
     const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
     assert.equal(json.poller.cursor?.checkpoint, String(cursor.checkpoint))
@@ -293,8 +299,31 @@ describe('confio status', function () {
     }
     await w.db('ingest_cursors').where({name: 'checkpoints'}).update({updated_at: w.db.raw(`now() - interval '5 minutes'`)})
     const stalled = await status()
-    assert.match(theOneAlarm(stalled), /ALARM POLLER_STALLED +the cursor \(checkpoint \d+\) has not moved for 5 min \(limit 60 s\) though pid \d+ holds the lease/)
+    assert.match(theOneAlarm(stalled), new RegExp(`ALARM POLLER_STALLED +the cursor \\(checkpoint \\d+\\) has not moved for 5 min \\(limit 60 s\\) though pid ${process.pid} on ${hostname()} holds the lease`))
     assert.equal((await status(['--max-cursor-age', '10m'])).code, 0)
+  })
+
+  it('the lease names the poller process, its pid and host: SIGTERM to the pid on the screen stops the poller, never the database', async () => {
+    await releaseLease()
+    const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], {...w.env, LOG_LEVEL: 'info'})
+    try {
+      await poller.waitForLog(/holding the poller lease/)
+      const {json} = await statusJson()
+      const holder = json.poller.lease.holder
+      assert.deepEqual([holder?.pid, holder?.host, holder?.wrapperPid], [poller.pid, hostname(), null])
+      assert.equal(holder?.backendPid, await leasePid(), 'the backend pid is shown apart, as PostgreSQL’s')
+      const screen = await status()
+      const shown = /^ {2}lease +held by pid (\d+) on (\S+), token \d+$/m.exec(screen.stdout)
+      assert.deepEqual(shown?.slice(1), [String(poller.pid), hostname()], screen.stdout)
+      // What the on-call engineer does with the pid on the screen.
+      process.kill(Number(shown?.[1]), 'SIGTERM')
+      assert.equal(await poller.exitWithin(15_000, 'the poller stops'), 0, poller.stderr)
+      assert.deepEqual((await w.db.raw('SELECT 1 AS one')).rows, [{one: 1}], 'PostgreSQL answers on')
+      assert.equal((await statusJson()).json.poller.lease.holder, null, 'the poller gave the lease up')
+    } finally {
+      poller.kill('SIGKILL')
+      await holdLease()
+    }
   })
 
   it('beat: per task the newest run, the last success and the slots superseded in the last 24 h, the next run unknown', async () => {

@@ -174,12 +174,18 @@ describe('confio poll', function () {
     assert.equal(await poller.exited, 0)
   })
 
+  /** A world whose cursor is at `cursor`, on a node 30 checkpoints further with those below 20 pruned. */
+  async function prunedWorld(cursor: bigint): Promise<PollWorld> {
+    const pruned = await pollWorld()
+    await pruned.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: String(cursor)})
+    pruned.sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
+    pruned.sui.ledger.prune(20n)
+    return pruned
+  }
+
   it('stops with the documented error when the node has pruned checkpoints it still needs', async () => {
-    world = await pollWorld()
-    const {sui, db, env} = world
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '1'})
-    sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
-    sui.ledger.prune(20n)
+    world = await prunedWorld(1n)
+    const {db, env} = world
     const result = await runCli(['poll', '--once'], {env})
     assert.equal(result.code, 1)
     assert.match(result.stderr, /^Error: checkpoints 2 to 19 are pruned on this node \(lowest available: 20\); confio cannot read them; point SUI_GRPC_URL at a node or archive that still has them/m)
@@ -188,7 +194,8 @@ describe('confio poll', function () {
 
   it('moves the cursor only on explicit request, with confirmation', async () => {
     world = await pollWorld()
-    const {db, env} = world
+    const {sui, db, env} = world
+    sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
     await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
     const unconfirmed = await runCli(['poll', '--reset-cursor', '5'], {env})
     assert.equal(unconfirmed.code, 2)
@@ -198,6 +205,39 @@ describe('confio poll', function () {
     assert.equal(confirmed.code, 0, confirmed.stderr)
     assert.deepEqual(jsonOf(confirmed), {reset: {from: '10', to: '5'}})
     assert.equal(await cursorOf(db), 5n)
+  })
+
+  it('--reset-cursor refuses a cursor the node cannot read on from (past its tip, before its lowest available checkpoint), unless --force', async () => {
+    world = await prunedWorld(25n)
+    const {sui, db, env} = world
+    const tip = sui.ledger.checkpointHeight
+    const reset = (to: bigint | string, ...flags: string[]) => runCli(['poll', '--reset-cursor', String(to), '--yes', ...flags], {env})
+
+    const past = await reset(tip + 1n)
+    assert.equal(past.code, 2, past.stderr)
+    assert.equal(past.stderr, `Error: --reset-cursor ${tip + 1n} is past the node's tip, checkpoint ${tip}: the poller would wait for checkpoints the chain has not reached; give a checkpoint up to ${tip}, or pass --force to move the cursor there anyway\n`)
+    // The cursor is the last checkpoint done: 18 would read 19 next, which the node has pruned.
+    const below = await reset(18n)
+    assert.equal(below.code, 2, below.stderr)
+    assert.equal(
+      below.stderr,
+      `Error: --reset-cursor 18 would read from checkpoint 19, below the node's lowest available checkpoint 20 (tip ${tip}); give a checkpoint from 19 to ${tip}; for the accounts' history before it, run confio backfill against a node or archive that has it; or pass --force\n`,
+    )
+    assert.equal(await cursorOf(db), 25n, 'nothing moved')
+
+    // The edges are the node's: the checkpoint before its lowest, and its tip.
+    for (const to of [19n, tip]) {
+      const accepted = await reset(to)
+      assert.equal(accepted.code, 0, accepted.stderr)
+      assert.equal(await cursorOf(db), to)
+    }
+    const forced = await reset(99_999_999n, '--force', '--json')
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.deepEqual(jsonOf(forced), {reset: {from: String(tip), to: '99999999'}})
+    assert.equal(await cursorOf(db), 99_999_999n)
+    const alone = await runCli(['poll', '--force'], {env})
+    assert.equal(alone.code, 2)
+    assert.match(alone.stderr, /--reset-cursor/)
   })
 
   it('serves Prometheus metrics', async () => {

@@ -2,7 +2,8 @@
 // PostgreSQL connection, and once its advisory lock, alive, yet loses the lease to the standby
 // within 15 s of its last renewal, and when it wakes it writes nothing and exits 1 saying so; one
 // killed outright is replaced within seconds; and the commit fence refuses a stale token in the
-// commit's own transaction. Real processes, real PostgreSQL, the local Sui server.
+// commit's own transaction. A standby poll or beat stops at once when told (issue 25). Real
+// processes, real PostgreSQL, the local Sui server.
 import assert from 'node:assert/strict'
 import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
 import type {CheckpointRecord} from '../../src/chain/records.ts'
@@ -14,7 +15,7 @@ import type {Database} from '../../src/store/database.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {collect, testReader} from '../chain/chain-test-support.ts'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
+import {ConfioProcess, eventually, killAll, sleep} from '../support/child-process.ts'
 import {runCli} from '../support/cli.ts'
 import {closeWorld, cursorOf, CUSD, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
@@ -55,10 +56,6 @@ describe('poller lease', function () {
     children.push(child)
     return child
   }
-  const exitOf = async (child: ConfioProcess, timeoutMs: number, what: string) => {
-    await eventually(async () => child.child.exitCode !== null || child.child.signalCode !== null, timeoutMs, `${what}:\n${child.stderr}`)
-    return child.exited
-  }
 
   beforeEach(async () => {
     world = await pollWorld()
@@ -67,12 +64,7 @@ describe('poller lease', function () {
   })
 
   afterEach(async () => {
-    for (const child of children.splice(0)) {
-      if (child.child.exitCode !== null || child.child.signalCode !== null) continue
-      child.kill('SIGCONT')
-      child.kill('SIGKILL')
-      await child.exited
-    }
+    await killAll(children)
     await Promise.all(leases.splice(0).map((lease) => lease.release()))
     await closeWorld(world)
     world = undefined
@@ -131,7 +123,7 @@ describe('poller lease', function () {
     const stored = await storedDigests(db)
     const logLines = first.stderr.split('\n').length
     first.kill('SIGCONT')
-    assert.equal(await exitOf(first, 15_000, 'the woken poller exits'), 1)
+    assert.equal(await first.exitWithin(15_000, 'the woken poller exits'), 1)
     const said = first.stderr.split('\n').filter((line) => /lost the checkpoints lease/.test(line))
     assert.equal(said.length, 1, first.stderr)
     assert.match(said[0]!, /^Error: lost the checkpoints lease: /)
@@ -143,7 +135,7 @@ describe('poller lease', function () {
     assert.equal((await leaseRow(db)).token, taken.token, 'the standby still holds the lease')
 
     standby.kill('SIGTERM')
-    assert.equal(await exitOf(standby, 15_000, 'the standby stops'), 0, standby.stderr)
+    assert.equal(await standby.exitWithin(15_000, 'the standby stops'), 0, standby.stderr)
   })
 
   it('kill -9: the standby takes over within seconds, before the lease expires', async () => {
@@ -165,7 +157,55 @@ describe('poller lease', function () {
     await eventually(async () => (await cursorOf(db)) === sui.ledger.checkpointHeight, 10_000, 'the standby commits')
     assert.deepEqual(sorted(await storedDigests(db)), sorted(relevant))
     standby.kill('SIGTERM')
-    assert.equal(await exitOf(standby, 15_000, 'the standby stops'), 0, standby.stderr)
+    assert.equal(await standby.exitWithin(15_000, 'the standby stops'), 0, standby.stderr)
+  })
+
+  // A standby has no work in hand (issue 25): told to stop (SIGTERM from systemd, SIGINT from a
+  // terminal) it stops at once, exit 0, well inside the 10 s grace; `poll --once` beside an active
+  // poller has nothing to do and exits 0 at once, as `beat --once` does beside an active beat.
+  describe('standbys stop when told', () => {
+    /** Below the base command's 10 s grace: a process still running then was waiting for it. */
+    const STOP_DEADLINE_MS = 8_000
+    // Intervals long enough that the active beat schedules once and then only waits.
+    const BEAT = ['beat', '--refresh-every', '30d', '--reconcile-every', '30d', '--expire-every', '30d']
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`a standby poll stops at once on ${signal}: exit 0, its summary naming the database's cursor`, async () => {
+        const {first, standby} = await activeWithStandby(6n)
+        const cursor = await cursorOf((world as PollWorld).db)
+        standby.kill(signal)
+        assert.equal(await standby.exitWithin(STOP_DEADLINE_MS, 'the standby stops before the grace runs out'), 0, standby.stderr)
+        assert.doesNotMatch(standby.stderr, /did not stop in time/)
+        assert.match(standby.stdout, new RegExp(`^Stopped \\(signal\\) as a standby at cursor ${cursor}: 0 checkpoints`, 'm'))
+        assert.doesNotMatch(first.stderr, /lost the checkpoints lease/, 'the active poller kept its lease')
+      })
+
+      it(`a standby beat stops at once on ${signal}: exit 0`, async () => {
+        const active = start(BEAT)
+        await active.waitForLog(/holding the beat lease/)
+        const standby = start(BEAT)
+        await standby.waitForLog(/waiting as a standby/)
+        standby.kill(signal)
+        assert.equal(await standby.exitWithin(STOP_DEADLINE_MS, 'the standby beat stops before the grace runs out'), 0, standby.stderr)
+        assert.doesNotMatch(standby.stderr, /did not stop in time/)
+        assert.match(standby.stdout, /^Stopped \(signal\): 0 runs scheduled\./m)
+        active.kill(signal)
+        assert.equal(await active.exitWithin(15_000, 'the active beat stops'), 0, active.stderr)
+      })
+    }
+
+    it('poll --once beside an active poller says another poller is active and exits 0 without waiting', async () => {
+      const {first} = await activeWithStandby(7n)
+      const cursor = await cursorOf((world as PollWorld).db)
+      const once = start(['poll', '--once'])
+      assert.equal(await once.exitWithin(STOP_DEADLINE_MS, 'poll --once gives up at once'), 0, once.stderr)
+      assert.equal(once.stdout.trim(), `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`)
+      const json = start(['poll', '--once', '--json'])
+      assert.equal(await json.exitWithin(STOP_DEADLINE_MS, 'poll --once --json gives up at once'), 0, json.stderr)
+      assert.deepEqual(JSON.parse(json.stdout), {cursor: String(cursor), checkpoints: 0, relevant: 0, stoppedBy: 'standby'})
+      assert.match(json.stderr, /another poller holds the lease and polls; nothing to do/)
+      assert.doesNotMatch(first.stderr, /lost the checkpoints lease/, 'the active poller kept its lease')
+    })
   })
 
   describe('in one process', () => {
@@ -249,7 +289,8 @@ describe('poller lease', function () {
     })
 
     it('a clean release hands the lease over at once; poll --reset-cursor refuses while the lease is held', async () => {
-      const {db, env} = world as PollWorld
+      const {sui, db, env} = world as PollWorld
+      sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
       await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
       const first = lease()
       const second = lease()

@@ -148,6 +148,25 @@ describe('confio reconcile', function () {
       const text = await runCli(['reconcile'], {env: {...w.env, SUI_GRPC_DEADLINE_MS: '1000'}})
       assert.equal(text.code, 1)
       assert.match(text.stderr, /Error: 3 of 3 accounts could not be read from the chain/)
+      // Within the run's own budget (the chain layer's 5 attempts per read), each failed attempt is one line with the wait that follows.
+      const retries = text.stderr.split('\n').map((line) => /ListBalances failed with UNAVAILABLE \(attempt (\d) of 5\); retrying in \d+\.\d s/.exec(line)?.[1]).filter((n) => n !== undefined)
+      assert.deepEqual(retries.map(Number).sort(), [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4], text.stderr)
+    } finally {
+      w.sui.faults.reset()
+    }
+  })
+
+  it('a refused token is permanent: the run fails at once, one line, nothing retried', async () => {
+    w.sui.faults.reset()
+    w.sui.faults.requireToken('a-token-confio-does-not-have')
+    try {
+      const result = await runCli(['reconcile'], {env: w.env})
+      assert.equal(result.code, 1, result.stderr)
+      const errors = result.stderr.split('\n').filter((line) => line.startsWith('Error:'))
+      assert.equal(errors.length, 1, result.stderr)
+      assert.match(errors[0]!, /UNAUTHENTICATED/)
+      assert.doesNotMatch(result.stderr, /retrying/)
+      assert.equal(w.sui.faults.calls('GetServiceInfo'), 1, 'asked once')
     } finally {
       w.sui.faults.reset()
     }

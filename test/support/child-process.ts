@@ -36,6 +36,28 @@ export class ConfioProcess {
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
     this.child.kill(signal)
   }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null
+  }
+
+  /** Its exit code, once it has exited; fails, with what it logged, when it still runs after `timeoutMs`. */
+  async exitWithin(timeoutMs: number, what: string): Promise<number | null> {
+    await eventually(async () => !this.running, timeoutMs, what).catch((error: Error) => {
+      throw new Error(`${error.message}:\n${this.stderr}`)
+    })
+    return this.exited
+  }
+}
+
+/** Kills (SIGKILL, after SIGCONT for a stopped one) every process of `children` still running, and empties it. */
+export async function killAll(children: ConfioProcess[]): Promise<void> {
+  for (const child of children.splice(0)) {
+    if (!child.running) continue
+    child.kill('SIGCONT')
+    child.kill('SIGKILL')
+    await child.exited
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

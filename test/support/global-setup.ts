@@ -2,6 +2,12 @@
 // (a developer's and CI's) cannot see each other's rows or keys. The database is dropped and
 // the keys deleted when the run ends. Child processes the tests start inherit both through the
 // environment.
+//
+// With mocha's --parallel, each worker process (MOCHA_WORKER_ID) gets a database and a key prefix
+// of its own within the run's, created and migrated before its first file (the root hook below):
+// test files assume they are alone in their database (worlds truncate tables and reset the
+// poller's cursor), and a worker runs its files one at a time. The run's id travels to the
+// workers in CONFIO_TEST_RUN; the teardown, in the main process, drops every database of the run.
 import {randomBytes} from 'node:crypto'
 import {createDatabase} from '../../src/store/database.ts'
 import {migrateLatest} from '../../src/store/migrator.ts'
@@ -9,12 +15,45 @@ import {deleteKeysWithPrefix} from './redis-keys.ts'
 
 const PG_BASE = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
 const REDIS_URL = process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379/0'
-const runId = `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
+process.env.CONFIO_TEST_RUN ??= `${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`
+const runId = process.env.CONFIO_TEST_RUN
+const workerId = process.env.MOCHA_WORKER_ID
 
-export const TEST_DATABASE = `confio_test_${runId}`
-export const TEST_REDIS_PREFIX = `confio-test-${runId}:`
+const RUN_DATABASE = `confio_test_${runId}`
+const RUN_REDIS_PREFIX = `confio-test-${runId}:`
+
+/** This process's database: the run's, or in a parallel worker the worker's own. */
+export const TEST_DATABASE = workerId === undefined ? RUN_DATABASE : `${RUN_DATABASE}_w${workerId}`
+export const TEST_REDIS_PREFIX = workerId === undefined ? RUN_REDIS_PREFIX : `${RUN_REDIS_PREFIX}w${workerId}:`
 
 export async function mochaGlobalSetup(): Promise<void> {
+  await createTestDatabase()
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  const admin = createDatabase({url: `${PG_BASE}/postgres`})
+  try {
+    const {rows} = await admin.raw<{rows: {datname: string}[]}>(`SELECT datname FROM pg_database WHERE datname = ? OR datname LIKE ?`, [RUN_DATABASE, `${RUN_DATABASE}\\_w%`])
+    for (const {datname} of rows) await admin.raw(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`)
+  } finally {
+    await admin.destroy()
+  }
+  await deleteKeysWithPrefix(REDIS_URL, RUN_REDIS_PREFIX)
+}
+
+let created: Promise<void> | undefined
+
+/** In a parallel worker, before its first file: the worker's own database. */
+export const mochaHooks = {
+  async beforeAll(): Promise<void> {
+    if (workerId === undefined) return
+    created ??= createTestDatabase()
+    await created
+  },
+}
+
+/** Creates and migrates this process's database, and points the process (and its children) at it. */
+async function createTestDatabase(): Promise<void> {
   const admin = createDatabase({url: `${PG_BASE}/postgres`})
   try {
     await admin.raw(`CREATE DATABASE ${TEST_DATABASE}`)
@@ -35,11 +74,6 @@ export async function mochaGlobalSetup(): Promise<void> {
   } finally {
     await db.destroy()
   }
-}
-
-export async function mochaGlobalTeardown(): Promise<void> {
-  await dropDatabase(TEST_DATABASE)
-  await deleteKeysWithPrefix(REDIS_URL, TEST_REDIS_PREFIX)
 }
 
 /** A scratch database for tests that need one to themselves (migrations up/down). */

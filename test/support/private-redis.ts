@@ -60,6 +60,12 @@ export class PrivateRedis {
   }
 }
 
+/** Where PostgreSQL listens (DATABASE_URL's host and port) as a Redis URL: something that answers, but not as Redis. */
+export function postgresPortAsRedis(): string {
+  const {hostname, port} = new URL(process.env.DATABASE_URL as string)
+  return `redis://${hostname}:${port || '5432'}`
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
