@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 import type {ChainReader} from '../src/chain/chain-reader.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {formatDuration} from '../src/config/durations.ts'
+import {counted} from '../src/counted.ts'
 import {isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
 import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
@@ -90,11 +91,12 @@ function progressText(p: FillProgress, elapsedMs: number): string {
 
 function summary(report: BackfillReport): string {
   const read = report.accounts.filter((a) => a.to !== null)
-  const via = report.source === 'list' ? `ListTransactions (${report.requests} requests)` : 'a checkpoint scan'
   const already = report.accounts.length - read.length
+  if (read.length === 0) return `Nothing to backfill: ${counted(already, 'account is', 'accounts are')} already monitored from checkpoint ${report.from} or earlier.`
+  const via = report.source === 'list' ? `ListTransactions (${counted(report.requests, 'request')})` : 'a checkpoint scan'
   return (
-    `Backfilled ${read.length} account${read.length === 1 ? '' : 's'} from checkpoint ${report.from} through ${report.checkpointsTotal.toLocaleString('en-US')} checkpoints via ${via} in ${formatDuration(Math.round(report.durationMs))}: ` +
-    `${report.found} transactions found, ${report.stored} new, ${report.queued} queued; monitored from checkpoint ${report.from}.` +
+    `Backfilled ${counted(read.length, 'account')} from checkpoint ${report.from} over ${counted(report.checkpointsTotal, 'checkpoint')} via ${via} in ${formatDuration(Math.round(report.durationMs))}: ` +
+    `${counted(report.found, 'transaction')} found, ${report.stored} new, ${report.queued} queued; monitored from checkpoint ${report.from}.` +
     (already > 0 ? ` ${already} already monitored from there or earlier.` : '')
   )
 }

@@ -2,14 +2,14 @@
 // errors are usage errors (exit 2; package.json's oclif.exitCodes.failedFlagParsing).
 import {Flags} from '@oclif/core'
 import type {OptionFlag} from '@oclif/core/interfaces'
-import {formatDuration, parseDuration} from '../src/config/durations.ts'
+import {formatDuration, notADuration, parseDuration} from '../src/config/durations.ts'
 
 export {formatDuration, parseDuration}
 
 const durationParser = Flags.custom<number, {minMs: number}>({
   parse: async (input, _context, options) => {
     const ms = parseDuration(input)
-    if (ms === undefined) throw new Error(`${JSON.stringify(input)} is not a duration; use e.g. 2s, 500ms or 1m`)
+    if (ms === undefined) throw new Error(notADuration(input))
     if (ms < options.minMs) throw new Error(`${JSON.stringify(input)} is too short; use at least ${formatDuration(options.minMs)}`)
     return ms
   },

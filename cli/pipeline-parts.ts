@@ -194,13 +194,21 @@ export class WorkerParts {
   /** A chain reader of its own when the caller has none (`confio worker`: only beat jobs read the chain). */
   private readonly ownChain: ChainReader | undefined
 
-  constructor(parts: PipelineParts & {redis: Redis; queue: TransactionQueue; chain?: ChainReader}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
-    const {settings, db, logger} = parts
+  /** `stage` names the worker within a process that has other stages (`confio run`: `worker`). */
+  constructor(parts: PipelineParts & {redis: Redis; queue: TransactionQueue; chain?: ChainReader; stage?: string}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
+    const {settings, db} = parts
+    // One `stage` key naming the whole path (`worker/cache-outbox`): pino writes a key bound on a
+    // child of a child twice, and a JSON line with two "stage" keys means whichever its reader keeps.
+    const stageLogger = (part?: string) => {
+      const stage = [parts.stage, part].filter((name) => name !== undefined).join('/')
+      return stage ? parts.logger.child({stage}) : parts.logger
+    }
+    const logger = stageLogger()
     this.logger = logger
     this.drain = flags.drain
     this.generation = new CacheGeneration(db)
     const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation)
-    this.relay = new CacheOutboxRelay({db, redis, logger: logger.child({stage: 'cache-outbox'})})
+    this.relay = new CacheOutboxRelay({db, redis, logger: stageLogger('cache-outbox')})
     const processor = new ProcessTransactionBatch({
       db,
       router: new TransactionRouter({tokens: settings.tokens, contracts: settings.contracts}),
@@ -218,7 +226,7 @@ export class WorkerParts {
       stopGraceMs: flags.stopGraceMs,
       progress: new WorkerProgress(parts.redis, settings.redisPrefix),
     })
-    const beatLogger = logger.child({stage: 'beat'})
+    const beatLogger = stageLogger('beat')
     // Opened lazily by its client: nothing is sent until a beat job reads a balance.
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
     const tasks = new BeatTaskRunner({

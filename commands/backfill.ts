@@ -29,8 +29,7 @@ export default class Backfill extends ConfioCommand<typeof Backfill> {
     const repository = new AccountRepository(db)
     const accounts = []
     for (const ref of this.flags.account) {
-      const account = await repository.find(ref)
-      if (!account) throw new UsageError(`no active account ${ref}`, {remedy: 'see confio accounts list'})
+      const account = await repository.named(ref, '--account')
       accounts.push({id: account.id, address: account.address, email: account.email})
     }
     return this.backfill(accounts, start, this.flags.source)

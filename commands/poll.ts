@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
 import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
+import {counted} from '../src/counted.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
@@ -72,5 +73,5 @@ function describePollerResult(result: PollerResult): string {
   const cursor = result.cursor ?? 'none'
   if (result.stoppedBy === 'standby') return `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`
   const standby = result.startedAt === undefined ? ' as a standby' : ''
-  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${result.checkpoints} checkpoints, ${result.relevant} relevant transactions.`
+  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`
 }

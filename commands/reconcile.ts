@@ -3,6 +3,7 @@ import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag, formatDuration} from '../cli/durations.ts'
 import {ProgressLine} from '../cli/progress-line.ts'
 import {formatTable} from '../cli/table.ts'
+import {counted} from '../src/counted.ts'
 import {RuntimeFailure} from '../src/errors.ts'
 import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
@@ -28,6 +29,12 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
     {description: "Look at one user's cUSD without writing anything; exit 3 on drift.", command: '<%= config.bin %> reconcile --account ana@example.com --token CUSD --dry-run --fail-on-drift'},
     {description: 'Stay at 50 chain requests per second (a public fullnode allows about 3).', command: '<%= config.bin %> reconcile --rps 50 --concurrency 16'},
     {description: 'The open drift records, without reading the chain.', command: '<%= config.bin %> reconcile --report'},
+  ]
+  // oclif draws --report's exclusions as one choice among every flag (`[--report | --account … |
+  // --token …]`), as if --account and --token excluded each other: the two ways to run it, spelled out.
+  static override usage = [
+    '<%= command.id %> [--account <value>...] [--token <value>] [--older-than <value>] [--dry-run] [--fail-on-drift] [--concurrency <value>] [--rps <value>] [--json]',
+    '<%= command.id %> --report [--json]',
   ]
   static override flags = {
     account: Flags.string({multiple: true, summary: 'An account to check, by email, address or id (repeatable; default: all).'}),
@@ -91,15 +98,15 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
   private showReport(report: ReconcileReport): void {
     const mode = report.dryRun ? ' (dry run: nothing written)' : ''
     this.log(
-      `Checked ${report.checked} of ${report.selected} accounts in ${(report.durationMs / 1000).toFixed(1)} s${mode}: ` +
-        `${report.inFlight.length} in flight, ${new Set(report.drift.map((d) => d.accountId)).size} in drift, ${report.errors.length} errors; ${report.closed} drift records closed.`,
+      `Checked ${report.checked} of ${counted(report.selected, 'account')} in ${(report.durationMs / 1000).toFixed(1)} s${mode}: ` +
+        `${report.inFlight.length} in flight, ${new Set(report.drift.map((d) => d.accountId)).size} in drift, ${counted(report.errors.length, 'error')}; ${counted(report.closed, 'drift record')} closed.`,
     )
     if (report.drift.length > 0) {
       const rows = report.drift.map((d) => {
         const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
         return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), d.checkpoint.toString(), d.corrected ? 'corrected' : 'not written']
       })
-      this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'CHECKPOINT', ''], rows))
+      this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'CHECKPOINT', 'CACHE'], rows))
     }
     for (const a of report.inFlight) this.log(`in flight: account ${a.accountId} (${a.address}): transactions up to the chain's height not processed yet`)
     for (const e of report.errors.slice(0, 10)) this.log(`error: account ${e.accountId} (${e.address}): ${e.message}`)

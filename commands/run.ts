@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
 import {WORKER_CONNECTIONS, WorkerParts, type WorkerPartsResult, beatFlags, createBeatScheduler, createPoller, pollFlags, servePollerMetrics, workerFlags} from '../cli/pipeline-parts.ts'
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
+import {counted} from '../src/counted.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
@@ -54,10 +55,10 @@ export default class Run extends ConfioCommand<typeof Run> {
     try {
       const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
       const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
-      const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger.child({stage: 'worker'})}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
+      const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
       const result = flags.once ? await this.inTurn(poller, beat, worker, stopped) : await this.together(poller, beat, worker, stop, stopped)
       if (!this.jsonEnabled()) {
-        this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${result.poll.checkpoints} checkpoints, ${result.poll.relevant} relevant transactions.`)
+        this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${counted(result.poll.checkpoints, 'checkpoint')}, ${counted(result.poll.relevant, 'relevant transaction')}.`)
         this.log(`Beat ${describeBeatResult(result.beat)}`)
         this.log(`Worker ${describeWorkerResult(result.worker)}`)
       }

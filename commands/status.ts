@@ -5,6 +5,7 @@ import {CURSOR} from '../cli/pipeline-parts.ts'
 import {formatTable} from '../cli/table.ts'
 import {sleep} from '../src/chain/backoff.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
+import {counted} from '../src/counted.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
 import {formatAge, holderName} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
@@ -108,7 +109,7 @@ export default class Status extends ConfioCommand<typeof Status> {
     let chainText = 'not asked (--chain asks for the tip and the lag)'
     if (chain && !chain.available) chainText = `did not answer: ${chain.error}`
     if (chain?.available) {
-      const lag = chain.lagCheckpoints === null ? 'lag unknown (no cursor)' : `${chain.lagCheckpoints} checkpoints behind${chain.lagMs === null ? '' : ` (${formatAge(chain.lagMs)})`}`
+      const lag = chain.lagCheckpoints === null ? 'lag unknown (no cursor)' : `${counted(chain.lagCheckpoints, 'checkpoint')} behind${chain.lagMs === null ? '' : ` (${formatAge(chain.lagMs)})`}`
       chainText = `tip ${chain.tip} at ${when(chain.tipTimestamp)}: ${lag}; lowest available ${chain.lowestAvailableCheckpoint}`
     }
     const outage = pipeline.nodeOutage

@@ -34,9 +34,10 @@ elif ! _supported node; then
       rm -rf "$_tools" && mv "$_tools.new" "$_tools"
       rm -rf "$_tmp"
       export PATH="$_tools/bin:$PATH"
-      # Under npm ci, npm has already checked the packages' engines against the old Node.
+      # Under npm ci, npm has already checked the packages' engines against the old Node, and may
+      # have warned (EBADENGINE) or not, depending on the packages: said so that it is true either way.
       _note=""
-      [ -n "${npm_lifecycle_event:-}" ] && _note=" (npm's EBADENGINE warnings above were about Node $_old and do not apply)"
+      [ -n "${npm_lifecycle_event:-}" ] && _note=" (any EBADENGINE warning npm printed above was about Node $_old and does not apply)"
       echo "ensure-node: Node $("$_tools/bin/node" --version) is in .tools/node; confio, npm test and npm run demo use it$_note" >&2
     else
       rm -rf "$_tmp" "$_tools.new"

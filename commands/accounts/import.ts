@@ -3,7 +3,9 @@ import {Args, Flags} from '@oclif/core'
 import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
-import {type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
+import {shown} from '../../src/accounts/account-fields.ts'
+import {type AccountUpdate, type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
+import {counted} from '../../src/counted.ts'
 import {UsageError} from '../../src/errors.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 
@@ -72,11 +74,23 @@ Rows are matched by address: a new one is added, a known one updated when its em
 
   private showResult(file: string, result: ImportResult): void {
     this.showProblems(result.invalid)
+    for (const update of result.updates) this.log(updateLine(update))
     const {rows, inserted, updated, unchanged, skipped} = result
-    this.log(`Imported ${file}: ${inserted} added, ${updated} updated, ${unchanged} unchanged, ${skipped} skipped (${rows} data lines).`)
+    this.log(`Imported ${file}: ${inserted} added, ${updated} updated, ${unchanged} unchanged, ${skipped} skipped (${counted(rows, 'data line')}).`)
   }
 
   private showProblems(problems: CsvProblem[]): void {
     for (const {line, reason} of problems) this.logToStderr(`line ${line}: ${reason}`)
   }
+}
+
+/** `line 3: updated account 7 (0x…): email "bo@old.io" -> "bo@new.io"`: an update says what it replaced. */
+function updateLine(update: AccountUpdate): string {
+  const value = (text: string | null) => (text === null ? 'none' : shown(text))
+  const changes = [
+    ...(update.email ? [`email ${value(update.email.from)} -> ${value(update.email.to)}`] : []),
+    ...(update.label ? [`label ${value(update.label.from)} -> ${value(update.label.to)}`] : []),
+    ...(update.restored ? ['monitored again (it had been removed)'] : []),
+  ]
+  return `line ${update.line}: updated account ${update.accountId} (${update.address}): ${changes.join(', ')}`
 }

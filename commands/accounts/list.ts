@@ -14,7 +14,7 @@ export default class AccountsList extends ConfioCommand<typeof AccountsList> {
     const accounts = await new AccountRepository(await this.db()).list({includeDeleted: this.flags['include-removed']})
     if (!this.jsonEnabled()) {
       const rows = accounts.map((a) => [a.id, a.email ?? '', a.address, a.label ?? '', a.monitoredFrom ?? '-', note(a)])
-      this.log(accounts.length ? formatTable(['ID', 'EMAIL', 'ADDRESS', 'LABEL', 'HISTORY FROM', ''], rows) : 'No accounts.')
+      this.log(accounts.length ? formatTable(['ID', 'EMAIL', 'ADDRESS', 'LABEL', 'HISTORY FROM', 'NOTE'], rows) : 'No accounts.')
     }
     return {accounts}
   }

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../../cli/base-command.ts'
-import {addressFlag, tokenFlag} from '../../cli/coin-flags.ts'
+import {ownerAddress, ownerFlags, tokenFlag} from '../../cli/coin-flags.ts'
 import {formatTable} from '../../cli/table.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
 import {CONSOLIDATION_TARGETS, type ConsolidationDue, type ConsolidationTarget, type HoldingSummary} from '../../src/coins/consolidation-plan.ts'
@@ -43,7 +43,7 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
     {description: 'Merge SUI into one coin, keeping the two largest as they are.', command: '<%= config.bin %> coins consolidate --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --token SUI --into coin --keep 2 --execute'},
   ]
   static override flags = {
-    address: addressFlag({required: true, summary: 'The address whose coins to consolidate.'}),
+    ...ownerFlags('consolidate'),
     token: tokenFlag({required: true, summary: 'The token: a symbol (SUI, CUSD, …) or a coin type.'}),
     into: Flags.option({options: CONSOLIDATION_TARGETS, summary: 'Where the coins go; default address-balance where the network has address balances, else coin.'})(),
     keep: Flags.integer({min: 0, max: 100_000, summary: 'Leave this many of the largest coins as they are; default 0.'}),
@@ -53,7 +53,7 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
   }
 
   async run(): Promise<ConsolidateResult> {
-    const {address} = this.flags
+    const address = await ownerAddress(this.flags, () => this.db())
     const manager = new CoinManager({chain: this.chain(), tokens: this.settings.tokens})
     const token = manager.token(this.flags.token)
     // The key is checked before anything is read: a wrong key must not cost a round trip.

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../../cli/base-command.ts'
-import {addressFlag, tokenFlag} from '../../cli/coin-flags.ts'
+import {ownerAddress, ownerFlags, tokenFlag} from '../../cli/coin-flags.ts'
 import {formatTable} from '../../cli/table.ts'
 import {dustThresholdOf} from '../../src/coins/coin-holding.ts'
 import {type CoinInspection, inspectCoins, type TokenCoins} from '../../src/coins/coin-inspection.ts'
@@ -16,10 +16,11 @@ export default class CoinsInspect extends ConfioCommand<typeof CoinsInspect> {
   ].join('\n\n')
   static override examples = [
     {description: 'Every token of one address.', command: '<%= config.bin %> coins inspect --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d'},
+    {description: 'Every token of a registered account, named by its email (or address, or id).', command: '<%= config.bin %> coins inspect --account ana@example.com'},
     {description: 'cUSD only, with dust below 0.05 cUSD, as JSON (amounts in base units).', command: '<%= config.bin %> coins inspect --address 0x9a4c1e0b7d2f3a5c6e8b9d0f1a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d --token CUSD --dust 0.05 --json'},
   ]
   static override flags = {
-    address: addressFlag({required: true, summary: 'The address whose coins to inspect.'}),
+    ...ownerFlags('inspect'),
     token: tokenFlag({summary: 'Only this token: a symbol (SUI, CUSD, …) or a coin type.'}),
     dust: Flags.string({summary: 'Dust threshold in display units (COIN_DUST_THRESHOLD, default 0.01).'}),
     'max-coins': Flags.integer({min: 1, max: 100_000, summary: 'Consolidation is due above this many coins (COIN_MAX_COINS, default 50).'}),
@@ -30,7 +31,8 @@ export default class CoinsInspect extends ConfioCommand<typeof CoinsInspect> {
     const tokens = this.flags.token === undefined ? this.settings.tokens.list() : [manager.token(this.flags.token)]
     const dust = this.flags.dust ?? this.settings.coins.dustThreshold
     checkDust(dust)
-    const result = await inspectCoins(manager, this.flags.address, tokens, {dustThreshold: dust, maxCoins: this.flags['max-coins'] ?? this.settings.coins.maxCoins}, {signal: this.stopSignal})
+    const address = await ownerAddress(this.flags, () => this.db())
+    const result = await inspectCoins(manager, address, tokens, {dustThreshold: dust, maxCoins: this.flags['max-coins'] ?? this.settings.coins.maxCoins}, {signal: this.stopSignal})
     if (!this.jsonEnabled()) this.show(result, dust)
     return result
   }

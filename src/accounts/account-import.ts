@@ -1,7 +1,10 @@
 // `confio accounts import`: one transaction, idempotent. Rows are matched by address: a new
 // address is inserted, a known one updated only where its email or label differ (or it was
 // removed), so importing the same file twice changes nothing the second time. Every data line
-// ends up counted once: inserted, updated, unchanged, or skipped with its reason.
+// ends up counted once: inserted, updated, unchanged, or skipped with its reason. An update is
+// never silent: each names the account and the old and new values (an address written in another
+// case is the same account, so a line may change the email of an account the operator did not
+// expect).
 import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import type {CsvProblem, CsvRow, ParsedCsv} from './account-csv.ts'
@@ -16,6 +19,19 @@ export interface ImportResult {
   readonly skipped: number
   /** The skipped lines, in line order, each with its reason. */
   readonly invalid: CsvProblem[]
+  /** The updated accounts, in line order, each with what changed. */
+  readonly updates: AccountUpdate[]
+}
+
+/** What one line changed of an account that was there: a value is null when it stayed as it was. */
+export interface AccountUpdate {
+  readonly line: number
+  readonly accountId: string
+  readonly address: string
+  readonly email: {from: string | null; to: string} | null
+  readonly label: {from: string | null; to: string | null} | null
+  /** The account had been removed and is monitored again. */
+  readonly restored: boolean
 }
 
 interface ExistingRow {
@@ -53,7 +69,7 @@ export async function importAccounts(db: Database, parsed: ParsedCsv, options: {
     const existing = await findExisting(trx, parsed.rows)
     const invalid = [...parsed.problems]
     const inserts: CsvRow[] = []
-    const updates: {id: string; row: CsvRow}[] = []
+    const updates: {existing: ExistingRow; row: CsvRow}[] = []
     let unchanged = 0
     for (const row of parsed.rows) {
       const {account} = row
@@ -64,7 +80,7 @@ export async function importAccounts(db: Database, parsed: ParsedCsv, options: {
       } else if (!sameAddress) {
         inserts.push(row)
       } else if (sameAddress.email !== account.email || sameAddress.label !== account.label || sameAddress.deleted_at) {
-        updates.push({id: sameAddress.id, row})
+        updates.push({existing: sameAddress, row})
       } else {
         unchanged++
       }
@@ -73,8 +89,20 @@ export async function importAccounts(db: Database, parsed: ParsedCsv, options: {
     if (invalid.length > 0 && !options.skipInvalid) throw new InvalidRowsError(invalid)
     await insertRows(trx, inserts)
     await updateRows(trx, updates)
-    return {rows: parsed.dataLines, inserted: inserts.length, updated: updates.length, unchanged, skipped: invalid.length, invalid}
+    return {rows: parsed.dataLines, inserted: inserts.length, updated: updates.length, unchanged, skipped: invalid.length, invalid, updates: updates.map(updateOf)}
   })
+}
+
+function updateOf({existing, row}: {existing: ExistingRow; row: CsvRow}): AccountUpdate {
+  const {email, label} = row.account
+  return {
+    line: row.line,
+    accountId: String(existing.id),
+    address: existing.sui_address,
+    email: existing.email === email ? null : {from: existing.email, to: email},
+    label: existing.label === label ? null : {from: existing.label, to: label},
+    restored: existing.deleted_at !== null,
+  }
 }
 
 async function findExisting(trx: Database, rows: CsvRow[]) {
@@ -98,13 +126,13 @@ async function insertRows(trx: Database, rows: CsvRow[]): Promise<void> {
   )
 }
 
-async function updateRows(trx: Database, updates: {id: string; row: CsvRow}[]): Promise<void> {
+async function updateRows(trx: Database, updates: {existing: ExistingRow; row: CsvRow}[]): Promise<void> {
   if (updates.length === 0) return
   await trx.raw(
     `UPDATE accounts AS a SET email = u.email, label = u.label, deleted_at = NULL
      FROM unnest(?::bigint[], ?::text[], ?::text[]) AS u(id, email, label)
      WHERE a.id = u.id`,
-    [updates.map((u) => u.id), updates.map((u) => u.row.account.email), nullable(updates.map((u) => u.row.account.label))],
+    [updates.map((u) => u.existing.id), updates.map((u) => u.row.account.email), nullable(updates.map((u) => u.row.account.label))],
   )
 }
 

@@ -80,6 +80,13 @@ export class AccountRepository {
     return row ? toAccount(row) : undefined
   }
 
+  /** As find, for a flag an operator typed: an account that is not there is a usage error naming the flag. */
+  async named(ref: string, flag: string): Promise<Account> {
+    const account = await this.find(ref)
+    if (!account) throw new UsageError(`${flag} ${ref}: no active account has this id, email or address`, {remedy: 'see confio accounts list'})
+    return account
+  }
+
   async remove(selector: AccountSelector): Promise<Account> {
     const column = 'email' in selector ? 'email' : 'sui_address'
     const value = 'email' in selector ? selector.email : selector.address

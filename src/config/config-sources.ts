@@ -23,6 +23,8 @@ export interface ConfigFile {
   readonly path: string | undefined
   readonly settings: RawSettings
   readonly tokens: Readonly<Record<string, unknown>>
+  /** The settings written as a JSON number or boolean, with that value (in `settings` as text). */
+  readonly nonStrings: ReadonlyMap<string, unknown>
 }
 
 /** CONFIO_CONFIG names a file that must exist; otherwise ./confio.config.json is optional. */
@@ -30,7 +32,7 @@ export function readConfigFile(cwd: string, explicitPath: string | undefined): C
   const path = explicitPath ? resolve(cwd, explicitPath) : resolve(cwd, CONFIG_FILE_NAME)
   if (!existsSync(path)) {
     if (explicitPath) throw new ConfigError('CONFIO_CONFIG', `file ${path} does not exist`, {remedy: 'point CONFIO_CONFIG at a JSON config file or unset it'})
-    return {path: undefined, settings: {}, tokens: {}}
+    return {path: undefined, settings: {}, tokens: {}, nonStrings: new Map()}
   }
   let parsed: unknown
   try {
@@ -45,7 +47,8 @@ export function readConfigFile(cwd: string, explicitPath: string | undefined): C
   if (typeof tokens !== 'object' || tokens === null || Array.isArray(tokens)) {
     throw new ConfigError('tokens', `in ${path} must be an object of SYMBOL: {"coinType", "decimals"}`)
   }
-  return {path, settings: stringValues(rest, path), tokens: tokens as Record<string, unknown>}
+  const nonStrings = new Map(Object.entries(rest).filter(([, value]) => typeof value === 'number' || typeof value === 'boolean'))
+  return {path, settings: stringValues(rest, path), tokens: tokens as Record<string, unknown>, nonStrings}
 }
 
 function stringValues(values: Record<string, unknown>, path: string): RawSettings {

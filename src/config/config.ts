@@ -7,7 +7,7 @@ import {ConfigError} from '../errors.ts'
 import {maskSecret, redactUrl, SecretScrubber, urlPassword} from '../secrets.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import {type Token, TokenRegistry} from '../tokens/token-registry.ts'
-import {readConfigFile, readDotEnv, type RawSettings} from './config-sources.ts'
+import {type ConfigFile, readConfigFile, readDotEnv, type RawSettings} from './config-sources.ts'
 import {SettingProblem} from './setting-kinds.ts'
 import {type GrpcTransportKind, type LogLevel, type Network, type SettingDefinition, type SettingSource, SETTINGS} from './settings.ts'
 
@@ -88,6 +88,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
   const dotEnv = readDotEnv(cwd)
   const file = readConfigFile(cwd, env.CONFIO_CONFIG ?? dotEnv.CONFIO_CONFIG)
   checkFileKeys(file.settings, file.path)
+  checkFileStrings(file)
   const layers: [SettingSource, RawSettings][] = [
     ['flag', inputs.flags ?? {}],
     ['environment', env],
@@ -247,6 +248,18 @@ const KNOWN_FILE_KEYS = new Set(SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?
 function checkFileKeys(settings: RawSettings, path: string | undefined): void {
   for (const key of Object.keys(settings)) {
     if (!KNOWN_FILE_KEYS.has(key)) throw new ConfigError(key, `in ${path} is not a confio setting`, {remedy: 'see the configuration table in the README'})
+  }
+}
+
+function checkFileStrings(file: ConfigFile): void {
+  for (const setting of SETTINGS.filter((s) => s.stringOnly)) {
+    for (const name of [setting.name, ...(setting.aliases ?? [])]) {
+      const value = file.nonStrings.get(name)
+      if (value === undefined) continue
+      throw new ConfigError(`${name} (from config file)`, `${JSON.stringify(value)} in ${file.path} is a JSON ${typeof value}; expected a URL, as a string`, {
+        remedy: 'write the whole URL in quotes, scheme and host included (e.g. "http://127.0.0.1:9123")',
+      })
+    }
   }
 }
 

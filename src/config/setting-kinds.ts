@@ -14,6 +14,11 @@ export function parseUrl(raw: string, schemes: readonly string[]): string {
   }
   if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new SettingProblem(`a URL with scheme ${schemes.join(' or ')}`)
   if (!url.hostname) throw new SettingProblem('a URL with a host')
+  // WHATWG reads a number as an IPv4 address (`https://9123` is 0.0.35.163): a port written alone.
+  const typedHost = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#]*@)?([^:/?#@]*)/i.exec(raw)?.[1]
+  if (typedHost !== undefined && /^[\d.]+$/.test(url.hostname) && typedHost !== url.hostname) {
+    throw new SettingProblem(`a URL with a host name or a whole IP address ("${typedHost}" would be read as ${url.hostname})`)
+  }
   return raw
 }
 
@@ -67,13 +72,10 @@ export function parseInteger(raw: string, min: number, max: number): number {
   return value
 }
 
-/**
- * A duration with its unit (`30s`, `500ms`, `5m`, `1h`), as milliseconds. The unit is required: a
- * bare number would be seconds to confio's flags and milliseconds to PostgreSQL.
- */
+/** A duration with its unit (`30s`, `500ms`, `5m`, `1h`), as milliseconds: the rule flags follow too (src/config/durations.ts). */
 export function parseDurationSetting(raw: string, minMs: number, maxMs: number): number {
   const expected = `a duration with its unit from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, e.g. 30s, 500ms or 5m`
-  const ms = /[a-z]$/i.test(raw.trim()) ? parseDuration(raw) : undefined
+  const ms = parseDuration(raw)
   if (ms === undefined || ms < minMs || ms > maxMs) throw new SettingProblem(expected)
   return ms
 }

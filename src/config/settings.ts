@@ -41,6 +41,8 @@ export interface SettingDefinition {
   readonly fallback?: string | ((resolved: ReadonlyMap<string, unknown>) => string | undefined)
   /** Secrets are masked in errors and scrubbed from all output. */
   readonly secret?: 'value' | 'url-password' | 'header-values'
+  /** Taken from the config file only as a JSON string: a URL written as a number (`9123`) is a slip, not an endpoint. */
+  readonly stringOnly?: boolean
   readonly parse: (raw: string) => unknown
 }
 
@@ -62,6 +64,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'PostgreSQL connection URL',
     fallback: 'postgres://127.0.0.1:5432/confio',
     secret: 'url-password',
+    stringOnly: true,
     parse: (raw) => parseUrl(raw, ['postgres', 'postgresql']),
   },
   {
@@ -88,7 +91,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'PostgreSQL ends a session idle this long inside a transaction; default 60s',
     parse: (raw) => parseDurationSetting(raw, 1_000, 86_400_000),
   },
-  {name: 'REDIS_URL', description: 'Redis connection URL', fallback: 'redis://127.0.0.1:6379/0', secret: 'url-password', parse: (raw) => parseUrl(raw, ['redis', 'rediss'])},
+  {name: 'REDIS_URL', description: 'Redis connection URL', fallback: 'redis://127.0.0.1:6379/0', secret: 'url-password', stringOnly: true, parse: (raw) => parseUrl(raw, ['redis', 'rediss'])},
   {
     name: 'REDIS_PREFIX',
     description: 'prefix of every Redis key and queue confio uses',
@@ -123,6 +126,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: "gRPC endpoint; https:// is TLS, http:// plaintext (localnet, tests); default: the network's public fullnode",
     aliases: ['QUICKNODE_GRPC_ENDPOINT'],
     fallback: grpcDefault,
+    stringOnly: true,
     parse: parseGrpcUrl,
   },
   {name: 'SUI_GRPC_TRANSPORT', description: 'grpc (native HTTP/2) or grpc-web', fallback: 'grpc', parse: (raw) => parseChoice(raw, GRPC_TRANSPORTS)},

@@ -3,6 +3,7 @@
 // testnet seal a checkpoint every ~250 ms and the cursor moves with every committed batch, so a
 // cursor that has not moved for a minute while a poller holds the lease means the poller is stuck
 // (on a localnet that seals nothing, it may only be idle: ask the chain with --chain).
+import {counted} from '../counted.ts'
 import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
 import type {Alarm, LeaseHolder, StatusReport, StatusThresholds} from './status-report.ts'
 
@@ -30,7 +31,7 @@ function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, now
     const lag = chain.lagCheckpoints
     if (lag !== null && lag > BigInt(thresholds.maxLag)) {
       const seconds = chain.lagMs === null ? '' : `, ${formatAge(chain.lagMs)}`
-      alarms.push({code: 'POLLER_LAG', message: `the cursor (checkpoint ${cursor?.checkpoint}) is ${lag} checkpoints behind the tip ${chain.tip}${seconds} (limit ${thresholds.maxLag})`})
+      alarms.push({code: 'POLLER_LAG', message: `the cursor (checkpoint ${cursor?.checkpoint}) is ${counted(lag, 'checkpoint')} behind the tip ${chain.tip}${seconds} (limit ${thresholds.maxLag})`})
     }
     return alarms
   }

@@ -1,10 +1,11 @@
 // The poller's part of the status: who holds the lease, where the cursor is and when it last
 // moved, and, only when asked, how far behind the chain's tip it is.
 import type {ChainReader} from '../chain/index.ts'
+import {translateError} from '../error-translation.ts'
+import {messageOf} from '../errors.ts'
 import {readLeaseHolder} from '../ingest/poller-lease.ts'
 import type {Database} from '../store/database.ts'
 import type {ChainStatus, CursorStatus, PollerStatus} from './status-report.ts'
-import {messageOf} from '../errors.ts'
 
 /** The chain calls status makes with --chain. */
 export type StatusChain = Pick<ChainReader, 'serviceInfo' | 'checkpoint'>
@@ -44,6 +45,7 @@ async function readChainStatus(chain: StatusChain, cursor: CursorStatus | null):
       lagMs,
     }
   } catch (error) {
-    return {available: false, error: messageOf(error)}
+    // The translated message drops grpc-js's wrapping (a dangling "Resolution note: ").
+    return {available: false, error: translateError(error)?.message ?? messageOf(error)}
   }
 }

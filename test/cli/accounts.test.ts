@@ -48,6 +48,17 @@ describe('confio accounts', () => {
     assert.ok(all.accounts[0]?.deletedAt)
   })
 
+  it('lists a removed account with its removal under a NOTE header', async () => {
+    await runCli(['accounts', 'add', '--email', 'a@x.io', '--address', '0x1'])
+    await runCli(['accounts', 'remove', '--email', 'a@x.io'])
+    const text = await runCli(['accounts', 'list', '--include-removed'])
+    assert.equal(text.code, 0, text.stderr)
+    const [header = '', , row = ''] = text.stdout.split('\n')
+    assert.match(header, /HISTORY FROM +NOTE$/)
+    // The note starts in the NOTE column.
+    assert.equal(row.indexOf('removed '), header.indexOf('NOTE'), text.stdout)
+  })
+
   it('brings a removed address back when it is added again', async () => {
     await runCli(['accounts', 'add', '--email', 'a@x.io', '--address', '0x1'])
     await runCli(['accounts', 'remove', '--email', 'a@x.io'])
@@ -92,10 +103,10 @@ describe('confio accounts', () => {
     it('imports a file in one go and changes nothing the second time', async () => {
       const file = csvFile('email,address,label\na@x.io,0x1,Ana\nb@x.io,0x2,\n"c@x.io",0x3,"Smith, C"\n')
       const first = jsonOf(await runCli(['accounts', 'import', file, '--json']))
-      assert.deepEqual(first, {rows: 3, inserted: 3, updated: 0, unchanged: 0, skipped: 0, invalid: []})
+      assert.deepEqual(first, {rows: 3, inserted: 3, updated: 0, unchanged: 0, skipped: 0, invalid: [], updates: []})
       const before = await db('accounts').orderBy('id')
       const second = jsonOf(await runCli(['accounts', 'import', file, '--json']))
-      assert.deepEqual(second, {rows: 3, inserted: 0, updated: 0, unchanged: 3, skipped: 0, invalid: []})
+      assert.deepEqual(second, {rows: 3, inserted: 0, updated: 0, unchanged: 3, skipped: 0, invalid: [], updates: []})
       assert.deepEqual(await db('accounts').orderBy('id'), before)
       assert.equal(before[2].label, 'Smith, C')
     })
@@ -103,8 +114,40 @@ describe('confio accounts', () => {
     it('accepts a file without the label column, and updates changed rows', async () => {
       await runCli(['accounts', 'import', csvFile('email,address,label\na@x.io,0x1,Old\n')])
       const result = jsonOf(await runCli(['accounts', 'import', csvFile('address,email\n0x1,a@x.io\n0x2,b@x.io\n'), '--json']))
-      assert.deepEqual(result, {rows: 2, inserted: 1, updated: 1, unchanged: 0, skipped: 0, invalid: []})
+      assert.deepEqual(result, {
+        rows: 2,
+        inserted: 1,
+        updated: 1,
+        unchanged: 0,
+        skipped: 0,
+        invalid: [],
+        updates: [{line: 2, accountId: '1', address: addr(1), email: null, label: {from: 'Old', to: null}, restored: false}],
+      })
       assert.equal((await db('accounts').where({email: 'a@x.io'}).first()).label, null)
+    })
+
+    it('says what an update replaced: an address in another case is the same account, and its email changes', async () => {
+      await runCli(['accounts', 'add', '--email', 'old@x.io', '--address', '0xAB', '--label', 'Shop'])
+      await runCli(['accounts', 'add', '--email', 'gone@x.io', '--address', '0xCD'])
+      await runCli(['accounts', 'remove', '--email', 'gone@x.io'])
+      const file = csvFile('email,address,label\nnew@x.io,0xab,Shop\ngone@x.io,0xcd,Back\n')
+      const text = await runCli(['accounts', 'import', file])
+      assert.equal(text.code, 0, text.stderr)
+      assert.deepEqual(text.stdout.trimEnd().split('\n'), [
+        `line 2: updated account 1 (${addr(0xab)}): email "old@x.io" -> "new@x.io"`,
+        `line 3: updated account 2 (${addr(0xcd)}): label none -> "Back", monitored again (it had been removed)`,
+        `Imported ${file}: 0 added, 2 updated, 0 unchanged, 0 skipped (2 data lines).`,
+      ])
+      assert.deepEqual((await db('accounts').orderBy('id')).map((a) => [a.email, a.deleted_at]), [['new@x.io', null], ['gone@x.io', null]])
+      await runCli(['accounts', 'add', '--email', 'x@x.io', '--address', '0x1'])
+      const json = jsonOf<{updates: unknown[]}>(await runCli(['accounts', 'import', csvFile('email,address\ny@x.io,0x01\n'), '--json']))
+      assert.deepEqual(json.updates, [{line: 2, accountId: '3', address: addr(1), email: {from: 'x@x.io', to: 'y@x.io'}, label: null, restored: false}])
+    })
+
+    it('counts one data line as one', async () => {
+      const result = await runCli(['accounts', 'import', csvFile('email,address\na@x.io,0x1\n')])
+      assert.equal(result.code, 0, result.stderr)
+      assert.match(result.stdout, /: 1 added, 0 updated, 0 unchanged, 0 skipped \(1 data line\)\.$/m)
     })
 
     it('imports nothing when a row is bad, and names each bad line', async () => {
@@ -123,7 +166,7 @@ describe('confio accounts', () => {
       const file = csvFile('email,address,label\na@x.io,0x1,ok\nbad-email,0x2,\n')
       const result = await runCli(['accounts', 'import', file, '--skip-invalid', '--json'])
       assert.equal(result.code, 0, result.stderr)
-      assert.deepEqual(jsonOf(result), {rows: 2, inserted: 1, updated: 0, unchanged: 0, skipped: 1, invalid: [{line: 3, reason: 'email "bad-email" is not an email address'}]})
+      assert.deepEqual(jsonOf(result), {rows: 2, inserted: 1, updated: 0, unchanged: 0, skipped: 1, invalid: [{line: 3, reason: 'email "bad-email" is not an email address'}], updates: []})
       assert.equal((await db('accounts')).length, 1)
     })
 

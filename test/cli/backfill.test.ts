@@ -171,7 +171,12 @@ describe('confio backfill', function () {
     assert.equal(poll.code, 0, poll.stderr)
     const added = await runCli(['accounts', 'add', '--email', 'erin@test.io', '--address', erin, '--backfill-since', '1h'], {env: w.env})
     assert.equal(added.code, 0, added.stderr)
-    assert.match(added.stdout, /Backfilled 1 account from checkpoint \d+ .*1 transactions found, 1 new, 1 queued/)
+    const from = /^Backfilled 1 account from checkpoint (\d+) over \d+ checkpoints? via .*: 1 transaction found, 1 new, 1 queued;/m.exec(added.stdout)?.[1]
+    assert.ok(from, added.stdout)
     assert.equal((await w.db('raw_blockchain_events').where({tx_digest: digest})).length, 1)
+    // Asked again: nothing to do, said as such (not "Backfilled 0 accounts … through 0 checkpoints").
+    const again = await runCli(['backfill', '--account', 'erin@test.io', '--from-checkpoint', from], {env: w.env})
+    assert.equal(again.code, 0, again.stderr)
+    assert.equal(again.stdout, `Nothing to backfill: 1 account is already monitored from checkpoint ${from} or earlier.\n`)
   })
 })

@@ -23,10 +23,49 @@ describe('the confio CLI', () => {
   it('exits 2 with a usage line for an unknown command or flag', async () => {
     const command = await runCli(['nope'])
     assert.equal(command.code, 2)
-    assert.match(command.stderr, /command nope not found/)
+    assert.equal(command.stderr, 'Error: confio has no command "nope"; confio --help lists the commands\n')
+    const flagFirst = await runCli(['--jsn'])
+    assert.equal(flagFirst.code, 2)
+    assert.equal(flagFirst.stderr, 'Error: confio --jsn: a flag needs a command before it; confio --help lists the commands\n')
     const flag = await runCli(['accounts', 'list', '--frobnicate'])
     assert.equal(flag.code, 2)
     assert.match(flag.stderr, /^Error: Nonexistent flag: --frobnicate/)
+  })
+
+  describe('a mistyped command', () => {
+    it('is one line naming the closest command as it is typed (spaces, not colons)', async () => {
+      for (const [typed, meant] of [
+        [['pol'], 'confio poll'],
+        [['acounts', 'list'], 'confio accounts list'],
+        [['accounts', 'lst'], 'confio accounts list'],
+        [['cache', 'rest', '--yes'], 'confio cache reset'],
+      ] as const) {
+        const result = await runCli([...typed])
+        assert.equal(result.code, 2, typed.join(' '))
+        const command = typed.filter((word) => !word.startsWith('--')).join(' ')
+        assert.equal(result.stderr, `Error: confio has no command "${command}"; did you mean ${meant}?\n`)
+        assert.equal(result.stdout, '')
+      }
+    })
+
+    it('names the command, not the arguments oclif took for words of it', async () => {
+      const result = await runCli(['acounts', 'import', 'users.csv'])
+      assert.equal(result.code, 2)
+      assert.equal(result.stderr, 'Error: confio has no command "acounts import"; did you mean confio accounts import?\n')
+    })
+
+    it('after a topic, points at the topic\'s help', async () => {
+      const result = await runCli(['accounts', 'frobnicate'])
+      assert.equal(result.code, 2)
+      assert.equal(result.stderr, 'Error: confio has no command "accounts frobnicate"; confio accounts --help lists its commands\n')
+    })
+
+    it('gives the JSON error shape with --json', async () => {
+      const result = await runCli(['pol', '--json'])
+      assert.equal(result.code, 2)
+      assert.deepEqual(jsonOf(result), {error: {code: 'USAGE', message: 'confio has no command "pol"', remedy: 'did you mean confio poll?', exitCode: 2}})
+      assert.equal(result.stderr, '')
+    })
   })
 
   it('exits 2 on bad config before connecting to anything', async () => {

@@ -25,6 +25,7 @@ describe('confio usage', function () {
       ['a bad cursor', ['poll', '--reset-cursor', '-5'], /^--reset-cursor: "-5" is not a checkpoint sequence number/],
       ['a bad duration', ['worker', '--retry-delay', '5x'], /^--retry-delay: "5x" is not a duration; use e\.g\. 2s/],
       ['a zero interval', ['poll', '--interval', '0s'], /^--interval: "0s" is too short; use at least 100ms$/],
+      ['a duration without its unit', ['poll', '--interval', '2'], /^--interval: "2" has no unit; write 2s, 2ms or 2m$/],
       ['a zero concurrency', ['worker', '--concurrency', '0'], /concurrency/],
       ['a missing argument', ['accounts', 'import'], /^missing the argument FILE, the accounts CSV to import/],
     ]
@@ -61,7 +62,19 @@ describe('confio usage', function () {
     assert.match(help.stdout, /--stall-interval=<value> +\[default: 5s\]/)
     assert.doesNotMatch(help.stdout, /\[default: \d{4,}\]/)
     assert.deepEqual([60_000, 300_000, 2_500, 7_200_000, 86_400_000].map(formatDuration), ['60s', '5m', '2500ms', '2h', '1d'])
-    assert.deepEqual(['2s', '500ms', '1m', '1h', '30d', '1.5'].map(parseDuration), [2_000, 500, 60_000, 3_600_000, 2_592_000_000, 1_500])
+    assert.deepEqual(['2s', '500ms', '1m', '1h', '30d', '1.5s'].map(parseDuration), [2_000, 500, 60_000, 3_600_000, 2_592_000_000, 1_500])
+  })
+
+  it('takes a duration with its unit, as a flag and as a setting alike', async () => {
+    // A bare number is seconds to some tools and milliseconds to PostgreSQL: neither is guessed.
+    assert.deepEqual(['30', '1.5', ''].map(parseDuration), [undefined, undefined, undefined])
+    const flag = await runCli(['worker', '--stall-interval', '30'])
+    assert.equal(flag.code, 2)
+    assert.match(flag.stderr, /^Error: --stall-interval: "30" has no unit; write 30s, 30ms or 30m\n/)
+    const setting = await runCli(['accounts', 'list'], {env: {PG_STATEMENT_TIMEOUT: '30'}})
+    assert.equal(setting.code, 2)
+    assert.equal(setting.stderr, 'Error: PG_STATEMENT_TIMEOUT (from environment): "30" is not valid; expected a duration with its unit from 100ms to 1d, e.g. 30s, 500ms or 5m\n')
+    assert.equal((await runCli(['accounts', 'list'], {env: {PG_STATEMENT_TIMEOUT: '30s'}})).code, 0)
   })
 
   describe('migrate on a database that does not exist', () => {

@@ -1,6 +1,7 @@
 // `confio coins inspect` against the local Sui server, run as an operator runs it.
 import assert from 'node:assert/strict'
 import type {CoinInspection} from '../../src/coins/coin-inspection.ts'
+import {createDatabase, type Database} from '../../src/store/database.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
 import {CUSD_TYPE} from './coin-support.ts'
@@ -60,5 +61,46 @@ describe('confio coins inspect', function () {
       assert.match(result.stderr, cases[i]?.[1] as RegExp)
     })
     assert.equal(sui.faults.calls('ListOwnedObjects'), before)
+  })
+
+  describe('names the owner by a registered account, as the other commands do', function () {
+    this.timeout(60_000)
+    let db: Database
+    const email = `alice-${process.pid}@coins.test`
+
+    before(async () => {
+      db = createDatabase({url: process.env.DATABASE_URL as string})
+      await db('accounts').insert({email, sui_address: alice})
+    })
+    after(async () => {
+      await db('accounts').where({email}).delete()
+      await db.destroy()
+    })
+
+    it('--account takes the email (or address, or id) and reads the same coins as --address', async () => {
+      const byAddress = jsonOf(await runCli(['coins', 'inspect', '--address', alice, '--json'], {env}))
+      const byEmail = await runCli(['coins', 'inspect', '--account', email.toUpperCase(), '--json'], {env})
+      assert.equal(byEmail.code, 0, byEmail.stderr)
+      assert.deepEqual(jsonOf(byEmail), byAddress)
+      const plan = await runCli(['coins', 'consolidate', '--account', email, '--token', 'CUSD', '--json'], {env})
+      assert.equal(plan.code, 0, plan.stderr)
+      assert.equal(jsonOf<{address: string; executed: boolean}>(plan).address, alice)
+    })
+
+    it('an unknown account, an email given as --address, or no owner at all: exit 2 with one line, nothing read', async () => {
+      const before = sui.faults.calls('ListOwnedObjects')
+      const cases = [
+        [['coins', 'inspect', '--account', 'nobody@coins.test'], 'Error: --account nobody@coins.test: no active account has this id, email or address; see confio accounts list'],
+        [['coins', 'consolidate', '--account', 'nobody@coins.test', '--token', 'CUSD'], 'Error: --account nobody@coins.test: no active account has this id, email or address; see confio accounts list'],
+        [['coins', 'inspect', '--address', email], `Error: --address: "${email}" is an email, not a Sui address; name the account with --account ${email}`],
+        [['coins', 'inspect'], 'Error: say whose coins: --address or --account; add --address 0x… or --account ana@example.com'],
+      ] as const
+      for (const [args, line] of cases) {
+        const result = await runCli([...args], {env})
+        assert.equal(result.code, 2, result.stderr)
+        assert.equal(result.stderr.split('\n')[0], line)
+      }
+      assert.equal(sui.faults.calls('ListOwnedObjects'), before)
+    })
   })
 })

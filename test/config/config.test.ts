@@ -132,6 +132,10 @@ describe('config', () => {
       ['a memory max age out of range', {BALANCE_MEMORY_MAX_AGE: '2h'}, /^BALANCE_MEMORY_MAX_AGE .*expected a duration with its unit from 100ms to 1h/],
       ['a pipeline lag threshold below 2 s', {PIPELINE_LAG_THRESHOLD: '500ms'}, /^PIPELINE_LAG_THRESHOLD .*expected a duration with its unit from 2s to 1h/],
       ['a malformed private key', {SUI_SIGNER_PRIVATE_KEY: 'deadbeefdeadbeef'}, /^SUI_SIGNER_PRIVATE_KEY .*suiprivkey1/],
+      ['a statement timeout without its unit (30 ms to PostgreSQL)', {PG_STATEMENT_TIMEOUT: '30'}, /^PG_STATEMENT_TIMEOUT \(from environment\): "30" is not valid; expected a duration with its unit from 100ms to 1d/],
+      // WHATWG URLs read a bare number as an IPv4 address: 9123 would be https://0.0.35.163:443.
+      ['a gRPC URL that is a port alone', {SUI_GRPC_URL: '9123'}, /^SUI_GRPC_URL \(from environment\): "9123" is not valid; expected a URL with a host name or a whole IP address \("9123" would be read as 0\.0\.35\.163\)$/],
+      ['a gRPC URL with an abbreviated IP address', {SUI_GRPC_URL: 'http://127.1:9000'}, /^SUI_GRPC_URL .*"127\.1" would be read as 127\.0\.0\.1/],
     ]
     for (const [what, env, pattern] of cases) {
       it(what, () => assert.match(configError(() => loadConfig({env, cwd: dir()})).message, pattern))
@@ -143,6 +147,15 @@ describe('config', () => {
 
     it('a config file that is not JSON', () => {
       assert.match(configError(() => loadConfig({env: {}, cwd: dir({'confio.config.json': '{nope'})})).message, /^CONFIO_CONFIG: .* is not valid JSON/)
+    })
+
+    it('a URL written as a JSON number or boolean in the config file', () => {
+      const refused = (settings: Record<string, unknown>) => configError(() => loadConfig({env: {}, cwd: dir({'confio.config.json': JSON.stringify(settings)})})).message
+      assert.match(refused({SUI_GRPC_URL: 9123}), /^SUI_GRPC_URL \(from config file\): 9123 in .*confio\.config\.json is a JSON number; expected a URL, as a string$/)
+      assert.match(refused({QUICKNODE_GRPC_ENDPOINT: 9000}), /^QUICKNODE_GRPC_ENDPOINT \(from config file\): 9000 in .* is a JSON number/)
+      assert.match(refused({REDIS_URL: true}), /^REDIS_URL \(from config file\): true in .* is a JSON boolean/)
+      // Numbers stay numbers where a setting is one.
+      assert.equal(loadConfig({env: {}, cwd: dir({'confio.config.json': JSON.stringify({SUI_RPC_RPS: 7, SUI_GRPC_URL: 'http://127.0.0.1:9123'})})}).sui.requestsPerSecond, 7)
     })
 
     it('an unknown key in the config file', () => {

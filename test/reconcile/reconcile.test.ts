@@ -89,6 +89,33 @@ describe('confio reconcile', function () {
     assert.deepEqual(report.drift.map((d) => [d.token, d.cached, d.chain]), [['SUI', '5', chainAmount(bea, w.coins.SUI).toString()]])
   })
 
+  it('shows drift under headers, and counts in the right number', async () => {
+    const [, bea] = names as [string, string]
+    await reconcile(['--account', bea])
+    await w.db('balances').where({account_id: w.accounts[bea], token: 'SUI'}).update({amount: '5', version: w.db.raw('version + 1')})
+    const text = await runCli(['reconcile', '--account', bea, '--dry-run'], {env: w.env})
+    assert.equal(text.code, 0, text.stderr)
+    const [summary = '', header = '', , row = ''] = text.stdout.split('\n')
+    assert.match(summary, /^Checked 1 of 1 account in [\d.]+ s \(dry run: nothing written\): 0 in flight, 1 in drift, 0 errors; 0 drift records closed\.$/)
+    assert.match(header, /CHECKPOINT +CACHE$/)
+    assert.equal(row.indexOf('not written'), header.lastIndexOf('CACHE'), text.stdout)
+    await reconcile(['--account', bea])
+  })
+
+  it('usage shows the flags that go together apart from --report', async () => {
+    const help = await runCli(['reconcile', '--help'])
+    const usage = help.stdout.split('\n\n').find((section) => section.startsWith('USAGE')) ?? ''
+    // One entry per way to run it, the terminal's wrapping undone.
+    const ways = usage.replace(/^USAGE\s+/, '').split(/\s*\n\s*(?=\$)/).map((way) => way.replace(/\s+/g, ' '))
+    assert.deepEqual(ways, [
+      '$ confio reconcile [--account <value>...] [--token <value>] [--older-than <value>] [--dry-run] [--fail-on-drift] [--concurrency <value>] [--rps <value>] [--json]',
+      '$ confio reconcile --report [--json]',
+    ])
+    // and oclif still refuses what --report excludes
+    const both = await runCli(['reconcile', '--report', '--token', 'SUI'], {env: w.env})
+    assert.equal(both.code, 2)
+  })
+
   it('reports an account with unprocessed transactions in flight, not drift', async () => {
     const [ada, bea] = names as [string, string]
     w.sui.ledger.transfer({from: ada, to: bea, coinType: w.coins.CUSD, amount: 1_000n})
