@@ -16,6 +16,16 @@ import {AddressSet} from './address-set.ts'
 // Accounts per page of the initial load: 1.6 MB of address bytes.
 const PAGE = 50_000
 
+/**
+ * Where the poller stands as a refresh applies its change. The read stage screens ahead of the
+ * decide stage: checkpoints from nextToDecide up to nextToScreen were screened with the set as it
+ * was, and are decided with the set as it is now.
+ */
+export interface ReadingPosition {
+  readonly nextToScreen: bigint
+  readonly nextToDecide: bigint
+}
+
 /** Accounts a refresh found active and not yet live (added, or back after a removal). */
 export interface PickedAccount {
   readonly id: string
@@ -26,7 +36,10 @@ export interface AccountsChange {
   readonly added: number
   readonly removed: number
   readonly picked: readonly PickedAccount[]
-  /** The next checkpoint to be decided when the change was applied: the picked accounts count from it. */
+  /**
+   * The next checkpoint to be screened when the change was applied: the picked accounts count from
+   * it (one screened before it was screened without them, so their part of it is left to a fill).
+   */
   readonly liveFrom: bigint
 }
 
@@ -105,16 +118,21 @@ export class MonitoredAccounts {
   }
 
   /**
-   * Applies the accounts added, removed or brought back since the last look. `nextToDecide` is read
-   * at the moment the change is applied: the accounts picked up count from that checkpoint on.
+   * Applies the accounts added, removed or brought back since the last look. `position` is read at
+   * the moment the change is applied: the accounts picked up count from the next checkpoint to be
+   * screened on (liveFrom). The checkpoints between the next to be decided and that one are decided
+   * with the new set already, so an account's own start (its monitored_from; for one new to the set
+   * without any, liveFrom, which markLive records as such) is kept wherever it lies after the next
+   * to be decided: no transaction before it counts as the account's. Removed accounts no longer
+   * count from the next checkpoint to be decided on.
    */
-  async refresh(nextToDecide: () => bigint): Promise<AccountsChange> {
+  async refresh(position: () => ReadingPosition): Promise<AccountsChange> {
     if (this.horizon === undefined) throw new Error('monitored accounts: refresh before load')
     const horizon = await this.currentHorizon()
     const rows: {id: string; sui_address: string; deleted_at: Date | null; live_from: string | null; monitored_from: string | null}[] = await this.db('accounts')
       .select('id', 'sui_address', 'deleted_at', 'live_from', 'monitored_from')
       .whereRaw('changed_xact >= ?::xid8', [this.horizon])
-    const liveFrom = nextToDecide()
+    const {nextToScreen: liveFrom, nextToDecide} = position()
     let added = 0
     let removed = 0
     const picked: PickedAccount[] = []
@@ -123,8 +141,11 @@ export class MonitoredAccounts {
         removed += this.set.delete(row.sui_address) ? 1 : 0
         continue
       }
-      added += this.set.add(row.sui_address) ? 1 : 0
-      if (row.monitored_from !== null && BigInt(row.monitored_from) > liveFrom) this.startsAt.set(row.sui_address, BigInt(row.monitored_from))
+      const isNew = this.set.add(row.sui_address)
+      added += isNew ? 1 : 0
+      // One new to the set without a monitored_from gets liveFrom as its own (markLive); one already in it was screened all along.
+      const from = row.monitored_from !== null ? BigInt(row.monitored_from) : isNew ? liveFrom : undefined
+      if (from !== undefined && from > nextToDecide) this.startsAt.set(row.sui_address, from)
       else this.startsAt.delete(row.sui_address)
       if (row.live_from === null) picked.push({id: String(row.id), address: row.sui_address})
     }

@@ -387,7 +387,7 @@ export class Poller {
     const timers = [
       every(this.options.accountsRefreshMs ?? 2_000, async () => {
         if (!loaded) return
-        const change = await this.accounts.refresh(() => this.decidedThrough + 1n).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
+        const change = await this.accounts.refresh(() => ({nextToScreen: this.decidedThrough + 1n, nextToDecide: this.decidedThrough + 1n})).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
         if (!change) return
         if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.accounts.size}, 'monitored accounts changed')
         if (change.picked.length > 0) await this.pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not record picked-up accounts; a restart finds them'))

@@ -3,6 +3,8 @@ import {MonitoredAccounts} from '../../src/ingest/monitored-accounts.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 
 const addr = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
+/** A poller whose reading and deciding stand at the same checkpoint. */
+const at = (next: bigint) => () => ({nextToScreen: next, nextToDecide: next})
 
 describe('MonitoredAccounts', () => {
   let db: Database
@@ -29,11 +31,11 @@ describe('MonitoredAccounts', () => {
     await db('accounts').insert({sui_address: addr(3)})
     await db('accounts').where({sui_address: addr(1)}).update({deleted_at: db.fn.now()})
     await db('accounts').where({sui_address: addr(2)}).update({deleted_at: null})
-    const change = await accounts.refresh(() => 5n)
+    const change = await accounts.refresh(at(5n))
     assert.deepEqual([change.added, change.removed, change.liveFrom], [2, 1, 5n])
     assert.deepEqual(change.picked.map((a) => a.address).sort(), [addr(2), addr(3)], 'the added and the returned count from the next checkpoint')
     assert.deepEqual([accounts.has(addr(1), 1n), accounts.has(addr(2), 1n), accounts.has(addr(3), 1n)], [false, true, true])
-    const settled = await accounts.refresh(() => 5n)
+    const settled = await accounts.refresh(at(5n))
     assert.deepEqual([settled.added, settled.removed], [0, 0], 'nothing is read twice once settled')
   })
 
@@ -54,11 +56,11 @@ describe('MonitoredAccounts', () => {
     await slow('accounts').insert({sui_address: addr(7)})
     // Others write and the poller refreshes while the slow writer is still open.
     await db('accounts').insert({sui_address: addr(8)})
-    await accounts.refresh(() => 1n)
+    await accounts.refresh(at(1n))
     assert.ok(accounts.has(addr(8), 1n))
     assert.ok(!accounts.has(addr(7), 1n), 'not committed yet')
     await slow.commit()
-    await accounts.refresh(() => 1n)
+    await accounts.refresh(at(1n))
     assert.ok(accounts.has(addr(7), 1n), 'the late commit is picked up')
   })
 })
@@ -88,5 +90,21 @@ describe('MonitoredAccounts: monitored_from', () => {
     const accounts = new MonitoredAccounts(db)
     await accounts.load(11n)
     assert.deepEqual([accounts.has(addr(1), 41n), accounts.has(addr(1), 42n)], [false, true])
+  })
+
+  it('picked up while checkpoints wait between screening and deciding: counts from the next to be screened, never before its own start', async () => {
+    await db('accounts').insert({sui_address: addr(4)})
+    const accounts = new MonitoredAccounts(db)
+    await accounts.load(1n)
+    await db('accounts').insert([{sui_address: addr(1), monitored_from: '12'}, {sui_address: addr(2), monitored_from: '3'}, {sui_address: addr(3)}])
+    await db('accounts').where({sui_address: addr(4)}).update({email: 'four@test.io'})
+    // Checkpoints 10..14 were screened with the set as it was; they are decided with the set as refreshed.
+    const change = await accounts.refresh(() => ({nextToScreen: 15n, nextToDecide: 10n}))
+    assert.equal(change.liveFrom, 15n, 'the picked-up accounts are live from the next checkpoint screened')
+    assert.deepEqual(change.picked.map((a) => a.address).sort(), [addr(1), addr(2), addr(3), addr(4)])
+    assert.deepEqual([accounts.has(addr(1), 11n), accounts.has(addr(1), 12n)], [false, true], 'from its monitored_from, among the checkpoints screened already')
+    assert.equal(accounts.has(addr(2), 10n), true, 'monitored from before: every checkpoint decided from now')
+    assert.deepEqual([accounts.has(addr(3), 14n), accounts.has(addr(3), 15n)], [false, true], 'without a monitored_from: from the checkpoint markLive records as its own')
+    assert.equal(accounts.has(addr(4), 10n), true, 'one already in the set was screened all along')
   })
 })
