@@ -1,5 +1,14 @@
-// A bounded queue between two stages (ingest -> commit), as in Sui's indexer framework: when the
-// committer is slow, the reader waits instead of filling memory.
+// A bounded queue between two of the poller's stages, as in Sui's indexer framework: when a stage
+// is slow, the one before it waits instead of filling memory. A channel has one putter and one
+// taker. What a stage puts before it fails is still taken before its failure: a failure travels
+// down the stages behind the work that came before it.
+
+/** The taker's side closed the channel (the poller is stopping): nothing more is taken. */
+export class ChannelClosedError extends Error {
+  constructor() {
+    super('channel closed')
+  }
+}
 
 export class BoundedChannel<T> {
   private readonly items: T[] = []
@@ -13,10 +22,10 @@ export class BoundedChannel<T> {
     this.capacity = capacity
   }
 
-  /** Waits while the channel is full. */
+  /** Waits while the channel is full; throws ChannelClosedError once it is closed. */
   async put(item: T): Promise<void> {
     while (this.items.length >= this.capacity && !this.closed) await new Promise<void>((resolve) => (this.wakePutter = resolve))
-    if (this.closed) throw new Error('channel closed')
+    if (this.closed) throw new ChannelClosedError()
     this.items.push(item)
     this.wakeTaker?.()
   }
@@ -52,5 +61,24 @@ export class BoundedChannel<T> {
   fail(error: unknown): void {
     if (this.failure === undefined) this.failure = error
     this.close()
+  }
+}
+
+/**
+ * A stage's loop between two channels: takes what is there (up to `max`, waiting for one), puts
+ * what `step` makes of it, in order. Its input closed and drained, it closes its output; its input
+ * failed, or `step` threw, it fails its output with that error, so the stages behind it finish what
+ * came before and then see the failure. An output closed by the taker's side ends it quietly.
+ */
+export async function relay<I, O>(input: BoundedChannel<I>, output: BoundedChannel<O>, max: number, step: (items: I[]) => O[]): Promise<void> {
+  try {
+    for (;;) {
+      const items = await input.take(max)
+      if (!items) break
+      for (const item of step(items)) await output.put(item)
+    }
+    output.close()
+  } catch (error) {
+    if (!(error instanceof ChannelClosedError)) output.fail(error)
   }
 }

@@ -1,4 +1,4 @@
-// The channel between the poller's reader and its committer.
+// The channel between two of the poller's stages.
 import assert from 'node:assert/strict'
 import {BoundedChannel} from '../../src/ingest/bounded-channel.ts'
 
