@@ -21,11 +21,11 @@ interface CpuProfile {
 const STAGES: ReadonlyArray<readonly [string, RegExp]> = [
   ['loading modules', /node:internal\/modules|@oclif/],
   ['loading accounts', /^(addKeys?|load|loadSet|refresh|grow) .*(monitored-accounts|address-set)|account-coverage/],
-  ['fetching details', /details-fetcher|grpc-chain-reader|readBatchGetTransactionsResponse|@protobuf-ts|@scure/],
+  ['fetching details', /details-fetcher|batch-preparer|grpc-chain-reader|readBatchGetTransactionsResponse|@protobuf-ts|@scure/],
   ['storing', /raw-event-repository|ingest-cursor|knex|\/pg\/|pg-protocol/],
-  ['queueing jobs', /transaction-queue|stored-jobs|outbox|bee-queue|\/redis\//],
-  ['deciding relevance', /relevance-filter|decoding-guard|^(decide|relevantOf) .*checkpoint-committer/],
-  ['reading and screening checkpoints', /checkpoint-range|checkpoint-source|transaction-screen|checkpoint-wire|wire-reader|checkpoint-decoder|flow-controlled|address-set|grpc-js\/build\/src\/(stream-decoder|subchannel-call|transport|call-stream)|node:internal\/http2/],
+  ['queueing jobs', /transaction-queue|job-queuer|stored-jobs|outbox|bee-queue|\/redis\//],
+  ['deciding relevance', /relevance-filter|decoding-guard|relevance-decider/],
+  ['reading and screening checkpoints', /checkpoint-range|checkpoint-source|checkpoint-reader|transaction-screen|checkpoint-wire|wire-reader|checkpoint-decoder|flow-controlled|address-set|grpc-js\/build\/src\/(stream-decoder|subchannel-call|transport|call-stream)|node:internal\/http2/],
 ]
 
 const V8_ENTRIES: ReadonlyMap<string, string> = new Map([

@@ -1,7 +1,8 @@
 // The accounts' coverage columns (migration 20261129050000_account_coverage): from which checkpoint
-// the poller decides with an account in its set (live_from), and how much of the history before
-// that a separate read has stored (filled_through). The poller writes live_from when it picks an
-// account up and fills monitored_from .. live_from - 1; a restart finds any fill a crash cut short.
+// the poller screens and decides with an account in its set (live_from), and how much of the
+// history before that a separate read has stored (filled_through). The poller writes live_from when
+// it picks an account up and fills monitored_from .. live_from - 1; a restart finds any fill a
+// crash cut short.
 import type {Database} from '../store/database.ts'
 
 /** An account's history that no read has stored yet: checkpoints `from`..`to`, both inclusive. */

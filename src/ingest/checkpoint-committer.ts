@@ -1,73 +1,49 @@
-// Commits checkpoints: the relevant transactions of a batch of consecutive checkpoints and the
-// cursor, in one PostgreSQL transaction, so a crash leaves either both or neither (Sui's indexer
-// framework commits its watermark the same way). Then it queues one job per newly stored
-// transaction; a failure there is left to the outbox, never retried inline.
-//
-// Relevance is decided as checkpoints are read (decide): what travels on to the commit is a
-// checkpoint's place and its few relevant transactions, not the ~100 KB of objects a decoded
-// checkpoint holds, so the rest dies young and cheap for the garbage collector.
-//
-// Checkpoints arrive as read for relevance: events without their JSON. Before its database
-// transaction the committer fetches the relevant transactions in full (one BatchGetTransactions
-// per batch, ~1% of the transactions read), so raw_blockchain_events holds what the workers
-// parse. A transaction it cannot fetch fails the commit: nothing of the batch is stored and the
-// cursor stays where it was, so the batch is read again rather than stored without it.
+// The poller's commit stage: the relevant transactions of a batch of consecutive checkpoints and
+// the cursor, in one PostgreSQL transaction, so a crash leaves either both or neither (Sui's
+// indexer framework commits its watermark the same way). A digest is stored once (a replayed
+// checkpoint inserts nothing), so rows and cursor together give exactly-once storing.
 //
 // The commit is fenced: the poller's lease (poller-lease.ts) is checked in the commit's own
 // transaction, so a poller that lost its lease (stopped, paused, cut off) commits nothing.
-import type {CheckpointRecord, CheckpointView, TransactionRecord} from '../chain/records.ts'
+//
+// Contract. Takes prepared batches (promises, in order: their details fetches are under way) and
+// stores them strictly in order, STORES_AHEAD at once: their inserts overlap, and they commit in
+// order or not at all (store). Each commit, as soon as it is made and in order, is told to
+// `onCommitted` and put on its output for the queue stage. Between two commits it runs the
+// `between` work (a history fill) when that is due, with no store in flight. Once stopped it
+// begins no new store; the stores in flight are seen through, so SIGTERM finishes the batch in
+// hand. Error policy: a batch whose details could not be fetched, a store that fails (the fence,
+// the cursor moved, PostgreSQL), a failure of its input or of the `between` work end it with that
+// error (a details fetch the stop cut short is a stop, not a failure); the stores in flight settle
+// first, and the batches after a failed one roll back. Its output is closed whatever the outcome,
+// so the queue stage queues every batch committed. Its log lines carry `step: commit`.
 import type {Logger} from '../logging/logger.ts'
-import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor, type CommitFence} from '../store/ingest-cursor.ts'
-import {insertRawEvents, type RawEventInput} from '../store/raw-event-repository.ts'
-import {DecodingGuard, type DecodingLimits, transactionCountOf} from './decoding-guard.ts'
-import {DetailsFetcher, type DetailsRetry, type TransactionDetailsReader} from './details-fetcher.ts'
-import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'
-import {queueStored} from './stored-jobs.ts'
-
-export interface CommitResult {
-  readonly first: bigint
-  readonly last: bigint
-  readonly transactions: number
-  readonly relevant: number
-  readonly inserted: number
-  readonly queued: number
-  readonly enqueueFailures: number
-}
+import {insertRawEvents} from '../store/raw-event-repository.ts'
+import type {PreparedBatch} from './batch-preparer.ts'
+import type {BoundedChannel} from './bounded-channel.ts'
 
 /** A batch committed, its jobs not yet queued. */
 export interface StoredBatch {
   readonly first: bigint
   readonly last: bigint
+  readonly lastTimestampMs: number
   readonly transactions: number
   readonly relevant: number
   /** The digests the commit inserted (a replayed checkpoint inserts none). */
   readonly inserted: readonly string[]
 }
 
-/** A transaction kept, and why. */
-export interface RelevantTransaction {
-  readonly tx: TransactionRecord
-  readonly reasons: RelevanceReason[]
+/** Work that must run between two commits, with no store in flight. */
+export interface BetweenCommits {
+  readonly due: () => boolean
+  readonly run: () => Promise<void>
 }
 
-/** A checkpoint once its relevance is decided: what its commit needs of it. */
-export interface DecidedCheckpoint {
-  readonly sequenceNumber: bigint
-  readonly timestampMs: number
-  /** How many transactions it holds. */
-  readonly transactions: number
-  readonly relevant: readonly RelevantTransaction[]
-}
-
-/** What the committer asks of the chain. */
-export interface PreparedBatch {
-  readonly first: bigint
-  readonly last: bigint
-  readonly transactions: number
-  readonly relevant: RawEventInput[]
-}
+// Batches being stored at once. Their inserts overlap, so the database works on one while the
+// other waits for a core or the disk; they commit in order (store).
+const STORES_AHEAD = 2
 
 // A commit's transaction left idle this long is ended by PostgreSQL. A poller stopped (SIGSTOP, a
 // long pause) in the middle of a commit would otherwise keep that transaction open, with its locks
@@ -87,98 +63,98 @@ function orderKey(checkpoint: bigint): number {
 
 export interface CheckpointCommitterOptions {
   readonly db: Database
-  readonly chain: TransactionDetailsReader
   readonly cursorName: string
   /** The chain followed, recorded with a cursor this committer creates. */
-  readonly chainId?: string
+  readonly chainId?: string | undefined
   /** The cursor as read at start (undefined: none yet). */
   readonly cursor: bigint | undefined
-  readonly filter: RelevanceFilter
-  readonly queue: TransactionQueue
-  readonly logger?: Logger
-  /** Over the defaults: 30 s to fetch a batch's details, backoff from 500 ms up to 5 s. */
-  readonly detailsRetry?: Partial<DetailsRetry>
-  /** The poller's stop: ends a details fetch and its backoff at once (the commit then fails with its reason, nothing stored). */
-  readonly signal?: AbortSignal
-  /** When undecodable transactions stop the poller (default: over 1% of the last 1,000, or 20 in a row). */
-  readonly decodingLimits?: DecodingLimits
   /** Checked in each commit's transaction before the cursor moves (the poller's lease). */
-  readonly fence?: CommitFence
+  readonly fence?: CommitFence | undefined
+  /** The poller's stop: no store begins once it is aborted. */
+  readonly signal?: AbortSignal | undefined
+  readonly between?: BetweenCommits | undefined
+  /** Told each commit as soon as it is made, in order (before its jobs are queued). */
+  readonly onCommitted?: ((batch: StoredBatch, logger: Logger) => void) | undefined
+  readonly logger: Logger
 }
 
 export class CheckpointCommitter {
+  readonly name = 'commit'
   private cursor: bigint | undefined
   /** Where the last store begun will leave the cursor. */
   private tail: bigint | undefined
   /** Settles once the last store begun holds its order lock, or has ended. */
   private ahead: Promise<void> | undefined
   private readonly options: CheckpointCommitterOptions
-  private readonly decoding: DecodingGuard
-  private readonly details: DetailsFetcher
+  private readonly logger: Logger
 
   constructor(options: CheckpointCommitterOptions) {
     this.options = options
     this.cursor = options.cursor
     this.tail = options.cursor
-    this.decoding = new DecodingGuard(options.decodingLimits)
-    this.details = new DetailsFetcher({chain: options.chain, retry: options.detailsRetry, signal: options.signal, logger: options.logger, position: () => this.cursor})
+    this.logger = options.logger.child({step: this.name})
   }
 
+  /** The cursor as this committer last committed it. */
   get position(): bigint | undefined {
     return this.cursor
   }
 
-  /**
-   * `batch` holds consecutive checkpoints, the first one right after the cursor. Throws
-   * TransactionDetailsError when the relevant transactions could not be fetched in full (after
-   * retrying what may pass); then nothing is stored, the cursor has not moved, and the poller
-   * stops, so the batch is read again on the next start.
-   */
-  async commit(batch: readonly CheckpointRecord[]): Promise<CommitResult> {
-    return this.write(await this.prepare(this.decide(batch)))
+  async run(input: BoundedChannel<Promise<PreparedBatch>>, output: BoundedChannel<StoredBatch>): Promise<void> {
+    const stop = this.options.signal
+    // Stores in flight, oldest first; each one's commit is told (and queued) once it and those before it are made.
+    const stores: Array<Promise<StoredBatch>> = []
+    let told = Promise.resolve()
+    const seeThrough = async () => {
+      while (stores.length > 0) await stores.shift()
+    }
+    try {
+      while (!stop?.aborted) {
+        let next = input.takeReady(1)
+        if (!next) {
+          // Nothing to store on: see the stores through (a failed one ends the run now, not at the next batch).
+          await seeThrough()
+          next = await input.take(1)
+        }
+        if (!next) break
+        // A details fetch the stop cut short stored nothing: the run ends like any stop, at the cursor.
+        const prepared = await next[0]!.catch((error: unknown) => {
+          if (stop?.aborted) return undefined
+          throw error
+        })
+        // Once stopped, no store begins (the stop may have come while this batch was awaited).
+        if (!prepared || stop?.aborted) break
+        if (this.options.between?.due()) {
+          await seeThrough()
+          await this.options.between.run()
+        }
+        const stored = this.store(prepared)
+        stored.catch(() => undefined) // settled in turn; this only keeps an early failure from being "unhandled"
+        stores.push(stored)
+        // Told as soon as it is made, not after its jobs are queued: a line read after a pause
+        // (SIGSTOP, a slow Redis) names only what was committed after it.
+        told = Promise.all([stored, told]).then(([batch]) => this.tell(batch, output), () => undefined)
+        if (stores.length >= STORES_AHEAD) await stores.shift()
+      }
+      await seeThrough()
+    } finally {
+      await Promise.allSettled(stores)
+      await told
+      output.close()
+    }
+  }
+
+  private async tell(batch: StoredBatch, output: BoundedChannel<StoredBatch>): Promise<void> {
+    this.options.onCommitted?.(batch, this.logger)
+    await output.put(batch).catch(() => undefined) // closed: the poller stopped the queue stage; the outbox queues what it left
   }
 
   /**
-   * Relevance, with the account set of this moment, for consecutive checkpoints. Synchronous, so
-   * an account set refreshed after it returns applies from the next checkpoint on. Throws
-   * DecodingFloodError when undecodable transactions pass a limit (nothing of `batch` is kept).
+   * Stores a prepared batch and moves the cursor, in one transaction. It may be called again
+   * before the previous store has finished: the two insert at the same time (the database works on
+   * both), and commit in order.
    */
-  decide(batch: readonly CheckpointView[]): DecidedCheckpoint[] {
-    this.decoding.check(batch)
-    return batch.map((checkpoint) => ({
-      sequenceNumber: checkpoint.sequenceNumber,
-      timestampMs: checkpoint.timestampMs,
-      transactions: transactionCountOf(checkpoint),
-      relevant: this.relevantOf(checkpoint),
-    }))
-  }
-
-  /**
-   * The part of a commit that touches nothing: the full details of what is kept. The poller
-   * prepares the next batch while the previous one is written.
-   */
-  async prepare(batch: readonly DecidedCheckpoint[]): Promise<PreparedBatch> {
-    const first = batch[0]
-    const last = batch[batch.length - 1]
-    if (!first || !last) throw new Error('checkpoint committer: empty batch')
-    const relevant = await this.details.withDetails(batch.flatMap((checkpoint) => checkpoint.relevant), first.sequenceNumber, last.sequenceNumber)
-    return {first: first.sequenceNumber, last: last.sequenceNumber, transactions: batch.reduce((n, c) => n + c.transactions, 0), relevant}
-  }
-
-  /** Stores a prepared batch and moves the cursor, in one transaction; then queues the jobs. */
-  async write(prepared: PreparedBatch): Promise<CommitResult> {
-    return this.queueJobs(await this.store(prepared))
-  }
-
-  /**
-   * Stores a prepared batch and moves the cursor, in one transaction. Its jobs are queued by
-   * queueJobs, which the poller runs beside the next store: the rows are committed, so a crash in
-   * between loses no job (the outbox queues what has none).
-   *
-   * It may be called again before the previous store has finished: the two insert at the same time
-   * (the database works on both), and commit in order.
-   */
-  store(prepared: PreparedBatch): Promise<StoredBatch> {
+  private store(prepared: PreparedBatch): Promise<StoredBatch> {
     const {first, last, relevant} = prepared
     const expected = this.tail
     if (expected !== undefined && first !== expected + 1n) {
@@ -214,23 +190,7 @@ export class CheckpointCommitter {
     this.ahead = Promise.race([holding, done.then(() => undefined, () => undefined)])
     return done.then((inserted) => {
       this.cursor = last
-      return {first, last, transactions: prepared.transactions, relevant: relevant.length, inserted}
+      return {first, last, lastTimestampMs: prepared.lastTimestampMs, transactions: prepared.transactions, relevant: relevant.length, inserted}
     })
-  }
-
-  /** Queues a job per transaction a store inserted. */
-  async queueJobs(stored: StoredBatch): Promise<CommitResult> {
-    const {queued, failed} = await queueStored(this.options.queue, stored.inserted, this.options.logger)
-    const {inserted, ...batch} = stored
-    return {...batch, inserted: inserted.length, queued, enqueueFailures: failed}
-  }
-
-  private relevantOf(checkpoint: CheckpointView): RelevantTransaction[] {
-    const relevant: RelevantTransaction[] = []
-    for (const tx of checkpoint.transactions) {
-      const reasons = this.options.filter.reasons(tx)
-      if (reasons.length > 0) relevant.push({tx, reasons})
-    }
-    return relevant
   }
 }

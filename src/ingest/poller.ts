@@ -2,56 +2,75 @@
 // poller per database), follows checkpoints from the cursor on, keeps the relevant transactions
 // and the cursor in one commit per batch, and queues a job per stored transaction.
 //
-//   CheckpointSource -> relevance --(bounded channel)--> CheckpointCommitter --> TransactionQueue
-//                                                            |     (two stores at once,
-//                                                            |      committed in order)
-//                                  ChainReader.transactionDetails (the relevant few, in full)
+// It is a line of stages, as in Sui's indexer framework, each a class of its own joined to the
+// next by a BoundedChannel (a slow stage holds back the one before it, never fills memory):
 //
-// Around it: the monitored accounts are refreshed every few seconds, the outbox re-queues what
-// Redis lost, and the lease is checked; losing it stops the poller. An account picked up by a
-// refresh counts from the next checkpoint decided; what came before, from its monitored_from on,
-// is filled by a separate read (HistoryFill) before the next commit, and at start for any fill a
-// crash cut short (account-coverage.ts). Every commit is fenced by the
-// lease (checked in the commit's transaction), so a poller that lost it writes nothing. While it
-// holds the lease it keeps the pipeline marker (pipeline-heartbeat.ts), which tells balance readers
-// whether the pipeline is close enough behind the chain for cached balances to be trusted.
+//   CheckpointReader --> RelevanceDecider --> BatchPreparer --> CheckpointCommitter --> JobQueuer
+//   read and screen      decide (decoding     fetch details     rows + cursor, one      a job per
+//   (checkpoint-source,  guard, relevance)    of the relevant   fenced transaction      stored
+//    relevance-screen)                        few, in full      per batch, in order     transaction
+//
+// Each stage's header states its contract and its error policy; a failure travels down the line
+// behind the work that came before it, so what was read before it still commits. The poller only
+// wires the stages and handles stop and failure: it ends when the commit stage does, then stops
+// the rest and waits for them, so nothing of a run writes after the lease is released. SIGTERM and
+// SIGINT stop the reading and the fetches at once; the stores in flight finish (the batch in
+// hand), and their jobs are queued.
+//
+// Around it: the monitored accounts are refreshed every few seconds (live-accounts.ts: an account
+// picked up counts from the next checkpoint screened, what came before is filled between two
+// commits), the outbox re-queues what Redis lost, and the lease is checked; losing it stops the
+// poller. Every commit is fenced by the lease (checked in the commit's transaction), so a poller
+// that lost it writes nothing. While it holds the lease it keeps the pipeline marker
+// (pipeline-heartbeat.ts), which tells balance readers whether the pipeline is close enough behind
+// the chain for cached balances to be trusted; each commit makes a progress line and updates the
+// metrics (poller-progress.ts).
 //
 // A node outage (a transient failure the chain layer's own attempts did not get past) does not end
 // the run: it is waited out (node-outage.ts) and following starts again from the cursor, exactly as
 // a restart would, but holding the lease. Anything else (a permanent chain error, PostgreSQL, the
 // lease) ends it. With --once nothing is waited out: its next run is the retry.
 import type {ChainReader} from '../chain/chain-reader.ts'
-import type {ServiceInfo} from '../chain/records.ts'
+import type {CheckpointView} from '../chain/records.ts'
+import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
-import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
-import {sleep} from '../chain/backoff.ts'
-import {messageOf, RuntimeFailure} from '../errors.ts'
+import {readCursor} from '../store/ingest-cursor.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
+import {BatchPreparer, type PreparedBatch} from './batch-preparer.ts'
 import {BoundedChannel} from './bounded-channel.ts'
-import {CheckpointCommitter, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
-import {CheckpointSource, type FollowMode} from './checkpoint-source.ts'
-import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
-import {HistoryFill} from './history-fill.ts'
-import {MonitoredAccounts} from './monitored-accounts.ts'
+import {CheckpointCommitter, type StoredBatch} from './checkpoint-committer.ts'
+import {CheckpointReader} from './checkpoint-reader.ts'
+import type {FollowMode} from './checkpoint-source.ts'
+import {JobQueuer} from './job-queuer.ts'
+import {LiveAccounts} from './live-accounts.ts'
+import type {ReadingPosition} from './monitored-accounts.ts'
 import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
 import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
+import {PollerProgress} from './poller-progress.ts'
+import {RelevanceDecider, type DecidedCheckpoint} from './relevance-decider.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
 import {RelevanceScreen} from './relevance-screen.ts'
+import {type StartPoint, startPoint} from './start-point.ts'
 
-// Decided checkpoints waiting for their commit: enough to keep the reader busy while a batch is
+// Checkpoints read and screened, waiting to be decided (the decide stage takes them all at once).
+// Screened, each holds only the few transactions that may be relevant.
+const READ_AHEAD = 100
+// Decided checkpoints waiting for their batch: enough to keep the reader busy while a batch is
 // written. Each holds only its relevant transactions, so a deep buffer costs little memory.
-const CHANNEL_CHECKPOINTS = 500
-// Batches whose details are being fetched while one is written: with one, a fetch slower than a
-// write (a busy node) left the poller idle; two gave a few percent at 10% relevant (bench:poll).
-const PREPARED_AHEAD = 2
-// Batches being stored at once. Their inserts overlap, so the database works on one while the
-// other waits for a core or the disk; they commit in order (CheckpointCommitter.store).
-const STORES_AHEAD = 2
+const DECIDED_AHEAD = 500
+// Prepared batches waiting for the commit stage. With the one the details stage holds until there
+// is room for it, two batches' details are fetched ahead of the one the commit stage awaits while
+// batches are written: with one ahead, a fetch slower than a write (a busy node) left the poller
+// idle; two gave a few percent at 10% relevant (bench:poll).
+const PREPARED_AHEAD = 1
+// Committed batches waiting for their jobs to be queued. The queue stage takes all there are at
+// once, so only a Redis that does not answer for long fills this; commits then wait for it.
+const COMMITTED_AHEAD = 1_000
 
 export interface PollerOptions {
   readonly db: Database
@@ -96,26 +115,21 @@ export interface PollerResult {
 
 export class Poller {
   private readonly options: PollerOptions
-  private readonly accounts: MonitoredAccounts
+  private readonly accounts: LiveAccounts
   private readonly outbox: Outbox
-  private lastLog = 0
-  private tip: bigint | undefined
-  /** The chain the node serves, as GetServiceInfo said at start. */
-  private chainId: string | undefined
-  /** The last checkpoint whose relevance has been decided (with the account set of that moment). */
-  private decidedThrough = -1n
-  /** Accounts' history still to fill (picked up by a refresh, or left by a crash). */
-  private gaps: CoverageGap[] = []
   private readonly outage: NodeOutage
+  private readonly progress: PollerProgress
   /** The first checkpoint this run read, and what it committed, over every start from the cursor. */
   private firstStart: bigint | undefined
   private readonly committed = {checkpoints: 0, relevant: 0}
 
   constructor(options: PollerOptions) {
     this.options = options
-    this.accounts = new MonitoredAccounts(options.db)
-    this.outbox = new Outbox(options.db, options.queue, {logger: options.logger})
-    this.outage = new NodeOutage({maxDelayMs: options.retryMaxDelayMs ?? 30_000, logger: options.logger})
+    const {db, chain, queue, packages, tokens, logger, lease, detailsDeadlineMs} = options
+    this.accounts = new LiveAccounts({db, chain, queue, packages, tokens, logger, fence: lease.fence, detailsDeadlineMs})
+    this.outbox = new Outbox(db, queue, {logger})
+    this.outage = new NodeOutage({maxDelayMs: options.retryMaxDelayMs ?? 30_000, logger})
+    this.progress = new PollerProgress({outage: this.outage, metrics: options.metrics, heartbeat: options.heartbeat})
   }
 
   async run(signal: AbortSignal): Promise<PollerResult> {
@@ -166,180 +180,48 @@ export class Poller {
 
   /** One start from the cursor, as a process start makes it. */
   private async followFromCursor(signal: AbortSignal): Promise<PollerResult> {
-    const {start, cursor, stopAfter, tip} = await this.startPoint(signal)
-    this.firstStart ??= start
-    this.options.heartbeat?.start(start - 1n, tip)
-    this.decidedThrough = start - 1n
-    // The accounts load (a second or more with a million) while the follower is set up; no
+    const point = await startPoint(this.options, signal)
+    this.firstStart ??= point.start
+    this.options.heartbeat?.start(point.start - 1n, point.tip)
+    // The accounts load (a second or more with a million) while the stages are set up; no
     // checkpoint is read before they are loaded, since reading screens it with them.
-    const ready = this.loadAccounts(start, signal)
+    const ready = this.accounts.load(point.start, signal)
     ready.catch(() => undefined) // awaited by follow(); this only keeps an early failure from being "unhandled"
-    return await this.follow(start, cursor, stopAfter, ready, signal)
+    return await this.follow(point, ready, signal)
   }
 
-  /** The account set, and the fills a crash cut short. */
-  private async loadAccounts(start: bigint, signal: AbortSignal): Promise<void> {
-    const {db, logger} = this.options
-    await startCoverage(db, start)
-    // The fills a crash cut short are looked up beside the load (both only read now).
-    const gaps = coverageGaps(db)
-    gaps.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
-    await this.accounts.load(start)
-    logger.info({accounts: this.accounts.size}, 'monitored accounts loaded')
-    this.gaps = await gaps
-    await this.fillGaps(signal)
-  }
-
-  private async startPoint(signal: AbortSignal) {
-    const {db, chain, cursorName, fromCheckpoint, once, logger} = this.options
-    const cursor = await readCursor(db, cursorName)
-    let info = await chain.serviceInfo({signal})
-    await checkCursorChain(db, cursorName, info, {record: true})
-    this.chainId = info.chainId
-    if (cursor !== undefined && info.checkpointHeight < cursor) info = await this.waitForNode(cursor, info, signal)
-    if (cursor !== undefined && fromCheckpoint !== undefined) {
-      logger.warn({cursor: cursor.toString(), fromCheckpoint: fromCheckpoint.toString()}, '--from-checkpoint ignored: a cursor exists and polling resumes from it (move it with --reset-cursor)')
-    }
-    const tip = info.checkpointHeight
-    const start = cursor !== undefined ? cursor + 1n : (fromCheckpoint ?? tip)
-    logger.info({start: start.toString(), cursor: cursor?.toString() ?? null, once}, cursor === undefined ? 'no cursor yet; starting' : 'resuming after the cursor')
-    return {start, cursor, tip, stopAfter: once ? tip : undefined}
-  }
-
-  /**
-   * A node whose tip is behind the cursor (a restarted local node, a provider replica that lags)
-   * has nothing this poller needs yet: it is said so and waited on, never taken for "caught up".
-   * With once the wait has a deadline.
-   */
-  private async waitForNode(cursor: bigint, first: ServiceInfo, signal: AbortSignal): Promise<ServiceInfo> {
-    const {chain, once, logger, intervalMs} = this.options
-    const deadline = Date.now() + (this.options.nodeBehindWaitMs ?? 30_000)
-    let info = first
-    let said = 0
-    while (info.checkpointHeight < cursor) {
-      const message = `the node is at checkpoint ${info.checkpointHeight}, behind this database's cursor ${cursor}`
-      if (once && Date.now() > deadline) {
-        throw new RuntimeFailure(message, {code: 'NODE_BEHIND_CURSOR', remedy: `point SUI_GRPC_URL at a node that has checkpoint ${cursor + 1n}, or wait for this one`})
-      }
-      if (Date.now() - said >= 30_000) {
-        logger.warn({node: info.checkpointHeight.toString(), cursor: cursor.toString()}, `${message} (a restarted node, or a replica that lags): waiting for it`)
-        said = Date.now()
-      }
-      // A stop while waiting ends the run as any stop does (the follower sees the signal).
-      await sleep(intervalMs, signal).catch(() => undefined)
-      if (signal.aborted) return info
-      info = await chain.serviceInfo({signal})
-    }
-    logger.info({node: info.checkpointHeight.toString(), cursor: cursor.toString()}, 'the node has reached the cursor')
-    return info
-  }
-
-  private async follow(start: bigint, cursor: bigint | undefined, stopAfter: bigint | undefined, ready: Promise<void>, signal: AbortSignal): Promise<PollerResult> {
-    const {db, chain, queue, cursorName, logger, metrics} = this.options
+  /** Runs the stages from `point` until the commit stage ends (caught up with --once, a stop, a failure). */
+  private async follow(point: StartPoint, ready: Promise<void>, signal: AbortSignal): Promise<PollerResult> {
     const stop = new AbortController()
     const abortOnSignal = () => stop.abort()
     signal.addEventListener('abort', abortOnSignal, {once: true})
     // A stop that came while the start point was read has no event left to fire.
     if (signal.aborted) stop.abort()
-    const source = new CheckpointSource(chain, start, {
-      mode: this.options.mode,
-      intervalMs: this.options.intervalMs,
-      ...(stopAfter !== undefined ? {stopAfter} : {}),
-      logger,
-      onTip: (tip) => {
-        this.tip = tip
-        metrics?.tipSeen(tip)
-        this.options.heartbeat?.tipSeen(tip)
-        if (tip <= (committer.position ?? start - 1n)) this.outage.over()
-      },
-      // Only the transactions that may be relevant are decoded (most of the poller's CPU was decoding the rest).
-      screen: new RelevanceScreen(this.options.packages, this.accounts),
-    })
-    const filter = new RelevanceFilter({packages: this.options.packages, tokens: this.options.tokens, accounts: this.accounts})
-    const committer = new CheckpointCommitter({db, chain, cursorName, cursor, filter, queue, logger, signal: stop.signal, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}, fence: this.options.lease.fence, ...(this.chainId ? {chainId: this.chainId} : {})})
-    // Relevance is decided as each checkpoint is read, so the channel holds a checkpoint's place and
-    // its few relevant transactions, not the whole decoded checkpoint.
-    const channel = new BoundedChannel<DecidedCheckpoint>(CHANNEL_CHECKPOINTS)
-    const background = this.startBackgroundTasks(stop, ready)
-    // A failed loading ends the run even while nothing is read (a quiet chain, streaming).
-    ready.catch((error: unknown) => channel.fail(error))
+    const {reader, decider, preparer, committer, queuer} = this.stages(point, stop.signal)
+    const read = new BoundedChannel<CheckpointView>(READ_AHEAD)
+    const decided = new BoundedChannel<DecidedCheckpoint>(DECIDED_AHEAD)
+    const prepared = new BoundedChannel<Promise<PreparedBatch>>(PREPARED_AHEAD)
+    const committed = new BoundedChannel<StoredBatch>(COMMITTED_AHEAD)
+    const background = this.startBackgroundTasks(stop, () => ({nextToScreen: reader.next, nextToDecide: decider.next}))
     // Jobs a crash or a Redis restart lost are queued again at start, beside the reading rather
     // than before it: with the worker behind, checking tens of thousands of unprocessed events
     // takes seconds, and none of it bears on what is read next.
-    const startSweep = this.outbox.sweep().catch((error: unknown) => logger.warn({err: messageOf(error)}, 'outbox sweep failed'))
-    const producer = this.decide(source, committer, channel, ready, stop.signal)
-    let queuing = Promise.resolve()
-    let reported = Promise.resolve()
-    const stores: Array<Promise<StoredBatch>> = []
+    const startSweep = this.outbox.sweep().catch((error: unknown) => this.options.logger.warn({err: messageOf(error)}, 'outbox sweep failed'))
+    // None of these fails: each passes its failure on down the line, to the commit stage.
+    const others = [reader.run(ready, read, stop.signal), decider.run(read, decided), preparer.run(decided, prepared), queuer.run(committed)]
     try {
-      const maxBatch = this.options.maxBatch ?? 250
-      // Up to PREPARED_AHEAD batches are prepared (their relevant transactions fetched in full)
-      // while the one before them is written, so the database and the node work at the same time;
-      // writes stay strictly in order.
-      const preparing: Array<{promise: Promise<PreparedBatch>; lastTimestampMs: number}> = []
-      const prepare = (batch: DecidedCheckpoint[]) => {
-        const promise = committer.prepare(batch)
-        promise.catch(() => undefined) // awaited below; this only keeps an early failure from being "unhandled"
-        preparing.push({promise, lastTimestampMs: batch[batch.length - 1]!.timestampMs})
-      }
-      // Stores in flight (STORES_AHEAD at most), oldest first; each one's jobs are queued once it
-      // has committed and the jobs before it are queued.
-      const settleOldest = async () => {
-        const stored = await stores.shift()!
-        this.committed.checkpoints += Number(stored.last - stored.first) + 1
-        this.committed.relevant += stored.relevant
-      }
-      for (;;) {
-        if (background.failure) throw background.failure
-        if (preparing.length === 0) {
-          let batch = channel.takeReady(maxBatch)
-          if (!batch) {
-            // Nothing to read on: see the stores through (a failed one ends the run now, not at the next checkpoint).
-            while (stores.length > 0) await settleOldest()
-            batch = await channel.take(maxBatch)
-          }
-          if (!batch) break
-          prepare(batch)
-        }
-        const head = preparing.shift()!
-        // A details fetch the stop cut short stored nothing: the run ends like any stop, at the cursor.
-        const prepared = await head.promise.catch((error: unknown) => {
-          if (stop.signal.aborted) return undefined
-          throw error
-        })
-        if (!prepared) break
-        while (preparing.length < PREPARED_AHEAD && !stop.signal.aborted) {
-          const next = channel.takeReady(maxBatch)
-          if (!next) break
-          prepare(next)
-        }
-        // A fill stores rows a store in flight may hold too: it runs alone.
-        if (this.gaps.length > 0) while (stores.length > 0) await settleOldest()
-        await this.fillGaps(stop.signal)
-        const stored = committer.store(prepared)
-        stored.catch(() => undefined) // settled below; this only keeps an early failure from being "unhandled"
-        stores.push(stored)
-        // The commit is reported as soon as it is made, not after its jobs are queued: a line read
-        // after a pause (SIGSTOP, a slow Redis) names only what was committed after it.
-        reported = Promise.all([stored, reported]).then(([batch]) => this.report(batch, head.lastTimestampMs), () => undefined)
-        queuing = Promise.all([stored, queuing]).then(([batch]) => this.queueJobs(committer, batch), () => undefined)
-        if (stores.length >= STORES_AHEAD) await settleOldest()
-        if (stop.signal.aborted) break
-      }
-      while (stores.length > 0) await settleOldest()
+      await committer.run(prepared, committed)
       if (background.failure) throw background.failure
       // Nothing read (--once at the tip): the loading, and the fills it started, still complete.
       await ready
     } finally {
       stop.abort()
-      channel.close()
+      // Stages waiting to put (the commit stage has ended) are let go; the queue stage drains what was committed.
+      for (const channel of [read, decided, prepared]) channel.close()
       background.stop()
       signal.removeEventListener('abort', abortOnSignal)
-      await producer
       // Nothing of this run writes after the lease is released.
-      await Promise.allSettled(stores)
-      await reported
-      await queuing
+      await Promise.allSettled(others)
       // A failed read does not leave the loading, or the sweep, writing after the lease is released.
       await ready.catch(() => undefined)
       await startSweep
@@ -347,51 +229,47 @@ export class Poller {
     return {startedAt: this.firstStart, cursor: committer.position, ...this.committed, stoppedBy: signal.aborted ? 'signal' : 'caught-up'}
   }
 
-  /**
-   * Decides each checkpoint as it is read, with the account set of that moment, into the channel:
-   * an account picked up from then on counts from the next checkpoint. A checkpoint is screened
-   * (as it is taken from the source) and decided in one turn, with nothing awaited in between, so
-   * no refresh can change the account set between the two; and none is read before the set is loaded.
-   */
-  private async decide(source: CheckpointSource, committer: CheckpointCommitter, channel: BoundedChannel<DecidedCheckpoint>, ready: Promise<void>, stop: AbortSignal): Promise<void> {
-    try {
-      await ready
-      for await (const checkpoint of source.checkpoints(stop)) {
-        const [decided] = committer.decide([checkpoint])
-        this.decidedThrough = checkpoint.sequenceNumber
-        await channel.put(decided!)
-      }
-      channel.close()
-    } catch (error) {
-      // A read cut short by the stop signal is the normal way out, not a failure.
-      if (stop.aborted) channel.close()
-      else channel.fail(error)
-    }
+  /** The stages of one start from the cursor. */
+  private stages(point: StartPoint, stop: AbortSignal) {
+    const {db, chain, queue, packages, tokens, cursorName, lease, logger, metrics} = this.options
+    const {start, cursor, stopAfter, chainId} = point
+    const accounts = this.accounts.set
+    const reader = new CheckpointReader(chain, start, {
+      mode: this.options.mode,
+      intervalMs: this.options.intervalMs,
+      ...(stopAfter !== undefined ? {stopAfter} : {}),
+      screen: new RelevanceScreen(packages, accounts),
+      onTip: (tip) => this.progress.tipSeen(tip, committer.position ?? start - 1n),
+      logger,
+    })
+    const decider = new RelevanceDecider({filter: new RelevanceFilter({packages, tokens, accounts}), start})
+    const committer = new CheckpointCommitter({
+      db,
+      cursorName,
+      chainId,
+      cursor,
+      fence: lease.fence,
+      signal: stop,
+      // A fill stores rows a store in flight may hold too: it runs alone, between two commits.
+      between: {due: () => this.accounts.fillDue, run: () => this.accounts.fill(stop)},
+      onCommitted: (batch, stageLogger) => {
+        this.committed.checkpoints += Number(batch.last - batch.first) + 1
+        this.committed.relevant += batch.relevant
+        this.progress.committed(batch, stageLogger)
+      },
+      logger,
+    })
+    const preparer = new BatchPreparer({chain, maxBatch: this.options.maxBatch, retry: {deadlineMs: this.options.detailsDeadlineMs}, signal: stop, logger, position: () => committer.position})
+    const queuer = new JobQueuer({queue, metrics, logger})
+    return {reader, decider, preparer, committer, queuer}
   }
 
-  private startBackgroundTasks(stop: AbortController, ready: Promise<void>) {
+  /** The account refresh, the outbox sweep and the lease check, every few seconds while following. */
+  private startBackgroundTasks(stop: AbortController, position: () => ReadingPosition) {
     const {lease, logger} = this.options
     const state: {failure: unknown; stop: () => void} = {failure: undefined, stop: () => undefined}
-    let loaded = false
-    ready.then(() => (loaded = true), () => undefined)
-    const every = (ms: number, task: () => Promise<unknown>) => {
-      let running = false
-      const timer = setInterval(() => {
-        if (running) return
-        running = true
-        task().finally(() => (running = false))
-      }, ms)
-      timer.unref()
-      return timer
-    }
     const timers = [
-      every(this.options.accountsRefreshMs ?? 2_000, async () => {
-        if (!loaded) return
-        const change = await this.accounts.refresh(() => ({nextToScreen: this.decidedThrough + 1n, nextToDecide: this.decidedThrough + 1n})).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
-        if (!change) return
-        if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.accounts.size}, 'monitored accounts changed')
-        if (change.picked.length > 0) await this.pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not record picked-up accounts; a restart finds them'))
-      }),
+      every(this.options.accountsRefreshMs ?? 2_000, () => this.accounts.refresh(position)),
       every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: unknown) => logger.warn({err: messageOf(error)}, 'outbox sweep failed'))),
       every(this.options.leaseCheckMs ?? 2_000, () =>
         lease.check().catch((error: unknown) => {
@@ -403,65 +281,16 @@ export class Poller {
     state.stop = () => timers.forEach(clearInterval)
     return state
   }
+}
 
-  /** Records from when the accounts count, and queues what came before for a fill. */
-  private async pickUp(accountIds: string[], liveFrom: bigint): Promise<void> {
-    await markLive(this.options.db, accountIds, liveFrom)
-    this.gaps.push(...(await coverageGaps(this.options.db, accountIds)))
-  }
-
-  /**
-   * Stores the history of the accounts' gaps (one read of their combined range) and records them
-   * filled, in a commit fenced like every other. A gap the node has pruned is said and left for a
-   * backfill from a node that has it.
-   */
-  private async fillGaps(signal: AbortSignal): Promise<void> {
-    if (this.gaps.length === 0) return
-    const gaps = this.gaps
-    this.gaps = []
-    const {db, chain, queue, packages, tokens, logger, lease} = this.options
-    const {lowestAvailableCheckpoint} = await chain.serviceInfo({signal})
-    const pruned = gaps.filter((gap) => gap.from < lowestAvailableCheckpoint)
-    for (const gap of pruned) {
-      logger.error({account: gap.accountId, address: gap.address, from: gap.from.toString(), to: gap.to.toString()}, `the history of account ${gap.accountId} misses checkpoints ${gap.from}..${gap.to}: pruned on this node; run confio backfill against a node that has them`)
-    }
-    const targets = gaps.filter((gap) => gap.from >= lowestAvailableCheckpoint)
-    if (targets.length === 0) return
-    const fill = new HistoryFill({db, chain, queue, packages, tokens, logger, signal, fence: lease.fence, detailsRetry: {deadlineMs: this.options.detailsDeadlineMs}})
-    const result = await fill.run(targets, 'scan', {onComplete: (trx) => markFilled(trx, targets.map((t) => ({accountId: t.accountId, through: t.to})))})
-    logger.info({accounts: targets.length, checkpoints: result.checkpointsTotal.toString(), found: result.found, stored: result.stored}, 'filled the history of accounts added while polling')
-  }
-
-  /** Queues a stored batch's jobs. Never fails: what is not queued, the outbox queues. */
-  private async queueJobs(committer: CheckpointCommitter, stored: StoredBatch): Promise<void> {
-    try {
-      const {enqueueFailures} = await committer.queueJobs(stored)
-      if (enqueueFailures > 0) this.options.metrics?.enqueueFailures.inc(enqueueFailures)
-    } catch (error) {
-      this.options.logger.error({err: messageOf(error), first: stored.first.toString(), last: stored.last.toString()}, 'could not queue a committed batch; the outbox will')
-    }
-  }
-
-  private report(result: StoredBatch, lastTimestampMs: number): void {
-    this.outage.over()
-    this.options.metrics?.committed(result.last, lastTimestampMs, Number(result.last - result.first) + 1, result.relevant)
-    this.options.heartbeat?.committed(result.last)
-    const fields = {
-      cursor: result.last.toString(),
-      tip: this.tip?.toString() ?? null,
-      lagCheckpoints: this.tip !== undefined && this.tip > result.last ? Number(this.tip - result.last) : 0,
-      checkpoints: Number(result.last - result.first) + 1,
-      transactions: result.transactions,
-      relevant: result.relevant,
-      inserted: result.inserted.length,
-      lagSeconds: Math.max(0, (Date.now() - lastTimestampMs) / 1000),
-    }
-    // A line per batch that stored something, and at least one every 5 s otherwise.
-    if (result.relevant > 0 || Date.now() - this.lastLog >= 5_000) {
-      this.options.logger.info(fields, 'checkpoints committed')
-      this.lastLog = Date.now()
-    } else {
-      this.options.logger.debug(fields, 'checkpoints committed')
-    }
-  }
+/** Runs `task` every `ms`, skipping a beat while the last run is still going. */
+function every(ms: number, task: () => Promise<unknown>): NodeJS.Timeout {
+  let running = false
+  const timer = setInterval(() => {
+    if (running) return
+    running = true
+    task().finally(() => (running = false))
+  }, ms)
+  timer.unref()
+  return timer
 }

@@ -2,8 +2,10 @@
 // the chain; this lets the checkpoint read decode only those whose sender or balance change owner
 // is a monitored account, or that touch a monitored package. Accounts are asked by membership
 // alone, whatever their monitored_from (the rule applies that), so the screen lets through at
-// least every transaction the rule keeps. Relevance is then decided on the decoded few with the
-// account set the screen saw: the poller screens and decides each checkpoint in one turn.
+// least every transaction the rule keeps. Relevance is then decided on the decoded few by the
+// decide stage, a little later: an account a refresh adds in between counts from the next
+// checkpoint screened (monitored-accounts.ts), so no transaction the screen passed over is one the
+// rule would keep.
 import type {TransactionScreen} from '../chain/transaction-screen.ts'
 import {AddressSet} from './address-set.ts'
 

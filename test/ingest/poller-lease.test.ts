@@ -8,7 +8,6 @@ import assert from 'node:assert/strict'
 import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
 import type {CheckpointRecord} from '../../src/chain/records.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
-import {CheckpointCommitter} from '../../src/ingest/checkpoint-committer.ts'
 import {LeaseLostError, PollerLease} from '../../src/ingest/poller-lease.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import type {Database} from '../../src/store/database.ts'
@@ -18,6 +17,7 @@ import {collect, testReader} from '../chain/chain-test-support.ts'
 import {ConfioProcess, eventually, killAll, sleep} from '../support/child-process.ts'
 import {runCli} from '../support/cli.ts'
 import {closeWorld, cursorOf, CUSD, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+import {CommitStages} from './commit-stages.ts'
 
 const LEASE = 'checkpoints'
 const POLL = ['poll', '--mode', 'poll', '--interval', '200ms']
@@ -222,12 +222,13 @@ describe('poller lease', function () {
       return made
     }
 
-    function committer(fenced: PollerLease): CheckpointCommitter {
+    /** The poller's stages from deciding to queueing, their commits fenced by this lease. */
+    function committer(fenced: PollerLease): CommitStages {
       const w = world as PollWorld
       const accounts = new AddressSet()
       accounts.add(w.alice)
       const tokens = new TokenRegistry([{symbol: 'SUI', coinType: normalizeCoinType(SUI), decimals: 9}, {symbol: 'cUSD', coinType: normalizeCoinType(CUSD), decimals: 6}])
-      return new CheckpointCommitter({db: w.db, chain, cursorName: 'checkpoints', cursor: undefined, filter: new RelevanceFilter({packages: [], tokens, accounts}), queue: w.queue, fence: fenced.fence})
+      return new CommitStages({db: w.db, chain, cursorName: 'checkpoints', cursor: undefined, filter: new RelevanceFilter({packages: [], tokens, accounts}), queue: w.queue, fence: fenced.fence})
     }
 
     async function batch(): Promise<{checkpoints: CheckpointRecord[]; relevant: string[]}> {

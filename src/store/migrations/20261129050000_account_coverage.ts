@@ -6,8 +6,9 @@
 //                   the poller's cursor, read in the same transaction; moved back by a backfill.
 //                   NULL: added before any cursor existed (or before this column): its history is
 //                   what the poller has stored since it first ran, with nothing to fill.
-//   live_from       the first checkpoint the poller decided with the account in its monitored set
-//                   (written by the poller when it picks the account up; NULL until then).
+//   live_from       the first checkpoint the poller read (screened and decided) with the account
+//                   in its monitored set (written by the poller when it picks the account up;
+//                   NULL until then).
 //   filled_through  the last checkpoint before live_from up to which the poller (or a backfill) has
 //                   stored the account's history by a separate read; NULL: none yet.
 //

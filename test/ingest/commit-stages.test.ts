@@ -1,6 +1,8 @@
-// The committer's second tier: checkpoints come without event JSON, the committer fetches the
-// relevant transactions in full before it stores them, and a transaction it cannot fetch fails the
-// commit (nothing stored, cursor unmoved) instead of being stored incomplete or skipped.
+// The poller's stages from deciding to queueing, driven as the poller drives them (commit-stages.ts).
+// The second tier: checkpoints come without event JSON, the details stage fetches the relevant
+// transactions in full before the commit stage stores them, and a transaction it cannot fetch
+// fails the commit (nothing stored, cursor unmoved) instead of being stored incomplete or skipped.
+// The decoding guard stops the decide stage before a flood is stored; stores overlap and commit in order.
 import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
@@ -8,7 +10,6 @@ import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
 import type {CallOptions} from '../../src/chain/chain-reader.ts'
 import type {CheckpointRecord, EventContents, TransactionDetails} from '../../src/chain/records.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
-import {CheckpointCommitter, type CheckpointCommitterOptions} from '../../src/ingest/checkpoint-committer.ts'
 import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/details-fetcher.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
@@ -17,12 +18,13 @@ import {CursorMovedError, setCursor} from '../../src/store/ingest-cursor.ts'
 import {createDatabase} from '../../src/store/database.ts'
 import {collect, testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
+import {CommitStages, type CommitStagesOptions} from './commit-stages.ts'
 import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
 const CURSOR = 'checkpoints'
 const FAST_RETRY = {deadlineMs: 300, baseMs: 1, maxMs: 5}
 
-describe('checkpoint committer', function () {
+describe('commit stages: decide, details, commit, queue', function () {
   this.timeout(30_000)
   let world: PollWorld
   let chain: GrpcChainReader
@@ -36,7 +38,7 @@ describe('checkpoint committer', function () {
     await closeWorld(world)
   })
 
-  function committerOptions(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitterOptions {
+  function stagesOptions(reader: TransactionDetailsReader, cursor?: bigint): CommitStagesOptions {
     const accounts = new AddressSet()
     accounts.add(world.alice)
     const filter = new RelevanceFilter({
@@ -47,8 +49,8 @@ describe('checkpoint committer', function () {
     return {db: world.db, chain: reader, cursorName: CURSOR, cursor, filter, queue: world.queue, detailsRetry: FAST_RETRY}
   }
 
-  function committer(reader: TransactionDetailsReader, cursor?: bigint): CheckpointCommitter {
-    return new CheckpointCommitter(committerOptions(reader, cursor))
+  function stages(reader: TransactionDetailsReader, cursor?: bigint): CommitStages {
+    return new CommitStages(stagesOptions(reader, cursor))
   }
 
   /** A few relevant transactions with event JSON among background traffic; the batch as the poller reads it. */
@@ -75,7 +77,7 @@ describe('checkpoint committer', function () {
     const {batch, relevant, json} = await batchWithEvents()
     assert.ok(batch.every((c) => c.transactions.every((t) => t.events.every((e) => !('json' in e)))), 'the checkpoint read carries no event JSON')
     world.sui.faults.reset()
-    const result = await committer(chain).commit(batch)
+    const result = await stages(chain).commit(batch)
     assert.equal(result.relevant, 3)
     assert.equal(world.sui.faults.calls('BatchGetTransactions'), 1)
     assert.deepEqual(await storedDigests(world.db), relevant)
@@ -110,7 +112,7 @@ describe('checkpoint committer', function () {
     })
     const batch: CheckpointRecord[] = [{sequenceNumber: 5n, digest: 'cp5', timestampMs: 1_700_000_000_000, transactions: [undecodable(0), undecodable(3)]}]
     await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '4'})
-    const result = await committer(chain, 4n).commit(batch)
+    const result = await stages(chain, 4n).commit(batch)
     assert.equal(result.inserted, 2)
     const rows: Array<{tx_digest: string; parse_error: string}> = await world.db('raw_blockchain_events').select('tx_digest', 'parse_error').orderBy('id')
     assert.deepEqual(rows.map((r) => r.tx_digest), ['undecodable:5:0', 'undecodable:5:3'])
@@ -141,7 +143,7 @@ describe('checkpoint committer', function () {
 
     it('5% undecodable over a batch of 1,200: stops before storing, naming the first and the decoder message, cursor unmoved', async () => {
       await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '99'})
-      await assert.rejects(committer(chain, 99n).commit(checkpoints(100n, 20, (n) => n % 20 === 7)), (error: Error & {code?: string}) => {
+      await assert.rejects(stages(chain, 99n).commit(checkpoints(100n, 20, (n) => n % 20 === 7)), (error: Error & {code?: string}) => {
         assert.equal(error.code, 'DECODING_FLOOD')
         assert.equal(
           error.message,
@@ -155,7 +157,7 @@ describe('checkpoint committer', function () {
 
     it('21 in a row stops at once; a few now and then are kept and the poller goes on', async () => {
       await world.db('ingest_cursors').insert({name: CURSOR, checkpoint: '99'})
-      const few = committer(chain, 99n)
+      const few = stages(chain, 99n)
       const kept = await few.commit(checkpoints(100n, 5, (n) => n % 100 === 3))
       assert.equal(kept.inserted, 3)
       await assert.rejects(few.commit(checkpoints(105n, 1, (n) => n >= 10 && n <= 30)), /more than 20 transactions in a row could not be decoded; first: transaction 10 of checkpoint 105/)
@@ -169,7 +171,7 @@ describe('checkpoint committer', function () {
     ledger.generateTraffic({checkpoints: 2, txPerCheckpoint: [10, 10], relevantShare: 0, seed: 42})
     const batch = await collect(chain.checkpoints(from, ledger.checkpointHeight))
     world.sui.faults.reset()
-    const result = await committer(chain).commit(batch)
+    const result = await stages(chain).commit(batch)
     assert.equal(result.relevant, 0)
     assert.equal(world.sui.faults.calls('BatchGetTransactions'), 0)
     assert.equal(await cursorOf(world.db), ledger.checkpointHeight)
@@ -179,7 +181,7 @@ describe('checkpoint committer', function () {
     const {batch} = await batchWithEvents()
     const before = batch[0]!.sequenceNumber - 1n
     const reader = countingReader(chain)
-    const target = committer(reader, before)
+    const target = stages(reader, before)
     // The node prunes the batch's transactions between the checkpoint read and the details call.
     world.sui.ledger.produceCheckpoint()
     world.sui.ledger.prune(world.sui.ledger.checkpointHeight)
@@ -203,7 +205,7 @@ describe('checkpoint committer', function () {
       new ChainError({method: 'BatchGetTransactions', status: 'UNAVAILABLE', attempts: 3, transient: true, details: 'connection reset'}),
     ]
     const reader = countingReader(chain, failures)
-    const result = await committer(reader).commit(batch)
+    const result = await stages(reader).commit(batch)
     assert.equal(reader.calls, 3)
     assert.equal(result.inserted, 3)
     assert.deepEqual(await storedDigests(world.db), relevant)
@@ -214,7 +216,7 @@ describe('checkpoint committer', function () {
     const {batch} = await batchWithEvents()
     const denied = new ChainError({method: 'BatchGetTransactions', status: 'PERMISSION_DENIED', attempts: 1, transient: false, details: 'no'})
     const reader = countingReader(chain, [denied])
-    const error = await committer(reader).commit(batch).catch((e: unknown) => e)
+    const error = await stages(reader).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError)
     assert.equal(reader.calls, 1)
     assert.deepEqual(await storedDigests(world.db), [])
@@ -233,7 +235,7 @@ describe('checkpoint committer', function () {
       eventContents: (_digests, options) => never(options),
     }
     const started = performance.now()
-    const error = await committer(silent).commit(batch).catch((e: unknown) => e)
+    const error = await stages(silent).commit(batch).catch((e: unknown) => e)
     const elapsed = performance.now() - started
     assert.ok(error instanceof TransactionDetailsError, String(error))
     assert.match(error.message, /^could not fetch 3 relevant transactions of checkpoints \d+\.\.\d+ in full within 300ms \(1 attempt; no answer\); nothing committed/)
@@ -248,27 +250,29 @@ describe('checkpoint committer', function () {
     const notFound = new ChainError({method: 'BatchGetTransactions', status: 'NOT_FOUND', attempts: 1, transient: false, details: 'transaction not found'})
     const reader = countingReader(chain, Array.from({length: 100}, () => notFound))
     const stop = new AbortController()
-    const target = new CheckpointCommitter({
-      ...committerOptions(reader),
+    const target = new CommitStages({
+      ...stagesOptions(reader),
       signal: stop.signal,
       // Long waits between attempts: the stop must cut the backoff sleep short.
       detailsRetry: {deadlineMs: 60_000, baseMs: 20_000, maxMs: 20_000},
     })
     setTimeout(() => stop.abort(new Error('stopping')), 200)
     const started = performance.now()
-    const error = await target.commit(batch).catch((e: unknown) => e)
+    const committed = await target.commit(batch)
     assert.ok(performance.now() - started < 1_000, 'well before the next attempt or the deadline')
-    assert.equal((error as Error).message, 'stopping', 'the stop, not a failure')
+    assert.deepEqual(committed.batches, [], 'the stop, not a failure: the commit stage ends with nothing committed')
     assert.equal(reader.calls, 1)
     assert.deepEqual(await storedDigests(world.db), [])
     assert.equal(await cursorOf(world.db), undefined)
+    // What the commit stage was handed: the batch's fetch ended with the stop's reason.
+    await assert.rejects(target.prepare(batch), (error: Error) => error.message === 'stopping')
   })
 
   it('fails at once, as permanent, on a reply the node garbled (DATA_LOSS): asking again gets the same', async () => {
     const {batch} = await batchWithEvents()
     world.sui.faults.reset()
     world.sui.faults.malformedReplies('BatchGetTransactions')
-    const error = await committer(chain).commit(batch).catch((e: unknown) => e)
+    const error = await stages(chain).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError, String(error))
     assert.equal(error.permanent, true)
     assert.equal(error.code, 'CHAIN_REPLY_MALFORMED')
@@ -284,7 +288,7 @@ describe('checkpoint committer', function () {
     ledger.produceCheckpoint()
     const batch = await collect(chain.checkpoints(from, ledger.checkpointHeight))
     world.sui.faults.reset()
-    const error = await committer(chain).commit(batch).catch((e: unknown) => e)
+    const error = await stages(chain).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError, String(error))
     assert.equal(error.permanent, true)
     assert.match(error.message, /^the node's checkpoint names a relevant transaction of checkpoints \d+\.\.\d+ by a malformed digest \(not a transaction digest: "not-a-digest"\); nothing committed/)
@@ -298,7 +302,7 @@ describe('checkpoint committer', function () {
       transactionDetails: (digests) => chain.transactionDetails(digests),
       eventContents: async (digests) => (await chain.eventContents(digests)).map((t) => ({...t, checkpoint: t.checkpoint + 1n})),
     }
-    const error = await committer(reader).commit(batch).catch((e: unknown) => e)
+    const error = await stages(reader).commit(batch).catch((e: unknown) => e)
     assert.ok(error instanceof TransactionDetailsError)
     assert.match(error.message, /places transaction/)
     assert.deepEqual(await storedDigests(world.db), [])
@@ -315,7 +319,7 @@ describe('checkpoint committer', function () {
       [(events) => events.map((e) => ({...e, type: `${PAY_PACKAGE}::pay::Other`})), /event 0 is 0x0+ba4::pay::Other, the checkpoint read has 0x0+ba4::pay::(PaymentMade|Refunded)/],
     ]
     for (const [alter, expected] of cases) {
-      const error = await committer(altered(alter)).commit(batch).catch((e: unknown) => e)
+      const error = await stages(altered(alter)).commit(batch).catch((e: unknown) => e)
       assert.ok(error instanceof TransactionDetailsError, String(error))
       assert.match(error.message, expected)
       assert.equal(error.permanent, true)
@@ -333,7 +337,7 @@ describe('checkpoint committer', function () {
       transactionDetails: (digests) => (asked.whole!.push(...digests), chain.transactionDetails(digests)),
       eventContents: (digests) => (asked.events!.push(...digests), chain.eventContents(digests)),
     }
-    await committer(reader).commit(read)
+    await stages(reader).commit(read)
     assert.deepEqual(asked, {whole: [hurt], events: relevant.slice(1)})
     const rows: Array<{tx_digest: string; events: Array<{json: unknown}>; balance_changes: unknown[]; parse_error: string | null}> = await world.db('raw_blockchain_events').select('tx_digest', 'events', 'balance_changes', 'parse_error')
     assert.deepEqual(rows.map((r) => r.tx_digest).sort(), [...relevant].sort())
@@ -350,12 +354,13 @@ describe('checkpoint committer', function () {
       const {batch, relevant} = await batchWithEvents()
       const start = batch[0]!.sequenceNumber - 1n
       await setCursor(world.db, CURSOR, start)
-      const c = committer(chain, start)
-      const [a, b] = await Promise.all([c.prepare(c.decide(batch.slice(0, 2))), c.prepare(c.decide(batch.slice(2)))])
+      const c = stages(chain, start)
+      const a = await c.prepare(batch.slice(0, 2))
+      const b = await c.prepare(batch.slice(2))
       const other = createDatabase({url: process.env.DATABASE_URL as string})
       const holder = await other.transaction()
       await holder('ingest_cursors').where({name: CURSOR}).forUpdate().select('checkpoint')
-      return {c, a: a!, b: b!, relevant, start, other, holder}
+      return {c, a, b, relevant, start, other, holder}
     }
 
     /** Sessions of this database waiting on a lock, by what they wait for. */
@@ -369,15 +374,14 @@ describe('checkpoint committer', function () {
     it('commit in order: the second, its rows inserted, waits for the first, which waits on the cursor row', async () => {
       const {c, a, b, relevant, other, holder} = await twoBatchesBehindALock()
       try {
-        const first = c.store(a)
-        const second = c.store(b)
+        const storing = c.storeAll([a, b])
         // The first store waits for the row (its transaction id), the second for the first (its order lock).
         await eventually(async () => (await waiting()).join() === 'advisory,transactionid', 10_000, 'one store waiting on the row, the other on the first')
         assert.deepEqual(await storedDigests(world.db), [])
         assert.equal(await cursorOf(world.db), a.first - 1n)
         await holder.rollback()
-        const [one, two] = await Promise.all([first, second])
-        assert.deepEqual([one.last, two.first], [a.last, a.last + 1n])
+        const {batches} = await storing
+        assert.deepEqual(batches.map((batch) => [batch.first, batch.last]), [[a.first, a.last], [a.last + 1n, b.last]], 'committed in order')
         assert.equal(await cursorOf(world.db), b.last)
         assert.deepEqual((await storedDigests(world.db)).sort(), [...relevant].sort())
         assert.equal(c.position, b.last)
@@ -390,17 +394,14 @@ describe('checkpoint committer', function () {
     it('roll back together: the second, its rows inserted, finds the cursor short when the first fails', async () => {
       const {c, a, b, other, holder} = await twoBatchesBehindALock()
       try {
-        const first = c.store(a)
-        const second = c.store(b)
+        const storing = c.storeAll([a, b])
+        storing.catch(() => undefined) // awaited below
         await eventually(async () => (await waiting()).join() === 'advisory,transactionid', 10_000, 'one store waiting on the row, the other on the first')
         // Another writer moves the cursor: the first store's compare-and-set fails.
         await holder('ingest_cursors').where({name: CURSOR}).update({checkpoint: '999999'})
         await holder.commit()
-        const results = await Promise.allSettled([first, second])
-        for (const [i, result] of results.entries()) {
-          assert.equal(result.status, 'rejected', `store ${i + 1} failed`)
-          assert.ok((result as PromiseRejectedResult).reason instanceof CursorMovedError, String((result as PromiseRejectedResult).reason))
-        }
+        await assert.rejects(storing, (error: unknown) => error instanceof CursorMovedError)
+        assert.equal(c.position, a.first - 1n, 'neither committed')
         assert.deepEqual(await storedDigests(world.db), [], 'neither batch stored anything')
         assert.equal(await cursorOf(world.db), 999_999n)
       } finally {
