@@ -102,9 +102,10 @@ export class CheckpointCommitter {
 
   async run(input: BoundedChannel<Promise<PreparedBatch>>, output: BoundedChannel<StoredBatch>): Promise<void> {
     const stop = this.options.signal
-    // Stores in flight, oldest first; each one's commit is told (and queued) once it and those before it are made.
+    // Stores in flight, oldest first; each commit is told, and handed to the queue stage, once it and those before it are made.
     const stores: Array<Promise<StoredBatch>> = []
     let told = Promise.resolve()
+    let handed = Promise.resolve()
     const seeThrough = async () => {
       while (stores.length > 0) await stores.shift()
     }
@@ -133,20 +134,18 @@ export class CheckpointCommitter {
         stores.push(stored)
         // Told as soon as it is made, not after its jobs are queued: a line read after a pause
         // (SIGSTOP, a slow Redis) names only what was committed after it.
-        told = Promise.all([stored, told]).then(([batch]) => this.tell(batch, output), () => undefined)
+        told = Promise.all([stored, told]).then(([batch]) => this.options.onCommitted?.(batch, this.logger), () => undefined)
+        // A put refused (the poller closed the queue stage's input) leaves the jobs to the outbox.
+        handed = Promise.all([stored, handed]).then(([batch]) => output.put(batch), () => undefined).catch(() => undefined)
         if (stores.length >= STORES_AHEAD) await stores.shift()
       }
       await seeThrough()
     } finally {
       await Promise.allSettled(stores)
       await told
+      await handed
       output.close()
     }
-  }
-
-  private async tell(batch: StoredBatch, output: BoundedChannel<StoredBatch>): Promise<void> {
-    this.options.onCommitted?.(batch, this.logger)
-    await output.put(batch).catch(() => undefined) // closed: the poller stopped the queue stage; the outbox queues what it left
   }
 
   /**

@@ -57,9 +57,10 @@ import {RelevanceFilter} from './relevance-filter.ts'
 import {RelevanceScreen} from './relevance-screen.ts'
 import {type StartPoint, startPoint} from './start-point.ts'
 
-// Checkpoints read and screened, waiting to be decided (the decide stage takes them all at once).
-// Screened, each holds only the few transactions that may be relevant.
-const READ_AHEAD = 100
+// Checkpoints read and screened, waiting to be decided: the decide stage takes all there are at
+// once, and is quick. Few, so that a read checkpoint's objects die young (they are decided soon
+// after they are read) even while the stages behind hold the reader back.
+const READ_AHEAD = 16
 // Decided checkpoints waiting for their batch: enough to keep the reader busy while a batch is
 // written. Each holds only its relevant transactions, so a deep buffer costs little memory.
 const DECIDED_AHEAD = 500

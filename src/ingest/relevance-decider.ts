@@ -38,7 +38,8 @@ export interface RelevanceDeciderOptions {
   readonly decodingLimits?: DecodingLimits
 }
 
-// Checkpoints decided in one turn at most: whatever the reader has put, up to its channel's size.
+// Checkpoints decided in one turn at most: the read stage's channel holds fewer, so a take is
+// whatever the reader has put.
 const DECIDE_AT_ONCE = 100
 
 export class RelevanceDecider {
