@@ -101,7 +101,6 @@ export class CheckpointCommitter {
   }
 
   async run(input: BoundedChannel<Promise<PreparedBatch>>, output: BoundedChannel<StoredBatch>): Promise<void> {
-    const stop = this.options.signal
     // Stores in flight, oldest first; each commit is told, and handed to the queue stage, once it and those before it are made.
     const stores: Array<Promise<StoredBatch>> = []
     let told = Promise.resolve()
@@ -110,21 +109,7 @@ export class CheckpointCommitter {
       while (stores.length > 0) await stores.shift()
     }
     try {
-      while (!stop?.aborted) {
-        let next = input.takeReady(1)
-        if (!next) {
-          // Nothing to store on: see the stores through (a failed one ends the run now, not at the next batch).
-          await seeThrough()
-          next = await input.take(1)
-        }
-        if (!next) break
-        // A details fetch the stop cut short stored nothing: the run ends like any stop, at the cursor.
-        const prepared = await next[0]!.catch((error: unknown) => {
-          if (stop?.aborted) return undefined
-          throw error
-        })
-        // Once stopped, no store begins (the stop may have come while this batch was awaited).
-        if (!prepared || stop?.aborted) break
+      for (let prepared = await this.next(input, seeThrough); prepared; prepared = await this.next(input, seeThrough)) {
         if (this.options.between?.due()) {
           await seeThrough()
           await this.options.between.run()
@@ -146,6 +131,28 @@ export class CheckpointCommitter {
       await handed
       output.close()
     }
+  }
+
+  /**
+   * The next prepared batch; undefined once the input has ended or the poller stopped (no store
+   * begins after the stop, even one whose batch was awaited as it came). With nothing ready, the
+   * stores in flight are seen through first: a failed one ends the run now, not at the next batch.
+   */
+  private async next(input: BoundedChannel<Promise<PreparedBatch>>, seeThrough: () => Promise<void>): Promise<PreparedBatch | undefined> {
+    const stop = this.options.signal
+    if (stop?.aborted) return undefined
+    let next = input.takeReady(1)
+    if (!next) {
+      await seeThrough()
+      next = await input.take(1)
+    }
+    if (!next) return undefined
+    // A details fetch the stop cut short stored nothing: the run ends like any stop, at the cursor.
+    const prepared = await next[0]!.catch((error: unknown) => {
+      if (stop?.aborted) return undefined
+      throw error
+    })
+    return stop?.aborted ? undefined : prepared
   }
 
   /**
