@@ -45,6 +45,7 @@ import type {AttemptStart} from './processing-log.ts'
 import type {Database} from './database.ts'
 import {pendingReleaseLock} from './pending-release-lock.ts'
 import {namedAddresses} from './raw-event-addresses.ts'
+import {type Statement, type StatementAnswer, StatementMessage} from './statement-message.ts'
 
 export interface LoadedTransaction {
   readonly tx: ProcessableTransaction
@@ -98,6 +99,35 @@ export interface WriteResult {
 
 type Connection = pg.Client
 
+/** A log row as start() reads it: the attempts counted and the stalls seen. */
+interface AttemptRow {
+  readonly tx_digest: string
+  readonly attempts: number
+  readonly stalls: number
+}
+
+/** An active account a batch's transactions name. */
+interface AccountRow {
+  readonly id: string
+  readonly sui_address: string
+}
+
+/** start()'s message, and the statements whose rows it reads. */
+interface StartMessage {
+  readonly message: StatementMessage
+  readonly attempts: Statement<AttemptRow>
+  readonly rawEvents: Statement<RawEventRow>
+  readonly accounts: Statement<AccountRow>
+}
+
+/** What finish()'s statement reports: rows inserted per digest, and each pending amount released. */
+interface EffectsWritten {
+  readonly history: Record<string, string>
+  readonly events: Record<string, string>
+  /** [digest, account id, token] */
+  readonly released: [string, string, string][]
+}
+
 /**
  * start() failed (most often: a row it had to lock stayed locked past the lock timeout). `cause`
  * is the error; `claimed` the jobs whose `processing` mark this start committed before it failed
@@ -135,199 +165,67 @@ export class JobBatchTransaction {
   async start(digests: readonly string[], options: StartOptions): Promise<BatchStart> {
     const list = this.textArray([...digests].sort())
     const batch = digests.length > 1
-    const claim = this.connection.escapeLiteral(options.claim)
     this.open = true
-    // The `processing` marks are committed without waiting for their WAL flush (they are
-    // bookkeeping): the batch's own commit, later in the same WAL, flushes them too, and a
-    // PostgreSQL crash in between loses only attempt counts, never an effect.
-    const results = await this.startQuery(list, options.claim, `
-      BEGIN;
-      SET LOCAL synchronous_commit TO off;
-      ${options.countAttempt ? countAttempts(list, claim, batch) : readAttempts(list)};
-      COMMIT;
-      BEGIN;
-      SELECT e.tx_digest, e.checkpoint, e.timestamp_ms, e.sender, e.success, e.execution_error, e.move_calls, e.events,
-             e.balance_changes, e.gas_used, e.gas_owner, e.parse_error, e.processed_at
-      FROM raw_blockchain_events e JOIN transaction_processing_log l USING (tx_digest)
-      WHERE e.tx_digest = ANY(${list}) AND l.stalls < ${integer(options.stallLimit)} ${batch ? `AND l.claimed_by = ${claim}` : ''}
-      ORDER BY e.tx_digest
-      FOR UPDATE;
-      SELECT a.id::text AS id, a.sui_address
-      FROM accounts a
-      WHERE a.deleted_at IS NULL AND a.sui_address = ANY(ARRAY(
-        SELECT named.address FROM raw_blockchain_events e, LATERAL (${namedAddresses('e')}) AS named(address)
-        WHERE e.tx_digest = ANY(${list})
-      ));`)
-    const attempts = new Map((results[2]!.rows as {tx_digest: string; attempts: number; stalls: number}[]).map((r) => [r.tx_digest, r]))
-    const accounts: KnownAccounts = new Map((results[6]!.rows as {id: string; sui_address: string}[]).map((a) => [a.sui_address, a.id]))
-    const loaded = new Map((results[5]!.rows as RawEventRow[]).map((row) => [row.tx_digest, {tx: fromRawEventRow(row), accounts}]))
-    const started = new Map<string, JobStart>()
-    const alone: BatchStart['alone'] = []
-    for (const digest of digests) {
-      const attempt = attempts.get(digest)
-      const tx = loaded.get(digest)
-      if (!attempt) {
-        if (!batch) throw new Error(`transaction_processing_log has no row for ${digest} after its start was recorded`)
-        alone.push({digest, counted: false})
-      } else if (batch && !tx && attempt.stalls < options.stallLimit) {
-        alone.push({digest, counted: true})
-      } else {
-        started.set(digest, {attempt: {attempts: attempt.attempts, stalls: attempt.stalls}, loaded: tx})
-      }
-    }
-    return {started, alone}
+    const start = startMessage(list, this.connection.escapeLiteral(options.claim), batch, options)
+    const answer = await this.send(start.message, list, options.claim)
+    const accounts: KnownAccounts = new Map(answer.rows(start.accounts).map((a) => [a.sui_address, a.id]))
+    const loaded = new Map(answer.rows(start.rawEvents).map((row) => [row.tx_digest, {tx: fromRawEventRow(row), accounts}]))
+    return batchStartOf(digests, batch, options.stallLimit, answer.rows(start.attempts), loaded)
   }
 
   /** start()'s round trip; on failure, rolls back and throws BatchStartError (see there). */
-  private async startQuery(list: string, claim: string, text: string): Promise<pg.QueryResult[]> {
+  private async send(message: StatementMessage, list: string, claim: string): Promise<StatementAnswer> {
     try {
-      return await this.query(text)
+      return await message.send(this.connection)
     } catch (error) {
       this.open = false
-      let rows: {tx_digest: string; attempts: number; claimed_by: string | null}[]
-      try {
-        // ROLLBACK outside a transaction only warns: the error may have come before or after the COMMIT.
-        const readBack = await this.query(`ROLLBACK; SELECT tx_digest, attempts, claimed_by FROM transaction_processing_log WHERE tx_digest = ANY(${list}) AND status = 'processing'`)
-        rows = readBack[1]!.rows as typeof rows
-      } catch {
-        // The connection itself failed: what was committed is unknown.
-        throw error
-      }
-      throw new BatchStartError(error, new Set(rows.filter((r) => r.claimed_by === claim).map((r) => r.tx_digest)), new Map(rows.map((r) => [r.tx_digest, r.attempts])))
+      throw await this.startFailure(error, list, claim)
     }
+  }
+
+  /** A failed start as BatchStartError: the log rows still `processing`, read back; the error itself when even that fails. */
+  private async startFailure(error: unknown, list: string, claim: string): Promise<unknown> {
+    const readBack = new StatementMessage()
+    // ROLLBACK outside a transaction only warns: the error may have come before or after the COMMIT.
+    readBack.add('ROLLBACK')
+    const processing = readBack.add<{tx_digest: string; attempts: number; claimed_by: string | null}>(
+      `SELECT tx_digest, attempts, claimed_by FROM transaction_processing_log WHERE tx_digest = ANY(${list}) AND status = 'processing'`,
+    )
+    let rows: {tx_digest: string; attempts: number; claimed_by: string | null}[]
+    try {
+      rows = (await readBack.send(this.connection)).rows(processing)
+    } catch {
+      // The connection itself failed: what was committed is unknown.
+      return error
+    }
+    return new BatchStartError(error, new Set(rows.filter((r) => r.claimed_by === claim).map((r) => r.tx_digest)), new Map(rows.map((r) => [r.tx_digest, r.attempts])))
   }
 
   /** Writes every job's effects, processed_at and the log's `completed`, and commits. */
   async finish(jobs: readonly JobWrite[]): Promise<Map<string, WriteResult>> {
     const fresh = jobs.filter((j) => !j.alreadyProcessed)
-    const history = fresh.flatMap(({tx, effects}) =>
-      effects.accountTransactions.map((r) => ({
-        ...placeOf(tx),
-        account_id: r.accountId,
-        token: r.token,
-        direction: r.direction,
-        amount: r.amount.toString(),
-        counterparty: r.counterparty,
-      })),
-    )
-    const events = fresh.flatMap(({tx, effects}) =>
-      effects.contractEvents.map((e) => ({
-        ...placeOf(tx),
-        event_seq: e.eventSeq,
-        package: e.package,
-        module: e.module,
-        event_name: e.eventName,
-        event_type: e.eventType,
-        fields: e.fields,
-        typed: e.typed,
-        parse_error: e.parseError,
-        account_ids: e.accountIds,
-        sender: e.sender,
-      })),
-    )
-    const changes = fresh.flatMap(({tx, effects}) =>
-      effects.balanceChanges.map((c) => ({account_id: c.accountId, token: c.token, amount: c.amount.toString(), checkpoint: tx.checkpoint.toString()})),
-    )
     const freshDigests = this.textArray(fresh.map((j) => j.tx.digest))
-    const handlers = jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))
-    // The row's base holds every change before its window and none after it (height-window.ts);
-    // delta: the changes after the window; ambiguous: a change inside it, which the amount may or
-    // may not hold; exact: whether the row can take the changes and stay >= 0. A row written before
-    // windows existed (no window) holds exactly the changes up to its base.
-    const windowTo = `coalesce(b.base_window_to, b.base_checkpoint)`
-    const windowFrom = `coalesce(b.base_window_from, b.base_checkpoint + 1)`
-    const ofRow = `c.account_id = b.account_id AND c.token = b.token`
-    const delta = `coalesce((SELECT sum(c.amount) FROM changes c WHERE ${ofRow} AND c.checkpoint > ${windowTo}), 0)`
-    const ambiguous = `EXISTS (SELECT 1 FROM changes c WHERE ${ofRow} AND c.checkpoint BETWEEN ${windowFrom} AND ${windowTo})`
-    const exact = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND NOT ${ambiguous} AND b.amount + ${delta} >= 0)`
-    const released = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
-    const results = await this.query(`
-      SELECT ${pendingReleaseLock('d')} FROM (SELECT d FROM unnest(${freshDigests}) AS d ORDER BY d) AS digests;
-      WITH
-      history AS (
-        INSERT INTO account_transactions (account_id, tx_digest, token, direction, amount, counterparty, checkpoint, timestamp_ms)
-        SELECT x.account_id, x.tx_digest, x.token, x.direction, x.amount, x.counterparty, x.checkpoint, x.timestamp_ms
-        FROM jsonb_to_recordset(${this.json(history)})
-          AS x(tx_digest text, account_id bigint, token text, direction text, amount numeric, counterparty text, checkpoint bigint, timestamp_ms bigint)
-        ON CONFLICT (tx_digest, account_id, token, direction) DO NOTHING
-        RETURNING tx_digest
-      ),
-      events AS (
-        INSERT INTO contract_events (tx_digest, event_seq, package, module, event_name, event_type, fields, typed, parse_error, account_ids, sender, checkpoint, timestamp_ms)
-        SELECT x.tx_digest, x.event_seq, x.package, x.module, x.event_name, x.event_type, x.fields, x.typed, x.parse_error, x.account_ids, x.sender, x.checkpoint, x.timestamp_ms
-        FROM jsonb_to_recordset(${this.json(events)})
-          AS x(tx_digest text, event_seq integer, package text, module text, event_name text, event_type text, fields jsonb, typed boolean,
-               parse_error text, account_ids bigint[], sender text, checkpoint bigint, timestamp_ms bigint)
-        ON CONFLICT (tx_digest, event_seq) DO NOTHING
-        RETURNING tx_digest
-      ),
-      released AS (
-        DELETE FROM pending_balance_changes WHERE tx_digest = ANY(${freshDigests}) RETURNING tx_digest, account_id, token, amount
-      ),
-      release AS (
-        SELECT account_id, token, sum(amount) AS amount FROM released GROUP BY account_id, token
-      ),
-      changes AS (
-        SELECT * FROM jsonb_to_recordset(${this.json(changes)}) AS x(account_id bigint, token text, amount numeric, checkpoint bigint)
-      ),
-      touched AS (
-        SELECT k.account_id, k.token, (SELECT max(c.checkpoint) FROM changes c WHERE c.account_id = k.account_id AND c.token = k.token) AS seen
-        FROM (SELECT account_id, token FROM changes UNION SELECT account_id, token FROM release) k
-      ),
-      balance AS (
-        INSERT INTO balances AS b (account_id, token, is_stale, seen_checkpoint)
-        SELECT account_id, token, true, seen FROM touched ORDER BY account_id, token
-        ON CONFLICT (account_id, token) DO UPDATE SET
-          amount = CASE WHEN ${exact} THEN b.amount + ${delta} ELSE b.amount END,
-          is_stale = NOT ${exact},
-          seen_checkpoint = GREATEST(b.seen_checkpoint, EXCLUDED.seen_checkpoint),
-          pending_amount = GREATEST(b.pending_amount - ${released}, 0),
-          -- A stale row only learns of a later transaction (seen_checkpoint): nothing a reader
-          -- sees changes, so no new version and no cache traffic.
-          version = b.version + CASE WHEN NOT b.is_stale OR ${released} > 0 THEN 1 ELSE 0 END
-        -- A stale row with nothing to release and no later transaction stays as it is (still
-        -- locked): no new row version, no index entries.
-        WHERE NOT b.is_stale OR ${released} > 0 OR EXCLUDED.seen_checkpoint > coalesce(b.seen_checkpoint, -1)
-        -- The statement's snapshot still holds the old version: a row whose version moved (or a new
-        -- row) is one Redis must be told about.
-        RETURNING b.account_id, b.token, b.version IS DISTINCT FROM (SELECT o.version FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS changed
-      ),
-      outbox AS (
-        INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance WHERE changed ORDER BY account_id, token
-      ),
-      processed AS (
-        UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${freshDigests})
-      ),
-      logged AS (
-        UPDATE transaction_processing_log l SET status = 'completed', handler = x.handler, error_message = NULL, finished_at = now(), updated_at = now()
-        FROM jsonb_to_recordset(${this.json(handlers)}) AS x(tx_digest text, handler text)
-        -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
-        WHERE l.tx_digest = ANY(${this.textArray(jobs.map((j) => j.tx.digest))}) AND l.tx_digest = x.tx_digest
-      )
-      -- The CTEs not read below (outbox, processed, logged) run all the same: PostgreSQL executes
-      -- every data-modifying CTE to completion whether or not the query reads it.
-      SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
-             (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,
-             (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released;
-      COMMIT;`)
+    const message = new StatementMessage()
+    message.add(`SELECT ${pendingReleaseLock('d')} FROM (SELECT d FROM unnest(${freshDigests}) AS d ORDER BY d) AS digests`)
+    const effects = message.add<EffectsWritten>(
+      effectsStatement({
+        history: this.json(fresh.flatMap(historyRows)),
+        events: this.json(fresh.flatMap(eventRows)),
+        changes: this.json(fresh.flatMap(changeRows)),
+        handlers: this.json(jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))),
+        freshDigests,
+        digests: this.textArray(jobs.map((j) => j.tx.digest)),
+      }),
+    )
+    message.add('COMMIT')
+    const answer = await message.send(this.connection)
     this.open = false
-    // The statement's result, by its columns: the release locks' comes before it.
-    const row = results.find((r) => r.fields.some((f) => f.name === 'released'))!.rows[0] as {history: Record<string, string>; events: Record<string, string>; released: [string, string, string][]}
-    const written = new Map<string, WriteResult>()
-    for (const {tx, effects, alreadyProcessed} of jobs) {
-      const release = alreadyProcessed ? [] : row.released.filter(([digest]) => digest === tx.digest).map(([, accountId, token]) => ({accountId, token}))
-      written.set(tx.digest, {
-        accountTransactions: Number(row.history[tx.digest] ?? 0),
-        contractEvents: Number(row.events[tx.digest] ?? 0),
-        touched: uniqueKeys([...effects.balanceChanges, ...release]),
-      })
-    }
-    return written
+    return writeResultsOf(jobs, answer.rows(effects)[0]!)
   }
 
   async commit(): Promise<void> {
     if (!this.open) return
-    await this.query('COMMIT')
+    await this.connection.query('COMMIT')
     this.open = false
   }
 
@@ -335,7 +233,7 @@ export class JobBatchTransaction {
   async rollback(): Promise<void> {
     if (!this.open) return
     this.open = false
-    await this.query('ROLLBACK').catch(() => undefined)
+    await this.connection.query('ROLLBACK').catch(() => undefined)
   }
 
   async release(): Promise<void> {
@@ -352,12 +250,24 @@ export class JobBatchTransaction {
   private textArray(values: readonly string[]): string {
     return `ARRAY[${values.map((v) => this.connection.escapeLiteral(v)).join(',')}]::text[]`
   }
+}
 
-  /** A simple-protocol message; its result is one entry per statement. */
-  private async query(text: string): Promise<pg.QueryResult[]> {
-    const result = (await this.connection.query(text)) as pg.QueryResult | pg.QueryResult[]
-    return Array.isArray(result) ? result : [result]
-  }
+/**
+ * start()'s message: the attempts counted (or read) and committed, without waiting for their WAL
+ * flush (they are bookkeeping: the batch's own commit, later in the same WAL, flushes them too,
+ * and a PostgreSQL crash in between loses only attempt counts, never an effect); then the batch's
+ * transaction, its raw events locked and read, and the active accounts they name.
+ */
+function startMessage(list: string, claim: string, batch: boolean, options: StartOptions): StartMessage {
+  const message = new StatementMessage()
+  message.add('BEGIN')
+  message.add('SET LOCAL synchronous_commit TO off')
+  const attempts = message.add<AttemptRow>(options.countAttempt ? countAttempts(list, claim, batch) : readAttempts(list))
+  message.add('COMMIT')
+  message.add('BEGIN')
+  const rawEvents = message.add<RawEventRow>(lockRawEvents(list, options.stallLimit, batch ? claim : undefined))
+  const accounts = message.add<AccountRow>(accountsNamed(list))
+  return {message, attempts, rawEvents, accounts}
 }
 
 /**
@@ -383,9 +293,202 @@ function readAttempts(sortedList: string): string {
   return `SELECT tx_digest, attempts, stalls FROM transaction_processing_log WHERE tx_digest = ANY(${sortedList})`
 }
 
+/**
+ * The raw events of the jobs below the stall limit, locked in digest order; in a batch (`claim`
+ * given), only those this run claimed.
+ */
+function lockRawEvents(sortedList: string, stallLimit: number, claim: string | undefined): string {
+  return `
+      SELECT e.tx_digest, e.checkpoint, e.timestamp_ms, e.sender, e.success, e.execution_error, e.move_calls, e.events,
+             e.balance_changes, e.gas_used, e.gas_owner, e.parse_error, e.processed_at
+      FROM raw_blockchain_events e JOIN transaction_processing_log l USING (tx_digest)
+      WHERE e.tx_digest = ANY(${sortedList}) AND l.stalls < ${integer(stallLimit)} ${claim === undefined ? '' : `AND l.claimed_by = ${claim}`}
+      ORDER BY e.tx_digest
+      FOR UPDATE`
+}
+
+/** The active accounts the transactions name, by the address index: one lookup for the batch. */
+function accountsNamed(sortedList: string): string {
+  return `
+      SELECT a.id::text AS id, a.sui_address
+      FROM accounts a
+      WHERE a.deleted_at IS NULL AND a.sui_address = ANY(ARRAY(
+        SELECT named.address FROM raw_blockchain_events e, LATERAL (${namedAddresses('e')}) AS named(address)
+        WHERE e.tx_digest = ANY(${sortedList})
+      ))`
+}
+
+/** Each digest started (claimed, with its raw event unless none was read) or set to run alone. */
+function batchStartOf(digests: readonly string[], batch: boolean, stallLimit: number, attemptRows: AttemptRow[], loaded: Map<string, LoadedTransaction>): BatchStart {
+  const attempts = new Map(attemptRows.map((r) => [r.tx_digest, r]))
+  const started = new Map<string, JobStart>()
+  const alone: BatchStart['alone'] = []
+  for (const digest of digests) {
+    const attempt = attempts.get(digest)
+    const tx = loaded.get(digest)
+    if (!attempt) {
+      if (!batch) throw new Error(`transaction_processing_log has no row for ${digest} after its start was recorded`)
+      alone.push({digest, counted: false})
+    } else if (batch && !tx && attempt.stalls < stallLimit) {
+      alone.push({digest, counted: true})
+    } else {
+      started.set(digest, {attempt: {attempts: attempt.attempts, stalls: attempt.stalls}, loaded: tx})
+    }
+  }
+  return {started, alone}
+}
+
+/** The rows account_transactions gets for a job. */
+function historyRows({tx, effects}: JobWrite) {
+  return effects.accountTransactions.map((r) => ({
+    ...placeOf(tx),
+    account_id: r.accountId,
+    token: r.token,
+    direction: r.direction,
+    amount: r.amount.toString(),
+    counterparty: r.counterparty,
+  }))
+}
+
+/** The rows contract_events gets for a job. */
+function eventRows({tx, effects}: JobWrite) {
+  return effects.contractEvents.map((e) => ({
+    ...placeOf(tx),
+    event_seq: e.eventSeq,
+    package: e.package,
+    module: e.module,
+    event_name: e.eventName,
+    event_type: e.eventType,
+    fields: e.fields,
+    typed: e.typed,
+    parse_error: e.parseError,
+    account_ids: e.accountIds,
+    sender: e.sender,
+  }))
+}
+
+/** A job's balance changes, each at the transaction's checkpoint. */
+function changeRows({tx, effects}: JobWrite) {
+  return effects.balanceChanges.map((c) => ({account_id: c.accountId, token: c.token, amount: c.amount.toString(), checkpoint: tx.checkpoint.toString()}))
+}
+
 /** The columns every row a transaction produces carries: where it is on the chain. */
 function placeOf(tx: ProcessableTransaction) {
   return {tx_digest: tx.digest, checkpoint: tx.checkpoint.toString(), timestamp_ms: tx.timestampMs?.toString() ?? null}
+}
+
+// The balance rules of finish()'s statement, over a balances row `b` and the batch's `changes` and
+// `release`. The row's base holds every change before its window and none after it
+// (height-window.ts); DELTA: the changes after the window; AMBIGUOUS: a change inside it, which the
+// amount may or may not hold; EXACT: whether the row can take the changes and stay >= 0. A row
+// written before windows existed (no window) holds exactly the changes up to its base.
+const WINDOW_TO = `coalesce(b.base_window_to, b.base_checkpoint)`
+const WINDOW_FROM = `coalesce(b.base_window_from, b.base_checkpoint + 1)`
+const OF_ROW = `c.account_id = b.account_id AND c.token = b.token`
+const DELTA = `coalesce((SELECT sum(c.amount) FROM changes c WHERE ${OF_ROW} AND c.checkpoint > ${WINDOW_TO}), 0)`
+const AMBIGUOUS = `EXISTS (SELECT 1 FROM changes c WHERE ${OF_ROW} AND c.checkpoint BETWEEN ${WINDOW_FROM} AND ${WINDOW_TO})`
+const EXACT = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND NOT ${AMBIGUOUS} AND b.amount + ${DELTA} >= 0)`
+/** The pending amount the batch released from the row. */
+const RELEASED = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
+
+/** The balances the batch touched: each changed one with the highest checkpoint that changed it, and each released one. */
+const BALANCES = `
+      INSERT INTO balances AS b (account_id, token, is_stale, seen_checkpoint)
+      SELECT account_id, token, true, seen FROM touched ORDER BY account_id, token
+      ON CONFLICT (account_id, token) DO UPDATE SET
+        amount = CASE WHEN ${EXACT} THEN b.amount + ${DELTA} ELSE b.amount END,
+        is_stale = NOT ${EXACT},
+        seen_checkpoint = GREATEST(b.seen_checkpoint, EXCLUDED.seen_checkpoint),
+        pending_amount = GREATEST(b.pending_amount - ${RELEASED}, 0),
+        -- A stale row only learns of a later transaction (seen_checkpoint): nothing a reader
+        -- sees changes, so no new version and no cache traffic.
+        version = b.version + CASE WHEN NOT b.is_stale OR ${RELEASED} > 0 THEN 1 ELSE 0 END
+      -- A stale row with nothing to release and no later transaction stays as it is (still
+      -- locked): no new row version, no index entries.
+      WHERE NOT b.is_stale OR ${RELEASED} > 0 OR EXCLUDED.seen_checkpoint > coalesce(b.seen_checkpoint, -1)
+      -- The statement's snapshot still holds the old version: a row whose version moved (or a new
+      -- row) is one Redis must be told about.
+      RETURNING b.account_id, b.token, b.version IS DISTINCT FROM (SELECT o.version FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS changed`
+
+/** finish()'s values, each an escaped literal: jsonb row sets and text arrays. */
+interface EffectsValues {
+  readonly history: string
+  readonly events: string
+  readonly changes: string
+  /** Per job, the handlers that took it. */
+  readonly handlers: string
+  /** The jobs whose effects are written (not processed before). */
+  readonly freshDigests: string
+  readonly digests: string
+}
+
+/** Every effect of every job, in one statement of data-modifying CTEs. */
+function effectsStatement(v: EffectsValues): string {
+  return `
+      WITH
+      history AS (
+        INSERT INTO account_transactions (account_id, tx_digest, token, direction, amount, counterparty, checkpoint, timestamp_ms)
+        SELECT x.account_id, x.tx_digest, x.token, x.direction, x.amount, x.counterparty, x.checkpoint, x.timestamp_ms
+        FROM jsonb_to_recordset(${v.history})
+          AS x(tx_digest text, account_id bigint, token text, direction text, amount numeric, counterparty text, checkpoint bigint, timestamp_ms bigint)
+        ON CONFLICT (tx_digest, account_id, token, direction) DO NOTHING
+        RETURNING tx_digest
+      ),
+      events AS (
+        INSERT INTO contract_events (tx_digest, event_seq, package, module, event_name, event_type, fields, typed, parse_error, account_ids, sender, checkpoint, timestamp_ms)
+        SELECT x.tx_digest, x.event_seq, x.package, x.module, x.event_name, x.event_type, x.fields, x.typed, x.parse_error, x.account_ids, x.sender, x.checkpoint, x.timestamp_ms
+        FROM jsonb_to_recordset(${v.events})
+          AS x(tx_digest text, event_seq integer, package text, module text, event_name text, event_type text, fields jsonb, typed boolean,
+               parse_error text, account_ids bigint[], sender text, checkpoint bigint, timestamp_ms bigint)
+        ON CONFLICT (tx_digest, event_seq) DO NOTHING
+        RETURNING tx_digest
+      ),
+      released AS (
+        DELETE FROM pending_balance_changes WHERE tx_digest = ANY(${v.freshDigests}) RETURNING tx_digest, account_id, token, amount
+      ),
+      release AS (
+        SELECT account_id, token, sum(amount) AS amount FROM released GROUP BY account_id, token
+      ),
+      changes AS (
+        SELECT * FROM jsonb_to_recordset(${v.changes}) AS x(account_id bigint, token text, amount numeric, checkpoint bigint)
+      ),
+      touched AS (
+        SELECT k.account_id, k.token, (SELECT max(c.checkpoint) FROM changes c WHERE c.account_id = k.account_id AND c.token = k.token) AS seen
+        FROM (SELECT account_id, token FROM changes UNION SELECT account_id, token FROM release) k
+      ),
+      balance AS (${BALANCES}
+      ),
+      outbox AS (
+        INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance WHERE changed ORDER BY account_id, token
+      ),
+      processed AS (
+        UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${v.freshDigests})
+      ),
+      logged AS (
+        UPDATE transaction_processing_log l SET status = 'completed', handler = x.handler, error_message = NULL, finished_at = now(), updated_at = now()
+        FROM jsonb_to_recordset(${v.handlers}) AS x(tx_digest text, handler text)
+        -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
+        WHERE l.tx_digest = ANY(${v.digests}) AND l.tx_digest = x.tx_digest
+      )
+      -- The CTEs not read below (outbox, processed, logged) run all the same: PostgreSQL executes
+      -- every data-modifying CTE to completion whether or not the query reads it.
+      SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
+             (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,
+             (SELECT coalesce(json_agg(json_build_array(tx_digest, account_id::text, token)), '[]') FROM released) AS released`
+}
+
+/** Per job: the rows its effects inserted, and the balances it changed or released a pending amount of. */
+function writeResultsOf(jobs: readonly JobWrite[], written: EffectsWritten): Map<string, WriteResult> {
+  const results = new Map<string, WriteResult>()
+  for (const {tx, effects, alreadyProcessed} of jobs) {
+    const release = alreadyProcessed ? [] : written.released.filter(([digest]) => digest === tx.digest).map(([, accountId, token]) => ({accountId, token}))
+    results.set(tx.digest, {
+      accountTransactions: Number(written.history[tx.digest] ?? 0),
+      contractEvents: Number(written.events[tx.digest] ?? 0),
+      touched: uniqueKeys([...effects.balanceChanges, ...release]),
+    })
+  }
+  return results
 }
 
 function uniqueKeys(keys: readonly BalanceKey[]): BalanceKey[] {
