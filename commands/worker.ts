@@ -8,12 +8,13 @@ import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 export type WorkerCommandResult = {retryFailed?: RetryFailedResult} & Partial<WorkerResult>
 
 export default class Worker extends ConfioCommand<typeof Worker> {
-  static override summary = 'Process queued transactions: account history, contract records, stale balances.'
+  static override summary = 'Process queued transactions: account history, contract records, balances kept exact.'
   // One paragraph per string: oclif wraps each to the terminal's width, so no line breaks inside.
   static override description = [
-    "Takes process-transaction jobs from the queue the poller fills and turns each stored transaction into account_transactions rows (received, sent, fee), contract_events rows (PAY and P2P_TRADE), stale balances and deleted balance cache entries. Each job's writes are one PostgreSQL transaction: a job delivered twice leaves the rows of one run.",
-    'A failed job is retried after --retry-delay x attempt until --max-attempts, then marked failed; a job whose worker died is redone by another, up to --stall-limit times.',
-    'Runs until stopped (SIGTERM finishes the jobs in hand), or with --drain until the queue is empty.',
+    "Takes process-transaction jobs from the queue the poller fills and turns each stored transaction into account_transactions rows (received, sent, fee) and contract_events rows (PAY and P2P_TRADE), and adds the chain's own net change of each known account's balance to the balance kept for it (a change it cannot take exactly, such as one inside the height window its base was read in, marks the balance stale instead, for the beat's refresh). Each job's writes are one PostgreSQL transaction, shared with the jobs that arrive beside it: a job delivered twice leaves the rows of one run.",
+    'The same transaction queues each changed balance for Redis (balance_cache_outbox); a relay in the worker writes them to Redis after the commit, newer versions only, so Redis being away delays the cache but never fails a job.',
+    'A failed job is retried after --retry-delay x attempt until --max-attempts, then marked failed; a job whose worker died is redone by another, up to --stall-limit times. The worker also runs the jobs confio beat schedules.',
+    'Runs until stopped (SIGTERM finishes the jobs in hand), or with --drain until its queues are empty.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> worker',

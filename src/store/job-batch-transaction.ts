@@ -1,35 +1,39 @@
 // The worker's database work for a batch of jobs, in two round trips on one connection. A job's
 // cost is dominated by round trips and by the CPU each statement takes on a small machine, so the
 // jobs that arrive together share both (group commit), and the statements are sent as PostgreSQL
-// simple-protocol messages holding several statements each, with every value inlined as an
-// escaped literal (pg's escapeLiteral):
+// simple-protocol messages holding several statements each (statement-message.ts), with every
+// value inlined as an escaped literal (pg's escapeLiteral):
 //
 //   1. start:  each log row -> `processing`, claimed by this run (attempts + 1, a stall counted
 //              if it was still `processing`; in a batch, a job a stopped worker left `processing`
-//              or that stalled before is not claimed: it runs alone); COMMIT (so a worker that
-//              dies later leaves that trace; asynchronous, see start()); BEGIN; read and lock the
+//              or that stalled before is not claimed: it runs alone; a job redone alone after its
+//              batch failed has its counts read as they stand); COMMIT (so a worker that dies later
+//              leaves that trace; asynchronous, see startMessage()); BEGIN; read and lock the
 //              claimed raw events and their log rows FOR UPDATE, in digest order; read the active
 //              accounts they name (by index, one lookup for the whole batch: handlers only ever
 //              look addresses up, so one map serves every job). A job past the stall limit does
 //              not take the lock (a poison transaction may be holding up whoever takes it).
-//   2. finish: the release lock of each job's digest (pending-release-lock.ts); every effect of
-//              every job in one statement of data-modifying CTEs (history rows, contract events,
-//              balance changes, released pending amounts, the cache outbox, processed_at, the
-//              log's `completed`); COMMIT.
+//   2. finish: the release lock of each digest whose effects it writes (pending-release-lock.ts);
+//              every effect of every job in one statement of data-modifying CTEs (history rows,
+//              contract events, balance changes, released pending amounts, the cache outbox,
+//              processed_at, the log's `completed`); COMMIT.
 //
 // No wait is open-ended: the worker's connections have a lock timeout (src/store/session-settings.ts),
 // so a row another session keeps locked fails the statement waiting for it after that long. A
 // start that fails that way has committed its `processing` marks or not; BatchStartError says
 // which, so the batch can be redone job by job, each attempt counted once.
 //
-// Balances (the README's "Balances" section): a row with a
-// base that is not stale adds each change of a transaction after its base's window, exactly once
-// (the job's own first run is the only one that writes effects), and skips those before it (the
-// chain value already has them); a change inside the window (the chain value may or may not hold
-// it: src/chain/height-window.ts), a row without a base, or a stale one, marks the row stale.
+// Balances (the README's "Balances" section): a row with a base that is not stale adds each
+// change of a transaction after its base's window, exactly once (the job's own first run is the
+// only one that writes effects), and skips those before it (the chain value already has them); a
+// change inside the window (the chain value may or may not hold it: src/chain/height-window.ts),
+// a sum that would go below zero, a row without a base, or a stale one, marks the row stale.
 // Either way seen_checkpoint records the transaction, so a chain value whose window reaches it can
-// never be written over the change (postgres-balance-store.ts). Every changed row gets a new version and an outbox
-// row, in this same transaction: Redis is told after the commit by the relay, never by the job.
+// never be written over the change (postgres-balance-store.ts). Every row a reader would see
+// change (a new row, a trusted one, a released pending amount) gets a new version and an outbox
+// row, in this same transaction: Redis is told after the commit by the relay
+// (src/balances/cache-outbox-relay.ts), never by the job. A stale row that only learns of a later
+// transaction gets neither.
 //
 // Two runs of one digest take turns on the row lock; the second finds processed_at set. Unique
 // constraints with ON CONFLICT DO NOTHING keep even a run that bypassed that check from adding
