@@ -149,7 +149,7 @@ export class BatchStartError extends Error {
   }
 }
 
-/** One batch's connection and open transaction; always end it with finish(), commit() or rollback(). */
+/** One batch's connection and open transaction; end the transaction with finish(), commit() or rollback(), and always release() it. */
 export class JobBatchTransaction {
   private readonly db: Database
   private readonly connection: Connection
