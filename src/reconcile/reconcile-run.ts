@@ -58,6 +58,8 @@ export class ReconcileRun {
   private readonly started = performance.now()
   private readonly drift: DriftFinding[] = []
   private readonly errors: ReconcileError[] = []
+  /** Accounts of the first pass read so far, or failed to be. */
+  private read = 0
   private closed = 0
   private checked = 0
   /** Per height H: whether the node has no checkpoint H + 1 (asked once). */
@@ -105,21 +107,24 @@ export class ReconcileRun {
 
   /** Reads flow through the lanes without pause, judged a batch at a time behind them; returns the readings in flight. */
   private async readAndJudge(accounts: SelectedAccount[]): Promise<Reading[]> {
-    const {options} = this
     const judging = new JudgingQueue((batch) => this.judge(batch, false), JUDGE_BATCH)
-    const lanes = new ConcurrencyLimiter(options.concurrency ?? 8)
-    let done = 0
+    const lanes = new ConcurrencyLimiter(this.options.concurrency ?? 8)
     await Promise.all(
       accounts.map((account) =>
         lanes.run(async () => {
           const reading = await this.readOrRecord(account)
           if (reading) judging.add(reading)
-          done += 1
-          options.onProgress?.({done, total: accounts.length, elapsedMs: performance.now() - this.started})
+          this.noteRead(accounts.length)
         }),
       ),
     )
     return judging.drain()
+  }
+
+  /** One more account of the first pass read (or failed to be): the caller's progress. */
+  private noteRead(total: number): void {
+    this.read += 1
+    this.options.onProgress?.({done: this.read, total, elapsedMs: performance.now() - this.started})
   }
 
   /**
