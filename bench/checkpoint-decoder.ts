@@ -1,4 +1,4 @@
-// What the hand-written checkpoint reader (src/chain/checkpoint-wire.ts) saves over the SDK's own
+// What the hand-written checkpoint reader (src/chain/wire/checkpoint-wire.ts) saves over the SDK's own
 // generated decoder (GrpcTypes.*.fromBinary), on the bytes a node sends for CHECKPOINT_READ_MASK:
 // mainnet-shaped checkpoints of 60 transactions from the local test server's traffic generator,
 // at 1% and 10% relevant share. Each decoder turns a ListCheckpointsResponse frame (and a
@@ -23,11 +23,11 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {decodeCheckpoint, decodeScreenedCheckpoint} from '../src/chain/checkpoint-decoder.ts'
-import {CheckpointMethods} from '../src/chain/checkpoint-methods.ts'
-import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire-observer.ts'
-import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from '../src/chain/wire/checkpoint-decoder.ts'
+import {CheckpointMethods} from '../src/chain/wire/checkpoint-methods.ts'
+import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire/wire-observer.ts'
+import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
 import type {CheckpointRecord, ScreenedCheckpointRecord, TransactionRecord} from '../src/chain/records.ts'
 import {AddressSet} from '../src/ingest/address-set.ts'
 import {RelevanceFilter} from '../src/ingest/relevance-filter.ts'

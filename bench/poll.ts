@@ -51,7 +51,7 @@ import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
 import {openChainReader} from '../src/chain/index.ts'
-import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
 import {nearestRank} from '../src/percentiles.ts'
 import type {Database} from '../src/store/database.ts'
 import {

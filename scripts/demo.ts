@@ -201,7 +201,7 @@ async function stop(code: number): Promise<never> {
   clearInterval(timer)
   sui.ledger.stopProducing()
   // A live chain moves on: two empty checkpoints put the last transfers behind the height window of
-  // any read made now (src/chain/height-window.ts).
+  // any read made now (src/chain/reader/height-window.ts).
   sui.ledger.produceCheckpoint()
   sui.ledger.produceCheckpoint()
   // Let confio finish what the chain produced, so the balances can be compared with it. (Seconds

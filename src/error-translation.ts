@@ -2,8 +2,8 @@
 // ones confio knows into ConfioErrors, so the base command prints them with a stable code and a
 // remedy like any other; anything else stays a plain runtime failure.
 import {ChainError} from './chain/chain-error.ts'
-import {ConnectionCheckError, TlsError, WrongNetworkError} from './chain/connection-check.ts'
-import {readableDetails} from './chain/failure-details.ts'
+import {ConnectionCheckError, TlsError, WrongNetworkError} from './chain/reader/connection-check.ts'
+import {readableDetails} from './chain/transport/failure-details.ts'
 import {ConfioError, RuntimeFailure} from './errors.ts'
 import {type SessionTimeoutSetting, sessionTimeoutOf} from './store/session-settings.ts'
 

@@ -5,7 +5,7 @@
 // once per manager (GetEpoch); a node that does not expose them gets the mainnet values.
 import type {Transaction} from '@mysten/sui/transactions'
 import {ChainError} from '../chain/chain-error.ts'
-import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
+import type {CallOptions, ChainReader} from '../chain/reader/chain-reader.ts'
 import type {EpochRecord} from '../chain/records.ts'
 import {UsageError} from '../errors.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'

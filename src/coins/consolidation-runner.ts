@@ -7,7 +7,7 @@
 // naming every step executed so far and any step sent without an answer (by the digest computed
 // before sending), so the operator never sends a step twice.
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import type {ChainReader} from '../chain/chain-reader.ts'
+import type {ChainReader} from '../chain/reader/chain-reader.ts'
 import {sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
 import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/records.ts'

@@ -4,7 +4,7 @@
 // caller's commit, loudly, and is never skipped.
 import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
+import type {ChainReader} from '../chain/reader/chain-reader.ts'
 import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
 import {formatDuration} from '../config/durations.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'

@@ -1,4 +1,4 @@
-// A chain value's height is a window, not a point (src/chain/height-window.ts), against the local
+// A chain value's height is a window, not a point (src/chain/reader/height-window.ts), against the local
 // Sui server's height switches (test/support/sui-server/state-view.ts): state replies whose header
 // names one checkpoint above the state (sealed between the read and the header) or one below (the
 // node's indexes ahead of its height mark). Whatever a read's header says, a balance confio keeps

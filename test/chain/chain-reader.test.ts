@@ -5,7 +5,7 @@ import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
 import {Transaction} from '@mysten/sui/transactions'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
 import type {BalanceRecord} from '../../src/chain/records.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {startSuiServer} from '../support/sui-server/index.ts'

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint} from '../../src/chain/checkpoint-decoder.ts'
-import {readListCheckpointsResponse} from '../../src/chain/checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK} from '../../src/chain/read-masks.ts'
+import {decodeCheckpoint} from '../../src/chain/wire/checkpoint-decoder.ts'
+import {readListCheckpointsResponse} from '../../src/chain/wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK} from '../../src/chain/wire/read-masks.ts'
 import type {CheckpointRecord} from '../../src/chain/records.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'

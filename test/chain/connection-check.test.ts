@@ -12,9 +12,9 @@ import {
   TlsError,
   WrongNetworkError,
   checkConnection,
-} from '../../src/chain/connection-check.ts'
-import {readableDetails} from '../../src/chain/failure-details.ts'
-import {chainName} from '../../src/chain/known-chains.ts'
+} from '../../src/chain/reader/connection-check.ts'
+import {readableDetails} from '../../src/chain/transport/failure-details.ts'
+import {chainName} from '../../src/chain/reader/known-chains.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {startSuiServer} from '../support/sui-server/index.ts'
 import type {SuiTestServer} from '../support/sui-server/index.ts'

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import {MAX_BATCH_GET_TRANSACTIONS} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import {MAX_BATCH_GET_TRANSACTIONS} from '../../src/chain/reader/grpc-chain-reader.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {digestOf} from '../support/chain-builder.ts'
 import {startSuiServer} from '../support/sui-server/index.ts'

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CallOptions} from '../../src/chain/chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import type {CallOptions} from '../../src/chain/reader/chain-reader.ts'
 import type {CheckpointRecord, EventContents, TransactionDetails} from '../../src/chain/records.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter, type CheckpointCommitterOptions} from '../../src/ingest/checkpoint-committer.ts'

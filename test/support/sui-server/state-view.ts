@@ -1,5 +1,5 @@
 // What a real fullnode's state replies do that this server's do not by default (faults.ts,
-// `stateHeights`), so a test can show confio's balances hold anyway (src/chain/height-window.ts):
+// `stateHeights`), so a test can show confio's balances hold anyway (src/chain/reader/height-window.ts):
 //   header-above  the reply names one checkpoint above the state it answered from: a fullnode
 //                 appends x-sui-checkpoint-height after its handler has read the state, and a
 //                 checkpoint sealed in between;

@@ -6,13 +6,13 @@
 //
 // Give it a reader that makes one attempt per call (maxAttempts 1): a check reports the endpoint
 // as it is, where a retrying reader would turn a refused connection into seconds of backoff.
-import {ChainError} from './chain-error.ts'
-import type {SuiNetwork} from './chain-options.ts'
+import {ChainError} from '../chain-error.ts'
+import type {SuiNetwork} from '../chain-options.ts'
 import type {ChainReader} from './chain-reader.ts'
-import {readableDetails} from './failure-details.ts'
+import {readableDetails} from '../transport/failure-details.ts'
 import {chainMatchesNetwork, chainName, networkOfChainId, shortChainId} from './known-chains.ts'
-import {probeTcp} from './tcp-probe.ts'
-import {nearestRank} from '../percentiles.ts'
+import {probeTcp} from '../transport/tcp-probe.ts'
+import {nearestRank} from '../../percentiles.ts'
 
 export interface ConnectionCheckToken {
   symbol: string

@@ -2,7 +2,7 @@
 // message or a log line. Error text from the server is not trusted to be clean either: a proxy
 // may echo the request headers back in its status details. Everything the layer puts into a
 // message goes through a Redactor built from the options.
-import type {ChainOptions} from './chain-options.ts'
+import type {ChainOptions} from '../chain-options.ts'
 
 const MASK = '***'
 

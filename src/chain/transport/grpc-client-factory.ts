@@ -12,8 +12,8 @@ import type {ChannelOptions} from '@grpc/grpc-js'
 import {GrpcWebFetchTransport, SuiGrpcClient} from '@mysten/sui/grpc'
 import type {RpcTransport} from '@protobuf-ts/runtime-rpc'
 
-import type {ChainOptions} from './chain-options.ts'
-import {validateChainOptions} from './chain-options.ts'
+import type {ChainOptions} from '../chain-options.ts'
+import {validateChainOptions} from '../chain-options.ts'
 import {FlowControlledGrpcTransport} from './flow-controlled-transport.ts'
 import {IpAddressTlsCredentials} from './ip-tls-credentials.ts'
 

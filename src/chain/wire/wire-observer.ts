@@ -2,9 +2,9 @@
 // transaction kind or a command newer than confio. The transaction itself is kept, as undecodable
 // (its parse error says what), so the relevance rule stores it rather than drop a transfer; this is
 // how a person finds out why: a count per kind in the chain metrics, and a warning.
-import type {ChainLogger} from './call-policy.ts'
-import {chainMetrics} from './chain-metrics.ts'
-import type {ChainMetrics} from './chain-metrics.ts'
+import type {ChainLogger} from '../transport/call-policy.ts'
+import {chainMetrics} from '../chain-metrics.ts'
+import type {ChainMetrics} from '../chain-metrics.ts'
 
 export interface WireObserver {
   /** One transaction carried `what` (e.g. "TransactionKind.kind 12"), which the reader does not know. */

@@ -4,12 +4,12 @@
 // limits, the metrics or the error policy.
 import type {RpcOptions, RpcOutputStream} from '@protobuf-ts/runtime-rpc'
 
-import {backoffDelayMs, formatWait, sleep} from './backoff.ts'
-import {ChainError, isGrpcStatusName, isTransientFailure} from './chain-error.ts'
-import type {GrpcStatusName} from './chain-error.ts'
-import type {ChainMetrics} from './chain-metrics.ts'
-import type {ConcurrencyLimiter} from './concurrency-limiter.ts'
-import type {RateLimiter} from './rate-limiter.ts'
+import {backoffDelayMs, formatWait, sleep} from '../backoff.ts'
+import {ChainError, isGrpcStatusName, isTransientFailure} from '../chain-error.ts'
+import type {GrpcStatusName} from '../chain-error.ts'
+import type {ChainMetrics} from '../chain-metrics.ts'
+import type {ConcurrencyLimiter} from '../concurrency-limiter.ts'
+import type {RateLimiter} from '../rate-limiter.ts'
 import type {Redactor} from './redaction.ts'
 
 /**

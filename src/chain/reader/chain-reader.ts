@@ -8,11 +8,11 @@
 // response", "malformed <Method> reply"), never retried: asking again gets the same. Invalid
 // arguments (a malformed address, coin type or digest) throw a TypeError before anything is sent.
 // Aborting the signal rejects with the signal's reason; iterators simply end.
-import type {SuiNetwork} from './chain-options.ts'
-import type {ChainMetricsSnapshot} from './chain-metrics.ts'
-import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
-import type {RateLimiter} from './rate-limiter.ts'
-import type {TransactionScreen} from './transaction-screen.ts'
+import type {SuiNetwork} from '../chain-options.ts'
+import type {ChainMetricsSnapshot} from '../chain-metrics.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
+import type {RateLimiter} from '../rate-limiter.ts'
+import type {TransactionScreen} from '../wire/transaction-screen.ts'
 
 export interface CallOptions {
   signal?: AbortSignal

@@ -1,7 +1,7 @@
 // Small conversions from protobuf well-known types to plain values, shared by the decoders.
 // Written here instead of importing google.protobuf helpers, which @mysten/sui does not export.
-import {normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
-import type {JsonValue} from './records.ts'
+import {normalizeAddress, normalizeCoinType} from '../../sui/identifiers.ts'
+import type {JsonValue} from '../records.ts'
 
 interface Timestamp {
   seconds: bigint

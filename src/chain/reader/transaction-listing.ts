@@ -11,14 +11,14 @@
 import {GrpcTypes} from '@mysten/sui/grpc'
 import type {SuiGrpcClient} from '@mysten/sui/grpc'
 
-import type {CallPolicy} from './call-policy.ts'
-import {ChainError, malformedResponse} from './chain-error.ts'
-import type {GrpcStatusName} from './chain-error.ts'
+import type {CallPolicy} from '../transport/call-policy.ts'
+import {ChainError, malformedResponse} from '../chain-error.ts'
+import type {GrpcStatusName} from '../chain-error.ts'
 import type {AffectedTransactionsProgress} from './chain-reader.ts'
-import {decodeTransactionDetails} from './checkpoint-decoder.ts'
-import {TRANSACTION_DETAILS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {TransactionDetails} from './records.ts'
-import {normalizeAddress} from '../sui/identifiers.ts'
+import {decodeTransactionDetails} from '../wire/checkpoint-decoder.ts'
+import {TRANSACTION_DETAILS_READ_MASK, fieldMask} from '../wire/read-masks.ts'
+import type {TransactionDetails} from '../records.ts'
+import {normalizeAddress} from '../../sui/identifiers.ts'
 
 const METHOD = 'ListTransactions'
 // Items per stream. Larger values are coerced down to the node's maximum (QueryOptions.limit),

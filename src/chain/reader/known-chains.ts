@@ -4,7 +4,7 @@
 // the short one, and names the chain with chainName() wherever it prints one.
 import {fromBase58, toHex} from '@mysten/sui/utils'
 
-import type {SuiNetwork} from './chain-options.ts'
+import type {SuiNetwork} from '../chain-options.ts'
 
 export const KNOWN_CHAIN_IDS: Readonly<Record<string, SuiNetwork>> = {
   '35834a8a': 'mainnet',

@@ -4,9 +4,9 @@
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import {PartErrors, decodeBalanceChanges, decodeEvents, decodeGasUsed, decodeStatus} from './checkpoint-decoder.ts'
-import type {HeightWindow} from './height-window.ts'
+import type {HeightWindow} from '../reader/height-window.ts'
 import {chainAddress, chainType, requiredString, timestampMs} from './proto-values.ts'
-import type {BalanceRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from './records.ts'
+import type {BalanceRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from '../records.ts'
 
 export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): ServiceInfo {
   return {

@@ -3,17 +3,17 @@
 // than one GetCheckpoint per sequence number. A node without it answers UNIMPLEMENTED; that is
 // remembered for the life of the reader so the question is asked once, and the range is read
 // with GetCheckpoint, several in flight, yielded in order.
-import type {CallPolicy} from './call-policy.ts'
-import {ChainError} from './chain-error.ts'
-import {decodeCheckpoint, decodeScreenedCheckpoint} from './checkpoint-decoder.ts'
-import type {CheckpointMethods} from './checkpoint-methods.ts'
-import {readListCheckpointsResponse} from './checkpoint-wire.ts'
-import type {WireCheckpoint} from './checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK, fieldMask} from './read-masks.ts'
-import type {WireObserver} from './wire-observer.ts'
-import type {CheckpointRecord, ScreenedCheckpointRecord} from './records.ts'
-import type {TransactionScreen} from './transaction-screen.ts'
-import {messageOf} from '../errors.ts'
+import type {CallPolicy} from '../transport/call-policy.ts'
+import {ChainError} from '../chain-error.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from '../wire/checkpoint-decoder.ts'
+import type {CheckpointMethods} from '../wire/checkpoint-methods.ts'
+import {readListCheckpointsResponse} from '../wire/checkpoint-wire.ts'
+import type {WireCheckpoint} from '../wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK, fieldMask} from '../wire/read-masks.ts'
+import type {WireObserver} from '../wire/wire-observer.ts'
+import type {CheckpointRecord, ScreenedCheckpointRecord} from '../records.ts'
+import type {TransactionScreen} from '../wire/transaction-screen.ts'
+import {messageOf} from '../../errors.ts'
 
 // Items per ListCheckpoints stream. Without a limit a node applies its default (the test server's
 // is 50, like the node's page defaults), and every stream that ends costs a new request and a

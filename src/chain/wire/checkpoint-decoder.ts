@@ -8,7 +8,7 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import {chainAddress, chainType, protoValueToJson, requiredString, timestampMs} from './proto-values.ts'
 import type {ProtoValue} from './proto-values.ts'
 import type {WireCheckpoint} from './checkpoint-wire.ts'
-import type {BalanceChangeRecord, CheckpointRecord, ScreenedCheckpointRecord, EffectsStatus, EventContents, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from './records.ts'
+import type {BalanceChangeRecord, CheckpointRecord, ScreenedCheckpointRecord, EffectsStatus, EventContents, EventRecord, EventSummary, MoveCallRecord, TransactionDetails, TransactionRecord} from '../records.ts'
 
 /**
  * Throws only when the checkpoint itself is unusable (no sequence number); never for a
