@@ -17,9 +17,9 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {GrpcChainReader} from '../src/chain/reader/grpc-chain-reader.ts'
+import {GrpcChainReader} from '../src/chain/index.ts'
+import type {CheckpointRecord} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
-import type {CheckpointRecord} from '../src/chain/records.ts'
 import {spawnSuiServer} from '../test/support/sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 

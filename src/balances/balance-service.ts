@@ -25,9 +25,8 @@
 //   memory too; a version never moves back at any level.
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
-import type {ChainReader} from '../chain/reader/chain-reader.ts'
+import type {BalanceRecord, ChainReader} from '../chain/index.ts'
 import {sleep} from '../chain/backoff.ts'
-import type {BalanceRecord} from '../chain/records.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'

@@ -23,10 +23,9 @@
 // given the chain's value when it can take it. Every account checked gets last_blockchain_check,
 // so --older-than skips it next time. Every chain request of the run takes a token of its own
 // --rps limit, and the report counts them.
-import type {CallOptions, ChainReader} from '../chain/reader/chain-reader.ts'
-import {ChainError} from '../chain/chain-error.ts'
+import {ChainError} from '../chain/index.ts'
+import type {CallOptions, ChainReader, HeightWindow} from '../chain/index.ts'
 import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
-import type {HeightWindow} from '../chain/reader/height-window.ts'
 import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
 import {messageOf, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'

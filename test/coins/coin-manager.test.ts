@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import type {GrpcTypes} from '@mysten/sui/grpc'
 import {Transaction} from '@mysten/sui/transactions'
-import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {decodeEpoch} from '../../src/chain/wire/state-decoder.ts'
 import {InsufficientBalanceError, TooManyCoinsError} from '../../src/coins/coin-errors.ts'
 import {dustOf, dustThresholdOf} from '../../src/coins/coin-holding.ts'

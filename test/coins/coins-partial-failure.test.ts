@@ -5,7 +5,7 @@
 // it always hits the step after it.
 import assert from 'node:assert/strict'
 import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
-import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
 import {ConsolidationFailure, type ConsolidationProgress} from '../../src/coins/consolidation-failure.ts'
 import {planConsolidation} from '../../src/coins/consolidation-plan.ts'
