@@ -34,9 +34,9 @@ import {RelevanceFilter} from '../src/ingest/relevance-filter.ts'
 import {RelevanceScreen} from '../src/ingest/relevance-screen.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {idOf} from '../test/support/chain-builder.ts'
-import {CheckpointCache} from '../test/support/sui-server/checkpoint-cache.ts'
-import {Ledger, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {idOf} from '../sui-server/chain-builder.ts'
+import {CheckpointCache} from '../sui-server/checkpoint-cache.ts'
+import {Ledger, spawnSuiServer} from '../sui-server/index.ts'
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name]

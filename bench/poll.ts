@@ -59,7 +59,7 @@ import {
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {pollerStages} from './poller-profile.ts'
-import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 
 const CHECKPOINTS = num('CHECKPOINTS', 10_000)
 const TX_PER_CHECKPOINT = num('TX_PER_CHECKPOINT', 60)

@@ -19,7 +19,7 @@ import {createDatabase} from '../src/store/database.ts'
 import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {startSuiServer} from '../test/support/sui-server/index.ts'
+import {startSuiServer} from '../sui-server/index.ts'
 
 const {values} = parseArgs({options: {seconds: {type: 'string'}}})
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds)

@@ -13,7 +13,7 @@ import type {ProtoValue} from '../../src/chain/wire/proto-values.ts'
 import {reportingWireObserver} from '../../src/chain/wire/wire-observer.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import {messageField, uint64Field, varint} from '../support/sui-server/wire.ts'
+import {messageField, uint64Field, varint} from '../../sui-server/wire.ts'
 
 const ALICE = '0x' + 'a1'.repeat(32)
 const PKG = '0x' + 'cc'.repeat(32)

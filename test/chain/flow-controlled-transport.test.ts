@@ -6,7 +6,7 @@ import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 import type {MethodInfo, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
 import {FlowControlledGrpcTransport} from '../../src/chain/transport/flow-controlled-transport.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 
 const CHECKPOINTS = 400
 const READ_FIRST = 5

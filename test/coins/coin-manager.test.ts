@@ -18,7 +18,7 @@ import {UsageError} from '../../src/errors.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 import {coin, CUSD, CUSD_TYPE, holding, many, OWNER, SUI} from './coin-support.ts'
 
 const CAPACITY = paymentCapacity(CUSD, MAINNET_LIMITS)

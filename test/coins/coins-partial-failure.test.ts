@@ -18,7 +18,7 @@ import type {JsonOutput} from '../../cli/base-command.ts'
 import {testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 import {CUSD, CUSD_TYPE, SUI} from './coin-support.ts'
 
 interface Wallet {

@@ -13,7 +13,7 @@ import {createDatabase, type Database} from '../../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 
 export const SUI = '0x2::sui::SUI'

@@ -5,10 +5,10 @@
 // records a test builds by hand and the ones the server serves have one shape.
 //
 // Records hold plain values (bigint amounts, 0x+64-hex addresses); converting them to sui.rpc.v2
-// messages is the server's job (test/support/sui-server/proto-messages.ts).
+// messages is the server's job (sui-server/proto-messages.ts).
 import {createHash} from 'node:crypto'
 import {toBase58} from '@mysten/sui/utils'
-import {normalizeAddress, normalizeCoinType, packageOfType} from '../../src/sui/identifiers.ts'
+import {normalizeAddress, normalizeCoinType, packageOfType} from '../src/sui/identifiers.ts'
 
 export type Json = null | boolean | number | string | Json[] | {[key: string]: Json}
 

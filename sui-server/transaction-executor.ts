@@ -17,8 +17,8 @@
 // are recorded without being executed; their results can only feed other such calls.
 import {
   type CommandRecord, type ExecutionErrorKindName, type ExecutionErrorRecord, type GasCost, type GasPaymentRecord, ZERO_ADDRESS, netGas,
-} from '../chain-builder.ts'
-import {SUI_COIN_TYPE, normalizeAddress} from '../../../src/sui/identifiers.ts'
+} from './chain-builder.ts'
+import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
 import type {CoinObject, CoinStore} from './coin-store.ts'
 import {frameworkHandler, movesBalances} from './framework-calls.ts'
 import {gasCost} from './gas-meter.ts'

@@ -6,7 +6,7 @@
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {toBase64} from '@mysten/sui/utils'
 import {verifyTransactionSignature} from '@mysten/sui/verify'
-import {normalizeAddress} from '../../../src/sui/identifiers.ts'
+import {normalizeAddress} from '../src/sui/identifiers.ts'
 import {notModelled, rejectedSignature} from './refusal.ts'
 
 /** zkLogin's flag byte in a serialized signature (flag || signature || public key). */

@@ -3,8 +3,8 @@
 // Only the `sender` and `affected_address` predicates are modelled; a filter naming any other
 // answers UNIMPLEMENTED, so a test that needs one finds out at once instead of matching nothing.
 import type {GrpcTypes} from '@mysten/sui/grpc'
-import type {TransactionRecord} from '../chain-builder.ts'
-import {normalizeAddress} from '../../../src/sui/identifiers.ts'
+import type {TransactionRecord} from './chain-builder.ts'
+import {normalizeAddress} from '../src/sui/identifiers.ts'
 import {rpcError} from './grpc-server.ts'
 
 export type TransactionPredicate = (t: TransactionRecord) => boolean

@@ -13,7 +13,7 @@
 // Watermark.checkpoint is the last checkpoint this request has scanned completely (unset before
 // the first); Watermark.cursor is the position reached, the resume point for `after`.
 import {GrpcTypes} from '@mysten/sui/grpc'
-import type {CheckpointRecord, TransactionRecord} from '../../chain-builder.ts'
+import type {CheckpointRecord, TransactionRecord} from '../chain-builder.ts'
 import {type FrameSink, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'
 import {masked} from '../masked.ts'

@@ -6,7 +6,7 @@
 // removal, an address balance's new amount), so replaying a store's writes in order on a copy that
 // was at the same state brings the copy to the same state: that is how the ledger's sealed view
 // catches up with execution when a checkpoint is sealed (ledger.ts).
-import type {ObjectRef} from '../chain-builder.ts'
+import type {ObjectRef} from './chain-builder.ts'
 
 export interface CoinObject {
   objectId: string

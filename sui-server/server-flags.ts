@@ -3,9 +3,9 @@
 // naming the flag (a FlagError; main.ts prints it and exits 2), never a stack trace.
 import {existsSync, readFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
-import {parseAccountsCsv} from '../../../src/accounts/account-csv.ts'
-import {messageOf} from '../../../src/errors.ts'
-import {isSuiAddress, normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
+import {parseAccountsCsv} from '../src/accounts/account-csv.ts'
+import {messageOf} from '../src/errors.ts'
+import {isSuiAddress, normalizeAddress, normalizeCoinType} from '../src/sui/identifiers.ts'
 import type {StateHeightFaults} from './faults.ts'
 import type {TrafficOptions} from './index.ts'
 

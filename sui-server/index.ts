@@ -1,6 +1,7 @@
-// The local Sui gRPC server confio's tests and benchmarks talk to (the machine has no internet).
-// It serves the SDK's own sui.rpc.v2 descriptors on @grpc/grpc-js, so the real SuiGrpcClient
-// talks to it over a socket on 127.0.0.1; only the chain behind it (ledger.ts) is simulated.
+// The local Sui gRPC server confio's tests, benchmarks and demo talk to (the machine has no
+// internet); `npm run sui-server` runs it on its own (main.ts). It serves the SDK's own
+// sui.rpc.v2 descriptors on @grpc/grpc-js, so the real SuiGrpcClient talks to it over a socket
+// on 127.0.0.1; only the chain behind it (ledger.ts) is simulated.
 //
 //   const sui = await startSuiServer()
 //   const alice = sui.ledger.createAddress()

@@ -9,7 +9,7 @@
 // not show.
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {normalizeStructTag, parseStructTag} from '@mysten/sui/utils'
-import {normalizeAddress, normalizeCoinType} from '../../../../src/sui/identifiers.ts'
+import {normalizeAddress, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {type BalanceParts, type CoinObject} from '../coin-store.ts'
 import {type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'

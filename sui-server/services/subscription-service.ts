@@ -3,7 +3,7 @@
 // resume from a cursor; a follower fills gaps with GetCheckpoint/ListCheckpoints. Filters and
 // SubscribeTransactions/SubscribeEvents are not modelled (UNIMPLEMENTED).
 import {GrpcTypes} from '@mysten/sui/grpc'
-import type {CheckpointRecord} from '../../chain-builder.ts'
+import type {CheckpointRecord} from '../chain-builder.ts'
 import type {CheckpointCache} from '../checkpoint-cache.ts'
 import {type FrameSink, type ServiceParts, rpcError} from '../grpc-server.ts'
 import type {Ledger} from '../ledger.ts'

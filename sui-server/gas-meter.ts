@@ -4,7 +4,7 @@
 // storage is charged per coin object written and 99% of it is rebated per coin object the
 // transaction consumed or overwrote, with the 1% rest kept as the non-refundable fee. The figures
 // reproduce chain-builder's DEFAULT_GAS for a split-and-transfer paid from one gas coin.
-import {type GasCost, REFERENCE_GAS_PRICE, netGas} from '../chain-builder.ts'
+import {type GasCost, REFERENCE_GAS_PRICE, netGas} from './chain-builder.ts'
 
 /** Computation units of the smallest bucket; also the minimum budget, in units of the gas price. */
 const COMPUTATION_UNITS = 1_000n

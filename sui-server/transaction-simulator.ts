@@ -13,8 +13,8 @@
 // mock coin, as a node's does.
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import {REFERENCE_GAS_PRICE, digestOf} from '../chain-builder.ts'
-import {SUI_COIN_TYPE} from '../../../src/sui/identifiers.ts'
+import {REFERENCE_GAS_PRICE, digestOf} from './chain-builder.ts'
+import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {estimateBudget, MAX_GAS_BUDGET} from './gas-meter.ts'
 import {programFromGrpc} from './grpc-program.ts'
 import type {Ledger, ProgramRun} from './ledger.ts'

@@ -7,7 +7,7 @@
 // them right away, so a follower reading at the tip, or a benchmark reading generated traffic,
 // gets bytes that are already there.
 import {GrpcTypes} from '@mysten/sui/grpc'
-import type {CheckpointRecord} from '../chain-builder.ts'
+import type {CheckpointRecord} from './chain-builder.ts'
 import type {Ledger} from './ledger.ts'
 import {checkpointMessage} from './proto-messages.ts'
 import {messageField} from './wire.ts'

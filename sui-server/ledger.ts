@@ -18,8 +18,8 @@
 import {
   type BalanceChangeRecord, type CheckpointRecord, type CommandRecord, type ExecutionErrorRecord, type GasCost, type Json, type TransactionBuilder, type TransactionRecord,
   DEFAULT_GAS, DEFAULT_GAS_BUDGET, FAILED_GAS, REFERENCE_GAS_PRICE, checkpoint, digestOf, idOf, tx,
-} from '../chain-builder.ts'
-import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
+} from './chain-builder.ts'
+import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {type BalanceParts, type CoinObject, CoinStore, type StoreWrite} from './coin-store.ts'
 import type {Program} from './program.ts'
 import {type CommittedChange, InsufficientFunds, StateChange} from './state-change.ts'

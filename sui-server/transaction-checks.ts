@@ -7,8 +7,8 @@
 // max_input_objects 2,048, max_arguments 512 per command, max_programmable_tx_commands 1,024,
 // max_gas_payment_objects 256, max_pure_argument_size 16 KiB, max_tx_gas 50 SUI.
 import {fromBase58} from '@mysten/sui/utils'
-import {REFERENCE_GAS_PRICE} from '../chain-builder.ts'
-import {SUI_COIN_TYPE} from '../../../src/sui/identifiers.ts'
+import {REFERENCE_GAS_PRICE} from './chain-builder.ts'
+import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import type {CoinStore} from './coin-store.ts'
 import {MAX_GAS_BUDGET, minimumBudget} from './gas-meter.ts'
 import {type Program, type ProgramArgument, type ProgramCommand, inputObjectIds} from './program.ts'

@@ -4,8 +4,8 @@
 // into many packages with their events, swaps, and a few failures. A chosen share of transactions
 // touches the given addresses (deposits, withdrawals) or packages, which is what confio must find.
 // Everything goes through the ledger's scenario API, so balances stay consistent.
-import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
-import {type Json, idOf} from '../chain-builder.ts'
+import {SUI_COIN_TYPE, normalizeAddress, normalizeCoinType} from '../src/sui/identifiers.ts'
+import {type Json, idOf} from './chain-builder.ts'
 import type {Ledger} from './ledger.ts'
 import {Random} from './random.ts'
 

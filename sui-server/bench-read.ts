@@ -2,7 +2,7 @@
 // spawned server (own process, so the server and the client each have a core):
 //  - "raw": a bare grpc-js client that keeps the reply bytes: what the server can serve;
 //  - "sdk": the real SuiGrpcClient, which also decodes every reply with protobuf-ts.
-//   node test/support/sui-server/bench-read.ts [checkpoints=2000] [concurrency=16]
+//   node sui-server/bench-read.ts [checkpoints=2000] [concurrency=16]
 import * as grpc from '@grpc/grpc-js'
 import {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'

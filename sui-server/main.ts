@@ -3,8 +3,8 @@
 // (confio's defaults are mainnet's public fullnode), the scenario's named addresses, then seals
 // `rate` checkpoints per second, filled with mainnet-shaped traffic with --traffic or --accounts.
 // A bad flag is one line naming it, exit 2.
-import {shortChainId} from '../../../src/chain/index.ts'
-import {messageOf} from '../../../src/errors.ts'
+import {shortChainId} from '../src/chain/index.ts'
+import {messageOf} from '../src/errors.ts'
 import {FlagError, parseServerFlags, serverHelp, type ServerSettings} from './server-flags.ts'
 
 const EXIT_USAGE = 2

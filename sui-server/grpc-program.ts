@@ -3,7 +3,7 @@
 // versions), and answers with the resolved transaction in the same form; ExecuteTransaction
 // echoes the transaction it executed. Field comments name the proto fields.
 import {GrpcTypes} from '@mysten/sui/grpc'
-import {normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
+import {normalizeAddress, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {type Program, type ProgramArgument, type ProgramCommand, type ProgramExpiration, type ProgramInput, normalizeTypeTag} from './program.ts'
 import {notModelled, rejected} from './refusal.ts'
 

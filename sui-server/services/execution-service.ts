@@ -35,7 +35,7 @@
 // records them, see proto-messages.ts).
 import {GrpcTypes} from '@mysten/sui/grpc'
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import {REFERENCE_GAS_PRICE} from '../../chain-builder.ts'
+import {REFERENCE_GAS_PRICE} from '../chain-builder.ts'
 import type {CoinObject} from '../coin-store.ts'
 import {type ServiceParts, rpcError} from '../grpc-server.ts'
 import {programToGrpc} from '../grpc-program.ts'

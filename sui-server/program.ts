@@ -5,8 +5,8 @@
 // whose BCS and digest programToBcs() gives back once it is resolved.
 import {type Argument, type TransactionData, TransactionDataBuilder} from '@mysten/sui/transactions'
 import {fromBase64, toBase64} from '@mysten/sui/utils'
-import type {ObjectRef} from '../chain-builder.ts'
-import {normalizeAddress, normalizeCoinType} from '../../../src/sui/identifiers.ts'
+import type {ObjectRef} from './chain-builder.ts'
+import {normalizeAddress, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {notModelled, rejected} from './refusal.ts'
 
 export type ProgramArgument = {kind: 'gas'} | {kind: 'input'; index: number} | {kind: 'result'; command: number; nested?: number}

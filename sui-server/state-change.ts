@@ -8,8 +8,8 @@
 // coins as a wallet would), and the transaction executor states exact coin writes (writeCoin,
 // deleteCoin, touchCoin, adjustAddressBalance). Balance changes are derived the way a node does,
 // from each touched coin's balance before and after plus the address-balance changes.
-import {type BalanceChangeRecord, type ChangedObjectRecord, type GasCost, type GasPaymentRecord, digestOf, idOf, netGas} from '../chain-builder.ts'
-import {SUI_COIN_TYPE} from '../../../src/sui/identifiers.ts'
+import {type BalanceChangeRecord, type ChangedObjectRecord, type GasCost, type GasPaymentRecord, digestOf, idOf, netGas} from './chain-builder.ts'
+import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {type CoinObject, type CoinStore, coinObjectType, refOf} from './coin-store.ts'
 
 /** The sender cannot cover an amount or the gas; the ledger turns it into a failed transaction or a test error. */

@@ -8,8 +8,8 @@
 import {GrpcTypes} from '@mysten/sui/grpc'
 import type {
   ChangedObjectRecord, CheckpointRecord, CommandRecord, EventRecord, ExecutionErrorRecord, GasCost, Json, ObjectRef, TransactionRecord,
-} from '../chain-builder.ts'
-import {digestOf} from '../chain-builder.ts'
+} from './chain-builder.ts'
+import {digestOf} from './chain-builder.ts'
 import {coinObjectType, type CoinObject} from './coin-store.ts'
 
 type Value = NonNullable<GrpcTypes.Event['json']>
