@@ -19,7 +19,7 @@ import {createDatabase} from '../src/store/database.ts'
 import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {startSuiServer} from '../test/support/sui-server/index.ts'
+import {startSuiServer} from '../sui-server/index.ts'
 
 const {values} = parseArgs({options: {seconds: {type: 'string'}}})
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
@@ -202,7 +202,7 @@ async function stop(code: number): Promise<never> {
   clearInterval(timer)
   sui.ledger.stopProducing()
   // A live chain moves on: two empty checkpoints put the last transfers behind the height window of
-  // any read made now (src/chain/height-window.ts).
+  // any read made now (src/chain/reader/height-window.ts).
   sui.ledger.produceCheckpoint()
   sui.ledger.produceCheckpoint()
   // Let confio finish what the chain produced, so the balances can be compared with it. (Seconds
