@@ -1,8 +1,7 @@
 // One account as the chain gave it: a single ListBalances (all pages) holds every token, coin part
 // plus address balance, and names the height it answered at; that height proves a window
-// (src/chain/height-window.ts) in which the values were taken.
-import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
-import type {HeightWindow} from '../chain/height-window.ts'
+// (src/chain/reader/height-window.ts) in which the values were taken.
+import type {CallOptions, ChainReader, HeightWindow} from '../chain/index.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import type {SelectedAccount} from './due-accounts.ts'
 

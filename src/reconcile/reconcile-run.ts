@@ -6,8 +6,7 @@
 // once), which itself refuses what a row cannot take exactly; then its drift records are opened
 // or closed and its accounts marked checked. A dry run reads and judges, and writes nothing.
 // Every chain request of the run takes a token of its own --rps limit, and the report counts them.
-import type {CallOptions} from '../chain/chain-reader.ts'
-import {ChainError} from '../chain/chain-error.ts'
+import {type CallOptions, ChainError} from '../chain/index.ts'
 import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
 import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
 import {inChunks} from '../chunks.ts'
@@ -94,7 +93,7 @@ export class ReconcileRun {
   private async reconcile(runId: string | null): Promise<ReconcileReport> {
     const accounts = await selectDueAccounts(this.deps.db, {accounts: this.options.accounts, tokens: this.symbols(), olderThanMs: this.options.olderThanMs})
     // A node of another chain would find every balance in drift and "correct" it. Its answer is
-    // also the height known before the first read (height-window.ts), so it comes right before.
+    // also the height known before the first read (src/chain/reader/height-window.ts), so it comes right before.
     await checkCursorChain(this.deps.db, this.cursorName, await this.deps.chain.serviceInfo(this.call), {record: false})
     const deferred = await this.readAndJudge(accounts)
     const inFlight = deferred.length > 0 ? await this.secondLook(deferred) : []

@@ -1,5 +1,5 @@
 // One reading's verdict, token by token. The chain's value is as of some checkpoint in the
-// reading's window (from..to, src/chain/height-window.ts), and a change inside the window may or
+// reading's window (from..to, src/chain/reader/height-window.ts), and a change inside the window may or
 // may not be in it. A cached row is compared only when nothing it could be missing, and nothing
 // the chain's value could be missing, is left:
 //   - the poller's cursor is at or past H (the height the node named), and no stored transaction

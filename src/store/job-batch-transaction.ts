@@ -23,15 +23,15 @@
 // start that fails that way has committed its `processing` marks or not; BatchStartError says
 // which, so the batch can be redone job by job, each attempt counted once.
 //
-// Balances (the README's "Balances" section): a row with a base that is not stale adds each
-// change of a transaction after its base's window, exactly once (the job's own first run is the
-// only one that writes effects), and skips those before it (the chain value already has them); a
-// change inside the window (the chain value may or may not hold it: src/chain/height-window.ts),
-// a sum that would go below zero, a row without a base, or a stale one, marks the row stale.
-// Either way seen_checkpoint records the transaction, so a chain value whose window reaches it can
-// never be written over the change (postgres-balance-store.ts). Every row a reader would see
-// change (a new row, a trusted one, a released pending amount) gets a new version and an outbox
-// row, in this same transaction: Redis is told after the commit by the relay
+// Balances (the README's "Balances" section): a row with a base that is not stale adds each change
+// of a transaction after its base's window, exactly once (the job's own first run is the only one
+// that writes effects), and skips those before it (the chain value already has them); a change
+// inside the window (the chain value may or may not hold it: src/chain/reader/height-window.ts), a
+// sum that would go below zero, a row without a base, or a stale one, marks the row stale. Either
+// way seen_checkpoint records the transaction, so a chain value whose window reaches it can never
+// be written over the change (postgres-balance-store.ts). Every row a reader would see change (a
+// new row, a trusted one, a released pending amount) gets a new version and an outbox row, in this
+// same transaction: Redis is told after the commit by the relay
 // (src/balances/cache-outbox-relay.ts), never by the job. A stale row that only learns of a later
 // transaction gets neither.
 //
@@ -383,7 +383,7 @@ function placeOf(tx: ProcessableTransaction) {
 
 // The balance rules of finish()'s statement, over a balances row `b` and the batch's `changes` and
 // `release`. The row's base holds every change before its window and none after it
-// (height-window.ts); DELTA: the changes after the window; AMBIGUOUS: a change inside it, which the
+// (src/chain/reader/height-window.ts); DELTA: the changes after the window; AMBIGUOUS: a change inside it, which the
 // amount may or may not hold; EXACT: whether the row can take the changes and stay >= 0. A row
 // written before windows existed (no window) holds exactly the changes up to its base.
 const WINDOW_TO = `coalesce(b.base_window_to, b.base_checkpoint)`
