@@ -52,8 +52,9 @@ import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
 import {openChainReader} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
-import {nearestRank} from '../src/percentiles.ts'
 import type {Database} from '../src/store/database.ts'
+import {nearestRank} from '../src/support/percentiles.ts'
+import {sleep} from '../src/support/sleep.ts'
 import {
   confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds, untilQuiet,
 } from './bench-support.ts'
@@ -98,7 +99,6 @@ function shareList(name: string, fallback: number[]): number[] {
   return shares
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---- CPU time of PostgreSQL and Redis ----
 

@@ -2,13 +2,13 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
 import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
-import {counted} from '../src/counted.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
 import {PollerLease} from '../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
+import {counted} from '../src/support/counted.ts'
 
 export type PollCommandResult = PollerResult | {reset: {from: bigint | null; to: bigint}}
 

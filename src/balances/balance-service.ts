@@ -26,11 +26,11 @@
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
-import {sleep} from '../chain/backoff.ts'
 import type {BalanceRecord} from '../chain/records.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import {pause} from '../support/pause.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
@@ -318,7 +318,7 @@ export class BalanceService {
       const stored = await this.store(key, record)
       if (stored.behind === undefined) return {record, balance: stored.balance}
       this.options.logger.debug({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind}, 'chain balance read behind the pipeline; asking again')
-      await sleep(LAGGING_NODE_RETRY_MS, signal).catch(() => undefined)
+      await pause(LAGGING_NODE_RETRY_MS, signal)
       if (signal.aborted) {
         this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
         return {record, balance: stored.balance, behind: stored.behind}

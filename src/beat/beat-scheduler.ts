@@ -10,7 +10,6 @@
 //     renewing. The slot keys make even an overlap harmless.
 // Every 30 s (and at start) a sweep re-creates the job of any current run that has none (Redis was
 // down when it was created, or lost it in a restart).
-import {sleep} from '../chain/backoff.ts'
 import type {PollerLease} from '../ingest/poller-lease.ts'
 import type {Logger} from '../logging/logger.ts'
 import {type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
@@ -19,6 +18,7 @@ import {BeatRuns} from './beat-runs.ts'
 import {type Schedule, slotStart} from './beat-schedule.ts'
 import type {BeatTaskName, BeatTaskParams} from './beat-tasks.ts'
 import {messageOf} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 
 /** A task as this beat schedules it. */
 export type PlannedTask = {[T in BeatTaskName]: {readonly task: T; readonly schedule: Schedule; readonly params: BeatTaskParams[T]}}[BeatTaskName]
@@ -106,7 +106,7 @@ export class BeatScheduler {
           failingSince ??= Date.now()
         }
         if (once || signal.aborted) break
-        await sleep(this.options.tickMs ?? 1_000, signal).catch(() => undefined)
+        await pause(this.options.tickMs ?? 1_000, signal)
         if (signal.aborted) break
       }
       return this.result(once ? 'once' : 'signal')

@@ -11,8 +11,8 @@
 import type {SuiNetwork} from './chain-options.ts'
 import type {ChainMetricsSnapshot} from './chain-metrics.ts'
 import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
-import type {RateLimiter} from './rate-limiter.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
+import type {RateLimiter} from '../support/token-bucket.ts'
 
 export interface CallOptions {
   signal?: AbortSignal

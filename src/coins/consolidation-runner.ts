@@ -8,10 +8,10 @@
 // before sending), so the operator never sends a step twice.
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
 import type {ChainReader} from '../chain/chain-reader.ts'
-import {sleep} from '../chain/backoff.ts'
 import {ChainError} from '../chain/chain-error.ts'
 import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/records.ts'
 import {RuntimeFailure, UsageError} from '../errors.ts'
+import {sleep} from '../support/sleep.ts'
 import {formatAmount} from '../tokens/amounts.ts'
 import type {CoinManager} from './coin-manager.ts'
 import {ConsolidationFailure, type ExecutedStep, reasonOf, type UnknownStep} from './consolidation-failure.ts'

@@ -34,12 +34,12 @@ import {randomBytes} from 'node:crypto'
 import {hostname} from 'node:os'
 import {performance} from 'node:perf_hooks'
 import pg from 'pg'
-import {sleep} from '../chain/backoff.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
-import {withTimeout} from '../queue/transaction-queue.ts'
 import {type Database, withDefaultUser} from '../store/database.ts'
 import {pgSessionOptions, sessionTimeouts} from '../store/session-settings.ts'
 import type {CommitFence} from '../store/ingest-cursor.ts'
+import {pause} from '../support/pause.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 
 /** How long a lease lasts without renewal. */
 export const LEASE_TTL_MS = 10_000
@@ -192,7 +192,7 @@ export class PollerLease {
         if (!announced) options.onHeld?.()
         announced = true
         if (options.wait === false) return false
-        await sleep(this.options.retryMs ?? STANDBY_RETRY_MS, signal).catch(() => undefined)
+        await pause(this.options.retryMs ?? STANDBY_RETRY_MS, signal)
       }
       return false
     } finally {

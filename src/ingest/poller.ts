@@ -27,8 +27,8 @@ import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
-import {sleep} from '../chain/backoff.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
@@ -226,7 +226,7 @@ export class Poller {
         said = Date.now()
       }
       // A stop while waiting ends the run as any stop does (the follower sees the signal).
-      await sleep(intervalMs, signal).catch(() => undefined)
+      await pause(intervalMs, signal)
       if (signal.aborted) return info
       info = await chain.serviceInfo({signal})
     }

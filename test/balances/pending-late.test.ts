@@ -7,9 +7,9 @@ import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {pendingReleaseLock} from '../../src/store/pending-release-lock.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
-import {sleep} from '../support/child-process.ts'
 import {drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 describe('pending amounts added late', function () {

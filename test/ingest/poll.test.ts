@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import {jsonOf, runCli} from '../support/cli.ts'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
 import {clearRedis, closeWorld, CUSD, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {ConfioProcess, eventually} from '../support/child-process.ts'
+import {jsonOf, runCli} from '../support/cli.ts'
 
 const sorted = (digests: string[]) => [...digests].sort()
 

@@ -13,9 +13,11 @@ import {LeaseLostError, PollerLease} from '../../src/ingest/poller-lease.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import type {Database} from '../../src/store/database.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
+import {formatWait as seconds} from '../../src/support/format-wait.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {collect, testReader} from '../chain/chain-test-support.ts'
-import {ConfioProcess, eventually, killAll, sleep} from '../support/child-process.ts'
+import {ConfioProcess, eventually, killAll} from '../support/child-process.ts'
 import {runCli} from '../support/cli.ts'
 import {closeWorld, cursorOf, CUSD, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
@@ -43,7 +45,6 @@ async function duplicates(db: Database): Promise<string[]> {
 }
 
 const sorted = (values: string[]) => [...values].sort()
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 describe('poller lease', function () {
   this.timeout(120_000)
