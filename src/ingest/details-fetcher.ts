@@ -8,7 +8,7 @@ import type {EventContents, TransactionDetails, TransactionRecord} from '../chai
 import {formatDuration} from '../config/durations.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
-import type {RawEventInput} from '../store/raw-event-repository.ts'
+import type {RawEventInput} from './raw-event-repository.ts'
 import {backoffDelayMs} from '../support/backoff.ts'
 import {formatWait} from '../support/format-wait.ts'
 import {pause} from '../support/pause.ts'
