@@ -40,6 +40,7 @@ import {openBalanceService} from '../src/balances/open-balance-service.ts'
 import {isCaughtUp, pipelineMarkerKey} from '../src/balances/pipeline-marker.ts'
 import {openChainReader} from '../src/chain/index.ts'
 import {loadConfig} from '../src/config/config.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {createLogger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {createDatabase, type Database} from '../src/store/database.ts'
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
     await server.produceCheckpoint()
     const base = await moveOn()
     // The poller starts after the funding checkpoint: the anchors below are read at it.
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: base.toString()})
+    await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: base.toString()})
     console.log(`setup: ${accounts.length} accounts funded at checkpoint ${base} in ${seconds(performance.now() - t)}`)
 
     t = performance.now()

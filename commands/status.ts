@@ -1,10 +1,10 @@
 import {Flags, ux} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {CURSOR} from '../cli/pipeline-parts.ts'
 import {formatTable} from '../cli/table.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {formatAge, holderName} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
 import type {LeaseHolder} from '../src/status/status-report.ts'
@@ -51,7 +51,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         queues,
         redis: () => this.redis(),
         redisPrefix: settings.redisPrefix,
-        cursorName: CURSOR,
+        cursorName: POLLER_CURSOR,
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }

@@ -27,6 +27,7 @@ import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
+import {type Lease, LeaseLostError} from '../store/lease.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import {pause} from '../support/pause.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
@@ -38,7 +39,6 @@ import {HistoryFill} from './history-fill.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
 import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
-import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
 import {RelevanceScreen} from './relevance-screen.ts'
@@ -57,7 +57,7 @@ export interface PollerOptions {
   readonly db: Database
   readonly chain: ChainReader
   readonly queue: TransactionQueue
-  readonly lease: PollerLease
+  readonly lease: Lease
   readonly packages: readonly string[]
   readonly tokens: TokenRegistry
   readonly cursorName: string

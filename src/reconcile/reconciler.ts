@@ -27,6 +27,7 @@ import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
 import {ChainError} from '../chain/chain-error.ts'
 import type {HeightWindow} from '../chain/height-window.ts'
 import {messageOf, UsageError} from '../errors.ts'
+import {POLLER_CURSOR} from '../ingest/poller-cursor.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
@@ -48,7 +49,7 @@ export interface ReconcilerDeps {
   readonly chain: ChainReader
   readonly tokens: TokenRegistry
   readonly logger: Logger
-  /** The poller's cursor name (default 'checkpoints'). */
+  /** The poller's cursor name (default POLLER_CURSOR). */
   readonly cursorName?: string
   /** How long the end-of-run second look waits for the pipeline to reach the heights read (default 5 s). */
   readonly settleMs?: number
@@ -125,7 +126,7 @@ class ReconcileRun {
     this.postgres = new PostgresBalanceStore(deps.db)
     this.tokens = options.token === undefined ? deps.tokens.list() : [deps.tokens.require(options.token)]
     this.dryRun = options.dryRun ?? false
-    this.cursorName = deps.cursorName ?? 'checkpoints'
+    this.cursorName = deps.cursorName ?? POLLER_CURSOR
     this.requests = new CountingLimiter(options.rps ? new TokenBucket({requestsPerSecond: options.rps, burst: 1}) : undefined)
     this.call = {limiter: this.requests, ...(options.signal ? {signal: options.signal} : {})}
   }
