@@ -5,13 +5,13 @@
 import {ChainError} from '../chain/chain-error.ts'
 import type {ChainReader} from '../chain/chain-reader.ts'
 import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
-import {formatDuration} from '../config/durations.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
-import type {RawEventInput} from './raw-event-repository.ts'
 import {backoffDelayMs} from '../support/backoff.ts'
+import {formatDuration} from '../support/durations.ts'
 import {formatWait} from '../support/format-wait.ts'
 import {pause} from '../support/pause.ts'
+import type {RawEventInput} from './raw-event-repository.ts'
 import type {RelevanceReason} from './relevance-filter.ts'
 
 export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails' | 'eventContents'>
