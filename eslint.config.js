@@ -72,6 +72,17 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // src/chain/index.ts is the chain layer's public surface (its header says what is behind it).
+    // The typescript-eslint copy of no-restricted-imports, so that this rule's patterns and the
+    // layers' below (the core rule) both apply: a later config's options for one rule replace an
+    // earlier one's.
+    files: ['src/**/*.ts', 'cli/**/*.ts', 'commands/**/*.ts', 'scripts/**/*.ts', 'sui-server/**/*.ts'],
+    ignores: ['src/chain/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {patterns: [{regex: '(^|/)chain/(?!index\\.ts$)', message: 'Import the chain layer through src/chain/index.ts.'}]}],
+    },
+  },
   ...srcRules,
   ...layerRules,
   ...cliRules,

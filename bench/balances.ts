@@ -49,7 +49,7 @@ import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {formatWait as seconds} from '../src/support/format-wait.ts'
 import {sleep} from '../src/support/sleep.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
-import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {

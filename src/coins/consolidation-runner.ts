@@ -7,9 +7,8 @@
 // naming every step executed so far and any step sent without an answer (by the digest computed
 // before sending), so the operator never sends a step twice.
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import {ChainError} from '../chain/chain-error.ts'
-import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/records.ts'
+import {ChainError} from '../chain/index.ts'
+import type {BalanceChangeRecord, ChainReader, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/index.ts'
 import {RuntimeFailure, UsageError} from '../errors.ts'
 import {sleep} from '../support/sleep.ts'
 import {formatAmount} from '../tokens/amounts.ts'

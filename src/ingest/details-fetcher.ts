@@ -2,9 +2,8 @@
 // the poller's commits and the history fills both store what this returns. One eventContents call
 // per batch (the reader chunks it), retried within a time budget; what cannot be fetched fails the
 // caller's commit, loudly, and is never skipped.
-import {ChainError} from '../chain/chain-error.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
+import {ChainError} from '../chain/index.ts'
+import type {ChainReader, EventContents, TransactionDetails, TransactionRecord} from '../chain/index.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {backoffDelayMs} from '../support/backoff.ts'

@@ -12,7 +12,7 @@
 //   key:   <REDIS_PREFIX>pipeline:node-outage
 //   value: JSON {since, forMs, attempts, error}: since by the poller's clock (ISO 8601), forMs
 //          as of the write (no two machines' clocks compared), error the last failure's one line.
-import {ChainError} from '../chain/chain-error.ts'
+import {ChainError} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {backoffDelayMs} from '../support/backoff.ts'

@@ -6,8 +6,7 @@
 // processes, real PostgreSQL, the local Sui server.
 import assert from 'node:assert/strict'
 import {BEAT_LEASE} from '../../src/beat/beat-lease.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CheckpointRecord} from '../../src/chain/records.ts'
+import type {CheckpointRecord, GrpcChainReader} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter} from '../../src/ingest/checkpoint-committer.ts'
 import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
