@@ -26,10 +26,10 @@
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import type {BalanceRecord, ChainReader} from '../chain/index.ts'
-import {sleep} from '../chain/backoff.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import {pause} from '../support/pause.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
@@ -324,7 +324,7 @@ export class BalanceService {
       if (stored.behind === undefined) return {record, balance: stored.balance}
       lastBehind = {record, balance: stored.balance, behind: stored.behind}
       this.options.logger.debug({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind}, 'chain balance read behind the pipeline; asking again')
-      await sleep(LAGGING_NODE_RETRY_MS, signal).catch(() => undefined)
+      await pause(LAGGING_NODE_RETRY_MS, signal)
       if (signal.aborted) return this.stayedBehind(key, lastBehind, timeoutMs)
       heightBefore = record.checkpoint
     }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 
-import {backoffDelayMs} from '../../src/chain/backoff.ts'
 import {ChainMetrics} from '../../src/chain/chain-metrics.ts'
-import {TokenBucket} from '../../src/chain/rate-limiter.ts'
+import {backoffDelayMs} from '../../src/support/backoff.ts'
+import {TokenBucket} from '../../src/support/token-bucket.ts'
 
 describe('backoff', () => {
   it('doubles from the base, is capped, and is jittered below the ceiling', () => {
