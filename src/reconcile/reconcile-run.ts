@@ -7,11 +7,13 @@
 // or closed and its accounts marked checked. A dry run reads and judges, and writes nothing.
 // Every chain request of the run takes a token of its own --rps limit, and the report counts them.
 import {type CallOptions, ChainError} from '../chain/index.ts'
-import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
-import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
-import {inChunks} from '../chunks.ts'
 import {messageOf} from '../errors.ts'
+import {POLLER_CURSOR} from '../ingest/poller-cursor.ts'
 import {checkCursorChain} from '../store/ingest-cursor.ts'
+import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
+import {CountingLimiter} from '../support/counting-limiter.ts'
+import {inChunks} from '../support/chunks.ts'
+import {TokenBucket} from '../support/token-bucket.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
 import {type ChainValue, PostgresBalanceStore} from '../balances/postgres-balance-store.ts'
@@ -70,7 +72,7 @@ export class ReconcileRun {
     this.postgres = new PostgresBalanceStore(deps.db)
     this.tokens = options.token === undefined ? deps.tokens.list() : [deps.tokens.require(options.token)]
     this.dryRun = options.dryRun ?? false
-    this.cursorName = deps.cursorName ?? 'checkpoints'
+    this.cursorName = deps.cursorName ?? POLLER_CURSOR
     this.requests = new CountingLimiter(options.rps ? new TokenBucket({requestsPerSecond: options.rps, burst: 1}) : undefined)
     this.call = {limiter: this.requests, ...(options.signal ? {signal: options.signal} : {})}
   }

@@ -28,7 +28,7 @@ export interface ReconcilerDeps {
   readonly chain: ChainReader
   readonly tokens: TokenRegistry
   readonly logger: Logger
-  /** The poller's cursor name (default 'checkpoints'). */
+  /** The poller's cursor name (default POLLER_CURSOR). */
   readonly cursorName?: string
   /** How long the end-of-run second look waits for the pipeline to reach the heights read (default 5 s). */
   readonly settleMs?: number

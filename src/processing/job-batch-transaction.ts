@@ -1,8 +1,8 @@
 // The worker's database work for a batch of jobs, in two round trips on one connection. A job's
 // cost is dominated by round trips and by the CPU each statement takes on a small machine, so the
 // jobs that arrive together share both (group commit), and the statements are sent as PostgreSQL
-// simple-protocol messages holding several statements each (statement-message.ts), with every
-// value inlined as an escaped literal (pg's escapeLiteral):
+// simple-protocol messages holding several statements each (src/store/statement-message.ts), with
+// every value inlined as an escaped literal (pg's escapeLiteral):
 //
 //   1. start:  each log row -> `processing`, claimed by this run (attempts + 1, a stall counted
 //              if it was still `processing`; in a batch, a job a stopped worker left `processing`
@@ -13,10 +13,10 @@
 //              accounts they name (by index, one lookup for the whole batch: handlers only ever
 //              look addresses up, so one map serves every job). A job past the stall limit does
 //              not take the lock (a poison transaction may be holding up whoever takes it).
-//   2. finish: the release lock of each digest whose effects it writes (pending-release-lock.ts);
-//              every effect of every job in one statement of data-modifying CTEs (history rows,
-//              contract events, balance changes, released pending amounts, the cache outbox,
-//              processed_at, the log's `completed`); COMMIT.
+//   2. finish: the release lock of each digest whose effects it writes
+//              (src/balances/pending-release-lock.ts); every effect of every job in one statement
+//              of data-modifying CTEs (history rows, contract events, balance changes, released
+//              pending amounts, the cache outbox, processed_at, the log's `completed`); COMMIT.
 //
 // No wait is open-ended: the worker's connections have a lock timeout (src/store/session-settings.ts),
 // so a row another session keeps locked fails the statement waiting for it after that long. A
@@ -29,9 +29,9 @@
 // inside the window (the chain value may or may not hold it: src/chain/reader/height-window.ts), a
 // sum that would go below zero, a row without a base, or a stale one, marks the row stale. Either
 // way seen_checkpoint records the transaction, so a chain value whose window reaches it can never
-// be written over the change (postgres-balance-store.ts). Every row a reader would see change (a
-// new row, a trusted one, a released pending amount) gets a new version and an outbox row, in this
-// same transaction: Redis is told after the commit by the relay
+// be written over the change (src/balances/postgres-balance-store.ts). Every row a reader would see
+// change (a new row, a trusted one, a released pending amount) gets a new version and an outbox
+// row, in this same transaction: Redis is told after the commit by the relay
 // (src/balances/cache-outbox-relay.ts), never by the job. A stale row that only learns of a later
 // transaction gets neither.
 //
@@ -43,13 +43,13 @@
 // so it never mistakes a run in progress for a stalled one.
 import type pg from 'pg'
 import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
-import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from '../processing/processable-transaction.ts'
-import type {TransactionEffects} from '../processing/transaction-effects.ts'
+import {pendingReleaseLock} from '../balances/pending-release-lock.ts'
+import type {Database} from '../store/database.ts'
+import {type Statement, type StatementAnswer, StatementMessage} from '../store/statement-message.ts'
+import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from './processable-transaction.ts'
 import type {AttemptStart} from './processing-log.ts'
-import type {Database} from './database.ts'
-import {pendingReleaseLock} from './pending-release-lock.ts'
 import {namedAddresses} from './raw-event-addresses.ts'
-import {type Statement, type StatementAnswer, StatementMessage} from './statement-message.ts'
+import type {TransactionEffects} from './transaction-effects.ts'
 
 export interface LoadedTransaction {
   readonly tx: ProcessableTransaction
