@@ -9,7 +9,7 @@ import {isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
 import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
 import type {Logger} from '../src/logging/logger.ts'
-import {TransactionQueue} from '../src/queue/transaction-queue.ts'
+import type {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import type {Database} from '../src/store/database.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 import {ProgressLine} from './progress-line.ts'
@@ -24,6 +24,7 @@ export interface BackfillParts {
   readonly settings: ConfioConfig
   readonly db: Database
   readonly chain: ChainReader
+  readonly queue: TransactionQueue
   readonly logger: Logger
   readonly signal: AbortSignal
   /** Whether to draw progress and print the summary (off with --json). */
@@ -44,8 +45,7 @@ export function backfillStart(given: {checkpoint?: bigint | undefined; sinceMs?:
 }
 
 export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
-  const {settings, db, chain, logger, signal} = parts
-  const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger})
+  const {settings, db, chain, queue, logger, signal} = parts
   const progress = new ProgressLine()
   const started = performance.now()
   let done: FillProgress | undefined
@@ -64,7 +64,6 @@ export async function runBackfill(parts: BackfillParts, accounts: readonly Backf
     throw error
   } finally {
     progress.clear()
-    await queue.close()
   }
 }
 

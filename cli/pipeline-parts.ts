@@ -27,7 +27,9 @@ import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {TransactionRouter} from '../src/processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../src/processing/transaction-worker.ts'
 import {WorkerProgress} from '../src/processing/worker-progress.ts'
-import {BeatQueue} from '../src/queue/beat-queue.ts'
+import type {BeatConsumer} from '../src/queue/beat-consumer.ts'
+import type {BeatQueue} from '../src/queue/beat-queue.ts'
+import type {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import type {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
 import type {Database} from '../src/store/database.ts'
@@ -195,7 +197,7 @@ export class WorkerParts {
   private readonly ownChain: ChainReader | undefined
 
   /** `stage` names the worker within a process that has other stages (`confio run`: `worker`). */
-  constructor(parts: PipelineParts & {redis: Redis; queue: TransactionQueue; chain?: ChainReader; stage?: string}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
+  constructor(parts: PipelineParts & {redis: Redis; queues: {transactions: TransactionConsumer; beat: BeatConsumer}; chain?: ChainReader; stage?: string}, flags: WorkerFlagValues & {drain: boolean; stopGraceMs: number}) {
     const {settings, db} = parts
     // One `stage` key naming the whole path (`worker/cache-outbox`): pino writes a key bound on a
     // child of a child twice, and a JSON line with two "stage" keys means whichever its reader keeps.
@@ -217,7 +219,7 @@ export class WorkerParts {
       logger,
     })
     this.worker = new TransactionWorker({
-      queue: parts.queue,
+      queue: parts.queues.transactions,
       processor,
       concurrency: flags.concurrency,
       parallelBatches: PARALLEL_BATCHES,
@@ -246,8 +248,7 @@ export class WorkerParts {
       logger: beatLogger,
       onBalancesChanged: () => this.relay.wake(),
     })
-    const beatQueue = new BeatQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, isWorker: true, stallIntervalMs: parts.queue.stallIntervalMs, logger})
-    this.beat = new BeatWorker({db, queue: beatQueue, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
+    this.beat = new BeatWorker({db, queue: parts.queues.beat, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
   }
 
   /** Runs jobs until the signal (or, draining, until both queues are empty); the cache is brought up to date when Redis lets it. */

@@ -25,17 +25,11 @@ export default class Beat extends ConfioCommand<typeof Beat> {
 
   async run(): Promise<BeatResult> {
     const db = await this.db({poolMax: 2})
-    // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
-    await this.redis()
-    const queue = new BeatQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
-    try {
-      const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
-      const result = await beat.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(describeBeatResult(result))
-      return result
-    } finally {
-      await queue.close()
-    }
+    const queue = await this.queue(BeatQueue)
+    const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
+    const result = await beat.run(this.stopSignal)
+    if (!this.jsonEnabled()) this.log(describeBeatResult(result))
+    return result
   }
 }
 

@@ -36,10 +36,8 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   async run(): Promise<PollCommandResult> {
     if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
     const db = await this.db({kind: 'poller'})
-    // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
-    await this.redis()
+    const queue = await this.queue(TransactionQueue)
     const chain = this.chain()
-    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
     const {metrics, close: closeMetrics} = await servePollerMetrics(this.flags['metrics-port'], chain)
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
@@ -48,7 +46,6 @@ export default class Poll extends ConfioCommand<typeof Poll> {
       return result
     } finally {
       closeMetrics()
-      await queue.close()
     }
   }
 

@@ -1,10 +1,12 @@
 import {Flags} from '@oclif/core'
-import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
+import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
 import {WORKER_CONNECTIONS, WorkerParts, type WorkerPartsResult, beatFlags, createBeatScheduler, createPoller, pollFlags, servePollerMetrics, workerFlags} from '../cli/pipeline-parts.ts'
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
 import {counted} from '../src/counted.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
+import {BeatConsumer} from '../src/queue/beat-consumer.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
+import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {describeBeatResult} from './beat.ts'
 import {describeWorkerResult} from './worker.ts'
@@ -43,10 +45,11 @@ export default class Run extends ConfioCommand<typeof Run> {
     const redis = await this.redis()
     const chain = this.chain()
     const settings = this.settings
-    const where = {redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger: this.logger}
-    const pollQueue = new TransactionQueue(where)
-    const workQueue = new TransactionQueue({...where, isWorker: true, stallIntervalMs: flags['stall-interval']})
-    const beatQueue = new BeatQueue(where)
+    const pollQueue = await this.queue(TransactionQueue)
+    const beatQueue = await this.queue(BeatQueue)
+    const stallIntervalMs = flags['stall-interval']
+    // The beat lanes' queue speaks as the worker does (stage: worker).
+    const workQueues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs, logger: this.logger.child({stage: 'worker'})})}
     const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
     // Any part failing stops the others: one process, one fate. (AbortSignal.any is aborted already
     // when the stop signal is: a SIGINT that came while the connections opened still stops the run.)
@@ -55,7 +58,7 @@ export default class Run extends ConfioCommand<typeof Run> {
     try {
       const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
       const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
-      const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
+      const worker = new WorkerParts({settings, db: workDb, redis, chain, queues: workQueues, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: WORKER_STOP_GRACE_MS})
       const result = flags.once ? await this.inTurn(poller, beat, worker, stopped) : await this.together(poller, beat, worker, stop, stopped)
       if (!this.jsonEnabled()) {
         this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${counted(result.poll.checkpoints, 'checkpoint')}, ${counted(result.poll.relevant, 'relevant transaction')}.`)
@@ -65,7 +68,6 @@ export default class Run extends ConfioCommand<typeof Run> {
       return result
     } finally {
       closeMetrics()
-      await Promise.allSettled([pollQueue.close(), beatQueue.close(), workQueue.close(1_000)])
     }
   }
 

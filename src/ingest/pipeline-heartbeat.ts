@@ -21,7 +21,7 @@ import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
-import {withTimeout} from '../queue/transaction-queue.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 import {type NodeOutage, nodeOutageKey} from './node-outage.ts'
 import {PollerLag} from './poller-lag.ts'
 
