@@ -1,7 +1,8 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
-import {beatFlags, createBeatScheduler} from '../cli/pipeline-parts.ts'
+import {beatFlags} from '../cli/pipeline-flags.ts'
 import type {BeatResult} from '../src/beat/beat-scheduler.ts'
+import {createBeatScheduler} from '../src/processes/beat-process.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 
 export default class Beat extends ConfioCommand<typeof Beat> {

@@ -1,7 +1,7 @@
 import {Flags, ux} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {CURSOR} from '../cli/pipeline-parts.ts'
+import {CURSOR} from '../src/processes/poller-process.ts'
 import {formatTable} from '../cli/table.ts'
 import {sleep} from '../src/chain/backoff.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'

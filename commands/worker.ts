@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
-import {WORKER_CONNECTIONS, WorkerParts, workerFlags} from '../cli/pipeline-parts.ts'
+import {workerFlags} from '../cli/pipeline-flags.ts'
 import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
 import type {WorkerResult} from '../src/processing/transaction-worker.ts'
+import {WORKER_CONNECTIONS, WorkerProcess} from '../src/processes/worker-process.ts'
 import {BeatConsumer} from '../src/queue/beat-consumer.ts'
 import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
@@ -43,7 +44,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
     }
     const stallIntervalMs = flags['stall-interval']
     const queues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs})}
-    const worker = new WorkerParts({settings: this.settings, db, redis, queues, logger: this.logger}, {...flags, stopGraceMs: WORKER_STOP_GRACE_MS})
+    const worker = new WorkerProcess({settings: this.settings, db, redis, queues, logger: this.logger}, {...flags, stopGraceMs: WORKER_STOP_GRACE_MS})
     const result = await worker.run(this.stopSignal)
     if (!this.jsonEnabled()) this.log(describeWorkerResult(result))
     return retried ? {retryFailed: retried, ...result} : result
