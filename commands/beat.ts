@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {beatFlags} from '../cli/pipeline-flags.ts'
+import {describeBeatResult} from '../cli/render/process-summaries.ts'
 import type {BeatResult} from '../src/beat/beat-scheduler.ts'
 import {createBeatScheduler} from '../src/processes/beat-process.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
@@ -32,11 +33,4 @@ export default class Beat extends ConfioCommand<typeof Beat> {
     if (!this.jsonEnabled()) this.log(describeBeatResult(result))
     return result
   }
-}
-
-export function describeBeatResult(result: BeatResult): string {
-  if (result.stoppedBy === 'standby') return 'Another beat holds the lease and schedules; nothing scheduled.'
-  const runs = result.scheduled.map((run) => `  ${run.jobId}${run.queued ? '' : ' (recorded; Redis did not take the job yet)'}`)
-  const head = `Stopped (${result.stoppedBy}): ${result.scheduledTotal} ${result.scheduledTotal === 1 ? 'run' : 'runs'} scheduled` + (result.superseded > 0 ? `, ${result.superseded} superseded` : '') + (result.requeued > 0 ? `, ${result.requeued} queued again` : '') + (runs.length > 0 ? ':' : '.')
-  return [head, ...runs].join('\n')
 }

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
 import {pollFlags} from '../cli/pipeline-flags.ts'
-import {counted} from '../src/counted.ts'
+import {describePollerResult} from '../cli/render/process-summaries.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
@@ -65,11 +65,4 @@ export default class Poll extends ConfioCommand<typeof Poll> {
       await lease.release()
     }
   }
-}
-
-function describePollerResult(result: PollerResult): string {
-  const cursor = result.cursor ?? 'none'
-  if (result.stoppedBy === 'standby') return `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`
-  const standby = result.startedAt === undefined ? ' as a standby' : ''
-  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`
 }

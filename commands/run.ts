@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
 import {beatFlags, pollFlags, workerFlags} from '../cli/pipeline-flags.ts'
+import {describeBeatResult, describeRunPollerResult, describeWorkerResult} from '../cli/render/process-summaries.ts'
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
-import {counted} from '../src/counted.ts'
 import type {Poller, PollerResult} from '../src/ingest/poller.ts'
 import {createBeatScheduler} from '../src/processes/beat-process.ts'
 import {createPoller, servePollerMetrics} from '../src/processes/poller-process.ts'
@@ -12,8 +12,6 @@ import {BeatConsumer} from '../src/queue/beat-consumer.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
-import {describeBeatResult} from './beat.ts'
-import {describeWorkerResult} from './worker.ts'
 
 export interface RunCommandResult {
   poll: PollerResult
@@ -61,7 +59,7 @@ export default class Run extends ConfioCommand<typeof Run> {
       const worker = new WorkerProcess({settings, db: workDb, redis, chain, queues: workQueues, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: WORKER_STOP_GRACE_MS})
       const result = flags.once ? await this.inTurn(poller, beat, worker) : await this.together(poller, beat, worker)
       if (!this.jsonEnabled()) {
-        this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${counted(result.poll.checkpoints, 'checkpoint')}, ${counted(result.poll.relevant, 'relevant transaction')}.`)
+        this.log(describeRunPollerResult(result.poll))
         this.log(`Beat ${describeBeatResult(result.beat)}`)
         this.log(`Worker ${describeWorkerResult(result.worker)}`)
       }

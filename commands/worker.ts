@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
 import {workerFlags} from '../cli/pipeline-flags.ts'
+import {describeWorkerResult} from '../cli/render/process-summaries.ts'
 import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
 import type {WorkerResult} from '../src/processing/transaction-worker.ts'
 import {WORKER_CONNECTIONS, WorkerProcess} from '../src/processes/worker-process.ts'
@@ -49,11 +50,4 @@ export default class Worker extends ConfioCommand<typeof Worker> {
     if (!this.jsonEnabled()) this.log(describeWorkerResult(result))
     return retried ? {retryFailed: retried, ...result} : result
   }
-}
-
-export function describeWorkerResult(result: WorkerResult): string {
-  return (
-    `Stopped (${result.stoppedBy}): ${result.completed} completed, ${result.alreadyProcessed} already processed, ${result.retrying} to retry, ${result.failed} failed` +
-    ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.jobsPerSecond} jobs/s, ${result.batches} batches).`
-  )
 }
