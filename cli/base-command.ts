@@ -20,10 +20,6 @@ import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
-import type {BackfillAccount, BackfillReport, BackfillStart} from '../src/ingest/account-backfill.ts'
-import type {FillSource} from '../src/ingest/history-fill.ts'
-import {TransactionQueue} from '../src/queue/transaction-queue.ts'
-import {runBackfill} from './backfill-parts.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -162,14 +158,6 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    * The Sui chain layer; nothing is sent until the first call. `overrides` are taken from the first
    * call: test-connection asks for single attempts.
    */
-  /** Stores the accounts' past (confio backfill), with progress and a summary unless --json. */
-  protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
-    // Redis first, as by every command that opens a queue: one line naming REDIS_URL.
-    const queue = await this.queue(TransactionQueue)
-    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), queue, logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line: string) => this.log(line)}
-    return runBackfill(parts, accounts, start, source)
-  }
-
   protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
     this.chainReader ??= openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
     return this.chainReader
