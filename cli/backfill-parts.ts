@@ -2,7 +2,7 @@
 // backfill starts, and running one with a progress line and a one-line summary (BackfillCommand,
 // the base of those commands).
 import {type Command, Flags} from '@oclif/core'
-import type {ChainReader} from '../src/chain/chain-reader.ts'
+import type {ChainReader} from '../src/chain/index.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {formatDuration} from '../src/config/durations.ts'
 import {counted} from '../src/counted.ts'
