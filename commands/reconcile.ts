@@ -3,11 +3,11 @@ import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag, formatDuration} from '../cli/durations.ts'
 import {ProgressLine} from '../cli/progress-line.ts'
 import {formatTable} from '../cli/table.ts'
-import {counted} from '../src/counted.ts'
 import {RuntimeFailure} from '../src/errors.ts'
 import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
 import type {ReconcileProgress, ReconcileReport} from '../src/reconcile/reconcile-report.ts'
+import {counted} from '../src/support/counted.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
 /** Exit code with --fail-on-drift when drift was found: not a failure of confio, a finding. */

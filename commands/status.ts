@@ -1,15 +1,15 @@
 import {Flags, ux} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {CURSOR} from '../src/processes/poller-process.ts'
 import {formatTable} from '../cli/table.ts'
-import {sleep} from '../src/chain/backoff.ts'
 import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
-import {counted} from '../src/counted.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {formatAge, holderName} from '../src/status/alarms.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
 import type {LeaseHolder} from '../src/status/status-report.ts'
+import {counted} from '../src/support/counted.ts'
+import {pause} from '../src/support/pause.ts'
 import {formatAmount} from '../src/tokens/amounts.ts'
 
 /** How often --watch redraws. */
@@ -51,7 +51,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         queues,
         redis: () => this.redis(),
         redisPrefix: settings.redisPrefix,
-        cursorName: CURSOR,
+        cursorName: POLLER_CURSOR,
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }
@@ -69,7 +69,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         this.settle(report)
         if (this.jsonEnabled()) this.logJson(report)
         else this.log(process.stdout.isTTY ? CLEAR_SCREEN + this.render(report) : `${this.render(report)}\n`)
-        await sleep(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal).catch(() => undefined)
+        await pause(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal)
       }
       return undefined
     } finally {

@@ -1,9 +1,9 @@
 // The lines `confio poll`, `confio worker`, `confio beat` and `confio run` print when they stop
 // (without --json): what each process did, in the words each command uses.
 import type {BeatResult} from '../../src/beat/beat-scheduler.ts'
-import {counted} from '../../src/counted.ts'
 import type {PollerResult} from '../../src/ingest/poller.ts'
 import type {WorkerResult} from '../../src/processing/transaction-worker.ts'
+import {counted} from '../../src/support/counted.ts'
 
 export function describePollerResult(result: PollerResult): string {
   const cursor = result.cursor ?? 'none'

@@ -4,9 +4,9 @@ import {BackfillCommand, backfillCheckpointFlag, backfillSinceFlag, backfillSour
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
 import {shown} from '../../src/accounts/account-fields.ts'
 import {type AccountUpdate, type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
-import {counted} from '../../src/counted.ts'
 import {UsageError} from '../../src/errors.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
+import {counted} from '../../src/support/counted.ts'
 
 export default class AccountsImport extends BackfillCommand<typeof AccountsImport> {
   static override summary = 'Import accounts from a CSV file with the header email,address,label.'

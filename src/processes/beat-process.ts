@@ -1,13 +1,10 @@
 // The beat as `confio beat` and `confio run` assemble it: its lease and its plan, from the beat
 // flags (cli/pipeline-flags.ts).
+import {beatLease} from '../beat/beat-lease.ts'
 import {BeatScheduler, type PlannedTask} from '../beat/beat-scheduler.ts'
 import type {BeatTaskName} from '../beat/beat-tasks.ts'
-import {PollerLease} from '../ingest/poller-lease.ts'
 import type {BeatQueue} from '../queue/beat-queue.ts'
 import type {ProcessParts} from './process-parts.ts'
-
-/** The lease that lets one beat schedule at a time (PollerLease under another name). */
-export const BEAT_LEASE = 'beat'
 
 /** The beat flags' values. */
 export interface BeatFlagValues {
@@ -38,7 +35,7 @@ export function createBeatScheduler(parts: ProcessParts & {queue: BeatQueue}, fl
   return new BeatScheduler({
     db: parts.db,
     queue: parts.queue,
-    lease: new PollerLease({databaseUrl: parts.settings.databaseUrl, name: BEAT_LEASE}),
+    lease: beatLease(parts.settings.databaseUrl),
     plan: beatPlan(flags),
     once: flags.once,
     logger: parts.logger,

@@ -5,12 +5,11 @@ import type {ChainReader} from '../chain/index.ts'
 import {PipelineHeartbeat} from '../ingest/pipeline-heartbeat.ts'
 import type {FollowMode} from '../ingest/checkpoint-source.ts'
 import {Poller} from '../ingest/poller.ts'
-import {PollerLease} from '../ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../ingest/poller-cursor.ts'
+import {pollerLease} from '../ingest/poller-lease.ts'
 import type {PollerMetrics} from '../ingest/poller-metrics.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {ProcessParts} from './process-parts.ts'
-
-export const CURSOR = 'checkpoints'
 
 /** The poll flags' values. */
 export interface PollFlagValues {
@@ -40,10 +39,10 @@ export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: T
     db: parts.db,
     chain: parts.chain,
     queue: parts.queue,
-    lease: new PollerLease({databaseUrl: settings.databaseUrl, name: CURSOR}),
+    lease: pollerLease(settings.databaseUrl),
     packages: settings.contracts.monitored,
     tokens: settings.tokens,
-    cursorName: CURSOR,
+    cursorName: POLLER_CURSOR,
     mode: flags.mode,
     intervalMs: flags.interval,
     once: flags.once,

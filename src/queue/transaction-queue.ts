@@ -3,8 +3,8 @@
 // here keeps nothing on disk: raw_blockchain_events is the source of truth, and the outbox
 // (outbox.ts) re-creates any job Redis lost. This is its producer side (the poller, backfill, the
 // outbox, --retry-failed); the workers take jobs through transaction-consumer.ts.
-import {inChunks} from '../chunks.ts'
 import {messageOf} from '../errors.ts'
+import {inChunks} from '../support/chunks.ts'
 import {withTimeout} from '../support/with-timeout.ts'
 import {QueueBase, type QueueOptions} from './queue-base.ts'
 
