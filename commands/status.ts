@@ -44,7 +44,7 @@ export default class Status extends ConfioCommand<typeof Status> {
   async run(): Promise<StatusReport | undefined> {
     const {flags} = this
     const settings = this.settings
-    const queues = new QueueProbe({redis: () => this.redis(), redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
+    const queues = new QueueProbe({redis: () => this.redis(), open: (kind, choice) => this.queue(kind, choice)})
     try {
       const sources: StatusSources = {
         db: await this.db({poolMax: 4}),

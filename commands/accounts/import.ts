@@ -1,7 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
-import {ConfioCommand} from '../../cli/base-command.ts'
+import {BackfillCommand, backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
 import {shown} from '../../src/accounts/account-fields.ts'
 import {type AccountUpdate, type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
@@ -9,7 +8,7 @@ import {UsageError} from '../../src/errors.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 import {counted} from '../../src/support/counted.ts'
 
-export default class AccountsImport extends ConfioCommand<typeof AccountsImport> {
+export default class AccountsImport extends BackfillCommand<typeof AccountsImport> {
   static override summary = 'Import accounts from a CSV file with the header email,address,label.'
   // oclif keeps the line breaks of a description and wraps it again at the terminal's width, so
   // each paragraph is one line here.
