@@ -23,12 +23,12 @@ import {createSuiClient} from './grpc-client-factory.ts'
 import {processRateLimiter} from './rate-limiter.ts'
 import type {RateLimiter} from './rate-limiter.ts'
 import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from './read-masks.ts'
-import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinInfoRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from './records.ts'
 import type {TransactionScreen} from './transaction-screen.ts'
 import {Redactor, redactEndpoint} from './redaction.ts'
 import {checkpointHeightOf} from './response-headers.ts'
 import {heightWindow, spanOf} from './height-window.ts'
-import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
+import {decodeBalance, decodeCoin, decodeCoinInfo, decodeEpoch, decodeExecution, decodeServiceInfo} from './state-decoder.ts'
 import {TransactionListing} from './transaction-listing.ts'
 import type {TransactionListingSupport} from './transaction-listing.ts'
 import {inChunks} from '../chunks.ts'
@@ -284,6 +284,12 @@ export class GrpcChainReader implements ChainReader {
       pageToken = nextPage(response.nextPageToken)
     } while (pageToken)
     return out
+  }
+
+  async coinInfo(coinType: string, options: CallOptions = {}): Promise<CoinInfoRecord> {
+    const type = normalizeCoinType(coinType)
+    const response = await this.#policy.unary('GetCoinInfo', (rpc) => this.#sui.stateService.getCoinInfo({coinType: type}, rpc).response, options)
+    return decodeOrFail('GetCoinInfo', () => decodeCoinInfo(response, type))
   }
 
   async epoch(options: CallOptions = {}): Promise<EpochRecord> {
