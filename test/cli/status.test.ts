@@ -206,6 +206,18 @@ describe('confio status', function () {
     }
   })
 
+  it('drift in a token no longer registered: its amounts in base units, labelled so', async () => {
+    const [row] = await w.db('balance_drift')
+      .insert({account_id: ana.id, token: 'USDT', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'})
+      .returning('id')
+    try {
+      const result = await status()
+      assert.match(result.stdout, new RegExp(`^ {4}${ana.email} +USDT +10000000 \\(base units\\) +12500000 \\(base units\\) +\\+2500000 \\(base units\\) +1 `, 'm'))
+    } finally {
+      await w.db('balance_drift').where({id: row.id}).delete()
+    }
+  })
+
   it('a balance change not in Redis for longer than --max-outbox-age (60 s): exit 1, CACHE_OUTBOX_BEHIND', async () => {
     // A change the relay set aside (Redis would neither write nor delete its key) 90 s ago, and a new one.
     const rows = await w.db('balance_cache_outbox')
