@@ -103,7 +103,7 @@ function beatLines({beat}: StatusReport): string[] {
     t.nextRun ? when(t.nextRun) : 'unknown',
   ])
   const lines = indent(formatTable(['TASK', 'LAST SLOT', 'STATE', 'FINISHED', 'LAST SUCCESS', 'SUPERSEDED 24H', 'NEXT'], rows))
-  if (!beat.scheduleKnown) lines.push('  (next runs unknown: status has no beat schedule to compute them from)')
+  if (!beat.scheduleKnown) lines.push('  (next runs unknown: those runs were recorded by a beat that did not record its schedule)')
   return lines
 }
 
