@@ -12,4 +12,12 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // src/chain/index.ts is the chain layer's public surface (its header says what is behind it).
+    files: ['src/**/*.ts', 'cli/**/*.ts', 'commands/**/*.ts', 'scripts/**/*.ts', 'sui-server/**/*.ts'],
+    ignores: ['src/chain/**'],
+    rules: {
+      'no-restricted-imports': ['error', {patterns: [{regex: '(^|/)chain/(?!index\\.ts$|backoff\\.ts$|concurrency-limiter\\.ts$|rate-limiter\\.ts$)', message: 'Import the chain layer through src/chain/index.ts.'}]}],
+    },
+  },
 )

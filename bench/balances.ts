@@ -47,7 +47,7 @@ import {createDatabase, type Database} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
-import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {

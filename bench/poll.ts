@@ -51,7 +51,7 @@ import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
 import {openChainReader} from '../src/chain/index.ts'
-import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
 import {nearestRank} from '../src/percentiles.ts'
 import type {Database} from '../src/store/database.ts'
 import {
@@ -59,7 +59,7 @@ import {
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {pollerStages} from './poller-profile.ts'
-import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 
 const CHECKPOINTS = num('CHECKPOINTS', 10_000)
 const TX_PER_CHECKPOINT = num('TX_PER_CHECKPOINT', 60)

@@ -19,7 +19,7 @@ import {createDatabase} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
-import {spawnSuiServer} from '../test/support/sui-server/spawn.ts'
+import {spawnSuiServer} from '../sui-server/spawn.ts'
 
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000)
 const RPS_ACCOUNTS = Number(process.env.RPS_ACCOUNTS ?? 500)

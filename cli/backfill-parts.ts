@@ -1,7 +1,7 @@
 // What `confio backfill` and `accounts add/import --backfill-*` share: the flags that say where a
 // backfill starts, and running one with a progress line and a one-line summary.
 import {Flags} from '@oclif/core'
-import type {ChainReader} from '../src/chain/chain-reader.ts'
+import type {ChainReader} from '../src/chain/index.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
 import {formatDuration} from '../src/config/durations.ts'
 import {counted} from '../src/counted.ts'

@@ -20,7 +20,7 @@ import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
 import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
 import {formatTokenAmount} from '../src/tokens/amounts.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {startSuiServer} from '../test/support/sui-server/index.ts'
+import {startSuiServer} from '../sui-server/index.ts'
 
 const {values} = parseArgs({options: {seconds: {type: 'string'}}})
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
@@ -161,7 +161,8 @@ async function startEmpty(): Promise<void> {
   }
 }
 
-async function draw(): Promise<void> {
+/** One frame; `last` (at the stop) is printed even where the output is a log. */
+async function draw(last = false): Promise<void> {
   const [{rows: counts}, cursorRow] = await Promise.all([
     db.raw<{rows: {stored: string; processed: string}[]}>('SELECT count(*) AS stored, count(processed_at) AS processed FROM raw_blockchain_events'),
     db('ingest_cursors').where({name: 'checkpoints'}).first(),
@@ -193,7 +194,7 @@ async function draw(): Promise<void> {
   frames += 1
   // Redrawn in place on a terminal; a frame every 5 s where the output is a log.
   if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`)
-  else if (frames % 10 === 1) console.log(`${lines.join('\n')}\n`)
+  else if (last || frames % 10 === 1) console.log(`${lines.join('\n')}\n`)
 }
 
 async function stop(code: number): Promise<never> {
@@ -202,7 +203,7 @@ async function stop(code: number): Promise<never> {
   clearInterval(timer)
   sui.ledger.stopProducing()
   // A live chain moves on: two empty checkpoints put the last transfers behind the height window of
-  // any read made now (src/chain/height-window.ts).
+  // any read made now (src/chain/reader/height-window.ts).
   sui.ledger.produceCheckpoint()
   sui.ledger.produceCheckpoint()
   // Let confio finish what the chain produced, so the balances can be compared with it. (Seconds
@@ -215,7 +216,7 @@ async function stop(code: number): Promise<never> {
     run.kill('SIGTERM')
     await exited
   }
-  await draw().catch(() => undefined)
+  await draw(true).catch(() => undefined)
   const check = code === 0 ? await compareWithChain() : undefined
   await balances?.close()
   chain?.close()

@@ -10,7 +10,7 @@
 // the first ("gas smashing", up to 256), and the rest are merged into the gas coin; the gas coin
 // is the largest coin, and is never also an input. For another token the gas comes from the
 // owner's SUI, chosen when each transaction is built.
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {UsageError} from '../errors.ts'
 import {formatTokenAmount} from '../tokens/amounts.ts'
 import type {Token} from '../tokens/token-registry.ts'

@@ -7,10 +7,9 @@
 // naming every step executed so far and any step sent without an answer (by the digest computed
 // before sending), so the operator never sends a step twice.
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import type {ChainReader} from '../chain/chain-reader.ts'
+import {ChainError} from '../chain/index.ts'
+import type {BalanceChangeRecord, ChainReader, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/index.ts'
 import {sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
-import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/records.ts'
 import {RuntimeFailure, UsageError} from '../errors.ts'
 import {formatSui} from '../tokens/amounts.ts'
 import type {CoinManager} from './coin-manager.ts'

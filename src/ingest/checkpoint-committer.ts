@@ -15,7 +15,7 @@
 //
 // The commit is fenced: the poller's lease (poller-lease.ts) is checked in the commit's own
 // transaction, so a poller that lost its lease (stopped, paused, cut off) commits nothing.
-import type {CheckpointRecord, CheckpointView, TransactionRecord} from '../chain/records.ts'
+import type {CheckpointRecord, CheckpointView, TransactionRecord} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'

@@ -9,9 +9,7 @@
 // - auto (default): range while more than `streamLag` behind, stream near the tip, and poll for a
 //   while when streaming keeps failing.
 import {sleep} from '../chain/backoff.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointView} from '../chain/records.ts'
-import type {TransactionScreen} from '../chain/transaction-screen.ts'
+import type {ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
 import {messageOf} from '../errors.ts'

@@ -3,9 +3,8 @@
 // per batch (the reader chunks it), retried within a time budget; what cannot be fetched fails the
 // caller's commit, loudly, and is never skipped.
 import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
+import {ChainError} from '../chain/index.ts'
+import type {ChainReader, EventContents, TransactionDetails, TransactionRecord} from '../chain/index.ts'
 import {formatDuration} from '../config/durations.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'

@@ -12,8 +12,7 @@
 // interrupted fill is simply run again. Only transactions that name one of the accounts (as
 // sender, in a balance change, or paying gas) are stored: what concerns the contracts alone the
 // poller stores whoever the accounts are.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointRecord, TransactionRecord} from '../chain/records.ts'
+import type {ChainReader, CheckpointRecord, TransactionRecord} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'

@@ -13,7 +13,7 @@
 //   value: JSON {since, forMs, attempts, error}: since by the poller's clock (ISO 8601), forMs
 //          as of the write (no two machines' clocks compared), error the last failure's one line.
 import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
+import {ChainError} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {TransactionDetailsError} from './details-fetcher.ts'

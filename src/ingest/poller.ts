@@ -20,8 +20,7 @@
 // the run: it is waited out (node-outage.ts) and following starts again from the cursor, exactly as
 // a restart would, but holding the lease. Anything else (a permanent chain error, PostgreSQL, the
 // lease) ends it. With --once nothing is waited out: its next run is the retry.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {ServiceInfo} from '../chain/records.ts'
+import type {ChainReader, ServiceInfo} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'

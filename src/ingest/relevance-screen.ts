@@ -4,7 +4,7 @@
 // alone, whatever their monitored_from (the rule applies that), so the screen lets through at
 // least every transaction the rule keeps. Relevance is then decided on the decoded few with the
 // account set the screen saw: the poller screens and decides each checkpoint in one turn.
-import type {TransactionScreen} from '../chain/transaction-screen.ts'
+import type {TransactionScreen} from '../chain/index.ts'
 import {AddressSet} from './address-set.ts'
 
 export interface ScreenedAccounts {

@@ -1,6 +1,6 @@
 // The hourly question: does every cached balance agree with the chain? For each selected account
 // one ListBalances (all pages) gives every token (coin part plus address balance) and the height
-// the node named, H, with the window that height proves (src/chain/height-window.ts): the value is
+// the node named, H, with the window that height proves (src/chain/reader/height-window.ts): the value is
 // as of some checkpoint in from..to, and a change inside the window may or may not be in it. A
 // cached row is compared only when nothing it could be missing, and nothing the chain's value could
 // be missing, is left:
@@ -23,10 +23,9 @@
 // given the chain's value when it can take it. Every account checked gets last_blockchain_check,
 // so --older-than skips it next time. Every chain request of the run takes a token of its own
 // --rps limit, and the report counts them.
-import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
-import {ChainError} from '../chain/chain-error.ts'
+import {ChainError} from '../chain/index.ts'
+import type {CallOptions, ChainReader, HeightWindow} from '../chain/index.ts'
 import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
-import type {HeightWindow} from '../chain/height-window.ts'
 import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
 import {messageOf, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'

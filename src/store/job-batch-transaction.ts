@@ -26,7 +26,7 @@
 // base that is not stale adds each change of a transaction after its base's window, exactly once
 // (the job's own first run is the only one that writes effects), and skips those before it (the
 // chain value already has them); a change inside the window (the chain value may or may not hold
-// it: src/chain/height-window.ts), a row without a base, or a stale one, marks the row stale.
+// it: src/chain/reader/height-window.ts), a row without a base, or a stale one, marks the row stale.
 // Either way seen_checkpoint records the transaction, so a chain value whose window reaches it can
 // never be written over the change (postgres-balance-store.ts). Every changed row gets a new version and an outbox
 // row, in this same transaction: Redis is told after the commit by the relay, never by the job.

@@ -1,7 +1,7 @@
 // raw_blockchain_events: every relevant transaction, as the chain described it, once per digest.
 // It doubles as the outbox of the process-transaction queue: every row without processed_at should
 // have a job in Redis until a worker finishes it (src/queue/outbox.ts).
-import type {TransactionDetails} from '../chain/records.ts'
+import type {TransactionDetails} from '../chain/index.ts'
 import type {Database} from './database.ts'
 
 export interface RawEventInput {

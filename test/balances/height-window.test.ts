@@ -1,5 +1,5 @@
-// A chain value's height is a window, not a point (src/chain/height-window.ts), against the local
-// Sui server's height switches (test/support/sui-server/state-view.ts): state replies whose header
+// A chain value's height is a window, not a point (src/chain/reader/height-window.ts), against the local
+// Sui server's height switches (sui-server/state-view.ts): state replies whose header
 // names one checkpoint above the state (sealed between the read and the header) or one below (the
 // node's indexes ahead of its height mark). Whatever a read's header says, a balance confio keeps
 // is exact or marked stale, never wrong and trusted: first for each switch alone with a transfer at

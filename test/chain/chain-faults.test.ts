@@ -4,8 +4,8 @@ import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
 import {TokenBucket} from '../../src/chain/rate-limiter.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
-import type {SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
+import type {SuiTestServer} from '../../sui-server/index.ts'
 import {collect, testReader} from './chain-test-support.ts'
 
 describe('chain layer under faults', () => {

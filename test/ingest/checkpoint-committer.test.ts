@@ -3,10 +3,8 @@
 // commit (nothing stored, cursor unmoved) instead of being stored incomplete or skipped.
 import assert from 'node:assert/strict'
 
-import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CallOptions} from '../../src/chain/chain-reader.ts'
-import type {CheckpointRecord, EventContents, TransactionDetails} from '../../src/chain/records.ts'
+import {ChainError} from '../../src/chain/index.ts'
+import type {CallOptions, CheckpointRecord, EventContents, GrpcChainReader, TransactionDetails} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter, type CheckpointCommitterOptions} from '../../src/ingest/checkpoint-committer.ts'
 import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/details-fetcher.ts'

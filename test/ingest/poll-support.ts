@@ -3,7 +3,7 @@
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 
 export const CUSD_PACKAGE = `0x${'c05d'.padStart(64, '0')}`
 export const PAY_PACKAGE = `0x${'ba4'.padStart(64, '0')}`

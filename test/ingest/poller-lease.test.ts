@@ -5,8 +5,7 @@
 // commit's own transaction. A standby poll or beat stops at once when told (issue 25). Real
 // processes, real PostgreSQL, the local Sui server.
 import assert from 'node:assert/strict'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CheckpointRecord} from '../../src/chain/records.ts'
+import type {CheckpointRecord, GrpcChainReader} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter} from '../../src/ingest/checkpoint-committer.ts'
 import {LeaseLostError, PollerLease} from '../../src/ingest/poller-lease.ts'

@@ -1,7 +1,7 @@
 // A committed batch's jobs are queued beside the next batch's commit, not before it: Redis that
 // stops answering holds up neither the cursor nor the next store, and every job still lands.
 import assert from 'node:assert/strict'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {Poller} from '../../src/ingest/poller.ts'
 import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'

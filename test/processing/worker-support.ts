@@ -5,7 +5,7 @@
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
-import {heightWindow} from '../../src/chain/height-window.ts'
+import {heightWindow} from '../../src/chain/reader/height-window.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -13,7 +13,7 @@ import {createDatabase, type Database} from '../../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 
 export const SUI = '0x2::sui::SUI'
@@ -118,7 +118,7 @@ export async function fundAll(world: WorkerWorld, amounts: {sui: bigint; cusd: b
 
 /**
  * Seals two empty checkpoints and polls them, as a live chain moves on between a test's steps: a
- * chain value read now has none of the transactions so far in its window (src/chain/height-window.ts),
+ * chain value read now has none of the transactions so far in its window (src/chain/reader/height-window.ts),
  * and the poller's cursor is at the tip.
  */
 export async function settleChain(world: WorkerWorld): Promise<void> {
@@ -147,7 +147,7 @@ export async function anchorBalances(world: WorkerWorld): Promise<void> {
 
 /**
  * Seals two empty checkpoints, as a live chain does between a test's steps: a chain value read
- * after them has no change of the last transactions in its window (src/chain/height-window.ts).
+ * after them has no change of the last transactions in its window (src/chain/reader/height-window.ts).
  */
 export function moveOn(world: WorkerWorld): void {
   if (world.sui.ledger.pendingTransactions.length > 0) throw new Error('moveOn seals empty checkpoints; seal the pending transactions first')

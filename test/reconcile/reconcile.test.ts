@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
 import {chainBalance, drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 interface Report {

@@ -2,7 +2,7 @@
 // than one PostgreSQL statement can carry (65,535 parameters), and must still commit whole.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import type {TransactionDetails} from '../../src/chain/records.ts'
+import type {TransactionDetails} from '../../src/chain/index.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {insertRawEvents} from '../../src/store/raw-event-repository.ts'
 

@@ -1,13 +1,13 @@
 // The one amount formatter: registered tokens in display units, an unregistered coin type in the
 // decimals the chain gives (asked once), and what neither can say in base units, labelled so.
 import assert from 'node:assert/strict'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {AmountFormatter} from '../../src/tokens/amount-formatter.ts'
 import {formatSui, formatTokenAmount} from '../../src/tokens/amounts.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 
 const PKG = '0x' + 'a1'.repeat(32)
 const CUSD = normalizeCoinType(`${PKG}::cusd::CUSD`)

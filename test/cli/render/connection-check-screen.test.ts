@@ -3,13 +3,12 @@
 // labelled so, when the chain cannot say.
 import assert from 'node:assert/strict'
 import {renderConnectionCheck} from '../../../cli/render/connection-check-screen.ts'
-import type {ConnectionCheckResult, TokenBalanceCheck} from '../../../src/chain/index.ts'
-import type {GrpcChainReader} from '../../../src/chain/grpc-chain-reader.ts'
+import type {ConnectionCheckResult, GrpcChainReader, TokenBalanceCheck} from '../../../src/chain/index.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../../../src/sui/identifiers.ts'
 import {AmountFormatter} from '../../../src/tokens/amount-formatter.ts'
 import {TokenRegistry} from '../../../src/tokens/token-registry.ts'
 import {testReader} from '../../chain/chain-test-support.ts'
-import {startSuiServer, type SuiTestServer} from '../../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../../sui-server/index.ts'
 
 const PKG = '0x' + 'b2'.repeat(32)
 const WETH = normalizeCoinType(`${PKG}::weth::WETH`)
