@@ -7,6 +7,7 @@ import {BalanceService} from '../src/balances/balance-service.ts'
 import {CacheOutboxRelay} from '../src/balances/cache-outbox-relay.ts'
 import {CacheGeneration} from '../src/balances/cache-generation.ts'
 import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
+import {beatLease} from '../src/beat/beat-lease.ts'
 import {formatTimeOfDay, parseTimeOfDay} from '../src/beat/beat-schedule.ts'
 import {BeatScheduler, type PlannedTask} from '../src/beat/beat-scheduler.ts'
 import {BEAT_TASKS, type BeatTaskName, BeatTaskRunner} from '../src/beat/beat-tasks.ts'
@@ -19,7 +20,8 @@ import {DEFAULT_DETAILS_DEADLINE_MS} from '../src/ingest/details-fetcher.ts'
 import {FOLLOW_MODES, type FollowMode} from '../src/ingest/checkpoint-source.ts'
 import {PipelineHeartbeat} from '../src/ingest/pipeline-heartbeat.ts'
 import {Poller} from '../src/ingest/poller.ts'
-import {PollerLease} from '../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../src/ingest/poller-lease.ts'
 import type {PollerMetrics} from '../src/ingest/poller-metrics.ts'
 import type {Logger} from '../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../src/processing/process-transaction-batch.ts'
@@ -33,14 +35,10 @@ import {Reconciler} from '../src/reconcile/reconciler.ts'
 import type {Database} from '../src/store/database.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 
-export const CURSOR = 'checkpoints'
-
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
 /** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, and one per beat task (they run side by side). */
 export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 2 + BEAT_TASKS.length
-/** The lease that lets one beat schedule at a time (PollerLease under another name). */
-export const BEAT_LEASE = 'beat'
 
 export const pollFlags = {
   mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
@@ -131,10 +129,10 @@ export function createPoller(parts: PipelineParts & {chain: ChainReader; queue: 
     db: parts.db,
     chain: parts.chain,
     queue: parts.queue,
-    lease: new PollerLease({databaseUrl: settings.databaseUrl, name: CURSOR}),
+    lease: pollerLease(settings.databaseUrl),
     packages: settings.contracts.monitored,
     tokens: settings.tokens,
-    cursorName: CURSOR,
+    cursorName: POLLER_CURSOR,
     mode: flags.mode,
     intervalMs: flags.interval,
     once: flags.once,
@@ -173,7 +171,7 @@ export function createBeatScheduler(parts: PipelineParts & {queue: BeatQueue}, f
   return new BeatScheduler({
     db: parts.db,
     queue: parts.queue,
-    lease: new PollerLease({databaseUrl: parts.settings.databaseUrl, name: BEAT_LEASE}),
+    lease: beatLease(parts.settings.databaseUrl),
     plan: beatPlan(flags),
     once: flags.once,
     logger: parts.logger,

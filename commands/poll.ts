@@ -1,14 +1,15 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
-import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
-import {counted} from '../src/counted.ts'
+import {createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
-import {PollerLease} from '../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
+import {counted} from '../src/support/counted.ts'
 
 export type PollCommandResult = PollerResult | {reset: {from: bigint | null; to: bigint}}
 
@@ -54,13 +55,13 @@ export default class Poll extends ConfioCommand<typeof Poll> {
 
   private async resetCursor(to: bigint): Promise<PollCommandResult> {
     const db = await this.db()
-    const lease = new PollerLease({databaseUrl: this.settings.databaseUrl, name: CURSOR})
+    const lease = pollerLease(this.settings.databaseUrl)
     try {
       if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
-      const from = (await readCursor(db, CURSOR)) ?? null
+      const from = (await readCursor(db, POLLER_CURSOR)) ?? null
       if (!this.flags.force) checkCursorTarget(to, await this.chain().serviceInfo({signal: this.stopSignal}))
       await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`, {yes: this.flags.yes, flag: '--yes', unattended: '--reset-cursor needs confirmation', declined: 'cursor not moved'})
-      await setCursor(db, CURSOR, to)
+      await setCursor(db, POLLER_CURSOR, to)
       if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)
       return {reset: {from, to}}
     } finally {

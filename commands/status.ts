@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {CURSOR} from '../cli/pipeline-parts.ts'
 import {renderStatus} from '../cli/render/status-screen.ts'
-import {sleep} from '../src/chain/backoff.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
+import {pause} from '../src/support/pause.ts'
 
 /** How often --watch redraws. */
 const WATCH_INTERVAL_MS = 2_000
@@ -48,7 +48,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         queues,
         redis: () => this.redis(),
         redisPrefix: settings.redisPrefix,
-        cursorName: CURSOR,
+        cursorName: POLLER_CURSOR,
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }
@@ -66,7 +66,7 @@ export default class Status extends ConfioCommand<typeof Status> {
         this.settle(report)
         if (this.jsonEnabled()) this.logJson(report)
         else this.log(process.stdout.isTTY ? CLEAR_SCREEN + renderStatus(report, this.amounts()) : `${renderStatus(report, this.amounts())}\n`)
-        await sleep(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal).catch(() => undefined)
+        await pause(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal)
       }
       return undefined
     } finally {

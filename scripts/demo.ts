@@ -12,6 +12,7 @@ import {fileURLToPath} from 'node:url'
 import {Redis} from 'ioredis'
 import {openBalanceService} from '../src/balances/open-balance-service.ts'
 import {CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {createLogger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {databaseNameOf} from '../src/store/database-creation.ts'
@@ -92,7 +93,7 @@ if (seconds !== undefined) setTimeout(() => void stop(0), seconds * 1000)
 const CATCH_UP_DEADLINE_MS = 30_000
 
 async function caughtUp(): Promise<boolean> {
-  const cursor = await db('ingest_cursors').where({name: 'checkpoints'}).first()
+  const cursor = await db('ingest_cursors').where({name: POLLER_CURSOR}).first()
   const {rows} = await db.raw<{rows: {left: string}[]}>('SELECT count(*) AS left FROM raw_blockchain_events WHERE processed_at IS NULL')
   return cursor !== undefined && BigInt(cursor.checkpoint) >= sui.ledger.checkpointHeight && rows[0]?.left === '0'
 }
@@ -165,7 +166,7 @@ async function startEmpty(): Promise<void> {
 async function draw(last = false): Promise<void> {
   const [{rows: counts}, cursorRow] = await Promise.all([
     db.raw<{rows: {stored: string; processed: string}[]}>('SELECT count(*) AS stored, count(processed_at) AS processed FROM raw_blockchain_events'),
-    db('ingest_cursors').where({name: 'checkpoints'}).first(),
+    db('ingest_cursors').where({name: POLLER_CURSOR}).first(),
   ])
   const tip = sui.ledger.checkpointHeight
   const cursor = cursorRow ? BigInt(cursorRow.checkpoint) : undefined

@@ -2,7 +2,7 @@
 // replaced, then the counts. (Each bad line goes to stderr as the command meets it.)
 import {shown} from '../../src/accounts/account-fields.ts'
 import type {AccountUpdate, ImportResult} from '../../src/accounts/account-import.ts'
-import {counted} from '../../src/counted.ts'
+import {counted} from '../../src/support/counted.ts'
 
 export function renderAccountImport(file: string, result: ImportResult): string {
   const {rows, inserted, updated, unchanged, skipped} = result

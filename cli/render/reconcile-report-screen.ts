@@ -1,7 +1,7 @@
 // What `confio reconcile` prints after a run: one summary line, the drift found (amounts in display
 // units, the difference in base units), then each account in flight and the first ten errors.
-import {counted} from '../../src/counted.ts'
 import type {ReconcileReport} from '../../src/reconcile/reconcile-report.ts'
+import {counted} from '../../src/support/counted.ts'
 import type {AmountFormatter} from '../../src/tokens/amount-formatter.ts'
 import {formatTable} from '../table.ts'
 

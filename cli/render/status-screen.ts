@@ -2,10 +2,10 @@
 // and tables, alarms first. Amounts are in display units (AmountFormatter); times are UTC to the
 // second. What it shows is the report's and nothing more: every figure is in --json too.
 import {MARKER_LIFETIME_MS} from '../../src/balances/pipeline-marker.ts'
-import {counted} from '../../src/counted.ts'
 import {formatAge, holderName} from '../../src/status/alarms.ts'
 import type {StatusReport} from '../../src/status/gather-status.ts'
 import type {LeaseHolder} from '../../src/status/status-report.ts'
+import {counted} from '../../src/support/counted.ts'
 import type {AmountFormatter} from '../../src/tokens/amount-formatter.ts'
 import {formatTable} from '../table.ts'
 

@@ -26,10 +26,10 @@
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import type {BalanceRecord, ChainReader} from '../chain/index.ts'
-import {sleep} from '../chain/backoff.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import {pause} from '../support/pause.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
@@ -311,19 +311,28 @@ export class BalanceService {
     const signal = AbortSignal.timeout(timeoutMs)
     const {chain} = this.options
     let heightBefore = (await chain.serviceInfo({signal})).checkpointHeight
+    let lastBehind: CaughtUpRead | undefined
     for (;;) {
       this.chainReads += 1
-      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore})
+      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore}).catch((error: unknown) => {
+        // The deadline fell while asking again: the last reply, still behind, says more than a timeout.
+        if (lastBehind && signal.aborted) return undefined
+        throw error
+      })
+      if (record === undefined) return this.stayedBehind(key, lastBehind!, timeoutMs)
       const stored = await this.store(key, record)
       if (stored.behind === undefined) return {record, balance: stored.balance}
+      lastBehind = {record, balance: stored.balance, behind: stored.behind}
       this.options.logger.debug({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind}, 'chain balance read behind the pipeline; asking again')
-      await sleep(LAGGING_NODE_RETRY_MS, signal).catch(() => undefined)
-      if (signal.aborted) {
-        this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
-        return {record, balance: stored.balance, behind: stored.behind}
-      }
+      await pause(LAGGING_NODE_RETRY_MS, signal)
+      if (signal.aborted) return this.stayedBehind(key, lastBehind, timeoutMs)
       heightBefore = record.checkpoint
     }
+  }
+
+  private stayedBehind(key: BalanceKey, read: CaughtUpRead, timeoutMs: number): CaughtUpRead {
+    this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: read.record.checkpoint, seen: read.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
+    return read
   }
 
   /**

@@ -11,9 +11,9 @@
 import type {Knex} from 'knex'
 import type {BalanceRecord} from '../chain/index.ts'
 import type {Database} from '../store/database.ts'
-import {pendingReleaseLock} from '../store/pending-release-lock.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
+import {pendingReleaseLock} from './pending-release-lock.ts'
 
 interface BalanceRow {
   account_id: string

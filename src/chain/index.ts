@@ -11,8 +11,9 @@
 //               screen, the read masks, the decoders
 //   reader/     the ChainReader interface and what answers it over gRPC: range reads, transaction
 //               listing, height windows, the connection check
-// and at the top what they share: the options, ChainError, the metrics, the records, the backoff
-// and the client-side limits.
+// and at the top what they share: the options, ChainError, the metrics, the records. The backoff
+// and the client-side limits (concurrency limiter, token bucket) are in src/support: other folders
+// use them too.
 export type {ChainOptions, ChainTransportKind, SuiNetwork} from './chain-options.ts'
 export {CHAIN_OPTION_DEFAULTS, validateChainOptions} from './chain-options.ts'
 export type {AffectedTransactionsProgress, CallOptions, ChainReader, SubscribeOptions} from './reader/chain-reader.ts'
@@ -24,8 +25,6 @@ export {readableDetails} from './transport/failure-details.ts'
 export type {GrpcStatusName} from './chain-error.ts'
 export {ChainMetrics, chainMetrics} from './chain-metrics.ts'
 export type {ChainMetricsSnapshot, MethodMetricsSnapshot} from './chain-metrics.ts'
-export {TokenBucket, processRateLimiter} from './rate-limiter.ts'
-export type {RateLimiter} from './rate-limiter.ts'
 export {redactEndpoint} from './transport/redaction.ts'
 export {KNOWN_CHAIN_IDS, chainMatchesNetwork, networkOfChainId, shortChainId} from './reader/known-chains.ts'
 export type * from './records.ts'

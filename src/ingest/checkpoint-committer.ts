@@ -13,16 +13,16 @@
 // parse. A transaction it cannot fetch fails the commit: nothing of the batch is stored and the
 // cursor stays where it was, so the batch is read again rather than stored without it.
 //
-// The commit is fenced: the poller's lease (poller-lease.ts) is checked in the commit's own
+// The commit is fenced: the poller's lease (src/store/lease.ts) is checked in the commit's own
 // transaction, so a poller that lost its lease (stopped, paused, cut off) commits nothing.
 import type {CheckpointRecord, CheckpointView, TransactionRecord} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor, type CommitFence} from '../store/ingest-cursor.ts'
-import {insertRawEvents, type RawEventInput} from '../store/raw-event-repository.ts'
 import {DecodingGuard, type DecodingLimits, transactionCountOf} from './decoding-guard.ts'
 import {DetailsFetcher, type DetailsRetry, type TransactionDetailsReader} from './details-fetcher.ts'
+import {insertRawEvents, type RawEventInput} from './raw-event-repository.ts'
 import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'
 import {queueStored} from './stored-jobs.ts'
 
@@ -78,7 +78,7 @@ const COMMIT_IDLE_TIMEOUT_MS = 5_000
 
 /**
  * A store's order lock: pg_advisory_xact_lock(hashtext(cursor name), key), in the two-key space,
- * which the lease's one-key advisory lock (poller-lease.ts) does not share. Keys wrap at 2^31:
+ * which the lease's one-key advisory lock (src/store/lease.ts) does not share. Keys wrap at 2^31:
  * only the locks of two consecutive batches are ever compared.
  */
 function orderKey(checkpoint: bigint): number {

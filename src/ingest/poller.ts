@@ -26,8 +26,9 @@ import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
-import {sleep} from '../chain/backoff.ts'
+import {type Lease, LeaseLostError} from '../store/lease.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointCommitter, type DecidedCheckpoint, type PreparedBatch, type StoredBatch} from './checkpoint-committer.ts'
@@ -37,7 +38,6 @@ import {HistoryFill} from './history-fill.ts'
 import {MonitoredAccounts} from './monitored-accounts.ts'
 import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
-import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
 import {RelevanceScreen} from './relevance-screen.ts'
@@ -56,7 +56,7 @@ export interface PollerOptions {
   readonly db: Database
   readonly chain: ChainReader
   readonly queue: TransactionQueue
-  readonly lease: PollerLease
+  readonly lease: Lease
   readonly packages: readonly string[]
   readonly tokens: TokenRegistry
   readonly cursorName: string
@@ -225,7 +225,7 @@ export class Poller {
         said = Date.now()
       }
       // A stop while waiting ends the run as any stop does (the follower sees the signal).
-      await sleep(intervalMs, signal).catch(() => undefined)
+      await pause(intervalMs, signal)
       if (signal.aborted) return info
       info = await chain.serviceInfo({signal})
     }

@@ -1,9 +1,9 @@
 // A worker process's loop: takes process-transaction jobs from the queue, `concurrency` at a time,
 // until stopped or, with drain, until there is nothing left to do. Stopping (SIGTERM) takes no new
 // job and lets the ones running finish; a job cut off anyway is found stalled and redone.
-import {sleep} from '../chain/backoff.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
+import {pause} from '../support/pause.ts'
 import {JobBatcher} from './job-batcher.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
 import type {WorkerProgress} from './worker-progress.ts'
@@ -131,7 +131,7 @@ export class TransactionWorker {
   private async waitForEnd(signal: AbortSignal): Promise<'drained' | 'signal'> {
     const pollMs = this.options.drainPollMs ?? 100
     while (!signal.aborted) {
-      await sleep(pollMs, signal).catch(() => undefined)
+      await pause(pollMs, signal)
       if (!this.options.drain || signal.aborted) continue
       // brpoplpush moves a job from waiting to active atomically and a finished job leaves active
       // only after its handler returned, so one look that finds all of these empty is enough.

@@ -8,8 +8,9 @@
 // the task runs again at its next slot.
 import BeeQueue from 'bee-queue'
 import type {Logger} from '../logging/logger.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 import {type BeeQueueConnections, beeQueueConnections} from './bee-queue-redis.ts'
-import {confioQueueSettings, withTimeout} from './transaction-queue.ts'
+import {confioQueueSettings} from './transaction-queue.ts'
 
 export const BEAT_QUEUE = 'beat'
 

@@ -20,10 +20,10 @@
 // job's save, the stall check) would fail with NOSCRIPT for good. The command client loads them
 // again each time it reconnects; a script call queued while Redis was away may still fail once.
 import {createRequire} from 'node:module'
-import {formatWait} from '../chain/backoff.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {redactUrl} from '../secrets.ts'
+import {formatWait} from '../support/format-wait.ts'
 
 /** The part of node-redis 3's RedisClient used here. */
 export interface BeeQueueRedisClient {

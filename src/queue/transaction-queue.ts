@@ -3,9 +3,10 @@
 // here keeps nothing on disk: raw_blockchain_events is the source of truth, and the outbox
 // (outbox.ts) re-creates any job Redis lost.
 import BeeQueue from 'bee-queue'
-import {inChunks} from '../chunks.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
+import {inChunks} from '../support/chunks.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 import {type BeeQueueConnections, beeQueueConnections} from './bee-queue-redis.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
@@ -263,13 +264,4 @@ export class TransactionQueue {
     await this.queue.close(timeoutMs).catch(() => undefined)
     this.connections.end()
   }
-}
-
-/** Rejects with `<message> within <ms> ms` when `promise` takes longer (it is not cancelled). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -25,12 +25,14 @@
 // --rps limit, and the report counts them.
 import {ChainError} from '../chain/index.ts'
 import type {CallOptions, ChainReader, HeightWindow} from '../chain/index.ts'
-import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
-import {CountingLimiter, TokenBucket} from '../chain/rate-limiter.ts'
 import {messageOf, UsageError} from '../errors.ts'
+import {POLLER_CURSOR} from '../ingest/poller-cursor.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
+import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
+import {CountingLimiter} from '../support/counting-limiter.ts'
+import {TokenBucket} from '../support/token-bucket.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
@@ -46,7 +48,7 @@ export interface ReconcilerDeps {
   readonly chain: ChainReader
   readonly tokens: TokenRegistry
   readonly logger: Logger
-  /** The poller's cursor name (default 'checkpoints'). */
+  /** The poller's cursor name (default POLLER_CURSOR). */
   readonly cursorName?: string
   /** How long the end-of-run second look waits for the pipeline to reach the heights read (default 5 s). */
   readonly settleMs?: number
@@ -123,7 +125,7 @@ class ReconcileRun {
     this.postgres = new PostgresBalanceStore(deps.db)
     this.tokens = options.token === undefined ? deps.tokens.list() : [deps.tokens.require(options.token)]
     this.dryRun = options.dryRun ?? false
-    this.cursorName = deps.cursorName ?? 'checkpoints'
+    this.cursorName = deps.cursorName ?? POLLER_CURSOR
     this.requests = new CountingLimiter(options.rps ? new TokenBucket({requestsPerSecond: options.rps, burst: 1}) : undefined)
     this.call = {limiter: this.requests, ...(options.signal ? {signal: options.signal} : {})}
   }

@@ -2,10 +2,10 @@
 // prints them as text, or whole with --json (bigints as strings, times as ISO 8601, ages in ms).
 // Every age is measured by PostgreSQL's clock, the one that wrote the times it is compared with.
 import type {NodeOutageView} from '../ingest/node-outage.ts'
-import type {LeaseHolder} from '../ingest/poller-lease.ts'
 import type {OpenDriftRecord} from '../reconcile/drift-records.ts'
+import type {LeaseHolder} from '../store/lease-holder.ts'
 
-export type {LeaseHolder} from '../ingest/poller-lease.ts'
+export type {LeaseHolder} from '../store/lease-holder.ts'
 
 export interface StatusReport {
   /** When the report was made (this machine's clock). */

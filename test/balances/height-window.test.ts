@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import type {BalanceKey} from '../../src/balances/balance-keys.ts'
 import {openBalanceService, type OpenBalanceService} from '../../src/balances/open-balance-service.ts'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
@@ -239,7 +240,7 @@ describe('balances against state replies whose height is a checkpoint off', func
       // The pipeline catches up: every transaction up to the tip stored and processed.
       const tip = w.sui.ledger.produceCheckpoint()
       await eventually(async () => {
-        const cursor = (await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint'))?.checkpoint
+        const cursor = (await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint'))?.checkpoint
         const waiting = Number((await w.db('raw_blockchain_events').whereNull('processed_at').count({n: '*'}))[0]?.n)
         return cursor !== undefined && BigInt(cursor) >= tip && waiting === 0
       }, 60_000, 'the pipeline caught up').catch((error: Error) => {

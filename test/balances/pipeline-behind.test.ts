@@ -14,9 +14,10 @@ import type {ChainReader} from '../../src/chain/index.ts'
 import {PollerLag} from '../../src/ingest/poller-lag.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {chainBalance, drain, fundAll, startWorld, SUI, type WorkerWorld} from '../processing/worker-support.ts'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
+import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 
 /** A waiting transaction makes the pipeline behind within 3 s (the poller beats every second). */

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {beatLease} from '../../src/beat/beat-lease.ts'
 import {BeatRuns} from '../../src/beat/beat-runs.ts'
 import {BeatScheduler, type PlannedTask} from '../../src/beat/beat-scheduler.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue} from '../../src/queue/beat-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -53,7 +53,7 @@ describe('confio worker: the beat tasks side by side', function () {
 
   /** A beat scheduling `plan` as if the time were `clock()`, into the world's queue. */
   const scheduler = (plan: PlannedTask[], clock: () => Date) =>
-    new BeatScheduler({db: w.db, queue, lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'beat'}), plan, once: true, logger: silent, now: clock})
+    new BeatScheduler({db: w.db, queue, lease: beatLease(process.env.DATABASE_URL as string), plan, once: true, logger: silent, now: clock})
 
   before(async () => {
     w = await startWorld(['lanes-ann', 'lanes-ben'])

@@ -4,10 +4,10 @@
 // whose worker died finished instead of holding their task back, and lost jobs queued again.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {beatLease} from '../../src/beat/beat-lease.ts'
 import {formatTimeOfDay} from '../../src/beat/beat-schedule.ts'
 import {BeatScheduler, type PlannedTask} from '../../src/beat/beat-scheduler.ts'
 import {BEAT_TASKS} from '../../src/beat/beat-tasks.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue, beatJobId} from '../../src/queue/beat-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -58,7 +58,7 @@ describe('confio beat: scheduling', function () {
   const outcomesOf = async () => (await runsOf()).map((r) => [r.slot, r.outcome, r.detail?.error ?? null])
 
   function scheduler(now: () => Date, plan: PlannedTask[] = PLAN): BeatScheduler {
-    return new BeatScheduler({db, queue, lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'beat'}), plan, once: true, logger: silent, now})
+    return new BeatScheduler({db, queue, lease: beatLease(process.env.DATABASE_URL as string), plan, once: true, logger: silent, now})
   }
 
   before(async () => {

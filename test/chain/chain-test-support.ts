@@ -4,7 +4,7 @@ import {ChainMetrics} from '../../src/chain/chain-metrics.ts'
 import type {ChainOptions} from '../../src/chain/chain-options.ts'
 import {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
 import type {ChainReaderDeps} from '../../src/chain/reader/grpc-chain-reader.ts'
-import {TokenBucket} from '../../src/chain/rate-limiter.ts'
+import {TokenBucket} from '../../src/support/token-bucket.ts'
 
 export function testOptions(url: string, overrides: Partial<ChainOptions> = {}): ChainOptions {
   return {

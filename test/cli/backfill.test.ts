@@ -4,6 +4,7 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {JsonOutput} from '../../cli/base-command.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {emptyDir, jsonOf, runCli} from '../support/cli.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {closeWorld, CUSD, cursorOf, pollWorld, type PollWorld, SUI} from '../ingest/poll-support.ts'
@@ -145,7 +146,7 @@ describe('confio backfill', function () {
       ledger.produceCheckpoint()
     }
     // As a poller leaves it that picked dave up at the tip and could not fill monitored_from..tip.
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: String(ledger.checkpointHeight)})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: String(ledger.checkpointHeight)})
     await w.db('accounts').where({sui_address: dave}).update({live_from: String(ledger.checkpointHeight + 1n)})
     const gapOf = async () => jsonOf<{accounts: {historyGap: unknown}[]}>(await runCli(['accounts', 'list', '--json'], {env: w.env})).accounts.find((a) => a.historyGap)?.historyGap
     assert.deepEqual(await gapOf(), {from: String(monitoredFrom), to: String(ledger.checkpointHeight)})

@@ -3,8 +3,10 @@
 // still answering with one screen, no chain call without --chain, and --watch frames until a signal.
 import assert from 'node:assert/strict'
 import {hostname} from 'node:os'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+import type {Lease} from '../../src/store/lease.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
 import {drain, enqueue, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
@@ -61,7 +63,7 @@ function assertOneScreen(result: CliResult): void {
 describe('confio status', function () {
   this.timeout(120_000)
   let w: WorkerWorld
-  let lease: PollerLease | undefined
+  let lease: Lease | undefined
   let ana: {id: string; email: string}
 
   const status = (args: string[] = [], env: Record<string, string> = {}) => runCli(['status', ...args], {env: {...w.env, ...env}})
@@ -73,7 +75,7 @@ describe('confio status', function () {
 
   /** Stands in for a running poller: holds its lease, as `confio poll` does, on a connection of its own. */
   async function holdLease(): Promise<void> {
-    lease = new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'checkpoints'})
+    lease = pollerLease(process.env.DATABASE_URL as string)
     assert.equal(await lease.tryAcquire(), true)
   }
   async function releaseLease(): Promise<void> {
@@ -86,7 +88,7 @@ describe('confio status', function () {
     return rows[0].pid as number
   }
   /** A poller that just committed: the cursor's last commit is now. */
-  const touchCursor = () => w.db('ingest_cursors').where({name: 'checkpoints'}).update({updated_at: w.db.fn.now()})
+  const touchCursor = () => w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({updated_at: w.db.fn.now()})
 
   before(async () => {
     w = await startWorld(['st-ana', 'st-ben'])
@@ -122,7 +124,7 @@ describe('confio status', function () {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.equal(result.stderr, '')
     assertOneScreen(result)
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.match(result.stdout, /^confio status \S+ \S+: healthy$/m)
     assert.deepEqual(alarmLines(result), [])
     // The lease is this test process's: its pid is the one to stop; the backend's is PostgreSQL's.
@@ -148,7 +150,7 @@ describe('confio status', function () {
     assert.equal(json.poller.lease.holder?.wrapperPid, null)
     assert.equal(json.poller.lease.holder?.backendPid, await leasePid())
     assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.equal(json.poller.cursor?.checkpoint, String(cursor.checkpoint))
     assert.ok(json.poller.cursor.ageMs >= 0 && json.poller.cursor.ageMs < 30_000, `cursor age ${json.poller.cursor.ageMs}`)
     assert.equal(json.poller.chain, null)
@@ -242,7 +244,7 @@ describe('confio status', function () {
 
   it('--chain: the lag behind the tip, an alarm past --max-lag', async () => {
     for (let i = 0; i < 5; i++) w.sui.ledger.produceCheckpoint()
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.equal(w.sui.ledger.checkpointHeight - BigInt(cursor.checkpoint), 5n)
     try {
       const behind = await status(['--chain', '--max-lag', '2'])
@@ -260,7 +262,7 @@ describe('confio status', function () {
       assert.equal(json.poller.chain.lagMs, Number(sealedAt(w.sui.ledger.checkpointHeight) - sealedAt(BigInt(cursor.checkpoint))))
       assert.equal(json.thresholds.maxLag, 5)
     } finally {
-      await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: w.sui.ledger.checkpointHeight.toString()})
+      await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: w.sui.ledger.checkpointHeight.toString()})
     }
   })
 
@@ -311,7 +313,7 @@ describe('confio status', function () {
     } finally {
       await holdLease()
     }
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({updated_at: w.db.raw(`now() - interval '5 minutes'`)})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({updated_at: w.db.raw(`now() - interval '5 minutes'`)})
     const stalled = await status()
     assert.match(theOneAlarm(stalled), new RegExp(`ALARM POLLER_STALLED +the cursor \\(checkpoint \\d+\\) has not moved for 5 min \\(limit 60 s\\) though pid ${process.pid} on ${hostname()} holds the lease`))
     assert.equal((await status(['--max-cursor-age', '10m'])).code, 0)

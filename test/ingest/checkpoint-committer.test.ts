@@ -8,6 +8,7 @@ import type {CallOptions, CheckpointRecord, EventContents, GrpcChainReader, Tran
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {CheckpointCommitter, type CheckpointCommitterOptions} from '../../src/ingest/checkpoint-committer.ts'
 import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/details-fetcher.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
@@ -17,7 +18,7 @@ import {collect, testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
 import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
-const CURSOR = 'checkpoints'
+const CURSOR = POLLER_CURSOR
 const FAST_RETRY = {deadlineMs: 300, baseMs: 1, maxMs: 5}
 
 describe('checkpoint committer', function () {

@@ -6,6 +6,7 @@ import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {heightWindow} from '../../src/chain/reader/height-window.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -56,8 +57,8 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
   // The poller starts at the checkpoint after the current tip. (Before the accounts are added: an
   // account is monitored from the checkpoint after the cursor, and another test's cursor, on
   // another ledger, could be far ahead of this one.)
-  await db('ingest_cursors').where({name: 'checkpoints'}).delete()
-  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: sui.ledger.checkpointHeight.toString()})
+  await db('ingest_cursors').where({name: POLLER_CURSOR}).delete()
+  await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: sui.ledger.checkpointHeight.toString()})
   const accounts: Record<string, string> = {}
   for (const name of names) {
     const address = sui.ledger.createAddress(name)
@@ -78,7 +79,7 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
       await db.raw('TRUNCATE contract_events, pending_balance_changes, account_transactions, transaction_processing_log, raw_blockchain_events')
       await db('balances').whereIn('account_id', ids).delete()
       await db('accounts').whereIn('id', ids).delete()
-      await db('ingest_cursors').where({name: 'checkpoints'}).delete()
+      await db('ingest_cursors').where({name: POLLER_CURSOR}).delete()
       await db.destroy()
       redis.disconnect()
       await sui.close()

@@ -11,7 +11,7 @@
 import type {SuiNetwork} from '../chain-options.ts'
 import type {ChainMetricsSnapshot} from '../chain-metrics.ts'
 import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinInfoRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
-import type {RateLimiter} from '../rate-limiter.ts'
+import type {RateLimiter} from '../../support/token-bucket.ts'
 import type {TransactionScreen} from '../wire/transaction-screen.ts'
 
 export interface CallOptions {

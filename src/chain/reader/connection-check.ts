@@ -12,7 +12,7 @@ import type {ChainReader} from './chain-reader.ts'
 import {readableDetails} from '../transport/failure-details.ts'
 import {chainMatchesNetwork, chainName, networkOfChainId, shortChainId} from './known-chains.ts'
 import {probeTcp} from '../transport/tcp-probe.ts'
-import {nearestRank} from '../../percentiles.ts'
+import {nearestRank} from '../../support/percentiles.ts'
 
 export interface ConnectionCheckToken {
   symbol: string

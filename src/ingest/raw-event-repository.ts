@@ -2,7 +2,7 @@
 // It doubles as the outbox of the process-transaction queue: every row without processed_at should
 // have a job in Redis until a worker finishes it (src/queue/outbox.ts).
 import type {TransactionDetails} from '../chain/index.ts'
-import type {Database} from './database.ts'
+import type {Database} from '../store/database.ts'
 
 export interface RawEventInput {
   /** The transaction in full: `events` keeps each event's JSON, which the workers parse. */

@@ -8,7 +8,7 @@
 //
 // `processing` is committed before the job's own transaction starts, so a worker that dies
 // mid-job leaves it behind: the next run of that digest finds it and counts a stall.
-import type {Database} from './database.ts'
+import type {Database} from '../store/database.ts'
 import {namedAddresses} from './raw-event-addresses.ts'
 
 /** The fenced update of a log row to an outcome; bindings: status, error, digest, claim prefix length, claim prefix. */

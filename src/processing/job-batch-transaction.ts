@@ -39,12 +39,12 @@
 // so it never mistakes a run in progress for a stalled one.
 import type pg from 'pg'
 import {type BalanceKey, balanceKeyId} from '../balances/balance-keys.ts'
-import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from '../processing/processable-transaction.ts'
-import type {TransactionEffects} from '../processing/transaction-effects.ts'
+import {pendingReleaseLock} from '../balances/pending-release-lock.ts'
+import type {Database} from '../store/database.ts'
+import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type RawEventRow} from './processable-transaction.ts'
 import type {AttemptStart} from './processing-log.ts'
-import type {Database} from './database.ts'
-import {pendingReleaseLock} from './pending-release-lock.ts'
 import {namedAddresses} from './raw-event-addresses.ts'
+import type {TransactionEffects} from './transaction-effects.ts'
 
 export interface LoadedTransaction {
   readonly tx: ProcessableTransaction

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import type {TransactionDetails} from '../../src/chain/index.ts'
+import {insertRawEvents} from '../../src/ingest/raw-event-repository.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
-import {insertRawEvents} from '../../src/store/raw-event-repository.ts'
 
 describe('raw event repository', function () {
   this.timeout(60_000)

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {retryFailed} from '../../src/processing/failed-jobs.ts'
+import {markFailed, markRetrying} from '../../src/processing/processing-log.ts'
 import {Outbox} from '../../src/queue/outbox.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
-import {markFailed, markRetrying} from '../../src/store/processing-log.ts'
 import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
 
 describe('the processing log', function () {
