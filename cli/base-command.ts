@@ -2,7 +2,8 @@
 // (opened on first use, closed in one place), and like Salesforce's SfCommand it turns every error
 // into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
 // Under --json the error is {"error": {code, message, remedy, exitCode}}, plus `details` when the
-// error carries structured data (src/errors.ts).
+// error carries structured data (src/errors.ts), beside the command's result when the command
+// failed after it had one (failWithResult). Every JSON document goes out through logJson.
 import {createInterface} from 'node:readline/promises'
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
@@ -20,6 +21,7 @@ import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
+import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -74,6 +76,11 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   private chainReader: ChainReader | undefined
   private balanceStore: RedisBalanceStore | undefined
   private balanceService: BalanceService | undefined
+  private amountFormatter: AmountFormatter | undefined
+  /** The result a failure came after (failWithResult): --json prints it with the error beside it. */
+  private resultBeforeFailure: object | undefined
+  /** One JSON document per line, each compact: a command that prints many (status --watch's frames) sets it. */
+  protected jsonPerLine = false
   private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
 
   override async init(): Promise<void> {
@@ -163,6 +170,21 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return this.chainReader
   }
 
+  /** Token amounts as the screens show them (src/tokens/amount-formatter.ts); the chain is asked only for a coin type not registered. */
+  protected amounts(): AmountFormatter {
+    this.amountFormatter ??= new AmountFormatter(this.settings.tokens, (coinType) => this.chain().coinInfo(coinType))
+    return this.amountFormatter
+  }
+
+  /**
+   * Ends the command with `failure` after it has a result (drawn already, unless --json): under
+   * --json one document, the result with the error beside it, `{...result, error}`.
+   */
+  protected failWithResult(result: object, failure: ConfioError): never {
+    this.resultBeforeFailure = result
+    throw failure
+  }
+
   /**
    * Asks a yes/no question on the terminal; `yes` (a --yes or --create flag) answers it. Without a
    * terminal there is no one to ask: that is the usage error `unattended`, naming the flag.
@@ -189,7 +211,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     const remedy = (error instanceof ConfioError ? error.remedy : undefined) ?? this.usualRemedy(error, exitCode)
     if (this.jsonEnabled()) {
       const details = error instanceof ConfioError ? error.details : undefined
-      this.logJson({error: {code, message, remedy, exitCode, ...(details ? {details} : {})}})
+      this.logJson({...this.resultBeforeFailure, error: {code, message, remedy, exitCode, ...(details ? {details} : {})}})
     } else if (error instanceof ConfioError) {
       // A ConfioError's message was written to stand alone; its remedy, if any, follows on the line.
       this.logToStderr(`Error: ${error.oneLine()}`)
@@ -245,7 +267,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
 
   override logJson(json: unknown): void {
     // bigint has no JSON form; amounts travel as strings.
-    ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)))
+    ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), this.jsonPerLine ? undefined : 2)))
   }
 
   /** `confio accounts import`: the command as an operator types it. */
