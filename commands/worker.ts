@@ -1,8 +1,12 @@
 import {Flags} from '@oclif/core'
-import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
-import {WORKER_CONNECTIONS, WorkerParts, workerFlags} from '../cli/pipeline-parts.ts'
+import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
+import {workerFlags} from '../cli/pipeline-flags.ts'
+import {describeWorkerResult} from '../cli/render/process-summaries.ts'
 import {type RetryFailedResult, retryFailed} from '../src/processing/failed-jobs.ts'
 import type {WorkerResult} from '../src/processing/transaction-worker.ts'
+import {WORKER_CONNECTIONS, WorkerProcess} from '../src/processes/worker-process.ts'
+import {BeatConsumer} from '../src/queue/beat-consumer.ts'
+import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 
 export type WorkerCommandResult = {retryFailed?: RetryFailedResult} & Partial<WorkerResult>
@@ -32,28 +36,19 @@ export default class Worker extends ConfioCommand<typeof Worker> {
     const {flags} = this
     const db = await this.db({kind: 'worker', poolMax: WORKER_CONNECTIONS})
     const redis = await this.redis()
-    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, isWorker: true, stallIntervalMs: flags['stall-interval'], logger: this.logger})
-    try {
-      let retried: RetryFailedResult | undefined
-      if (flags['retry-failed']) {
-        await queue.ready()
-        retried = await retryFailed(db, queue)
-        if (!this.jsonEnabled()) this.log(`Queued ${retried.retried + retried.created} failed transactions again (${retried.present} were already queued).`)
-        if (!flags.drain) return {retryFailed: retried}
-      }
-      const worker = new WorkerParts({settings: this.settings, db, redis, queue, logger: this.logger}, {...flags, stopGraceMs: STOP_GRACE_MS - 1_000})
-      const result = await worker.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(describeWorkerResult(result))
-      return retried ? {retryFailed: retried, ...result} : result
-    } finally {
-      await queue.close(1_000)
+    let retried: RetryFailedResult | undefined
+    if (flags['retry-failed']) {
+      const queue = await this.queue(TransactionQueue)
+      await queue.ready()
+      retried = await retryFailed(db, queue)
+      if (!this.jsonEnabled()) this.log(`Queued ${retried.retried + retried.created} failed transactions again (${retried.present} were already queued).`)
+      if (!flags.drain) return {retryFailed: retried}
     }
+    const stallIntervalMs = flags['stall-interval']
+    const queues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs})}
+    const worker = new WorkerProcess({settings: this.settings, db, redis, queues, logger: this.logger}, {...flags, stopGraceMs: WORKER_STOP_GRACE_MS})
+    const result = await worker.run(this.stopSignal)
+    if (!this.jsonEnabled()) this.log(describeWorkerResult(result))
+    return retried ? {retryFailed: retried, ...result} : result
   }
-}
-
-export function describeWorkerResult(result: WorkerResult): string {
-  return (
-    `Stopped (${result.stoppedBy}): ${result.completed} completed, ${result.alreadyProcessed} already processed, ${result.retrying} to retry, ${result.failed} failed` +
-    ` in ${(result.durationMs / 1000).toFixed(1)} s (${result.jobsPerSecond} jobs/s, ${result.batches} batches).`
-  )
 }

@@ -18,7 +18,8 @@ import {SecretScrubber} from '../src/secrets.ts'
 import {databaseNameOf} from '../src/store/database-creation.ts'
 import {createDatabase} from '../src/store/database.ts'
 import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
+import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
+import {formatTokenAmount} from '../src/tokens/amounts.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
 import {startSuiServer} from '../sui-server/index.ts'
 
@@ -43,6 +44,7 @@ const tokens = new TokenRegistry([
   {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
   {symbol: 'CUSD', coinType: cusd, decimals: 6},
 ])
+const amounts = new AmountFormatter(tokens)
 const accounts = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')) as [string, string, string][]
 
 // The chain: demo accounts funded, then 4 checkpoints a second with 1% of transactions theirs:
@@ -181,14 +183,13 @@ async function draw(last = false): Promise<void> {
     const parts: string[] = []
     for (const token of tokens.list()) {
       const b = await balances.service.getBalance(email, token.symbol)
-      parts.push(`${formatAmount(b.amount, token.decimals)} ${token.symbol} (${b.isStale ? 'stale' : b.source})`)
+      parts.push(`${formatTokenAmount(b.amount, token)} (${b.isStale ? 'stale' : b.source})`)
     }
     lines.push(`${label.padEnd(12)} ${email.padEnd(22)} ${parts.join('   ')}`)
     const account = await balances.service.account(email)
     const history = await db('account_transactions').where({account_id: account.id}).orderBy('id', 'desc').limit(2)
     for (const h of history) {
-      const decimals = tokens.bySymbol(h.token)?.decimals ?? 0
-      lines.push(`    checkpoint ${h.checkpoint}  ${h.direction.padEnd(8)} ${formatAmount(BigInt(h.amount), decimals)} ${h.token}${h.counterparty ? `  ${h.direction === 'sent' ? 'to' : 'from'} ${h.counterparty.slice(0, 10)}…` : ''}`)
+      lines.push(`    checkpoint ${h.checkpoint}  ${h.direction.padEnd(8)} ${amounts.format(BigInt(h.amount), h.token)} ${h.token}${h.counterparty ? `  ${h.direction === 'sent' ? 'to' : 'from'} ${h.counterparty.slice(0, 10)}…` : ''}`)
     }
   }
   frames += 1

@@ -15,7 +15,7 @@ import {type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
 import type {Lease} from '../store/lease.ts'
 import {BeatRuns} from './beat-runs.ts'
-import {type Schedule, slotStart} from './beat-schedule.ts'
+import {nextSlotStart, type Schedule, slotStart} from './beat-schedule.ts'
 import type {BeatTaskName, BeatTaskParams} from './beat-tasks.ts'
 import {messageOf} from '../errors.ts'
 import {pause} from '../support/pause.ts'
@@ -122,7 +122,7 @@ export class BeatScheduler {
     for (const planned of this.options.plan) {
       const slot = slotStart(planned.schedule, now)
       if (this.seen.get(planned.task) === slot.getTime()) continue
-      if (await this.runs.record({task: planned.task, slotStart: slot})) {
+      if (await this.runs.record({task: planned.task, slotStart: slot}, nextSlotStart(planned.schedule, slot))) {
         const superseded = await this.runs.supersede(planned.task, slot)
         if (superseded > 0) this.options.logger.warn({task: planned.task, superseded}, 'beat: earlier runs were never started by a worker; superseded by this one (are workers running? is the previous run of the task still running?)')
         this.superseded += superseded

@@ -20,7 +20,8 @@
 // it cannot hold its task back for good. A job waiting when the worker stops ends without running;
 // its run stays enqueued, and the beat's sweep queues it again while its slot is current.
 import type {Logger} from '../logging/logger.ts'
-import {type BeatJob, type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
+import type {BeatConsumer} from '../queue/beat-consumer.ts'
+import {type BeatJob, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
 import {type BeatRunKey, BeatRuns, type Claim} from './beat-runs.ts'
 import {BEAT_TASKS, type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
@@ -34,7 +35,7 @@ const JOB_LOST = 'Redis no longer holds its job, so no worker will finish it; th
 
 export interface BeatWorkerOptions {
   readonly db: Database
-  readonly queue: BeatQueue
+  readonly queue: BeatConsumer
   readonly tasks: BeatTaskRunner
   /** Return once the beat queue is empty and nothing runs here. */
   readonly drain: boolean

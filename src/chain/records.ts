@@ -155,6 +155,14 @@ export interface BalanceListing {
   window: HeightWindow
 }
 
+/** A coin type's metadata (GetCoinInfo): each part absent when the chain holds no CoinMetadata for it. */
+export interface CoinInfoRecord {
+  coinType: string
+  decimals: number | undefined
+  symbol: string | undefined
+  name: string | undefined
+}
+
 export interface CoinRecord {
   objectId: string
   version: bigint

@@ -20,7 +20,7 @@
 import {hostname} from 'node:os'
 import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Logger} from '../logging/logger.ts'
-import type {JobControl} from '../queue/transaction-queue.ts'
+import type {JobControl} from '../queue/transaction-consumer.ts'
 import type {Database} from '../store/database.ts'
 import {sessionTimeoutOf} from '../store/session-settings.ts'
 import {type BatchStart, BatchStartError, JobBatchTransaction, type JobStart, type JobWrite} from './job-batch-transaction.ts'

@@ -4,14 +4,14 @@
 // database transaction (process-transaction-batch.ts). Stopping (SIGTERM) takes no new job and
 // lets the ones running finish; a job cut off anyway is found stalled and redone.
 import type {Logger} from '../logging/logger.ts'
-import type {TransactionQueue} from '../queue/transaction-queue.ts'
+import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {pause} from '../support/pause.ts'
 import {JobBatcher} from './job-batcher.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
 import type {WorkerProgress} from './worker-progress.ts'
 
 export interface TransactionWorkerOptions {
-  readonly queue: TransactionQueue
+  readonly queue: TransactionConsumer
   readonly processor: ProcessTransactionBatch
   /** Jobs taken from the queue at once; they are processed in batches of those waiting. */
   readonly concurrency: number

@@ -5,7 +5,7 @@
 // client itself and hands it to bee-queue (its documented `redis: RedisClient` setting); that
 // client, and each one bee-queue duplicates from it (the worker's blocking and subscriber
 // connections), has a listener for life, so no 'error' event of theirs can become an uncaught
-// exception. (The queue's ready() is handled where the queue is made: transaction-queue.ts.)
+// exception. (The queue's ready() is handled where the queue is made: queue-base.ts.)
 //
 // Reconnecting: node-redis reconnects by itself, but gives up for good once its waits add up to
 // an hour (its connect_timeout), and the queue is then dead until a restart. With retry_strategy

@@ -18,6 +18,7 @@ import {testReader} from '../chain/chain-test-support.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {chainBalance, drain, fundAll, pollOnce, settleChain, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 const TOKENS = ['SUI', 'CUSD'] as const
@@ -142,6 +143,9 @@ describe('balances against state replies whose height is a checkpoint off', func
     w.sui.faults.stateHeights({behind: 1})
     const quick = await openService({verifyTimeoutMs: 800})
     quick.service.useLevels({memory: false, redis: true})
+    // A trusted row is served trusted only while a poller says the pipeline is caught up; the
+    // marker \`poll --once\` left lives 5 s at most, less than this test may take on a busy machine.
+    const caughtUp = await keepPipelineCaughtUp(process.env.REDIS_URL as string, w.prefix)
     try {
       const started = Date.now()
       await assert.rejects(quick.service.getBalance(ada, 'CUSD', {verifyCritical: true}), (error: Error & {code?: string}) => {
@@ -159,6 +163,7 @@ describe('balances against state replies whose height is a checkpoint off', func
       assert.deepEqual([refreshed.isStale, refreshed.amount], [true, exact - 321n])
       assert.deepEqual(await store.read(key(ada, 'CUSD')), before)
     } finally {
+      await caughtUp.stop()
       await quick.close()
     }
     // The node catches up while the call asks again: the fresh value.

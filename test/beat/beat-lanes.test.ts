@@ -40,6 +40,7 @@ interface BeatTaskJson {
   slotStart: string
   lastSuccess: {slotStart: string; finishedAt: string} | null
   supersededLastDay: number
+  nextRun: string | null
 }
 
 describe('confio worker: the beat tasks side by side', function () {
@@ -139,20 +140,21 @@ describe('confio worker: the beat tasks side by side', function () {
         ],
       )
 
-      // confio status: per task its newest run, its last success and its slots superseded in the last 24 h.
+      // confio status: per task its newest run, its last success, its slots superseded in the last 24 h and its next slot.
       const status = await runCli(['status', '--json'], {env: w.env})
       const tasks = jsonOf<{beat: {tasks: BeatTaskJson[]}}>(status).beat.tasks
       assert.deepEqual(
-        tasks.map((t) => [t.task, t.state, t.slotStart, t.lastSuccess?.slotStart ?? null, t.supersededLastDay]),
+        tasks.map((t) => [t.task, t.state, t.slotStart, t.lastSuccess?.slotStart ?? null, t.supersededLastDay, Date.parse(t.nextRun ?? '') - Date.parse(t.slotStart)]),
         [
-          ['expire-pending', 'done', expiry?.slot_start.toISOString(), expiry?.slot_start.toISOString(), 0],
-          ['reconcile', 'enqueued', reconciles[2]?.slot_start.toISOString(), null, 1],
-          ['refresh-stale-balances', 'done', refresh?.slot_start.toISOString(), refresh?.slot_start.toISOString(), 0],
+          ['expire-pending', 'done', expiry?.slot_start.toISOString(), expiry?.slot_start.toISOString(), 0, 60_000],
+          ['reconcile', 'enqueued', reconciles[2]?.slot_start.toISOString(), null, 1, HOUR],
+          ['refresh-stale-balances', 'done', refresh?.slot_start.toISOString(), refresh?.slot_start.toISOString(), 0, 300_000],
         ],
       )
+      const next = new Date(reconciles[2]!.slot_start.getTime() + HOUR).toISOString().replace('T', ' ').replace('.000Z', 'Z')
       const text = await runCli(['status'], {env: w.env})
       assert.match(text.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
-      assert.match(text.stdout, /^ {2}reconcile +\S+ \S+ +enqueued +- +never +1 +unknown$/m)
+      assert.match(text.stdout, new RegExp(`^ {2}reconcile +\\S+ \\S+ +enqueued +- +never +1 +${next}$`, 'm'))
     } finally {
       worker.kill('SIGTERM')
       assert.equal(await worker.exited, 0, worker.stderr)

@@ -97,6 +97,20 @@ describe('confio beat: scheduling', function () {
     assert.deepEqual((await queue.waitingIds()).sort(), expected)
   })
 
+  it("records each run with the start of its task's next slot under the plan: what confio status shows as next", async () => {
+    await scheduler(() => new Date('2026-11-29T10:07:30Z')).scheduleDue()
+    const rows = await db('beat_runs').select('task', 'next_slot_start').orderBy('task')
+    assert.deepEqual(
+      rows.map((r) => [r.task, (r.next_slot_start as Date).toISOString()]),
+      [
+        ['cleanup', '2026-11-30T02:00:00.000Z'],
+        ['expire-pending', '2026-11-29T10:08:00.000Z'],
+        ['reconcile', '2026-11-29T11:00:00.000Z'],
+        ['refresh-stale-balances', '2026-11-29T10:10:00.000Z'],
+      ],
+    )
+  })
+
   it('a job id names its slot: creating it again while it exists is a no-op', async () => {
     const job = {task: 'reconcile', slotStart: '2026-11-29T10:00:00.000Z', params: {olderThanMs: 3_600_000}}
     assert.equal(await queue.enqueue(job), true)

@@ -304,6 +304,17 @@ describe('chain reader against the local Sui server', () => {
     assert.ok(server.faults.calls('ListOwnedObjects') >= 2, 'paged')
   })
 
+  it('coinInfo: decimals, symbol and name from the coin metadata; an unknown coin type is NOT_FOUND, not retried', async () => {
+    server.ledger.registerCoin(USDC, {decimals: 6, name: 'USD Coin', symbol: 'USDC'})
+    assert.deepEqual(await chain.coinInfo('0x2::sui::SUI'), {coinType: SUI_COIN_TYPE, decimals: 9, symbol: 'SUI', name: 'Sui'})
+    assert.deepEqual(await chain.coinInfo(USDC), {coinType: USDC, decimals: 6, symbol: 'USDC', name: 'USD Coin'})
+    const error = await chain.coinInfo(`${PKG}::nothing::NOTHING`).catch((e: unknown) => e)
+    assert.ok(error instanceof ChainError)
+    assert.equal(error.status, 'NOT_FOUND')
+    assert.equal(error.attempts, 1)
+    assert.equal(server.faults.calls('GetCoinInfo'), 3)
+  })
+
   it('simulate and execute a signed transfer', async () => {
     const {ledger} = server
     const erinKey = new Ed25519Keypair()

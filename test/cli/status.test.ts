@@ -166,7 +166,7 @@ describe('confio status', function () {
     assert.ok(counts.rows[0].n > 0, 'the worker wrote balance rows')
     assert.deepEqual([json.balances.rows, json.balances.stale, json.balances.withoutBase], [counts.rows[0].n, counts.rows[0].stale, counts.rows[0].no_base])
     assert.deepEqual(json.balances.drift, {open: 0, largest: []})
-    assert.equal(json.beat.scheduleKnown, false)
+    assert.equal(json.beat.scheduleKnown, true, 'no task has run: none has a next run to miss')
     assert.equal(chainCalls(), 0, `chain calls without --chain: ${JSON.stringify(w.sui.faults.callCounts())}`)
   })
 
@@ -203,6 +203,18 @@ describe('confio status', function () {
       // A closed record is history, not an alarm.
       await w.db('balance_drift').where({id: row.id}).update({closed_at: w.db.fn.now()})
       assert.equal((await status()).code, 0)
+    } finally {
+      await w.db('balance_drift').where({id: row.id}).delete()
+    }
+  })
+
+  it('drift in a token no longer registered: its amounts in base units, labelled so', async () => {
+    const [row] = await w.db('balance_drift')
+      .insert({account_id: ana.id, token: 'USDT', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'})
+      .returning('id')
+    try {
+      const result = await status()
+      assert.match(result.stdout, new RegExp(`^ {4}${ana.email} +USDT +10000000 \\(base units\\) +12500000 \\(base units\\) +\\+2500000 \\(base units\\) +1 `, 'm'))
     } finally {
       await w.db('balance_drift').where({id: row.id}).delete()
     }
@@ -330,11 +342,11 @@ describe('confio status', function () {
     }
   })
 
-  it('beat: per task the newest run, the last success and the slots superseded in the last 24 h, the next run unknown', async () => {
+  it('beat: per task the newest run, the last success, the slots superseded in the last 24 h and the next run; unknown for a run recorded without it', async () => {
     // Whole minutes before now: the screen shows times to the second.
     const ago = (minutes: number) => new Date((Math.floor(Date.now() / 60_000) - minutes) * 60_000)
     const shown = (at: Date) => at.toISOString().replace('T', ' ').replace('.000Z', 'Z')
-    const [newest, newestEnd] = [ago(2), ago(1)]
+    const [newest, newestEnd, next] = [ago(2), ago(1), ago(-1)]
     const superseded = (slot: Date, by: Date) => ({task: 'expire-pending', slot_start: slot, enqueued_at: slot, finished_at: by, outcome: 'superseded', detail: {supersededBy: by.toISOString()}})
     await w.db('beat_runs').insert([
       {task: 'reconcile', slot_start: '2026-11-29T10:00:00Z', enqueued_at: '2026-11-29T10:00:01Z', started_at: '2026-11-29T10:00:02Z', finished_at: '2026-11-29T10:03:00Z', outcome: 'done'},
@@ -345,25 +357,44 @@ describe('confio status', function () {
       superseded(ago(120), ago(119)),
       superseded(ago(119), ago(118)),
       {task: 'expire-pending', slot_start: ago(118), enqueued_at: ago(118), started_at: ago(118), finished_at: ago(117), outcome: 'failed', detail: {error: 'boom'}},
-      {task: 'expire-pending', slot_start: newest, enqueued_at: newest, started_at: newest, finished_at: newestEnd, outcome: 'done'},
+      {task: 'expire-pending', slot_start: newest, enqueued_at: newest, started_at: newest, finished_at: newestEnd, outcome: 'done', next_slot_start: next},
     ])
     try {
       const result = await status()
       assert.equal(result.code, 0, result.stdout + result.stderr)
       assert.match(result.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
       assert.match(result.stdout, /^ {2}cleanup +2026-11-29 02:00:00Z +failed +2026-11-29 02:00:09Z +never +0 +unknown$/m)
-      assert.match(result.stdout, new RegExp(`^ {2}expire-pending +${shown(newest)} +done +${shown(newestEnd)} +${shown(newestEnd)} +2 +unknown$`, 'm'))
+      assert.match(result.stdout, new RegExp(`^ {2}expire-pending +${shown(newest)} +done +${shown(newestEnd)} +${shown(newestEnd)} +2 +${shown(next)}$`, 'm'))
       assert.match(result.stdout, /^ {2}reconcile +2026-11-29 11:00:00Z +running +- +2026-11-29 10:03:00Z +0 +unknown$/m)
-      assert.match(result.stdout, /next runs unknown/)
+      assert.match(result.stdout, /^ {2}\(next runs unknown: those runs were recorded by a beat that did not record its schedule\)$/m)
       const {json} = await statusJson()
       assert.deepEqual(
         json.beat.tasks.map((t) => [t.task, t.slotStart, t.state, t.outcome, t.lastSuccess, t.supersededLastDay, t.nextRun]),
         [
           ['cleanup', '2026-11-29T02:00:00.000Z', 'failed', 'failed', null, 0, null],
-          ['expire-pending', newest.toISOString(), 'done', 'done', {slotStart: newest.toISOString(), finishedAt: newestEnd.toISOString()}, 2, null],
+          ['expire-pending', newest.toISOString(), 'done', 'done', {slotStart: newest.toISOString(), finishedAt: newestEnd.toISOString()}, 2, next.toISOString()],
           ['reconcile', '2026-11-29T11:00:00.000Z', 'running', null, {slotStart: '2026-11-29T10:00:00.000Z', finishedAt: '2026-11-29T10:03:00.000Z'}, 0, null],
         ],
       )
+    } finally {
+      await w.db('beat_runs').delete()
+    }
+  })
+
+  it("beat: each task's next run as the beat that scheduled it recorded it, from its own flags", async () => {
+    // A queue of its own: the jobs this beat creates are not the screen's.
+    const beat = await runCli(['beat', '--once', '--refresh-every', '10m', '--cleanup-at', '03:30'], {env: {...w.env, REDIS_PREFIX: `${w.prefix}next:`}})
+    assert.equal(beat.code, 0, beat.stderr)
+    try {
+      const {json} = await statusJson()
+      const steps = Object.fromEntries(json.beat.tasks.map((t) => [t.task, Date.parse(t.nextRun ?? '') - Date.parse(t.slotStart)]))
+      assert.deepEqual(steps, {'refresh-stale-balances': 600_000, reconcile: 3_600_000, 'expire-pending': 60_000, cleanup: 86_400_000})
+      assert.equal(json.beat.scheduleKnown, true)
+      assert.match(json.beat.tasks.find((t) => t.task === 'cleanup')?.nextRun ?? '', /T03:30:00\.000Z$/)
+      const screen = await status()
+      const reconcile = json.beat.tasks.find((t) => t.task === 'reconcile')!
+      assert.match(screen.stdout, new RegExp(`^ {2}reconcile +.* +${reconcile.nextRun!.replace('T', ' ').replace('.000Z', 'Z')}$`, 'm'))
+      assert.doesNotMatch(screen.stdout, /next runs unknown/)
     } finally {
       await w.db('beat_runs').delete()
     }

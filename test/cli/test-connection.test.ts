@@ -36,6 +36,7 @@ describe('confio test-connection', function () {
     assert.match(result.stdout, /^Streaming: +works, first frame \(checkpoint \d+\) after \d+ ms$/m)
     assert.match(result.stdout, /^Backfill: +ListTransactions is served: confio backfill reads account history with it$/m)
     assert.match(result.stdout, /^SUI +3 +2\.5 +0\.5 +1$/m)
+    assert.equal(sui.faults.calls('GetCoinInfo'), 0, 'a registered token needs no GetCoinInfo')
     assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN))
   })
 

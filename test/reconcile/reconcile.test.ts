@@ -102,6 +102,26 @@ describe('confio reconcile', function () {
     await reconcile(['--account', bea])
   })
 
+  it('--report: amounts in display units, a token no longer registered in base units, labelled so', async () => {
+    const [ada] = names as [string]
+    const accountId = w.accounts[ada]!
+    const email = (await w.db('accounts').where({id: accountId}).first('email')).email as string
+    const rows = await w.db('balance_drift')
+      .insert([
+        {account_id: accountId, token: 'CUSD', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'},
+        {account_id: accountId, token: 'USDT', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'},
+      ])
+      .returning('id')
+    try {
+      const text = await runCli(['reconcile', '--report'], {env: w.env})
+      assert.equal(text.code, 0, text.stderr)
+      assert.match(text.stdout, new RegExp(`^${email} +CUSD +10 +12\\.5 +2500000 +1 `, 'm'))
+      assert.match(text.stdout, new RegExp(`^${email} +USDT +10000000 \\(base units\\) +12500000 \\(base units\\) +2500000 +1 `, 'm'))
+    } finally {
+      await w.db('balance_drift').whereIn('id', rows.map((r: {id: string}) => r.id)).delete()
+    }
+  })
+
   it('usage shows the flags that go together apart from --report', async () => {
     const help = await runCli(['reconcile', '--help'])
     const usage = help.stdout.split('\n\n').find((section) => section.startsWith('USAGE')) ?? ''

@@ -10,7 +10,7 @@
 // Aborting the signal rejects with the signal's reason; iterators simply end.
 import type {SuiNetwork} from '../chain-options.ts'
 import type {ChainMetricsSnapshot} from '../chain-metrics.ts'
-import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinInfoRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
 import type {RateLimiter} from '../../support/token-bucket.ts'
 import type {TransactionScreen} from '../wire/transaction-screen.ts'
 
@@ -124,6 +124,8 @@ export interface ChainReader {
   balances(owner: string, options?: StateReadOptions): Promise<BalanceListing>
   /** Every `Coin<coinType>` object the owner holds, all pages. */
   coins(owner: string, coinType: string, options?: CallOptions): Promise<CoinRecord[]>
+  /** A coin type's decimals, symbol and name; a ChainError NOT_FOUND when the chain knows no such coin type. */
+  coinInfo(coinType: string, options?: CallOptions): Promise<CoinInfoRecord>
 
   /** The current epoch: its reference gas price and, where the node sends it, the protocol configuration. */
   epoch(options?: CallOptions): Promise<EpochRecord>

@@ -20,12 +20,12 @@ import {reportingWireObserver} from '../wire/wire-observer.ts'
 import type {ListCheckpointsSupport} from './checkpoint-range.ts'
 import {createSuiClient} from '../transport/grpc-client-factory.ts'
 import {COIN_READ_MASK, CHECKPOINT_READ_MASK, EPOCH_READ_MASK, EXECUTE_READ_MASK, SIMULATE_READ_MASK, TRANSACTION_DETAILS_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../wire/read-masks.ts'
-import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
+import type {BalanceListing, BalanceRecord, CheckpointRecord, CoinInfoRecord, CoinRecord, EpochRecord, EventContents, ExecutionRecord, ScreenedCheckpointRecord, ServiceInfo, SignedTransaction, TransactionDetails} from '../records.ts'
 import type {TransactionScreen} from '../wire/transaction-screen.ts'
 import {Redactor, redactEndpoint} from '../transport/redaction.ts'
 import {checkpointHeightOf} from '../transport/response-headers.ts'
 import {heightWindow, spanOf} from './height-window.ts'
-import {decodeBalance, decodeCoin, decodeEpoch, decodeExecution, decodeServiceInfo} from '../wire/state-decoder.ts'
+import {decodeBalance, decodeCoin, decodeCoinInfo, decodeEpoch, decodeExecution, decodeServiceInfo} from '../wire/state-decoder.ts'
 import {TransactionListing} from './transaction-listing.ts'
 import type {TransactionListingSupport} from './transaction-listing.ts'
 import {normalizeAddress, normalizeCoinType} from '../../sui/identifiers.ts'
@@ -284,6 +284,12 @@ export class GrpcChainReader implements ChainReader {
       pageToken = nextPage(response.nextPageToken)
     } while (pageToken)
     return out
+  }
+
+  async coinInfo(coinType: string, options: CallOptions = {}): Promise<CoinInfoRecord> {
+    const type = normalizeCoinType(coinType)
+    const response = await this.#policy.unary('GetCoinInfo', (rpc) => this.#sui.stateService.getCoinInfo({coinType: type}, rpc).response, options)
+    return decodeOrFail('GetCoinInfo', () => decodeCoinInfo(response, type))
   }
 
   async epoch(options: CallOptions = {}): Promise<EpochRecord> {

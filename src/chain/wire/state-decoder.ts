@@ -6,7 +6,7 @@ import type {GrpcTypes} from '@mysten/sui/grpc'
 import {PartErrors, decodeBalanceChanges, decodeEvents, decodeGasUsed, decodeStatus} from './checkpoint-decoder.ts'
 import type {HeightWindow} from '../reader/height-window.ts'
 import {chainAddress, chainType, requiredString, timestampMs} from './proto-values.ts'
-import type {BalanceRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from '../records.ts'
+import type {BalanceRecord, CoinInfoRecord, CoinRecord, EpochRecord, ExecutionRecord, GasCostRecord, ProtocolConfigRecord, ServiceInfo} from '../records.ts'
 
 export function decodeServiceInfo(info: GrpcTypes.GetServiceInfoResponse): ServiceInfo {
   return {
@@ -46,6 +46,17 @@ export function decodeCoin(object: GrpcTypes.Object): CoinRecord {
     version: object.version,
     digest: requiredString(object.digest, 'digest'),
     balance: object.balance,
+  }
+}
+
+/** `requestedType` is used when the node leaves coin_type out; metadata parts the node leaves out stay undefined. */
+export function decodeCoinInfo(info: GrpcTypes.GetCoinInfoResponse, requestedType: string): CoinInfoRecord {
+  const metadata = info.metadata
+  return {
+    coinType: info.coinType ? chainType(info.coinType, 'coin_type') : requestedType,
+    decimals: metadata?.decimals,
+    symbol: metadata?.symbol || undefined,
+    name: metadata?.name || undefined,
   }
 }
 
