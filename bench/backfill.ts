@@ -37,10 +37,10 @@ import {getHeapStatistics} from 'node:v8'
 import type {JsonOutput} from '../cli/base-command.ts'
 import type {BackfillReport} from '../src/ingest/account-backfill.ts'
 import type {Database} from '../src/store/database.ts'
-import {CHECKPOINT_READ_MASK} from '../src/chain/read-masks.ts'
+import {CHECKPOINT_READ_MASK} from '../src/chain/wire/read-masks.ts'
 import {openChainReader} from '../src/chain/index.ts'
 import {ConfioProcess} from '../test/support/child-process.ts'
-import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {
   confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
 } from './bench-support.ts'

@@ -38,16 +38,18 @@ import type {BalanceSource} from '../src/balances/balance-service.ts'
 import {Redis} from 'ioredis'
 import {openBalanceService} from '../src/balances/open-balance-service.ts'
 import {isCaughtUp, pipelineMarkerKey} from '../src/balances/pipeline-marker.ts'
-import {sleep} from '../src/chain/backoff.ts'
 import {openChainReader} from '../src/chain/index.ts'
 import {loadConfig} from '../src/config/config.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {createLogger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {createDatabase, type Database} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
+import {formatWait as seconds} from '../src/support/format-wait.ts'
+import {sleep} from '../src/support/sleep.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
-import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {
@@ -82,7 +84,6 @@ const CUSD = `${CUSD_PACKAGE}::cusd::CUSD`
 const CWD = mkdtempSync(join(tmpdir(), 'confio-bench-balances-'))
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 
 function msText(value: number): string {
@@ -283,7 +284,7 @@ async function main(): Promise<void> {
     await server.produceCheckpoint()
     const base = await moveOn()
     // The poller starts after the funding checkpoint: the anchors below are read at it.
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: base.toString()})
+    await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: base.toString()})
     console.log(`setup: ${accounts.length} accounts funded at checkpoint ${base} in ${seconds(performance.now() - t)}`)
 
     t = performance.now()

@@ -6,9 +6,9 @@ import {randomBytes} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {Redis} from 'ioredis'
 
-import {inChunks} from '../src/chunks.ts'
 import {type Database, createDatabase} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
+import {inChunks} from '../src/support/chunks.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 
 export const PG = process.env.CONFIO_TEST_PG ?? 'postgres://root@127.0.0.1:5432'
@@ -25,7 +25,7 @@ export function num(name: string, fallback: number): number {
 }
 
 export const fmt = (n: number, digits = 0): string => n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits})
-export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`
+export {formatWait as seconds} from '../src/support/format-wait.ts'
 
 // ---- the scratch database and Redis prefix of one run ----
 

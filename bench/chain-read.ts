@@ -17,10 +17,10 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {GrpcChainReader} from '../src/chain/grpc-chain-reader.ts'
-import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
-import type {CheckpointRecord} from '../src/chain/records.ts'
-import {spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {GrpcChainReader} from '../src/chain/index.ts'
+import type {CheckpointRecord} from '../src/chain/index.ts'
+import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
+import {spawnSuiServer} from '../sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const CHECKPOINTS = Number(process.argv[2] ?? 1000)

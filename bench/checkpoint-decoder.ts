@@ -1,4 +1,4 @@
-// What the hand-written checkpoint reader (src/chain/checkpoint-wire.ts) saves over the SDK's own
+// What the hand-written checkpoint reader (src/chain/wire/checkpoint-wire.ts) saves over the SDK's own
 // generated decoder (GrpcTypes.*.fromBinary), on the bytes a node sends for CHECKPOINT_READ_MASK:
 // mainnet-shaped checkpoints of 60 transactions from the local test server's traffic generator,
 // at 1% and 10% relevant share. Each decoder turns a ListCheckpointsResponse frame (and a
@@ -23,20 +23,20 @@ import {ChannelCredentials} from '@grpc/grpc-js'
 import {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
-import {decodeCheckpoint, decodeScreenedCheckpoint} from '../src/chain/checkpoint-decoder.ts'
-import {CheckpointMethods} from '../src/chain/checkpoint-methods.ts'
-import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire-observer.ts'
-import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
+import {decodeCheckpoint, decodeScreenedCheckpoint} from '../src/chain/wire/checkpoint-decoder.ts'
+import {CheckpointMethods} from '../src/chain/wire/checkpoint-methods.ts'
+import {DEFAULT_WIRE_OBSERVER} from '../src/chain/wire/wire-observer.ts'
+import {readGetCheckpointResponse, readListCheckpointsResponse} from '../src/chain/wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
 import type {CheckpointRecord, ScreenedCheckpointRecord, TransactionRecord} from '../src/chain/records.ts'
 import {AddressSet} from '../src/ingest/address-set.ts'
 import {RelevanceFilter} from '../src/ingest/relevance-filter.ts'
 import {RelevanceScreen} from '../src/ingest/relevance-screen.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../src/sui/identifiers.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {idOf} from '../test/support/chain-builder.ts'
-import {CheckpointCache} from '../test/support/sui-server/checkpoint-cache.ts'
-import {Ledger, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {idOf} from '../sui-server/chain-builder.ts'
+import {CheckpointCache} from '../sui-server/checkpoint-cache.ts'
+import {Ledger, spawnSuiServer} from '../sui-server/index.ts'
 
 const num = (name: string, fallback: number): number => {
   const raw = process.env[name]

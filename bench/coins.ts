@@ -27,9 +27,9 @@ import {CoinManager} from '../src/coins/coin-manager.ts'
 import {selectCoins} from '../src/coins/coin-selection.ts'
 import {paymentCapacity, planConsolidation} from '../src/coins/consolidation-plan.ts'
 import {MAINNET_LIMITS} from '../src/coins/protocol-limits.ts'
-import {nearestRank} from '../src/percentiles.ts'
+import {nearestRank} from '../src/support/percentiles.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {

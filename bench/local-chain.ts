@@ -1,6 +1,7 @@
 // How the benchmarks open the chain layer on the local server: its own cost is the question, so
 // the rate limit is set out of the way and the metrics are private to the run.
-import {ChainMetrics, type ChainOptions, type ChainReaderDeps, TokenBucket} from '../src/chain/index.ts'
+import {ChainMetrics, type ChainOptions, type ChainReaderDeps} from '../src/chain/index.ts'
+import {TokenBucket} from '../src/support/token-bucket.ts'
 
 export function localChainOptions(url: string): ChainOptions {
   return {

@@ -51,15 +51,17 @@ import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 
 import {openChainReader} from '../src/chain/index.ts'
-import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/read-masks.ts'
-import {nearestRank} from '../src/percentiles.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import type {Database} from '../src/store/database.ts'
+import {nearestRank} from '../src/support/percentiles.ts'
+import {sleep} from '../src/support/sleep.ts'
 import {
   confioEnv, cpuMsOf, createScratchDatabase, fmt, insertAccounts, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds, untilQuiet,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {pollerStages} from './poller-profile.ts'
-import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../test/support/sui-server/index.ts'
+import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 
 const CHECKPOINTS = num('CHECKPOINTS', 10_000)
 const TX_PER_CHECKPOINT = num('TX_PER_CHECKPOINT', 60)
@@ -98,7 +100,6 @@ function shareList(name: string, fallback: number[]): number[] {
   return shares
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // ---- CPU time of PostgreSQL and Redis ----
 
@@ -293,7 +294,7 @@ function pollEnv(server: SpawnedSuiServer): Record<string, string> {
 }
 
 async function cursorOf(db: Database): Promise<bigint | undefined> {
-  const row = (await db('ingest_cursors').where({name: 'checkpoints'}).first()) as {checkpoint: string} | undefined
+  const row = (await db('ingest_cursors').where({name: POLLER_CURSOR}).first()) as {checkpoint: string} | undefined
   return row ? BigInt(row.checkpoint) : undefined
 }
 

@@ -15,11 +15,12 @@
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {fileURLToPath} from 'node:url'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {createDatabase} from '../src/store/database.ts'
 import {migrateLatest} from '../src/store/migrator.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
-import {spawnSuiServer} from '../test/support/sui-server/spawn.ts'
+import {spawnSuiServer} from '../sui-server/spawn.ts'
 
 const ACCOUNTS = Number(process.env.ACCOUNTS ?? 10_000)
 const RPS_ACCOUNTS = Number(process.env.RPS_ACCOUNTS ?? 500)
@@ -65,7 +66,7 @@ try {
     await db('accounts').insert(addresses.slice(i, i + 1_000).map((a, j) => ({email: `u${i + j}@bench.example`, sui_address: a})))
   }
   // The poller is at the tip: every balance can be compared.
-  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: height.toString()})
+  await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: height.toString()})
 
   const env = {
     ...process.env,

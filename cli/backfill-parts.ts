@@ -1,16 +1,18 @@
 // What `confio backfill` and `accounts add/import --backfill-*` share: the flags that say where a
-// backfill starts, and running one with a progress line and a one-line summary.
-import {Flags} from '@oclif/core'
-import type {ChainReader} from '../src/chain/chain-reader.ts'
+// backfill starts, and running one with a progress line and a one-line summary (BackfillCommand,
+// the base of those commands).
+import {type Command, Flags} from '@oclif/core'
+import type {ChainReader} from '../src/chain/index.ts'
 import type {ConfioConfig} from '../src/config/config.ts'
-import {formatDuration} from '../src/config/durations.ts'
-import {counted} from '../src/counted.ts'
 import {isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
 import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
 import type {Logger} from '../src/logging/logger.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import type {Database} from '../src/store/database.ts'
+import {counted} from '../src/support/counted.ts'
+import {formatDuration} from '../src/support/durations.ts'
+import {ConfioCommand} from './base-command.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 import {ProgressLine} from './progress-line.ts'
 
@@ -24,6 +26,7 @@ export interface BackfillParts {
   readonly settings: ConfioConfig
   readonly db: Database
   readonly chain: ChainReader
+  readonly queue: TransactionQueue
   readonly logger: Logger
   readonly signal: AbortSignal
   /** Whether to draw progress and print the summary (off with --json). */
@@ -43,9 +46,23 @@ export function backfillStart(given: {checkpoint?: bigint | undefined; sinceMs?:
   return given.sinceMs === undefined ? undefined : {sinceMs: given.sinceMs}
 }
 
+/** A command that stores accounts' past. */
+export abstract class BackfillCommand<T extends typeof Command> extends ConfioCommand<T> {
+  // Inherited already; said again because oclif's manifest collects static properties only up
+  // to the first class in the chain that has none of its own.
+  static override enableJsonFlag = true
+
+  /** Stores the accounts' past (confio backfill), with progress and a summary unless --json. */
+  protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
+    // Redis first, as by every command that opens a queue: one line naming REDIS_URL.
+    const queue = await this.queue(TransactionQueue)
+    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), queue, logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line: string) => this.log(line)}
+    return runBackfill(parts, accounts, start, source)
+  }
+}
+
 export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
-  const {settings, db, chain, logger, signal} = parts
-  const queue = new TransactionQueue({redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger})
+  const {settings, db, chain, queue, logger, signal} = parts
   const progress = new ProgressLine()
   const started = performance.now()
   let done: FillProgress | undefined
@@ -64,7 +81,6 @@ export async function runBackfill(parts: BackfillParts, accounts: readonly Backf
     throw error
   } finally {
     progress.clear()
-    await queue.close()
   }
 }
 

@@ -2,7 +2,8 @@
 // (opened on first use, closed in one place), and like Salesforce's SfCommand it turns every error
 // into one line with a remedy and an exit code: 0 ok, 1 runtime failure, 2 usage or config.
 // Under --json the error is {"error": {code, message, remedy, exitCode}}, plus `details` when the
-// error carries structured data (src/errors.ts).
+// error carries structured data (src/errors.ts), beside the command's result when the command
+// failed after it had one (failWithResult). Every JSON document goes out through logJson.
 import {createInterface} from 'node:readline/promises'
 import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
@@ -15,13 +16,12 @@ import {LOG_LEVELS} from '../src/config/settings.ts'
 import {translateError} from '../src/error-translation.ts'
 import {ConfigError, ConfioError, EXIT_RUNTIME, EXIT_USAGE, isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {createLogger, type Logger} from '../src/logging/logger.ts'
+import type {QueueChoice, QueueKind, QueueSide} from '../src/queue/queue-base.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
-import type {BackfillAccount, BackfillReport, BackfillStart} from '../src/ingest/account-backfill.ts'
-import type {FillSource} from '../src/ingest/history-fill.ts'
-import {runBackfill} from './backfill-parts.ts'
+import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -31,6 +31,8 @@ const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL',
 
 /** How long a graceful stop may take before the process gives up on the work in hand. */
 export const STOP_GRACE_MS = 10_000
+/** What a worker's job loops have of that to finish their jobs: the last second is for closing up. */
+export const WORKER_STOP_GRACE_MS = STOP_GRACE_MS - 1_000
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 
@@ -70,9 +72,15 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   /** One pool per connection kind (`confio run` has the poller's and the worker's). */
   private readonly databases = new Map<ConnectionKind, Promise<Database>>()
   private redisClient: Redis | undefined
+  private readonly queues: QueueSide[] = []
   private chainReader: ChainReader | undefined
   private balanceStore: RedisBalanceStore | undefined
   private balanceService: BalanceService | undefined
+  private amountFormatter: AmountFormatter | undefined
+  /** The result a failure came after (failWithResult): --json prints it with the error beside it. */
+  private resultBeforeFailure: object | undefined
+  /** One JSON document per line, each compact: a command that prints many (status --watch's frames) sets it. */
+  protected jsonPerLine = false
   private readonly onSignal = (signal: NodeJS.Signals) => this.beginStop(signal)
 
   override async init(): Promise<void> {
@@ -118,6 +126,20 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     return this.redisClient
   }
 
+  /**
+   * A queue side (TransactionQueue or BeatQueue to create jobs, TransactionConsumer or BeatConsumer
+   * to take them) on REDIS_URL under REDIS_PREFIX, Redis going away and coming back logged on the
+   * command's logger; closed when the command finishes. Redis is checked first, so one that does not
+   * answer is one line naming REDIS_URL (the queue's own client is bee-queue's, which would wait).
+   */
+  protected async queue<Q extends QueueSide>(kind: QueueKind<Q>, choice: QueueChoice = {}): Promise<Q> {
+    await this.redis()
+    const {quiet, ...options} = choice
+    const queue = new kind({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, ...(quiet ? {} : {logger: this.logger}), ...options})
+    this.queues.push(queue)
+    return queue
+  }
+
   /** The Redis level of the balance cache, at the cache generation read now (opened on first use). */
   protected async balanceCache(): Promise<RedisBalanceStore> {
     this.balanceStore ??= await RedisBalanceStore.open(await this.redis(), this.settings.redisPrefix, await this.db())
@@ -143,17 +165,24 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    * The Sui chain layer; nothing is sent until the first call. `overrides` are taken from the first
    * call: test-connection asks for single attempts.
    */
-  /** Stores the accounts' past (confio backfill), with progress and a summary unless --json. */
-  protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
-    // Redis is checked first, as by every command that opens a queue: one line naming REDIS_URL.
-    await this.redis()
-    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line: string) => this.log(line)}
-    return runBackfill(parts, accounts, start, source)
-  }
-
   protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
     this.chainReader ??= openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
     return this.chainReader
+  }
+
+  /** Token amounts as the screens show them (src/tokens/amount-formatter.ts); the chain is asked only for a coin type not registered. */
+  protected amounts(): AmountFormatter {
+    this.amountFormatter ??= new AmountFormatter(this.settings.tokens, (coinType) => this.chain().coinInfo(coinType))
+    return this.amountFormatter
+  }
+
+  /**
+   * Ends the command with `failure` after it has a result (drawn already, unless --json): under
+   * --json one document, the result with the error beside it, `{...result, error}`.
+   */
+  protected failWithResult(result: object, failure: ConfioError): never {
+    this.resultBeforeFailure = result
+    throw failure
   }
 
   /**
@@ -182,7 +211,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     const remedy = (error instanceof ConfioError ? error.remedy : undefined) ?? this.usualRemedy(error, exitCode)
     if (this.jsonEnabled()) {
       const details = error instanceof ConfioError ? error.details : undefined
-      this.logJson({error: {code, message, remedy, exitCode, ...(details ? {details} : {})}})
+      this.logJson({...this.resultBeforeFailure, error: {code, message, remedy, exitCode, ...(details ? {details} : {})}})
     } else if (error instanceof ConfioError) {
       // A ConfioError's message was written to stand alone; its remedy, if any, follows on the line.
       this.logToStderr(`Error: ${error.oneLine()}`)
@@ -207,6 +236,9 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   }
 
   override async finally(error: Error | undefined): Promise<void> {
+    // A consumer's worker has waited for its jobs already (WORKER_STOP_GRACE_MS); closing one whose
+    // worker never ran takes at most what is left of the grace.
+    await Promise.allSettled(this.queues.splice(0).map((queue) => queue.close(queue.isWorker ? STOP_GRACE_MS - WORKER_STOP_GRACE_MS : undefined)))
     this.chainReader?.close()
     const databases = [...this.databases.values()].map(async (opened) => (await opened).destroy())
     this.databases.clear()
@@ -235,7 +267,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
 
   override logJson(json: unknown): void {
     // bigint has no JSON form; amounts travel as strings.
-    ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 2)))
+    ux.stdout(this.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), this.jsonPerLine ? undefined : 2)))
   }
 
   /** `confio accounts import`: the command as an operator types it. */

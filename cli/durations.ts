@@ -2,7 +2,7 @@
 // errors are usage errors (exit 2; package.json's oclif.exitCodes.failedFlagParsing).
 import {Flags} from '@oclif/core'
 import type {OptionFlag} from '@oclif/core/interfaces'
-import {formatDuration, notADuration, parseDuration} from '../src/config/durations.ts'
+import {formatDuration, notADuration, parseDuration} from '../src/support/durations.ts'
 
 export {formatDuration, parseDuration}
 

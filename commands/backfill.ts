@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../cli/backfill-parts.ts'
-import {ConfioCommand} from '../cli/base-command.ts'
+import {BackfillCommand, backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../cli/backfill-parts.ts'
 import {AccountRepository} from '../src/accounts/account-repository.ts'
 import {UsageError} from '../src/errors.ts'
 import type {BackfillReport} from '../src/ingest/account-backfill.ts'
 
-export default class Backfill extends ConfioCommand<typeof Backfill> {
+export default class Backfill extends BackfillCommand<typeof Backfill> {
   static override summary = "Store accounts' past transactions, from a checkpoint or a time ago, as if they had been monitored since."
   static override description = [
     "Reads each account's transactions from the start given up to its monitored_from (where its guaranteed history begins) and stores and queues them exactly as the poller does: the same rows, the same relevance rule, the same jobs, so the worker builds history, contract records and balances as if the account had been monitored from that point. When everything is stored, monitored_from moves back to the start.",

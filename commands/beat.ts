@@ -1,7 +1,9 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
-import {beatFlags, createBeatScheduler} from '../cli/pipeline-parts.ts'
+import {beatFlags} from '../cli/pipeline-flags.ts'
+import {describeBeatResult} from '../cli/render/process-summaries.ts'
 import type {BeatResult} from '../src/beat/beat-scheduler.ts'
+import {createBeatScheduler} from '../src/processes/beat-process.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
 
 export default class Beat extends ConfioCommand<typeof Beat> {
@@ -25,23 +27,10 @@ export default class Beat extends ConfioCommand<typeof Beat> {
 
   async run(): Promise<BeatResult> {
     const db = await this.db({poolMax: 2})
-    // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
-    await this.redis()
-    const queue = new BeatQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
-    try {
-      const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
-      const result = await beat.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(describeBeatResult(result))
-      return result
-    } finally {
-      await queue.close()
-    }
+    const queue = await this.queue(BeatQueue)
+    const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
+    const result = await beat.run(this.stopSignal)
+    if (!this.jsonEnabled()) this.log(describeBeatResult(result))
+    return result
   }
-}
-
-export function describeBeatResult(result: BeatResult): string {
-  if (result.stoppedBy === 'standby') return 'Another beat holds the lease and schedules; nothing scheduled.'
-  const runs = result.scheduled.map((run) => `  ${run.jobId}${run.queued ? '' : ' (recorded; Redis did not take the job yet)'}`)
-  const head = `Stopped (${result.stoppedBy}): ${result.scheduledTotal} ${result.scheduledTotal === 1 ? 'run' : 'runs'} scheduled` + (result.superseded > 0 ? `, ${result.superseded} superseded` : '') + (result.requeued > 0 ? `, ${result.requeued} queued again` : '') + (runs.length > 0 ? ':' : '.')
-  return [head, ...runs].join('\n')
 }

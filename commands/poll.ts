@@ -1,12 +1,14 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {checkpointFlag} from '../cli/durations.ts'
-import {CURSOR, createPoller, pollFlags, servePollerMetrics} from '../cli/pipeline-parts.ts'
-import {counted} from '../src/counted.ts'
+import {pollFlags} from '../cli/pipeline-flags.ts'
+import {describePollerResult} from '../cli/render/process-summaries.ts'
 import {UsageError} from '../src/errors.ts'
 import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
-import {PollerLease} from '../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../src/ingest/poller-lease.ts'
+import {createPoller, servePollerMetrics} from '../src/processes/poller-process.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
 
@@ -36,10 +38,8 @@ export default class Poll extends ConfioCommand<typeof Poll> {
   async run(): Promise<PollCommandResult> {
     if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
     const db = await this.db({kind: 'poller'})
-    // Checked first, so a Redis that does not answer is one line naming REDIS_URL (the queue's own client is bee-queue's).
-    await this.redis()
+    const queue = await this.queue(TransactionQueue)
     const chain = this.chain()
-    const queue = new TransactionQueue({redisUrl: this.settings.redisUrl, redisPrefix: this.settings.redisPrefix, logger: this.logger})
     const {metrics, close: closeMetrics} = await servePollerMetrics(this.flags['metrics-port'], chain)
     try {
       const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
@@ -48,30 +48,22 @@ export default class Poll extends ConfioCommand<typeof Poll> {
       return result
     } finally {
       closeMetrics()
-      await queue.close()
     }
   }
 
   private async resetCursor(to: bigint): Promise<PollCommandResult> {
     const db = await this.db()
-    const lease = new PollerLease({databaseUrl: this.settings.databaseUrl, name: CURSOR})
+    const lease = pollerLease(this.settings.databaseUrl)
     try {
       if (!(await lease.tryAcquire())) throw new UsageError('a poller is running on this database (it holds the lease)', {remedy: 'stop it (and its standbys) first'})
-      const from = (await readCursor(db, CURSOR)) ?? null
+      const from = (await readCursor(db, POLLER_CURSOR)) ?? null
       if (!this.flags.force) checkCursorTarget(to, await this.chain().serviceInfo({signal: this.stopSignal}))
       await this.confirm(`Move the cursor from ${from ?? 'none'} to ${to}? Checkpoints after ${to} will be read next.`, {yes: this.flags.yes, flag: '--yes', unattended: '--reset-cursor needs confirmation', declined: 'cursor not moved'})
-      await setCursor(db, CURSOR, to)
+      await setCursor(db, POLLER_CURSOR, to)
       if (!this.jsonEnabled()) this.log(`Cursor moved from ${from ?? 'none'} to ${to}.`)
       return {reset: {from, to}}
     } finally {
       await lease.release()
     }
   }
-}
-
-function describePollerResult(result: PollerResult): string {
-  const cursor = result.cursor ?? 'none'
-  if (result.stoppedBy === 'standby') return `Another poller is active (it holds the lease); nothing read. The cursor is at ${cursor}.`
-  const standby = result.startedAt === undefined ? ' as a standby' : ''
-  return `Stopped (${result.stoppedBy})${standby} at cursor ${cursor}: ${counted(result.checkpoints, 'checkpoint')}, ${counted(result.relevant, 'relevant transaction')}.`
 }

@@ -1,14 +1,14 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
-import {durationFlag, formatDuration} from '../cli/durations.ts'
+import {durationFlag} from '../cli/durations.ts'
 import {ProgressLine} from '../cli/progress-line.ts'
-import {formatTable} from '../cli/table.ts'
-import {counted} from '../src/counted.ts'
+import {renderOpenDrift} from '../cli/render/open-drift-screen.ts'
+import {reconcileProgress} from '../cli/render/reconcile-progress.ts'
+import {renderReconcileReport} from '../cli/render/reconcile-report-screen.ts'
 import {RuntimeFailure} from '../src/errors.ts'
 import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
-import type {ReconcileProgress, ReconcileReport} from '../src/reconcile/reconcile-report.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
+import type {ReconcileReport} from '../src/reconcile/reconcile-report.ts'
 
 /** Exit code with --fail-on-drift when drift was found: not a failure of confio, a finding. */
 export const EXIT_DRIFT = 3
@@ -48,16 +48,10 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
   }
 
   async run(): Promise<ReconcileCommandResult> {
-    const reconciler = new Reconciler({
-      db: await this.db(),
-      redis: await this.balanceCache(),
-      chain: this.chain(),
-      tokens: this.settings.tokens,
-      logger: this.logger,
-    })
+    const reconciler = new Reconciler({db: await this.db(), redis: await this.balanceCache(), chain: this.chain(), tokens: this.settings.tokens, logger: this.logger})
     if (this.flags.report) {
       const openDrift = await reconciler.openDrift()
-      if (!this.jsonEnabled()) this.showOpenDrift(openDrift)
+      if (!this.jsonEnabled()) this.log(renderOpenDrift(openDrift, this.amounts()))
       return {openDrift}
     }
     const progress = new ProgressLine()
@@ -70,72 +64,18 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
       concurrency: this.flags.concurrency,
       ...(this.flags.rps ? {rps: this.flags.rps} : {}),
       signal: this.stopSignal,
-      onProgress: progressReporter(progress),
+      onProgress: reconcileProgress(progress),
     })
     progress.clear()
+    if (!this.jsonEnabled()) this.log(renderReconcileReport(report, this.amounts()))
     if (report.outcome === 'errors') {
-      const failure = new RuntimeFailure(`${report.errors.length} of ${report.selected} accounts could not be read from the chain (first: ${report.errors[0]?.message})`, {
+      this.failWithResult(report, new RuntimeFailure(`${report.errors.length} of ${report.selected} accounts could not be read from the chain (first: ${report.errors[0]?.message})`, {
         code: 'RECONCILE_ERRORS',
         remedy: 'check the node with confio test-connection, or lower --rps / --concurrency',
-      })
-      if (!this.jsonEnabled()) {
-        this.showReport(report)
-        throw failure
-      }
-      // The whole report, with the error beside it: one JSON document, then exit 1.
-      this.logJson({...report, error: {code: failure.code, message: failure.message, remedy: failure.remedy, exitCode: failure.exitCode}})
-      this.exit(failure.exitCode)
+      }))
     }
-    if (this.flags['fail-on-drift'] && report.drift.length > 0) {
-      if (this.jsonEnabled()) this.logJson(report)
-      else this.showReport(report)
-      this.exit(EXIT_DRIFT)
-    }
-    if (!this.jsonEnabled()) this.showReport(report)
+    // Drift is a finding, not a failure: the report as always, then exit 3.
+    if (this.flags['fail-on-drift'] && report.drift.length > 0) process.exitCode = EXIT_DRIFT
     return report
-  }
-
-  private showReport(report: ReconcileReport): void {
-    const mode = report.dryRun ? ' (dry run: nothing written)' : ''
-    this.log(
-      `Checked ${report.checked} of ${counted(report.selected, 'account')} in ${(report.durationMs / 1000).toFixed(1)} s${mode}: ` +
-        `${report.inFlight.length} in flight, ${new Set(report.drift.map((d) => d.accountId)).size} in drift, ${counted(report.errors.length, 'error')}; ${counted(report.closed, 'drift record')} closed.`,
-    )
-    if (report.drift.length > 0) {
-      const rows = report.drift.map((d) => {
-        const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
-        return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), d.checkpoint.toString(), d.corrected ? 'corrected' : 'not written']
-      })
-      this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'CHECKPOINT', 'CACHE'], rows))
-    }
-    for (const a of report.inFlight) this.log(`in flight: account ${a.accountId} (${a.address}): transactions up to the chain's height not processed yet`)
-    for (const e of report.errors.slice(0, 10)) this.log(`error: account ${e.accountId} (${e.address}): ${e.message}`)
-  }
-
-  private showOpenDrift(records: OpenDriftRecord[]): void {
-    if (records.length === 0) {
-      this.log('No open drift records.')
-      return
-    }
-    const rows = records.map((d) => {
-      const decimals = this.settings.tokens.bySymbol(d.token)?.decimals ?? 0
-      return [d.email ?? d.address, d.token, d.cached === null ? '-' : formatAmount(d.cached, decimals), formatAmount(d.chain, decimals), d.difference.toString(), String(d.runs), d.firstSeen, d.lastSeen]
-    })
-    this.log(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE (BASE UNITS)', 'RUNS', 'FIRST SEEN', 'LAST SEEN'], rows))
-  }
-}
-
-/** done/total, accounts/s and the time left, redrawn on a terminal and every tenth elsewhere. */
-function progressReporter(line: ProgressLine): (p: ReconcileProgress) => void {
-  let lastTenth = 0
-  return ({done, total, elapsedMs}) => {
-    const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
-    const eta = rate > 0 ? formatDuration(Math.max(1, Math.round((total - done) / rate)) * 1000) : '?'
-    const text = `reconcile: ${done}/${total} accounts, ${rate.toFixed(0)}/s, ${done < total ? `about ${eta} left` : 'done'}`
-    if (line.isLive) line.update(text)
-    else if (total > 0 && Math.floor((done * 10) / total) > lastTenth) {
-      lastTenth = Math.floor((done * 10) / total)
-      line.done(text)
-    }
   }
 }

@@ -1,18 +1,22 @@
 import {Flags} from '@oclif/core'
-import {ConfioCommand, STOP_GRACE_MS} from '../cli/base-command.ts'
-import {WORKER_CONNECTIONS, WorkerParts, type WorkerPartsResult, beatFlags, createBeatScheduler, createPoller, pollFlags, servePollerMetrics, workerFlags} from '../cli/pipeline-parts.ts'
+import {ConfioCommand, WORKER_STOP_GRACE_MS} from '../cli/base-command.ts'
+import {beatFlags, pollFlags, workerFlags} from '../cli/pipeline-flags.ts'
+import {describeBeatResult, describeRunPollerResult, describeWorkerResult} from '../cli/render/process-summaries.ts'
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
-import {counted} from '../src/counted.ts'
-import type {PollerResult} from '../src/ingest/poller.ts'
+import type {Poller, PollerResult} from '../src/ingest/poller.ts'
+import {createBeatScheduler} from '../src/processes/beat-process.ts'
+import {createPoller, servePollerMetrics} from '../src/processes/poller-process.ts'
+import {runTogether} from '../src/processes/run-together.ts'
+import {WORKER_CONNECTIONS, WorkerProcess, type WorkerProcessResult} from '../src/processes/worker-process.ts'
+import {BeatConsumer} from '../src/queue/beat-consumer.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
+import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
-import {describeBeatResult} from './beat.ts'
-import {describeWorkerResult} from './worker.ts'
 
 export interface RunCommandResult {
   poll: PollerResult
   beat: BeatResult
-  worker: WorkerPartsResult
+  worker: WorkerProcessResult
 }
 
 export default class Run extends ConfioCommand<typeof Run> {
@@ -43,49 +47,38 @@ export default class Run extends ConfioCommand<typeof Run> {
     const redis = await this.redis()
     const chain = this.chain()
     const settings = this.settings
-    const where = {redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix, logger: this.logger}
-    const pollQueue = new TransactionQueue(where)
-    const workQueue = new TransactionQueue({...where, isWorker: true, stallIntervalMs: flags['stall-interval']})
-    const beatQueue = new BeatQueue(where)
+    const pollQueue = await this.queue(TransactionQueue)
+    const beatQueue = await this.queue(BeatQueue)
+    const stallIntervalMs = flags['stall-interval']
+    // The beat lanes' queue speaks as the worker does (stage: worker).
+    const workQueues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs, logger: this.logger.child({stage: 'worker'})})}
     const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
-    // Any part failing stops the others: one process, one fate. (AbortSignal.any is aborted already
-    // when the stop signal is: a SIGINT that came while the connections opened still stops the run.)
-    const stop = new AbortController()
-    const stopped = AbortSignal.any([this.stopSignal, stop.signal])
     try {
       const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
       const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
-      const worker = new WorkerParts({settings, db: workDb, redis, chain, queue: workQueue, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: STOP_GRACE_MS - 1_000})
-      const result = flags.once ? await this.inTurn(poller, beat, worker, stopped) : await this.together(poller, beat, worker, stop, stopped)
+      const worker = new WorkerProcess({settings, db: workDb, redis, chain, queues: workQueues, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: WORKER_STOP_GRACE_MS})
+      const result = flags.once ? await this.inTurn(poller, beat, worker) : await this.together(poller, beat, worker)
       if (!this.jsonEnabled()) {
-        this.log(`Poller stopped (${result.poll.stoppedBy}) at cursor ${result.poll.cursor ?? 'none'}: ${counted(result.poll.checkpoints, 'checkpoint')}, ${counted(result.poll.relevant, 'relevant transaction')}.`)
+        this.log(describeRunPollerResult(result.poll))
         this.log(`Beat ${describeBeatResult(result.beat)}`)
         this.log(`Worker ${describeWorkerResult(result.worker)}`)
       }
       return result
     } finally {
       closeMetrics()
-      await Promise.allSettled([pollQueue.close(), beatQueue.close(), workQueue.close(1_000)])
     }
   }
 
   /** --once: catch up and schedule first, then work off what was queued (a worker started together could find the queues empty too soon). */
-  private async inTurn(poller: ReturnType<typeof createPoller>, beat: BeatScheduler, worker: WorkerParts, signal: AbortSignal): Promise<RunCommandResult> {
-    const poll = await poller.run(signal)
-    const scheduled = await beat.run(signal)
-    return {poll, beat: scheduled, worker: await worker.run(signal)}
+  private async inTurn(poller: Poller, beat: BeatScheduler, worker: WorkerProcess): Promise<RunCommandResult> {
+    const poll = await poller.run(this.stopSignal)
+    const scheduled = await beat.run(this.stopSignal)
+    return {poll, beat: scheduled, worker: await worker.run(this.stopSignal)}
   }
 
-  private async together(poller: ReturnType<typeof createPoller>, beat: BeatScheduler, worker: WorkerParts, stop: AbortController, stopped: AbortSignal): Promise<RunCommandResult> {
-    // Whichever part ends first, by a signal or a failure, ends the others.
-    const [poll, scheduled, work] = await Promise.allSettled([
-      poller.run(stopped).finally(() => stop.abort()),
-      beat.run(stopped).finally(() => stop.abort()),
-      worker.run(stopped).finally(() => stop.abort()),
-    ])
-    if (poll.status === 'rejected') throw poll.reason
-    if (scheduled.status === 'rejected') throw scheduled.reason
-    if (work.status === 'rejected') throw work.reason
-    return {poll: poll.value, beat: scheduled.value, worker: work.value}
+  /** Any part ending, by a signal or a failure, ends the others: one process, one fate. */
+  private async together(poller: Poller, beat: BeatScheduler, worker: WorkerProcess): Promise<RunCommandResult> {
+    const [poll, scheduled, work] = await runTogether(this.stopSignal, [(signal) => poller.run(signal), (signal) => beat.run(signal), (signal) => worker.run(signal)])
+    return {poll, beat: scheduled, worker: work}
   }
 }

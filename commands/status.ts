@@ -1,16 +1,11 @@
-import {Flags, ux} from '@oclif/core'
+import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {CURSOR} from '../cli/pipeline-parts.ts'
-import {formatTable} from '../cli/table.ts'
-import {sleep} from '../src/chain/backoff.ts'
-import {MARKER_LIFETIME_MS} from '../src/balances/pipeline-marker.ts'
-import {counted} from '../src/counted.ts'
+import {renderStatus} from '../cli/render/status-screen.ts'
 import {EXIT_OK, EXIT_RUNTIME} from '../src/errors.ts'
-import {formatAge, holderName} from '../src/status/alarms.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {gatherStatus, QueueProbe, type StatusReport, type StatusSources} from '../src/status/gather-status.ts'
-import type {LeaseHolder} from '../src/status/status-report.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
+import {pause} from '../src/support/pause.ts'
 
 /** How often --watch redraws. */
 const WATCH_INTERVAL_MS = 2_000
@@ -44,14 +39,16 @@ export default class Status extends ConfioCommand<typeof Status> {
   async run(): Promise<StatusReport | undefined> {
     const {flags} = this
     const settings = this.settings
-    const queues = new QueueProbe({redis: () => this.redis(), redisUrl: settings.redisUrl, redisPrefix: settings.redisPrefix})
+    // --watch --json: one document per frame, each a line to a reader (`jq -c`, a log shipper); an error too.
+    this.jsonPerLine = flags.watch
+    const queues = new QueueProbe({redis: () => this.redis(), open: (kind, choice) => this.queue(kind, choice)})
     try {
       const sources: StatusSources = {
         db: await this.db({poolMax: 4}),
         queues,
         redis: () => this.redis(),
         redisPrefix: settings.redisPrefix,
-        cursorName: CURSOR,
+        cursorName: POLLER_CURSOR,
         // One attempt per call: status reports a chain that does not answer instead of waiting on it.
         ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
       }
@@ -59,7 +56,7 @@ export default class Status extends ConfioCommand<typeof Status> {
       if (!flags.watch) {
         const report = await gatherStatus(sources, thresholds)
         this.settle(report)
-        if (!this.jsonEnabled()) this.log(this.render(report))
+        if (!this.jsonEnabled()) this.log(renderStatus(report, this.amounts()))
         return report
       }
       // Each frame is printed as it comes; returning the last would print it twice.
@@ -68,8 +65,8 @@ export default class Status extends ConfioCommand<typeof Status> {
         const report = await gatherStatus(sources, thresholds)
         this.settle(report)
         if (this.jsonEnabled()) this.logJson(report)
-        else this.log(process.stdout.isTTY ? CLEAR_SCREEN + this.render(report) : `${this.render(report)}\n`)
-        await sleep(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal).catch(() => undefined)
+        else this.log(process.stdout.isTTY ? CLEAR_SCREEN + renderStatus(report, this.amounts()) : `${renderStatus(report, this.amounts())}\n`)
+        await pause(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal)
       }
       return undefined
     } finally {
@@ -77,157 +74,8 @@ export default class Status extends ConfioCommand<typeof Status> {
     }
   }
 
-  /** With --watch, one JSON document per line, so a frame is a line to a reader (`jq -c`, a log shipper). */
-  override logJson(json: unknown): void {
-    if (!this.flags?.watch || !this.settings) return super.logJson(json)
-    ux.stdout(this.settings.scrubber.scrub(JSON.stringify(json, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))))
-  }
-
   /** The exit code is the last report's: 1 when it has an alarm. The report is still printed. */
   private settle(report: StatusReport): void {
     process.exitCode = report.healthy ? EXIT_OK : EXIT_RUNTIME
   }
-
-  private render(r: StatusReport): string {
-    const lines: string[] = []
-    const head = `confio status ${when(r.checkedAt)}`
-    if (r.healthy) lines.push(`${head}: healthy`)
-    else {
-      lines.push(`${head}: ${r.alarms.length} ${r.alarms.length === 1 ? 'alarm' : 'alarms'}`)
-      const width = Math.max(...r.alarms.map((a) => a.code.length))
-      for (const alarm of r.alarms) lines.push(`  ALARM ${alarm.code.padEnd(width)}  ${alarm.message}`)
-    }
-    lines.push('', 'Poller', ...this.pollerLines(r), '', 'Queue', ...this.queueLines(r), '', 'Processing', ...this.processingLines(r))
-    lines.push('', 'Balances', ...this.balanceLines(r), '', 'Beat', ...this.beatLines(r))
-    return lines.join('\n')
-  }
-
-  private pollerLines({poller, pipeline}: StatusReport): string[] {
-    const {holder} = poller.lease
-    const {cursor, chain} = poller
-    const cursorText = cursor ? `checkpoint ${cursor.checkpoint}, last commit ${formatAge(cursor.ageMs)} ago (${when(cursor.updatedAt)})` : 'none: no checkpoint committed yet'
-    let chainText = 'not asked (--chain asks for the tip and the lag)'
-    if (chain && !chain.available) chainText = `did not answer: ${chain.error}`
-    if (chain?.available) {
-      const lag = chain.lagCheckpoints === null ? 'lag unknown (no cursor)' : `${counted(chain.lagCheckpoints, 'checkpoint')} behind${chain.lagMs === null ? '' : ` (${formatAge(chain.lagMs)})`}`
-      chainText = `tip ${chain.tip} at ${when(chain.tipTimestamp)}: ${lag}; lowest available ${chain.lowestAvailableCheckpoint}`
-    }
-    const outage = pipeline.nodeOutage
-    const node = outage ? [field('node', `unreachable since ${when(outage.since)} (${formatAge(outage.forMs)}, ${outage.attempts} attempts waited out): ${clip(outage.error, 100)}`)] : []
-    return [...leaseLines(holder), field('cursor', cursorText), field('chain', chainText), ...node]
-  }
-
-  private queueLines({queue}: StatusReport): string[] {
-    if (!queue.available) return [field('unavailable', queue.error)]
-    const rows = queue.queues.map((q) => [q.name, String(q.waiting), String(q.active), String(q.delayed), q.failed === null ? '-' : String(q.failed)])
-    return indent(formatTable(['QUEUE', 'WAITING', 'ACTIVE', 'DELAYED', 'FAILED'], rows))
-  }
-
-  private processingLines({processing, pipeline}: StatusReport): string[] {
-    const {failed, unprocessed} = processing
-    const lines = [field('failed', String(failed.count))]
-    if (failed.newest.length > 0) {
-      const rows = failed.newest.map((f) => [f.digest, f.finishedAt ? when(f.finishedAt) : '-', String(f.attempts), clip(f.accounts.join(', ') || '-', 40), clip(f.error ?? '-', 60)])
-      lines.push(...indent(formatTable(['DIGEST', 'FAILED AT', 'ATTEMPTS', 'ACCOUNTS (BALANCES STALE)', 'ERROR'], rows), 4))
-    }
-    const oldest = unprocessed.oldest
-    const waiting = oldest ? `, oldest ${oldest.digest} at checkpoint ${oldest.checkpoint}, stored ${formatAge(oldest.ageMs)} ago` : ''
-    lines.push(field('unprocessed', `${unprocessed.count}${waiting}`))
-    const {count, oldestAgeMs} = pipeline.waiting
-    const progress = pipeline.workerProgressAgeMs === null ? 'none in the last 24 h (or Redis did not answer)' : `${formatAge(pipeline.workerProgressAgeMs)} ago`
-    lines.push(field('waiting', `${count} to process (failed ones aside)${oldestAgeMs === null ? '' : `, oldest stored ${formatAge(oldestAgeMs)} ago`}; a worker last committed one ${progress}`))
-    return lines
-  }
-
-  private balanceLines({balances, pipeline}: StatusReport): string[] {
-    const {drift, lastReconcile: run, cacheOutbox} = balances
-    const lines = [
-      field('cached values', trustLine(pipeline.marker)),
-      field('rows', `${balances.rows}: ${balances.stale} stale, ${balances.withoutBase} never read from the chain`),
-      field('open drift', String(drift.open)),
-    ]
-    if (drift.largest.length > 0) {
-      const rows = drift.largest.map((d) => [
-        d.email ?? d.address,
-        d.token,
-        d.cached === null ? '-' : this.amount(d.cached, d.token),
-        this.amount(d.chain, d.token),
-        `${d.difference > 0n ? '+' : ''}${this.amount(d.difference, d.token)}`,
-        String(d.runs),
-        when(d.firstSeen),
-      ])
-      lines.push(...indent(formatTable(['ACCOUNT', 'TOKEN', 'CACHED', 'CHAIN', 'DIFFERENCE', 'RUNS', 'FIRST SEEN'], rows), 4))
-    }
-    let reconcile = 'none has run'
-    if (run) {
-      const outcome = `${run.outcome ?? 'no outcome'}${run.error ? ` (${clip(run.error, 80)})` : ''}`
-      const end = run.finishedAt ? `finished ${when(run.finishedAt)}: ${outcome}` : 'not finished (running, or it died)'
-      reconcile = `run ${run.id} (${run.trigger}${run.dryRun ? ', dry run' : ''}) started ${when(run.startedAt)}, ${end}; checked ${run.checked} of ${run.selected}, in flight ${run.inFlight}, in drift ${run.inDrift}, errors ${run.errors}`
-    }
-    lines.push(field('last reconcile', reconcile))
-    const oldest = cacheOutbox.oldestAgeMs === null ? '' : `, oldest ${formatAge(cacheOutbox.oldestAgeMs)} old`
-    lines.push(field('cache outbox', `${cacheOutbox.backlog} not yet in Redis${oldest}`))
-    return lines
-  }
-
-  private beatLines({beat}: StatusReport): string[] {
-    if (beat.tasks.length === 0) return [field('tasks', 'none has run yet')]
-    const rows = beat.tasks.map((t) => [
-      t.task,
-      when(t.slotStart),
-      t.state,
-      t.finishedAt ? when(t.finishedAt) : '-',
-      t.lastSuccess ? when(t.lastSuccess.finishedAt) : 'never',
-      String(t.supersededLastDay),
-      t.nextRun ? when(t.nextRun) : 'unknown',
-    ])
-    const lines = indent(formatTable(['TASK', 'LAST SLOT', 'STATE', 'FINISHED', 'LAST SUCCESS', 'SUPERSEDED 24H', 'NEXT'], rows))
-    if (!beat.scheduleKnown) lines.push('  (next runs unknown: status has no beat schedule to compute them from)')
-    return lines
-  }
-
-  /** In the token's display units; a token not registered here in base units. */
-  private amount(value: bigint, token: string): string {
-    const decimals = this.settings.tokens.bySymbol(token)?.decimals
-    return decimals === undefined ? `${value} (base units)` : formatAmount(value, decimals)
-  }
-}
-
-/**
- * Who holds the poller lease: the process first (the pid to stop, and the hand-over wrapper's, the
- * one systemd knows), then its lease connection, whose PostgreSQL backend pid is the database's.
- */
-function leaseLines(holder: LeaseHolder | null): string[] {
-  if (!holder) return [field('lease', 'none held: no poller runs')]
-  const wrapper = holder.wrapperPid === null ? '' : ` (started through the hand-over wrapper, pid ${holder.wrapperPid}: the pid systemd knows)`
-  const from = holder.clientAddress ? ` from ${holder.clientAddress}` : ' (local socket, or address not visible)'
-  const who = [holder.applicationName || undefined, holder.user ? `user ${holder.user}` : undefined].filter(Boolean).join(', ')
-  const since = holder.backendStart ? `, connected ${when(holder.backendStart)}` : ''
-  return [field('lease', `held by ${holderName(holder)}${wrapper}, token ${holder.token}`), field('lease session', `PostgreSQL backend pid ${holder.backendPid}${from}${who ? ` (${who})` : ''}${since}`)]
-}
-
-/** What balance readers make of the pipeline marker. */
-function trustLine(marker: StatusReport['pipeline']['marker']): string {
-  if (marker.state === 'unknown') return `unknown: Redis did not answer (${marker.error})`
-  if (marker.state === 'missing') return `served as stale (pipeline_behind): no pipeline marker, so no poller has reported within ${formatAge(MARKER_LIFETIME_MS)}`
-  const figures = `poller lag ${formatAge(marker.lagMs)}, oldest waiting ${marker.waitingAgeMs === null ? 'none' : formatAge(marker.waitingAgeMs)}`
-  return marker.state === 'caught-up' ? `trusted: the pipeline is caught up (${figures})` : `served as stale (pipeline_behind): the pipeline is behind (${figures})`
-}
-
-function field(name: string, value: string): string {
-  return `  ${name.padEnd(15)}${value}`
-}
-
-function indent(text: string, spaces = 2): string[] {
-  return text.split('\n').map((line) => ' '.repeat(spaces) + line)
-}
-
-/** 2026-11-29T18:20:01.123Z -> 2026-11-29 18:20:01Z */
-function when(iso: string): string {
-  return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')
-}
-
-function clip(text: string, max: number): string {
-  const line = text.split('\n')[0] ?? ''
-  return line.length > max ? `${line.slice(0, max - 3)}...` : line
 }

@@ -1,18 +1,11 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {ProgressLine} from '../cli/progress-line.ts'
-import {formatTable} from '../cli/table.ts'
-import {
-  type BalanceBenchmarkResult,
-  type BalanceStepsResult,
-  type BenchmarkProgress,
-  benchmarkBalanceLevels,
-  CHAIN_READ_LIMIT,
-  type LatencyFigures,
-  timeBalanceSteps,
-} from '../src/balances/balance-benchmark.ts'
+import {renderBalanceBenchmark} from '../cli/render/balance-benchmark-screen.ts'
+import {renderBalanceSteps} from '../cli/render/balance-steps-screen.ts'
+import {showBenchmarkProgress} from '../cli/render/benchmark-progress.ts'
+import {type BalanceBenchmarkResult, type BalanceStepsResult, benchmarkBalanceLevels, CHAIN_READ_LIMIT, timeBalanceSteps} from '../src/balances/balance-benchmark.ts'
 import {UsageError} from '../src/errors.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
 
 const DEFAULT_ITERATIONS = 2_000
 const DEFAULT_ACCOUNTS = 100
@@ -41,16 +34,15 @@ export default class TestBalance extends ConfioCommand<typeof TestBalance> {
     accounts: Flags.integer({min: 1, max: 100_000, dependsOn: ['benchmark'], summary: `Accounts whose balances are read (the first by id); default ${DEFAULT_ACCOUNTS}.`}),
   }
 
-
   async run(): Promise<TestBalanceResult> {
     const email = this.flags['user-email']
     if (email !== undefined) {
       const result = await this.steps(email)
-      if (!this.jsonEnabled()) this.showSteps(result)
+      if (!this.jsonEnabled()) this.log(renderBalanceSteps(result, this.amounts()))
       return result
     }
     const result = await this.benchmark()
-    if (!this.jsonEnabled()) this.showBenchmark(result)
+    if (!this.jsonEnabled()) this.log(renderBalanceBenchmark(result))
     return result
   }
 
@@ -80,70 +72,10 @@ export default class TestBalance extends ConfioCommand<typeof TestBalance> {
         accounts: this.flags.accounts ?? DEFAULT_ACCOUNTS,
         iterations: this.flags.iterations ?? DEFAULT_ITERATIONS,
         signal: this.stopSignal,
-        onProgress: (p) => showProgress(line, p),
+        onProgress: (p) => showBenchmarkProgress(line, p),
       })
     } finally {
       line.clear()
     }
   }
-
-  private showSteps(r: BalanceStepsResult): void {
-    const decimals = (symbol: string) => this.settings.tokens.bySymbol(symbol)?.decimals ?? 0
-    const withPending = r.rows.some((row) => row.pending !== 0n)
-    const rows = r.rows.map((row) => {
-      const d = decimals(row.token)
-      const cells = [row.step, row.token, formatAmount(row.amount, d), row.amount.toString()]
-      if (withPending) cells.push(row.pending === 0n ? '' : `${formatAmount(row.pending, d)} / ${formatAmount(row.available, d)}`)
-      cells.push(row.staleReason ? `${row.source} (stale: ${row.staleReason})` : row.source, row.checkpoint?.toString() ?? '-', String(row.chainReads), row.ms.toFixed(1))
-      return cells
-    })
-    const headers = ['STEP', 'TOKEN', 'AMOUNT', 'BASE UNITS', ...(withPending ? ['PENDING / AVAILABLE'] : []), 'SOURCE', 'CHECKPOINT', 'CHAIN READS', 'MS']
-    this.log(`Account ${r.account.id} (${r.account.email ?? 'no email'}, ${r.account.address})`)
-    this.log(formatTable(headers, rows))
-  }
-
-  private showBenchmark(r: BalanceBenchmarkResult): void {
-    this.log(
-      `${r.accounts} accounts x ${r.tokens.length} tokens (${r.tokens.join(', ')}) = ${r.balances} balances; ${r.iterations} reads per level, one at a time ` +
-        `(chain: ${r.chainIterations}, each after a markStale); ${r.primingChainReads} chain reads to prime, ${r.chainReads} in all.`,
-    )
-    const row = (name: string, f: LatencyFigures, speedup: string, mismatches: string) => [name, String(f.reads), ms(f.minMs), ms(f.p50Ms), ms(f.p95Ms), ms(f.p99Ms), Math.round(f.perSecond).toLocaleString('en-US'), speedup, mismatches]
-    const x = (n: number) => `${n >= 10 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1)}x`
-    this.log(
-      formatTable(
-        ['LEVEL', 'READS', 'MIN', 'P50', 'P95', 'P99', 'READS/S', 'VS CHAIN', 'MISMATCHES'],
-        [
-          row('memory', r.levels.memory, x(r.speedups.memory), String(r.levels.memory.mismatches)),
-          row('redis', r.levels.redis, x(r.speedups.redis), String(r.levels.redis.mismatches)),
-          row('postgres', r.levels.postgres, x(r.speedups.postgres), String(r.levels.postgres.mismatches)),
-          row('chain', r.levels.chain, '1x', String(r.levels.chain.mismatches)),
-          row('redis GET (floor)', r.floor.redisGet, '', ''),
-        ],
-      ),
-    )
-    if (r.mismatches > 0) {
-      const by = Object.entries(r.levels)
-        .filter(([, f]) => f.mismatches > 0)
-        .map(([level, f]) => `${level} (${Object.entries(f.sources).map(([source, n]) => `${n} from ${source}`).join(', ')})`)
-      this.log(`${r.mismatches} timed reads were not served by the level measured: ${by.join('; ')}.`)
-    }
-  }
-}
-
-function showProgress(line: ProgressLine, p: BenchmarkProgress): void {
-  if (p.stage === 'priming') {
-    if (p.done === p.total) line.done(`priming: ${p.total} reads done`)
-    else line.update(`priming: ${p.done}/${p.total}`)
-  } else if (p.figures) {
-    line.done(`${p.stage}: ${p.figures.reads} reads, p50 ${ms(p.figures.p50Ms)}, p99 ${ms(p.figures.p99Ms)}`)
-  } else {
-    line.update(`${p.stage}: ${p.done}/${p.total} reads`)
-  }
-}
-
-/** Milliseconds as read in a table: µs below 0.1 ms, where a memory hit lives. */
-function ms(value: number): string {
-  if (value < 0.1) return `${(value * 1000).toFixed(1)} µs`
-  if (value < 10) return `${value.toFixed(3)} ms`
-  return `${value.toFixed(1)} ms`
 }

@@ -1,11 +1,10 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {formatTable} from '../cli/table.ts'
+import {renderConnectionCheck} from '../cli/render/connection-check-screen.ts'
 import {checkConnection, type ConnectionCheckResult} from '../src/chain/index.ts'
 import {UsageError} from '../src/errors.ts'
 import {isSuiAddress, normalizeAddress} from '../src/sui/identifiers.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
 
 export default class TestConnection extends ConfioCommand<typeof TestConnection> {
   static override summary = 'Check the Sui gRPC endpoint: chain, height, latency, streaming, transaction listing, and optionally balances.'
@@ -51,41 +50,10 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
       streamTimeoutMs: this.flags['stream-timeout'],
       ...(address ? {address: normalizeAddress(address)} : {}),
     })
-    if (!this.jsonEnabled()) this.show(result)
+    if (this.jsonEnabled()) return result
+    const amounts = this.amounts()
+    await amounts.learn(result.balances?.tokens.map((t) => t.coinType) ?? [])
+    this.log(renderConnectionCheck(result, amounts))
     return result
   }
-
-  private show(r: ConnectionCheckResult): void {
-    const ms = (n: number) => `${n.toFixed(1)} ms`
-    this.log(`Endpoint:      ${r.endpoint}`)
-    this.log(`Chain:         ${r.chainId} (${r.chainName}; configured: ${r.configuredNetwork})`)
-    this.log(`Checkpoint:    ${r.checkpointHeight} (${(r.checkpointAgeMs / 1000).toFixed(1)} s old), lowest available ${r.lowestAvailableCheckpoint}`)
-    this.log(`Server:        ${r.serverVersion}`)
-    this.log(`Latency:       min ${ms(r.latency.minMs)}, p50 ${ms(r.latency.p50Ms)}, p99 ${ms(r.latency.p99Ms)} over ${r.latency.samples} calls`)
-    this.log(`Streaming:     ${streamingLine(r.streaming)}`)
-    this.log(`Backfill:      ${backfillLine(r)}`)
-    if (r.balances) {
-      this.log(`\nBalances of ${r.balances.address}:`)
-      const rows = r.balances.tokens.map((t) => {
-        const decimals = this.settings.tokens.bySymbol(t.symbol)?.decimals ?? 0
-        return [t.symbol, formatAmount(t.total, decimals), formatAmount(t.coinBalance, decimals), formatAmount(t.addressBalance, decimals), String(t.coinObjects)]
-      })
-      this.log(formatTable(['TOKEN', 'TOTAL', 'IN COINS', 'ADDRESS BALANCE', 'COIN OBJECTS'], rows))
-    }
-  }
-}
-
-function backfillLine(r: ConnectionCheckResult): string {
-  switch (r.transactionListing) {
-    case 'supported':
-      return 'ListTransactions is served: confio backfill reads account history with it'
-    case 'unimplemented':
-      return 'ListTransactions is not served (UNIMPLEMENTED): confio backfill will scan checkpoints'
-    case 'unknown':
-      return `could not tell whether ListTransactions is served (${r.transactionListingError ?? 'no reason given'}): confio backfill will scan checkpoints if it is not`
-  }
-}
-
-function streamingLine(streaming: ConnectionCheckResult['streaming']): string {
-  return streaming.ok ? `works, first frame (checkpoint ${streaming.checkpoint}) after ${streaming.firstFrameMs.toFixed(0)} ms` : `not working (${streaming.error})`
 }

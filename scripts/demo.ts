@@ -12,14 +12,16 @@ import {fileURLToPath} from 'node:url'
 import {Redis} from 'ioredis'
 import {openBalanceService} from '../src/balances/open-balance-service.ts'
 import {CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
+import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {createLogger} from '../src/logging/logger.ts'
 import {SecretScrubber} from '../src/secrets.ts'
 import {databaseNameOf} from '../src/store/database-creation.ts'
 import {createDatabase} from '../src/store/database.ts'
 import {SUI_COIN_TYPE, normalizeAddress} from '../src/sui/identifiers.ts'
-import {formatAmount} from '../src/tokens/amounts.ts'
+import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
+import {formatTokenAmount} from '../src/tokens/amounts.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
-import {startSuiServer} from '../test/support/sui-server/index.ts'
+import {startSuiServer} from '../sui-server/index.ts'
 
 const {values} = parseArgs({options: {seconds: {type: 'string'}}})
 const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
@@ -42,6 +44,7 @@ const tokens = new TokenRegistry([
   {symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9},
   {symbol: 'CUSD', coinType: cusd, decimals: 6},
 ])
+const amounts = new AmountFormatter(tokens)
 const accounts = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')) as [string, string, string][]
 
 // The chain: demo accounts funded, then 4 checkpoints a second with 1% of transactions theirs:
@@ -90,7 +93,7 @@ if (seconds !== undefined) setTimeout(() => void stop(0), seconds * 1000)
 const CATCH_UP_DEADLINE_MS = 30_000
 
 async function caughtUp(): Promise<boolean> {
-  const cursor = await db('ingest_cursors').where({name: 'checkpoints'}).first()
+  const cursor = await db('ingest_cursors').where({name: POLLER_CURSOR}).first()
   const {rows} = await db.raw<{rows: {left: string}[]}>('SELECT count(*) AS left FROM raw_blockchain_events WHERE processed_at IS NULL')
   return cursor !== undefined && BigInt(cursor.checkpoint) >= sui.ledger.checkpointHeight && rows[0]?.left === '0'
 }
@@ -159,10 +162,11 @@ async function startEmpty(): Promise<void> {
   }
 }
 
-async function draw(): Promise<void> {
+/** One frame; `last` (at the stop) is printed even where the output is a log. */
+async function draw(last = false): Promise<void> {
   const [{rows: counts}, cursorRow] = await Promise.all([
     db.raw<{rows: {stored: string; processed: string}[]}>('SELECT count(*) AS stored, count(processed_at) AS processed FROM raw_blockchain_events'),
-    db('ingest_cursors').where({name: 'checkpoints'}).first(),
+    db('ingest_cursors').where({name: POLLER_CURSOR}).first(),
   ])
   const tip = sui.ledger.checkpointHeight
   const cursor = cursorRow ? BigInt(cursorRow.checkpoint) : undefined
@@ -179,20 +183,19 @@ async function draw(): Promise<void> {
     const parts: string[] = []
     for (const token of tokens.list()) {
       const b = await balances.service.getBalance(email, token.symbol)
-      parts.push(`${formatAmount(b.amount, token.decimals)} ${token.symbol} (${b.isStale ? 'stale' : b.source})`)
+      parts.push(`${formatTokenAmount(b.amount, token)} (${b.isStale ? 'stale' : b.source})`)
     }
     lines.push(`${label.padEnd(12)} ${email.padEnd(22)} ${parts.join('   ')}`)
     const account = await balances.service.account(email)
     const history = await db('account_transactions').where({account_id: account.id}).orderBy('id', 'desc').limit(2)
     for (const h of history) {
-      const decimals = tokens.bySymbol(h.token)?.decimals ?? 0
-      lines.push(`    checkpoint ${h.checkpoint}  ${h.direction.padEnd(8)} ${formatAmount(BigInt(h.amount), decimals)} ${h.token}${h.counterparty ? `  ${h.direction === 'sent' ? 'to' : 'from'} ${h.counterparty.slice(0, 10)}…` : ''}`)
+      lines.push(`    checkpoint ${h.checkpoint}  ${h.direction.padEnd(8)} ${amounts.format(BigInt(h.amount), h.token)} ${h.token}${h.counterparty ? `  ${h.direction === 'sent' ? 'to' : 'from'} ${h.counterparty.slice(0, 10)}…` : ''}`)
     }
   }
   frames += 1
   // Redrawn in place on a terminal; a frame every 5 s where the output is a log.
   if (process.stdout.isTTY) process.stdout.write(`\x1b[H\x1b[J${lines.join('\n')}\n`)
-  else if (frames % 10 === 1) console.log(`${lines.join('\n')}\n`)
+  else if (last || frames % 10 === 1) console.log(`${lines.join('\n')}\n`)
 }
 
 async function stop(code: number): Promise<never> {
@@ -201,7 +204,7 @@ async function stop(code: number): Promise<never> {
   clearInterval(timer)
   sui.ledger.stopProducing()
   // A live chain moves on: two empty checkpoints put the last transfers behind the height window of
-  // any read made now (src/chain/height-window.ts).
+  // any read made now (src/chain/reader/height-window.ts).
   sui.ledger.produceCheckpoint()
   sui.ledger.produceCheckpoint()
   // Let confio finish what the chain produced, so the balances can be compared with it. (Seconds
@@ -214,7 +217,7 @@ async function stop(code: number): Promise<never> {
     run.kill('SIGTERM')
     await exited
   }
-  await draw().catch(() => undefined)
+  await draw(true).catch(() => undefined)
   const check = code === 0 ? await compareWithChain() : undefined
   await balances?.close()
   chain?.close()

@@ -1,9 +1,7 @@
 // Errors from the layers below (the chain layer, pg, knex) carry their own shapes. This turns the
 // ones confio knows into ConfioErrors, so the base command prints them with a stable code and a
 // remedy like any other; anything else stays a plain runtime failure.
-import {ChainError} from './chain/chain-error.ts'
-import {ConnectionCheckError, TlsError, WrongNetworkError} from './chain/connection-check.ts'
-import {readableDetails} from './chain/failure-details.ts'
+import {ChainError, ConnectionCheckError, readableDetails, TlsError, WrongNetworkError} from './chain/index.ts'
 import {ConfioError, RuntimeFailure} from './errors.ts'
 import {type SessionTimeoutSetting, sessionTimeoutOf} from './store/session-settings.ts'
 

@@ -1,12 +1,11 @@
 import {Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
-import {ConfioCommand} from '../../cli/base-command.ts'
+import {BackfillCommand, backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
 import {checkAccountInput} from '../../src/accounts/account-fields.ts'
 import {type Account, AccountRepository} from '../../src/accounts/account-repository.ts'
 import {UsageError} from '../../src/errors.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 
-export default class AccountsAdd extends ConfioCommand<typeof AccountsAdd> {
+export default class AccountsAdd extends BackfillCommand<typeof AccountsAdd> {
   static override summary = 'Register a wallet account whose address confio monitors.'
   static override description = 'The account is monitored from the checkpoint after the poller\'s cursor: every transaction from there on is stored, wherever the poller\'s next look at the accounts falls. --backfill-from / --backfill-since also store its history from before (see confio backfill).'
   static override examples = [

@@ -1,15 +1,14 @@
 import {readFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
-import {backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
-import {ConfioCommand} from '../../cli/base-command.ts'
+import {BackfillCommand, backfillCheckpointFlag, backfillSinceFlag, backfillSourceFlag, backfillStart} from '../../cli/backfill-parts.ts'
+import {renderAccountImport} from '../../cli/render/account-import-screen.ts'
 import {ACCOUNTS_CSV_HEADER, type CsvProblem, parseAccountsCsv} from '../../src/accounts/account-csv.ts'
-import {shown} from '../../src/accounts/account-fields.ts'
-import {type AccountUpdate, type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
-import {counted} from '../../src/counted.ts'
+import {AccountRepository} from '../../src/accounts/account-repository.ts'
+import {type ImportResult, importAccounts, InvalidRowsError} from '../../src/accounts/account-import.ts'
 import {UsageError} from '../../src/errors.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 
-export default class AccountsImport extends ConfioCommand<typeof AccountsImport> {
+export default class AccountsImport extends BackfillCommand<typeof AccountsImport> {
   static override summary = 'Import accounts from a CSV file with the header email,address,label.'
   // oclif keeps the line breaks of a description and wraps it again at the terminal's width, so
   // each paragraph is one line here.
@@ -59,38 +58,19 @@ Rows are matched by address: a new one is added, a known one updated when its em
       if (error instanceof InvalidRowsError) this.showProblems(error.problems)
       throw error
     })
-    if (!this.jsonEnabled()) this.showResult(file, result)
+    if (!this.jsonEnabled()) {
+      this.showProblems(result.invalid)
+      this.log(renderAccountImport(file, result))
+    }
     if (!start) return result
     // The file's accounts, once imported (a skipped line's address is not among them).
-    const db = await this.db()
-    const rows: {id: string; sui_address: string; email: string | null}[] = await db('accounts')
-      .select('id', 'sui_address', 'email')
-      .whereNull('deleted_at')
-      .whereIn('sui_address', parsed.rows.map((row) => row.account.address))
-    const accounts = rows.map((row) => ({id: String(row.id), address: row.sui_address, email: row.email}))
+    const imported = await new AccountRepository(await this.db()).activeAt(parsed.rows.map((row) => row.account.address))
+    const accounts = imported.map(({id, address, email}) => ({id, address, email}))
     const backfill = await this.backfill(accounts, start, this.flags['backfill-source'])
     return {...result, backfill}
-  }
-
-  private showResult(file: string, result: ImportResult): void {
-    this.showProblems(result.invalid)
-    for (const update of result.updates) this.log(updateLine(update))
-    const {rows, inserted, updated, unchanged, skipped} = result
-    this.log(`Imported ${file}: ${inserted} added, ${updated} updated, ${unchanged} unchanged, ${skipped} skipped (${counted(rows, 'data line')}).`)
   }
 
   private showProblems(problems: CsvProblem[]): void {
     for (const {line, reason} of problems) this.logToStderr(`line ${line}: ${reason}`)
   }
-}
-
-/** `line 3: updated account 7 (0x…): email "bo@old.io" -> "bo@new.io"`: an update says what it replaced. */
-function updateLine(update: AccountUpdate): string {
-  const value = (text: string | null) => (text === null ? 'none' : shown(text))
-  const changes = [
-    ...(update.email ? [`email ${value(update.email.from)} -> ${value(update.email.to)}`] : []),
-    ...(update.label ? [`label ${value(update.label.from)} -> ${value(update.label.to)}`] : []),
-    ...(update.restored ? ['monitored again (it had been removed)'] : []),
-  ]
-  return `line ${update.line}: updated account ${update.accountId} (${update.address}): ${changes.join(', ')}`
 }

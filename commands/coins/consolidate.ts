@@ -1,33 +1,14 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {ownerAddress, ownerFlags, tokenFlag} from '../../cli/coin-flags.ts'
-import {formatTable} from '../../cli/table.ts'
+import {renderConsolidation} from '../../cli/render/consolidation-screen.ts'
+import {consolidationStepLine} from '../../cli/render/consolidation-step-line.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
-import {CONSOLIDATION_TARGETS, type ConsolidationDue, type ConsolidationTarget, type HoldingSummary} from '../../src/coins/consolidation-plan.ts'
-import {type ConsolidationRun, dryRunConsolidation, executeConsolidation, type StepOutcome} from '../../src/coins/consolidation-runner.ts'
-import type {ProtocolLimits} from '../../src/coins/protocol-limits.ts'
+import {CONSOLIDATION_TARGETS} from '../../src/coins/consolidation-plan.ts'
+import {type ConsolidationResult, consolidationResult} from '../../src/coins/consolidation-result.ts'
+import {dryRunConsolidation, executeConsolidation, type StepOutcome} from '../../src/coins/consolidation-runner.ts'
 import {signerFromPrivateKey, type TransactionSigner} from '../../src/coins/transaction-signer.ts'
 import {ConfigError, UsageError} from '../../src/errors.ts'
-import {formatAmount} from '../../src/tokens/amounts.ts'
-import type {Token} from '../../src/tokens/token-registry.ts'
-
-export interface ConsolidateResult {
-  address: string
-  token: string
-  into: ConsolidationTarget
-  executed: boolean
-  due: ConsolidationDue
-  limits: ProtocolLimits
-  before: HoldingSummary
-  /** The coin the others merge into, or (SUI) the gas coin that stays. */
-  target: string | null
-  kept: string[]
-  transactions: {step: number; coins: string[]; amount: bigint; outcome: StepOutcome | null}[]
-  /** Net gas of all transactions, MIST. */
-  gasUsed: bigint
-  /** Expected after a dry run, read from the node after --execute. */
-  after: HoldingSummary
-}
 
 export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolidate> {
   static override summary = "Fold an address's coins of a token into its address balance, or merge them into one coin."
@@ -52,7 +33,7 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
     execute: Flags.boolean({exclusive: ['dry-run'], summary: 'Sign with SUI_PRIVATE_KEY, execute, and wait for each checkpoint.'}),
   }
 
-  async run(): Promise<ConsolidateResult> {
+  async run(): Promise<ConsolidationResult> {
     const address = await ownerAddress(this.flags, () => this.db())
     const manager = new CoinManager({chain: this.chain(), tokens: this.settings.tokens})
     const token = manager.token(this.flags.token)
@@ -64,10 +45,12 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
       {into: this.flags.into, keep: this.flags.keep, maxCoins: this.flags['max-coins'] ?? this.settings.coins.maxCoins},
       {signal: this.stopSignal},
     )
-    const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep: (s: StepOutcome) => this.progress(s, token, Boolean(signer))}
-    const run = signer ? await executeConsolidation(plan, signer, options) : await dryRunConsolidation(plan, options)
-    const result = resultOf(run)
-    if (!this.jsonEnabled()) this.show(result, token)
+    const onStep = (step: StepOutcome) => {
+      if (!this.jsonEnabled()) this.logToStderr(consolidationStepLine(step, token, Boolean(signer)))
+    }
+    const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep}
+    const result = consolidationResult(signer ? await executeConsolidation(plan, signer, options) : await dryRunConsolidation(plan, options))
+    if (!this.jsonEnabled()) this.log(renderConsolidation(result, token))
     return result
   }
 
@@ -79,63 +62,5 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
       throw new UsageError(`the key in SUI_PRIVATE_KEY is for ${signer.address}, not ${address}; nothing was sent`, {remedy: `set SUI_PRIVATE_KEY to the key of ${address}`})
     }
     return signer
-  }
-
-  private progress(step: StepOutcome, token: Token, executing: boolean): void {
-    if (this.jsonEnabled()) return
-    const where = executing ? `executed ${step.digest} in checkpoint ${step.checkpoint}` : `simulated: ${step.status.success ? 'ok' : step.status.error}`
-    this.logToStderr(`transaction ${step.step}: ${step.coins} coins, ${units(step.amount, token)}, ${where}`)
-  }
-
-  private show(r: ConsolidateResult, token: Token): void {
-    const sui = (mist: bigint) => `${formatAmount(mist, 9)} SUI`
-    const holding = (h: HoldingSummary) => `${h.coins.toLocaleString('en-US')} coin${h.coins === 1 ? '' : 's'} holding ${units(h.coinBalance, token)}, address balance ${units(h.addressBalance, token)}`
-    this.log(`${r.executed ? 'Consolidated' : 'Consolidating'} ${r.token} of ${r.address} into ${r.into === 'coin' ? 'one coin' : 'the address balance'}${r.executed ? '' : ' (dry run: nothing is sent)'}`)
-    this.log(`${r.due.due ? 'Due' : 'Not due'}: ${r.due.reason}`)
-    this.log(`Before: ${holding(r.before)}`)
-    if (r.transactions.length === 0) {
-      this.log('Nothing to do: no coins to consolidate.')
-      return
-    }
-    this.log(`Plan: ${r.transactions.length} transaction${r.transactions.length === 1 ? '' : 's'} within the protocol limits (${r.limits.source})${r.kept.length ? `, ${r.kept.length} largest coins kept` : ''}`)
-    const rows = r.transactions.map(({step, coins, amount, outcome}) => [
-      String(step),
-      coins.length.toLocaleString('en-US'),
-      formatAmount(amount, token.decimals),
-      outcome ? sui(outcome.gasBudget) : '-',
-      outcome ? sui(outcome.gasUsed) : '-',
-      outcome ? (outcome.status.success ? 'ok' : `failed: ${outcome.status.error}`) : 'skipped (its coins are gone)',
-      outcome ? outcome.after.coins.toLocaleString('en-US') : '-',
-      outcome ? `${formatAmount(outcome.after.coinBalance, token.decimals)} / ${formatAmount(outcome.after.addressBalance, token.decimals)}` : '-',
-      ...(r.executed ? [outcome?.digest ?? '-', outcome?.checkpoint?.toString() ?? '-'] : []),
-    ])
-    const headers = ['STEP', 'COINS', 'AMOUNT', 'GAS BUDGET', 'NET GAS', r.executed ? 'STATUS' : 'SIMULATED', 'COINS AFTER', 'IN COINS / ADDRESS BALANCE AFTER', ...(r.executed ? ['DIGEST', 'CHECKPOINT'] : [])]
-    this.log(formatTable(headers, rows))
-    // Merging coins deletes objects, whose storage rebate can exceed the cost: a negative net gas.
-    this.log(`After: ${holding(r.after)}${r.executed ? '' : ' (expected)'}; net gas ${sui(r.gasUsed)}${r.gasUsed < 0n ? ' (storage rebates exceed the cost)' : ''}`)
-    if (!r.executed) this.log(`Run again with --execute to send ${r.transactions.length === 1 ? 'it' : 'them'}, signed with SUI_PRIVATE_KEY.`)
-  }
-}
-
-function units(value: bigint, token: Token): string {
-  return `${formatAmount(value, token.decimals)} ${token.symbol}`
-}
-
-function resultOf(run: ConsolidationRun): ConsolidateResult {
-  const {plan} = run
-  const outcomes = new Map(run.steps.map((s) => [s.step, s]))
-  return {
-    address: plan.owner,
-    token: plan.token.symbol,
-    into: plan.into,
-    executed: run.executed,
-    due: plan.due,
-    limits: plan.limits,
-    before: plan.before,
-    target: plan.target?.objectId ?? null,
-    kept: plan.kept.map((c) => c.objectId),
-    transactions: plan.transactions.map((t, i) => ({step: i + 1, coins: t.coins.map((c) => c.objectId), amount: t.amount, outcome: outcomes.get(i + 1) ?? null})),
-    gasUsed: run.gasUsed,
-    after: run.after,
   }
 }

@@ -68,6 +68,12 @@ export class AccountRepository {
     })
   }
 
+  /** The active accounts among these (normalized) addresses, by id; a removed or unknown address is not among them. */
+  async activeAt(addresses: readonly string[]): Promise<Account[]> {
+    const rows = await this.db<AccountRow>('accounts').whereNull('deleted_at').whereIn('sui_address', addresses).orderBy('id')
+    return rows.map(toAccount)
+  }
+
   /** The active account an operator or a service names by id, email or Sui address. */
   async find(ref: string): Promise<Account | undefined> {
     const text = ref.trim()

@@ -10,12 +10,12 @@ import type {Redis} from 'ioredis'
 import type {Account} from '../accounts/account-repository.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
+import {nearestRank} from '../support/percentiles.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {balanceCacheKey, type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import type {Balance, BalanceLevels, BalanceService, BalanceSource} from './balance-service.ts'
 import {isTrusted} from './cached-balance.ts'
 import {PostgresBalanceStore} from './postgres-balance-store.ts'
-import {nearestRank} from '../percentiles.ts'
 
 // ---- the read paths on one account ----
 

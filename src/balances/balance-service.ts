@@ -14,7 +14,7 @@
 // - A chain read that does not answer within chainTimeoutMs (2 s) returns the last value known,
 //   marked isStale; only a balance never known at all fails.
 // - Every chain read is preceded by a GetServiceInfo: the height the node had reached before the
-//   read bounds the value's window from below (src/chain/height-window.ts).
+//   read bounds the value's window from below (src/chain/reader/height-window.ts).
 // - Concurrent misses for one balance in this process share one chain call (single flight).
 // - A cached value (memory, Redis, PostgreSQL) is only as fresh as the pipeline behind it: while
 //   the pipeline marker is not caught up (pipeline-marker.ts) it is served with isStale and
@@ -25,12 +25,11 @@
 //   memory too; a version never moves back at any level.
 import type {Account} from '../accounts/account-repository.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import {sleep} from '../chain/backoff.ts'
-import type {BalanceRecord} from '../chain/records.ts'
+import type {BalanceRecord, ChainReader} from '../chain/index.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import {pause} from '../support/pause.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
@@ -52,7 +51,7 @@ export type BalanceSource = 'memory' | 'redis' | 'postgres' | 'chain'
  * - chain_behind: the node answered below a change confio has already counted, or below the row's
  *   base, until the deadline: its value, not written;
  * - height_window: the chain's value may or may not hold a change counted inside its height window
- *   (src/chain/height-window.ts): not written; a read once the chain has moved on settles it.
+ *   (src/chain/reader/height-window.ts): not written; a read once the chain has moved on settles it.
  */
 export type StaleReason = 'pipeline_behind' | 'marked_stale' | 'no_base' | 'chain_unavailable' | 'chain_behind' | 'height_window'
 
@@ -312,19 +311,28 @@ export class BalanceService {
     const signal = AbortSignal.timeout(timeoutMs)
     const {chain} = this.options
     let heightBefore = (await chain.serviceInfo({signal})).checkpointHeight
+    let lastBehind: CaughtUpRead | undefined
     for (;;) {
       this.chainReads += 1
-      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore})
+      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore}).catch((error: unknown) => {
+        // The deadline fell while asking again: the last reply, still behind, says more than a timeout.
+        if (lastBehind && signal.aborted) return undefined
+        throw error
+      })
+      if (record === undefined) return this.stayedBehind(key, lastBehind!, timeoutMs)
       const stored = await this.store(key, record)
       if (stored.behind === undefined) return {record, balance: stored.balance}
+      lastBehind = {record, balance: stored.balance, behind: stored.behind}
       this.options.logger.debug({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind}, 'chain balance read behind the pipeline; asking again')
-      await sleep(LAGGING_NODE_RETRY_MS, signal).catch(() => undefined)
-      if (signal.aborted) {
-        this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: record.checkpoint, seen: stored.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
-        return {record, balance: stored.balance, behind: stored.behind}
-      }
+      await pause(LAGGING_NODE_RETRY_MS, signal)
+      if (signal.aborted) return this.stayedBehind(key, lastBehind, timeoutMs)
       heightBefore = record.checkpoint
     }
+  }
+
+  private stayedBehind(key: BalanceKey, read: CaughtUpRead, timeoutMs: number): CaughtUpRead {
+    this.options.logger.warn({accountId: key.accountId, token: key.token, checkpoint: read.record.checkpoint, seen: read.behind, timeoutMs}, 'chain balance reads stayed behind the pipeline; not written')
+    return read
   }
 
   /**

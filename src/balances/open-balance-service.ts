@@ -3,8 +3,8 @@
 // with the workers and other services. The cache generation is read at open and again every 5 s,
 // and at once when `confio cache reset` announces a new one. close() ends all of them.
 import {Redis} from 'ioredis'
-import type {ChainReader} from '../chain/chain-reader.ts'
 import {openChainReader} from '../chain/index.ts'
+import type {ChainReader} from '../chain/index.ts'
 import {chainOptionsOf} from '../config/chain-options.ts'
 import {type ConfioConfig, loadConfig} from '../config/config.ts'
 import {createLogger, type Logger} from '../logging/logger.ts'

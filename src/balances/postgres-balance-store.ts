@@ -6,14 +6,14 @@
 //
 // A value read from the chain is written only when its reply's height is at or after the row's
 // base, and every transaction the worker has seen for the row (seen_checkpoint) is before the
-// value's window (src/chain/height-window.ts): a change inside the window may or may not be in the
+// value's window (src/chain/reader/height-window.ts): a change inside the window may or may not be in the
 // value, and one after it would be undone by it.
 import type {Knex} from 'knex'
-import type {BalanceRecord} from '../chain/records.ts'
+import type {BalanceRecord} from '../chain/index.ts'
 import type {Database} from '../store/database.ts'
-import {pendingReleaseLock} from '../store/pending-release-lock.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
+import {pendingReleaseLock} from './pending-release-lock.ts'
 
 interface BalanceRow {
   account_id: string

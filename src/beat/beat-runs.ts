@@ -1,7 +1,8 @@
 // beat_runs: one row per scheduled run of a beat task, keyed by (task, slot_start). The beat
 // inserts it (ON CONFLICT DO NOTHING: with the job id, the second guard against a run scheduled
-// twice) before it creates the job; the worker that runs it marks it started, then finished with
-// its outcome and a small detail.
+// twice) before it creates the job, with the start of the task's next slot under its schedule
+// (next_slot_start: `confio status` shows it); the worker that runs it marks it started, then
+// finished with its outcome and a small detail.
 //
 //   enqueued -> started -> finished (done | failed)
 //   enqueued -> finished (superseded): a later slot of its task was recorded before any worker
@@ -36,9 +37,12 @@ export class BeatRuns {
     this.db = db
   }
 
-  /** Records a scheduled run; false when that slot's run was recorded already. */
-  async record(key: BeatRunKey): Promise<boolean> {
-    const {rows} = await this.db.raw<{rows: unknown[]}>('INSERT INTO beat_runs (task, slot_start) VALUES (?, ?) ON CONFLICT (task, slot_start) DO NOTHING RETURNING 1', [key.task, key.slotStart])
+  /** Records a scheduled run, and when its task is due next; false when that slot's run was recorded already. */
+  async record(key: BeatRunKey, nextSlotStart: Date): Promise<boolean> {
+    const {rows} = await this.db.raw<{rows: unknown[]}>(
+      'INSERT INTO beat_runs (task, slot_start, next_slot_start) VALUES (?, ?, ?) ON CONFLICT (task, slot_start) DO NOTHING RETURNING 1',
+      [key.task, key.slotStart, nextSlotStart],
+    )
     return rows.length === 1
   }
 

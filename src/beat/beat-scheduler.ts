@@ -5,20 +5,20 @@
 //   - a beat that was down runs what it missed once (only the latest slot is ever scheduled), and
 //     a run still waiting when the next slot of its task comes (no worker took it, or its task's
 //     previous run was still running) is superseded, not run late;
-//   - one beat schedules at a time: it holds a lease (the poller's expiring lease, under the name
-//     `beat`); another waits as a standby and takes over when the active one stops or stops
+//   - one beat schedules at a time: it holds the beat's lease (beat-lease.ts, the expiring lease
+//     the poller holds too, under a name of its own); another waits as a standby and takes over when the active one stops or stops
 //     renewing. The slot keys make even an overlap harmless.
 // Every 30 s (and at start) a sweep re-creates the job of any current run that has none (Redis was
 // down when it was created, or lost it in a restart).
-import {sleep} from '../chain/backoff.ts'
-import type {PollerLease} from '../ingest/poller-lease.ts'
 import type {Logger} from '../logging/logger.ts'
 import {type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
+import type {Lease} from '../store/lease.ts'
 import {BeatRuns} from './beat-runs.ts'
-import {type Schedule, slotStart} from './beat-schedule.ts'
+import {nextSlotStart, type Schedule, slotStart} from './beat-schedule.ts'
 import type {BeatTaskName, BeatTaskParams} from './beat-tasks.ts'
 import {messageOf} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 
 /** A task as this beat schedules it. */
 export type PlannedTask = {[T in BeatTaskName]: {readonly task: T; readonly schedule: Schedule; readonly params: BeatTaskParams[T]}}[BeatTaskName]
@@ -26,7 +26,7 @@ export type PlannedTask = {[T in BeatTaskName]: {readonly task: T; readonly sche
 export interface BeatSchedulerOptions {
   readonly db: Database
   readonly queue: BeatQueue
-  readonly lease: PollerLease
+  readonly lease: Lease
   readonly plan: readonly PlannedTask[]
   /** Schedule what is due now, then return (cron, tests); a lease held elsewhere means nothing to do. */
   readonly once: boolean
@@ -106,7 +106,7 @@ export class BeatScheduler {
           failingSince ??= Date.now()
         }
         if (once || signal.aborted) break
-        await sleep(this.options.tickMs ?? 1_000, signal).catch(() => undefined)
+        await pause(this.options.tickMs ?? 1_000, signal)
         if (signal.aborted) break
       }
       return this.result(once ? 'once' : 'signal')
@@ -122,7 +122,7 @@ export class BeatScheduler {
     for (const planned of this.options.plan) {
       const slot = slotStart(planned.schedule, now)
       if (this.seen.get(planned.task) === slot.getTime()) continue
-      if (await this.runs.record({task: planned.task, slotStart: slot})) {
+      if (await this.runs.record({task: planned.task, slotStart: slot}, nextSlotStart(planned.schedule, slot))) {
         const superseded = await this.runs.supersede(planned.task, slot)
         if (superseded > 0) this.options.logger.warn({task: planned.task, superseded}, 'beat: earlier runs were never started by a worker; superseded by this one (are workers running? is the previous run of the task still running?)')
         this.superseded += superseded

@@ -19,13 +19,14 @@
 // no worker left to finish it (its worker died and Redis lost the job): it is recorded `failed`, so
 // it cannot hold its task back for good. A job waiting when the worker stops ends without running;
 // its run stays enqueued, and the beat's sweep queues it again while its slot is current.
-import {sleep} from '../chain/backoff.ts'
 import type {Logger} from '../logging/logger.ts'
-import {type BeatJob, type BeatQueue, beatJobId} from '../queue/beat-queue.ts'
+import type {BeatConsumer} from '../queue/beat-consumer.ts'
+import {type BeatJob, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
 import {type BeatRunKey, BeatRuns, type Claim} from './beat-runs.ts'
 import {BEAT_TASKS, type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
 import {messageOf} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 
 /** Jobs a worker holds at once: per task, one running and one waiting for it. */
 const JOBS_AT_ONCE = 2 * BEAT_TASKS.length
@@ -34,7 +35,7 @@ const JOB_LOST = 'Redis no longer holds its job, so no worker will finish it; th
 
 export interface BeatWorkerOptions {
   readonly db: Database
-  readonly queue: BeatQueue
+  readonly queue: BeatConsumer
   readonly tasks: BeatTaskRunner
   /** Return once the beat queue is empty and nothing runs here. */
   readonly drain: boolean
@@ -151,7 +152,7 @@ export class BeatWorker {
         waitingFor = running.getTime()
         logger.info({task: key.task, slotStart: key.slotStart.toISOString(), running: running.toISOString()}, 'beat run waits for the run of its task still running')
       }
-      await sleep(this.options.claimPollMs ?? 1_000, signal).catch(() => undefined)
+      await pause(this.options.claimPollMs ?? 1_000, signal)
       if (signal.aborted) return undefined
     }
   }
@@ -159,7 +160,7 @@ export class BeatWorker {
   private async waitForEnd(signal: AbortSignal): Promise<void> {
     const pollMs = this.options.drainPollMs ?? 100
     while (!signal.aborted) {
-      await sleep(pollMs, signal).catch(() => undefined)
+      await pause(pollMs, signal)
       if (!this.options.drain || signal.aborted) continue
       const counts = await this.options.queue.counts().catch(() => undefined)
       if (counts && this.running === 0 && counts.waiting === 0 && counts.active === 0 && counts.delayed === 0) return

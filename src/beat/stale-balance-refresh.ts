@@ -10,9 +10,9 @@
 // refused (the row has seen a transaction after the node's height: the node lags) is "behind": the
 // chain answered, so no attempt is counted, and the next run tries again.
 import type {BalanceService} from '../balances/balance-service.ts'
-import {ConcurrencyLimiter} from '../chain/concurrency-limiter.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {messageOf} from '../errors.ts'
 

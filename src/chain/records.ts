@@ -2,7 +2,7 @@
 // edge of this layer. Amounts, sequence numbers, versions and epochs are bigint; addresses and
 // package ids are 0x + 64 lowercase hex; coin and event types are normalized struct tags
 // (src/sui/identifiers.ts). No protobuf type appears past this file's consumers.
-import type {HeightWindow} from './height-window.ts'
+import type {HeightWindow} from './reader/height-window.ts'
 
 export interface ServiceInfo {
   /** Digest of the genesis checkpoint, e.g. `35834a8a` for mainnet (first 4 bytes, hex). */
@@ -153,6 +153,14 @@ export interface BalanceListing {
   checkpoint: bigint
   /** Spans every page's window. */
   window: HeightWindow
+}
+
+/** A coin type's metadata (GetCoinInfo): each part absent when the chain holds no CoinMetadata for it. */
+export interface CoinInfoRecord {
+  coinType: string
+  decimals: number | undefined
+  symbol: string | undefined
+  name: string | undefined
 }
 
 export interface CoinRecord {

@@ -2,7 +2,7 @@
 // wants it: coins named by their current reference, merges chunked to the per-command argument
 // limit, and the framework's address-balance calls (SIP-58).
 import type {Transaction, TransactionObjectArgument} from '@mysten/sui/transactions'
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {mergeChunk, type ProtocolLimits} from './protocol-limits.ts'
 
 /** A coin as the SDK names an owned object input. */

@@ -1,7 +1,7 @@
 // The two ways a payment cannot be put together from what an address holds. Both say how far off
 // it is in the token's display units, and what to do about it.
 import {RuntimeFailure} from '../errors.ts'
-import {formatAmount} from '../tokens/amounts.ts'
+import {formatTokenAmount} from '../tokens/amounts.ts'
 import type {Token} from '../tokens/token-registry.ts'
 
 /** The address holds less than the amount, coins and address balance together. */
@@ -10,7 +10,7 @@ export class InsufficientBalanceError extends RuntimeFailure {
 
   constructor(token: Token, owner: string, amount: bigint, available: bigint) {
     const shortfall = amount - available
-    const units = (value: bigint) => `${formatAmount(value, token.decimals)} ${token.symbol}`
+    const units = (value: bigint) => formatTokenAmount(value, token)
     super(`${owner} holds ${units(available)}, ${units(shortfall)} short of ${units(amount)}`, {
       code: 'INSUFFICIENT_BALANCE',
       remedy: `send at least ${units(shortfall)} to ${owner}, or pay less`,
@@ -25,7 +25,7 @@ export class InsufficientBalanceError extends RuntimeFailure {
  */
 export class TooManyCoinsError extends RuntimeFailure {
   constructor(token: Token, owner: string, amount: bigint, reach: bigint, maxCoins: number) {
-    const units = (value: bigint) => `${formatAmount(value, token.decimals)} ${token.symbol}`
+    const units = (value: bigint) => formatTokenAmount(value, token)
     super(`paying ${units(amount)} from ${owner} takes more than ${maxCoins} coins, the most one transaction can take (its ${maxCoins} largest hold ${units(reach)})`, {
       code: 'TOO_MANY_COINS',
       remedy: `consolidate them first: confio coins consolidate --address ${owner} --token ${token.symbol}`,

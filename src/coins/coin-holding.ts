@@ -1,7 +1,7 @@
 // What an address holds of one token: every coin object, smallest first, and the part held in
 // the address balance (SIP-58). Selection and consolidation plans are worked out from this alone,
 // so they are pure functions a test can feed any holding.
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {toBaseUnits} from '../tokens/amounts.ts'
 import type {Token} from '../tokens/token-registry.ts'
 

@@ -1,6 +1,6 @@
 // What `confio coins inspect` reports per token: how many coins, what they and the address balance
 // hold, the smallest and largest, how many are dust, and whether consolidation is due and why.
-import type {CallOptions} from '../chain/chain-reader.ts'
+import type {CallOptions} from '../chain/index.ts'
 import {normalizeAddress} from '../sui/identifiers.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {dustOf, dustThresholdOf} from './coin-holding.ts'

@@ -4,9 +4,8 @@
 // whether and how to consolidate, the commands for an exact amount. The protocol limits are read
 // once per manager (GetEpoch); a node that does not expose them gets the mainnet values.
 import type {Transaction} from '@mysten/sui/transactions'
-import {ChainError} from '../chain/chain-error.ts'
-import type {CallOptions, ChainReader} from '../chain/chain-reader.ts'
-import type {EpochRecord} from '../chain/records.ts'
+import {ChainError} from '../chain/index.ts'
+import type {CallOptions, ChainReader, EpochRecord} from '../chain/index.ts'
 import {UsageError} from '../errors.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {normalizeAddress} from '../sui/identifiers.ts'

@@ -2,7 +2,7 @@
 // whole and retires a small one), else the fewest coins, largest first. The address balance makes
 // up what the coins one transaction can take fall short of. Pure: the holding is already sorted,
 // so a selection over 10,000 coins is a binary search and a walk over the few coins it takes.
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {AmountError} from '../tokens/amounts.ts'
 import {InsufficientBalanceError, TooManyCoinsError} from './coin-errors.ts'
 import type {CoinHolding} from './coin-holding.ts'

@@ -10,9 +10,9 @@
 // the first ("gas smashing", up to 256), and the rest are merged into the gas coin; the gas coin
 // is the largest coin, and is never also an input. For another token the gas comes from the
 // owner's SUI, chosen when each transaction is built.
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {UsageError} from '../errors.ts'
-import {formatAmount} from '../tokens/amounts.ts'
+import {formatTokenAmount} from '../tokens/amounts.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import {TooManyCoinsError} from './coin-errors.ts'
@@ -93,7 +93,7 @@ export function consolidationDue(holding: CoinHolding, limits: ProtocolLimits, o
   const payment = options.payment ?? (holding.total + 1n) / 2n
   const paymentInputs = inputsFor(holding, payment, limits)
   const count = holding.coins.length
-  const units = (value: bigint) => `${formatAmount(value, holding.token.decimals)} ${holding.token.symbol}`
+  const units = (value: bigint) => formatTokenAmount(value, holding.token)
   const paying = `paying ${units(payment)} takes ${paymentInputs === null ? 'more coins than one transaction can' : `${paymentInputs} coin${paymentInputs === 1 ? '' : 's'}`}`
   const reasons: string[] = []
   if (count > maxCoins) reasons.push(`${count} coins, more than ${maxCoins}`)

@@ -7,12 +7,11 @@
 // naming every step executed so far and any step sent without an answer (by the digest computed
 // before sending), so the operator never sends a step twice.
 import {TransactionDataBuilder} from '@mysten/sui/transactions'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import {sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
-import type {BalanceChangeRecord, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/records.ts'
+import {ChainError} from '../chain/index.ts'
+import type {BalanceChangeRecord, ChainReader, CoinRecord, EffectsStatus, ExecutionRecord} from '../chain/index.ts'
 import {RuntimeFailure, UsageError} from '../errors.ts'
-import {formatAmount} from '../tokens/amounts.ts'
+import {sleep} from '../support/sleep.ts'
+import {formatSui} from '../tokens/amounts.ts'
 import type {CoinManager} from './coin-manager.ts'
 import {ConsolidationFailure, type ExecutedStep, reasonOf, type UnknownStep} from './consolidation-failure.ts'
 import {type ConsolidationPlan, type HoldingSummary, isSui, type PlannedTransaction} from './consolidation-plan.ts'
@@ -256,8 +255,7 @@ class Runner {
       chosen.push(coin)
     }
     if (chosen.length === 0 || sum(chosen) < budget) {
-      const sui = (value: bigint) => `${formatAmount(value, 9)} SUI`
-      throw new RuntimeFailure(`${this.#plan.owner} has ${sui(sum(chosen))} in its ${MAX_TOKEN_GAS_COINS} largest SUI coins, less than the ${sui(budget)} gas budget`, {
+      throw new RuntimeFailure(`${this.#plan.owner} has ${formatSui(sum(chosen))} in its ${MAX_TOKEN_GAS_COINS} largest SUI coins, less than the ${formatSui(budget)} gas budget`, {
         code: 'NO_GAS',
         remedy: `send SUI to ${this.#plan.owner}, or consolidate its SUI first (confio coins consolidate --token SUI --into coin)`,
       })

@@ -7,7 +7,7 @@
 //   other: gas payment from the owner's SUI coins; MergeCoins into the target (`coin`), or into
 //          the batch's largest coin, which send_funds then folds into the address balance.
 import {Transaction} from '@mysten/sui/transactions'
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {type ConsolidationTarget, isSui} from './consolidation-plan.ts'
 import {mergeInto, refOf, sendFunds, splitOff} from './coin-commands.ts'

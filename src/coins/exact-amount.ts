@@ -6,7 +6,7 @@
 // SUI comes from the gas coin: the chosen coins are the gas payment, which the chain merges
 // itself, so no coin is both gas and input.
 import type {Transaction, TransactionObjectArgument} from '@mysten/sui/transactions'
-import type {CoinRecord} from '../chain/records.ts'
+import type {CoinRecord} from '../chain/index.ts'
 import {AmountError} from '../tokens/amounts.ts'
 import type {CoinHolding} from './coin-holding.ts'
 import {selectCoins} from './coin-selection.ts'

@@ -2,7 +2,7 @@
 // budget, then given what the simulation used, the way the SDK budgets (client/core-resolver):
 // the computation plus a safety overhead of 1,000 gas units, plus storage net of the rebate, never
 // less than the computation with its overhead, because the rebate is only credited afterwards.
-import type {GasCostRecord} from '../chain/records.ts'
+import type {GasCostRecord} from '../chain/index.ts'
 
 /** Gas units of headroom over the simulated computation (the SDK's GAS_SAFE_OVERHEAD). */
 const SAFE_OVERHEAD_UNITS = 1_000n

@@ -2,7 +2,7 @@
 // lets one transaction take. They are read from the node's protocol configuration (GetEpoch)
 // where it sends one; a node that does not gets the documented mainnet values (protocol 140).
 // Crossing a limit is not a failed transaction but a rejected one: the node refuses to sign it.
-import type {EpochRecord} from '../chain/records.ts'
+import type {EpochRecord} from '../chain/index.ts'
 
 export interface ProtocolLimits {
   /** Owned, shared and receiving objects among one transaction's inputs (`max_input_objects`). */

@@ -6,6 +6,7 @@
 import {ConfigError} from '../errors.ts'
 import {maskSecret, redactUrl, SecretScrubber, urlPassword} from '../secrets.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../sui/identifiers.ts'
+import {SUI_DECIMALS} from '../tokens/amounts.ts'
 import {type Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type ConfigFile, readConfigFile, readDotEnv, type RawSettings} from './config-sources.ts'
 import {SettingProblem} from './setting-kinds.ts'
@@ -216,7 +217,7 @@ function buildTokens(contracts: Contracts, usdcCoinType: string | undefined, fil
   if (contracts.cusd) add({symbol: 'CUSD', coinType: normalizeCoinType(`${contracts.cusd}::cusd::CUSD`), decimals: 6})
   if (contracts.confio) add({symbol: 'CONFIO', coinType: normalizeCoinType(`${contracts.confio}::confio::CONFIO`), decimals: 9})
   if (usdcCoinType) add({symbol: 'USDC', coinType: usdcCoinType, decimals: 6})
-  add({symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: 9})
+  add({symbol: 'SUI', coinType: SUI_COIN_TYPE, decimals: SUI_DECIMALS})
   for (const [symbol, spec] of Object.entries(fileTokens)) add(parseFileToken(symbol, spec, filePath ?? 'the config file'))
   const seen = new Map<string, string>()
   for (const token of tokens.values()) {

@@ -1,7 +1,7 @@
 // How one raw setting string becomes a typed value. Each parser throws a SettingProblem saying
 // what was expected; config.ts adds the setting's name, where it came from and the (redacted) value.
 import {isSuiAddress, normalizeAddress, normalizeCoinType} from '../sui/identifiers.ts'
-import {formatDuration, parseDuration} from './durations.ts'
+import {formatDuration, parseDuration} from '../support/durations.ts'
 
 export class SettingProblem extends Error {}
 
@@ -72,7 +72,7 @@ export function parseInteger(raw: string, min: number, max: number): number {
   return value
 }
 
-/** A duration with its unit (`30s`, `500ms`, `5m`, `1h`), as milliseconds: the rule flags follow too (src/config/durations.ts). */
+/** A duration with its unit (`30s`, `500ms`, `5m`, `1h`), as milliseconds: the rule flags follow too (src/support/durations.ts). */
 export function parseDurationSetting(raw: string, minMs: number, maxMs: number): number {
   const expected = `a duration with its unit from ${formatDuration(minMs)} to ${formatDuration(maxMs)}, e.g. 30s, 500ms or 5m`
   const ms = parseDuration(raw)

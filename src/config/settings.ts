@@ -1,7 +1,6 @@
 // Every setting confio reads, in one table: its name (the environment variable, the .env key and
 // the config-file key), what it means, its default and whether it is a secret. The README's
 // configuration table follows this file.
-import {formatDuration} from './durations.ts'
 import {
   parseAddress,
   parseAddressList,
@@ -15,6 +14,7 @@ import {
   parseUrl,
   SettingProblem,
 } from './setting-kinds.ts'
+import {formatDuration} from '../support/durations.ts'
 
 /** The defaults of PG_CONNECT_TIMEOUT, REDIS_COMMAND_TIMEOUT, BALANCE_MEMORY_MAX_AGE and PIPELINE_LAG_THRESHOLD, for code that runs without a configuration (the library). */
 export const PG_CONNECT_TIMEOUT_DEFAULT_MS = 5_000

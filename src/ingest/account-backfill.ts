@@ -4,8 +4,7 @@
 // stored, monitored_from moves back to N in the same commit. Everything it writes is idempotent
 // and below what the poller covers, so it runs twice, or beside a running poller, safely.
 import {coverageOf, historyGap} from '../accounts/history-gap.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {ServiceInfo} from '../chain/records.ts'
+import type {ChainReader, ServiceInfo} from '../chain/index.ts'
 import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import {type FillProgress, type FillResult, type FillSource, HistoryFill, type HistoryFillOptions, type FillTarget} from './history-fill.ts'

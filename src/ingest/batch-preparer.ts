@@ -13,9 +13,9 @@
 // at once (the promise then rejects with the stop's reason). A failure of its input is passed on
 // after the batches before it. Its log lines (a fetch retried) carry `step: details`.
 import type {Logger} from '../logging/logger.ts'
-import type {RawEventInput} from '../store/raw-event-repository.ts'
 import {type BoundedChannel, relay} from './bounded-channel.ts'
 import {DetailsFetcher, type DetailsRetry, type TransactionDetailsReader} from './details-fetcher.ts'
+import type {RawEventInput} from './raw-event-repository.ts'
 import type {DecidedCheckpoint} from './relevance-decider.ts'
 
 /** Consecutive checkpoints with their relevant transactions in full: what one commit stores. */

@@ -3,7 +3,7 @@
 // indexer framework commits its watermark the same way). A digest is stored once (a replayed
 // checkpoint inserts nothing), so rows and cursor together give exactly-once storing.
 //
-// The commit is fenced: the poller's lease (poller-lease.ts) is checked in the commit's own
+// The commit is fenced: the poller's lease (src/store/lease.ts) is checked in the commit's own
 // transaction, so a poller that lost its lease (stopped, paused, cut off) commits nothing.
 //
 // Contract. Takes prepared batches (promises, in order: their details fetches are under way) and
@@ -20,9 +20,9 @@
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {advanceCursor, type CommitFence} from '../store/ingest-cursor.ts'
-import {insertRawEvents} from '../store/raw-event-repository.ts'
 import type {PreparedBatch} from './batch-preparer.ts'
 import type {BoundedChannel} from './bounded-channel.ts'
+import {insertRawEvents} from './raw-event-repository.ts'
 
 /** A batch committed, its jobs not yet queued. */
 export interface StoredBatch {
@@ -54,7 +54,7 @@ const COMMIT_IDLE_TIMEOUT_MS = 5_000
 
 /**
  * A store's order lock: pg_advisory_xact_lock(hashtext(cursor name), key), in the two-key space,
- * which the lease's one-key advisory lock (poller-lease.ts) does not share. Keys wrap at 2^31:
+ * which the lease's one-key advisory lock (src/store/lease.ts) does not share. Keys wrap at 2^31:
  * only the locks of two consecutive batches are ever compared.
  */
 function orderKey(checkpoint: bigint): number {

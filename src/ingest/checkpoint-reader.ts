@@ -10,9 +10,7 @@
 // past, a pruned range, a failed account load) fails it, so the stages behind finish what was read
 // and then see the error; the poller decides whether it is an outage to wait out. Its log lines
 // (the stream failing, polling for a while) carry `step: read`.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointView} from '../chain/records.ts'
-import type {TransactionScreen} from '../chain/transaction-screen.ts'
+import type {ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointSource, type CheckpointSourceOptions} from './checkpoint-source.ts'

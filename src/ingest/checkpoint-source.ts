@@ -8,13 +8,11 @@
 // - poll: like range, waiting `intervalMs` whenever it is caught up.
 // - auto (default): range while more than `streamLag` behind, stream near the tip, and poll for a
 //   while when streaming keeps failing.
-import {sleep} from '../chain/backoff.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointView} from '../chain/records.ts'
-import type {TransactionScreen} from '../chain/transaction-screen.ts'
+import type {ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
 import {messageOf} from '../errors.ts'
+import {pause} from '../support/pause.ts'
 
 export const FOLLOW_MODES = ['auto', 'stream', 'poll'] as const
 export type FollowMode = (typeof FOLLOW_MODES)[number]
@@ -62,7 +60,7 @@ export class CheckpointSource {
       const target = stopAfter !== undefined && stopAfter < tip ? stopAfter : tip
       if (stopAfter !== undefined || !this.shouldStream(tip)) {
         if (this.next <= target) yield* this.range(this.next, target, signal)
-        else await sleep(this.options.intervalMs, signal).catch(() => undefined)
+        else await pause(this.options.intervalMs, signal)
       } else {
         // Catch up to the tip first: a stream only brings what comes after it, and may be quiet.
         if (this.next <= tip) yield* this.range(this.next, tip, signal)
@@ -114,7 +112,7 @@ export class CheckpointSource {
     } catch (error) {
       if (signal.aborted || error instanceof PrunedRangeError) throw error
       this.streamFailed(error)
-      await sleep(Math.min(500 * 2 ** this.streamFailures, 10_000), signal).catch(() => undefined)
+      await pause(Math.min(500 * 2 ** this.streamFailures, 10_000), signal)
     } finally {
       signal.removeEventListener('abort', stopStream)
       streamStop.abort()

@@ -7,7 +7,7 @@
 //     from a node or archive that has it).
 // Refused as backfill refuses a range the node cannot serve; `--force` skips the check (a node
 // that is behind, or one about to be replaced).
-import type {ServiceInfo} from '../chain/records.ts'
+import type {ServiceInfo} from '../chain/index.ts'
 import {UsageError} from '../errors.ts'
 
 /** Throws UsageError unless the node can serve the checkpoint after `to`. */

@@ -4,7 +4,7 @@
 // poller stops loudly instead, before the batch is stored, with the cursor before that batch:
 //   - more than `maxShare` of the last WINDOW transactions read (once that many have been read), or
 //   - more than `maxInRow` undecodable transactions in a row.
-import type {CheckpointView} from '../chain/records.ts'
+import type {CheckpointView} from '../chain/index.ts'
 import {RuntimeFailure} from '../errors.ts'
 
 export interface DecodingLimits {

@@ -2,14 +2,15 @@
 // the poller's commits and the history fills both store what this returns. One eventContents call
 // per batch (the reader chunks it), retried within a time budget; what cannot be fetched fails the
 // caller's commit, loudly, and is never skipped.
-import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {EventContents, TransactionDetails, TransactionRecord} from '../chain/records.ts'
-import {formatDuration} from '../config/durations.ts'
+import {ChainError} from '../chain/index.ts'
+import type {ChainReader, EventContents, TransactionDetails, TransactionRecord} from '../chain/index.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
-import type {RawEventInput} from '../store/raw-event-repository.ts'
+import {backoffDelayMs} from '../support/backoff.ts'
+import {formatDuration} from '../support/durations.ts'
+import {formatWait} from '../support/format-wait.ts'
+import {pause} from '../support/pause.ts'
+import type {RawEventInput} from './raw-event-repository.ts'
 import type {RelevanceReason} from './relevance-filter.ts'
 
 export type TransactionDetailsReader = Pick<ChainReader, 'transactionDetails' | 'eventContents'>
@@ -164,7 +165,7 @@ export class DetailsFetcher {
       lastFailure = error
       const delayMs = backoffDelayMs(retry, attempt)
       this.#logger?.warn({err: messageOf(error), attempt, delayMs, first: first.toString(), last: last.toString()}, `could not fetch relevant transactions in full; retrying in ${formatWait(delayMs)}`)
-      await sleep(delayMs, signal).catch(() => undefined)
+      await pause(delayMs, signal)
       if (stop?.aborted) throw stop.reason
       if (deadline.aborted) throw outOfTime(attempt, error)
     }

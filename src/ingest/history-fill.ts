@@ -12,15 +12,14 @@
 // interrupted fill is simply run again. Only transactions that name one of the accounts (as
 // sender, in a balance change, or paying gas) are stored: what concerns the contracts alone the
 // poller stores whoever the accounts are.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointRecord, TransactionRecord} from '../chain/records.ts'
+import type {ChainReader, CheckpointRecord, TransactionRecord} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import type {CommitFence} from '../store/ingest-cursor.ts'
-import {insertRawEvents, type RawEventInput} from '../store/raw-event-repository.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {DetailsFetcher, type DetailsRetry} from './details-fetcher.ts'
+import {insertRawEvents, type RawEventInput} from './raw-event-repository.ts'
 import {ACCOUNT_REASONS, type AddressLookup, RelevanceFilter, type RelevanceReason} from './relevance-filter.ts'
 import {queueStored} from './stored-jobs.ts'
 

@@ -4,7 +4,7 @@
 // came before, from its monitored_from on, is filled by a separate read (HistoryFill) between two
 // commits, and at start for any fill a crash cut short (account-coverage.ts). A fill is committed
 // fenced like every other commit, so a poller that lost its lease writes nothing.
-import type {ChainReader} from '../chain/chain-reader.ts'
+import type {ChainReader} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'

@@ -12,10 +12,12 @@
 //   key:   <REDIS_PREFIX>pipeline:node-outage
 //   value: JSON {since, forMs, attempts, error}: since by the poller's clock (ISO 8601), forMs
 //          as of the write (no two machines' clocks compared), error the last failure's one line.
-import {backoffDelayMs, formatWait, sleep} from '../chain/backoff.ts'
-import {ChainError} from '../chain/chain-error.ts'
+import {ChainError} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
+import {backoffDelayMs} from '../support/backoff.ts'
+import {formatWait} from '../support/format-wait.ts'
+import {sleep} from '../support/sleep.ts'
 import {TransactionDetailsError} from './details-fetcher.ts'
 
 /** The first wait's ceiling; each next one doubles, up to the cap (SUI_RETRY_MAX_DELAY). */

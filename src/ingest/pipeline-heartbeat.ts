@@ -20,10 +20,10 @@ import {REDIS_COMMAND_TIMEOUT_DEFAULT_MS} from '../config/settings.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
-import {oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
-import {withTimeout} from '../queue/transaction-queue.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 import {type NodeOutage, nodeOutageKey} from './node-outage.ts'
 import {PollerLag} from './poller-lag.ts'
+import {oldestWaitingAgeMs} from './raw-event-repository.ts'
 
 /** How often the marker is written: well inside its lifetime (MARKER_LIFETIME_MS, 5 s). */
 const BEAT_MS = 1_000

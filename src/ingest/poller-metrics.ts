@@ -2,7 +2,7 @@
 // lag), how fast it goes, and what failed (enqueue failures, RPC errors by method and status).
 import {createServer, type Server} from 'node:http'
 import {Counter, Gauge, Registry} from 'prom-client'
-import type {ChainMetricsSnapshot} from '../chain/chain-metrics.ts'
+import type {ChainMetricsSnapshot} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 
 export class PollerMetrics {

@@ -30,14 +30,14 @@
 // the run: it is waited out (node-outage.ts) and following starts again from the cursor, exactly as
 // a restart would, but holding the lease. Anything else (a permanent chain error, PostgreSQL, the
 // lease) ends it. With --once nothing is waited out: its next run is the retry.
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {CheckpointView} from '../chain/records.ts'
+import type {ChainReader, CheckpointView} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
 import {readCursor} from '../store/ingest-cursor.ts'
+import {type Lease, LeaseLostError} from '../store/lease.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {BatchPreparer, type PreparedBatch} from './batch-preparer.ts'
 import {BoundedChannel} from './bounded-channel.ts'
@@ -49,7 +49,6 @@ import {LiveAccounts} from './live-accounts.ts'
 import type {ReadingPosition} from './monitored-accounts.ts'
 import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
-import {LeaseLostError, type PollerLease} from './poller-lease.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {PollerProgress} from './poller-progress.ts'
 import {RelevanceDecider, type DecidedCheckpoint} from './relevance-decider.ts'
@@ -77,7 +76,7 @@ export interface PollerOptions {
   readonly db: Database
   readonly chain: ChainReader
   readonly queue: TransactionQueue
-  readonly lease: PollerLease
+  readonly lease: Lease
   readonly packages: readonly string[]
   readonly tokens: TokenRegistry
   readonly cursorName: string

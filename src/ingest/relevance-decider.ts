@@ -10,7 +10,7 @@
 // any checkpoint of that take is put; what was put before still commits, so the cursor stops
 // right before the take. A failure of its input is passed on the same way. It writes no log lines
 // (a flood ends the run, and the command says it).
-import type {CheckpointView, TransactionRecord} from '../chain/records.ts'
+import type {CheckpointView, TransactionRecord} from '../chain/index.ts'
 import {type BoundedChannel, relay} from './bounded-channel.ts'
 import {DecodingGuard, type DecodingLimits, transactionCountOf} from './decoding-guard.ts'
 import type {RelevanceFilter, RelevanceReason} from './relevance-filter.ts'

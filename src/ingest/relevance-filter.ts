@@ -12,7 +12,7 @@
 //   payment would leave that SUI balance wrong until the next reconcile).
 // A transaction that could not be decoded is kept (stored with its parse error): dropping it
 // could drop a transfer.
-import type {TransactionRecord} from '../chain/records.ts'
+import type {TransactionRecord} from '../chain/index.ts'
 import {SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 

@@ -6,7 +6,7 @@
 // decide stage, a little later: an account a refresh adds in between counts from the next
 // checkpoint screened (monitored-accounts.ts), so no transaction the screen passed over is one the
 // rule would keep.
-import type {TransactionScreen} from '../chain/transaction-screen.ts'
+import type {TransactionScreen} from '../chain/index.ts'
 import {AddressSet} from './address-set.ts'
 
 export interface ScreenedAccounts {

@@ -3,13 +3,12 @@
 // recorded with a first cursor), and a node whose tip is behind the cursor (a restarted local
 // node, a provider replica that lags) has nothing the poller needs yet: it is said so and waited
 // on, never taken for "caught up"; with --once the wait has a deadline.
-import {sleep} from '../chain/backoff.ts'
-import type {ChainReader} from '../chain/chain-reader.ts'
-import type {ServiceInfo} from '../chain/records.ts'
+import type {ChainReader, ServiceInfo} from '../chain/index.ts'
 import {RuntimeFailure} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 import {checkCursorChain, readCursor} from '../store/ingest-cursor.ts'
+import {pause} from '../support/pause.ts'
 
 export interface StartPointOptions {
   readonly db: Database
@@ -69,7 +68,8 @@ async function waitForNode(options: StartPointOptions, cursor: bigint, first: Se
       logger.warn({node: info.checkpointHeight.toString(), cursor: cursor.toString()}, `${message} (a restarted node, or a replica that lags): waiting for it`)
       said = Date.now()
     }
-    await sleep(intervalMs, signal).catch(() => undefined)
+    // A stop while waiting ends the run as any stop does (the stages see the signal).
+    await pause(intervalMs, signal)
     if (signal.aborted) return info
     info = await chain.serviceInfo({signal})
   }

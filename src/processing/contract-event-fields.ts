@@ -4,7 +4,7 @@
 // amount here), vector<u8> to text. A field the schema names but the event lacks, or one of the
 // wrong kind, means the contract changed: the event is then stored as it came (never dropped) with
 // the reason, and logged.
-import type {JsonValue} from '../chain/records.ts'
+import type {JsonValue} from '../chain/index.ts'
 import {isSuiAddress, normalizeAddress} from '../sui/identifiers.ts'
 
 export type FieldKind = 'address' | 'u64' | 'u8' | 'bool' | 'bytes'

@@ -1,7 +1,7 @@
 // One contract's events: every event of (package, module) becomes a contract_events row. Names
 // with a known schema get typed fields; any other name is stored generically (raw JSON), so an
 // event added by a contract upgrade is kept from day one and can be re-parsed later.
-import type {EventRecord} from '../chain/records.ts'
+import type {EventRecord} from '../chain/index.ts'
 import {addressesIn, type EventSchema, parseFields} from './contract-event-fields.ts'
 import type {EventTypeParts} from './event-type.ts'
 import type {KnownAccounts} from './processable-transaction.ts'

@@ -3,7 +3,7 @@
 // read) or in bee-queue's failed set (in case the log could not be written at the time).
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Database} from '../store/database.ts'
-import {failedDigests, resetFailed} from '../store/processing-log.ts'
+import {failedDigests, resetFailed} from './processing-log.ts'
 
 export interface RetryFailedResult {
   readonly found: number

@@ -1,6 +1,6 @@
 // A stored raw event as the workers read it: the poller's columns turned back into typed values
 // (amounts and checkpoints bigint, never a JS number), plus the monitored accounts it mentions.
-import type {EventRecord, JsonValue, MoveCallRecord} from '../chain/records.ts'
+import type {EventRecord, JsonValue, MoveCallRecord} from '../chain/index.ts'
 
 export interface ProcessableBalanceChange {
   readonly address: string

@@ -1,7 +1,7 @@
 // What handlers produce: rows to insert and balance changes to apply. Handlers are pure functions of
 // the transaction and the known accounts; the job writes their output in one PostgreSQL
 // transaction, so a handler never touches the database or Redis itself.
-import type {JsonValue} from '../chain/records.ts'
+import type {JsonValue} from '../chain/index.ts'
 import type {BalanceKey} from '../balances/balance-keys.ts'
 
 export type Direction = 'sent' | 'received' | 'fee'

@@ -1,15 +1,17 @@
 // A worker process's loop: takes process-transaction jobs from the queue, `concurrency` at a time,
-// until stopped or, with drain, until there is nothing left to do. Stopping (SIGTERM) takes no new
-// job and lets the ones running finish; a job cut off anyway is found stalled and redone.
-import {sleep} from '../chain/backoff.ts'
+// until stopped or, with drain, until there is nothing left to do. The jobs waiting together are
+// handed on as one batch (job-batcher.ts), up to parallelBatches batches at once, each one
+// database transaction (process-transaction-batch.ts). Stopping (SIGTERM) takes no new job and
+// lets the ones running finish; a job cut off anyway is found stalled and redone.
 import type {Logger} from '../logging/logger.ts'
-import type {TransactionQueue} from '../queue/transaction-queue.ts'
+import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
+import {pause} from '../support/pause.ts'
 import {JobBatcher} from './job-batcher.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
 import type {WorkerProgress} from './worker-progress.ts'
 
 export interface TransactionWorkerOptions {
-  readonly queue: TransactionQueue
+  readonly queue: TransactionConsumer
   readonly processor: ProcessTransactionBatch
   /** Jobs taken from the queue at once; they are processed in batches of those waiting. */
   readonly concurrency: number
@@ -32,7 +34,7 @@ export interface WorkerResult {
   readonly stoppedBy: 'drained' | 'signal'
   /** Jobs whose effects this worker committed. */
   readonly completed: number
-  /** Re-deliveries of finished jobs: nothing written, invalidations repeated. */
+  /** Re-deliveries of finished jobs: no effect written again (so nothing for the cache either); only the log row says `completed`. */
   readonly alreadyProcessed: number
   readonly retrying: number
   readonly failed: number
@@ -41,7 +43,7 @@ export interface WorkerResult {
   readonly unhandled: number
   readonly accountTransactions: number
   readonly contractEvents: number
-  /** Batches the jobs were processed in, one database transaction each (plus one per job that had to run alone). */
+  /** Batches the jobs were handed on in, one database transaction each; a job that then ran alone took one more, not counted here. */
   readonly batches: number
   /** From start until the last job finished. */
   readonly durationMs: number
@@ -131,7 +133,7 @@ export class TransactionWorker {
   private async waitForEnd(signal: AbortSignal): Promise<'drained' | 'signal'> {
     const pollMs = this.options.drainPollMs ?? 100
     while (!signal.aborted) {
-      await sleep(pollMs, signal).catch(() => undefined)
+      await pause(pollMs, signal)
       if (!this.options.drain || signal.aborted) continue
       // brpoplpush moves a job from waiting to active atomically and a finished job leaves active
       // only after its handler returned, so one look that finds all of these empty is enough.

@@ -5,7 +5,7 @@
 // client itself and hands it to bee-queue (its documented `redis: RedisClient` setting); that
 // client, and each one bee-queue duplicates from it (the worker's blocking and subscriber
 // connections), has a listener for life, so no 'error' event of theirs can become an uncaught
-// exception. (The queue's ready() is handled where the queue is made: transaction-queue.ts.)
+// exception. (The queue's ready() is handled where the queue is made: queue-base.ts.)
 //
 // Reconnecting: node-redis reconnects by itself, but gives up for good once its waits add up to
 // an hour (its connect_timeout), and the queue is then dead until a restart. With retry_strategy
@@ -20,10 +20,10 @@
 // job's save, the stall check) would fail with NOSCRIPT for good. The command client loads them
 // again each time it reconnects; a script call queued while Redis was away may still fail once.
 import {createRequire} from 'node:module'
-import {formatWait} from '../chain/backoff.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {redactUrl} from '../secrets.ts'
+import {formatWait} from '../support/format-wait.ts'
 
 /** The part of node-redis 3's RedisClient used here. */
 export interface BeeQueueRedisClient {

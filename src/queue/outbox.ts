@@ -5,7 +5,7 @@
 // each one that has none. Queueing an event twice is harmless: the job id is the digest (a job
 // Redis has is left as it is) and the worker's effects are idempotent.
 import type {Logger} from 'pino'
-import {unprocessedEvents} from '../store/raw-event-repository.ts'
+import {unprocessedEvents} from '../ingest/raw-event-repository.ts'
 import type {Database} from '../store/database.ts'
 import type {TransactionQueue} from './transaction-queue.ts'
 

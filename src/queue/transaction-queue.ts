@@ -1,50 +1,17 @@
 // The process-transaction queue (bee-queue on Redis) between the poller and the workers. Each
 // job is named by its transaction digest, so creating it twice while it exists is a no-op. Redis
 // here keeps nothing on disk: raw_blockchain_events is the source of truth, and the outbox
-// (outbox.ts) re-creates any job Redis lost.
-import BeeQueue from 'bee-queue'
-import {inChunks} from '../chunks.ts'
+// (outbox.ts) re-creates any job Redis lost. This is its producer side (the poller, backfill, the
+// outbox, --retry-failed); the workers take jobs through transaction-consumer.ts.
 import {messageOf} from '../errors.ts'
-import type {Logger} from '../logging/logger.ts'
-import {type BeeQueueConnections, beeQueueConnections} from './bee-queue-redis.ts'
+import {inChunks} from '../support/chunks.ts'
+import {withTimeout} from '../support/with-timeout.ts'
+import {QueueBase, type QueueOptions} from './queue-base.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
 
 export interface ProcessTransactionJob {
   readonly digest: string
-}
-
-export interface TransactionQueueOptions {
-  readonly redisUrl: string
-  /** confio's REDIS_PREFIX; bee-queue's keys go under `<prefix>bq:`. */
-  readonly redisPrefix: string
-  /** Workers take jobs; the poller only creates them. */
-  readonly isWorker?: boolean
-  /** How long creating jobs may take before they count as failed. */
-  readonly timeoutMs?: number
-  /**
-   * bee-queue's stallInterval: a worker renews its claim on a job every half of it, and a job
-   * not renewed for a whole interval is given to another worker. Every worker of one queue must
-   * use the same value. Default 5 s.
-   */
-  readonly stallIntervalMs?: number
-  /** Where Redis going away and coming back is said (bee-queue-redis.ts); none: silent. */
-  readonly logger?: Logger
-}
-
-/** What a job's handler tells the queue about its failure, before it throws. */
-export interface JobControl {
-  /** Run the job again after `delayMs` (0: at once). */
-  retryIn(delayMs: number): void
-  /** Do not run it again: it goes to the failed set, where `requeue` finds it. */
-  noRetry(): void
-}
-
-export interface QueueCounts {
-  readonly waiting: number
-  readonly active: number
-  readonly delayed: number
-  readonly failed: number
 }
 
 export interface RequeueResult {
@@ -60,26 +27,6 @@ export interface RequeueResult {
 export interface EnqueueResult {
   readonly queued: string[]
   readonly failed: {digest: string; error: string}[]
-}
-
-/**
- * What every confio bee-queue shares: its keys under `<REDIS_PREFIX>bq:`, a Redis client of
- * confio's making (bee-queue-redis.ts: no error of it is ever unhandled, it reconnects for as long
- * as Redis is away), no events (nothing listens), no job cache (bee-queue would keep every job it
- * touched in a Map for those events), and finished jobs removed (the outcome lives in PostgreSQL).
- */
-export function confioQueueSettings(options: {redisPrefix: string; isWorker?: boolean}, connections: BeeQueueConnections) {
-  return {
-    prefix: `${options.redisPrefix}bq`,
-    redis: connections.client,
-    // The client is handed over, but the queue owns it: closing the queue quits it.
-    quitCommandClient: true,
-    isWorker: options.isWorker ?? false,
-    getEvents: false,
-    sendEvents: false,
-    storeJobs: false,
-    removeOnSuccess: true,
-  } as const
 }
 
 /** Jobs per script run: a script runs alone in Redis, so each stays around a millisecond. */
@@ -111,31 +58,10 @@ interface BeeQueueInternals {
   toKey(name: string): string
 }
 
-export class TransactionQueue {
-  readonly queue: BeeQueue<ProcessTransactionJob>
-  private readonly connections: BeeQueueConnections
-  private readonly timeoutMs: number
-  readonly stallIntervalMs: number
-
-  constructor(options: TransactionQueueOptions) {
-    this.timeoutMs = options.timeoutMs ?? 2_000
-    this.stallIntervalMs = options.stallIntervalMs ?? 5_000
-    this.connections = beeQueueConnections(options.redisUrl, options.logger)
-    this.queue = new BeeQueue<ProcessTransactionJob>(PROCESS_TRANSACTION, {
-      ...confioQueueSettings(options, this.connections),
-      // Retry backoff delays jobs; some worker has to bring them back.
-      activateDelayedJobs: options.isWorker ?? false,
-      stallInterval: this.stallIntervalMs,
-    })
-    // Connection errors surface as rejected calls; without a listener they would also be thrown.
-    this.queue.on('error', () => undefined)
-    // A connection that fails before anyone awaits ready() would be an unhandled rejection (the
-    // process would die); ready() still rejects for whoever awaits it.
-    this.queue.ready().catch(() => undefined)
-  }
-
-  async ready(): Promise<void> {
-    await this.queue.ready()
+/** The producer side: creates jobs and looks them up; it cannot take them (TransactionConsumer does). */
+export class TransactionQueue extends QueueBase<ProcessTransactionJob> {
+  constructor(options: QueueOptions) {
+    super(PROCESS_TRANSACTION, options, {isWorker: false, activateDelayedJobs: false})
   }
 
   /**
@@ -186,52 +112,6 @@ export class TransactionQueue {
     })
   }
 
-  /**
-   * Runs `handler` for each job, `concurrency` at a time (workers only). Retries are decided by
-   * the handler through `control` on each failure, not fixed when the job is created: jobs come
-   * from the poller, the outbox and --retry-failed, and the worker owns the retry policy (its
-   * attempt count lives in PostgreSQL, which outlives Redis). bee-queue reads the job's
-   * options.retries and backoff only when the handler's promise settles, on this same object.
-   * That is bee-queue 2.0.0's behaviour, not its documented API: package.json pins that version,
-   * and the worker's retry test (test/processing/worker-failures.test.ts) fails if it changes.
-   */
-  consume<T>(concurrency: number, handler: (digest: string, control: JobControl) => Promise<T>): void {
-    this.queue.process(concurrency, (job) => {
-      const options = job.options as {retries?: number; backoff?: {strategy: string; delay?: number}}
-      const control: JobControl = {
-        retryIn(delayMs) {
-          options.retries = 1
-          options.backoff = delayMs > 0 ? {strategy: 'fixed', delay: Math.round(delayMs)} : {strategy: 'immediate'}
-        },
-        noRetry() {
-          options.retries = 0
-        },
-      }
-      return handler(job.data?.digest ?? job.id, control)
-    })
-  }
-
-  /**
-   * Finds jobs whose worker died (no claim renewal for a stall interval) and puts them back in
-   * the waiting list, now and every half interval. bee-queue does this only when asked.
-   */
-  startStallChecks(): void {
-    void this.queue.checkStalledJobs(Math.max(1, Math.floor(this.stallIntervalMs / 2))).catch(() => undefined)
-  }
-
-  onStalled(listener: (digest: string) => void): void {
-    this.queue.on('stalled', listener)
-  }
-
-  onError(listener: (error: Error) => void): void {
-    this.queue.on('error', listener)
-  }
-
-  async counts(): Promise<QueueCounts> {
-    const health = await withTimeout(this.queue.checkHealth(), this.timeoutMs * 5, 'Redis did not answer')
-    return {waiting: health.waiting, active: health.active, delayed: health.delayed, failed: health.failed}
-  }
-
   /** Digests of the jobs in the failed set. */
   async failedDigests(): Promise<string[]> {
     const {failed} = await this.counts()
@@ -257,19 +137,4 @@ export class TransactionQueue {
     const {queued, failed} = await this.enqueue(missing)
     return {retried, created: queued, present, failed}
   }
-
-  /** Stops taking jobs and waits up to `timeoutMs` for the ones running. */
-  async close(timeoutMs = 5_000): Promise<void> {
-    await this.queue.close(timeoutMs).catch(() => undefined)
-    this.connections.end()
-  }
-}
-
-/** Rejects with `<message> within <ms> ms` when `promise` takes longer (it is not cancelled). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

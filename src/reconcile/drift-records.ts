@@ -1,6 +1,10 @@
-// The open drift records (balance_drift, closed_at IS NULL): what `confio reconcile --report`
-// lists and `confio status` counts and shows the largest of, read the same way for both.
+// The drift records (balance_drift): one open record per (account, token) in drift, which each run
+// that finds it again counts and a run that finds the balance agreeing closes. The open ones are
+// what `confio reconcile --report` lists and `confio status` counts and shows the largest of, read
+// the same way for both.
+import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Database} from '../store/database.ts'
+import type {DriftFinding} from './reconcile-report.ts'
 
 export interface OpenDriftRecord {
   readonly accountId: string
@@ -43,4 +47,28 @@ export async function readOpenDrift(db: Database, limit?: number): Promise<OpenD
     difference: BigInt(r.difference as string),
     checkpoint: BigInt(r.chain_checkpoint as string),
   }))
+}
+
+/** Opens a record per finding, or counts the open one again with the new amounts. */
+export async function recordDrift(db: Database, findings: readonly DriftFinding[]): Promise<void> {
+  for (const f of findings) {
+    await db.raw(
+      `INSERT INTO balance_drift (account_id, token, cached_amount, chain_amount, difference, chain_checkpoint)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (account_id, token) WHERE closed_at IS NULL DO UPDATE SET
+         last_seen = now(), runs = balance_drift.runs + 1, cached_amount = EXCLUDED.cached_amount,
+         chain_amount = EXCLUDED.chain_amount, difference = EXCLUDED.difference, chain_checkpoint = EXCLUDED.chain_checkpoint`,
+      [f.accountId, f.token, f.cached?.toString() ?? null, f.chain.toString(), f.difference.toString(), f.checkpoint.toString()],
+    )
+  }
+}
+
+/** Closes the open records of balances found agreeing; returns how many it closed. */
+export async function closeDrift(db: Database, agreeing: readonly BalanceKey[]): Promise<number> {
+  const {rowCount} = await db.raw(
+    `UPDATE balance_drift d SET closed_at = now() FROM unnest(?::bigint[], ?::text[]) AS k(account_id, token)
+     WHERE d.account_id = k.account_id AND d.token = k.token AND d.closed_at IS NULL`,
+    [agreeing.map((k) => k.accountId), agreeing.map((k) => k.token)],
+  )
+  return rowCount ?? 0
 }

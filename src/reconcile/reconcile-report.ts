@@ -74,3 +74,12 @@ export type ReconcileOutcome = 'agreed' | 'drift' | 'errors' | 'in-flight'
 
 /** More than this share of accounts failing to be read makes the run a failure (exit 1). */
 export const ERROR_SHARE_LIMIT = 0.1
+
+/** Errors beyond the limit, then drift, then nothing compared at all, else agreed. */
+export function outcomeOf(selected: number, checked: number, inFlight: number, errors: number, drift: number): ReconcileOutcome {
+  if (errors > selected * ERROR_SHARE_LIMIT) return 'errors'
+  if (drift > 0) return 'drift'
+  // Nothing compared is not "agreed": every account read had work in flight.
+  if (checked === 0 && inFlight > 0) return 'in-flight'
+  return 'agreed'
+}

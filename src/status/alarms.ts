@@ -3,8 +3,8 @@
 // testnet seal a checkpoint every ~250 ms and the cursor moves with every committed batch, so a
 // cursor that has not moved for a minute while a poller holds the lease means the poller is stuck
 // (on a localnet that seals nothing, it may only be idle: ask the chain with --chain).
-import {counted} from '../counted.ts'
 import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
+import {counted} from '../support/counted.ts'
 import type {Alarm, LeaseHolder, StatusReport, StatusThresholds} from './status-report.ts'
 
 export type StatusReading = Omit<StatusReport, 'alarms' | 'healthy'>

@@ -1,12 +1,10 @@
 // The scheduler's part of the status: for each beat task its newest run, its newest successful
-// run, and how many of its slots were superseded (never run: a newer slot of the task was scheduled
-// before any worker started them) within the last day, read from beat_runs only (the beat itself
-// is not asked). The next run needs the beat's schedule; without one it is unknown.
+// run, how many of its slots were superseded (never run: a newer slot of the task was scheduled
+// before any worker started them) within the last day, and its next run (the next slot the beat
+// recorded with the newest run, under its own schedule), read from beat_runs only (the beat itself
+// is not asked).
 import type {Database} from '../store/database.ts'
 import type {BeatStatus, BeatTaskView} from './status-report.ts'
-
-/** When `task` runs next, given the slot of its newest run; null when the task is not scheduled. */
-export type NextBeatRun = (task: string, lastSlotStart: Date) => Date | null
 
 /** The window of BeatTaskView.supersededLastDay. */
 const SUPERSEDED_WINDOW_MS = 86_400_000
@@ -18,17 +16,18 @@ interface BeatTaskRow {
   started_at: Date | null
   finished_at: Date | null
   outcome: string | null
+  next_slot_start: Date | null
   success_slot_start: Date | null
   success_finished_at: Date | null
   superseded: number
 }
 
-export async function readBeatStatus(db: Database, nextRun?: NextBeatRun): Promise<BeatStatus> {
+export async function readBeatStatus(db: Database): Promise<BeatStatus> {
   // Per task through the primary key (task, slot_start): beat_runs keeps every run ever scheduled.
   const {rows} = await db.raw<{rows: BeatTaskRow[]}>(
-    `SELECT l.task, l.slot_start, l.enqueued_at, l.started_at, l.finished_at, l.outcome,
+    `SELECT l.task, l.slot_start, l.enqueued_at, l.started_at, l.finished_at, l.outcome, l.next_slot_start,
             s.slot_start AS success_slot_start, s.finished_at AS success_finished_at, x.superseded
-     FROM (SELECT DISTINCT ON (task) task, slot_start, enqueued_at, started_at, finished_at, outcome FROM beat_runs ORDER BY task, slot_start DESC) l
+     FROM (SELECT DISTINCT ON (task) task, slot_start, enqueued_at, started_at, finished_at, outcome, next_slot_start FROM beat_runs ORDER BY task, slot_start DESC) l
      LEFT JOIN LATERAL (SELECT slot_start, finished_at FROM beat_runs WHERE task = l.task AND outcome = 'done' ORDER BY slot_start DESC LIMIT 1) s ON true
      CROSS JOIN LATERAL (
        SELECT count(*)::int AS superseded FROM beat_runs
@@ -48,10 +47,10 @@ export async function readBeatStatus(db: Database, nextRun?: NextBeatRun): Promi
       state: stateOf(r),
       lastSuccess: r.success_slot_start && r.success_finished_at ? {slotStart: r.success_slot_start.toISOString(), finishedAt: r.success_finished_at.toISOString()} : null,
       supersededLastDay: r.superseded,
-      nextRun: nextRun?.(r.task, r.slot_start)?.toISOString() ?? null,
+      nextRun: r.next_slot_start?.toISOString() ?? null,
     }),
   )
-  return {tasks, scheduleKnown: nextRun !== undefined}
+  return {tasks, scheduleKnown: tasks.every((t) => t.nextRun !== null)}
 }
 
 function stateOf(r: BeatTaskRow): BeatTaskView['state'] {

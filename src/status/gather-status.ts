@@ -4,7 +4,7 @@
 import type {Redis} from 'ioredis'
 import type {Database} from '../store/database.ts'
 import {alarmsOf} from './alarms.ts'
-import {type NextBeatRun, readBeatStatus} from './beat-status.ts'
+import {readBeatStatus} from './beat-status.ts'
 import {readBalanceStatus} from './balance-status.ts'
 import {readPollerStatus, type StatusChain} from './poller-status.ts'
 import {readPipelineStatus} from './pipeline-status.ts'
@@ -22,8 +22,6 @@ export interface StatusSources {
   readonly cursorName: string
   /** Given only with --chain: nothing else here calls the chain. */
   readonly chain?: StatusChain
-  /** The beat's schedule, when there is one to tell the next runs from. */
-  readonly nextBeatRun?: NextBeatRun
 }
 
 export async function gatherStatus(sources: StatusSources, thresholds: StatusThresholds): Promise<StatusReport> {
@@ -43,7 +41,7 @@ export async function gatherStatus(sources: StatusSources, thresholds: StatusThr
     readProcessingStatus(db),
     readPipelineStatus(db, redis, sources.redisPrefix),
     readBalanceStatus(db),
-    readBeatStatus(db, sources.nextBeatRun),
+    readBeatStatus(db),
   ])
   const reading = {checkedAt: checkedAt.toISOString(), thresholds, poller, queue, processing, pipeline, balances, beat}
   const alarms = alarmsOf(reading, thresholds, checkedAt.getTime())

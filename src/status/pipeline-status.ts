@@ -4,8 +4,8 @@
 import type {Redis} from 'ioredis'
 import {decodePipelineMarker, pipelineMarkerKey, WORKER_PROGRESS_LIFETIME_MS, workerProgressKey} from '../balances/pipeline-marker.ts'
 import {decodeNodeOutage, nodeOutageKey} from '../ingest/node-outage.ts'
+import {countWaiting, oldestWaitingAgeMs} from '../ingest/raw-event-repository.ts'
 import type {Database} from '../store/database.ts'
-import {countWaiting, oldestWaitingAgeMs} from '../store/raw-event-repository.ts'
 import type {MarkerView, PipelineStatus} from './status-report.ts'
 import {messageOf} from '../errors.ts'
 

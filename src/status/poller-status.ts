@@ -3,8 +3,8 @@
 import type {ChainReader} from '../chain/index.ts'
 import {translateError} from '../error-translation.ts'
 import {messageOf} from '../errors.ts'
-import {readLeaseHolder} from '../ingest/poller-lease.ts'
 import type {Database} from '../store/database.ts'
+import {readLeaseHolder} from '../store/lease-holder.ts'
 import type {ChainStatus, CursorStatus, PollerStatus} from './status-report.ts'
 
 /** The chain calls status makes with --chain. */

@@ -1,7 +1,7 @@
 // The workers' part of the status: transactions that failed for good (with the accounts they name,
 // whose balances were marked stale), and how far processing is behind what the poller stored.
+import {namedAddresses} from '../processing/raw-event-addresses.ts'
 import type {Database} from '../store/database.ts'
-import {namedAddresses} from '../store/raw-event-addresses.ts'
 import type {FailedTransactionView, ProcessingStatus, UnprocessedTransactionView} from './status-report.ts'
 
 /** Failed transactions listed by name; the count covers them all. */

@@ -2,6 +2,7 @@
 // unavailable and status raises an alarm), never a failure of the command.
 import type {Redis} from 'ioredis'
 import {BEAT_QUEUE, BeatQueue} from '../queue/beat-queue.ts'
+import type {OpenQueue} from '../queue/queue-base.ts'
 import {PROCESS_TRANSACTION, TransactionQueue} from '../queue/transaction-queue.ts'
 import type {QueueStatus} from './status-report.ts'
 import {messageOf} from '../errors.ts'
@@ -9,8 +10,8 @@ import {messageOf} from '../errors.ts'
 export interface QueueProbeOptions {
   /** The command's Redis client, opened on first use (throws when Redis does not answer). */
   readonly redis: () => Promise<Redis>
-  readonly redisUrl: string
-  readonly redisPrefix: string
+  /** The command's queue factory. */
+  readonly open: OpenQueue
 }
 
 /**
@@ -30,9 +31,10 @@ export class QueueProbe {
   async read(): Promise<QueueStatus> {
     try {
       await (await this.options.redis()).ping()
-      const where = {redisUrl: this.options.redisUrl, redisPrefix: this.options.redisPrefix, timeoutMs: 1_000}
-      this.transactions ??= new TransactionQueue(where)
-      this.beat ??= new BeatQueue(where)
+      // Quiet: Redis going away is this section's reading, not a warning of the queue's.
+      const choice = {timeoutMs: 1_000, quiet: true}
+      this.transactions ??= await this.options.open(TransactionQueue, choice)
+      this.beat ??= await this.options.open(BeatQueue, choice)
       const [transactions, beat] = await Promise.all([this.transactions.counts(), this.beat.counts()])
       // The beat queue keeps no failed jobs: a run's outcome is in beat_runs.
       return {available: true, queues: [{name: PROCESS_TRANSACTION, ...transactions}, {name: BEAT_QUEUE, ...beat, failed: null}]}

@@ -2,10 +2,10 @@
 // prints them as text, or whole with --json (bigints as strings, times as ISO 8601, ages in ms).
 // Every age is measured by PostgreSQL's clock, the one that wrote the times it is compared with.
 import type {NodeOutageView} from '../ingest/node-outage.ts'
-import type {LeaseHolder} from '../ingest/poller-lease.ts'
 import type {OpenDriftRecord} from '../reconcile/drift-records.ts'
+import type {LeaseHolder} from '../store/lease-holder.ts'
 
-export type {LeaseHolder} from '../ingest/poller-lease.ts'
+export type {LeaseHolder} from '../store/lease-holder.ts'
 
 export interface StatusReport {
   /** When the report was made (this machine's clock). */
@@ -172,7 +172,7 @@ export interface ReconcileRunView {
 export interface BeatStatus {
   /** Each task that has been scheduled at least once: its newest run, newest success and superseded slots. */
   readonly tasks: readonly BeatTaskView[]
-  /** false: no schedule to compute the next runs from, so every nextRun is null. */
+  /** false: some task's newest run was recorded without its next slot (by a beat before it recorded them), so its nextRun is null. */
   readonly scheduleKnown: boolean
 }
 
@@ -189,5 +189,6 @@ export interface BeatTaskView {
   readonly lastSuccess: {readonly slotStart: string; readonly finishedAt: string} | null
   /** Slots of the last 24 h (by slot start) that never ran: a newer slot of the task was scheduled before any worker started them. */
   readonly supersededLastDay: number
+  /** The task's next slot under the schedule of the beat that recorded its newest run; in the past when no beat has scheduled it since. */
   readonly nextRun: string | null
 }

@@ -23,7 +23,7 @@ export async function readCursor(db: Database, name: string): Promise<bigint | u
 /**
  * Checked inside the transaction that moves the cursor, before it moves: throws when the writer may
  * no longer write (its lease was taken over or expired), which rolls the whole transaction back.
- * The lease owns its check (src/ingest/poller-lease.ts); the store only runs it in the right place.
+ * The lease owns its check (lease.ts); the store only runs it in the right place.
  */
 export type CommitFence = (trx: Database) => Promise<void>
 

@@ -8,9 +8,9 @@
 // connection, and whether its first answer reads as PostgreSQL's.
 import {Socket} from 'node:net'
 import pg from 'pg'
-import {formatDuration} from '../config/durations.ts'
 import {messageOf, RuntimeFailure} from '../errors.ts'
 import {redactUrl} from '../secrets.ts'
+import {formatDuration} from '../support/durations.ts'
 import {databaseNameOf} from './database-creation.ts'
 import {connectionConfig, type DatabaseOptions} from './database.ts'
 

@@ -53,7 +53,7 @@ export const SESSION_DEFAULTS: Readonly<Record<ConnectionKind, SessionTimeouts>>
   // poller's) queue behind it, so it gives up after 10 s (that migration is rolled back; run
   // `confio migrate` again when the table is quieter) instead of stalling the pipeline.
   migration: {statementTimeoutMs: 3_600_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_MS},
-  // The poller's and the beat's lease connection (src/ingest/poller-lease.ts): one-statement
+  // The poller's and the beat's lease connection (lease.ts): one-statement
   // transactions renewed every 3 s with a 10 s expiry, so each statement must answer well within
   // one renewal interval. Fixed: a PG_* setting raised for a long migration must not stretch them.
   lease: {statementTimeoutMs: 2_000, lockTimeoutMs: 2_000, idleInTransactionTimeoutMs: 10_000},

@@ -41,6 +41,19 @@ export function formatAmount(base: bigint, decimals: number): string {
   return `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`
 }
 
+/** SUI's decimals: 1 SUI is 10^9 MIST. */
+export const SUI_DECIMALS = 9
+
+/** 1_500_000n of a 6-decimal CUSD -> "1.5 CUSD". */
+export function formatTokenAmount(base: bigint, token: {readonly symbol: string; readonly decimals: number}): string {
+  return `${formatAmount(base, token.decimals)} ${token.symbol}`
+}
+
+/** Gas and other SUI amounts in MIST: 1_500_000n -> "0.0015 SUI". */
+export function formatSui(mist: bigint): string {
+  return formatTokenAmount(mist, {symbol: 'SUI', decimals: SUI_DECIMALS})
+}
+
 function checkRange(value: bigint, text: string, rules: AmountRules): bigint {
   if (value < 0n && !rules.allowNegative) throw new AmountError(`amount ${text} is negative`, {remedy: 'amounts here must be 0 or more'})
   const magnitude = value < 0n ? -value : value

@@ -16,7 +16,7 @@ import {SecretScrubber} from '../../src/secrets.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {testReader} from '../chain/chain-test-support.ts'
 import {type CaughtUpPipeline, keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 

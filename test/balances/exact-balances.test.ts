@@ -9,7 +9,7 @@ import {createLogger} from '../../src/logging/logger.ts'
 import type {JobOutcome} from '../../src/processing/process-transaction-batch.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {PrivateRedis} from '../support/private-redis.ts'
-import {heightWindow} from '../../src/chain/height-window.ts'
+import {heightWindow} from '../../src/chain/reader/height-window.ts'
 import {anchorBalances, batchProcessor, chainBalance as chainBalanceOf, drain, enqueue, fundAll, moveOn, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})

@@ -1,5 +1,5 @@
-// A chain value's height is a window, not a point (src/chain/height-window.ts), against the local
-// Sui server's height switches (test/support/sui-server/state-view.ts): state replies whose header
+// A chain value's height is a window, not a point (src/chain/reader/height-window.ts), against the local
+// Sui server's height switches (sui-server/state-view.ts): state replies whose header
 // names one checkpoint above the state (sealed between the read and the header) or one below (the
 // node's indexes ahead of its height mark). Whatever a read's header says, a balance confio keeps
 // is exact or marked stale, never wrong and trusted: first for each switch alone with a transfer at
@@ -9,6 +9,7 @@ import assert from 'node:assert/strict'
 import type {BalanceKey} from '../../src/balances/balance-keys.ts'
 import {openBalanceService, type OpenBalanceService} from '../../src/balances/open-balance-service.ts'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
@@ -17,6 +18,7 @@ import {testReader} from '../chain/chain-test-support.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {chainBalance, drain, fundAll, pollOnce, settleChain, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 const TOKENS = ['SUI', 'CUSD'] as const
@@ -141,6 +143,9 @@ describe('balances against state replies whose height is a checkpoint off', func
     w.sui.faults.stateHeights({behind: 1})
     const quick = await openService({verifyTimeoutMs: 800})
     quick.service.useLevels({memory: false, redis: true})
+    // A trusted row is served trusted only while a poller says the pipeline is caught up; the
+    // marker \`poll --once\` left lives 5 s at most, less than this test may take on a busy machine.
+    const caughtUp = await keepPipelineCaughtUp(process.env.REDIS_URL as string, w.prefix)
     try {
       const started = Date.now()
       await assert.rejects(quick.service.getBalance(ada, 'CUSD', {verifyCritical: true}), (error: Error & {code?: string}) => {
@@ -158,6 +163,7 @@ describe('balances against state replies whose height is a checkpoint off', func
       assert.deepEqual([refreshed.isStale, refreshed.amount], [true, exact - 321n])
       assert.deepEqual(await store.read(key(ada, 'CUSD')), before)
     } finally {
+      await caughtUp.stop()
       await quick.close()
     }
     // The node catches up while the call asks again: the fresh value.
@@ -239,7 +245,7 @@ describe('balances against state replies whose height is a checkpoint off', func
       // The pipeline catches up: every transaction up to the tip stored and processed.
       const tip = w.sui.ledger.produceCheckpoint()
       await eventually(async () => {
-        const cursor = (await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint'))?.checkpoint
+        const cursor = (await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint'))?.checkpoint
         const waiting = Number((await w.db('raw_blockchain_events').whereNull('processed_at').count({n: '*'}))[0]?.n)
         return cursor !== undefined && BigInt(cursor) >= tip && waiting === 0
       }, 60_000, 'the pipeline caught up').catch((error: Error) => {

@@ -1,15 +1,15 @@
 // A pending amount recorded for a digest the worker has already processed, or is processing, is
 // never left pending until it expires: addPending looks at the raw event under the lock the worker
-// takes before it releases a digest's pending amounts (src/store/pending-release-lock.ts).
+// takes before it releases a digest's pending amounts (src/balances/pending-release-lock.ts).
 import assert from 'node:assert/strict'
 import {openBalanceService, type OpenBalanceService} from '../../src/balances/open-balance-service.ts'
+import {pendingReleaseLock} from '../../src/balances/pending-release-lock.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
-import {pendingReleaseLock} from '../../src/store/pending-release-lock.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
-import {sleep} from '../support/child-process.ts'
 import {drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 describe('pending amounts added late', function () {

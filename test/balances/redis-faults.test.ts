@@ -18,10 +18,11 @@ import {RedisBalanceStore} from '../../src/balances/redis-balance-store.ts'
 import type {ChainReader} from '../../src/chain/index.ts'
 import {openRedis} from '../../src/store/connections.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
-import {eventually, sleep} from '../support/child-process.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {noChain, removeAccounts, silent, TOKENS, trustedAccount} from './trusted-balances.ts'
+import {eventually} from '../support/child-process.ts'
 import {type CaughtUpPipeline, keepPipelineCaughtUp} from '../support/pipeline-marker.ts'
 import {PrivateRedis} from '../support/private-redis.ts'
-import {noChain, removeAccounts, silent, TOKENS, trustedAccount} from './trusted-balances.ts'
 
 /** Commands a client has sent and Redis has not answered yet. */
 function unanswered(redis: Redis): number {

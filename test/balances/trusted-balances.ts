@@ -3,7 +3,7 @@
 import {randomBytes} from 'node:crypto'
 import type {CachedBalance} from '../../src/balances/cached-balance.ts'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
-import {heightWindow} from '../../src/chain/height-window.ts'
+import {heightWindow} from '../../src/chain/reader/height-window.ts'
 import {CHAIN_OPTION_DEFAULTS, type ChainReader, openChainReader} from '../../src/chain/index.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'

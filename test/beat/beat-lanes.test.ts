@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
+import {beatLease} from '../../src/beat/beat-lease.ts'
 import {BeatRuns} from '../../src/beat/beat-runs.ts'
 import {BeatScheduler, type PlannedTask} from '../../src/beat/beat-scheduler.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue} from '../../src/queue/beat-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -40,6 +40,7 @@ interface BeatTaskJson {
   slotStart: string
   lastSuccess: {slotStart: string; finishedAt: string} | null
   supersededLastDay: number
+  nextRun: string | null
 }
 
 describe('confio worker: the beat tasks side by side', function () {
@@ -52,7 +53,7 @@ describe('confio worker: the beat tasks side by side', function () {
 
   /** A beat scheduling `plan` as if the time were `clock()`, into the world's queue. */
   const scheduler = (plan: PlannedTask[], clock: () => Date) =>
-    new BeatScheduler({db: w.db, queue, lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'beat'}), plan, once: true, logger: silent, now: clock})
+    new BeatScheduler({db: w.db, queue, lease: beatLease(process.env.DATABASE_URL as string), plan, once: true, logger: silent, now: clock})
 
   before(async () => {
     w = await startWorld(['lanes-ann', 'lanes-ben'])
@@ -139,20 +140,21 @@ describe('confio worker: the beat tasks side by side', function () {
         ],
       )
 
-      // confio status: per task its newest run, its last success and its slots superseded in the last 24 h.
+      // confio status: per task its newest run, its last success, its slots superseded in the last 24 h and its next slot.
       const status = await runCli(['status', '--json'], {env: w.env})
       const tasks = jsonOf<{beat: {tasks: BeatTaskJson[]}}>(status).beat.tasks
       assert.deepEqual(
-        tasks.map((t) => [t.task, t.state, t.slotStart, t.lastSuccess?.slotStart ?? null, t.supersededLastDay]),
+        tasks.map((t) => [t.task, t.state, t.slotStart, t.lastSuccess?.slotStart ?? null, t.supersededLastDay, Date.parse(t.nextRun ?? '') - Date.parse(t.slotStart)]),
         [
-          ['expire-pending', 'done', expiry?.slot_start.toISOString(), expiry?.slot_start.toISOString(), 0],
-          ['reconcile', 'enqueued', reconciles[2]?.slot_start.toISOString(), null, 1],
-          ['refresh-stale-balances', 'done', refresh?.slot_start.toISOString(), refresh?.slot_start.toISOString(), 0],
+          ['expire-pending', 'done', expiry?.slot_start.toISOString(), expiry?.slot_start.toISOString(), 0, 60_000],
+          ['reconcile', 'enqueued', reconciles[2]?.slot_start.toISOString(), null, 1, HOUR],
+          ['refresh-stale-balances', 'done', refresh?.slot_start.toISOString(), refresh?.slot_start.toISOString(), 0, 300_000],
         ],
       )
+      const next = new Date(reconciles[2]!.slot_start.getTime() + HOUR).toISOString().replace('T', ' ').replace('.000Z', 'Z')
       const text = await runCli(['status'], {env: w.env})
       assert.match(text.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
-      assert.match(text.stdout, /^ {2}reconcile +\S+ \S+ +enqueued +- +never +1 +unknown$/m)
+      assert.match(text.stdout, new RegExp(`^ {2}reconcile +\\S+ \\S+ +enqueued +- +never +1 +${next}$`, 'm'))
     } finally {
       worker.kill('SIGTERM')
       assert.equal(await worker.exited, 0, worker.stderr)

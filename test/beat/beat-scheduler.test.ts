@@ -4,10 +4,10 @@
 // whose worker died finished instead of holding their task back, and lost jobs queued again.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {beatLease} from '../../src/beat/beat-lease.ts'
 import {formatTimeOfDay} from '../../src/beat/beat-schedule.ts'
 import {BeatScheduler, type PlannedTask} from '../../src/beat/beat-scheduler.ts'
 import {BEAT_TASKS} from '../../src/beat/beat-tasks.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue, beatJobId} from '../../src/queue/beat-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -58,7 +58,7 @@ describe('confio beat: scheduling', function () {
   const outcomesOf = async () => (await runsOf()).map((r) => [r.slot, r.outcome, r.detail?.error ?? null])
 
   function scheduler(now: () => Date, plan: PlannedTask[] = PLAN): BeatScheduler {
-    return new BeatScheduler({db, queue, lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'beat'}), plan, once: true, logger: silent, now})
+    return new BeatScheduler({db, queue, lease: beatLease(process.env.DATABASE_URL as string), plan, once: true, logger: silent, now})
   }
 
   before(async () => {
@@ -95,6 +95,20 @@ describe('confio beat: scheduling', function () {
     assert.deepEqual(scheduled.map((r) => r.jobId).sort(), expected)
     assert.deepEqual((await runsOf()).map((r) => `${r.task}:${r.slot}`), expected)
     assert.deepEqual((await queue.waitingIds()).sort(), expected)
+  })
+
+  it("records each run with the start of its task's next slot under the plan: what confio status shows as next", async () => {
+    await scheduler(() => new Date('2026-11-29T10:07:30Z')).scheduleDue()
+    const rows = await db('beat_runs').select('task', 'next_slot_start').orderBy('task')
+    assert.deepEqual(
+      rows.map((r) => [r.task, (r.next_slot_start as Date).toISOString()]),
+      [
+        ['cleanup', '2026-11-30T02:00:00.000Z'],
+        ['expire-pending', '2026-11-29T10:08:00.000Z'],
+        ['reconcile', '2026-11-29T11:00:00.000Z'],
+        ['refresh-stale-balances', '2026-11-29T10:10:00.000Z'],
+      ],
+    )
   })
 
   it('a job id names its slot: creating it again while it exists is a no-op', async () => {

@@ -8,6 +8,7 @@ import {randomBytes} from 'node:crypto'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {RedisBalanceStore} from '../../src/balances/redis-balance-store.ts'
 import {cleanupExpiredRows} from '../../src/beat/retention-cleanup.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {drain, settleChain, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
@@ -153,7 +154,7 @@ describe('confio beat: the tasks, run by confio worker', function () {
   it('reconciles through the Reconciler (trigger beat) and records its summary', async () => {
     const height = w.sui.ledger.checkpointHeight
     // The pipeline is up to date (nothing in flight), and ann's CUSD row claims a wrong amount at the chain's height.
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: height.toString()})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: height.toString()})
     await w.db('balances').where({account_id: ids.ann, token: 'CUSD'}).delete()
     await w.db('balances').insert({account_id: ids.ann, token: 'CUSD', amount: '1', base_checkpoint: height.toString(), is_stale: false})
 

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 
 import {RpcError} from '@mysten/sui/grpc'
 
-import {CallPolicy} from '../../src/chain/call-policy.ts'
+import {CallPolicy} from '../../src/chain/transport/call-policy.ts'
 import {ChainError, isTransientFailure} from '../../src/chain/chain-error.ts'
 import {ChainMetrics} from '../../src/chain/chain-metrics.ts'
-import {ConcurrencyLimiter} from '../../src/chain/concurrency-limiter.ts'
-import {TokenBucket} from '../../src/chain/rate-limiter.ts'
-import {Redactor} from '../../src/chain/redaction.ts'
+import {Redactor} from '../../src/chain/transport/redaction.ts'
+import {ConcurrencyLimiter} from '../../src/support/concurrency-limiter.ts'
+import {TokenBucket} from '../../src/support/token-bucket.ts'
 
 const SECRET = 'tok-SECRET-4242'
 

@@ -5,11 +5,11 @@ import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
 import {Transaction} from '@mysten/sui/transactions'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
 import type {BalanceRecord} from '../../src/chain/records.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
-import type {SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
+import type {SuiTestServer} from '../../sui-server/index.ts'
 import {collect, testReader} from './chain-test-support.ts'
 
 const USDC = normalizeCoinType('0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC')
@@ -302,6 +302,17 @@ describe('chain reader against the local Sui server', () => {
     assert.equal(coins.reduce((sum, c) => sum + c.balance, 0n), (1_205n * 1_206n) / 2n)
     assert.ok(coins.every((c) => typeof c.version === 'bigint' && c.digest.length > 0))
     assert.ok(server.faults.calls('ListOwnedObjects') >= 2, 'paged')
+  })
+
+  it('coinInfo: decimals, symbol and name from the coin metadata; an unknown coin type is NOT_FOUND, not retried', async () => {
+    server.ledger.registerCoin(USDC, {decimals: 6, name: 'USD Coin', symbol: 'USDC'})
+    assert.deepEqual(await chain.coinInfo('0x2::sui::SUI'), {coinType: SUI_COIN_TYPE, decimals: 9, symbol: 'SUI', name: 'Sui'})
+    assert.deepEqual(await chain.coinInfo(USDC), {coinType: USDC, decimals: 6, symbol: 'USDC', name: 'USD Coin'})
+    const error = await chain.coinInfo(`${PKG}::nothing::NOTHING`).catch((e: unknown) => e)
+    assert.ok(error instanceof ChainError)
+    assert.equal(error.status, 'NOT_FOUND')
+    assert.equal(error.attempts, 1)
+    assert.equal(server.faults.calls('GetCoinInfo'), 3)
   })
 
   it('simulate and execute a signed transfer', async () => {

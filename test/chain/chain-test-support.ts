@@ -2,9 +2,9 @@
 // rate limiter and metrics, so tests neither share the process bucket nor each other's counts.
 import {ChainMetrics} from '../../src/chain/chain-metrics.ts'
 import type {ChainOptions} from '../../src/chain/chain-options.ts'
-import {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {ChainReaderDeps} from '../../src/chain/grpc-chain-reader.ts'
-import {TokenBucket} from '../../src/chain/rate-limiter.ts'
+import {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import type {ChainReaderDeps} from '../../src/chain/reader/grpc-chain-reader.ts'
+import {TokenBucket} from '../../src/support/token-bucket.ts'
 
 export function testOptions(url: string, overrides: Partial<ChainOptions> = {}): ChainOptions {
   return {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {KNOWN_TRANSACTION_KINDS, WIRE_MESSAGES} from '../../src/chain/wire-messages.ts'
-import type {WireMessage} from '../../src/chain/wire-reader.ts'
+import {KNOWN_TRANSACTION_KINDS, WIRE_MESSAGES} from '../../src/chain/wire/wire-messages.ts'
+import type {WireMessage} from '../../src/chain/wire/wire-reader.ts'
 
 type FieldInfo = (typeof GrpcTypes.Checkpoint.fields)[number]
 

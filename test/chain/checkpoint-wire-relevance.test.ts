@@ -6,16 +6,16 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint} from '../../src/chain/checkpoint-decoder.ts'
-import {readListCheckpointsResponse} from '../../src/chain/checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK} from '../../src/chain/read-masks.ts'
+import {decodeCheckpoint} from '../../src/chain/wire/checkpoint-decoder.ts'
+import {readListCheckpointsResponse} from '../../src/chain/wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK} from '../../src/chain/wire/read-masks.ts'
 import type {CheckpointRecord} from '../../src/chain/records.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import {idOf} from '../support/chain-builder.ts'
-import {CheckpointCache} from '../support/sui-server/checkpoint-cache.ts'
-import {Ledger} from '../support/sui-server/index.ts'
+import {idOf} from '../../sui-server/chain-builder.ts'
+import {CheckpointCache} from '../../sui-server/checkpoint-cache.ts'
+import {Ledger} from '../../sui-server/index.ts'
 
 const CHECKPOINTS = 20
 const USDC = normalizeCoinType('0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC')

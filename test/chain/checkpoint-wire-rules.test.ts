@@ -6,14 +6,14 @@ import assert from 'node:assert/strict'
 import {GrpcTypes} from '@mysten/sui/grpc'
 
 import {ChainMetrics, chainMetrics} from '../../src/chain/chain-metrics.ts'
-import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
-import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse} from '../../src/chain/checkpoint-wire.ts'
-import {MAX_DEPTH, WireError} from '../../src/chain/wire-reader.ts'
-import type {ProtoValue} from '../../src/chain/proto-values.ts'
-import {reportingWireObserver} from '../../src/chain/wire-observer.ts'
+import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/wire/checkpoint-decoder.ts'
+import {readBatchGetTransactionsResponse, readGetCheckpointResponse, readListCheckpointsResponse} from '../../src/chain/wire/checkpoint-wire.ts'
+import {MAX_DEPTH, WireError} from '../../src/chain/wire/wire-reader.ts'
+import type {ProtoValue} from '../../src/chain/wire/proto-values.ts'
+import {reportingWireObserver} from '../../src/chain/wire/wire-observer.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import {messageField, uint64Field, varint} from '../support/sui-server/wire.ts'
+import {messageField, uint64Field, varint} from '../../sui-server/wire.ts'
 
 const ALICE = '0x' + 'a1'.repeat(32)
 const PKG = '0x' + 'cc'.repeat(32)

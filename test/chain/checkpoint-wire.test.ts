@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
+import {decodeCheckpoint, decodeTransactionDetails} from '../../src/chain/wire/checkpoint-decoder.ts'
 import {normalizeAddress, normalizeCoinType} from '../../src/sui/identifiers.ts'
-import {readBatchGetTransactionsResponse, readGetCheckpointResponse} from '../../src/chain/checkpoint-wire.ts'
-import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from '../../src/chain/read-masks.ts'
-import {createSuiClient} from '../../src/chain/grpc-client-factory.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
+import {readBatchGetTransactionsResponse, readGetCheckpointResponse} from '../../src/chain/wire/checkpoint-wire.ts'
+import {CHECKPOINT_READ_MASK, TRANSACTION_DETAILS_READ_MASK, fieldMask} from '../../src/chain/wire/read-masks.ts'
+import {createSuiClient} from '../../src/chain/transport/grpc-client-factory.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
 import {testOptions} from './chain-test-support.ts'
 
 describe('checkpoint wire reader', () => {

@@ -12,12 +12,12 @@ import {
   TlsError,
   WrongNetworkError,
   checkConnection,
-} from '../../src/chain/connection-check.ts'
-import {readableDetails} from '../../src/chain/failure-details.ts'
-import {chainName} from '../../src/chain/known-chains.ts'
+} from '../../src/chain/reader/connection-check.ts'
+import {readableDetails} from '../../src/chain/transport/failure-details.ts'
+import {chainName} from '../../src/chain/reader/known-chains.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
-import type {SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
+import type {SuiTestServer} from '../../sui-server/index.ts'
 import {testReader} from './chain-test-support.ts'
 
 const USDC = normalizeCoinType('0xdba34672e30cb065b1f93e3ab55318768fd6fef66c15942c9f7cb846e2f900e7::usdc::USDC')

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict'
 
 import {GrpcTypes} from '@mysten/sui/grpc'
 
-import {decodeCheckpoint, decodeEventContents, decodeTransactionDetails} from '../../src/chain/checkpoint-decoder.ts'
-import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/read-masks.ts'
-import {chainAddress} from '../../src/chain/proto-values.ts'
-import {decodeBalance, decodeServiceInfo} from '../../src/chain/state-decoder.ts'
+import {decodeCheckpoint, decodeEventContents, decodeTransactionDetails} from '../../src/chain/wire/checkpoint-decoder.ts'
+import {CHECKPOINT_READ_MASK, EVENT_CONTENTS_READ_MASK, TRANSACTION_DETAILS_READ_MASK} from '../../src/chain/wire/read-masks.ts'
+import {chainAddress} from '../../src/chain/wire/proto-values.ts'
+import {decodeBalance, decodeServiceInfo} from '../../src/chain/wire/state-decoder.ts'
 
 const PKG = '0x' + 'ab'.repeat(32)
 const ALICE = '0x' + '11'.repeat(32)

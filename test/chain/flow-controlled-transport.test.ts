@@ -5,8 +5,8 @@ import {GrpcTypes} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
 import type {MethodInfo, RpcTransport} from '@protobuf-ts/runtime-rpc'
 
-import {FlowControlledGrpcTransport} from '../../src/chain/flow-controlled-transport.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {FlowControlledGrpcTransport} from '../../src/chain/transport/flow-controlled-transport.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 
 const CHECKPOINTS = 400
 const READ_FIRST = 5

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
-import {chainMatchesNetwork, networkOfChainId} from '../../src/chain/known-chains.ts'
-import {Redactor, redactEndpoint} from '../../src/chain/redaction.ts'
+import {chainMatchesNetwork, networkOfChainId} from '../../src/chain/reader/known-chains.ts'
+import {Redactor, redactEndpoint} from '../../src/chain/transport/redaction.ts'
 
 describe('redaction', () => {
   it('masks the token, header values and URL credentials', () => {

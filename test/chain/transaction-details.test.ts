@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import {MAX_BATCH_GET_TRANSACTIONS} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
+import {MAX_BATCH_GET_TRANSACTIONS} from '../../src/chain/reader/grpc-chain-reader.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
-import {digestOf} from '../support/chain-builder.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
-import type {SuiTestServer} from '../support/sui-server/index.ts'
+import {digestOf} from '../../sui-server/chain-builder.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
+import type {SuiTestServer} from '../../sui-server/index.ts'
 import {collect, testReader} from './chain-test-support.ts'
 
 const PKG = '0x' + 'd0'.repeat(32)

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict'
 
 import {ChainError} from '../../src/chain/chain-error.ts'
-import type {AffectedTransactionsProgress} from '../../src/chain/chain-reader.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {AffectedTransactionsProgress} from '../../src/chain/reader/chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/reader/grpc-chain-reader.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
-import {type SuiTestServer, type SuiTestServerOptions, startSuiServer} from '../support/sui-server/index.ts'
-import {affectedAddresses} from '../support/sui-server/transaction-filter.ts'
+import {type SuiTestServer, type SuiTestServerOptions, startSuiServer} from '../../sui-server/index.ts'
+import {affectedAddresses} from '../../sui-server/transaction-filter.ts'
 import {collect, testReader} from './chain-test-support.ts'
 
 const SUI = 1_000_000_000n

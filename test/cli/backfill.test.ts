@@ -1,8 +1,11 @@
 // confio backfill: an account's history from before it was monitored, stored like the poller's.
 import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import type {JsonOutput} from '../../cli/base-command.ts'
 import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
-import {jsonOf, runCli} from '../support/cli.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {emptyDir, jsonOf, runCli} from '../support/cli.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {closeWorld, CUSD, cursorOf, pollWorld, type PollWorld, SUI} from '../ingest/poll-support.ts'
 
@@ -143,7 +146,7 @@ describe('confio backfill', function () {
       ledger.produceCheckpoint()
     }
     // As a poller leaves it that picked dave up at the tip and could not fill monitored_from..tip.
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: String(ledger.checkpointHeight)})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: String(ledger.checkpointHeight)})
     await w.db('accounts').where({sui_address: dave}).update({live_from: String(ledger.checkpointHeight + 1n)})
     const gapOf = async () => jsonOf<{accounts: {historyGap: unknown}[]}>(await runCli(['accounts', 'list', '--json'], {env: w.env})).accounts.find((a) => a.historyGap)?.historyGap
     assert.deepEqual(await gapOf(), {from: String(monitoredFrom), to: String(ledger.checkpointHeight)})
@@ -178,5 +181,27 @@ describe('confio backfill', function () {
     const again = await runCli(['backfill', '--account', 'erin@test.io', '--from-checkpoint', from], {env: w.env})
     assert.equal(again.code, 0, again.stderr)
     assert.equal(again.stdout, `Nothing to backfill: 1 account is already monitored from checkpoint ${from} or earlier.\n`)
+  })
+
+  it('accounts import --backfill-since stores the history of the file\'s accounts, a skipped line\'s aside', async () => {
+    const w = (world = await pollWorld())
+    const {ledger} = w.sui
+    const [fay, gus] = [ledger.createAddress('fay'), ledger.createAddress('gus')]
+    const digests = [fay, gus].map((to) => ledger.transfer({from: w.bob, to, coinType: SUI, amount: 7n}).digest)
+    ledger.produceCheckpoint()
+    const poll = await runCli(['poll', '--once', '--from-checkpoint', '1'], {env: w.env})
+    assert.equal(poll.code, 0, poll.stderr)
+    const csv = join(emptyDir(), 'accounts.csv')
+    writeFileSync(csv, `email,address,label\nfay@test.io,${fay},Fay\nnot-an-email,0x9,Bad\ngus@test.io,${gus},Gus\n`)
+    const result = await runCli(['accounts', 'import', csv, '--skip-invalid', '--backfill-since', '1h', '--json'], {env: w.env})
+    assert.equal(result.code, 0, result.stderr)
+    const json = jsonOf<{inserted: number; skipped: number; backfill: BackfillJson}>(result)
+    const ids = await w.db('accounts').whereIn('sui_address', [fay, gus]).orderBy('id').select('id', 'sui_address', 'email')
+    assert.deepEqual([json.inserted, json.skipped], [2, 1])
+    assert.deepEqual(
+      json.backfill.accounts.map((a) => [a.id, a.address, a.email]),
+      ids.map((row: {id: string; sui_address: string; email: string}) => [String(row.id), row.sui_address, row.email]),
+    )
+    assert.equal((await w.db('raw_blockchain_events').whereIn('tx_digest', digests)).length, 2)
   })
 })

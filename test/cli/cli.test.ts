@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {buildManifest} from '../../scripts/manifest.ts'
 import {signerFromPrivateKey} from '../../src/coins/transaction-signer.ts'
 import {emptyDir, jsonOf, ROOT, runCli} from '../support/cli.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 
 const manifestCommands = () => Object.keys((JSON.parse(readFileSync(join(ROOT, 'oclif.manifest.json'), 'utf8')) as {commands: object}).commands)
 

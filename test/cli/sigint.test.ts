@@ -13,9 +13,10 @@ import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
 import {normalizeAddress} from '../../src/sui/identifiers.ts'
-import {emptyDir} from '../support/cli.ts'
-import {ConfioProcess, killAll, sleep} from '../support/child-process.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {closeWorld, CUSD, pollWorld, type PollWorld, SUI} from '../ingest/poll-support.ts'
+import {ConfioProcess, killAll} from '../support/child-process.ts'
+import {emptyDir} from '../support/cli.ts'
 
 interface LongCommand {
   readonly args: () => string[]

@@ -3,8 +3,10 @@
 // still answering with one screen, no chain call without --chain, and --watch frames until a signal.
 import assert from 'node:assert/strict'
 import {hostname} from 'node:os'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../../src/ingest/poller-lease.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+import type {Lease} from '../../src/store/lease.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
 import {drain, enqueue, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
@@ -61,7 +63,7 @@ function assertOneScreen(result: CliResult): void {
 describe('confio status', function () {
   this.timeout(120_000)
   let w: WorkerWorld
-  let lease: PollerLease | undefined
+  let lease: Lease | undefined
   let ana: {id: string; email: string}
 
   const status = (args: string[] = [], env: Record<string, string> = {}) => runCli(['status', ...args], {env: {...w.env, ...env}})
@@ -73,7 +75,7 @@ describe('confio status', function () {
 
   /** Stands in for a running poller: holds its lease, as `confio poll` does, on a connection of its own. */
   async function holdLease(): Promise<void> {
-    lease = new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'checkpoints'})
+    lease = pollerLease(process.env.DATABASE_URL as string)
     assert.equal(await lease.tryAcquire(), true)
   }
   async function releaseLease(): Promise<void> {
@@ -86,7 +88,7 @@ describe('confio status', function () {
     return rows[0].pid as number
   }
   /** A poller that just committed: the cursor's last commit is now. */
-  const touchCursor = () => w.db('ingest_cursors').where({name: 'checkpoints'}).update({updated_at: w.db.fn.now()})
+  const touchCursor = () => w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({updated_at: w.db.fn.now()})
 
   before(async () => {
     w = await startWorld(['st-ana', 'st-ben'])
@@ -122,7 +124,7 @@ describe('confio status', function () {
     assert.equal(result.code, 0, result.stdout + result.stderr)
     assert.equal(result.stderr, '')
     assertOneScreen(result)
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.match(result.stdout, /^confio status \S+ \S+: healthy$/m)
     assert.deepEqual(alarmLines(result), [])
     // The lease is this test process's: its pid is the one to stop; the backend's is PostgreSQL's.
@@ -148,7 +150,7 @@ describe('confio status', function () {
     assert.equal(json.poller.lease.holder?.wrapperPid, null)
     assert.equal(json.poller.lease.holder?.backendPid, await leasePid())
     assert.equal(json.poller.lease.holder?.applicationName, 'confio-lease:checkpoints')
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.equal(json.poller.cursor?.checkpoint, String(cursor.checkpoint))
     assert.ok(json.poller.cursor.ageMs >= 0 && json.poller.cursor.ageMs < 30_000, `cursor age ${json.poller.cursor.ageMs}`)
     assert.equal(json.poller.chain, null)
@@ -164,7 +166,7 @@ describe('confio status', function () {
     assert.ok(counts.rows[0].n > 0, 'the worker wrote balance rows')
     assert.deepEqual([json.balances.rows, json.balances.stale, json.balances.withoutBase], [counts.rows[0].n, counts.rows[0].stale, counts.rows[0].no_base])
     assert.deepEqual(json.balances.drift, {open: 0, largest: []})
-    assert.equal(json.beat.scheduleKnown, false)
+    assert.equal(json.beat.scheduleKnown, true, 'no task has run: none has a next run to miss')
     assert.equal(chainCalls(), 0, `chain calls without --chain: ${JSON.stringify(w.sui.faults.callCounts())}`)
   })
 
@@ -206,6 +208,18 @@ describe('confio status', function () {
     }
   })
 
+  it('drift in a token no longer registered: its amounts in base units, labelled so', async () => {
+    const [row] = await w.db('balance_drift')
+      .insert({account_id: ana.id, token: 'USDT', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'})
+      .returning('id')
+    try {
+      const result = await status()
+      assert.match(result.stdout, new RegExp(`^ {4}${ana.email} +USDT +10000000 \\(base units\\) +12500000 \\(base units\\) +\\+2500000 \\(base units\\) +1 `, 'm'))
+    } finally {
+      await w.db('balance_drift').where({id: row.id}).delete()
+    }
+  })
+
   it('a balance change not in Redis for longer than --max-outbox-age (60 s): exit 1, CACHE_OUTBOX_BEHIND', async () => {
     // A change the relay set aside (Redis would neither write nor delete its key) 90 s ago, and a new one.
     const rows = await w.db('balance_cache_outbox')
@@ -230,7 +244,7 @@ describe('confio status', function () {
 
   it('--chain: the lag behind the tip, an alarm past --max-lag', async () => {
     for (let i = 0; i < 5; i++) w.sui.ledger.produceCheckpoint()
-    const cursor = await w.db('ingest_cursors').where({name: 'checkpoints'}).first('checkpoint')
+    const cursor = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first('checkpoint')
     assert.equal(w.sui.ledger.checkpointHeight - BigInt(cursor.checkpoint), 5n)
     try {
       const behind = await status(['--chain', '--max-lag', '2'])
@@ -248,7 +262,7 @@ describe('confio status', function () {
       assert.equal(json.poller.chain.lagMs, Number(sealedAt(w.sui.ledger.checkpointHeight) - sealedAt(BigInt(cursor.checkpoint))))
       assert.equal(json.thresholds.maxLag, 5)
     } finally {
-      await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: w.sui.ledger.checkpointHeight.toString()})
+      await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: w.sui.ledger.checkpointHeight.toString()})
     }
   })
 
@@ -299,7 +313,7 @@ describe('confio status', function () {
     } finally {
       await holdLease()
     }
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({updated_at: w.db.raw(`now() - interval '5 minutes'`)})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({updated_at: w.db.raw(`now() - interval '5 minutes'`)})
     const stalled = await status()
     assert.match(theOneAlarm(stalled), new RegExp(`ALARM POLLER_STALLED +the cursor \\(checkpoint \\d+\\) has not moved for 5 min \\(limit 60 s\\) though pid ${process.pid} on ${hostname()} holds the lease`))
     assert.equal((await status(['--max-cursor-age', '10m'])).code, 0)
@@ -328,11 +342,11 @@ describe('confio status', function () {
     }
   })
 
-  it('beat: per task the newest run, the last success and the slots superseded in the last 24 h, the next run unknown', async () => {
+  it('beat: per task the newest run, the last success, the slots superseded in the last 24 h and the next run; unknown for a run recorded without it', async () => {
     // Whole minutes before now: the screen shows times to the second.
     const ago = (minutes: number) => new Date((Math.floor(Date.now() / 60_000) - minutes) * 60_000)
     const shown = (at: Date) => at.toISOString().replace('T', ' ').replace('.000Z', 'Z')
-    const [newest, newestEnd] = [ago(2), ago(1)]
+    const [newest, newestEnd, next] = [ago(2), ago(1), ago(-1)]
     const superseded = (slot: Date, by: Date) => ({task: 'expire-pending', slot_start: slot, enqueued_at: slot, finished_at: by, outcome: 'superseded', detail: {supersededBy: by.toISOString()}})
     await w.db('beat_runs').insert([
       {task: 'reconcile', slot_start: '2026-11-29T10:00:00Z', enqueued_at: '2026-11-29T10:00:01Z', started_at: '2026-11-29T10:00:02Z', finished_at: '2026-11-29T10:03:00Z', outcome: 'done'},
@@ -343,25 +357,44 @@ describe('confio status', function () {
       superseded(ago(120), ago(119)),
       superseded(ago(119), ago(118)),
       {task: 'expire-pending', slot_start: ago(118), enqueued_at: ago(118), started_at: ago(118), finished_at: ago(117), outcome: 'failed', detail: {error: 'boom'}},
-      {task: 'expire-pending', slot_start: newest, enqueued_at: newest, started_at: newest, finished_at: newestEnd, outcome: 'done'},
+      {task: 'expire-pending', slot_start: newest, enqueued_at: newest, started_at: newest, finished_at: newestEnd, outcome: 'done', next_slot_start: next},
     ])
     try {
       const result = await status()
       assert.equal(result.code, 0, result.stdout + result.stderr)
       assert.match(result.stdout, /^ {2}TASK +LAST SLOT +STATE +FINISHED +LAST SUCCESS +SUPERSEDED 24H +NEXT$/m)
       assert.match(result.stdout, /^ {2}cleanup +2026-11-29 02:00:00Z +failed +2026-11-29 02:00:09Z +never +0 +unknown$/m)
-      assert.match(result.stdout, new RegExp(`^ {2}expire-pending +${shown(newest)} +done +${shown(newestEnd)} +${shown(newestEnd)} +2 +unknown$`, 'm'))
+      assert.match(result.stdout, new RegExp(`^ {2}expire-pending +${shown(newest)} +done +${shown(newestEnd)} +${shown(newestEnd)} +2 +${shown(next)}$`, 'm'))
       assert.match(result.stdout, /^ {2}reconcile +2026-11-29 11:00:00Z +running +- +2026-11-29 10:03:00Z +0 +unknown$/m)
-      assert.match(result.stdout, /next runs unknown/)
+      assert.match(result.stdout, /^ {2}\(next runs unknown: those runs were recorded by a beat that did not record its schedule\)$/m)
       const {json} = await statusJson()
       assert.deepEqual(
         json.beat.tasks.map((t) => [t.task, t.slotStart, t.state, t.outcome, t.lastSuccess, t.supersededLastDay, t.nextRun]),
         [
           ['cleanup', '2026-11-29T02:00:00.000Z', 'failed', 'failed', null, 0, null],
-          ['expire-pending', newest.toISOString(), 'done', 'done', {slotStart: newest.toISOString(), finishedAt: newestEnd.toISOString()}, 2, null],
+          ['expire-pending', newest.toISOString(), 'done', 'done', {slotStart: newest.toISOString(), finishedAt: newestEnd.toISOString()}, 2, next.toISOString()],
           ['reconcile', '2026-11-29T11:00:00.000Z', 'running', null, {slotStart: '2026-11-29T10:00:00.000Z', finishedAt: '2026-11-29T10:03:00.000Z'}, 0, null],
         ],
       )
+    } finally {
+      await w.db('beat_runs').delete()
+    }
+  })
+
+  it("beat: each task's next run as the beat that scheduled it recorded it, from its own flags", async () => {
+    // A queue of its own: the jobs this beat creates are not the screen's.
+    const beat = await runCli(['beat', '--once', '--refresh-every', '10m', '--cleanup-at', '03:30'], {env: {...w.env, REDIS_PREFIX: `${w.prefix}next:`}})
+    assert.equal(beat.code, 0, beat.stderr)
+    try {
+      const {json} = await statusJson()
+      const steps = Object.fromEntries(json.beat.tasks.map((t) => [t.task, Date.parse(t.nextRun ?? '') - Date.parse(t.slotStart)]))
+      assert.deepEqual(steps, {'refresh-stale-balances': 600_000, reconcile: 3_600_000, 'expire-pending': 60_000, cleanup: 86_400_000})
+      assert.equal(json.beat.scheduleKnown, true)
+      assert.match(json.beat.tasks.find((t) => t.task === 'cleanup')?.nextRun ?? '', /T03:30:00\.000Z$/)
+      const screen = await status()
+      const reconcile = json.beat.tasks.find((t) => t.task === 'reconcile')!
+      assert.match(screen.stdout, new RegExp(`^ {2}reconcile +.* +${reconcile.nextRun!.replace('T', ' ').replace('.000Z', 'Z')}$`, 'm'))
+      assert.doesNotMatch(screen.stdout, /next runs unknown/)
     } finally {
       await w.db('beat_runs').delete()
     }

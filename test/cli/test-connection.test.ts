@@ -4,7 +4,7 @@ import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {fileURLToPath} from 'node:url'
 import {jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 
 const TOKEN = 'tc-token-9d8c7b6a5f4e'
 const MAINNET_CHAIN_ID = '35834a8a'
@@ -36,6 +36,7 @@ describe('confio test-connection', function () {
     assert.match(result.stdout, /^Streaming: +works, first frame \(checkpoint \d+\) after \d+ ms$/m)
     assert.match(result.stdout, /^Backfill: +ListTransactions is served: confio backfill reads account history with it$/m)
     assert.match(result.stdout, /^SUI +3 +2\.5 +0\.5 +1$/m)
+    assert.equal(sui.faults.calls('GetCoinInfo'), 0, 'a registered token needs no GetCoinInfo')
     assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN))
   })
 
@@ -122,7 +123,7 @@ describe('confio test-connection', function () {
 
   it('succeeds with the settings `npm run sui-server` prints', async function () {
     this.timeout(60_000)
-    const main = fileURLToPath(new URL('../support/sui-server/main.ts', import.meta.url))
+    const main = fileURLToPath(new URL('../../sui-server/main.ts', import.meta.url))
     const server = spawn(process.execPath, [main, '--port', '0'], {stdio: ['ignore', 'pipe', 'pipe']})
     const exited = new Promise<void>((resolve) => server.on('close', () => resolve()))
     try {

@@ -1,7 +1,7 @@
 // Coins and holdings made up for the coin-management tests, so each test states only the balances
 // that matter to it.
 import {toBase58} from '@mysten/sui/utils'
-import type {CoinRecord} from '../../src/chain/records.ts'
+import type {CoinRecord} from '../../src/chain/index.ts'
 import {type CoinHolding, holdingOf} from '../../src/coins/coin-holding.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import type {Token} from '../../src/tokens/token-registry.ts'

@@ -9,13 +9,14 @@ import {Secp256k1Keypair} from '@mysten/sui/keypairs/secp256k1'
 import {Secp256r1Keypair} from '@mysten/sui/keypairs/secp256r1'
 import {Transaction} from '@mysten/sui/transactions'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
 import {planConsolidation} from '../../src/coins/consolidation-plan.ts'
 import {executeConsolidation} from '../../src/coins/consolidation-runner.ts'
 import {refOf} from '../../src/coins/coin-commands.ts'
 import {MAINNET_LIMITS} from '../../src/coins/protocol-limits.ts'
 import {signerFromPrivateKey} from '../../src/coins/transaction-signer.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {normalizeAddress, SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
@@ -71,7 +72,7 @@ describe('coin management executed on the local Sui server', function () {
     ledger.mint(frank.address, w.coins.CUSD, 4_000_000n, {addressBalance: true})
     ledger.produceCheckpoint()
     // The poller starts here, from balances anchored at this checkpoint.
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({checkpoint: ledger.checkpointHeight.toString()})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({checkpoint: ledger.checkpointHeight.toString()})
     await anchorBalances(w)
     chain = testReader(w.sui.url)
     const tokens = new TokenRegistry([

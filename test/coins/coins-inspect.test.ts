@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import type {CoinInspection} from '../../src/coins/coin-inspection.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 import {CUSD_TYPE} from './coin-support.ts'
 
 describe('confio coins inspect', function () {

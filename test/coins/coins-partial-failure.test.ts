@@ -5,7 +5,7 @@
 // it always hits the step after it.
 import assert from 'node:assert/strict'
 import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
 import {ConsolidationFailure, type ConsolidationProgress} from '../../src/coins/consolidation-failure.ts'
 import {planConsolidation} from '../../src/coins/consolidation-plan.ts'
@@ -18,7 +18,7 @@ import type {JsonOutput} from '../../cli/base-command.ts'
 import {testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 import {CUSD, CUSD_TYPE, SUI} from './coin-support.ts'
 
 interface Wallet {

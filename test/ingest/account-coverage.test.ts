@@ -2,14 +2,15 @@
 // exactly once, wherever the poller's refresh of its account set falls.
 import assert from 'node:assert/strict'
 import {AccountRepository} from '../../src/accounts/account-repository.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../../src/ingest/poller-lease.ts'
 import {Poller, type PollerOptions} from '../../src/ingest/poller.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {setCursor} from '../../src/store/ingest-cursor.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
 import {testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
 import {closeWorld, CUSD, CUSD_PACKAGE, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, SUI} from './poll-support.ts'
@@ -43,10 +44,10 @@ describe('poller: accounts added while it runs', function () {
       db: w.db,
       chain,
       queue: w.queue,
-      lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'checkpoints'}),
+      lease: pollerLease(process.env.DATABASE_URL as string),
       packages: [CUSD_PACKAGE, PAY_PACKAGE],
       tokens,
-      cursorName: 'checkpoints',
+      cursorName: POLLER_CURSOR,
       mode: 'poll',
       intervalMs: 20,
       once: false,
@@ -112,7 +113,7 @@ describe('poller: accounts added while it runs', function () {
     const digests = sent.map((t) => t.digest)
     const first = await storedOf(w, digests)
     await w.db('raw_blockchain_events').whereIn('tx_digest', digests).delete()
-    await setCursor(w.db, 'checkpoints', start - 1n)
+    await setCursor(w.db, POLLER_CURSOR, start - 1n)
     const replay = await poller(w, {once: true}).run(new AbortController().signal)
     assert.equal(replay.stoppedBy, 'caught-up')
     assert.deepEqual(await storedOf(w, digests), first)
@@ -134,7 +135,7 @@ describe('poller: accounts added while it runs', function () {
     }
     // As a poller that picked dave up only after committing these (and died before its fill) leaves it.
     const cursor = w.sui.ledger.checkpointHeight
-    await setCursor(w.db, 'checkpoints', cursor)
+    await setCursor(w.db, POLLER_CURSOR, cursor)
     await w.db('accounts').where({sui_address: dave}).update({live_from: (cursor + 1n).toString()})
     assert.deepEqual(await storedOf(w, sent.map((t) => t.digest)), [])
     const gapOf = async () => (await new AccountRepository(w.db).find(dave))?.historyGap

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict'
 import {ConfioProcess} from '../support/child-process.ts'
 import {runCli} from '../support/cli.ts'
 import {closeWorld, CUSD, cursorOf, pollWorld, type PollWorld, storedDigests} from './poll-support.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 
 describe('the chain a database follows', function () {
   this.timeout(60_000)
@@ -16,10 +17,10 @@ describe('the chain a database follows', function () {
   it('is recorded with the cursor; a poller or reconcile pointed at a node of another chain refuses in one line, exit 2', async () => {
     const first = await runCli(['poll', '--once', '--mode', 'poll'], {env: w.env})
     assert.equal(first.code, 0, first.stderr)
-    const row = await w.db('ingest_cursors').where({name: 'checkpoints'}).first()
+    const row = await w.db('ingest_cursors').where({name: POLLER_CURSOR}).first()
     assert.equal(row.chain_id, w.sui.ledger.chainId)
 
-    await w.db('ingest_cursors').where({name: 'checkpoints'}).update({chain_id: '4c78adac'})
+    await w.db('ingest_cursors').where({name: POLLER_CURSOR}).update({chain_id: '4c78adac'})
     const cursor = await cursorOf(w.db)
     for (const args of [['poll', '--once', '--mode', 'poll'], ['reconcile']]) {
       const refused = await runCli(args, {env: w.env})
@@ -34,7 +35,7 @@ describe('the chain a database follows', function () {
 
   it('a node behind the cursor: --once waits, then says so and exits 1; a running poller waits and goes on when the node gets there', async () => {
     const height = w.sui.ledger.checkpointHeight
-    await w.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: (height + 3n).toString()})
+    await w.db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: (height + 3n).toString()})
     const once = await runCli(['poll', '--once', '--mode', 'poll', '--node-wait', '1s'], {env: w.env})
     assert.equal(once.code, 1)
     assert.match(once.stderr, new RegExp(`^Error: the node is at checkpoint ${height}, behind this database's cursor ${height + 3n}; point SUI_GRPC_URL at a node that has checkpoint ${height + 4n}`, 'm'))

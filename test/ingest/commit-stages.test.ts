@@ -5,12 +5,11 @@
 // The decoding guard stops the decide stage before a flood is stored; stores overlap and commit in order.
 import assert from 'node:assert/strict'
 
-import {ChainError} from '../../src/chain/chain-error.ts'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CallOptions} from '../../src/chain/chain-reader.ts'
-import type {CheckpointRecord, EventContents, TransactionDetails} from '../../src/chain/records.ts'
+import {ChainError} from '../../src/chain/index.ts'
+import type {CallOptions, CheckpointRecord, EventContents, GrpcChainReader, TransactionDetails} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {TransactionDetailsError, type TransactionDetailsReader} from '../../src/ingest/details-fetcher.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
@@ -21,7 +20,7 @@ import {eventually} from '../support/child-process.ts'
 import {CommitStages, type CommitStagesOptions} from './commit-stages.ts'
 import {closeWorld, cursorOf, CUSD, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 
-const CURSOR = 'checkpoints'
+const CURSOR = POLLER_CURSOR
 const FAST_RETRY = {deadlineMs: 300, baseMs: 1, maxMs: 5}
 
 describe('commit stages: decide, details, commit, queue', function () {

@@ -3,7 +3,7 @@
 // stage. Each call runs the stages over what it is given until their input ends; the stages (the
 // decoding guard's window, the committer's cursor) carry over from one call to the next, as they
 // do over a poller's run.
-import type {CheckpointView} from '../../src/chain/records.ts'
+import type {CheckpointView} from '../../src/chain/index.ts'
 import {BatchPreparer, type PreparedBatch} from '../../src/ingest/batch-preparer.ts'
 import {BoundedChannel} from '../../src/ingest/bounded-channel.ts'
 import {CheckpointCommitter, type StoredBatch} from '../../src/ingest/checkpoint-committer.ts'

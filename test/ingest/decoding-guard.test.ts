@@ -2,7 +2,7 @@
 // so it breaks a run of undecodable ones, as it would have had it been decoded.
 import assert from 'node:assert/strict'
 
-import type {ScreenedCheckpointRecord, TransactionRecord} from '../../src/chain/records.ts'
+import type {ScreenedCheckpointRecord, TransactionRecord} from '../../src/chain/index.ts'
 import {DecodingFloodError, DecodingGuard} from '../../src/ingest/decoding-guard.ts'
 
 /** A screened checkpoint of `count` transactions, of which those at `bad` were let through, undecodable. */

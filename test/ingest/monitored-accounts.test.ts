@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {MonitoredAccounts} from '../../src/ingest/monitored-accounts.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 
 const addr = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
@@ -82,7 +83,7 @@ describe('MonitoredAccounts: monitored_from', () => {
   })
 
   it('an account counts from its monitored_from, which defaults to the checkpoint after the cursor', async () => {
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '41'})
+    await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: '41'})
     await db('accounts').insert({sui_address: addr(1)})
     const row = await db('accounts').where({sui_address: addr(1)}).first('monitored_from')
     assert.equal(row.monitored_from, '42')

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import {runCli} from '../support/cli.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {closeWorld, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 
 describe('confio poll: the details fetch', function () {
   this.timeout(90_000)
@@ -20,7 +21,7 @@ describe('confio poll: the details fetch', function () {
   async function worldWithRelevantBatch(): Promise<{w: PollWorld; cursor: bigint}> {
     const w = (world = await pollWorld())
     const cursor = w.sui.ledger.checkpointHeight
-    await w.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: cursor.toString()})
+    await w.db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: cursor.toString()})
     w.sui.ledger.transfer({from: w.alice, to: w.bob, coinType: SUI, amount: 3n})
     w.sui.ledger.produceCheckpoint()
     return {w, cursor}
@@ -83,7 +84,7 @@ describe('confio poll: the details fetch', function () {
   it('a malformed digest in a checkpoint is a permanent error naming it: exit 1, nothing asked, cursor unmoved', async () => {
     const w = (world = await pollWorld())
     const cursor = w.sui.ledger.checkpointHeight
-    await w.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: cursor.toString()})
+    await w.db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: cursor.toString()})
     w.sui.ledger.submit({sender: w.alice, digest: 'not-a-digest', moveCalls: [{package: PAY_PACKAGE, module: 'pay', function: 'pay'}]})
     w.sui.ledger.produceCheckpoint()
     const result = await runCli(['poll', '--once', '--mode', 'poll', '--json'], {env: w.env})

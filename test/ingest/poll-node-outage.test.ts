@@ -5,9 +5,10 @@
 // permanent failure (a refused token) still stops it at once, and SIGTERM during a wait stops it
 // at once. --once waits nothing out: its next run is the retry.
 import assert from 'node:assert/strict'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
-import {jsonOf, runCli} from '../support/cli.ts'
 import {closeWorld, cursorOf, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {ConfioProcess, eventually} from '../support/child-process.ts'
+import {jsonOf, runCli} from '../support/cli.ts'
 
 interface StatusJson {
   alarms: {code: string; message: string}[]

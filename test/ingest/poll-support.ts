@@ -1,9 +1,10 @@
 // Shared set-up for the poller tests: a local Sui server, a clean database and queue, and the
 // environment a `confio poll` child process needs to follow that server.
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
-import {startSuiServer, type SuiTestServer} from '../support/sui-server/index.ts'
+import {startSuiServer, type SuiTestServer} from '../../sui-server/index.ts'
 
 export const CUSD_PACKAGE = `0x${'c05d'.padStart(64, '0')}`
 export const PAY_PACKAGE = `0x${'ba4'.padStart(64, '0')}`
@@ -65,7 +66,7 @@ export async function storedDigests(db: Database): Promise<string[]> {
 }
 
 export async function cursorOf(db: Database): Promise<bigint | undefined> {
-  const row = await db('ingest_cursors').where({name: 'checkpoints'}).first()
+  const row = await db('ingest_cursors').where({name: POLLER_CURSOR}).first()
   return row ? BigInt(row.checkpoint) : undefined
 }
 

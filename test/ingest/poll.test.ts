@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
-import {jsonOf, runCli} from '../support/cli.ts'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
 import {clearRedis, closeWorld, CUSD, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {ConfioProcess, eventually} from '../support/child-process.ts'
+import {jsonOf, runCli} from '../support/cli.ts'
 
 const sorted = (digests: string[]) => [...digests].sort()
 
@@ -177,7 +179,7 @@ describe('confio poll', function () {
   /** A world whose cursor is at `cursor`, on a node 30 checkpoints further with those below 20 pruned. */
   async function prunedWorld(cursor: bigint): Promise<PollWorld> {
     const pruned = await pollWorld()
-    await pruned.db('ingest_cursors').insert({name: 'checkpoints', checkpoint: String(cursor)})
+    await pruned.db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: String(cursor)})
     pruned.sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
     pruned.sui.ledger.prune(20n)
     return pruned
@@ -196,7 +198,7 @@ describe('confio poll', function () {
     world = await pollWorld()
     const {sui, db, env} = world
     sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
-    await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
+    await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: '10'})
     const unconfirmed = await runCli(['poll', '--reset-cursor', '5'], {env})
     assert.equal(unconfirmed.code, 2)
     assert.match(unconfirmed.stderr, /--reset-cursor needs confirmation; pass --yes/)

@@ -5,21 +5,25 @@
 // commit's own transaction. A standby poll or beat stops at once when told (issue 25). Real
 // processes, real PostgreSQL, the local Sui server.
 import assert from 'node:assert/strict'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
-import type {CheckpointRecord} from '../../src/chain/records.ts'
+import {BEAT_LEASE} from '../../src/beat/beat-lease.ts'
+import type {CheckpointRecord, GrpcChainReader} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
-import {LeaseLostError, PollerLease} from '../../src/ingest/poller-lease.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {POLLER_LEASE} from '../../src/ingest/poller-lease.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import type {Database} from '../../src/store/database.ts'
+import {Lease, LeaseLostError} from '../../src/store/lease.ts'
 import {normalizeCoinType} from '../../src/sui/identifiers.ts'
+import {formatWait as seconds} from '../../src/support/format-wait.ts'
+import {sleep} from '../../src/support/sleep.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {collect, testReader} from '../chain/chain-test-support.ts'
-import {ConfioProcess, eventually, killAll, sleep} from '../support/child-process.ts'
+import {ConfioProcess, eventually, killAll} from '../support/child-process.ts'
 import {runCli} from '../support/cli.ts'
 import {closeWorld, cursorOf, CUSD, pollWorld, type PollWorld, storedDigests, SUI} from './poll-support.ts'
 import {CommitStages} from './commit-stages.ts'
 
-const LEASE = 'checkpoints'
+const LEASE = POLLER_LEASE
 const POLL = ['poll', '--mode', 'poll', '--interval', '200ms']
 
 interface LeaseRow {
@@ -43,13 +47,12 @@ async function duplicates(db: Database): Promise<string[]> {
 }
 
 const sorted = (values: string[]) => [...values].sort()
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
 describe('poller lease', function () {
   this.timeout(120_000)
   let world: PollWorld | undefined
   const children: ConfioProcess[] = []
-  const leases: PollerLease[] = []
+  const leases: Lease[] = []
 
   const start = (args: string[]) => {
     const child = new ConfioProcess(args, world?.env)
@@ -106,7 +109,7 @@ describe('poller lease', function () {
     await eventually(async () => (await cursorOf(db)) === tip, 20_000, `the standby commits up to ${tip}:\n${standby.stderr}`)
     const wallMs = Date.now() - stoppedAt
     const taken = await leaseRow(db)
-    const {rows} = await db.raw(`SELECT updated_at FROM ingest_cursors WHERE name = 'checkpoints'`)
+    const {rows} = await db.raw(`SELECT updated_at FROM ingest_cursors WHERE name = ?`, [POLLER_CURSOR])
     const committedAt: Date = rows[0].updated_at
     // PostgreSQL's clock throughout: the row's renewal, the takeover and the standby's commit.
     const takeoverMs = taken.acquiredAt.getTime() - last.renewedAt.getTime()
@@ -217,18 +220,18 @@ describe('poller lease', function () {
     afterEach(() => chain.close())
 
     const lease = (options: {renewEveryMs?: number; name?: string} = {}) => {
-      const made = new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: options.name ?? LEASE, renewEveryMs: options.renewEveryMs ?? 600_000})
+      const made = new Lease({databaseUrl: process.env.DATABASE_URL as string, name: options.name ?? LEASE, renewEveryMs: options.renewEveryMs ?? 600_000})
       leases.push(made)
       return made
     }
 
     /** The poller's stages from deciding to queueing, their commits fenced by this lease. */
-    function committer(fenced: PollerLease): CommitStages {
+    function committer(fenced: Lease): CommitStages {
       const w = world as PollWorld
       const accounts = new AddressSet()
       accounts.add(w.alice)
       const tokens = new TokenRegistry([{symbol: 'SUI', coinType: normalizeCoinType(SUI), decimals: 9}, {symbol: 'cUSD', coinType: normalizeCoinType(CUSD), decimals: 6}])
-      return new CommitStages({db: w.db, chain, cursorName: 'checkpoints', cursor: undefined, filter: new RelevanceFilter({packages: [], tokens, accounts}), queue: w.queue, fence: fenced.fence})
+      return new CommitStages({db: w.db, chain, cursorName: POLLER_CURSOR, cursor: undefined, filter: new RelevanceFilter({packages: [], tokens, accounts}), queue: w.queue, fence: fenced.fence})
     }
 
     async function batch(): Promise<{checkpoints: CheckpointRecord[]; relevant: string[]}> {
@@ -271,8 +274,8 @@ describe('poller lease', function () {
 
     it('a holder whose lease is taken over learns it at its next renewal (how the beat stops); each lease has its own application_name', async () => {
       const {db} = world as PollWorld
-      const holder = lease({name: 'beat', renewEveryMs: 200})
-      const other = lease({name: 'beat'})
+      const holder = lease({name: BEAT_LEASE, renewEveryMs: 200})
+      const other = lease({name: BEAT_LEASE})
       assert.equal(await holder.tryAcquire(), true)
       await sleep(600)
       await holder.check()
@@ -280,7 +283,7 @@ describe('poller lease', function () {
       const {rows} = await db.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'confio-lease:beat'`)
       assert.equal(rows[0].n, 2, 'the holder and the standby, each on a connection of its own')
 
-      await db('leases').where({name: 'beat'}).update({expires_at: db.raw(`now() - interval '1 second'`)})
+      await db('leases').where({name: BEAT_LEASE}).update({expires_at: db.raw(`now() - interval '1 second'`)})
       assert.equal(await other.tryAcquire(), true)
       await eventually(
         () => holder.check().then(() => false, (error: Error) => error instanceof LeaseLostError && /^lost the beat lease: (taken over|it expired)/.test(error.message)),
@@ -292,7 +295,7 @@ describe('poller lease', function () {
     it('a clean release hands the lease over at once; poll --reset-cursor refuses while the lease is held', async () => {
       const {sui, db, env} = world as PollWorld
       sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
-      await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: '10'})
+      await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: '10'})
       const first = lease()
       const second = lease()
       assert.equal(await first.tryAcquire(), true)

@@ -1,9 +1,10 @@
 // A committed batch's jobs are queued beside the next batch's commit, not before it: Redis that
 // stops answering holds up neither the cursor nor the next store, and every job still lands.
 import assert from 'node:assert/strict'
-import type {GrpcChainReader} from '../../src/chain/grpc-chain-reader.ts'
+import type {GrpcChainReader} from '../../src/chain/index.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
+import {pollerLease} from '../../src/ingest/poller-lease.ts'
 import {Poller} from '../../src/ingest/poller.ts'
-import {PollerLease} from '../../src/ingest/poller-lease.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
@@ -44,10 +45,10 @@ describe('poller: queueing beside the next commit', function () {
       db: w.db,
       chain,
       queue,
-      lease: new PollerLease({databaseUrl: process.env.DATABASE_URL as string, name: 'checkpoints'}),
+      lease: pollerLease(process.env.DATABASE_URL as string),
       packages: [CUSD_PACKAGE],
       tokens: new TokenRegistry([{symbol: 'SUI', coinType: normalizeCoinType(SUI), decimals: 9}]),
-      cursorName: 'checkpoints',
+      cursorName: POLLER_CURSOR,
       mode: 'poll',
       intervalMs: 20,
       once: false,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import type {TransactionRecord} from '../../src/chain/records.ts'
+import type {TransactionRecord} from '../../src/chain/index.ts'
 import {AddressSet} from '../../src/ingest/address-set.ts'
 import {RelevanceFilter} from '../../src/ingest/relevance-filter.ts'
 import {normalizeAddress, normalizeCoinType, SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'

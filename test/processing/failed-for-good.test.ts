@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import type {BalanceKey} from '../../src/balances/balance-keys.ts'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
-import {heightWindow} from '../../src/chain/height-window.ts'
+import {heightWindow} from '../../src/chain/reader/height-window.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {anchorBalances, chainBalance, drain, fundAll, logOf, pollOnce, settleChain, startWorld, type WorkerWorld} from './worker-support.ts'
 

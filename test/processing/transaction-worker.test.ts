@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {createLogger} from '../../src/logging/logger.ts'
 import {TransactionWorker} from '../../src/processing/transaction-worker.ts'
-import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+import {TransactionConsumer} from '../../src/queue/transaction-consumer.ts'
 import {SecretScrubber} from '../../src/secrets.ts'
 import {batchProcessor, historyOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 
@@ -28,7 +28,7 @@ describe('transaction worker loop', function () {
     const stored = (await w.db('raw_blockchain_events').count({n: '*'}).first())!.n
     const lines: Record<string, unknown>[] = []
     const logger = createLogger({level: 'info', scrubber: new SecretScrubber(), pretty: false, write: (line) => lines.push(JSON.parse(line))})
-    const queue = new TransactionQueue({redisUrl: process.env.REDIS_URL as string, redisPrefix: w.prefix, isWorker: true, stallIntervalMs: 1_000})
+    const queue = new TransactionConsumer({redisUrl: process.env.REDIS_URL as string, redisPrefix: w.prefix, stallIntervalMs: 1_000})
     const processor = batchProcessor(w, logger)
     const worker = new TransactionWorker({queue, processor, concurrency: 8, parallelBatches: 2, drain: true, logger, stopGraceMs: 2_000, drainPollMs: 20, progressIntervalMs: 1})
     const result = await worker.run(new AbortController().signal)

@@ -2,9 +2,10 @@
 // transaction that kills every worker (the stall limit), and SIGTERM.
 import assert from 'node:assert/strict'
 import type {Knex} from 'knex'
-import {ConfioProcess, eventually, sleep} from '../support/child-process.ts'
 import {dropInjectedFailures, drain, historyOf, injectFailures, logOf, pollOnce, startFundedWorld, type WorkerWorld} from './worker-support.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {ConfioProcess, eventually} from '../support/child-process.ts'
 
 describe('confio worker failures', function () {
   this.timeout(120_000)

@@ -5,7 +5,8 @@
 import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
-import {heightWindow} from '../../src/chain/height-window.ts'
+import {heightWindow} from '../../src/chain/reader/height-window.ts'
+import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import type {Logger} from '../../src/logging/logger.ts'
 import {ProcessTransactionBatch} from '../../src/processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../../src/processing/transaction-router.ts'
@@ -13,7 +14,7 @@ import {createDatabase, type Database} from '../../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 
 export const SUI = '0x2::sui::SUI'
@@ -56,8 +57,8 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
   // The poller starts at the checkpoint after the current tip. (Before the accounts are added: an
   // account is monitored from the checkpoint after the cursor, and another test's cursor, on
   // another ledger, could be far ahead of this one.)
-  await db('ingest_cursors').where({name: 'checkpoints'}).delete()
-  await db('ingest_cursors').insert({name: 'checkpoints', checkpoint: sui.ledger.checkpointHeight.toString()})
+  await db('ingest_cursors').where({name: POLLER_CURSOR}).delete()
+  await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: sui.ledger.checkpointHeight.toString()})
   const accounts: Record<string, string> = {}
   for (const name of names) {
     const address = sui.ledger.createAddress(name)
@@ -78,7 +79,7 @@ export async function startWorld(names: string[]): Promise<WorkerWorld> {
       await db.raw('TRUNCATE contract_events, pending_balance_changes, account_transactions, transaction_processing_log, raw_blockchain_events')
       await db('balances').whereIn('account_id', ids).delete()
       await db('accounts').whereIn('id', ids).delete()
-      await db('ingest_cursors').where({name: 'checkpoints'}).delete()
+      await db('ingest_cursors').where({name: POLLER_CURSOR}).delete()
       await db.destroy()
       redis.disconnect()
       await sui.close()
@@ -118,7 +119,7 @@ export async function fundAll(world: WorkerWorld, amounts: {sui: bigint; cusd: b
 
 /**
  * Seals two empty checkpoints and polls them, as a live chain moves on between a test's steps: a
- * chain value read now has none of the transactions so far in its window (src/chain/height-window.ts),
+ * chain value read now has none of the transactions so far in its window (src/chain/reader/height-window.ts),
  * and the poller's cursor is at the tip.
  */
 export async function settleChain(world: WorkerWorld): Promise<void> {
@@ -147,7 +148,7 @@ export async function anchorBalances(world: WorkerWorld): Promise<void> {
 
 /**
  * Seals two empty checkpoints, as a live chain does between a test's steps: a chain value read
- * after them has no change of the last transactions in its window (src/chain/height-window.ts).
+ * after them has no change of the last transactions in its window (src/chain/reader/height-window.ts).
  */
 export function moveOn(world: WorkerWorld): void {
   if (world.sui.ledger.pendingTransactions.length > 0) throw new Error('moveOn seals empty checkpoints; seal the pending transactions first')

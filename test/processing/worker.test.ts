@@ -1,7 +1,7 @@
 // confio worker end to end: the local Sui server, `confio poll --once`, `confio worker --drain`,
 // the real PostgreSQL and Redis.
 import assert from 'node:assert/strict'
-import {DEFAULT_GAS, FAILED_GAS} from '../support/chain-builder.ts'
+import {DEFAULT_GAS, FAILED_GAS} from '../../sui-server/chain-builder.ts'
 import {InvalidationListener} from '../../src/balances/invalidation-listener.ts'
 import type {BalanceInvalidation} from '../../src/balances/balance-keys.ts'
 import {balanceCacheKey} from '../../src/balances/balance-keys.ts'

@@ -9,7 +9,8 @@ import {SecretScrubber} from '../../src/secrets.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {BeatQueue} from '../../src/queue/beat-queue.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
-import {eventually, sleep} from '../support/child-process.ts'
+import {sleep} from '../../src/support/sleep.ts'
+import {eventually} from '../support/child-process.ts'
 import {postgresPortAsRedis, PrivateRedis} from '../support/private-redis.ts'
 
 /** A logger whose lines (their messages) are kept. */

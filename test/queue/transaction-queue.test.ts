@@ -3,6 +3,8 @@
 // ids that have no job, many to a script run too.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import type {QueueSide} from '../../src/queue/queue-base.ts'
+import {TransactionConsumer} from '../../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../../src/queue/transaction-queue.ts'
 import {deleteKeysWithPrefix} from '../support/redis-keys.ts'
 
@@ -11,7 +13,7 @@ describe('TransactionQueue.enqueue and missing', function () {
   const redisUrl = process.env.REDIS_URL as string
   let prefix: string
   let producer: TransactionQueue
-  const queues: TransactionQueue[] = []
+  const queues: QueueSide[] = []
 
   beforeEach(async () => {
     prefix = `${process.env.REDIS_PREFIX}tq-${randomBytes(4).toString('hex')}:`
@@ -27,7 +29,7 @@ describe('TransactionQueue.enqueue and missing', function () {
 
   /** Takes jobs with a bee-queue worker until `count` have run, then stops it. */
   async function consume(count: number, handler: (digest: string) => Promise<void> = async () => undefined): Promise<string[]> {
-    const worker = new TransactionQueue({redisUrl, redisPrefix: prefix, isWorker: true})
+    const worker = new TransactionConsumer({redisUrl, redisPrefix: prefix})
     queues.push(worker)
     const seen: string[] = []
     await new Promise<void>((resolve, reject) => {

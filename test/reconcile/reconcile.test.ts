@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {PostgresBalanceStore} from '../../src/balances/postgres-balance-store.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
-import {startSuiServer} from '../support/sui-server/index.ts'
+import {startSuiServer} from '../../sui-server/index.ts'
 import {chainBalance, drain, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 interface Report {
@@ -100,6 +100,26 @@ describe('confio reconcile', function () {
     assert.match(header, /CHECKPOINT +CACHE$/)
     assert.equal(row.indexOf('not written'), header.lastIndexOf('CACHE'), text.stdout)
     await reconcile(['--account', bea])
+  })
+
+  it('--report: amounts in display units, a token no longer registered in base units, labelled so', async () => {
+    const [ada] = names as [string]
+    const accountId = w.accounts[ada]!
+    const email = (await w.db('accounts').where({id: accountId}).first('email')).email as string
+    const rows = await w.db('balance_drift')
+      .insert([
+        {account_id: accountId, token: 'CUSD', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'},
+        {account_id: accountId, token: 'USDT', cached_amount: '10000000', chain_amount: '12500000', difference: '2500000', chain_checkpoint: '7'},
+      ])
+      .returning('id')
+    try {
+      const text = await runCli(['reconcile', '--report'], {env: w.env})
+      assert.equal(text.code, 0, text.stderr)
+      assert.match(text.stdout, new RegExp(`^${email} +CUSD +10 +12\\.5 +2500000 +1 `, 'm'))
+      assert.match(text.stdout, new RegExp(`^${email} +USDT +10000000 \\(base units\\) +12500000 \\(base units\\) +2500000 +1 `, 'm'))
+    } finally {
+      await w.db('balance_drift').whereIn('id', rows.map((r: {id: string}) => r.id)).delete()
+    }
   })
 
   it('usage shows the flags that go together apart from --report', async () => {

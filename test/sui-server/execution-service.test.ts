@@ -4,7 +4,7 @@ import {Secp256k1Keypair} from '@mysten/sui/keypairs/secp256k1'
 import {Secp256r1Keypair} from '@mysten/sui/keypairs/secp256r1'
 import type {SuiGrpcClient} from '@mysten/sui/grpc'
 import {Transaction, TransactionDataBuilder, coinWithBalance} from '@mysten/sui/transactions'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {clientFor, statusOf} from './client.ts'
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 import {type SuiGrpcClient} from '@mysten/sui/grpc'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {clientFor, statusOf} from './client.ts'
-import {jsonValue} from '../support/sui-server/proto-messages.ts'
-import {MAX_BATCH_GET_TRANSACTIONS} from '../support/sui-server/services/ledger-service.ts'
+import {jsonValue} from '../../sui-server/proto-messages.ts'
+import {MAX_BATCH_GET_TRANSACTIONS} from '../../sui-server/services/ledger-service.ts'
 
 const PKG = '0x' + 'ab'.repeat(32)
 

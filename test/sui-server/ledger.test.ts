@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import {checkpoint, tx} from '../support/chain-builder.ts'
-import {Ledger} from '../support/sui-server/ledger.ts'
+import {checkpoint, tx} from '../../sui-server/chain-builder.ts'
+import {Ledger} from '../../sui-server/ledger.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 
 const PKG = '0x' + 'cd'.repeat(32)

@@ -3,9 +3,9 @@
 // ways it refuses (pruned, switched off, what it does not model).
 import assert from 'node:assert/strict'
 import {GrpcTypes, type SuiGrpcClient} from '@mysten/sui/grpc'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
-import {PROGRESS_EVERY} from '../support/sui-server/services/list-transactions.ts'
-import {affectedAddresses} from '../support/sui-server/transaction-filter.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
+import {PROGRESS_EVERY} from '../../sui-server/services/list-transactions.ts'
+import {affectedAddresses} from '../../sui-server/transaction-filter.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {clientFor, statusOf} from './client.ts'
 

@@ -11,7 +11,7 @@ import {emptyDir, ROOT} from '../support/cli.ts'
 import {eventually} from '../support/child-process.ts'
 import {clientFor} from './client.ts'
 
-const MAIN = fileURLToPath(new URL('../support/sui-server/main.ts', import.meta.url))
+const MAIN = fileURLToPath(new URL('../../sui-server/main.ts', import.meta.url))
 const EXAMPLE_CSV = join(ROOT, 'examples', 'accounts.csv')
 
 interface Server {

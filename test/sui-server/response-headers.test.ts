@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import {type SuiGrpcClient} from '@mysten/sui/grpc'
 import type {RpcMetadata} from '@protobuf-ts/runtime-rpc'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {clientFor} from './client.ts'
 
 const CHAIN_ID = '4btiuiMPvEENsttpZC7CZ53DruC3MAgfznDbASZ7DR6S'

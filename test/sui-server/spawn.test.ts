@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {type SpawnedSuiServer, spawnSuiServer} from '../support/sui-server/index.ts'
+import {type SpawnedSuiServer, spawnSuiServer} from '../../sui-server/index.ts'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {clientFor} from './client.ts'
 

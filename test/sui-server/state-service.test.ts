@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {type SuiGrpcClient} from '@mysten/sui/grpc'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
-import {Random} from '../support/sui-server/random.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
+import {Random} from '../../sui-server/random.ts'
 import {SUI_COIN_TYPE, normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {clientFor} from './client.ts'
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {type SuiTestServer, startSuiServer} from '../support/sui-server/index.ts'
+import {type SuiTestServer, startSuiServer} from '../../sui-server/index.ts'
 import {clientFor} from './client.ts'
 
 describe('sui test server: SubscribeCheckpoints against the real client', () => {

@@ -3,6 +3,7 @@
 import {type ChildProcess, spawn} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 import {emptyDir} from './cli.ts'
+import {sleep} from '../../src/support/sleep.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 
@@ -58,10 +59,6 @@ export async function killAll(children: ConfioProcess[]): Promise<void> {
     child.kill('SIGKILL')
     await child.exited
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 /** Polls `check` until it returns true, or fails after `timeoutMs`. */

@@ -16,7 +16,7 @@
 // until then the poller fills monitored_from .. live_from - 1 for that account before it commits
 // further, so an account added between two of the poller's refreshes loses nothing.
 //
-// The cursor's name, 'checkpoints', is the poller's (cli/pipeline-parts.ts).
+// The cursor's name, 'checkpoints', is the poller's (POLLER_CURSOR, src/ingest/poller-cursor.ts).
 import type {Knex} from 'knex'
 
 export async function up(knex: Knex): Promise<void> {

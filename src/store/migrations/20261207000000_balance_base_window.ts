@@ -1,4 +1,4 @@
-// A chain value's height is a window, not a point (src/chain/height-window.ts): a state reply may be
+// A chain value's height is a window, not a point (src/chain/reader/height-window.ts): a state reply may be
 // a checkpoint older or newer than the x-sui-checkpoint-height it carries. Each balance row keeps,
 // beside base_checkpoint (the header of the read that set its amount), the window that read proved:
 //   base_window_from  the lowest checkpoint whose changes the amount may leave out,
