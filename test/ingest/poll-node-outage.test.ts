@@ -9,6 +9,7 @@ import {closeWorld, cursorOf, pollWorld, type PollWorld, storedDigests, SUI} fro
 import {sleep} from '../../src/support/sleep.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
+import {freePort} from '../support/free-port.ts'
 
 interface StatusJson {
   alarms: {code: string; message: string}[]
@@ -48,7 +49,7 @@ describe('confio poll: a node that fails', function () {
 
   it('waits out UNAVAILABLE on every method, says each wait with its delay, shows the outage, and catches up', async () => {
     const w = (world = await pollWorld())
-    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    const port = await freePort()
     poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--metrics-port', String(port)], {...w.env, ...outageEnv})
     await poller.waitForLog(/checkpoints committed/)
     const committedBefore = await cursorOf(w.db)

@@ -4,6 +4,7 @@ import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {sleep} from '../../src/support/sleep.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
+import {freePort} from '../support/free-port.ts'
 
 const sorted = (digests: string[]) => [...digests].sort()
 
@@ -247,7 +248,7 @@ describe('confio poll', function () {
     const {sui, env, alice, bob} = world
     sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
     sui.ledger.produceCheckpoint()
-    const port = 20_000 + Math.floor(Math.random() * 20_000)
+    const port = await freePort()
     const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--metrics-port', String(port), '--from-checkpoint', '1'], env)
     await poller.waitForLog(/checkpoints committed/)
     // The first batch may stop short of the tip on a busy machine; the next one gets there.

@@ -1,7 +1,7 @@
 // A redis-server of a test's own, on a free port, for tests that stop Redis: never the shared one.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {createServer} from 'node:net'
 import {Redis} from 'ioredis'
+import {freePort} from './free-port.ts'
 
 export class PrivateRedis {
   readonly port: number
@@ -64,15 +64,4 @@ export class PrivateRedis {
 export function postgresPortAsRedis(): string {
   const {hostname, port} = new URL(process.env.DATABASE_URL as string)
   return `redis://${hostname}:${port || '5432'}`
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as {port: number}
-      server.close(() => resolve(port))
-    })
-  })
 }
