@@ -76,10 +76,14 @@ describe('a Redis restart under a running poller and worker', function () {
     try {
       const {queued} = await queue.enqueue(['restart-probe'])
       assert.deepEqual(queued, ['restart-probe'])
+      let counts: Awaited<ReturnType<TransactionQueue['counts']>> | undefined
       await eventually(async () => {
-        const counts = await queue.counts()
+        counts = await queue.counts()
         return counts.waiting + counts.active === 0
-      }, 20_000, 'the job taken by the worker')
+      }, 20_000, 'the job taken by the worker').catch((error: Error) => {
+        // What the queue held and what the worker said: for a failure seen only in full runs.
+        throw new Error(`${error.message}: queue ${JSON.stringify(counts)}\n${worker.stderr.slice(-3_000)}`)
+      })
     } finally {
       await queue.close(1_000)
     }
