@@ -15,7 +15,14 @@
 // or command it does not know makes its transaction undecodable (kept, never dropped) and is
 // reported (wire-observer.ts). Given a TransactionScreen, a ListCheckpoints read passes over the
 // transactions that cannot matter to it (transaction-screen.ts) and reads the rest in full.
-import type {GrpcTypes} from '@mysten/sui/grpc'
+//
+// proto3 merges the occurrences of a singular embedded message; a node's encoder (prost) writes
+// each once, but a proxy or another implementation may split one. The frame's own messages (the
+// checkpoint, its summary, the query end) are merged here. A transaction in which one repeats is
+// rare, so it is read by the SDK's generated decoder instead (readTransactionIn), whose reading of
+// a valid encoding is confio's. A frame whose parts cannot be one checkpoint (two sequence numbers
+// or digests, a transaction of another checkpoint) is a WireError: the reply is malformed.
+import {GrpcTypes} from '@mysten/sui/grpc'
 
 import type {ProtoValue} from './proto-values.ts'
 import {
@@ -49,10 +56,10 @@ export function readGetCheckpointResponse(bytes: Uint8Array, observer: WireObser
   const r = new WireReader(bytes, observer)
   let checkpoint: WireCheckpoint | undefined
   r.fields(r.buf.length, (tag) => {
-    if (tag === GET_CHECKPOINT_RESPONSE.tag.checkpoint) checkpoint = readCheckpoint(r, r.delimited())
+    if (tag === GET_CHECKPOINT_RESPONSE.tag.checkpoint) checkpoint = readCheckpoint(r, r.delimited(), undefined, checkpoint)
     else r.other(GET_CHECKPOINT_RESPONSE, tag)
   })
-  return checkpoint ? {checkpoint} : {}
+  return checkpoint ? {checkpoint: consistent(checkpoint)} : {}
 }
 
 /** ListCheckpointsResponse { Checkpoint checkpoint = 1; Watermark watermark = 2; QueryEnd end = 3 }. */
@@ -64,13 +71,14 @@ export function readListCheckpointsResponse(
   const r = new WireReader(bytes, observer)
   const out: {checkpoint?: WireCheckpoint; end?: {reason: number}} = {}
   r.fields(r.buf.length, (tag) => {
-    if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited(), screen)
+    if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited(), screen, out.checkpoint)
     else if (tag === LIST_CHECKPOINTS_RESPONSE.tag.end) {
-      let reason = 0
-      r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (reason = r.uint()) : r.other(QUERY_END, t)))
-      out.end = {reason}
+      const end = out.end ?? {reason: 0}
+      r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (end.reason = r.uint()) : r.other(QUERY_END, t)))
+      out.end = end
     } else r.other(LIST_CHECKPOINTS_RESPONSE, tag)
   })
+  if (out.checkpoint !== undefined) consistent(out.checkpoint)
   return out
 }
 
@@ -80,9 +88,10 @@ export function readSubscribeCheckpointsResponse(bytes: Uint8Array, observer: Wi
   const out: {cursor?: bigint; checkpoint?: WireCheckpoint} = {}
   r.fields(r.buf.length, (tag) => {
     if (tag === SUBSCRIBE_CHECKPOINTS_RESPONSE.tag.cursor) out.cursor = r.uint64()
-    else if (tag === SUBSCRIBE_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited())
+    else if (tag === SUBSCRIBE_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited(), undefined, out.checkpoint)
     else r.other(SUBSCRIBE_CHECKPOINTS_RESPONSE, tag)
   })
+  if (out.checkpoint !== undefined) consistent(out.checkpoint)
   return out
 }
 
@@ -104,22 +113,46 @@ export function readBatchGetTransactionsResponse(bytes: Uint8Array, observer: Wi
   r.fields(r.buf.length, (tag) => {
     if (tag !== BATCH_GET_TRANSACTIONS_RESPONSE.tag.transactions) return r.other(BATCH_GET_TRANSACTIONS_RESPONSE, tag)
     let result: WireTransactionResult = {error: {code: 2, message: 'GetTransactionResult with neither a transaction nor an error'}}
-    r.fields(r.delimited(), (t) => {
+    // The occurrences of `transaction` since the oneof last chose it, merged once the result is read.
+    let parts: Array<readonly [number, number]> = []
+    const resultEnd = r.delimited()
+    r.fields(resultEnd, (t) => {
       if (t === GET_TRANSACTION_RESULT.tag.transaction) {
-        const tx = emptyTransaction()
-        const wireError = readTransactionIn(r, r.delimited(), tx)
-        result = wireError === undefined ? {transaction: tx} : {transaction: tx, wireError}
-      } else if (t === GET_TRANSACTION_RESULT.tag.error) result = {error: readStatus(r, r.delimited())}
-      else r.other(GET_TRANSACTION_RESULT, t)
+        const end = r.delimited()
+        parts.push([r.pos, end])
+        r.pos = end
+      } else if (t === GET_TRANSACTION_RESULT.tag.error) {
+        result = {error: readStatus(r, r.delimited(), parts.length === 0 && 'error' in result ? result.error : undefined)}
+        parts = []
+      } else r.other(GET_TRANSACTION_RESULT, t)
     })
+    if (parts.length > 0) result = readResultTransaction(r, parts, resultEnd)
     transactions.push(result)
   })
   return {transactions}
 }
 
-// google.rpc.Status { int32 code = 1; string message = 2 }
-function readStatus(r: WireReader, end: number): {code: number; message: string} {
-  const status = {code: 2, message: ''}
+/**
+ * The transaction of a GetTransactionResult from its occurrences: one is read where it lies; more
+ * are read as their concatenation, which is how protobuf defines their merge.
+ */
+function readResultTransaction(r: WireReader, parts: ReadonlyArray<readonly [number, number]>, resultEnd: number): WireTransactionResult {
+  const tx = emptyTransaction()
+  let wireError: string | undefined
+  if (parts.length === 1) {
+    r.pos = parts[0]![0]
+    wireError = readTransactionIn(r, parts[0]![1], tx)
+    r.pos = resultEnd
+  } else {
+    const whole = new WireReader(Buffer.concat(parts.map(([start, end]) => r.buf.subarray(start, end))), r.observer)
+    wireError = readTransactionIn(whole, whole.buf.length, tx)
+  }
+  return wireError === undefined ? {transaction: tx} : {transaction: tx, wireError}
+}
+
+// google.rpc.Status { int32 code = 1; string message = 2 }; `into` is an earlier occurrence to merge with.
+function readStatus(r: WireReader, end: number, into?: {code: number; message: string}): {code: number; message: string} {
+  const status = into ?? {code: 2, message: ''}
   r.fields(end, (tag) => {
     if (tag === STATUS.tag.code) status.code = r.uint() | 0
     else if (tag === STATUS.tag.message) status.message = r.string()
@@ -131,15 +164,16 @@ function readStatus(r: WireReader, end: number): {code: number; message: string}
 // Checkpoint { uint64 sequence_number = 1; string digest = 2; CheckpointSummary summary = 3;
 //              repeated ExecutedTransaction transactions = 6 }
 // With a screen, a transaction it finds cannot matter is passed over; the rest are read in full.
-function readCheckpoint(r: WireReader, end: number, screen?: TransactionScreen): WireCheckpoint {
-  const checkpoint = {transactions: [] as GrpcTypes.ExecutedTransaction[]} as GrpcTypes.Checkpoint
-  const transactionErrors: Array<string | undefined> = []
-  const indexes: number[] | undefined = screen ? [] : undefined
-  let transactionCount = 0
+// `into` is the frame's earlier occurrence of the checkpoint, which this one merges with.
+function readCheckpoint(r: WireReader, end: number, screen?: TransactionScreen, into?: WireCheckpoint): WireCheckpoint {
+  const checkpoint = into?.checkpoint ?? ({transactions: [] as GrpcTypes.ExecutedTransaction[]} as GrpcTypes.Checkpoint)
+  const transactionErrors: Array<string | undefined> = into?.transactionErrors ?? []
+  const indexes: number[] | undefined = into === undefined ? (screen ? [] : undefined) : into.indexes
+  let transactionCount = into?.transactionCount ?? 0
   r.fields(end, (tag) => {
-    if (tag === CHECKPOINT.tag.sequence_number) checkpoint.sequenceNumber = r.uint64()
-    else if (tag === CHECKPOINT.tag.digest) checkpoint.digest = r.string()
-    else if (tag === CHECKPOINT.tag.summary) checkpoint.summary = readSummary(r, r.delimited())
+    if (tag === CHECKPOINT.tag.sequence_number) checkpoint.sequenceNumber = same('checkpoint', checkpoint.sequenceNumber, r.uint64())
+    else if (tag === CHECKPOINT.tag.digest) checkpoint.digest = same('checkpoint digest', checkpoint.digest, r.string())
+    else if (tag === CHECKPOINT.tag.summary) checkpoint.summary = readSummary(r, r.delimited(), checkpoint.summary)
     else if (tag === CHECKPOINT.tag.transactions) {
       const txEnd = r.delimited()
       const index = transactionCount++
@@ -158,10 +192,26 @@ function readCheckpoint(r: WireReader, end: number, screen?: TransactionScreen):
   return indexes === undefined ? {checkpoint, transactionErrors, transactionCount} : {checkpoint, transactionErrors, transactionCount, indexes}
 }
 
-// CheckpointSummary { Timestamp timestamp = 9 }
-function readSummary(r: WireReader, end: number): GrpcTypes.CheckpointSummary {
-  const summary = {} as GrpcTypes.CheckpointSummary
-  r.fields(end, (tag) => (tag === CHECKPOINT_SUMMARY.tag.timestamp ? (summary.timestamp = readTimestamp(r, r.delimited())) : r.other(CHECKPOINT_SUMMARY, tag)))
+/** A value a frame names twice must be the same both times: one frame is one checkpoint. */
+function same<T extends bigint | string>(what: string, before: T | undefined, value: T): T {
+  if (before !== undefined && before !== value) throw new WireError(`one frame names ${what} ${before} and ${what} ${value}`)
+  return value
+}
+
+/** The checkpoint, once every transaction read that names its checkpoint names this one. */
+function consistent(wire: WireCheckpoint): WireCheckpoint {
+  const sequence = wire.checkpoint.sequenceNumber
+  if (sequence === undefined) return wire
+  for (const tx of wire.checkpoint.transactions) {
+    if (tx.checkpoint !== undefined && tx.checkpoint !== sequence) throw new WireError(`a transaction of checkpoint ${tx.checkpoint} in checkpoint ${sequence}`)
+  }
+  return wire
+}
+
+// CheckpointSummary { Timestamp timestamp = 9 }; `into` is an earlier occurrence to merge with.
+function readSummary(r: WireReader, end: number, into?: GrpcTypes.CheckpointSummary): GrpcTypes.CheckpointSummary {
+  const summary = into ?? ({} as GrpcTypes.CheckpointSummary)
+  r.fields(end, (tag) => (tag === CHECKPOINT_SUMMARY.tag.timestamp ? (summary.timestamp = readTimestamp(r, r.delimited(), summary.timestamp)) : r.other(CHECKPOINT_SUMMARY, tag)))
   return summary
 }
 
@@ -177,10 +227,13 @@ function emptyTransaction(): GrpcTypes.ExecutedTransaction {
  */
 function readTransactionIn(r: WireReader, end: number, tx: GrpcTypes.ExecutedTransaction): string | undefined {
   const depth = r.depth
+  const start = r.pos
   r.unknown = undefined
+  r.split = false
   let problem: string | undefined
   try {
     readExecutedTransaction(r, end, tx)
+    if (r.split) problem = readWithSdk(r.buf.subarray(start, end), tx)
   } catch (error) {
     if (!(error instanceof WireError)) throw error
     problem = `malformed transaction bytes: ${error.message}`
@@ -195,10 +248,28 @@ function readTransactionIn(r: WireReader, end: number, tx: GrpcTypes.ExecutedTra
   return problem === undefined ? note : `${problem}; ${note}`
 }
 
-// Timestamp { int64 seconds = 1; int32 nanos = 2 }
-function readTimestamp(r: WireReader, end: number): {seconds: bigint; nanos: number} {
-  let seconds = 0
-  let nanos = 0
+/**
+ * A transaction in which a singular embedded message comes in more than one occurrence, read again
+ * by the SDK's generated decoder, which merges them. The hand reader has read it all the same (so
+ * what it does not know is noted, and malformed bytes are its to name); the decoder's reading
+ * replaces its own.
+ */
+function readWithSdk(bytes: Uint8Array, tx: GrpcTypes.ExecutedTransaction): string | undefined {
+  let decoded: GrpcTypes.ExecutedTransaction
+  try {
+    decoded = GrpcTypes.ExecutedTransaction.fromBinary(bytes)
+  } catch (error) {
+    return `malformed transaction bytes: ${error instanceof Error ? error.message : String(error)}`
+  }
+  for (const key of Object.keys(tx)) delete (tx as unknown as Record<string, unknown>)[key]
+  Object.assign(tx, decoded)
+  return undefined
+}
+
+// Timestamp { int64 seconds = 1; int32 nanos = 2 }; `into` is an earlier occurrence to merge with.
+function readTimestamp(r: WireReader, end: number, into?: {seconds: bigint; nanos: number}): {seconds: bigint; nanos: number} {
+  let seconds = into === undefined ? 0 : Number(into.seconds)
+  let nanos = into?.nanos ?? 0
   r.fields(end, (tag) => {
     if (tag === TIMESTAMP.tag.seconds) seconds = r.int64()
     else if (tag === TIMESTAMP.tag.nanos) nanos = r.uint() | 0
@@ -214,12 +285,12 @@ function readExecutedTransaction(r: WireReader, end: number, tx: GrpcTypes.Execu
   const t = EXECUTED_TRANSACTION.tag
   r.fields(end, (tag) => {
     if (tag === t.digest) tx.digest = r.string()
-    else if (tag === t.transaction) tx.transaction = readTransaction(r, r.delimited())
-    else if (tag === t.effects) tx.effects = readEffects(r, r.delimited())
-    else if (tag === t.events) tx.events = readEvents(r, r.delimited())
+    else if (tag === t.transaction && r.occurrence(tx.transaction !== undefined)) tx.transaction = readTransaction(r, r.delimited())
+    else if (tag === t.effects && r.occurrence(tx.effects !== undefined)) tx.effects = readEffects(r, r.delimited())
+    else if (tag === t.events && r.occurrence(tx.events !== undefined)) tx.events = readEvents(r, r.delimited())
     else if (tag === t.balance_changes) tx.balanceChanges.push(readBalanceChange(r, r.delimited()))
     else if (tag === t.checkpoint) tx.checkpoint = r.uint64()
-    else if (tag === t.timestamp) tx.timestamp = readTimestamp(r, r.delimited())
+    else if (tag === t.timestamp && r.occurrence(tx.timestamp !== undefined)) tx.timestamp = readTimestamp(r, r.delimited())
     else if (tag === t.transaction_index) tx.transactionIndex = r.uint64()
     else r.other(EXECUTED_TRANSACTION, tag)
   })
@@ -230,9 +301,9 @@ function readExecutedTransaction(r: WireReader, end: number, tx: GrpcTypes.Execu
 function readTransaction(r: WireReader, end: number): GrpcTypes.Transaction {
   const t = {} as GrpcTypes.Transaction
   r.fields(end, (tag) => {
-    if (tag === TRANSACTION.tag.kind) t.kind = readKind(r, r.delimited())
+    if (tag === TRANSACTION.tag.kind && r.occurrence(t.kind !== undefined)) t.kind = readKind(r, r.delimited())
     else if (tag === TRANSACTION.tag.sender) t.sender = r.string()
-    else if (tag === TRANSACTION.tag.gas_payment) {
+    else if (tag === TRANSACTION.tag.gas_payment && r.occurrence(t.gasPayment !== undefined)) {
       const gas = {objects: []} as unknown as GrpcTypes.GasPayment
       r.fields(r.delimited(), (g) => (g === GAS_PAYMENT.tag.owner ? (gas.owner = r.string()) : r.other(GAS_PAYMENT, g)))
       t.gasPayment = gas
@@ -246,7 +317,10 @@ function readTransaction(r: WireReader, end: number): GrpcTypes.Transaction {
 // ProgrammableTransaction { repeated Command commands = 2 }
 function readKind(r: WireReader, end: number): GrpcTypes.TransactionKind {
   const kind = {data: {oneofKind: undefined}} as GrpcTypes.TransactionKind
+  let data = false
   r.fields(end, (tag) => {
+    // A second member of the `data` oneof merges with the first, or replaces it.
+    if (tag >>> 3 >= 2 && TRANSACTION_KIND.byNumber[tag >>> 3] !== undefined) data = r.occurrence(data)
     if (tag === TRANSACTION_KIND.tag.programmable_transaction) {
       const commands: GrpcTypes.Command[] = []
       r.fields(r.delimited(), (c) => (c === PROGRAMMABLE_TRANSACTION.tag.commands ? commands.push(readCommand(r, r.delimited())) : r.other(PROGRAMMABLE_TRANSACTION, c)))
@@ -267,6 +341,8 @@ function readKind(r: WireReader, end: number): GrpcTypes.TransactionKind {
 function readCommand(r: WireReader, end: number): GrpcTypes.Command {
   let command: GrpcTypes.Command['command'] = {oneofKind: undefined}
   r.fields(end, (tag) => {
+    // A second member of the `command` oneof merges with the first, or replaces it.
+    if (COMMAND.byNumber[tag >>> 3] !== undefined) r.occurrence(command.oneofKind !== undefined)
     if (tag === COMMAND.tag.move_call) {
       const call = {typeArguments: [], arguments: []} as unknown as GrpcTypes.MoveCall
       r.fields(r.delimited(), (f) => {
@@ -288,8 +364,8 @@ function readCommand(r: WireReader, end: number): GrpcTypes.Command {
 function readEffects(r: WireReader, end: number): GrpcTypes.TransactionEffects {
   const effects = {} as GrpcTypes.TransactionEffects
   r.fields(end, (tag) => {
-    if (tag === TRANSACTION_EFFECTS.tag.status) effects.status = readExecutionStatus(r, r.delimited())
-    else if (tag === TRANSACTION_EFFECTS.tag.gas_used) effects.gasUsed = readGasCost(r, r.delimited())
+    if (tag === TRANSACTION_EFFECTS.tag.status && r.occurrence(effects.status !== undefined)) effects.status = readExecutionStatus(r, r.delimited())
+    else if (tag === TRANSACTION_EFFECTS.tag.gas_used && r.occurrence(effects.gasUsed !== undefined)) effects.gasUsed = readGasCost(r, r.delimited())
     else r.other(TRANSACTION_EFFECTS, tag)
   })
   return effects
@@ -301,7 +377,7 @@ function readExecutionStatus(r: WireReader, end: number): GrpcTypes.ExecutionSta
   const status = {} as GrpcTypes.ExecutionStatus
   r.fields(end, (tag) => {
     if (tag === EXECUTION_STATUS.tag.success) status.success = r.uint() !== 0
-    else if (tag === EXECUTION_STATUS.tag.error) {
+    else if (tag === EXECUTION_STATUS.tag.error && r.occurrence(status.error !== undefined)) {
       const error = {errorDetails: {oneofKind: undefined}} as GrpcTypes.ExecutionError
       r.fields(r.delimited(), (e) => {
         if (e === EXECUTION_ERROR.tag.description) error.description = r.string()
@@ -336,7 +412,7 @@ function readEvents(r: WireReader, end: number): GrpcTypes.TransactionEvents {
     r.fields(r.delimited(), (e) => {
       if (e === EVENT.tag.sender) event.sender = r.string()
       else if (e === EVENT.tag.event_type) event.eventType = r.string()
-      else if (e === EVENT.tag.json) event.json = readValue(r, r.delimited()) as unknown as GrpcTypes.Event['json']
+      else if (e === EVENT.tag.json && r.occurrence(event.json !== undefined)) event.json = readValue(r, r.delimited()) as unknown as GrpcTypes.Event['json']
       else r.other(EVENT, e)
     })
     events.push(event)
@@ -364,6 +440,8 @@ function readValue(r: WireReader, end: number): ProtoValue {
   let value: ProtoValue = {kind: {oneofKind: undefined}}
   const t = VALUE.tag
   r.fields(end, (tag) => {
+    // A message member of the `kind` oneof after itself merges with it.
+    if (tag === t.struct_value || tag === t.list_value) r.occurrence(value.kind.oneofKind === (tag === t.struct_value ? 'structValue' : 'listValue'))
     if (tag === t.string_value) value = {kind: {oneofKind: 'stringValue', stringValue: r.string()}}
     else if (tag === t.struct_value) value = {kind: {oneofKind: 'structValue', structValue: {fields: readStruct(r, r.delimited())}}}
     else if (tag === t.list_value) {
@@ -386,9 +464,10 @@ function readStruct(r: WireReader, end: number): {[key: string]: ProtoValue} {
     if (tag !== STRUCT.tag.fields) return r.other(STRUCT, tag)
     let key = ''
     let entry: ProtoValue = {kind: {oneofKind: undefined}}
+    let valued = false
     r.fields(r.delimited(), (e) => {
       if (e === STRUCT_FIELDS_ENTRY.tag.key) key = r.string()
-      else if (e === STRUCT_FIELDS_ENTRY.tag.value) entry = readValue(r, r.delimited())
+      else if (e === STRUCT_FIELDS_ENTRY.tag.value && (valued = r.occurrence(valued))) entry = readValue(r, r.delimited())
       else r.other(STRUCT_FIELDS_ENTRY, e)
     })
     fields[key] = entry

@@ -54,6 +54,11 @@ export class WireReader {
   depth = 0
   /** What the transaction being read carries that this reader does not know. */
   unknown: string[] | undefined
+  /**
+   * Whether the transaction being read has a singular embedded message in more than one
+   * occurrence: valid proto3, which merges them, where this reader keeps the last (checkpoint-wire.ts).
+   */
+  split = false
 
   constructor(bytes: Uint8Array, observer: WireObserver) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -176,6 +181,12 @@ export class WireReader {
     while (this.pos < end) field(this.uint())
     if (this.pos !== end) throw new WireError('field runs past its message')
     this.depth--
+  }
+
+  /** Notes a singular embedded message's occurrence, given whether one was seen before: returns true (now seen). */
+  occurrence(seen: boolean): true {
+    if (seen) this.split = true
+    return true
   }
 
   /** The transaction being read carries `what`, which this reader does not know. */
