@@ -173,4 +173,26 @@ describe('transaction screen', () => {
     // Content the reader does not know is still reported, once, by the full read of it.
     assert.equal(metrics.snapshot().unknownContent?.['TransactionKind.kind 12'], 1)
   })
+
+  it('lets through a transaction whose parts merge into one the rule keeps (proto3 merges split occurrences)', () => {
+    const {filter, screen} = rule([], [PKG])
+    const callOf = (pkg: string) => (t: GrpcTypes.ExecutedTransaction) =>
+      ((t.transaction!.kind!.data as {programmableTransaction: GrpcTypes.ProgrammableTransaction}).programmableTransaction.commands[0]!.command = {oneofKind: 'moveCall', moveCall: {package: pkg, module: 'm', function: 'f', typeArguments: [], arguments: []}})
+    const sender = GrpcTypes.ExecutedTransaction.toBinary(GrpcTypes.ExecutedTransaction.create({transaction: {sender: BOB}}))
+    // A Command whose MoveCall comes in two occurrences: the second names the watched package.
+    const splitCall = messageField(2, messageField(4, messageField(2, messageField(2, Buffer.concat([
+      messageField(1, GrpcTypes.MoveCall.toBinary(GrpcTypes.MoveCall.create({package: OTHER, module: 'm', function: 'f'}))),
+      messageField(1, GrpcTypes.MoveCall.toBinary(GrpcTypes.MoveCall.create({package: PKG}))),
+    ])))))
+    const bytes = checkpoint([
+      tx('Plain'),
+      Buffer.concat([tx('Call', callOf(PKG)), sender]),
+      Buffer.concat([tx('Event', (t) => (t.events!.events[0]!.eventType = `${PKG}::m::E`)), messageField(5, Buffer.alloc(0))]),
+      Buffer.concat([tx('SplitCall'), splitCall]),
+    ])
+    const full = fullRead(bytes)
+    assert.deepEqual(full, decodeCheckpoint(GrpcTypes.ListCheckpointsResponse.fromBinary(bytes).checkpoint!))
+    assert.deepEqual(full.transactions.filter((t) => filter.reasons(t).length > 0).map((t) => t.digest), ['Call', 'Event', 'SplitCall'])
+    assertSuperset(full, screenedRead(bytes, screen), filter)
+  })
 })

@@ -137,10 +137,13 @@ function programmablePart(r: WireReader, end: number, screen: TransactionScreen)
       continue
     }
     const commandEnd = r.delimited()
+    let call = false
     while (r.pos < commandEnd) {
       const c = r.uint()
       if (c === COMMAND.tag.move_call) {
-        if (moveCall(r, r.delimited(), screen)) return true
+        // A second occurrence merges with the first (proto3): the call is not plain.
+        if (call || moveCall(r, r.delimited(), screen)) return true
+        call = true
       } else if (COMMAND.byNumber[c >>> 3] === undefined) return true
       else r.other(COMMAND, c)
     }
