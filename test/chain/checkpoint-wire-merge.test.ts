@@ -73,6 +73,22 @@ describe('checkpoint wire reader: split occurrences merge as proto3 says', () =>
     assert.deepEqual(details.events[0]?.json, {a: 'x', b: true})
   })
 
+  it('merges a BatchGetTransactions result whose transaction, or error, comes in two occurrences', () => {
+    const first = tx({...BASE, transaction: {kind: MOVE_CALL_KIND}, checkpoint: 3n, transactionIndex: 1n})
+    const reply = concat(
+      field(1, concat(field(1, first), field(1, tx({transaction: {sender: SENDER}})))),
+      field(1, concat(field(2, Uint8Array.from([0x08, 5])), field(2, field(2, Buffer.from('gone'))))),
+    )
+    const [merged, error] = readBatchGetTransactionsResponse(reply).transactions
+    const [sdkMerged, sdkError] = GrpcTypes.BatchGetTransactionsResponse.fromBinary(reply).transactions
+    assert.ok(merged !== undefined && 'transaction' in merged && merged.wireError === undefined && sdkMerged?.result.oneofKind === 'transaction')
+    assert.deepEqual(decodeTransactionDetails(merged.transaction, 3n), decodeTransactionDetails(sdkMerged.result.transaction, 3n))
+    assert.equal(merged.transaction.transaction?.sender, SENDER)
+    assert.ok(sdkError?.result.oneofKind === 'error')
+    assert.deepEqual(error, {error: {code: sdkError.result.error.code, message: sdkError.result.error.message}})
+    assert.deepEqual(error, {error: {code: 5, message: 'gone'}})
+  })
+
   it('keeps the first part’s transactions of a checkpoint that comes in two occurrences', () => {
     const first = GrpcTypes.Checkpoint.toBinary(GrpcTypes.Checkpoint.create({sequenceNumber: 7n, digest: 'C', transactions: [{...BASE, digest: 'A', transaction: {sender: SENDER}}]}))
     const second = GrpcTypes.Checkpoint.toBinary(GrpcTypes.Checkpoint.create({sequenceNumber: 7n, summary: {timestamp: {seconds: 5n, nanos: 1}}, transactions: [{...BASE, digest: 'B', transaction: {sender: SENDER}}]}))

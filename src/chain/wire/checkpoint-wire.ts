@@ -115,14 +115,18 @@ export function readBatchGetTransactionsResponse(bytes: Uint8Array, observer: Wi
     let result: WireTransactionResult = {error: {code: 2, message: 'GetTransactionResult with neither a transaction nor an error'}}
     // The occurrences of `transaction` since the oneof last chose it, merged once the result is read.
     let parts: Array<readonly [number, number]> = []
+    // The error, while the oneof has it: a later occurrence merges with it.
+    let error: {code: number; message: string} | undefined
     const resultEnd = r.delimited()
     r.fields(resultEnd, (t) => {
       if (t === GET_TRANSACTION_RESULT.tag.transaction) {
         const end = r.delimited()
         parts.push([r.pos, end])
         r.pos = end
+        error = undefined
       } else if (t === GET_TRANSACTION_RESULT.tag.error) {
-        result = {error: readStatus(r, r.delimited(), parts.length === 0 && 'error' in result ? result.error : undefined)}
+        error = readStatus(r, r.delimited(), error)
+        result = {error}
         parts = []
       } else r.other(GET_TRANSACTION_RESULT, t)
     })
