@@ -4,7 +4,8 @@
 // 30 s), a required `x-token` header (QuickNode's scheme), changed or missing x-sui-* response
 // headers (a proxy that strips them, a node that garbles one), unary replies whose bytes do not
 // decode (a node or proxy that garbles a reply), state replies whose height header is a checkpoint
-// off (state-view.ts), and per-method call counters.
+// off (state-view.ts), replies whose transactions' embedded messages come in two occurrences
+// (split-messages.ts), and per-method call counters.
 import {Random} from './random.ts'
 import {STATE_METHODS, type StateSkew} from './state-view.ts'
 
@@ -39,6 +40,8 @@ export interface FaultSettings {
   requireToken?: string
   /** State replies whose x-sui-checkpoint-height is one off the state they answer from (state-view.ts). */
   stateHeights?: StateHeightFaults
+  /** Share (0..1) of the transactions in checkpoint and transaction replies sent split (split-messages.ts). */
+  splitMessages?: number
 }
 
 /** Probabilities (0..1, together at most 1) per state reply. */
@@ -59,12 +62,14 @@ export interface Rejection {
 export class Faults {
   #settings: FaultSettings = {}
   #random = new Random(1)
+  /** Its own draws, so splitting leaves the other faults' sequences as they were. */
+  #splitRandom = new Random(1)
   #calls = new Map<string, number>()
   #recent: number[] = []
-  #initial: Pick<FaultSettings, 'requireToken' | 'stateHeights'>
+  #initial: Pick<FaultSettings, 'requireToken' | 'stateHeights' | 'splitMessages'>
 
-  /** What the server was started with stays through reset(): its token, its state replies' height faults. */
-  constructor(initial: Pick<FaultSettings, 'requireToken' | 'stateHeights'> = {}) {
+  /** What the server was started with stays through reset(): its token, its state replies' height faults, its split share. */
+  constructor(initial: Pick<FaultSettings, 'requireToken' | 'stateHeights' | 'splitMessages'> = {}) {
     this.#initial = initial
     this.reset()
   }
@@ -73,7 +78,10 @@ export class Faults {
   set(settings: FaultSettings): this {
     const methods = {...this.#settings.methods, ...settings.methods}
     this.#settings = {...this.#settings, ...settings, methods}
-    if (settings.seed !== undefined) this.#random = new Random(settings.seed)
+    if (settings.seed !== undefined) {
+      this.#random = new Random(settings.seed)
+      this.#splitRandom = new Random(settings.seed)
+    }
     return this
   }
 
@@ -124,6 +132,23 @@ export class Faults {
     return draw < headerAbove + headerBelow + behind ? 'behind' : undefined
   }
 
+  /** e.g. splitMessages(0.3): about 3 in 10 transactions sent with `transaction` and `events` each in two occurrences; 0 turns it off. */
+  splitMessages(share: number): this {
+    this.#settings = {...this.#settings, splitMessages: share}
+    return this
+  }
+
+  /** Whether the next transaction of a reply is to be sent split. */
+  splitNext(): boolean {
+    const share = this.#settings.splitMessages ?? 0
+    return share > 0 && this.#splitRandom.chance(share)
+  }
+
+  /** Whether replies are being split at all (so the others go out without being parsed). */
+  get splitting(): boolean {
+    return (this.#settings.splitMessages ?? 0) > 0
+  }
+
   rpsLimit(limit: number | undefined): this {
     this.#settings = {...this.#settings, rpsLimit: limit}
     return this
@@ -151,6 +176,7 @@ export class Faults {
   reset(): void {
     this.#settings = {...this.#initial}
     this.#random = new Random(1)
+    this.#splitRandom = new Random(1)
     this.#calls.clear()
     this.#recent = []
   }

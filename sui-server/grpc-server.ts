@@ -5,7 +5,8 @@
 //  - its own server-streaming path: adaptService ends a failed stream with call.destroy(err),
 //    after which grpc-js sends no status and the client waits forever, so streams here end with
 //    call.emit('error', {code, details}) carrying a numeric status;
-//  - fault injection and call counting in front of every method (faults.ts);
+//  - fault injection and call counting in front of every method (faults.ts), and replies whose
+//    transactions are sent split in two occurrences (split-messages.ts) after they are encoded;
 //  - the x-sui-* response headers a fullnode sends with every reply (response-headers.ts): as
 //    initial metadata on a reply or a stream, and with the status of an error the node itself
 //    answers (a trailers-only response, where a client finds them in the error's metadata).
@@ -14,6 +15,7 @@ import * as grpc from '@grpc/grpc-js'
 import {adaptService} from '@protobuf-ts/grpc-backend'
 import {RpcError, type ServerCallContext, type ServiceInfo} from '@protobuf-ts/runtime-rpc'
 import type {Faults, FaultStatus} from './faults.ts'
+import {splitReply, splittable} from './split-messages.ts'
 import {type StateSkew, tagRequest} from './state-view.ts'
 
 // The request and reply types vary per method; this is the protobuf edge.
@@ -133,7 +135,7 @@ export async function listen(services: ServiceParts[], faults: Faults, port: num
   const server = new grpc.Server()
   for (const service of services) {
     const [definition, implementation] = adaptService(service.info, unaryImplementation(service))
-    passThroughPreEncoded(definition)
+    passThroughPreEncoded(definition, faults)
     for (const method of service.info.methods) {
       const responseHeaders = (skew?: StateSkew) => metadataOf(faults.responseHeaders(method.name, headers(skew)))
       const handler = method.serverStreaming
@@ -160,10 +162,17 @@ function unaryImplementation(service: ServiceParts): Record<string, UnaryMethod>
   return impl
 }
 
-function passThroughPreEncoded(definition: grpc.ServiceDefinition): void {
+/** Pre-encoded replies go out as they are; then a share of their transactions is split when the faults say so. */
+function passThroughPreEncoded(definition: grpc.ServiceDefinition, faults: Faults): void {
   for (const method of Object.values(definition)) {
     const encode = method.responseSerialize
-    method.responseSerialize = (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value))
+    const name = method.path.slice(method.path.lastIndexOf('/') + 1)
+    const serialize = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : encode(value))
+    if (!splittable(name)) method.responseSerialize = serialize
+    else method.responseSerialize = (value: unknown) => {
+      const bytes = serialize(value)
+      return faults.splitting && bytes !== MALFORMED_REPLY ? Buffer.from(splitReply(name, bytes, () => faults.splitNext())) : bytes
+    }
   }
 }
 

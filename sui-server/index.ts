@@ -52,6 +52,8 @@ export interface SuiTestServerOptions {
   listTransactionsMaxLimit?: number
   /** State replies whose height header is one off the state, from the start (faults.ts, state-view.ts). */
   stateHeights?: StateHeightFaults
+  /** Share (0..1) of transactions sent with embedded messages in two occurrences, from the start (split-messages.ts). */
+  splitMessages?: number
 }
 
 export interface SuiTestServer {
@@ -72,7 +74,7 @@ const UNUSED_SERVICES = [GrpcTypes.MovePackageService, GrpcTypes.SignatureVerifi
 
 export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<SuiTestServer> {
   const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain})
-  const faults = new Faults({requireToken: opts.requireToken, stateHeights: opts.stateHeights})
+  const faults = new Faults({requireToken: opts.requireToken, stateHeights: opts.stateHeights, splitMessages: opts.splitMessages})
   const cache = new CheckpointCache(ledger)
   const transactions = new TransactionCache(ledger)
   const services: ServiceParts[] = [
