@@ -42,6 +42,7 @@ const FLAGS = {
   'header-above': {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of state replies whose x-sui-checkpoint-height names one checkpoint above the state they answer from'},
   'header-below': {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of state replies whose height header names one checkpoint below their state'},
   behind: {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of state replies from a node one checkpoint behind, as a load-balanced provider can answer'},
+  'split-messages': {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of transactions in checkpoint and transaction replies sent with transaction and events each in two occurrences (legal proto3, as a proxy may write them)'},
   help: {type: 'boolean', help: 'print this and exit'},
 } as const satisfies Record<string, FlagSpec>
 
@@ -55,6 +56,7 @@ export interface ServerSettings {
   /** Traffic options for Ledger.startProducing, or undefined for empty checkpoints. */
   readonly traffic: Omit<TrafficOptions, 'checkpoints'> | undefined
   readonly stateHeights: Required<StateHeightFaults>
+  readonly splitMessages: number
 }
 
 export function parseServerFlags(args: readonly string[]): ServerSettings {
@@ -89,6 +91,7 @@ export function parseServerFlags(args: readonly string[]): ServerSettings {
         ? {}
         : undefined,
     stateHeights: {headerAbove: share('header-above', text('header-above')), headerBelow: share('header-below', text('header-below')), behind: share('behind', text('behind'))},
+    splitMessages: share('split-messages', text('split-messages')),
   }
 }
 

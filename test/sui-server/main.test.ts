@@ -61,7 +61,7 @@ describe('npm run sui-server', function () {
     const run = spawnSync('npm', ['run', '--silent', 'sui-server', '--', '--help'], {cwd: ROOT, encoding: 'utf8'})
     assert.equal(run.status, 0, run.stderr)
     assert.match(run.stdout, /^Usage: npm run sui-server -- \[options\]$/m)
-    const flags = ['port', 'rate', 'traffic', 'accounts', 'account-share', 'coin-types', 'scenario', 'token', 'chain', 'header-above', 'header-below', 'behind', 'help']
+    const flags = ['port', 'rate', 'traffic', 'accounts', 'account-share', 'coin-types', 'scenario', 'token', 'chain', 'header-above', 'header-below', 'behind', 'split-messages', 'help']
     for (const flag of flags) assert.match(run.stdout, new RegExp(`^ {2}(-h, )?--${flag}\\b.* \\S+`, 'm'), `--${flag} with its description`)
     assert.match(run.stdout, /^Imperfections of a real node/m)
   })
@@ -72,6 +72,7 @@ describe('npm run sui-server', function () {
       [['--port', 'abc'], /^--port: "abc" is not a whole number/],
       [['--port'], /'--port <value>' argument missing/],
       [['--behind', '2'], /^--behind: "2" is not a share from 0 to 1/],
+      [['--split-messages', '1.5'], /^--split-messages: "1.5" is not a share from 0 to 1/],
       [['--accounts', '0xZZ'], /^--accounts: "0xZZ" is neither a file nor a Sui address/],
       [['--coin-types', '0x2::sui::SUI'], /^--coin-types applies to the traffic of --accounts/],
       [['--accounts', '0x1', '--coin-types', 'sui'], /^--coin-types: "sui" is not a coin type/],
