@@ -100,7 +100,7 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
 
 /**
  * A BalanceService configured the way the confio commands are (environment, .env,
- * confio.config.json: see the README's Configuration), listening for invalidations.
+ * confio.config.json: see docs/configuration.md), listening for invalidations.
  */
 export async function openConfiguredBalanceService(config: ConfioConfig = loadConfig()): Promise<OpenBalanceService & {chain: ChainReader}> {
   const logger = createLogger({level: config.logLevel, scrubber: config.scrubber}).child({component: 'balances'})

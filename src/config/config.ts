@@ -248,7 +248,7 @@ const KNOWN_FILE_KEYS = new Set(SETTINGS.flatMap((s) => [s.name, ...(s.aliases ?
 
 function checkFileKeys(settings: RawSettings, path: string | undefined): void {
   for (const key of Object.keys(settings)) {
-    if (!KNOWN_FILE_KEYS.has(key)) throw new ConfigError(key, `in ${path} is not a confio setting`, {remedy: 'see the configuration table in the README'})
+    if (!KNOWN_FILE_KEYS.has(key)) throw new ConfigError(key, `in ${path} is not a confio setting`, {remedy: 'see the configuration table in docs/configuration.md'})
   }
 }
 

@@ -1,5 +1,5 @@
 // Every setting confio reads, in one table: its name (the environment variable, the .env key and
-// the config-file key), what it means, its default and whether it is a secret. The README's
+// the config-file key), what it means, its default and whether it is a secret. docs/configuration.md's
 // configuration table follows this file.
 import {
   parseAddress,

@@ -23,7 +23,7 @@
 // start that fails that way has committed its `processing` marks or not; BatchStartError says
 // which, so the batch can be redone job by job, each attempt counted once.
 //
-// Balances (the README's "Balances" section): a row with a base that is not stale adds each change
+// Balances (docs/balances.md): a row with a base that is not stale adds each change
 // of a transaction after its base's window, exactly once (the job's own first run is the only one
 // that writes effects), and skips those before it (the chain value already has them); a change
 // inside the window (the chain value may or may not hold it: src/chain/reader/height-window.ts), a
