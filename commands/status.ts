@@ -42,36 +42,33 @@ export default class Status extends ConfioCommand<typeof Status> {
     // --watch --json: one document per frame, each a line to a reader (`jq -c`, a log shipper); an error too.
     this.jsonPerLine = flags.watch
     const queues = new QueueProbe({redis: () => this.redis(), open: (kind, choice) => this.queue(kind, choice)})
-    try {
-      const sources: StatusSources = {
-        db: await this.db({poolMax: 4}),
-        queues,
-        redis: () => this.redis(),
-        redisPrefix: settings.redisPrefix,
-        cursorName: POLLER_CURSOR,
-        // One attempt per call: status reports a chain that does not answer instead of waiting on it.
-        ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
-      }
-      const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age'], maxOutboxAgeMs: flags['max-outbox-age'], maxStallMs: flags['max-stall']}
-      if (!flags.watch) {
-        const report = await gatherStatus(sources, thresholds)
-        this.settle(report)
-        if (!this.jsonEnabled()) this.log(renderStatus(report, this.amounts()))
-        return report
-      }
-      // Each frame is printed as it comes; returning the last would print it twice.
-      while (!this.stopSignal.aborted) {
-        const started = Date.now()
-        const report = await gatherStatus(sources, thresholds)
-        this.settle(report)
-        if (this.jsonEnabled()) this.logJson(report)
-        else this.log(process.stdout.isTTY ? CLEAR_SCREEN + renderStatus(report, this.amounts()) : `${renderStatus(report, this.amounts())}\n`)
-        await pause(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal)
-      }
-      return undefined
-    } finally {
-      await queues.close()
+    // The queues the probe opens are the base command's: closed with the rest, in finally().
+    const sources: StatusSources = {
+      db: await this.db({poolMax: 4}),
+      queues,
+      redis: () => this.redis(),
+      redisPrefix: settings.redisPrefix,
+      cursorName: POLLER_CURSOR,
+      // One attempt per call: status reports a chain that does not answer instead of waiting on it.
+      ...(flags.chain ? {chain: this.chain({maxAttempts: 1})} : {}),
     }
+    const thresholds = {maxLag: flags['max-lag'] ?? DEFAULT_MAX_LAG, maxCursorAgeMs: flags['max-cursor-age'], maxOutboxAgeMs: flags['max-outbox-age'], maxStallMs: flags['max-stall']}
+    if (!flags.watch) {
+      const report = await gatherStatus(sources, thresholds)
+      this.settle(report)
+      if (!this.jsonEnabled()) this.log(renderStatus(report, this.amounts()))
+      return report
+    }
+    // Each frame is printed as it comes; returning the last would print it twice.
+    while (!this.stopSignal.aborted) {
+      const started = Date.now()
+      const report = await gatherStatus(sources, thresholds)
+      this.settle(report)
+      if (this.jsonEnabled()) this.logJson(report)
+      else this.log(process.stdout.isTTY ? CLEAR_SCREEN + renderStatus(report, this.amounts()) : `${renderStatus(report, this.amounts())}\n`)
+      await pause(WATCH_INTERVAL_MS - (Date.now() - started), this.stopSignal)
+    }
+    return undefined
   }
 
   /** The exit code is the last report's: 1 when it has an alarm. The report is still printed. */

@@ -314,12 +314,14 @@ export class BalanceService {
     let lastBehind: CaughtUpRead | undefined
     for (;;) {
       this.chainReads += 1
-      const record = await chain.balance(account.address, token.coinType, {signal, heightBefore}).catch((error: unknown) => {
+      let record: BalanceRecord
+      try {
+        record = await chain.balance(account.address, token.coinType, {signal, heightBefore})
+      } catch (error) {
         // The deadline fell while asking again: the last reply, still behind, says more than a timeout.
-        if (lastBehind && signal.aborted) return undefined
+        if (lastBehind && signal.aborted) return this.stayedBehind(key, lastBehind, timeoutMs)
         throw error
-      })
-      if (record === undefined) return this.stayedBehind(key, lastBehind!, timeoutMs)
+      }
       const stored = await this.store(key, record)
       if (stored.behind === undefined) return {record, balance: stored.balance}
       lastBehind = {record, balance: stored.balance, behind: stored.behind}

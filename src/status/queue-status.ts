@@ -42,10 +42,4 @@ export class QueueProbe {
       return {available: false, error: messageOf(error)}
     }
   }
-
-  async close(): Promise<void> {
-    await Promise.all([this.transactions?.close(1_000), this.beat?.close(1_000)])
-    this.transactions = undefined
-    this.beat = undefined
-  }
 }
