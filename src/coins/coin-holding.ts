@@ -49,3 +49,8 @@ export function dustThresholdOf(display: string, decimals: number): bigint {
   const [whole = '', fraction = ''] = display.trim().split('.')
   return toBaseUnits(fraction ? `${whole}.${fraction.slice(0, decimals)}` : whole, decimals)
 }
+
+/** What the coins hold together. */
+export function sumOf(coins: readonly CoinRecord[]): bigint {
+  return coins.reduce((total, coin) => total + coin.balance, 0n)
+}

@@ -19,6 +19,7 @@ import {type BuiltStep, consolidationStep, type StepContext} from './consolidati
 import {gasBudgetFrom, provisionalBudget} from './gas-budget.ts'
 import {MAX_TOKEN_GAS_COINS} from './protocol-limits.ts'
 import type {TransactionSigner} from './transaction-signer.ts'
+import {sumOf} from './coin-holding.ts'
 
 export type RunnerChain = Pick<ChainReader, 'simulate' | 'execute' | 'transactionDetails' | 'balance'>
 
@@ -146,7 +147,7 @@ class Runner {
     if (plan.target && !target) throw new RuntimeFailure(`coin ${plan.target.objectId} the plan builds on is gone from ${plan.owner}`, {remedy: 'plan again: run the command again'})
     const input = {coins, gasPaymentCoins: Math.min(planned.gasPaymentCoins, coins.length - 1)}
     const base = {owner: plan.owner, token: plan.token, into: plan.into, limits: plan.limits, gasPrice, target}
-    const available = this.#sui ? sum([target as CoinRecord, ...coins.slice(0, input.gasPaymentCoins)]) : sum(largest(holdings.gas, MAX_TOKEN_GAS_COINS))
+    const available = this.#sui ? sumOf([target as CoinRecord, ...coins.slice(0, input.gasPaymentCoins)]) : sumOf(largest(holdings.gas, MAX_TOKEN_GAS_COINS))
     const provisional = provisionalBudget(available)
     const context = (gasBudget: bigint): StepContext => ({...base, gasBudget, gasCoins: this.#sui ? [] : this.#gasCoins(holdings.gas, gasBudget)})
     const first = await this.#simulate(consolidationStep(input, context(provisional)))
@@ -251,11 +252,11 @@ class Runner {
   #gasCoins(suiCoins: readonly CoinRecord[], budget: bigint): CoinRecord[] {
     const chosen: CoinRecord[] = []
     for (const coin of largest(suiCoins, MAX_TOKEN_GAS_COINS)) {
-      if (sum(chosen) >= budget) break
+      if (sumOf(chosen) >= budget) break
       chosen.push(coin)
     }
-    if (chosen.length === 0 || sum(chosen) < budget) {
-      throw new RuntimeFailure(`${this.#plan.owner} has ${formatSui(sum(chosen))} in its ${MAX_TOKEN_GAS_COINS} largest SUI coins, less than the ${formatSui(budget)} gas budget`, {
+    if (chosen.length === 0 || sumOf(chosen) < budget) {
+      throw new RuntimeFailure(`${this.#plan.owner} has ${formatSui(sumOf(chosen))} in its ${MAX_TOKEN_GAS_COINS} largest SUI coins, less than the ${formatSui(budget)} gas budget`, {
         code: 'NO_GAS',
         remedy: `send SUI to ${this.#plan.owner}, or consolidate its SUI first (confio coins consolidate --token SUI --into coin)`,
       })
@@ -296,8 +297,4 @@ function refused(error: unknown): boolean {
 
 function largest(ascending: readonly CoinRecord[], count: number): CoinRecord[] {
   return ascending.slice(-count).reverse()
-}
-
-function sum(coins: readonly CoinRecord[]): bigint {
-  return coins.reduce((total, coin) => total + coin.balance, 0n)
 }

@@ -12,6 +12,7 @@ import type {Token} from '../tokens/token-registry.ts'
 import {type ConsolidationTarget, isSui} from './consolidation-plan.ts'
 import {mergeInto, refOf, sendFunds, splitOff} from './coin-commands.ts'
 import type {ProtocolLimits} from './protocol-limits.ts'
+import {sumOf} from './coin-holding.ts'
 
 export interface StepInput {
   /** The step's coins as they are now, smallest first. */
@@ -57,7 +58,7 @@ function suiStep(tx: Transaction, step: StepInput, context: StepContext): bigint
   if (context.into === 'coin') return 0n
   // The gas coin must still hold the budget once the rest is split off: top it up from the coins
   // when it holds less on its own.
-  const amount = sum(step.coins)
+  const amount = sumOf(step.coins)
   const topUp = context.gasBudget > gasCoin.balance ? context.gasBudget - gasCoin.balance : 0n
   const folded = amount > topUp ? amount - topUp : 0n
   if (folded > 0n) sendFunds(tx, context.token.coinType, splitOff(tx, tx.gas, folded), context.owner)
@@ -76,9 +77,5 @@ function tokenStep(tx: Transaction, step: StepInput, context: StepContext): bigi
   if (destination === undefined) throw new Error('a consolidation step has coins')
   mergeInto(tx, destination, coins.slice(0, -1), context.limits)
   sendFunds(tx, context.token.coinType, destination, context.owner)
-  return sum(step.coins)
-}
-
-function sum(coins: readonly CoinRecord[]): bigint {
-  return coins.reduce((total, coin) => total + coin.balance, 0n)
+  return sumOf(step.coins)
 }
