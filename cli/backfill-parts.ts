@@ -1,5 +1,5 @@
 // What `confio backfill` and `accounts add/import --backfill-*` share: the flags that say where a
-// backfill starts, and running one with a progress line and a one-line summary (BackfillCommand,
+// backfill starts, and running one with its progress (live: cli/render/backfill-progress.ts) and a one-line summary (BackfillCommand,
 // the base of those commands).
 import {type Command, Flags} from '@oclif/core'
 import type {ChainReader} from '../src/chain/index.ts'
@@ -14,7 +14,9 @@ import {counted} from '../src/support/counted.ts'
 import {formatDuration} from '../src/support/durations.ts'
 import {ConfioCommand} from './base-command.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
-import {ProgressLine} from './progress-line.ts'
+import type {ProgressMode} from './progress-mode.ts'
+import {BACKFILL_STEPS, backfillProgress} from './render/backfill-progress.ts'
+import {withSteps} from './step-list.ts'
 
 export const backfillSourceFlag = Flags.option({
   options: ['auto', 'list', 'scan'] as const,
@@ -29,8 +31,10 @@ export interface BackfillParts {
   readonly queue: TransactionQueue
   readonly logger: Logger
   readonly signal: AbortSignal
-  /** Whether to draw progress and print the summary (off with --json). */
+  /** Whether to print the summary (off with --json). */
   readonly human: boolean
+  /** Whether progress is drawn (live) or not (plain): the command's progressMode(). */
+  readonly progress: ProgressMode
   readonly log: (line: string) => void
 }
 
@@ -56,31 +60,25 @@ export abstract class BackfillCommand<T extends typeof Command> extends ConfioCo
   protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
     // Redis first, as by every command that opens a queue: one line naming REDIS_URL.
     const queue = await this.queue(TransactionQueue)
-    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), queue, logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), log: (line: string) => this.log(line)}
+    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), queue, logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), progress: this.progressMode(), log: (line: string) => this.log(line)}
     return runBackfill(parts, accounts, start, source)
   }
 }
 
 export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
   const {settings, db, chain, queue, logger, signal} = parts
-  const progress = new ProgressLine()
-  const started = performance.now()
   let done: FillProgress | undefined
-  const onProgress = (p: FillProgress) => {
-    done = p
-    if (parts.human) progress.update(progressText(p, performance.now() - started))
-  }
   try {
     const backfill = new AccountBackfill({db, chain, queue, packages: settings.contracts.monitored, tokens: settings.tokens, logger, signal})
-    const report = await backfill.run({accounts, start, source, onProgress})
-    progress.clear()
+    const report = await withSteps(parts.progress, BACKFILL_STEPS, (steps) => {
+      const shown = backfillProgress(steps)
+      return backfill.run({accounts, start, source, onStart: shown.onStart, onProgress: (p) => shown.onProgress((done = p))})
+    })
     if (parts.human) parts.log(summary(report))
     return report
   } catch (error) {
     if (isStopOf(signal, error)) throw stopped(signal, done, error)
     throw error
-  } finally {
-    progress.clear()
   }
 }
 
@@ -96,13 +94,6 @@ function stopped(signal: AbortSignal, done: FillProgress | undefined, cause: unk
 
 function count(n: bigint | number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${noun}${n === 1n || n === 1 ? '' : 's'}`
-}
-
-function progressText(p: FillProgress, elapsedMs: number): string {
-  const done = Number(p.checkpointsDone)
-  const total = Number(p.checkpointsTotal)
-  const eta = done > 0 && total > done ? `, ETA ${formatDuration(Math.round((elapsedMs / done) * (total - done)))}` : ''
-  return `backfill: ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} checkpoints, ${p.found.toLocaleString('en-US')} transactions found${eta}`
 }
 
 function summary(report: BackfillReport): string {

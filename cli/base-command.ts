@@ -22,6 +22,7 @@ import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
 import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
+import {type ProgressMode, progressMode} from './progress-mode.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -174,6 +175,11 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   protected amounts(): AmountFormatter {
     this.amountFormatter ??= new AmountFormatter(this.settings.tokens, (coinType) => this.chain().coinInfo(coinType))
     return this.amountFormatter
+  }
+
+  /** How progress is shown: live on a terminal, plain lines elsewhere and under --json (cli/progress-mode.ts). */
+  protected progressMode(): ProgressMode {
+    return progressMode({json: this.jsonEnabled()})
   }
 
   /**

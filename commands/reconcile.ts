@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
-import {ProgressLine} from '../cli/progress-line.ts'
 import {renderOpenDrift} from '../cli/render/open-drift-screen.ts'
-import {reconcileProgress} from '../cli/render/reconcile-progress.ts'
+import {RECONCILE_STEPS, reconcileProgress} from '../cli/render/reconcile-progress.ts'
 import {renderReconcileReport} from '../cli/render/reconcile-report-screen.ts'
+import {withSteps} from '../cli/step-list.ts'
 import {RuntimeFailure} from '../src/errors.ts'
 import type {OpenDriftRecord} from '../src/reconcile/drift-records.ts'
 import {Reconciler} from '../src/reconcile/reconciler.ts'
@@ -54,8 +54,8 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
       if (!this.jsonEnabled()) this.log(renderOpenDrift(openDrift, this.amounts()))
       return {openDrift}
     }
-    const progress = new ProgressLine()
-    const report = await reconciler.run({
+    const mode = this.progressMode()
+    const report = await withSteps(mode, RECONCILE_STEPS, (steps) => reconciler.run({
       trigger: 'manual',
       ...(this.flags.account ? {accounts: this.flags.account} : {}),
       ...(this.flags.token ? {token: this.flags.token} : {}),
@@ -64,9 +64,8 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
       concurrency: this.flags.concurrency,
       ...(this.flags.rps ? {rps: this.flags.rps} : {}),
       signal: this.stopSignal,
-      onProgress: reconcileProgress(progress),
-    })
-    progress.clear()
+      ...reconcileProgress(mode, steps),
+    }))
     if (!this.jsonEnabled()) this.log(renderReconcileReport(report, this.amounts()))
     if (report.outcome === 'errors') {
       this.failWithResult(report, new RuntimeFailure(`${report.errors.length} of ${report.selected} accounts could not be read from the chain (first: ${report.errors[0]?.message})`, {

@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
-import {ProgressLine} from '../cli/progress-line.ts'
 import {renderBalanceBenchmark} from '../cli/render/balance-benchmark-screen.ts'
 import {renderBalanceSteps} from '../cli/render/balance-steps-screen.ts'
-import {showBenchmarkProgress} from '../cli/render/benchmark-progress.ts'
+import {BENCHMARK_STEPS, benchmarkProgress} from '../cli/render/benchmark-progress.ts'
+import {withSteps} from '../cli/step-list.ts'
 import {type BalanceBenchmarkResult, type BalanceStepsResult, benchmarkBalanceLevels, CHAIN_READ_LIMIT, timeBalanceSteps} from '../src/balances/balance-benchmark.ts'
 import {UsageError} from '../src/errors.ts'
 
@@ -61,21 +61,17 @@ export default class TestBalance extends ConfioCommand<typeof TestBalance> {
   }
 
   private async benchmark(): Promise<BalanceBenchmarkResult> {
-    const line = new ProgressLine()
-    try {
-      return await benchmarkBalanceLevels({
-        service: await this.balances(),
-        db: await this.db(),
-        redis: await this.redis(),
-        redisPrefix: this.settings.redisPrefix,
-        tokens: this.settings.tokens.list(),
-        accounts: this.flags.accounts ?? DEFAULT_ACCOUNTS,
-        iterations: this.flags.iterations ?? DEFAULT_ITERATIONS,
-        signal: this.stopSignal,
-        onProgress: (p) => showBenchmarkProgress(line, p),
-      })
-    } finally {
-      line.clear()
+    const options = {
+      service: await this.balances(),
+      db: await this.db(),
+      redis: await this.redis(),
+      redisPrefix: this.settings.redisPrefix,
+      tokens: this.settings.tokens.list(),
+      accounts: this.flags.accounts ?? DEFAULT_ACCOUNTS,
+      iterations: this.flags.iterations ?? DEFAULT_ITERATIONS,
+      signal: this.stopSignal,
     }
+    const mode = this.progressMode()
+    return withSteps(mode, BENCHMARK_STEPS, (steps) => benchmarkBalanceLevels({...options, onProgress: benchmarkProgress(mode, steps)}))
   }
 }

@@ -1,19 +1,37 @@
-// `confio reconcile`'s progress on stderr: done/total, accounts per second and the time left,
-// redrawn on a terminal, and every tenth of the way as a line of its own elsewhere.
-import type {ReconcileProgress} from '../../src/reconcile/reconcile-report.ts'
-import {formatDuration} from '../durations.ts'
-import type {ProgressLine} from '../progress-line.ts'
+// `confio reconcile`'s progress on stderr. Live: a list of its two steps, reading every account's
+// balances (done/total, accounts per second, the time left) then settling those in flight (the
+// pipeline waited for, those accounts read again). Plain: a line every tenth of the reading.
+import type {ReconcileOptions, ReconcileProgress} from '../../src/reconcile/reconcile-report.ts'
+import type {ProgressMode} from '../progress-mode.ts'
+import type {StepList} from '../step-list.ts'
+import {workRate} from './work-rate.ts'
 
-export function reconcileProgress(line: ProgressLine): (p: ReconcileProgress) => void {
-  let lastTenth = 0
-  return ({done, total, elapsedMs}) => {
-    const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0
-    const eta = rate > 0 ? formatDuration(Math.max(1, Math.round((total - done) / rate)) * 1000) : '?'
-    const text = `reconcile: ${done}/${total} accounts, ${rate.toFixed(0)}/s, ${done < total ? `about ${eta} left` : 'done'}`
-    if (line.isLive) line.update(text)
-    else if (total > 0 && Math.floor((done * 10) / total) > lastTenth) {
-      lastTenth = Math.floor((done * 10) / total)
-      line.done(text)
+export const RECONCILE_STEPS = ["Read each account's balances from the chain", 'Settle the accounts in flight']
+
+type ReconcileCallbacks = Required<Pick<ReconcileOptions, 'onProgress' | 'onSettle'>>
+
+export function reconcileProgress(mode: ProgressMode, steps: StepList, writeLine: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ReconcileCallbacks {
+  let read = 0
+  if (mode === 'live') {
+    return {
+      onProgress: ({done, total, elapsedMs}: ReconcileProgress) => {
+        read = total
+        steps.update(workRate(done, total, elapsedMs, 'accounts'))
+      },
+      onSettle: (accounts) => {
+        steps.next(`Read the balances of ${read} accounts from the chain`)
+        steps.update(`${accounts} in flight: waiting for the pipeline to reach them, then reading them again`)
+      },
     }
+  }
+  let lastTenth = 0
+  return {
+    onProgress: ({done, total, elapsedMs}: ReconcileProgress) => {
+      if (total > 0 && Math.floor((done * 10) / total) > lastTenth) {
+        lastTenth = Math.floor((done * 10) / total)
+        writeLine(`reconcile: ${workRate(done, total, elapsedMs, 'accounts')}`)
+      }
+    },
+    onSettle: () => undefined,
   }
 }

@@ -1,5 +1,5 @@
 import {ConfioCommand} from '../../cli/base-command.ts'
-import {ProgressLine} from '../../cli/progress-line.ts'
+import {whileWaiting} from '../../cli/wait-spinner.ts'
 import {type CacheResetResult, resetBalanceCache} from '../../src/balances/cache-reset.ts'
 
 export default class CacheReset extends ConfioCommand<typeof CacheReset> {
@@ -15,18 +15,15 @@ export default class CacheReset extends ConfioCommand<typeof CacheReset> {
   ]
 
   async run(): Promise<CacheResetResult> {
-    const progress = new ProgressLine()
-    let result: CacheResetResult
-    try {
-      result = await resetBalanceCache({
-        db: await this.db(),
+    const db = await this.db()
+    const result = await whileWaiting(this.progressMode(), 'moving the cache generation on', (wait) =>
+      resetBalanceCache({
+        db,
         redis: () => this.redis(),
         prefix: this.settings.redisPrefix,
-        onProgress: (p) => progress.update(`deleting old copies: ${p.deleted} of ${p.scanned} balance keys scanned`),
-      })
-    } finally {
-      progress.clear()
-    }
+        onProgress: (p) => wait.update(`deleting old copies: ${p.deleted} of ${p.scanned} balance keys scanned`),
+      }),
+    )
     if (!this.jsonEnabled()) {
       this.log(`Cache generation ${result.previousGeneration} -> ${result.generation}: every older copy in Redis is a miss from now on.`)
       this.log(`Deleted ${result.deleted} of ${result.scanned} balance keys in ${(result.ms / 1000).toFixed(1)} s.`)

@@ -23,6 +23,8 @@ export interface BackfillRequest {
   readonly start: BackfillStart
   /** auto: ListTransactions where the node serves it, else a scan. */
   readonly source: FillSource | 'auto'
+  /** The start checkpoint and the source are known: the reading begins. */
+  readonly onStart?: (start: {from: bigint; source: FillSource}) => void
   readonly onProgress?: (progress: FillProgress) => void
 }
 
@@ -52,6 +54,7 @@ export class AccountBackfill {
     }
     const targets = await this.#targets(db, request.accounts, from, info.checkpointHeight)
     const source = request.source === 'auto' ? ((await chain.supportsTransactionListing({signal})) ? 'list' : 'scan') : request.source
+    request.onStart?.({from, source})
     const fill = new HistoryFill(this.#options)
     const result = await fill.run(targets, source, {
       ...(request.onProgress ? {onProgress: request.onProgress} : {}),

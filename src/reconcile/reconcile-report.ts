@@ -17,6 +17,8 @@ export interface ReconcileOptions {
   readonly trigger: 'manual' | 'beat'
   readonly signal?: AbortSignal
   readonly onProgress?: (progress: ReconcileProgress) => void
+  /** The first pass is over and `accounts` were in flight: the run waits for the pipeline and reads them again. */
+  readonly onSettle?: (accounts: number) => void
 }
 
 export interface ReconcileProgress {

@@ -134,6 +134,7 @@ export class ReconcileRun {
    * them once more. Returns the readings still in flight.
    */
   private async secondLook(deferred: Reading[]): Promise<Reading[]> {
+    this.options.onSettle?.(deferred.length)
     await waitForPipeline(this.deps.db, this.cursorName, deferred, this.deps.settleMs ?? 5_000, this.options.signal)
     const again: Reading[] = []
     for (const {account} of deferred) {
