@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
+import {withSteps} from '../cli/step-list.ts'
 import {advanceCacheGeneration} from '../src/balances/cache-generation.ts'
 import {ConfioError} from '../src/errors.ts'
 import {createDatabaseIfMissing, databaseNameOf} from '../src/store/database-creation.ts'
@@ -37,18 +38,36 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
 
   async run(): Promise<MigrateResult> {
     const action = this.flags.status ? 'status' : this.flags.rollback ? 'rollback' : 'latest'
-    const created = action === 'latest' && (await this.createIfMissing())
+    if (action === 'latest') return this.latest()
     const db = await this.db({kind: 'migration'})
-    const changed = action === 'latest' ? await migrateLatest(db) : action === 'rollback' ? await rollbackLast(db) : []
-    // The schema may have changed what a cached copy means, or this may be a restored database.
-    const cacheGeneration = action === 'latest' ? (await advanceCacheGeneration(db)).generation : undefined
-    const result = {action, created, changed, ...(await migrationStatus(db)), ...(cacheGeneration === undefined ? {} : {cacheGeneration})} as const
+    const changed = action === 'rollback' ? await rollbackLast(db) : []
+    const result = {action, created: false, changed, ...(await migrationStatus(db))} as const
     if (!this.jsonEnabled()) this.show(result)
     return result
   }
 
-  /** Opens the database, and creates it when it is missing and the operator agrees. */
-  private async createIfMissing(): Promise<boolean> {
+  /** Creates the database if it is missing (and agreed to), applies the migrations, moves the cache generation on. */
+  private async latest(): Promise<MigrateResult> {
+    const create = await this.missingAndAgreed()
+    const name = databaseNameOf(this.settings.databaseUrl)
+    const titles = [`Create the database ${name}`, 'Apply the migrations', 'Move the cache generation on']
+    const {created, changed, cacheGeneration} = await withSteps(this.progressMode(), titles, async (steps) => {
+      const made = create && (await createDatabaseIfMissing(this.settings.databaseUrl))
+      if (made) steps.next()
+      else steps.skip('it exists')
+      const db = await this.db({kind: 'migration'})
+      const applied = await migrateLatest(db)
+      steps.next(applied.length > 0 ? `Apply the migrations: ${applied.length} applied` : 'Apply the migrations: already up to date')
+      // The schema may have changed what a cached copy means, or this may be a restored database.
+      return {created: made, changed: applied, cacheGeneration: (await advanceCacheGeneration(db)).generation}
+    })
+    const result = {action: 'latest', created, changed, ...(await migrationStatus(await this.db({kind: 'migration'}))), cacheGeneration} as const
+    if (!this.jsonEnabled()) this.show(result)
+    return result
+  }
+
+  /** Whether the database is missing and the operator agrees to create it (asked before any list is drawn). */
+  private async missingAndAgreed(): Promise<boolean> {
     try {
       await this.db({kind: 'migration'})
       return false
@@ -61,7 +80,7 @@ export default class Migrate extends ConfioCommand<typeof Migrate> {
         unattended: `the database ${name} does not exist`,
         declined: `database ${name} not created`,
       })
-      return createDatabaseIfMissing(this.settings.databaseUrl)
+      return true
     }
   }
 

@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
 import {durationFlag} from '../cli/durations.ts'
 import {renderConnectionCheck} from '../cli/render/connection-check-screen.ts'
+import {whileWaiting} from '../cli/wait-spinner.ts'
 import {checkConnection, type ConnectionCheckResult} from '../src/chain/index.ts'
 import {UsageError} from '../src/errors.ts'
 import {isSuiAddress, normalizeAddress} from '../src/sui/identifiers.ts'
@@ -44,12 +45,8 @@ export default class TestConnection extends ConfioCommand<typeof TestConnection>
     }
     const tokens = this.settings.tokens.list().map(({symbol, coinType}) => ({symbol, coinType}))
     // One attempt per call: a check reports a refused connection at once instead of retrying it.
-    const result = await checkConnection(this.chain({maxAttempts: 1}), {
-      count: this.flags.count,
-      tokens,
-      streamTimeoutMs: this.flags['stream-timeout'],
-      ...(address ? {address: normalizeAddress(address)} : {}),
-    })
+    const check = {count: this.flags.count, tokens, streamTimeoutMs: this.flags['stream-timeout'], ...(address ? {address: normalizeAddress(address)} : {})}
+    const result = await whileWaiting(this.progressMode(), 'connecting to the Sui gRPC endpoint and timing its calls', () => checkConnection(this.chain({maxAttempts: 1}), check))
     if (this.jsonEnabled()) return result
     const amounts = this.amounts()
     await amounts.learn(result.balances?.tokens.map((t) => t.coinType) ?? [])

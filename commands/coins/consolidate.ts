@@ -2,11 +2,12 @@ import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../../cli/base-command.ts'
 import {ownerAddress, ownerFlags, tokenFlag} from '../../cli/coin-flags.ts'
 import {renderConsolidation} from '../../cli/render/consolidation-screen.ts'
-import {consolidationStepLine} from '../../cli/render/consolidation-step-line.ts'
+import {consolidationProgress, consolidationSteps} from '../../cli/render/consolidation-progress.ts'
+import {withSteps} from '../../cli/step-list.ts'
 import {CoinManager} from '../../src/coins/coin-manager.ts'
 import {CONSOLIDATION_TARGETS} from '../../src/coins/consolidation-plan.ts'
 import {type ConsolidationResult, consolidationResult} from '../../src/coins/consolidation-result.ts'
-import {dryRunConsolidation, executeConsolidation, type StepOutcome} from '../../src/coins/consolidation-runner.ts'
+import {dryRunConsolidation, executeConsolidation} from '../../src/coins/consolidation-runner.ts'
 import {signerFromPrivateKey, type TransactionSigner} from '../../src/coins/transaction-signer.ts'
 import {ConfigError, UsageError} from '../../src/errors.ts'
 
@@ -45,11 +46,14 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
       {into: this.flags.into, keep: this.flags.keep, maxCoins: this.flags['max-coins'] ?? this.settings.coins.maxCoins},
       {signal: this.stopSignal},
     )
-    const onStep = (step: StepOutcome) => {
-      if (!this.jsonEnabled()) this.logToStderr(consolidationStepLine(step, token, Boolean(signer)))
-    }
-    const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep}
-    const result = consolidationResult(signer ? await executeConsolidation(plan, signer, options) : await dryRunConsolidation(plan, options))
+    const mode = this.progressMode()
+    const executing = signer !== undefined
+    const plainLine = this.jsonEnabled() ? undefined : (line: string) => this.logToStderr(line)
+    const run = await withSteps(mode, consolidationSteps(plan, executing), (steps) => {
+      const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep: consolidationProgress(mode, steps, plan, executing, plainLine)}
+      return signer ? executeConsolidation(plan, signer, options) : dryRunConsolidation(plan, options)
+    })
+    const result = consolidationResult(run)
     if (!this.jsonEnabled()) this.log(renderConsolidation(result, token))
     return result
   }
