@@ -21,7 +21,7 @@ export interface ProgressModeInputs {
 }
 
 /** Variables a CI service sets (the ones ora's and listr2's own checks know, and `CI` itself). */
-const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITLAB_CI', 'BUILDKITE', 'TF_BUILD']
+export const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITLAB_CI', 'BUILDKITE', 'TF_BUILD']
 
 export function progressMode({json, stream = process.stderr, env = process.env}: ProgressModeInputs): ProgressMode {
   if (json || stream.isTTY !== true) return 'plain'
