@@ -5,11 +5,14 @@
 // examples/accounts.csv, runs `confio run`, and shows live what it finds: checkpoints followed and
 // lag, transactions stored and processed, each account's balances (kept exact by the worker) and
 // latest history. Ctrl-C (or --seconds) stops everything and says how to look at what was stored.
-import {type ChildProcess, spawn, spawnSync} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import {parseArgs} from 'node:util'
 import {fileURLToPath} from 'node:url'
 import {Redis} from 'ioredis'
+import {progressMode} from '../cli/progress-mode.ts'
+import {withSteps} from '../cli/step-list.ts'
+import {whileWaiting} from '../cli/wait-spinner.ts'
 import {openBalanceService} from '../src/balances/open-balance-service.ts'
 import {CHAIN_OPTION_DEFAULTS, openChainReader} from '../src/chain/index.ts'
 import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
@@ -47,34 +50,55 @@ const tokens = new TokenRegistry([
 const amounts = new AmountFormatter(tokens)
 const accounts = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')) as [string, string, string][]
 
-// The chain: demo accounts funded, then 4 checkpoints a second with 1% of transactions theirs:
-// each balance changes every few seconds, like a busy wallet's, not at every checkpoint (a change
-// inside a chain read's height window leaves a balance stale until a later read settles it).
-const sui = await startSuiServer({chain: 'localnet'})
-const addresses = accounts.map(([, address]) => normalizeAddress(address))
-for (const address of addresses) {
-  sui.ledger.mint(address, SUI_COIN_TYPE, 50_000_000_000n)
-  sui.ledger.mint(address, cusd, 2_000_000_000n)
-}
-sui.ledger.produceCheckpoint()
-const env = {...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, SUI_GRPC_URL: sui.url, SUI_NETWORK: 'localnet', CUSD_ADDRESS: cusdPackage, LOG_LEVEL: 'warn'}
-
-for (const args of [['migrate', '--create'], ['accounts', 'import', csv]]) {
-  console.log(`$ confio ${args.join(' ')}`)
-  const {status} = spawnSync(process.execPath, [bin, ...args], {stdio: 'inherit', env})
-  if (status !== 0) await stop(status ?? 1)
-}
-sui.ledger.startProducing(4, {relevantShare: 0.01, relevantAddresses: addresses, relevantCoinTypes: [SUI_COIN_TYPE, cusd]})
-
-const run: ChildProcess = spawn(process.execPath, [bin, 'run', '--mode', 'stream', '--from-checkpoint', sui.ledger.checkpointHeight.toString()], {env, stdio: ['ignore', 'ignore', 'pipe']})
+// The start-up, as a list of steps on a terminal (cli/step-list.ts); elsewhere each command line
+// and its own output, as an operator would type them.
+const mode = progressMode({json: false})
+const STARTUP = ['Start the local Sui server', 'Create the database and its tables (confio migrate --create)', 'Import examples/accounts.csv (confio accounts import)', 'Start confio run, following the chain']
+let starting: Awaited<ReturnType<typeof startSuiServer>> | undefined
 let runLog = ''
-run.stderr?.on('data', (chunk: Buffer) => (runLog = (runLog + chunk.toString()).slice(-4_000)))
+const {sui, run} = await withSteps(mode, STARTUP, async (steps) => {
+  // The chain: demo accounts funded, then 4 checkpoints a second with 1% of transactions theirs:
+  // each balance changes every few seconds, like a busy wallet's, not at every checkpoint (a change
+  // inside a chain read's height window leaves a balance stale until a later read settles it).
+  const sui = (starting = await startSuiServer({chain: 'localnet'}))
+  const addresses = accounts.map(([, address]) => normalizeAddress(address))
+  for (const address of addresses) {
+    sui.ledger.mint(address, SUI_COIN_TYPE, 50_000_000_000n)
+    sui.ledger.mint(address, cusd, 2_000_000_000n)
+  }
+  sui.ledger.produceCheckpoint()
+  steps.next(`Start the local Sui server at ${sui.url}`)
+  const env = {...process.env, DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, REDIS_PREFIX: redisPrefix, SUI_GRPC_URL: sui.url, SUI_NETWORK: 'localnet', CUSD_ADDRESS: cusdPackage, LOG_LEVEL: 'warn'}
+  for (const args of [['migrate', '--create'], ['accounts', 'import', csv]]) {
+    await confio(args, env)
+    steps.next()
+  }
+  sui.ledger.startProducing(4, {relevantShare: 0.01, relevantAddresses: addresses, relevantCoinTypes: [SUI_COIN_TYPE, cusd]})
+  const run: ChildProcess = spawn(process.execPath, [bin, 'run', '--mode', 'stream', '--from-checkpoint', sui.ledger.checkpointHeight.toString()], {env, stdio: ['ignore', 'ignore', 'pipe']})
+  run.stderr?.on('data', (chunk: Buffer) => (runLog = (runLog + chunk.toString()).slice(-4_000)))
+  return {sui, run}
+}).catch(async (error: Error) => {
+  console.error(`demo: ${error.message}`)
+  await starting?.close()
+  return process.exit(1)
+})
 run.on('exit', (code) => {
   if (!stopping) {
     console.error(`confio run stopped by itself (exit ${code}):\n${runLog}`)
     void stop(1)
   }
 })
+
+/** One confio command, run to its end: its output as it comes (plain), or kept for its error (live). */
+async function confio(args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  if (mode === 'plain') console.log(`$ confio ${args.join(' ')}`)
+  const child = spawn(process.execPath, [bin, ...args], {stdio: mode === 'plain' ? 'inherit' : ['ignore', 'pipe', 'pipe'], env})
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  if (code !== 0) throw new Error(`confio ${args.join(' ')} failed (exit ${code})${mode === 'live' ? `:\n${output.trim()}` : ''}`)
+}
 
 const logger = createLogger({level: 'silent', scrubber: new SecretScrubber()})
 const chain = openChainReader({...CHAIN_OPTION_DEFAULTS, url: sui.url, network: 'localnet'})
@@ -210,7 +234,9 @@ async function stop(code: number): Promise<never> {
   // Let confio finish what the chain produced, so the balances can be compared with it. (Seconds
   // on an idle machine; the deadline is for a machine busy with other work.)
   const deadline = Date.now() + CATCH_UP_DEADLINE_MS
-  while (code === 0 && run.exitCode === null && Date.now() < deadline && !(await caughtUp())) await new Promise((resolve) => setTimeout(resolve, 200))
+  await whileWaiting(mode, 'waiting for confio to catch up with the chain', async () => {
+    while (code === 0 && run.exitCode === null && Date.now() < deadline && !(await caughtUp())) await new Promise((resolve) => setTimeout(resolve, 200))
+  })
   const wasCaughtUp = await caughtUp().catch(() => false)
   if (run && run.exitCode === null) {
     const exited = new Promise((resolve) => run.once('exit', resolve))
