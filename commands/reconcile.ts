@@ -55,17 +55,23 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
       return {openDrift}
     }
     const mode = this.progressMode()
-    const report = await withSteps(mode, RECONCILE_STEPS, (steps) => reconciler.run({
-      trigger: 'manual',
-      ...(this.flags.account ? {accounts: this.flags.account} : {}),
-      ...(this.flags.token ? {token: this.flags.token} : {}),
-      ...(this.flags['older-than'] === undefined ? {} : {olderThanMs: this.flags['older-than']}),
-      dryRun: this.flags['dry-run'],
-      concurrency: this.flags.concurrency,
-      ...(this.flags.rps ? {rps: this.flags.rps} : {}),
-      signal: this.stopSignal,
-      ...reconcileProgress(mode, steps),
-    }))
+    const report = await withSteps(mode, RECONCILE_STEPS, async (steps) => {
+      const shown = reconcileProgress(mode, steps)
+      const done = await reconciler.run({
+        trigger: 'manual',
+        ...(this.flags.account ? {accounts: this.flags.account} : {}),
+        ...(this.flags.token ? {token: this.flags.token} : {}),
+        ...(this.flags['older-than'] === undefined ? {} : {olderThanMs: this.flags['older-than']}),
+        dryRun: this.flags['dry-run'],
+        concurrency: this.flags.concurrency,
+        ...(this.flags.rps ? {rps: this.flags.rps} : {}),
+        signal: this.stopSignal,
+        onProgress: shown.onProgress,
+        onSettle: shown.onSettle,
+      })
+      shown.finished()
+      return done
+    })
     if (!this.jsonEnabled()) this.log(renderReconcileReport(report, this.amounts()))
     if (report.outcome === 'errors') {
       this.failWithResult(report, new RuntimeFailure(`${report.errors.length} of ${report.selected} accounts could not be read from the chain (first: ${report.errors[0]?.message})`, {

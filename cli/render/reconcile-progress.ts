@@ -8,19 +8,35 @@ import {workRate} from './work-rate.ts'
 
 export const RECONCILE_STEPS = ["Read each account's balances from the chain", 'Settle the accounts in flight']
 
-type ReconcileCallbacks = Required<Pick<ReconcileOptions, 'onProgress' | 'onSettle'>>
+export interface ReconcileShown extends Required<Pick<ReconcileOptions, 'onProgress' | 'onSettle'>> {
+  /** The run is over: a settling that never began was not needed. */
+  finished(): void
+}
 
-export function reconcileProgress(mode: ProgressMode, steps: StepList, writeLine: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ReconcileCallbacks {
-  let read = 0
+export function reconcileProgress(mode: ProgressMode, steps: StepList, writeLine: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): ReconcileShown {
   if (mode === 'live') {
+    let stage: 'reading' | 'read' | 'settling' = 'reading'
+    let total = 0
+    const endReading = () => {
+      if (stage === 'reading') steps.next(`Read the balances of ${total} accounts from the chain`)
+      stage = 'read'
+    }
     return {
-      onProgress: ({done, total, elapsedMs}: ReconcileProgress) => {
-        read = total
-        steps.update(workRate(done, total, elapsedMs, 'accounts'))
+      onProgress: ({done, total: all, elapsedMs}: ReconcileProgress) => {
+        total = all
+        if (stage !== 'reading') return
+        steps.update(workRate(done, all, elapsedMs, 'accounts'))
+        if (done === all) endReading()
       },
       onSettle: (accounts) => {
-        steps.next(`Read the balances of ${read} accounts from the chain`)
+        endReading()
+        stage = 'settling'
         steps.update(`${accounts} in flight: waiting for the pipeline to reach them, then reading them again`)
+      },
+      finished: () => {
+        if (stage === 'settling') return
+        endReading()
+        steps.skip('no account in flight')
       },
     }
   }
@@ -33,5 +49,6 @@ export function reconcileProgress(mode: ProgressMode, steps: StepList, writeLine
       }
     },
     onSettle: () => undefined,
+    finished: () => undefined,
   }
 }

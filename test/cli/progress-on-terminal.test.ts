@@ -2,6 +2,7 @@
 // pseudo-terminal, the command's result and exit code the same as through pipes; and none of it
 // under --json or in CI, even on a terminal (cli/progress-mode.ts).
 import assert from 'node:assert/strict'
+import {fundAll, startWorld} from '../processing/worker-support.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {dropDatabase, TEST_DATABASE} from '../support/global-setup.ts'
 import {HAVE_SCRIPT, runOnTerminal} from '../support/terminal.ts'
@@ -72,4 +73,25 @@ describe('progress on a terminal', function () {
     assert.match(run.screen, /Cache generation \d+ -> \d+: every older copy in Redis is a miss from now on\.$/m)
     assert.match(run.screen, /^Deleted \d+ of \d+ balance keys in [\d.]+ s\.$/m)
   })
+
+  it('reconcile: the reading counted (rate, time left) then the settling, ticked off; the report as through a pipe', async () => {
+    const w = await startWorld(['ada', 'bea', 'cal'])
+    try {
+      await fundAll(w, {sui: 10_000_000_000n, cusd: 100_000_000n})
+      // One account at a time, 4 requests a second: the count is on screen for a while.
+      const run = await runOnTerminal(['reconcile', '--rps', '4', '--concurrency', '1', '--dry-run'], w.env)
+      assert.equal(run.code, 0, run.screen)
+      assert.match(run.screen, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] Read each account's balances from the chain\n +› \d\/3 accounts, \d+\/s, about \d+m?s left/, run.screen)
+      assert.match(run.screen, /✔ Read the balances of 3 accounts from the chain \[[\d.]+m?s\]/)
+      assert.match(run.screen, /Settle the accounts in flight: no account in flight/)
+      assert.match(run.screen, /^Checked 3 of 3 accounts/m)
+      const piped = await runCli(['reconcile', '--rps', '4', '--concurrency', '1', '--dry-run'], {env: w.env})
+      assert.equal(piped.code, 0, piped.stderr)
+      assert.match(piped.stderr, /^reconcile: 1\/3 accounts, \d+\/s, about \d+m?s left$/m)
+      assert.doesNotMatch(piped.stderr, /✔|Read each account/)
+    } finally {
+      await w.close()
+    }
+  })
 })
+

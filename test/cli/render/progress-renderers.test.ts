@@ -29,6 +29,7 @@ describe('progress renderers', () => {
     const shown = reconcileProgress('plain', steps, (line) => lines.push(line))
     for (let done = 1; done <= 20; done++) shown.onProgress({done, total: 20, elapsedMs: done * 100})
     shown.onSettle(3)
+    shown.finished()
     assert.equal(lines.length, 10)
     assert.equal(lines[0], 'reconcile: 2/20 accounts, 10/s, about 2s left')
     assert.equal(lines[9], 'reconcile: 20/20 accounts, 10/s, done')
@@ -42,6 +43,7 @@ describe('progress renderers', () => {
     shown.onProgress({done: 1, total: 4, elapsedMs: 500})
     shown.onProgress({done: 4, total: 4, elapsedMs: 1_000})
     shown.onSettle(2)
+    shown.finished()
     assert.deepEqual(lines, [])
     assert.deepEqual(steps.calls, [
       'update 1/4 accounts, 2/s, about 2s left',
@@ -49,6 +51,17 @@ describe('progress renderers', () => {
       'next Read the balances of 4 accounts from the chain',
       'update 2 in flight: waiting for the pipeline to reach them, then reading them again',
     ])
+  })
+
+  it('reconcile, live: no account in flight, the settling skipped; no account at all, the same', () => {
+    const steps = recording()
+    const shown = reconcileProgress('live', steps)
+    shown.onProgress({done: 2, total: 2, elapsedMs: 100})
+    shown.finished()
+    assert.deepEqual(steps.calls, ['update 2/2 accounts, 20/s, done', 'next Read the balances of 2 accounts from the chain', 'skip no account in flight'])
+    const none = recording()
+    reconcileProgress('live', none).finished()
+    assert.deepEqual(none.calls, ['next Read the balances of 0 accounts from the chain', 'skip no account in flight'])
   })
 
   it('benchmark: plain lines as each stage ends; live, the reads counted and each stage ended with its figures', () => {
