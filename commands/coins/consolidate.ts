@@ -50,7 +50,7 @@ export default class CoinsConsolidate extends ConfioCommand<typeof CoinsConsolid
     const executing = signer !== undefined
     const plainLine = this.jsonEnabled() ? undefined : (line: string) => this.logToStderr(line)
     const run = await withSteps(mode, consolidationSteps(plan, executing), (steps) => {
-      const options = {manager, chain: this.chain(), signal: this.stopSignal, onStep: consolidationProgress(mode, steps, plan, executing, plainLine)}
+      const options = {manager, chain: this.chain(), signal: this.stopSignal, ...consolidationProgress(mode, steps, plan, executing, plainLine)}
       return signer ? executeConsolidation(plan, signer, options) : dryRunConsolidation(plan, options)
     })
     const result = consolidationResult(run)

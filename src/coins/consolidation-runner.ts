@@ -31,7 +31,15 @@ export interface ConsolidationRunOptions {
   checkpointTimeoutMs?: number
   /** Called as each step is simulated (dry run) or executed. */
   onStep?: (outcome: StepOutcome) => void
+  /** What the step in hand is doing now (for progress: the waits of an execution can be long). */
+  onActivity?: (step: number, activity: StepActivity) => void
 }
+
+export type StepActivity =
+  | {kind: 'node-catching-up'; checkpoint: bigint}
+  | {kind: 'building'}
+  | {kind: 'executing'; digest: string}
+  | {kind: 'awaiting-checkpoint'; digest: string}
 
 export interface StepOutcome {
   /** From 1. */
@@ -119,9 +127,11 @@ class Runner {
       // Executed steps changed versions: read the coins again once the node has the last one.
       const previous = steps.at(-1)?.checkpoint
       if (signer && previous !== undefined) {
+        this.#options.onActivity?.(index + 1, {kind: 'node-catching-up', checkpoint: previous})
         await this.#caughtUp(previous)
         holdings = await this.#holdings()
       }
+      this.#options.onActivity?.(index + 1, {kind: 'building'})
       const prepared = await this.#prepare(planned, holdings, gasPrice)
       if (prepared === undefined) continue
       const outcome = signer ? await this.#execute(index + 1, prepared, signer) : prepared.simulated
@@ -169,6 +179,7 @@ class Runner {
     const signature = await signer.sign(prepared.bytes)
     // Known before sending, so a send that gets no answer still names what to look up.
     const digest = TransactionDataBuilder.getDigestFromBytes(prepared.bytes)
+    this.#options.onActivity?.(number, {kind: 'executing', digest})
     const executed = await this.#options.chain.execute({txBytes: prepared.bytes, signatures: [signature]}, {signal: this.#options.signal}).catch((error: unknown) => {
       const reason = reasonOf(error)
       if (refused(error)) throw this.#failure(`${step} was sent as ${digest} and refused by the node: ${reason}`, error)
@@ -178,6 +189,7 @@ class Runner {
     const landed: ExecutedStep = {step: number, digest: executed.digest, checkpoint: executed.checkpoint ?? null, success: executed.status.success}
     this.#executed.push(landed)
     if (!executed.status.success) throw this.#failure(`${step} failed on chain as ${executed.digest}: ${executed.status.error}`)
+    if (landed.checkpoint === null) this.#options.onActivity?.(number, {kind: 'awaiting-checkpoint', digest: executed.digest})
     landed.checkpoint ??= await this.#checkpointOf(executed.digest).catch((error: unknown) => {
       throw this.#failure(`${step} was executed as ${executed.digest}, checkpoint unknown (${reasonOf(error)})`, error)
     })

@@ -21,6 +21,7 @@ import {normalizeAddress, SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import {testReader} from '../chain/chain-test-support.ts'
 import {type CliResult, jsonOf, runCli} from '../support/cli.ts'
+import {HAVE_SCRIPT, runOnTerminal} from '../support/terminal.ts'
 import {anchorBalances, chainBalance, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const SUI = '0x2::sui::SUI'
@@ -203,4 +204,17 @@ describe('coin management executed on the local Sui server', function () {
       }
     }
   })
+  it('--execute on a terminal: a step per transaction, ticked off with its digest and checkpoint; the same result, the key nowhere', async function () {
+    if (!HAVE_SCRIPT) this.skip()
+    // gina's 40 cUSD coins, left alone by the tests before (a dry run only).
+    const run = await runOnTerminal(['coins', 'consolidate', '--address', gina.address, '--token', 'CUSD', '--execute'], {...w.env, SUI_PRIVATE_KEY: gina.secret})
+    assert.equal(run.code, 0, run.screen)
+    assert.ok(!run.raw.includes(gina.secret), 'the key is in the output')
+    const ticked = [...run.screen.matchAll(/✔ transaction (\d): \d+ coins, [\d.]+ CUSD, executed (\w+) in checkpoint (\d+) \[[\d.]+m?s\]/g)]
+    assert.ok(ticked.length >= 1, run.screen)
+    for (const [, , digest, checkpoint] of ticked) assert.equal(w.sui.ledger.transaction(digest!)?.checkpoint?.sequenceNumber.toString(), checkpoint)
+    assert.match(run.screen, /Transaction 1: \d+ coins: build, simulate, sign, execute and wait for its checkpoint/)
+    assert.equal(coinsOf(gina, w.coins.CUSD).length, 0)
+  })
 })
+

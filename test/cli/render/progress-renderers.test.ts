@@ -101,16 +101,31 @@ describe('progress renderers', () => {
     const outcome = (step: number) => ({step, coins: 2, amount: 1_500_000_000n, digest: `D${step}`, checkpoint: 40n + BigInt(step), status: {success: true}}) as unknown as StepOutcome
     const lines: string[] = []
     const plain = consolidationProgress('plain', recording(), plan, true, (line) => lines.push(line))
-    plain(outcome(1))
+    plain.onActivity(1, {kind: 'building'})
+    plain.onStep(outcome(1))
     assert.deepEqual(lines, ['transaction 1: 2 coins, 1.5 SUI, executed D1 in checkpoint 41'])
     const quiet = recording()
-    consolidationProgress('plain', quiet, plan, true, undefined)(outcome(1))
+    consolidationProgress('plain', quiet, plan, true, undefined).onStep(outcome(1))
     assert.deepEqual(quiet.calls, [])
     const steps = recording()
     const live = consolidationProgress('live', steps, plan, true, (line) => lines.push(line))
-    live(outcome(1))
-    live(outcome(3))
+    live.onActivity(1, {kind: 'building'})
+    live.onActivity(1, {kind: 'executing', digest: 'D1'})
+    live.onActivity(1, {kind: 'awaiting-checkpoint', digest: 'D1'})
+    live.onStep(outcome(1))
+    live.onActivity(2, {kind: 'node-catching-up', checkpoint: 41n})
+    live.onActivity(3, {kind: 'building'})
+    live.onStep(outcome(3))
     assert.equal(lines.length, 1, 'nothing plain in live mode')
-    assert.deepEqual(steps.calls, ['next transaction 1: 2 coins, 1.5 SUI, executed D1 in checkpoint 41', 'skip nothing left to do', 'next transaction 3: 2 coins, 1.5 SUI, executed D3 in checkpoint 43'])
+    assert.deepEqual(steps.calls, [
+      'update building it from the coins as they are now, and simulating it',
+      'update executing D1',
+      'update executed D1; waiting for its checkpoint',
+      'next transaction 1: 2 coins, 1.5 SUI, executed D1 in checkpoint 41',
+      'update waiting for the node to reach checkpoint 41 (the coins the last one left)',
+      'skip nothing left to do',
+      'update building it from the coins as they are now, and simulating it',
+      'next transaction 3: 2 coins, 1.5 SUI, executed D3 in checkpoint 43',
+    ])
   })
 })
