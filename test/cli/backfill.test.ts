@@ -7,6 +7,7 @@ import type {BackfillReport} from '../../src/ingest/account-backfill.ts'
 import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {emptyDir, jsonOf, runCli} from '../support/cli.ts'
 import {ConfioProcess, eventually} from '../support/child-process.ts'
+import {HAVE_SCRIPT, runOnTerminal} from '../support/terminal.ts'
 import {closeWorld, CUSD, cursorOf, pollWorld, type PollWorld, SUI} from '../ingest/poll-support.ts'
 
 type BackfillJson = JsonOutput<BackfillReport>
@@ -204,4 +205,17 @@ describe('confio backfill', function () {
     )
     assert.equal((await w.db('raw_blockchain_events').whereIn('tx_digest', digests)).length, 2)
   })
+
+  it('on a terminal: its two phases ticked off, then the summary as through a pipe', async function () {
+    if (!HAVE_SCRIPT) this.skip()
+    const {w, from, his} = await davesPast()
+    await w.db('raw_blockchain_events').whereIn('tx_digest', his).delete()
+    const run = await runOnTerminal(['backfill', '--account', 'dave@test.io', '--from-checkpoint', String(from), '--source', 'scan'], w.env)
+    assert.equal(run.code, 0, run.screen)
+    assert.match(run.screen, new RegExp(`✔ Start at checkpoint ${from}, by a checkpoint scan \\[[\\d.]+m?s\\]`), run.screen)
+    assert.match(run.screen, /✔ Read and store the history \[[\d.]+m?s\]/)
+    assert.match(run.screen, new RegExp(`^Backfilled 1 account from checkpoint ${from} over \\d+ checkpoints via a checkpoint scan in .*: ${his.length} transactions found, ${his.length} new`, 'm'))
+    assert.equal((await rowsOf(w, his)).length, his.length)
+  })
 })
+
