@@ -5,7 +5,8 @@ import assert from 'node:assert/strict'
 import {fundAll, startWorld} from '../processing/worker-support.ts'
 import {jsonOf, runCli} from '../support/cli.ts'
 import {dropDatabase, TEST_DATABASE} from '../support/global-setup.ts'
-import {HAVE_SCRIPT, runOnTerminal} from '../support/terminal.ts'
+import {eventually} from '../support/child-process.ts'
+import {HAVE_SCRIPT, runOnTerminal, startOnTerminal} from '../support/terminal.ts'
 
 describe('progress on a terminal', function () {
   this.timeout(120_000)
@@ -89,6 +90,23 @@ describe('progress on a terminal', function () {
       assert.equal(piped.code, 0, piped.stderr)
       assert.match(piped.stderr, /^reconcile: 1\/3 accounts, \d+\/s, about \d+m?s left$/m)
       assert.doesNotMatch(piped.stderr, /✔|Read each account/)
+    } finally {
+      await w.close()
+    }
+  })
+
+  it('reconcile stopped by Ctrl-C (SIGINT) while the list is drawn: its step marked failed, the one error line, exit 1, the cursor shown again', async () => {
+    const w = await startWorld(['dan', 'eve', 'fay', 'gus'])
+    try {
+      await fundAll(w, {sui: 10_000_000_000n, cusd: 100_000_000n})
+      const run = startOnTerminal(['reconcile', '--rps', '2', '--concurrency', '1', '--dry-run'], w.env)
+      await eventually(async () => /1\/4 accounts/.test(run.screen()), 30_000, 'the first account read')
+      run.signal('SIGINT')
+      const result = await run.done
+      assert.equal(result.code, 1, result.screen)
+      assert.match(result.screen, /✖ Read each account's balances from the chain/)
+      assert.match(result.screen, /^Error: stopped by SIGINT before it finished; run confio reconcile again to finish$/m)
+      assert.ok(result.raw.lastIndexOf('\u001B[?25h') > result.raw.lastIndexOf('\u001B[?25l'), 'the cursor shown again')
     } finally {
       await w.close()
     }
