@@ -189,6 +189,40 @@ export class PostgresBalanceStore {
       return {balance: rows[0] ? fromRow(rows[0]) : (await this.readMany([key], trx))[0], recorded: true}
     })
   }
+
+  /**
+   * Releases what was recorded for `digest` (a send the wallet gave up on), as the worker and pending
+   * expiry release it: the pending rows go, each balance's pending_amount drops (never below 0)
+   * with a new version, queued for Redis. Under the pending release lock, so it never races the
+   * worker's release of the same digest; the balances rows are locked in (account, token) order,
+   * the worker's. Returns the rows changed; none when nothing was pending for the digest.
+   */
+  async releasePending(digest: string): Promise<CachedBalance[]> {
+    return this.db.transaction(async (trx) => {
+      await trx.raw(`SELECT ${pendingReleaseLock('?')}`, [digest])
+      await trx.raw(
+        `SELECT 1 FROM balances b
+         WHERE (b.account_id, b.token) IN (SELECT account_id, token FROM pending_balance_changes WHERE tx_digest = ?)
+         ORDER BY b.account_id, b.token
+         FOR UPDATE`,
+        [digest],
+      )
+      const {rows} = await trx.raw<{rows: BalanceRow[]}>(
+        `WITH gone AS (
+          DELETE FROM pending_balance_changes p WHERE p.tx_digest = ? RETURNING p.account_id, p.token, p.amount
+        ),
+        b AS (
+          UPDATE balances b SET pending_amount = GREATEST(b.pending_amount - g.amount, 0), version = b.version + 1
+          FROM gone g WHERE b.account_id = g.account_id AND b.token = g.token
+          RETURNING ${COLUMNS}
+        ),
+        outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
+        SELECT * FROM b ORDER BY account_id, token`,
+        [digest],
+      )
+      return rows.map(fromRow)
+    })
+  }
 }
 
 function fromSeenRow(row: SeenRow): {balance: CachedBalance; seen: bigint | null} {

@@ -1,0 +1,87 @@
+// The HTTP API of `confio serve` as a Fastify app: what the wallet's web app (Python or anything
+// else) calls where an in-process service would call BalanceService. Routes, one file per resource,
+// are in routes/; their schemas validate every request and make the OpenAPI document
+// (/v1/openapi.json, docs/openapi.json). The app opens nothing: the process hands it its services.
+//
+// - Auth: a bearer token on every /v1 route (bearer-auth.ts) unless `auth` is undefined (--no-auth,
+//   allowed on a loopback address only; the process decides).
+// - Errors: one JSON shape, the status by api-error.ts.
+// - Logs: one line per request with the route's pattern (`/v1/balances/:account`), never the URL
+//   or headers: what the client sent (an email, an address, the token) stays out of the log.
+import swagger from '@fastify/swagger'
+import Fastify, {type FastifyInstance} from 'fastify'
+import type {Logger} from '../logging/logger.ts'
+import {errorReply} from './api-error.ts'
+import type {ApiServices} from './api-services.ts'
+import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
+import {balanceRoutes} from './routes/balance-routes.ts'
+import {healthRoutes} from './routes/health-routes.ts'
+import {pendingRoutes} from './routes/pending-routes.ts'
+import {transactionRoutes} from './routes/transaction-routes.ts'
+
+export interface ApiAppOptions {
+  readonly services: ApiServices
+  readonly logger: Logger
+  /** CONFIO_API_TOKEN; undefined: no auth (the process allows it on a loopback address only). */
+  readonly token: string | undefined
+  /** The version the OpenAPI document names (package.json's). */
+  readonly version: string
+}
+
+/** A request body is a few hundred bytes; anything far larger is not one of ours. */
+const BODY_LIMIT_BYTES = 16 * 1024
+
+export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstance> {
+  const {services, logger} = options
+  // No type coercion: an amount sent as a JSON number (which loses digits past 2^53 before any
+  // check could see it) is refused, not turned into a string. The query is text, read as such.
+  const app = Fastify({logger: false, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: true, ajv: {customOptions: {coerceTypes: false}}})
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {title: 'confio API', version: options.version, description: 'Balances, pending amounts and history of the accounts confio monitors. See docs/api.md.'},
+      components: {securitySchemes: {bearer: {type: 'http', scheme: 'bearer', description: 'CONFIO_API_TOKEN'}}},
+      security: [{bearer: []}],
+      tags: [{name: 'balances'}, {name: 'pending'}, {name: 'accounts'}, {name: 'probes'}],
+    },
+  })
+
+  if (options.token !== undefined) {
+    const check = bearerCheck(options.token)
+    app.addHook('onRequest', async (request) => {
+      if (!OPEN_PATHS.has(request.routeOptions.url ?? '')) check(request.headers.authorization)
+    })
+  }
+
+  app.setErrorHandler(async (error, request, reply) => {
+    const answer = errorReply(error)
+    const route = request.routeOptions.url ?? 'unknown'
+    if (answer.internal) logger.error({route, method: request.method, err: error}, 'request failed')
+    else if (answer.status >= 500) logger.warn({route, method: request.method, code: answer.body.error.code, err: answer.body.error.message}, 'request answered 503')
+    return reply.code(answer.status).send(answer.body)
+  })
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).send({error: {code: 'NOT_FOUND', message: 'no such route', remedy: 'see /v1/openapi.json or docs/api.md for the routes'}}),
+  )
+  app.addHook('onResponse', async (request, reply) => {
+    logger.debug({method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime)}, 'request')
+  })
+
+  healthRoutes(app, services)
+  balanceRoutes(app, services)
+  pendingRoutes(app, services)
+  transactionRoutes(app, services)
+  app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger())
+  await app.ready()
+  return app
+}
+
+/** The OpenAPI document of the routes, as /v1/openapi.json serves it (the writer of docs/openapi.json uses it). */
+export async function openApiDocument(options: Pick<ApiAppOptions, 'services' | 'logger' | 'version'>): Promise<unknown> {
+  const app = await buildApiApp({...options, token: 'not-used-for-the-document'})
+  try {
+    return app.swagger()
+  } finally {
+    await app.close()
+  }
+}
