@@ -10,7 +10,9 @@
 //   or headers: what the client sent (an email, an address, the token) stays out of the log.
 import swagger from '@fastify/swagger'
 import Fastify, {type FastifyInstance} from 'fastify'
-import type {Logger} from '../logging/logger.ts'
+import {createLogger, type Logger} from '../logging/logger.ts'
+import {SecretScrubber} from '../secrets.ts'
+import {TokenRegistry} from '../tokens/token-registry.ts'
 import {errorReply} from './api-error.ts'
 import type {ApiServices} from './api-services.ts'
 import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
@@ -26,6 +28,8 @@ export interface ApiAppOptions {
   readonly token: string | undefined
   /** The version the OpenAPI document names (package.json's). */
   readonly version: string
+  /** Told of each route as it is added (the test that the document names them all). */
+  readonly onRoute?: (method: string, url: string) => void
 }
 
 /** A request body is a few hundred bytes; anything far larger is not one of ours. */
@@ -46,6 +50,13 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
     },
   })
 
+  const {onRoute} = options
+  if (onRoute) {
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) onRoute(method, route.url)
+    })
+  }
+
   if (options.token !== undefined) {
     const check = bearerCheck(options.token)
     app.addHook('onRequest', async (request) => {
@@ -63,6 +74,16 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.setNotFoundHandler(async (_request, reply) =>
     reply.code(404).send({error: {code: 'NOT_FOUND', message: 'no such route', remedy: 'see /v1/openapi.json or docs/api.md for the routes'}}),
   )
+  // Stop: Fastify answers new requests 503 and waits for those in flight; their connections are
+  // kept alive by the client (fetch, requests' sessions) and would hold close() open, so each
+  // answer given while closing asks the client to close its connection.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close')
+  })
   app.addHook('onResponse', async (request, reply) => {
     logger.debug({method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime)}, 'request')
   })
@@ -76,12 +97,28 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   return app
 }
 
-/** The OpenAPI document of the routes, as /v1/openapi.json serves it (the writer of docs/openapi.json uses it). */
-export async function openApiDocument(options: Pick<ApiAppOptions, 'services' | 'logger' | 'version'>): Promise<unknown> {
-  const app = await buildApiApp({...options, token: 'not-used-for-the-document'})
+/** The OpenAPI document of the routes, as /v1/openapi.json serves it, built without serving (docs/openapi.json). */
+export async function openApiDocument(version: string): Promise<Record<string, unknown>> {
+  const app = await buildApiApp({services: DOCUMENT_ONLY, logger: silentLogger(), token: undefined, version})
   try {
-    return app.swagger()
+    return app.swagger() as unknown as Record<string, unknown>
   } finally {
     await app.close()
   }
+}
+
+/** Services for building the document alone: no route is called. */
+const notServing = async (): Promise<never> => {
+  throw new Error('the document is built without services')
+}
+const DOCUMENT_ONLY: ApiServices = {
+  balances: {getBalance: notServing, getAllBalances: notServing, addPending: notServing, releasePending: notServing},
+  accounts: {find: notServing},
+  history: {page: notServing},
+  tokens: new TokenRegistry([]),
+  readiness: notServing,
+}
+
+function silentLogger(): Logger {
+  return createLogger({level: 'silent', scrubber: new SecretScrubber()})
 }

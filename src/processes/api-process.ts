@@ -17,7 +17,7 @@ import {InvalidationListener} from '../balances/invalidation-listener.ts'
 import {RedisBalanceStore} from '../balances/redis-balance-store.ts'
 import type {ChainReader} from '../chain/index.ts'
 import type {ApiSettings} from '../config/config.ts'
-import {ConfigError, messageOf, UsageError} from '../errors.ts'
+import {ConfigError, messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import {withTimeout} from '../support/with-timeout.ts'
 import type {ProcessParts} from './process-parts.ts'
 
@@ -111,7 +111,9 @@ export class ApiProcess {
     try {
       const app = await buildApiApp({services, logger, token: this.options.token, version: this.options.version})
       try {
-        await app.listen({host: this.options.host, port: this.options.port})
+        await app.listen({host: this.options.host, port: this.options.port}).catch((error: unknown) => {
+          throw listenFailure(error, this.options)
+        })
         const {address, port} = app.server.address() as AddressInfo
         const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`
         logger.info({url, auth: this.options.token !== undefined}, 'serving the API')
@@ -137,4 +139,13 @@ export class ApiProcess {
     const [database, redis] = await Promise.all([check(() => this.parts.db.raw('SELECT 1')), check(() => this.parts.redis.ping())])
     return {ready: database === 'ok' && redis === 'ok', checks: {database, redis}}
   }
+}
+
+/** The port taken, or an address this machine does not have: one line naming the setting. */
+function listenFailure(error: unknown, options: ApiListenOptions): RuntimeFailure {
+  const code = (error as {code?: unknown}).code
+  const where = `${options.host}:${options.port}`
+  if (code === 'EADDRINUSE') return new RuntimeFailure(`cannot listen on ${where}: the port is in use`, {code: 'API_PORT_IN_USE', remedy: 'stop what listens there, or choose another port (--port, CONFIO_API_PORT)', cause: error})
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new RuntimeFailure(`cannot listen on ${where}: no such address on this machine`, {code: 'API_ADDRESS_INVALID', remedy: 'use an address of this machine (--host, CONFIO_API_HOST), e.g. 127.0.0.1 or 0.0.0.0', cause: error})
+  return new RuntimeFailure(`cannot listen on ${where}: ${messageOf(error)}`, {code: 'API_LISTEN_FAILED', remedy: 'check --host and --port (CONFIO_API_HOST, CONFIO_API_PORT)', cause: error})
 }

@@ -7,6 +7,7 @@ import {randomBytes} from 'node:crypto'
 import {Redis} from 'ioredis'
 import {toBase58} from '@mysten/sui/utils'
 import type {ChainReader} from '../../src/chain/index.ts'
+import {openApiDocument} from '../../src/api/api-app.ts'
 import {type ConfioConfig, loadConfig} from '../../src/config/config.ts'
 import {createLogger} from '../../src/logging/logger.ts'
 import {ApiProcess} from '../../src/processes/api-process.ts'
@@ -139,6 +140,12 @@ describe('confio serve: the HTTP API', function () {
       await expectError(call('GET', `/v1/balances/${alice.id}`, {token: null, headers: {authorization: `Basic ${TOKEN}`}}), 401, 'UNAUTHORIZED')
       await expectError(call('POST', '/v1/pending', {token: null, body: {}}), 401, 'UNAUTHORIZED')
       await expectError(get('/v1/openapi.json', {token: null}), 401, 'UNAUTHORIZED')
+    })
+
+    it('serves the OpenAPI document of its routes at /v1/openapi.json', async () => {
+      const served = await get<Record<string, unknown>>('/v1/openapi.json')
+      assert.equal(served.status, 200)
+      assert.deepEqual(served.body, await openApiDocument('0.0.0-test'))
     })
 
     it('an unknown route is 404 in the same error shape', async () => {

@@ -39,7 +39,7 @@ export function balanceRoutes(app: FastifyInstance, services: ApiServices): void
         tags: ['balances'],
         params: {type: 'object', required: ['account'], properties: {account: ACCOUNT_REF}},
         querystring: READ_QUERY,
-        response: {200: BALANCES_RESPONSE, ...errorResponses(400, 401, 404, 503)},
+        response: {200: {...BALANCES_RESPONSE, description: 'one balance per registered token, in the registry order'}, ...errorResponses(400, 401, 404, 503)},
       },
     },
     async (request) => {
@@ -61,7 +61,7 @@ export function balanceRoutes(app: FastifyInstance, services: ApiServices): void
         tags: ['balances'],
         params: {type: 'object', required: ['account', 'token'], properties: {account: ACCOUNT_REF, token: TOKEN_SYMBOL}},
         querystring: READ_QUERY,
-        response: {200: BALANCES_RESPONSE, ...errorResponses(400, 401, 404, 503)},
+        response: {200: {...BALANCES_RESPONSE, description: 'the balance, alone in the list'}, ...errorResponses(400, 401, 404, 503)},
       },
     },
     async (request) => {

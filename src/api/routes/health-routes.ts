@@ -13,8 +13,8 @@ const READY = {
 } as const
 
 export function healthRoutes(app: FastifyInstance, services: ApiServices): void {
-  app.get('/healthz', {schema: {summary: 'Liveness', tags: ['probes'], security: [], response: {200: HEALTH}}}, async () => ({status: 'ok' as const}))
-  app.get('/readyz', {schema: {summary: 'Readiness: PostgreSQL and Redis answer', tags: ['probes'], security: [], response: {200: READY, 503: READY}}}, async (_request, reply) => {
+  app.get('/healthz', {schema: {summary: 'Liveness', tags: ['probes'], security: [], response: {200: {...HEALTH, description: 'the process answers'}}}}, async () => ({status: 'ok' as const}))
+  app.get('/readyz', {schema: {summary: 'Readiness: PostgreSQL and Redis answer', tags: ['probes'], security: [], response: {200: {...READY, description: 'ready to serve'}, 503: {...READY, description: 'a dependency is failing, or the process is stopping'}}}}, async (_request, reply) => {
     const readiness = await services.readiness()
     return reply.code(readiness.ready ? 200 : 503).send({status: readiness.ready ? 'ready' : 'not_ready', checks: readiness.checks})
   })

@@ -39,7 +39,7 @@ export function transactionRoutes(app: FastifyInstance, services: ApiServices): 
           },
         },
         response: {
-          200: {type: 'object', required: ['transactions', 'nextCursor'], properties: {transactions: {type: 'array', items: TRANSACTION}, nextCursor: {type: ['string', 'null']}}},
+          200: {description: 'a page of entries (one per transaction, token and direction) and the cursor of the next', type: 'object', required: ['transactions', 'nextCursor'], properties: {transactions: {type: 'array', items: TRANSACTION}, nextCursor: {type: ['string', 'null']}}},
           ...errorResponses(400, 401, 404, 503),
         },
       },
