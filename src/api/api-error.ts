@@ -3,11 +3,13 @@
 // lower layers' errors translated by src/error-translation.ts); this file is the one place that
 // decides their status:
 //   400 the request is wrong (a malformed address, amount, token, digest or cursor: each its code);
-//   401 no valid bearer token; 404 no such account or route;
+//   401 no valid bearer token; 404 no such account or route; 409 a digest recorded pending with
+//       another amount;
 //   503 a dependency did not answer (the chain, PostgreSQL, Redis), a critical balance unverified:
 //       the client may retry, and never gets a cached value in its place;
 //   500 anything else, with a generic message (the cause goes to the log, not to the client).
 import {HistoryCursorError} from '../accounts/account-history.ts'
+import {PendingConflictError} from '../balances/postgres-balance-store.ts'
 import {translateError} from '../error-translation.ts'
 import {ConfioError, UsageError} from '../errors.ts'
 import {AmountError} from '../tokens/amounts.ts'
@@ -60,6 +62,7 @@ export function errorReply(thrown: unknown): ErrorReply {
   const fastify = fastifyClientError(thrown)
   if (fastify) return fastify
   const error = translateError(thrown)
+  if (error instanceof PendingConflictError) return reply(409, 'PENDING_CONFLICT', error.message, error.remedy)
   if (error instanceof HistoryCursorError) return reply(400, 'INVALID_CURSOR', error.message, error.remedy)
   if (error instanceof AmountError) return reply(400, 'INVALID_AMOUNT', error.message, error.remedy)
   if (error instanceof UsageError) return reply(400, 'INVALID_REQUEST', error.message, error.remedy)

@@ -46,6 +46,7 @@ export function errorResponses(...statuses: number[]): Record<number, typeof ERR
     400: 'bad input (the code names it)',
     401: 'no valid bearer token',
     404: 'unknown account',
+    409: 'the digest is pending with another amount (PENDING_CONFLICT)',
     503: 'the chain or the database did not answer; for a critical read, BALANCE_UNVERIFIED',
   }
   return Object.fromEntries(statuses.map((status) => [status, {...ERROR_RESPONSE, description: descriptions[status] ?? 'error'}]))

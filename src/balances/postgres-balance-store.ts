@@ -10,6 +10,7 @@
 // value, and one after it would be undone by it.
 import type {Knex} from 'knex'
 import type {BalanceRecord} from '../chain/index.ts'
+import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
@@ -161,7 +162,7 @@ export class PostgresBalanceStore {
 
   /**
    * Records an amount an in-flight send has committed to, until the worker processes `digest`.
-   * The same digest twice adds nothing. A digest the worker has already processed records nothing
+   * The same digest twice adds nothing (with another amount: PendingConflictError). A digest the worker has already processed records nothing
    * (its changes are in the balance already): `recorded` false. Returns the row after it, if any.
    */
   async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<{balance: CachedBalance | undefined; recorded: boolean}> {
@@ -186,7 +187,13 @@ export class PostgresBalanceStore {
         SELECT * FROM b`,
         [digest, key.accountId, key.token, amount.toString()],
       )
-      return {balance: rows[0] ? fromRow(rows[0]) : (await this.readMany([key], trx))[0], recorded: true}
+      if (rows[0]) return {balance: fromRow(rows[0]), recorded: true}
+      // Recorded before: the same send again adds nothing; another amount under its digest is a
+      // client's mistake that must not pass for a retry.
+      const {rows: held} = await trx.raw<{rows: {amount: string}[]}>('SELECT amount::text FROM pending_balance_changes WHERE tx_digest = ? AND account_id = ? AND token = ?', [digest, key.accountId, key.token])
+      const heldAmount = held[0] === undefined ? undefined : BigInt(held[0].amount)
+      if (heldAmount !== undefined && heldAmount !== amount) throw new PendingConflictError(digest, key, heldAmount, amount)
+      return {balance: (await this.readMany([key], trx))[0], recorded: true}
     })
   }
 
@@ -221,6 +228,15 @@ export class PostgresBalanceStore {
         [digest],
       )
       return rows.map(fromRow)
+    })
+  }
+}
+
+/** A digest recorded with one amount, sent again with another (for the same account and token). */
+export class PendingConflictError extends UsageError {
+  constructor(digest: string, key: BalanceKey, held: bigint, sent: bigint) {
+    super(`transaction ${digest} has ${held} ${key.token} pending for account ${key.accountId} already; ${sent} was sent now`, {
+      remedy: 'a digest is recorded once: send the same amount again (idempotent), or release it first (DELETE /v1/pending/{digest})',
     })
   }
 }

@@ -81,12 +81,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   // process's connections except the lease's.
   {
     name: 'PG_STATEMENT_TIMEOUT',
-    description: 'longest one PostgreSQL statement may run, lock waits included; default: poll 60s, worker 30s, migrate 1h, other commands 5m',
+    description: 'longest one PostgreSQL statement may run, lock waits included; default: poll 60s, worker 30s, migrate 1h, serve 10s, other commands 5m',
     parse: (raw) => parseDurationSetting(raw, 100, 86_400_000),
   },
   {
     name: 'PG_LOCK_TIMEOUT',
-    description: 'longest one PostgreSQL statement may wait for a lock another session holds; default: poll 10s, worker 5s, migrate 10s, other commands 30s',
+    description: 'longest one PostgreSQL statement may wait for a lock another session holds; default: poll 10s, worker 5s, migrate 10s, serve 5s, other commands 30s',
     parse: (raw) => parseDurationSetting(raw, 100, 3_600_000),
   },
   {

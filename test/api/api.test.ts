@@ -218,10 +218,15 @@ describe('confio serve: the HTTP API', function () {
       assert.deepEqual([read.body.balances[0]?.amount, read.body.balances[0]?.pending, read.body.balances[0]?.available], ['5000000', '1500000', '3500000'])
       const rows = await db('pending_balance_changes').where({tx_digest: send.digest})
       assert.equal(rows.length, 1)
+      await expectError(call('POST', '/v1/pending', {body: {...send, amount: '1500001'}}), 409, 'PENDING_CONFLICT')
+      // The same digest for another token of the send (its gas in SUI) is a row of its own.
+      const gas = await call<{balances: ApiBalance[]}>('POST', '/v1/pending', {body: {...send, token: 'SUI', amount: '2000'}})
+      assert.deepEqual([gas.status, gas.body.balances[0]?.token, gas.body.balances[0]?.pending], [200, 'SUI', '2000'])
 
       const released = await call<{balances: ApiBalance[]}>('DELETE', `/v1/pending/${send.digest}`)
       assert.equal(released.status, 200)
-      assert.deepEqual(released.body.balances.map((b) => [b.token, b.pending, b.available]), [['CUSD', '0', '5000000']])
+      assert.deepEqual(released.body.balances.map((b) => [b.token, b.pending]), [['CUSD', '0'], ['SUI', '0']])
+      assert.equal(released.body.balances[0]?.available, '5000000')
       const twice = await call<{balances: ApiBalance[]}>('DELETE', `/v1/pending/${send.digest}`)
       assert.deepEqual([twice.status, twice.body.balances], [200, []])
       const after = await get<{balances: ApiBalance[]}>(`/v1/balances/${bob.id}/CUSD`)

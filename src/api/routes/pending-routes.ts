@@ -1,8 +1,9 @@
 // POST /v1/pending and DELETE /v1/pending/{digest}: the wallet records what an in-flight send has
 // committed to, so `available` drops before the chain shows the send, and releases it when it gives
 // the send up. The worker releases it by itself when it processes the digest, the beat's pending
-// expiry after PENDING_TTL. Both are idempotent by digest: recording a digest again adds nothing,
-// releasing one that holds nothing releases nothing; each answers with the balances as they stand.
+// expiry after --pending-ttl. Both are idempotent by digest: recording a digest again adds nothing
+// (with another amount it is 409 PENDING_CONFLICT), releasing one that holds nothing releases
+// nothing; each answers with the balances as they stand.
 import type {FastifyInstance} from 'fastify'
 import {parseBaseUnits} from '../../tokens/amounts.ts'
 import {ApiError} from '../api-error.ts'
@@ -31,7 +32,7 @@ export function pendingRoutes(app: FastifyInstance, services: ApiServices): void
           additionalProperties: false,
           properties: {account: ACCOUNT_REF, token: TOKEN_SYMBOL, amount: {...BASE_UNITS, description: 'base units, above 0'}, digest: DIGEST},
         },
-        response: {200: {...BALANCES_RESPONSE, description: 'the balance with the amount pending (or as it was, when the digest is recorded or processed already)'}, ...errorResponses(400, 401, 404, 503)},
+        response: {200: {...BALANCES_RESPONSE, description: 'the balance with the amount pending (or as it was, when the digest is recorded or processed already)'}, ...errorResponses(400, 401, 404, 409, 503)},
       },
     },
     async (request) => {
