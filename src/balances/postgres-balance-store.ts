@@ -215,16 +215,7 @@ export class PostgresBalanceStore {
         [digest],
       )
       const {rows} = await trx.raw<{rows: BalanceRow[]}>(
-        `WITH gone AS (
-          DELETE FROM pending_balance_changes p WHERE p.tx_digest = ? RETURNING p.account_id, p.token, p.amount
-        ),
-        b AS (
-          UPDATE balances b SET pending_amount = GREATEST(b.pending_amount - g.amount, 0), version = b.version + 1
-          FROM gone g WHERE b.account_id = g.account_id AND b.token = g.token
-          RETURNING ${COLUMNS}
-        ),
-        outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM b)
-        SELECT * FROM b ORDER BY account_id, token`,
+        pendingReleaseStatement('DELETE FROM pending_balance_changes p WHERE p.tx_digest = ? RETURNING p.account_id, p.token, p.amount', 'SELECT * FROM released ORDER BY account_id::bigint, token'),
         [digest],
       )
       return rows.map(fromRow)
@@ -239,6 +230,25 @@ export class PendingConflictError extends UsageError {
       remedy: 'a digest is recorded once: send the same amount again (idempotent), or release it first (DELETE /v1/pending/{digest})',
     })
   }
+}
+
+/**
+ * The one statement that releases pending amounts (a send given up on, or expired: pending
+ * expiry): `gone` deletes pending_balance_changes rows and returns their (account_id, token,
+ * amount); each balance's pending_amount drops by their sum, never below 0, with a new version,
+ * queued for Redis. `select` reads `released` (the balances rows changed, as COLUMNS names them).
+ * The caller holds the locks (balances rows in (account, token) order, the worker's).
+ */
+export function pendingReleaseStatement(gone: string, select: string): string {
+  return `WITH gone AS (${gone}),
+    release AS (SELECT account_id, token, sum(amount) AS amount FROM gone GROUP BY account_id, token),
+    released AS (
+      UPDATE balances b SET pending_amount = GREATEST(b.pending_amount - r.amount, 0), version = b.version + 1
+      FROM release r WHERE b.account_id = r.account_id AND b.token = r.token
+      RETURNING ${COLUMNS}
+    ),
+    outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM released ORDER BY account_id, token)
+    ${select}`
 }
 
 function fromSeenRow(row: SeenRow): {balance: CachedBalance; seen: bigint | null} {

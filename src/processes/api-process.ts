@@ -18,6 +18,7 @@ import {RedisBalanceStore} from '../balances/redis-balance-store.ts'
 import type {ChainReader} from '../chain/index.ts'
 import type {ApiSettings} from '../config/config.ts'
 import {ConfigError, messageOf, RuntimeFailure, UsageError} from '../errors.ts'
+import type {Database} from '../store/database.ts'
 import {withTimeout} from '../support/with-timeout.ts'
 import type {ProcessParts} from './process-parts.ts'
 
@@ -135,10 +136,15 @@ export class ApiProcess {
 
   private async readiness(): Promise<Readiness> {
     if (this.stopping) return {ready: false, checks: {process: 'stopping'}}
-    const check = async (probe: () => Promise<unknown>) => withTimeout(probe(), READINESS_TIMEOUT_MS, 'no answer').then(() => 'ok' as const, () => 'failing' as const)
-    const [database, redis] = await Promise.all([check(() => this.parts.db.raw('SELECT 1')), check(() => this.parts.redis.ping())])
-    return {ready: database === 'ok' && redis === 'ok', checks: {database, redis}}
+    return dependencyReadiness(this.parts.db, this.parts.redis)
   }
+}
+
+/** Whether PostgreSQL and Redis each answer within READINESS_TIMEOUT_MS. */
+export async function dependencyReadiness(db: Database, redis: Redis): Promise<Readiness> {
+  const check = async (probe: () => Promise<unknown>) => withTimeout(probe(), READINESS_TIMEOUT_MS, 'no answer').then(() => 'ok' as const, () => 'failing' as const)
+  const [database, cache] = await Promise.all([check(() => db.raw('SELECT 1')), check(() => redis.ping())])
+  return {ready: database === 'ok' && cache === 'ok', checks: {database, redis: cache}}
 }
 
 /** The port taken, or an address this machine does not have: one line naming the setting. */
