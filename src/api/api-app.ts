@@ -13,6 +13,7 @@ import Fastify, {type FastifyInstance} from 'fastify'
 import {createLogger, type Logger} from '../logging/logger.ts'
 import {SecretScrubber} from '../secrets.ts'
 import {TokenRegistry} from '../tokens/token-registry.ts'
+import {translateError} from '../error-translation.ts'
 import {errorReply} from './api-error.ts'
 import type {ApiServices} from './api-services.ts'
 import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
@@ -67,7 +68,7 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.setErrorHandler(async (error, request, reply) => {
     const answer = errorReply(error)
     const route = request.routeOptions.url ?? 'unknown'
-    if (answer.internal) logger.error({route, method: request.method, err: error}, 'request failed')
+    if (answer.internal) logger.error({route, method: request.method, err: loggedCause(error)}, 'request failed')
     else if (answer.status >= 500) logger.warn({route, method: request.method, code: answer.body.error.code, err: answer.body.error.message}, 'request answered 503')
     return reply.code(answer.status).send(answer.body)
   })
@@ -95,6 +96,17 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.get('/v1/openapi.json', {schema: {hide: true}}, async () => app.swagger())
   await app.ready()
   return app
+}
+
+/**
+ * What the log keeps of a request's unexpected failure. An error confio knows (translateError) is
+ * its code and its own message, never its cause: knex puts the whole statement, values bound from
+ * the request included, in a pg error's message. Anything else (a bug) keeps its stack.
+ */
+function loggedCause(error: unknown): Record<string, unknown> {
+  const known = translateError(error)
+  if (known) return {type: known.name, code: known.code, message: known.message}
+  return error instanceof Error ? {type: error.name, message: error.message, stack: error.stack} : {message: String(error)}
 }
 
 /** The OpenAPI document of the routes, as /v1/openapi.json serves it, built without serving (docs/openapi.json). */

@@ -41,7 +41,9 @@ export interface ErrorReply {
 }
 
 // Codes of the core whose failure is a dependency not answering: 503, retry later.
-const UNAVAILABLE = [/^BALANCE_UNVERIFIED$/, /^BALANCE_UNAVAILABLE$/, /^CHAIN_/, /^CONNECTION_/, /^DATABASE_/, /^REDIS_/, /^NODE_/]
+// A DATABASE_ERROR is not among them: PostgreSQL answered, and refused (a schema older than this
+// confio, a bug): 500, logged.
+const UNAVAILABLE = [/^BALANCE_UNVERIFIED$/, /^BALANCE_UNAVAILABLE$/, /^CHAIN_/, /^CONNECTION_/, /^DATABASE_\w+_TIMEOUT$/, /^REDIS_/, /^NODE_/]
 
 /** Codes for a schema violation, by the field it concerns. */
 const FIELD_CODES: Readonly<Record<string, string>> = {
@@ -61,13 +63,13 @@ export function errorReply(thrown: unknown): ErrorReply {
   if (validation) return validation
   const fastify = fastifyClientError(thrown)
   if (fastify) return fastify
+  if (isConnectionFailure(thrown)) return reply(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL did not answer', 'retry later; the operator checks the database')
   const error = translateError(thrown)
   if (error instanceof PendingConflictError) return reply(409, 'PENDING_CONFLICT', error.message, error.remedy)
   if (error instanceof HistoryCursorError) return reply(400, 'INVALID_CURSOR', error.message, error.remedy)
   if (error instanceof AmountError) return reply(400, 'INVALID_AMOUNT', error.message, error.remedy)
   if (error instanceof UsageError) return reply(400, 'INVALID_REQUEST', error.message, error.remedy)
   if (error instanceof ConfioError && UNAVAILABLE.some((pattern) => pattern.test(error.code))) return reply(503, error.code, error.message, error.remedy ?? 'retry later')
-  if (isConnectionFailure(thrown)) return reply(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL did not answer', 'retry later; the operator checks the database')
   return {...reply(500, 'INTERNAL', 'the request failed inside confio', 'retry later; the operator finds the cause in the log'), internal: true}
 }
 
@@ -102,8 +104,16 @@ function fastifyClientError(thrown: unknown): ErrorReply | undefined {
   return reply(statusCode, 'INVALID_REQUEST', String(message), 'send a JSON body (Content-Type: application/json) as docs/api.md shows')
 }
 
-/** pg or knex could not get a connection: refused, reset, or the pool's acquire deadline. */
+/** Network errors on the way to PostgreSQL (and Redis, for what reaches here). */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE'])
+
+/**
+ * PostgreSQL cannot be reached or is going away: a network error, the pool's acquire deadline, a
+ * connection ended under a query, a server shutting down or starting (57P01-57P03) or an SQLSTATE
+ * class 08 (connection exception).
+ */
 function isConnectionFailure(thrown: unknown): boolean {
-  const {code, name} = (thrown ?? {}) as {code?: unknown; name?: unknown}
-  return name === 'KnexTimeoutError' || (typeof code === 'string' && ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P03'].includes(code))
+  const {code, name, message} = (thrown ?? {}) as {code?: unknown; name?: unknown; message?: unknown}
+  if (name === 'KnexTimeoutError' || (typeof message === 'string' && /^Connection terminated/.test(message))) return true
+  return typeof code === 'string' && (CONNECTION_CODES.has(code) || /^57P0[123]$/.test(code) || /^08[0-9A-Z]{3}$/.test(code))
 }

@@ -1,5 +1,6 @@
 // The API with PostgreSQL or Redis away: a request that needs the database is 503 in the one error
-// shape (never a 500, never a hang), and /readyz names what fails.
+// shape (never a 500, never a hang), and /readyz names what fails. And a failure confio does not
+// expect: 500, its cause logged without the values the client sent.
 import assert from 'node:assert/strict'
 import {Redis} from 'ioredis'
 import {AccountHistory} from '../../src/accounts/account-history.ts'
@@ -60,5 +61,32 @@ describe('the API with its database or Redis away', () => {
   it('/readyz names Redis when it does not answer', async () => {
     assert.deepEqual(await dependencyReadiness(db, deadRedis), {ready: false, checks: {database: 'ok', redis: 'failing'}})
     assert.deepEqual(await dependencyReadiness(db, redis), {ready: true, checks: {database: 'ok', redis: 'ok'}})
+  })
+
+  it('a failure confio does not expect is 500, its cause in the log without what the client sent', async () => {
+    const lines: string[] = []
+    const logger = createLogger({level: 'debug', scrubber: new SecretScrubber(), pretty: false, write: (line) => lines.push(line)})
+    const unused = async (): Promise<never> => assert.fail('not reached')
+    const refused = Object.assign(new Error(`select * from "accounts" where "email" = 'carol@api.test' - column "x" does not exist`), {code: '42703', severity: 'ERROR'})
+    const services: ApiServices = {
+      balances: {getBalance: unused, getAllBalances: unused, addPending: unused, releasePending: unused},
+      accounts: {find: async () => Promise.reject(refused)},
+      history: {page: unused},
+      tokens: TOKENS,
+      readiness: unused,
+    }
+    const app = await buildApiApp({services, logger, token: undefined, version: '0'})
+    try {
+      const reply = await app.inject({method: 'GET', url: '/v1/balances/carol@api.test'})
+      assert.equal(reply.statusCode, 500)
+      assert.equal(reply.json<{error: {code: string}}>().error.code, 'INTERNAL')
+      assert.ok(!reply.body.includes('carol'))
+    } finally {
+      await app.close()
+    }
+    const text = lines.join('')
+    assert.match(text, /"msg":"request failed"/)
+    assert.match(text, /column \\"x\\" does not exist/)
+    assert.ok(!text.includes('carol'), text)
   })
 })
