@@ -23,6 +23,7 @@ import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
 import {registerChainMetrics} from '../src/metrics/chain-metric-families.ts'
 import type {MetricsServer} from '../src/metrics/metrics-server.ts'
+import {postgresAnswers, redisAnswers} from '../src/metrics/readiness-checks.ts'
 import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
@@ -193,14 +194,8 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
       throw new UsageError(`cannot serve metrics on ${host}:${port}: ${messageOf(error)}`, {remedy: 'choose a free port with --metrics-port or METRICS_PORT, or stop the process that has it'})
     })
     this.metricsServer = server
-    server.ready('postgres', async () => {
-      const [opened] = this.databases.values()
-      if (!opened) throw new Error('no PostgreSQL pool opened')
-      await (await opened).raw('SELECT 1')
-    })
-    server.ready('redis', async () => {
-      await (this.redisClient ?? (await this.redis())).ping()
-    })
+    server.ready('postgres', postgresAnswers(() => [...this.databases.values()][0] ?? this.db()))
+    server.ready('redis', redisAnswers(() => this.redis()))
     const chain = this.chainReader
     if (chain) registerChainMetrics(server.registry, () => chain.metrics())
     return server
