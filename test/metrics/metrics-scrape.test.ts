@@ -64,6 +64,14 @@ function servedNames(text: string): Set<string> {
   return names
 }
 
+/** Each metric the alert rules and the dashboard name, with where (the first place found). */
+function usedMetrics(): Map<string, string> {
+  const used = new Map<string, string>()
+  for (const rule of alertRules()) for (const name of metricsOf(rule.expr)) if (!used.has(name)) used.set(name, `alert ${rule.alert}`)
+  for (const expr of dashboardQueries()) for (const name of metricsOf(expr)) if (!used.has(name)) used.set(name, `dashboard query ${expr}`)
+  return used
+}
+
 /** GitHub's anchor of a Markdown heading. */
 function anchorOf(heading: string): string {
   return heading
@@ -131,11 +139,34 @@ describe('metrics used by the alerts and the dashboard', function () {
     assert.match(texts[0]!, /^confio_process_info\{process="poll"\} 1$/m)
     assert.match(texts[1]!, /^confio_job_duration_seconds_count\{kind="process-transaction"\} [1-9]/m)
     const served = new Set(texts.flatMap((text) => [...servedNames(text)]))
-    const used = new Map<string, string>()
-    for (const rule of alertRules()) for (const name of metricsOf(rule.expr)) used.set(name, `alert ${rule.alert}`)
-    for (const expr of dashboardQueries()) for (const name of metricsOf(expr)) used.set(name, `dashboard query ${expr}`)
+    const used = usedMetrics()
     assert.ok(used.size > 20, `the alerts and the dashboard name ${used.size} metrics`)
     const missing = [...used].filter(([name]) => !served.has(name)).map(([name, where]) => `${name} (${where})`)
     assert.deepEqual(missing, [], 'metrics named in the alert rules or the dashboard but served by none of poll, worker, beat')
+  })
+
+  it('run, the three in one process, serves them all from one port', async () => {
+    const w = (world = await pollWorld())
+    const port = await freePort()
+    children.push(new ConfioProcess(['run', '--mode', 'poll', '--interval', '200ms', '--from-checkpoint', '1', '--metrics-port', String(port)], w.env))
+    w.sui.ledger.transfer({from: w.alice, to: w.bob, coinType: SUI_COIN_TYPE, amount: 6n})
+    w.sui.ledger.produceCheckpoint()
+    let text = ''
+    await eventually(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`, {signal: AbortSignal.timeout(5_000)}).catch(() => undefined)
+        text = res?.ok ? await res.text() : ''
+        return /^confio_jobs_processed_total\{kind="process-transaction"\} [1-9]/m.test(text)
+      },
+      60_000,
+      `run processed the transfer:\n${children[0]?.stderr.slice(-2_000)}`,
+    )
+    assert.match(text, /^confio_lease_held\{lease="poller"\} 1$/m)
+    assert.match(text, /^confio_lease_held\{lease="beat"\} [01]$/m)
+    const served = servedNames(text)
+    const missing = [...usedMetrics()].filter(([name]) => !served.has(name)).map(([name]) => name)
+    assert.deepEqual(missing, [], 'metrics named in the alert rules or the dashboard but not served by run')
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`, {signal: AbortSignal.timeout(5_000)})
+    assert.equal(ready.status, 200, await ready.text())
   })
 })
