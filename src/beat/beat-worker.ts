@@ -113,6 +113,7 @@ export class BeatWorker {
       await this.runs.abandon(key, INTERRUPTED)
       logger.warn(fields, 'beat run came back after its worker stopped mid-run: recorded failed, not run again')
       this.counts.failed += 1
+      this.options.metrics?.ended(request.task, 'failed', createdAtMs)
       return
     }
     const started = performance.now()
