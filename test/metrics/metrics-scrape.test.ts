@@ -6,10 +6,11 @@
 // severity and a runbook link to an entry that docs/operations.md has.
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
+import {createServer} from 'node:http'
 import {load} from 'js-yaml'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {ConfioProcess, eventually, killAll} from '../support/child-process.ts'
-import {ROOT} from '../support/cli.ts'
+import {jsonOf, ROOT, runCli} from '../support/cli.ts'
 import {freePort} from '../support/free-port.ts'
 import {closeWorld, type PollWorld, pollWorld} from '../ingest/poll-support.ts'
 
@@ -168,5 +169,20 @@ describe('metrics used by the alerts and the dashboard', function () {
     assert.deepEqual(missing, [], 'metrics named in the alert rules or the dashboard but not served by run')
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`, {signal: AbortSignal.timeout(5_000)})
     assert.equal(ready.status, 200, await ready.text())
+  })
+
+  it('a metrics port that is taken stops the start: exit 2, naming the port and the setting', async () => {
+    const taken = createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const {port} = taken.address() as {port: number}
+    try {
+      const result = await runCli(['beat', '--once', '--json'], {env: {METRICS_PORT: String(port)}})
+      assert.equal(result.code, 2, result.stderr)
+      const {error} = jsonOf<{error: {message: string; remedy: string}}>(result)
+      assert.match(error.message, new RegExp(`^cannot serve metrics on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`))
+      assert.match(error.remedy, /--metrics-port or METRICS_PORT/)
+    } finally {
+      taken.close()
+    }
   })
 })
