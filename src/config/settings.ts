@@ -123,6 +123,20 @@ export const SETTINGS: readonly SettingDefinition[] = [
     fallback: formatDuration(PIPELINE_LAG_THRESHOLD_DEFAULT_MS),
     parse: (raw) => parseDurationSetting(raw, 2_000, 3_600_000),
   },
+  {
+    name: 'METRICS_PORT',
+    description: 'port on which poll, worker, beat and run serve /metrics (Prometheus), /healthz and /readyz; unset: no server (the --metrics-port flag sets it too)',
+    parse: (raw) => parseInteger(raw, 1, 65_535),
+  },
+  {
+    name: 'METRICS_HOST',
+    description: 'address the metrics server listens on: 127.0.0.1 (this machine only), or 0.0.0.0 in a container whose probes and Prometheus come from outside',
+    fallback: '127.0.0.1',
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9.:-]{1,253}$/.test(raw)) throw new SettingProblem('an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
+      return raw
+    },
+  },
   {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
   {
     name: 'SUI_GRPC_URL',
