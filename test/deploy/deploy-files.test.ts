@@ -164,6 +164,7 @@ describe('deploy files', function () {
       deploy?: {replicas?: number}
       restart?: string
       stop_grace_period?: string
+      healthcheck?: {test: string[]}
       volumes?: string[]
     }
     const confioServices = Object.entries(compose.services).filter(([, service]) => service.build === '.')
@@ -238,6 +239,7 @@ describe('deploy files', function () {
         assert.ok(command.includes('--metrics-port') && port > 0, `${name} serves no metrics`)
         const job = prometheus.scrape_configs.find((config) => config.dns_sd_configs?.some((sd) => sd.names.includes(name) && sd.port === port))
         assert.ok(job, `no scrape job for ${name} on port ${port}`)
+        assert.ok(JSON.stringify(compose.services[name]!.healthcheck?.test).includes(`:${port}/readyz`), `${name}'s health check asks another port than ${port}`)
       }
     })
 
