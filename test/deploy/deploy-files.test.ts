@@ -96,6 +96,12 @@ describe('deploy files', function () {
         return checkCommandLine(args, name)
       })
       assert.deepEqual(commands, ['poll', 'worker', 'beat'])
+      for (const {name, unit} of units) {
+        for (const assignment of unit.get('Service')?.get('Environment') ?? []) {
+          const setting = assignment.split('=')[0]!
+          assert.ok(KNOWN_SETTINGS.has(setting), `${name}: Environment=${setting} is not a setting confio reads`)
+        }
+      }
     })
 
     it('have command lines that run (each with --help)', async () => {
