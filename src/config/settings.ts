@@ -1,6 +1,7 @@
 // Every setting confio reads, in one table: its name (the environment variable, the .env key and
-// the config-file key), what it means, its default and whether it is a secret. docs/configuration.md's
-// configuration table follows this file.
+// the config-file key), what it means, its default and whether it is a secret. The README's
+// configuration table is written from it (npm run docs; a test compares), docs/configuration.md's
+// follows it by hand, and deploy/confio.env.example names every setting (a test checks).
 import {
   parseAddress,
   parseAddressList,

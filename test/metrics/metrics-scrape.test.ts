@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import {readFileSync} from 'node:fs'
 import {createServer} from 'node:http'
-import {load} from 'js-yaml'
+import {parse as parseYaml} from 'yaml'
 import {SUI_COIN_TYPE} from '../../src/sui/identifiers.ts'
 import {ConfioProcess, eventually, killAll} from '../support/child-process.ts'
 import {jsonOf, ROOT, runCli} from '../support/cli.ts'
@@ -27,7 +27,7 @@ const DASHBOARD = `${ROOT}/deploy/grafana/confio-dashboard.json`
 const OPERATIONS = `${ROOT}/docs/operations.md`
 
 function alertRules(): AlertRule[] {
-  const file = load(readFileSync(ALERTS, 'utf8')) as {groups?: {name?: string; rules?: AlertRule[]}[]}
+  const file = parseYaml(readFileSync(ALERTS, 'utf8')) as {groups?: {name?: string; rules?: AlertRule[]}[]}
   assert.ok(Array.isArray(file.groups) && file.groups.length > 0, 'groups: a list')
   return file.groups.flatMap((group) => {
     assert.equal(typeof group.name, 'string', 'each group has a name')
