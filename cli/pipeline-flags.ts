@@ -10,8 +10,8 @@ import {FOLLOW_MODES} from '../src/ingest/checkpoint-source.ts'
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 
-/** Every long-running process's: the setting METRICS_PORT, for one command. */
-const metricsPortFlag = Flags.integer({min: 1, max: 65_535, summary: 'Serve /metrics (Prometheus), /healthz and /readyz on METRICS_HOST (127.0.0.1):PORT (METRICS_PORT).'})
+/** Every long-running process's (serve's too): the setting METRICS_PORT, for one command. */
+export const metricsPortFlag = Flags.integer({min: 1, max: 65_535, summary: 'Serve /metrics (Prometheus), /healthz and /readyz on METRICS_HOST (127.0.0.1):PORT (METRICS_PORT).'})
 
 export const pollFlags = {
   'metrics-port': metricsPortFlag,

@@ -17,7 +17,7 @@ import {ROOT, runCli} from '../support/cli.ts'
 const manifest = readManifest()
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8')
 const INSTALL_DIR = '/opt/confio'
-const UNITS = ['confio-poll.service', 'confio-worker@.service', 'confio-beat.service']
+const UNITS = ['confio-poll.service', 'confio-worker@.service', 'confio-beat.service', 'confio-serve.service']
 /** Every name confio reads: the settings table, its aliases, and what bin/ reads before it. */
 const KNOWN_SETTINGS = new Set([...SETTINGS.flatMap((setting) => [setting.name, ...(setting.aliases ?? [])]), ...PROCESS_VARIABLES.map((variable) => variable.name)])
 
@@ -95,7 +95,7 @@ describe('deploy files', function () {
         assert.equal(program, `${INSTALL_DIR}/bin/run.js`, name)
         return checkCommandLine(args, name)
       })
-      assert.deepEqual(commands, ['poll', 'worker', 'beat'])
+      assert.deepEqual(commands, ['poll', 'worker', 'beat', 'serve'])
       for (const {name, unit} of units) {
         for (const assignment of unit.get('Service')?.get('Environment') ?? []) {
           const setting = assignment.split('=')[0]!
@@ -213,12 +213,12 @@ describe('deploy files', function () {
       assert.ok(seen.size > 20, `followed only ${seen.size} files from bin/run.js`)
     })
 
-    it('runs every service the issue names: the database, Redis, migrate once, poll, two workers, beat, Prometheus, Grafana', () => {
-      assert.deepEqual(Object.keys(compose.services).sort(), ['beat', 'grafana', 'migrate', 'poll', 'postgres', 'prometheus', 'redis', 'worker'])
+    it('runs every service the issues name: the database, Redis, migrate once, poll, two workers, beat, serve, Prometheus, Grafana', () => {
+      assert.deepEqual(Object.keys(compose.services).sort(), ['beat', 'grafana', 'migrate', 'poll', 'postgres', 'prometheus', 'redis', 'serve', 'worker'])
       assert.deepEqual(compose.services.migrate?.command, ['migrate'])
       assert.equal(compose.services.migrate?.restart, 'no')
       assert.equal(compose.services.worker?.deploy?.replicas, 2)
-      for (const name of ['poll', 'worker', 'beat']) {
+      for (const name of ['poll', 'worker', 'beat', 'serve']) {
         const service = compose.services[name]!
         assert.equal(service.restart, 'always', name)
         assert.deepEqual((service.depends_on as Record<string, {condition: string}>).migrate, {condition: 'service_completed_successfully'}, name)
@@ -232,14 +232,14 @@ describe('deploy files', function () {
         for (const setting of Object.keys(service.environment ?? {})) assert.ok(KNOWN_SETTINGS.has(setting), `compose service ${name}: ${setting} is not a setting`)
         for (const file of service.env_file ?? []) assert.ok(existsSync(join(ROOT, `${file.path}.example`)), `${file.path}: no ${file.path}.example to copy it from`)
       }
-      assert.deepEqual(confioServices.map(([name]) => name).sort(), ['beat', 'migrate', 'poll', 'worker'])
+      assert.deepEqual(confioServices.map(([name]) => name).sort(), ['beat', 'migrate', 'poll', 'serve', 'worker'])
     })
 
     it('has Prometheus scrape every confio process at its metrics port', () => {
       const prometheus = parseYaml(read('deploy/prometheus/prometheus.yml')) as {
         scrape_configs: {job_name: string; dns_sd_configs?: {names: string[]; port: number}[]}[]
       }
-      for (const name of ['poll', 'worker', 'beat']) {
+      for (const name of ['poll', 'worker', 'beat', 'serve']) {
         const command = compose.services[name]!.command!
         const port = Number(command[command.indexOf('--metrics-port') + 1])
         assert.ok(command.includes('--metrics-port') && port > 0, `${name} serves no metrics`)
