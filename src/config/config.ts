@@ -41,6 +41,14 @@ export interface DatabaseTimeouts {
   readonly idleInTransactionTimeoutMs?: number
 }
 
+/** `confio serve`: where it listens and the bearer token it requires. */
+export interface ApiSettings {
+  readonly host: string
+  readonly port: number
+  /** CONFIO_API_TOKEN (a secret); undefined: not set. */
+  readonly token: string | undefined
+}
+
 /** Coin management (src/coins): what counts as dust, and how many coins make consolidation due. */
 export interface CoinSettings {
   /** A decimal amount in each token's display units, e.g. "0.01". */
@@ -62,11 +70,16 @@ export interface ConfioConfig {
   readonly balanceMemoryMaxAgeMs: number
   /** PIPELINE_LAG_THRESHOLD: the poller's lag, or the oldest waiting transaction's age, past which cached balances are not trusted. */
   readonly pipelineLagThresholdMs: number
+  /** METRICS_PORT: where a long-running process serves /metrics, /healthz and /readyz; undefined: it does not. */
+  readonly metricsPort: number | undefined
+  /** METRICS_HOST: the address the metrics server listens on. */
+  readonly metricsHost: string
   readonly sui: SuiSettings
   readonly contracts: Contracts
   readonly tokens: TokenRegistry
   readonly signerPrivateKey: string | undefined
   readonly coins: CoinSettings
+  readonly api: ApiSettings
   /** BALANCE_VERIFY_TIMEOUT: the deadline of a verifyCritical read, retries for a lagging node included. */
   readonly balanceVerifyTimeoutMs: number
   readonly configFile: string | undefined
@@ -111,6 +124,8 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     redisCommandTimeoutMs: get<number>('REDIS_COMMAND_TIMEOUT'),
     balanceMemoryMaxAgeMs: get<number>('BALANCE_MEMORY_MAX_AGE'),
     pipelineLagThresholdMs: get<number>('PIPELINE_LAG_THRESHOLD'),
+    metricsPort: get<number | undefined>('METRICS_PORT'),
+    metricsHost: get<string>('METRICS_HOST'),
     sui: {
       network: get<Network>('SUI_NETWORK'),
       grpcUrl: get<string>('SUI_GRPC_URL'),
@@ -126,6 +141,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),
     signerPrivateKey: get<string | undefined>('SUI_PRIVATE_KEY'),
     coins: {dustThreshold: get<string>('COIN_DUST_THRESHOLD'), maxCoins: get<number>('COIN_MAX_COINS')},
+    api: {host: get<string>('CONFIO_API_HOST'), port: get<number>('CONFIO_API_PORT'), token: get<string | undefined>('CONFIO_API_TOKEN')},
     balanceVerifyTimeoutMs: get<number>('BALANCE_VERIFY_TIMEOUT'),
     configFile: file.path,
     sources,
