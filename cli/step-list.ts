@@ -11,7 +11,7 @@
 //
 // In plain mode (progress-mode.ts) nothing is drawn and the calls do nothing: the command's plain
 // lines, if any, are written by its plain renderer as before.
-import {DefaultRenderer, Listr, ListrLogger, type ListrTaskWrapper, PRESET_TIMER, ProcessOutput} from 'listr2'
+import type {DefaultRenderer, ListrTaskWrapper} from 'listr2'
 import type {ProgressMode} from './progress-mode.ts'
 
 export interface StepList {
@@ -35,7 +35,7 @@ export interface StepListOptions {
  */
 export async function withSteps<T>(mode: ProgressMode, titles: readonly string[], work: (steps: StepList) => Promise<T>, options: StepListOptions = {}): Promise<T> {
   if (mode === 'plain') return work(QUIET)
-  const steps = new LiveSteps(titles, options.stream ?? process.stderr)
+  const steps = new LiveSteps(titles, options.stream ?? process.stderr, await loadListr())
   let result: T
   try {
     result = await work(steps)
@@ -49,12 +49,20 @@ export async function withSteps<T>(mode: ProgressMode, titles: readonly string[]
 
 const QUIET: StepList = {update: () => undefined, next: () => undefined, skip: () => undefined}
 
-/**
- * listr2 draws its default renderer only when stdout is a terminal; confio draws on stderr, also
- * when stdout (the result) is piped on. Whether to draw at all is progress-mode.ts's to say.
- */
-class StderrRenderer extends DefaultRenderer {
-  static override nonTTY = true
+type Listr2 = typeof import('listr2')
+type Renderer = typeof DefaultRenderer
+
+/** listr2, loaded only to draw (a plain run does without its imports), and the renderer confio draws with. */
+async function loadListr(): Promise<{listr2: Listr2; renderer: Renderer}> {
+  const listr2 = await import('listr2')
+  /**
+   * listr2 draws its default renderer only when stdout is a terminal; confio draws on stderr, also
+   * when stdout (the result) is piped on. Whether to draw at all is progress-mode.ts's to say.
+   */
+  class StderrRenderer extends listr2.DefaultRenderer {
+    static override nonTTY = true
+  }
+  return {listr2, renderer: StderrRenderer}
 }
 
 type StepEnd = {kind: 'done'; title: string | undefined} | {kind: 'skipped'; reason: string}
@@ -62,13 +70,13 @@ type Ender = {resolve: (end: StepEnd) => void; reject: (error: unknown) => void}
 
 class LiveSteps implements StepList {
   readonly #enders: Ender[] = []
-  readonly #tasks: (ListrTaskWrapper<unknown, typeof StderrRenderer, typeof StderrRenderer> | undefined)[] = []
+  readonly #tasks: (ListrTaskWrapper<unknown, Renderer, Renderer> | undefined)[] = []
   /** The last update of each step, kept until its task has started (listr2 starts it a tick later). */
   readonly #latest: (string | undefined)[] = []
   readonly #running: Promise<unknown>
   #index = 0
 
-  constructor(titles: readonly string[], stream: NodeJS.WriteStream) {
+  constructor(titles: readonly string[], stream: NodeJS.WriteStream, {listr2, renderer}: {listr2: Listr2; renderer: Renderer}) {
     const ends = titles.map(() => {
       const {promise, resolve, reject} = Promise.withResolvers<StepEnd>()
       this.#enders.push({resolve, reject})
@@ -76,7 +84,7 @@ class LiveSteps implements StepList {
       promise.catch(() => undefined)
       return promise
     })
-    const list = new Listr<unknown, typeof StderrRenderer, typeof StderrRenderer>(
+    const list = new listr2.Listr<unknown, Renderer, Renderer>(
       titles.map((title, index) => ({
         title,
         task: async (_context, task) => {
@@ -89,11 +97,11 @@ class LiveSteps implements StepList {
         },
       })),
       {
-        renderer: StderrRenderer,
-        fallbackRenderer: StderrRenderer,
+        renderer,
+        fallbackRenderer: renderer,
         // Both of listr2's streams are stderr: while the list is drawn, other stderr writes (log
         // lines) are held and written under it when it ends; stdout is left alone.
-        rendererOptions: {logger: new ListrLogger({useIcons: true, processOutput: new ProcessOutput(stream, stream, {leaveEmptyLine: false})}), timer: PRESET_TIMER, showErrorMessage: false},
+        rendererOptions: {logger: new listr2.ListrLogger({useIcons: true, processOutput: new listr2.ProcessOutput(stream, stream, {leaveEmptyLine: false})}), timer: listr2.PRESET_TIMER, showErrorMessage: false},
         exitOnError: true,
         // SIGINT and SIGTERM are the base command's: they stop the work, which then fails its step.
         registerSignalListeners: false,

@@ -1,7 +1,6 @@
 // A wait drawn live as ora's spinner on stderr (connecting, a transaction waiting for its
 // checkpoint, the pipeline catching up), with what is known so far as its text. In plain mode
 // (progress-mode.ts) nothing is drawn: a wait in a log is the lines before and after it.
-import ora from 'ora'
 import type {ProgressMode} from './progress-mode.ts'
 
 export interface WaitText {
@@ -17,6 +16,8 @@ export interface WaitSpinnerOptions {
 /** Runs `work` under a spinner saying `text`; the spinner is gone (the line cleared) when it ends, either way. */
 export async function whileWaiting<T>(mode: ProgressMode, text: string, work: (wait: WaitText) => Promise<T>, options: WaitSpinnerOptions = {}): Promise<T> {
   if (mode === 'plain') return work(QUIET)
+  // Loaded only to draw (~75 ms of imports a plain run does without).
+  const {default: ora} = await import('ora')
   // isEnabled: the mode has decided already (ora's own test would look at CI and the TTY again).
   // discardStdin off: ora would put stdin in raw mode, and Ctrl-C must stay SIGINT for the base command.
   const spinner = ora({text, stream: options.stream ?? process.stderr, isEnabled: true, discardStdin: false}).start()
