@@ -138,6 +138,15 @@ export async function retryDeliveries(db: Database, ids: readonly string[] | und
   return rows.map((r) => r.id)
 }
 
+/** Of `ids`, those no row has (a malformed id included). */
+export async function unknownDeliveries(db: Database, ids: readonly string[]): Promise<string[]> {
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+  const wellFormed = ids.filter((id) => uuid.test(id))
+  const {rows} = await db.raw<{rows: {id: string}[]}>(`SELECT id::text FROM webhook_deliveries WHERE id = ANY(?::uuid[])`, [wellFormed])
+  const known = new Set(rows.map((r) => r.id))
+  return ids.filter((id) => !known.has(id.toLowerCase()))
+}
+
 /** What `confio status` shows of the webhooks. */
 export interface WebhookBacklog {
   /** Rows waiting to be delivered (pending). */
