@@ -6,7 +6,7 @@
 // row at once and a killed sender's rows come due again by themselves), POSTs each, at most
 // `concurrency` at a time, signed (webhook-signature.ts), with a deadline; then records the
 // outcomes: a 2xx answer delivers the row, anything else (a refused connection, no answer within
-// the deadline, a non-2xx status, a redirect) schedules another attempt with capped exponential
+// the deadline, a non-2xx status, a redirect: not followed) schedules another attempt with capped exponential
 // backoff, until the row's give_up_at (24 h), when it is `failed`. Delivery is at least once: a
 // sender killed between a receiver's answer and the update sends the row again after the lease; the
 // id stays the same, and receivers de-duplicate by it.
@@ -21,7 +21,9 @@ import {type BackoffPolicy, backoffDelayMs} from '../support/backoff.ts'
 import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
 import {pause} from '../support/pause.ts'
 import {bodyOf, type ClaimedDelivery, claimDue, type DeliveryOutcome, recordOutcomes} from './webhook-deliveries.ts'
+import {postWebhook, webhookAgent, WebhookTimeout} from './webhook-request.ts'
 import {SIGNATURE_HEADER, signatureHeader} from './webhook-signature.ts'
+import type {Agent} from 'node:http'
 
 export interface WebhookSenderOptions {
   readonly db: Database
@@ -53,6 +55,8 @@ export class WebhookSender {
   private readonly capacity: number
   private readonly leaseMs: number
   private readonly limiter: ConcurrencyLimiter
+  private readonly url: URL
+  private readonly agent: Agent
   private readonly inFlight = new Set<Promise<void>>()
   private outcomes: DeliveryOutcome[] = []
   /** Aborted when stop()'s grace is over: requests still open are cut off and their rows released. */
@@ -69,11 +73,13 @@ export class WebhookSender {
     this.concurrency = options.concurrency ?? 16
     this.timeoutMs = options.timeoutMs ?? 10_000
     this.retry = options.retry ?? {baseMs: 5_000, maxMs: 3_600_000}
-    this.capacity = this.concurrency * 4
-    // A claimed row may wait for three rounds of requests before its own, then take its own
+    this.capacity = this.concurrency * 8
+    // A claimed row may wait for seven rounds of requests before its own, then take its own
     // deadline; the rest is for recording the outcome.
-    this.leaseMs = this.timeoutMs * 5 + 5_000
+    this.leaseMs = this.timeoutMs * 9 + 5_000
     this.limiter = new ConcurrencyLimiter(this.concurrency)
+    this.url = new URL(options.url)
+    this.agent = webhookAgent(options.url, this.concurrency)
   }
 
   start(): void {
@@ -106,12 +112,16 @@ export class WebhookSender {
       try {
         const room = this.capacity - this.inFlight.size
         // Claim in rounds of at least `concurrency` rows, not one row per request finished.
-        if (room >= this.concurrency) {
-          const claimed = await claimDue(this.options.db, room, this.leaseMs, this.options.name ?? String(process.pid))
-          for (const delivery of claimed) this.send(delivery)
-          full = claimed.length === room
-        }
-        await this.flush()
+        // The claim and the last round's outcomes at once, on two connections.
+        const [claim, flushed] = await Promise.allSettled([
+          room >= this.concurrency ? claimDue(this.options.db, room, this.leaseMs, this.options.name ?? String(process.pid)) : Promise.resolve([]),
+          this.flush(),
+        ])
+        if (claim.status === 'rejected') throw claim.reason
+        // Claimed rows are sent even when the flush failed: they are this sender's until the lease lapses.
+        for (const delivery of claim.value) this.send(delivery)
+        full = room >= this.concurrency && claim.value.length === room
+        if (flushed.status === 'rejected') throw flushed.reason
         if (dbFailures > 0) logger.info('webhooks: PostgreSQL answers again; sending')
         dbFailures = 0
       } catch (error) {
@@ -133,6 +143,7 @@ export class WebhookSender {
     this.cutOff.abort()
     await Promise.allSettled([...this.inFlight])
     await this.flush().catch((error: unknown) => this.options.logger.warn({err: messageOf(error)}, 'webhooks: outcomes not recorded at exit; those rows are sent again when their claim lapses'))
+    this.agent.destroy()
   }
 
   /** Waits `ms`, or until nudged (a nudge before the wait began counts). */
@@ -153,7 +164,9 @@ export class WebhookSender {
       })
       .finally(() => {
         this.inFlight.delete(sending)
-        this.nudge()
+        // Only when there is room for a round's claim, or nothing left to wait for: a round per
+        // request finished would be two statements per event.
+        if (this.inFlight.size === this.capacity - this.concurrency || this.inFlight.size === 0) this.nudge()
       })
     this.inFlight.add(sending)
   }
@@ -165,21 +178,20 @@ export class WebhookSender {
     const body = bodyOf(delivery)
     const t = Math.floor(Date.now() / 1000)
     try {
-      const response = await fetch(this.options.url, {
-        method: 'POST',
-        headers: {'content-type': 'application/json', 'user-agent': 'confio-webhooks', [SIGNATURE_HEADER]: signatureHeader(this.options.secret, body, t)},
+      const status = await postWebhook(
+        this.url,
+        this.agent,
+        {'content-type': 'application/json', 'user-agent': 'confio-webhooks', [SIGNATURE_HEADER]: signatureHeader(this.options.secret, body, t)},
         body,
-        // A redirect is not an acknowledgement: following it would send the event somewhere else.
-        redirect: 'manual',
-        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.cutOff.signal]),
-      })
-      // The answer's body is not read: dropped, so the connection goes back to the pool.
-      await response.body?.cancel().catch(() => undefined)
-      if (response.status >= 200 && response.status < 300) return this.delivered(id)
-      return this.failed(delivery, `HTTP ${response.status}`)
+        this.timeoutMs,
+        this.cutOff.signal,
+      )
+      // A redirect is not an acknowledgement (it is not followed: that would send the event elsewhere).
+      if (status >= 200 && status < 300) return this.delivered(id)
+      return this.failed(delivery, `HTTP ${status}`)
     } catch (error) {
       if (this.cutOff.signal.aborted) return {id, kind: 'released'}
-      return this.failed(delivery, describeFailure(error, this.timeoutMs))
+      return this.failed(delivery, describeFailure(error))
     }
   }
 
@@ -212,9 +224,8 @@ export class WebhookSender {
 }
 
 /** A failed request in a few words: a timeout as such, a network error with its code. */
-function describeFailure(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`
-  const cause = error instanceof Error ? (error.cause as {code?: string; message?: string} | undefined) : undefined
-  const detail = cause?.code ?? cause?.message
-  return detail === undefined ? messageOf(error) : `${messageOf(error)}: ${detail}`
+function describeFailure(error: unknown): string {
+  if (error instanceof WebhookTimeout) return error.message
+  const code = (error as {code?: unknown}).code
+  return typeof code === 'string' ? `${messageOf(error)} (${code})` : messageOf(error)
 }
