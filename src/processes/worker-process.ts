@@ -27,8 +27,12 @@ import {WebhookSender} from '../webhooks/webhook-sender.ts'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
-/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, the webhook sender, and one per beat task (they run side by side). */
-export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 3 + BEAT_TASKS.length
+/**
+ * A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay,
+ * the webhook sender's two (a claim and the last round's outcomes, at once: never a batch's), and
+ * one per beat task (they run side by side).
+ */
+export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 4 + BEAT_TASKS.length
 
 /** The worker flags' values. */
 export interface WorkerFlagValues {

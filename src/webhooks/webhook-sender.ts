@@ -45,6 +45,7 @@ export interface WebhookSenderOptions {
 }
 
 const DB_RETRY: BackoffPolicy = {baseMs: 500, maxMs: 10_000}
+const FAILURE_LOG_INTERVAL_MS = 60_000
 
 export class WebhookSender {
   private readonly options: WebhookSenderOptions
@@ -66,7 +67,9 @@ export class WebhookSender {
   private nudged = false
   private stopping = false
   private running: Promise<void> | undefined
-  private failingSince: number | undefined
+  /** Failures not logged yet, and when the last was: one warning a minute while a receiver fails, not one per event. */
+  private unlogged = 0
+  private loggedAt = 0
 
   constructor(options: WebhookSenderOptions) {
     this.options = options
@@ -187,7 +190,7 @@ export class WebhookSender {
         this.cutOff.signal,
       )
       // A redirect is not an acknowledgement (it is not followed: that would send the event elsewhere).
-      if (status >= 200 && status < 300) return this.delivered(id)
+      if (status >= 200 && status < 300) return {id, kind: 'delivered'}
       return this.failed(delivery, `HTTP ${status}`)
     } catch (error) {
       if (this.cutOff.signal.aborted) return {id, kind: 'released'}
@@ -195,16 +198,12 @@ export class WebhookSender {
     }
   }
 
-  private delivered(id: string): DeliveryOutcome {
-    if (this.failingSince !== undefined) this.options.logger.info({downMs: Date.now() - this.failingSince}, 'webhooks: the receiver acknowledges again')
-    this.failingSince = undefined
-    return {id, kind: 'delivered'}
-  }
-
   private failed(delivery: ClaimedDelivery, error: string): DeliveryOutcome {
-    if (this.failingSince === undefined) {
-      this.failingSince = Date.now()
-      this.options.logger.warn({err: error, id: delivery.id}, 'webhooks: the receiver did not acknowledge an event; retried with backoff for up to 24 h (confio webhooks list)')
+    this.unlogged += 1
+    if (Date.now() - this.loggedAt >= FAILURE_LOG_INTERVAL_MS) {
+      this.options.logger.warn({err: error, id: delivery.id, failures: this.unlogged}, 'webhooks: the receiver did not acknowledge events; each is retried with backoff for up to 24 h (confio webhooks list)')
+      this.unlogged = 0
+      this.loggedAt = Date.now()
     }
     return {id: delivery.id, kind: 'failed', error, retryInMs: Math.max(this.retry.baseMs, backoffDelayMs(this.retry, delivery.attempts))}
   }
