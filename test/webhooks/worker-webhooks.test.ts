@@ -118,6 +118,20 @@ describe('webhooks from the worker', function () {
     }
   })
 
+  it('completes every job while the receiver answers nothing at all', async () => {
+    receiver = await FlakyReceiver.start(SECRET, {hang: 1})
+    const digests = Array.from({length: 10}, (_, i) => w.sui.ledger.transfer({from: alice, to: bob, coinType: w.coins.CUSD, amount: 100n + BigInt(i)}).digest)
+    await pollOnce(w)
+    startWorker(receiver.url)
+    const completed = async () => Number((await w.db('transaction_processing_log').whereIn('tx_digest', digests).where({status: 'completed'}).count('* as n'))[0]!.n)
+    await eventually(async () => (await completed()) === digests.length, 60_000, 'every job completed')
+    const rows = await history()
+    assert.ok(rows.length >= digests.length * 2)
+    assert.equal(Number((await w.db('webhook_deliveries').count('* as n'))[0]!.n), rows.length, 'an event queued per history row')
+    assert.equal(await deliveredCount(), 0, 'none acknowledged')
+    await eventually(async () => receiver!.requests > 0, 30_000, 'the events were sent')
+  })
+
   it('loses nothing when the worker is killed with SIGKILL mid-delivery', async () => {
     receiver = await FlakyReceiver.start(SECRET, {error: 0.1}, 5)
     receiver.ackDelayMs = 150
