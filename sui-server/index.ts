@@ -30,6 +30,7 @@ export type {FaultSettings, FaultStatus, MethodFaults, StateHeightFaults} from '
 export type {TrafficOptions, TrafficSummary} from './traffic.ts'
 export {spawnSuiServer} from './spawn.ts'
 export type {ServerUsage, SpawnedSuiServer} from './spawn.ts'
+export {busiestSecond} from './rate-windows.ts'
 
 export interface SuiTestServerOptions {
   /** 0 (default) = a free port. */
