@@ -238,10 +238,10 @@ export function reportFigures(bench: string, inputs: readonly FigureInput[]): Fi
   const figures = inputs.map((input) => figure(bench, input))
   const cell = (n: number | null, digits = 2) => (n === null ? '' : Math.abs(n) >= 100 ? fmt(n) : fmt(n, digits))
   console.log('')
-  console.log(`${'figure'.padEnd(70)} ${'measured'.padStart(12)} ${'floor'.padStart(12)} ${'ratio'.padStart(7)}  goal`)
+  console.log(`${'figure'.padEnd(84)} ${'measured'.padStart(12)} ${'floor'.padStart(12)} ${'ratio'.padStart(7)}  goal`)
   for (const f of figures) {
     const goal = f.goal === null ? '' : `${f.goalOn === 'ratio' ? 'ratio' : f.unit} ${f.higher ? '≥' : '≤'} ${cell(f.goal)}: ${f.met ? 'met' : 'NOT met'}`
-    console.log(`${`${f.name} (${f.unit})`.padEnd(70)} ${cell(f.measured).padStart(12)} ${cell(f.floor).padStart(12)} ${cell(f.ratio).padStart(7)}  ${goal}`)
+    console.log(`${`${f.name} (${f.unit})`.padEnd(84)} ${cell(f.measured).padStart(12)} ${cell(f.floor).padStart(12)} ${cell(f.ratio).padStart(7)}  ${goal}`)
   }
   const file = process.env.BENCH_RESULTS
   if (file) appendFileSync(file, figures.map((f) => `${JSON.stringify(f)}\n`).join(''))
