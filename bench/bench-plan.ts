@@ -35,7 +35,7 @@ export const BENCHES: readonly BenchPlan[] = [
   {
     name: 'poll',
     file: 'poll.ts',
-    quick: {CHECKPOINTS: '600', ACCOUNTS: '20000', LIVE_SECONDS: '8', RSS_ACCOUNTS: '200000', BARE_REPEATS: '1'},
+    quick: {CHECKPOINTS: '600', ACCOUNTS: '20000', LIVE_SECONDS: '6', RSS_ACCOUNTS: '100000', BARE_REPEATS: '1'},
     smoke: {CHECKPOINTS: '20', TX_PER_CHECKPOINT: '20', RELEVANT_SHARES: '0.1', ACCOUNTS: '300', RELEVANT_ADDRESSES: '30', LIVE_SECONDS: '1', RSS_ACCOUNTS: '600', BARE_REPEATS: '1', CHUNK: '20'},
   },
   {
