@@ -56,6 +56,42 @@ export const BENCHES: readonly BenchPlan[] = [
     quick: {ACCOUNTS: '600', RPS_ACCOUNTS: '60'},
     smoke: {ACCOUNTS: '40', RPS_ACCOUNTS: '8'},
   },
+  {
+    name: 'balances',
+    file: 'balances.ts',
+    quick: {ACCOUNTS: '100', TRANSFERS: '2000', BENCH_ACCOUNTS: '50', ITERATIONS: '1000'},
+    smoke: {ACCOUNTS: '20', TRANSFERS: '200', BENCH_ACCOUNTS: '10', ITERATIONS: '200'},
+  },
+  {
+    name: 'decoder',
+    file: 'checkpoint-decoder.ts',
+    quick: {CHECKPOINTS: '200', ROUNDS: '3'},
+    smoke: {CHECKPOINTS: '10', ROUNDS: '1', SHARES: '0.1'},
+  },
+  {
+    name: 'chain',
+    file: 'chain-read.ts',
+    quick: {CHECKPOINTS: '300', ROUNDS: '3'},
+    smoke: {CHECKPOINTS: '20', ROUNDS: '1'},
+  },
+  {
+    name: 'backfill',
+    file: 'backfill.ts',
+    quick: {CHECKPOINTS: '1500'},
+    smoke: {CHECKPOINTS: '100', CHUNK: '100'},
+  },
+  {
+    name: 'coins',
+    file: 'coins.ts',
+    quick: {COINS: '3000', READS: '2', CLI_RUNS: '1', ITERATIONS: '300'},
+    smoke: {COINS: '2000', READS: '1', CLI_RUNS: '1', ITERATIONS: '20'},
+  },
+  {
+    name: 'accounts',
+    file: 'accounts-import.ts',
+    quick: {},
+    smoke: {ROWS: '500'},
+  },
 ]
 
 /** `A=1 B=2` in a command line. */
