@@ -35,8 +35,8 @@ export const BENCHES: readonly BenchPlan[] = [
   {
     name: 'poll',
     file: 'poll.ts',
-    quick: {CHECKPOINTS: '600', ACCOUNTS: '20000', LIVE_SECONDS: '6', RSS_ACCOUNTS: '100000', BARE_REPEATS: '1'},
-    smoke: {CHECKPOINTS: '20', TX_PER_CHECKPOINT: '20', RELEVANT_SHARES: '0.1', ACCOUNTS: '300', RELEVANT_ADDRESSES: '30', LIVE_SECONDS: '1', RSS_ACCOUNTS: '600', BARE_REPEATS: '1', CHUNK: '20'},
+    quick: {CHECKPOINTS: '500', ACCOUNTS: '20000', LIVE_SECONDS: '5', RSS_ACCOUNTS: '100000', RSS_SECONDS: '2', BARE_REPEATS: '1'},
+    smoke: {CHECKPOINTS: '20', TX_PER_CHECKPOINT: '20', RELEVANT_SHARES: '0.1', ACCOUNTS: '300', RELEVANT_ADDRESSES: '30', LIVE_SECONDS: '1', RSS_ACCOUNTS: '600', RSS_SECONDS: '0.5', BARE_REPEATS: '1', CHUNK: '20'},
   },
   {
     name: 'worker',
@@ -65,19 +65,19 @@ export const BENCHES: readonly BenchPlan[] = [
   {
     name: 'decoder',
     file: 'checkpoint-decoder.ts',
-    quick: {CHECKPOINTS: '200', ROUNDS: '3'},
+    quick: {CHECKPOINTS: '100', ROUNDS: '3'},
     smoke: {CHECKPOINTS: '10', ROUNDS: '1', SHARES: '0.1'},
   },
   {
     name: 'chain',
     file: 'chain-read.ts',
-    quick: {CHECKPOINTS: '300', ROUNDS: '3'},
+    quick: {CHECKPOINTS: '200', ROUNDS: '2'},
     smoke: {CHECKPOINTS: '20', ROUNDS: '1'},
   },
   {
     name: 'backfill',
     file: 'backfill.ts',
-    quick: {CHECKPOINTS: '1500'},
+    quick: {CHECKPOINTS: '800'},
     smoke: {CHECKPOINTS: '100', CHUNK: '100'},
   },
   {

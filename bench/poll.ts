@@ -45,7 +45,7 @@
 // catch-ups), RELEVANT_SHARE (0.01: the live and memory phases), ACCOUNTS
 // (100000), RELEVANT_ADDRESSES (1000: how many of the accounts the relevant traffic touches),
 // CHUNK (250: checkpoints generated per request), LIVE_SECONDS (45; 0 skips), LIVE_RATE (4),
-// RSS_ACCOUNTS (1000000; 0 skips), BARE_REPEATS (3: floor and stream reads per share, the median kept), CPU_PROF,
+// RSS_ACCOUNTS (1000000; 0 skips), RSS_SECONDS (5: following after the first commit), BARE_REPEATS (3: floor and stream reads per share, the median kept), CPU_PROF,
 // POLLER_NODE_OPTIONS (for the catch-up child), CONFIO_TEST_PG,
 // CONFIO_TEST_REDIS.
 import {type ChildProcess, spawn} from 'node:child_process'
@@ -84,6 +84,7 @@ const CHUNK = Math.max(1, num('CHUNK', 250))
 const LIVE_SECONDS = num('LIVE_SECONDS', 45)
 const LIVE_RATE = num('LIVE_RATE', 4)
 const RSS_ACCOUNTS = num('RSS_ACCOUNTS', 1_000_000)
+const RSS_SECONDS = num('RSS_SECONDS', 5)
 const CPU_PROF = Boolean(process.env.CPU_PROF)
 /** Node options for the catch-up child only (e.g. a heap limit), space-separated. */
 const POLLER_NODE_OPTIONS = (process.env.POLLER_NODE_OPTIONS ?? '').split(' ').filter(Boolean)
@@ -551,9 +552,9 @@ async function memory(server: SpawnedSuiServer, relevantAddresses: string[]): Pr
     const loaded = await poll.waitFor('"monitored accounts loaded"', (l) => l.msg === 'monitored accounts loaded', 120_000)
     const holding = poll.lines.find((l) => l.msg === 'holding the poller lease')
     await poll.waitFor('a batch commit', (l) => l.msg === 'checkpoints committed' && l.seenAt > loaded.seenAt, 60_000)
-    // A few more seconds of following, sampled; the reading is the last one, the peak beside it.
+    // RSS_SECONDS more of following, sampled; the figure is the peak (VmHWM), the last reading beside it.
     let last: {rssKb: number; hwmKb: number} | undefined
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < Math.max(1, Math.round(RSS_SECONDS * 4)); i++) {
       last = poll.sample() ?? last
       await sleep(250)
     }
