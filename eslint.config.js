@@ -9,7 +9,9 @@ import tseslint from 'typescript-eslint'
 //     folder and not src/chain: only src/support, the base files errors.ts and secrets.ts, and the
 //     settings' defaults (config/settings.ts). Each domain folder owns its own statements;
 //   - src/chain imports only src/support, errors.ts and src/sui (Sui's identifiers);
-//   - src/support imports nothing else of confio.
+//   - src/support imports nothing else of confio;
+//   - src/api (the HTTP routes of `confio serve`) imports only the domain folders it serves
+//     (accounts, balances, tokens), store, sui, support, logging and the errors.
 // A layer's list is what it may import: a folder added to src later is forbidden to it by default.
 // Imports are relative, so a path is matched by how many folders it climbs: each rule is written
 // out for every depth a file can sit at under its folder (src/chain/transport/x.ts climbs one more
@@ -22,6 +24,10 @@ const MAX_DEPTH = 4
 const LAYERS = {
   support: {may: [], why: 'src/support imports nothing else of confio'},
   chain: {may: ['support/', 'errors.ts', 'sui/'], why: 'src/chain imports only src/support, src/errors.ts and src/sui'},
+  api: {
+    may: ['accounts/', 'balances/', 'tokens/', 'store/', 'sui/', 'support/', 'logging/', 'errors.ts', 'error-translation.ts', 'secrets.ts'],
+    why: 'src/api is the HTTP face of the domain: it imports accounts, balances, tokens, store, sui, support, logging, secrets and the errors, never the pipeline (ingest, processing, queue) or a process',
+  },
   store: {
     may: ['support/', 'errors.ts', 'secrets.ts', 'config/settings.ts'],
     why: 'src/store is infrastructure: it imports only src/support, src/errors.ts, src/secrets.ts and src/config/settings.ts (a domain folder owns its statements; move the code there, or the type down)',

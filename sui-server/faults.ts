@@ -42,6 +42,8 @@ export interface FaultSettings {
   stateHeights?: StateHeightFaults
   /** Share (0..1) of the transactions in checkpoint and transaction replies sent split (split-messages.ts). */
   splitMessages?: number
+  /** A checkpoint (its sequence number, in decimal) whose replies name a second one (inconsistent-frames.ts). */
+  inconsistentCheckpoint?: string
 }
 
 /** Probabilities (0..1, together at most 1) per state reply. */
@@ -148,6 +150,18 @@ export class Faults {
   /** Whether replies are being split at all (so the others go out without being parsed). */
   get splitting(): boolean {
     return (this.#settings.splitMessages ?? 0) > 0
+  }
+
+  /** e.g. inconsistentCheckpoint(12n): every reply holding checkpoint 12 also names another; undefined turns it off. */
+  inconsistentCheckpoint(at: bigint | undefined): this {
+    this.#settings = {...this.#settings, inconsistentCheckpoint: at?.toString()}
+    return this
+  }
+
+  /** The checkpoint whose replies are to be made inconsistent, if any. */
+  get inconsistentAt(): bigint | undefined {
+    const at = this.#settings.inconsistentCheckpoint
+    return at === undefined ? undefined : BigInt(at)
   }
 
   rpsLimit(limit: number | undefined): this {

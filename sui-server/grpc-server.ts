@@ -15,6 +15,7 @@ import * as grpc from '@grpc/grpc-js'
 import {adaptService} from '@protobuf-ts/grpc-backend'
 import {RpcError, type ServerCallContext, type ServiceInfo} from '@protobuf-ts/runtime-rpc'
 import type {Faults, FaultStatus} from './faults.ts'
+import {inconsistentFrame} from './inconsistent-frames.ts'
 import {splitReply, splittable} from './split-messages.ts'
 import {STATE_METHODS, type StateSkew, tagRequest} from './state-view.ts'
 
@@ -162,7 +163,7 @@ function unaryImplementation(service: ServiceParts): Record<string, UnaryMethod>
   return impl
 }
 
-/** Pre-encoded replies go out as they are; then a share of their transactions is split when the faults say so. */
+/** Pre-encoded replies go out as they are; then, when the faults say so, a checkpoint named twice and a share of their transactions split. */
 function passThroughPreEncoded(definition: grpc.ServiceDefinition, faults: Faults): void {
   for (const method of Object.values(definition)) {
     const encode = method.responseSerialize
@@ -171,7 +172,10 @@ function passThroughPreEncoded(definition: grpc.ServiceDefinition, faults: Fault
     if (!splittable(name)) method.responseSerialize = serialize
     else method.responseSerialize = (value: unknown) => {
       const bytes = serialize(value)
-      return faults.splitting && bytes !== MALFORMED_REPLY ? Buffer.from(splitReply(name, bytes, () => faults.splitNext())) : bytes
+      if (bytes === MALFORMED_REPLY) return bytes
+      const at = faults.inconsistentAt
+      const framed = at === undefined ? bytes : inconsistentFrame(name, bytes, at)
+      return faults.splitting ? Buffer.from(splitReply(name, framed, () => faults.splitNext())) : framed
     }
   }
 }

@@ -207,6 +207,17 @@ export class BalanceService {
     return toBalance(balance, 'postgres', await this.pipeline.current())
   }
 
+  /**
+   * Releases the pending amounts recorded for `digest` (the wallet gave up on the send); returns the
+   * balances changed, none when nothing was pending for it (released already, or never recorded).
+   */
+  async releasePending(digest: string): Promise<Balance[]> {
+    const rows = await this.postgres.releasePending(digest)
+    await this.publish(rows)
+    const caughtUp = rows.length > 0 ? await this.pipeline.current() : true
+    return rows.map((row) => toBalance(row, 'postgres', caughtUp))
+  }
+
   /** Marks one balance, or all of an account's, stale: the next read asks the chain. */
   async markStale(accountRef: string, symbol?: string): Promise<number> {
     const account = await this.account(accountRef)

@@ -10,6 +10,7 @@
 // value, and one after it would be undone by it.
 import type {Knex} from 'knex'
 import type {BalanceRecord} from '../chain/index.ts'
+import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import type {BalanceKey} from './balance-keys.ts'
 import type {CachedBalance} from './cached-balance.ts'
@@ -161,7 +162,7 @@ export class PostgresBalanceStore {
 
   /**
    * Records an amount an in-flight send has committed to, until the worker processes `digest`.
-   * The same digest twice adds nothing. A digest the worker has already processed records nothing
+   * The same digest twice adds nothing (with another amount: PendingConflictError). A digest the worker has already processed records nothing
    * (its changes are in the balance already): `recorded` false. Returns the row after it, if any.
    */
   async addPending(key: BalanceKey, amount: bigint, digest: string): Promise<{balance: CachedBalance | undefined; recorded: boolean}> {
@@ -186,9 +187,68 @@ export class PostgresBalanceStore {
         SELECT * FROM b`,
         [digest, key.accountId, key.token, amount.toString()],
       )
-      return {balance: rows[0] ? fromRow(rows[0]) : (await this.readMany([key], trx))[0], recorded: true}
+      if (rows[0]) return {balance: fromRow(rows[0]), recorded: true}
+      // Recorded before: the same send again adds nothing; another amount under its digest is a
+      // client's mistake that must not pass for a retry.
+      const {rows: held} = await trx.raw<{rows: {amount: string}[]}>('SELECT amount::text FROM pending_balance_changes WHERE tx_digest = ? AND account_id = ? AND token = ?', [digest, key.accountId, key.token])
+      const heldAmount = held[0] === undefined ? undefined : BigInt(held[0].amount)
+      if (heldAmount !== undefined && heldAmount !== amount) throw new PendingConflictError(digest, key, heldAmount, amount)
+      return {balance: (await this.readMany([key], trx))[0], recorded: true}
     })
   }
+
+  /**
+   * Releases what was recorded for `digest` (a send the wallet gave up on), as the worker and pending
+   * expiry release it: the pending rows go, each balance's pending_amount drops (never below 0)
+   * with a new version, queued for Redis. Under the pending release lock, so it never races the
+   * worker's release of the same digest; the balances rows are locked in (account, token) order,
+   * the worker's. Returns the rows changed; none when nothing was pending for the digest.
+   */
+  async releasePending(digest: string): Promise<CachedBalance[]> {
+    return this.db.transaction(async (trx) => {
+      await trx.raw(`SELECT ${pendingReleaseLock('?')}`, [digest])
+      await trx.raw(
+        `SELECT 1 FROM balances b
+         WHERE (b.account_id, b.token) IN (SELECT account_id, token FROM pending_balance_changes WHERE tx_digest = ?)
+         ORDER BY b.account_id, b.token
+         FOR UPDATE`,
+        [digest],
+      )
+      const {rows} = await trx.raw<{rows: BalanceRow[]}>(
+        pendingReleaseStatement('DELETE FROM pending_balance_changes p WHERE p.tx_digest = ? RETURNING p.account_id, p.token, p.amount', 'SELECT * FROM released ORDER BY account_id::bigint, token'),
+        [digest],
+      )
+      return rows.map(fromRow)
+    })
+  }
+}
+
+/** A digest recorded with one amount, sent again with another (for the same account and token). */
+export class PendingConflictError extends UsageError {
+  constructor(digest: string, key: BalanceKey, held: bigint, sent: bigint) {
+    super(`transaction ${digest} has ${held} ${key.token} pending for account ${key.accountId} already; ${sent} was sent now`, {
+      remedy: 'a digest is recorded once: send the same amount again (idempotent), or release it first (DELETE /v1/pending/{digest})',
+    })
+  }
+}
+
+/**
+ * The one statement that releases pending amounts (a send given up on, or expired: pending
+ * expiry): `gone` deletes pending_balance_changes rows and returns their (account_id, token,
+ * amount); each balance's pending_amount drops by their sum, never below 0, with a new version,
+ * queued for Redis. `select` reads `released` (the balances rows changed, as COLUMNS names them).
+ * The caller holds the locks (balances rows in (account, token) order, the worker's).
+ */
+export function pendingReleaseStatement(gone: string, select: string): string {
+  return `WITH gone AS (${gone}),
+    release AS (SELECT account_id, token, sum(amount) AS amount FROM gone GROUP BY account_id, token),
+    released AS (
+      UPDATE balances b SET pending_amount = GREATEST(b.pending_amount - r.amount, 0), version = b.version + 1
+      FROM release r WHERE b.account_id = r.account_id AND b.token = r.token
+      RETURNING ${COLUMNS}
+    ),
+    outbox AS (INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id::bigint, token FROM released ORDER BY account_id, token)
+    ${select}`
 }
 
 function fromSeenRow(row: SeenRow): {balance: CachedBalance; seen: bigint | null} {

@@ -9,6 +9,7 @@
 // Locks: the expired rows are taken FOR UPDATE SKIP LOCKED (a row a worker is releasing right now
 // is the worker's), then their balances rows in (account, token) order, the order the worker locks
 // them in, so the two wait for each other instead of deadlocking.
+import {pendingReleaseStatement} from '../balances/postgres-balance-store.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 
@@ -64,24 +65,13 @@ export async function expirePendingAmounts(options: PendingExpiryOptions): Promi
         [keys.accounts, keys.tokens],
       )
       const {rows: changed} = await trx.raw<{rows: {n: number}[]}>(
-        `WITH gone AS (
-          DELETE FROM pending_balance_changes p
-          USING unnest(?::text[], ?::bigint[], ?::text[]) AS k(tx_digest, account_id, token)
-          WHERE p.tx_digest = k.tx_digest AND p.account_id = k.account_id AND p.token = k.token
-          RETURNING p.account_id, p.token, p.amount
+        pendingReleaseStatement(
+          `DELETE FROM pending_balance_changes p
+           USING unnest(?::text[], ?::bigint[], ?::text[]) AS k(tx_digest, account_id, token)
+           WHERE p.tx_digest = k.tx_digest AND p.account_id = k.account_id AND p.token = k.token
+           RETURNING p.account_id, p.token, p.amount`,
+          'SELECT count(*)::int AS n FROM released',
         ),
-        release AS (
-          SELECT account_id, token, sum(amount) AS amount FROM gone GROUP BY account_id, token
-        ),
-        balance AS (
-          UPDATE balances b SET pending_amount = GREATEST(b.pending_amount - r.amount, 0), version = b.version + 1
-          FROM release r WHERE b.account_id = r.account_id AND b.token = r.token
-          RETURNING b.account_id, b.token
-        ),
-        outbox AS (
-          INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance ORDER BY account_id, token
-        )
-        SELECT count(*)::int AS n FROM balance`,
         [keys.digests, keys.accounts, keys.tokens],
       )
       return {rows, balances: changed[0]?.n ?? 0}

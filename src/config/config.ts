@@ -41,6 +41,14 @@ export interface DatabaseTimeouts {
   readonly idleInTransactionTimeoutMs?: number
 }
 
+/** `confio serve`: where it listens and the bearer token it requires. */
+export interface ApiSettings {
+  readonly host: string
+  readonly port: number
+  /** CONFIO_API_TOKEN (a secret); undefined: not set. */
+  readonly token: string | undefined
+}
+
 /** Coin management (src/coins): what counts as dust, and how many coins make consolidation due. */
 export interface CoinSettings {
   /** A decimal amount in each token's display units, e.g. "0.01". */
@@ -67,6 +75,7 @@ export interface ConfioConfig {
   readonly tokens: TokenRegistry
   readonly signerPrivateKey: string | undefined
   readonly coins: CoinSettings
+  readonly api: ApiSettings
   /** BALANCE_VERIFY_TIMEOUT: the deadline of a verifyCritical read, retries for a lagging node included. */
   readonly balanceVerifyTimeoutMs: number
   readonly configFile: string | undefined
@@ -126,6 +135,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),
     signerPrivateKey: get<string | undefined>('SUI_PRIVATE_KEY'),
     coins: {dustThreshold: get<string>('COIN_DUST_THRESHOLD'), maxCoins: get<number>('COIN_MAX_COINS')},
+    api: {host: get<string>('CONFIO_API_HOST'), port: get<number>('CONFIO_API_PORT'), token: get<string | undefined>('CONFIO_API_TOKEN')},
     balanceVerifyTimeoutMs: get<number>('BALANCE_VERIFY_TIMEOUT'),
     configFile: file.path,
     sources,

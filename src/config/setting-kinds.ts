@@ -94,6 +94,13 @@ export function parseHeaders(raw: string): Record<string, string> {
   return headers
 }
 
+/** A host name or IP address to listen on (no scheme, no port). */
+export function parseHost(raw: string): string {
+  const host = raw.trim()
+  if (!/^[A-Za-z0-9.-]{1,253}$/.test(host) && !/^[0-9A-Fa-f:]{2,39}$/.test(host)) throw new SettingProblem('a host name or IP address, e.g. 127.0.0.1 or 0.0.0.0')
+  return host
+}
+
 /** A Sui private key as the CLI exports it (bech32, `suiprivkey1…`). */
 export function parsePrivateKey(raw: string): string {
   if (!/^suiprivkey1[02-9ac-hj-np-z]{20,}$/.test(raw.trim())) throw new SettingProblem('a Sui private key in bech32 form (suiprivkey1…)')

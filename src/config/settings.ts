@@ -9,6 +9,7 @@ import {
   parseDurationSetting,
   parseGrpcUrl,
   parseHeaders,
+  parseHost,
   parseInteger,
   parsePrivateKey,
   parseUrl,
@@ -21,6 +22,8 @@ export const PG_CONNECT_TIMEOUT_DEFAULT_MS = 5_000
 export const REDIS_COMMAND_TIMEOUT_DEFAULT_MS = 1_000
 export const BALANCE_MEMORY_MAX_AGE_DEFAULT_MS = 60_000
 export const PIPELINE_LAG_THRESHOLD_DEFAULT_MS = 10_000
+/** `confio serve`'s port when CONFIO_API_PORT and --port are not given. */
+export const API_PORT_DEFAULT = 8470
 
 export const NETWORKS = ['mainnet', 'testnet', 'devnet', 'localnet'] as const
 export type Network = (typeof NETWORKS)[number]
@@ -78,12 +81,12 @@ export const SETTINGS: readonly SettingDefinition[] = [
   // process's connections except the lease's.
   {
     name: 'PG_STATEMENT_TIMEOUT',
-    description: 'longest one PostgreSQL statement may run, lock waits included; default: poll 60s, worker 30s, migrate 1h, other commands 5m',
+    description: 'longest one PostgreSQL statement may run, lock waits included; default: poll 60s, worker 30s, migrate 1h, serve 10s, other commands 5m',
     parse: (raw) => parseDurationSetting(raw, 100, 86_400_000),
   },
   {
     name: 'PG_LOCK_TIMEOUT',
-    description: 'longest one PostgreSQL statement may wait for a lock another session holds; default: poll 10s, worker 5s, migrate 10s, other commands 30s',
+    description: 'longest one PostgreSQL statement may wait for a lock another session holds; default: poll 10s, worker 5s, migrate 10s, serve 5s, other commands 30s',
     parse: (raw) => parseDurationSetting(raw, 100, 3_600_000),
   },
   {
@@ -151,6 +154,17 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'longest a critical balance read (verifyCritical) waits for a node that has caught up with what confio has counted, retries included; then BALANCE_UNVERIFIED',
     fallback: '5s',
     parse: (raw) => parseDurationSetting(raw, 100, 300_000),
+  },
+  {name: 'CONFIO_API_HOST', description: 'address `confio serve` listens on; anything but a loopback address needs CONFIO_API_TOKEN', fallback: '127.0.0.1', parse: parseHost},
+  {name: 'CONFIO_API_PORT', description: 'TCP port of `confio serve`', fallback: String(API_PORT_DEFAULT), parse: (raw) => parseInteger(raw, 1, 65_535)},
+  {
+    name: 'CONFIO_API_TOKEN',
+    description: "bearer token every `confio serve` request must send (Authorization: Bearer <token>); at least 16 characters",
+    secret: 'value',
+    parse: (raw) => {
+      if (!/^[\x21-\x7e]{16,256}$/.test(raw)) throw new SettingProblem('16 to 256 printable ASCII characters without spaces (e.g. openssl rand -hex 32)')
+      return raw
+    },
   },
   {name: 'CUSD_ADDRESS', description: 'cUSD package id (coin type <id>::cusd::CUSD)', parse: parseAddress},
   {name: 'CONFIO_ADDRESS', description: 'CONFIO package id (coin type <id>::confio::CONFIO)', parse: parseAddress},

@@ -12,7 +12,7 @@
 // The PG_STATEMENT_TIMEOUT, PG_LOCK_TIMEOUT and PG_IDLE_IN_TRANSACTION_TIMEOUT settings replace a
 // kind's default for the process that reads them; the lease's are fixed (see LEASE below).
 
-export const CONNECTION_KINDS = ['poller', 'worker', 'command', 'migration', 'lease'] as const
+export const CONNECTION_KINDS = ['poller', 'worker', 'command', 'migration', 'lease', 'api'] as const
 export type ConnectionKind = (typeof CONNECTION_KINDS)[number]
 
 export interface SessionTimeouts {
@@ -53,6 +53,10 @@ export const SESSION_DEFAULTS: Readonly<Record<ConnectionKind, SessionTimeouts>>
   // poller's) queue behind it, so it gives up after 10 s (that migration is rolled back; run
   // `confio migrate` again when the table is quieter) instead of stalling the pipeline.
   migration: {statementTimeoutMs: 3_600_000, lockTimeoutMs: 10_000, idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_MS},
+  // `confio serve`: each request runs a few indexed statements (an account, a balance row, a page
+  // of history) in milliseconds; a client waits on the answer, so a statement past 10 s or a lock
+  // held by someone else for 5 s is a 503 the wallet can retry, not a request left hanging.
+  api: {statementTimeoutMs: 10_000, lockTimeoutMs: 5_000, idleInTransactionTimeoutMs: IDLE_IN_TRANSACTION_MS},
   // The poller's and the beat's lease connection (lease.ts): one-statement
   // transactions renewed every 3 s with a 10 s expiry, so each statement must answer well within
   // one renewal interval. Fixed: a PG_* setting raised for a long migration must not stretch them.

@@ -1,12 +1,17 @@
 // Sui addresses, package ids and coin types in the one form confio stores and compares:
 // 0x + 64 lowercase hex, and struct tags whose address part is in that form. The chain and
 // operators both write short forms (0x2::sui::SUI), so every value is normalized on the way in.
-import {normalizeStructTag, normalizeSuiAddress, parseStructTag} from '@mysten/sui/utils'
+import {isValidTransactionDigest, normalizeStructTag, normalizeSuiAddress, parseStructTag} from '@mysten/sui/utils'
 
 const ADDRESS_PATTERN = /^0x[0-9a-fA-F]{1,64}$/
 
 export function isSuiAddress(value: string): boolean {
   return ADDRESS_PATTERN.test(value)
+}
+
+/** A transaction digest as Sui writes it: base58 of 32 bytes. */
+export function isTransactionDigest(value: string): boolean {
+  return value.length <= 44 && isValidTransactionDigest(value)
 }
 
 /** 0x + 1..64 hex in, 0x + 64 lowercase hex out; throws on anything else. */

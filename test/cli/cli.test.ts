@@ -113,6 +113,7 @@ describe('the confio CLI', () => {
     const token = 'qn-secret-token-7f3a9c1e5b'
     const bearer = 'bearer-key-55e1d0c2a9'
     const dbPassword = 'pg-pass-1b2c3d4e'
+    const apiToken = 'api-token-3e9d1c7b5a'
     const privateKey = 'suiprivkey1qzdlfxn2qa2lj5uprl8pyhexs02sg2wrhdy7qaq50cqgnffw4c2477kg9h3'
     const dbUrl = () => (process.env.DATABASE_URL as string).replace('root@', `root:${dbPassword}@`)
     // The node requires the token: a command that reaches it has sent the token, and printed it nowhere.
@@ -131,6 +132,7 @@ describe('the confio CLI', () => {
       SUI_NETWORK: 'localnet',
       DATABASE_URL: dbUrl(),
       SUI_PRIVATE_KEY: privateKey,
+      CONFIO_API_TOKEN: apiToken,
       LOG_LEVEL: 'trace',
     })
     // One invocation per command; the check below fails when a command is added without one.
@@ -155,10 +157,12 @@ describe('the confio CLI', () => {
       'coins:inspect': [['coins', 'inspect', '--address', '0x5ec']],
       // --execute loads the key and checks it is the address's: the key's own address, with nothing to consolidate.
       'coins:consolidate': [['coins', 'consolidate', '--address', signerFromPrivateKey(privateKey).address, '--token', 'SUI', '--execute']],
+      // A service: on Redis's port, taken, it stops at once (exit 1), with everything opened first.
+      serve: [['serve', '--port', new URL(process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379').port]],
     }
 
     // status finds no poller holding the lease here: an alarm, exit 1, with the screen printed.
-    const firstExit: Record<string, number> = {status: 1}
+    const firstExit: Record<string, number> = {status: 1, serve: 1}
 
     it('covers every command', () => {
       assert.deepEqual(Object.keys(invocations).sort(), manifestCommands().sort())
@@ -181,7 +185,7 @@ describe('the confio CLI', () => {
           assert.equal(outputs[2]?.code, 1)
           assert.equal(outputs[3]?.code, 2)
           for (const {stdout, stderr} of outputs) {
-            for (const secret of [token, bearer, dbPassword, privateKey]) {
+            for (const secret of [token, bearer, dbPassword, privateKey, apiToken]) {
               assert.ok(!stdout.includes(secret) && !stderr.includes(secret), `${id} printed a secret:\n${stdout}\n${stderr}`)
             }
           }

@@ -195,6 +195,26 @@ describe('confio poll', function () {
     assert.equal(await cursorOf(db), 1n, 'nothing skipped')
   })
 
+  it('stops before storing anything of a checkpoint whose reply names two (issue 30), keeping what came before it', async () => {
+    world = await pollWorld()
+    const {sui, db, env, alice, bob} = world
+    const {ledger} = sui
+    const from = ledger.checkpointHeight + 1n
+    const before = ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 5n}).digest
+    ledger.produceCheckpoint()
+    const bad = ledger.checkpointHeight + 1n
+    ledger.transfer({from: bob, to: alice, coinType: SUI, amount: 7n})
+    ledger.produceCheckpoint()
+    ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 9n})
+    ledger.produceCheckpoint()
+    sui.faults.inconsistentCheckpoint(bad)
+    const result = await runCli(['poll', '--once', '--from-checkpoint', String(from)], {env})
+    assert.equal(result.code, 1, result.stderr)
+    assert.match(result.stderr, new RegExp(`one frame names checkpoint ${bad} and checkpoint ${bad + 1_000_000n}`))
+    assert.equal(await cursorOf(db), bad - 1n, 'what came before it committed, nothing of it or after')
+    assert.deepEqual(await storedDigests(db), [before])
+  })
+
   it('moves the cursor only on explicit request, with confirmation', async () => {
     world = await pollWorld()
     const {sui, db, env} = world

@@ -355,7 +355,8 @@ function failedDigest(reply: BatchGetTransactionsReply, digests: readonly string
   reply.transactions.forEach((result, i) => {
     const digest = digests[i] ?? '?'
     if ('error' in result) {
-      const status = GrpcStatusCode[result.error.code] ?? 'UNKNOWN'
+      // An error whose code is OK (0, or left out) is no answer: UNKNOWN, as any code not known.
+      const status = (result.error.code !== 0 && GrpcStatusCode[result.error.code]) || 'UNKNOWN'
       throw new RpcError(`transaction ${digest}: ${result.error.message || status}`, status)
     }
     if (result.transaction.checkpoint === undefined) throw new RpcError(`transaction ${digest} is not in a checkpoint yet`, 'NOT_FOUND')

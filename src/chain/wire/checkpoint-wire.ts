@@ -74,7 +74,7 @@ export function readListCheckpointsResponse(
     if (tag === LIST_CHECKPOINTS_RESPONSE.tag.checkpoint) out.checkpoint = readCheckpoint(r, r.delimited(), screen, out.checkpoint)
     else if (tag === LIST_CHECKPOINTS_RESPONSE.tag.end) {
       const end = out.end ?? {reason: 0}
-      r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (end.reason = r.uint()) : r.other(QUERY_END, t)))
+      r.fields(r.delimited(), (t) => (t === QUERY_END.tag.reason ? (end.reason = r.int32()) : r.other(QUERY_END, t)))
       out.end = end
     } else r.other(LIST_CHECKPOINTS_RESPONSE, tag)
   })
@@ -155,10 +155,11 @@ function readResultTransaction(r: WireReader, parts: ReadonlyArray<readonly [num
 }
 
 // google.rpc.Status { int32 code = 1; string message = 2 }; `into` is an earlier occurrence to merge with.
+// A code left out is 0, as protobuf reads it; what an error "OK" means is the caller's to say.
 function readStatus(r: WireReader, end: number, into?: {code: number; message: string}): {code: number; message: string} {
-  const status = into ?? {code: 2, message: ''}
+  const status = into ?? {code: 0, message: ''}
   r.fields(end, (tag) => {
-    if (tag === STATUS.tag.code) status.code = r.uint() | 0
+    if (tag === STATUS.tag.code) status.code = r.int32()
     else if (tag === STATUS.tag.message) status.message = r.string()
     else r.other(STATUS, tag)
   })
@@ -276,7 +277,7 @@ function readTimestamp(r: WireReader, end: number, into?: {seconds: bigint; nano
   let nanos = into?.nanos ?? 0
   r.fields(end, (tag) => {
     if (tag === TIMESTAMP.tag.seconds) seconds = r.int64()
-    else if (tag === TIMESTAMP.tag.nanos) nanos = r.uint() | 0
+    else if (tag === TIMESTAMP.tag.nanos) nanos = r.int32()
     else r.other(TIMESTAMP, tag)
   })
   return {seconds: BigInt(seconds), nanos}
@@ -330,7 +331,7 @@ function readKind(r: WireReader, end: number): GrpcTypes.TransactionKind {
       r.fields(r.delimited(), (c) => (c === PROGRAMMABLE_TRANSACTION.tag.commands ? commands.push(readCommand(r, r.delimited())) : r.other(PROGRAMMABLE_TRANSACTION, c)))
       kind.data = {oneofKind: 'programmableTransaction', programmableTransaction: {inputs: [], commands}}
     } else if (tag === TRANSACTION_KIND.tag.kind) {
-      kind.kind = r.uint()
+      kind.kind = r.int32()
       if (!KNOWN_TRANSACTION_KINDS.has(kind.kind)) r.noteUnknown(`TransactionKind.kind ${kind.kind}`)
     } else {
       if (TRANSACTION_KIND.byNumber[tag >>> 3] === undefined) r.noteUnknown(`TransactionKind field ${tag >>> 3}`)
@@ -380,12 +381,12 @@ function readEffects(r: WireReader, end: number): GrpcTypes.TransactionEffects {
 function readExecutionStatus(r: WireReader, end: number): GrpcTypes.ExecutionStatus {
   const status = {} as GrpcTypes.ExecutionStatus
   r.fields(end, (tag) => {
-    if (tag === EXECUTION_STATUS.tag.success) status.success = r.uint() !== 0
+    if (tag === EXECUTION_STATUS.tag.success) status.success = r.bool()
     else if (tag === EXECUTION_STATUS.tag.error && r.occurrence(status.error !== undefined)) {
       const error = {errorDetails: {oneofKind: undefined}} as GrpcTypes.ExecutionError
       r.fields(r.delimited(), (e) => {
         if (e === EXECUTION_ERROR.tag.description) error.description = r.string()
-        else if (e === EXECUTION_ERROR.tag.kind) error.kind = r.uint()
+        else if (e === EXECUTION_ERROR.tag.kind) error.kind = r.int32()
         else r.other(EXECUTION_ERROR, e)
       })
       status.error = error
@@ -453,7 +454,7 @@ function readValue(r: WireReader, end: number): ProtoValue {
       r.fields(r.delimited(), (l) => (l === LIST_VALUE.tag.values ? values.push(readValue(r, r.delimited())) : r.other(LIST_VALUE, l)))
       value = {kind: {oneofKind: 'listValue', listValue: {values}}}
     } else if (tag === t.number_value) value = {kind: {oneofKind: 'numberValue', numberValue: r.double()}}
-    else if (tag === t.bool_value) value = {kind: {oneofKind: 'boolValue', boolValue: r.uint() !== 0}}
+    else if (tag === t.bool_value) value = {kind: {oneofKind: 'boolValue', boolValue: r.bool()}}
     else if (tag === t.null_value) {
       r.uint()
       value = {kind: {oneofKind: 'nullValue', nullValue: 0}}

@@ -121,7 +121,7 @@ function kindPart(r: WireReader, end: number, screen: TransactionScreen): boolea
       if (programmable || programmablePart(r, r.delimited(), screen)) return true
       programmable = true
     } else if (tag === t.kind) {
-      if (!KNOWN_TRANSACTION_KINDS.has(r.uint())) return true
+      if (!KNOWN_TRANSACTION_KINDS.has(r.int32())) return true
     } else if (TRANSACTION_KIND.byNumber[tag >>> 3] === undefined) return true
     else r.other(TRANSACTION_KIND, tag)
   }

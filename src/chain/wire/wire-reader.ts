@@ -13,6 +13,8 @@ export type WireType = 0 | 1 | 2 | 5
 export const VARINT = 0
 export const FIXED64 = 1
 export const LEN = 2
+const START_GROUP = 3
+const END_GROUP = 4
 const FIXED32 = 5
 
 /**
@@ -65,18 +67,53 @@ export class WireReader {
     this.observer = observer
   }
 
-  /** A varint that fits in a double exactly: tags, lengths, enums, bools. */
+  /**
+   * A varint read as protobuf reads a uint32 (tags, lengths): up to 10 bytes, of which the low 32
+   * bits count. A varint may be written longer than it needs (zero continuation bytes) and still be
+   * valid: the SDK's decoder reads it so, and so must this reader.
+   */
   uint(): number {
     let result = 0
     let shift = 1
-    for (let i = 0; i < 8; i++) {
+    // Up to 4 bytes (28 bits): every tag and length a node writes in its shortest form.
+    for (let i = 0; i < 4; i++) {
       if (this.pos >= this.buf.length) throw new WireError('truncated varint')
       const byte = this.buf[this.pos++] as number
       result += (byte & 0x7f) * shift
       if (byte < 0x80) return result
       shift *= 128
     }
-    throw new WireError('varint too long for a length or tag')
+    return this.uintTail(result)
+  }
+
+  /** Bytes 5 to 10 of a uint32 varint whose first four gave `low`: the fifth's low 4 bits count, the rest are read past. */
+  private uintTail(low: number): number {
+    if (this.pos >= this.buf.length) throw new WireError('truncated varint')
+    const fifth = this.buf[this.pos++] as number
+    const result = low + (fifth & 0x0f) * 0x1000_0000
+    if (fifth < 0x80) return result
+    for (let i = 5; i < 10; i++) {
+      if (this.pos >= this.buf.length) throw new WireError('truncated varint')
+      if ((this.buf[this.pos++] as number) < 0x80) return result
+    }
+    throw new WireError('varint longer than 10 bytes')
+  }
+
+  /** An int32 or an enum: the low 32 bits, signed (a negative one is written in 10 bytes). */
+  int32(): number {
+    return this.uint() | 0
+  }
+
+  /** A bool: any bit set, in any of the up to 10 bytes, is true. */
+  bool(): boolean {
+    let value = false
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.buf.length) throw new WireError('truncated varint')
+      const byte = this.buf[this.pos++] as number
+      if ((byte & 0x7f) !== 0) value = true
+      if (byte < 0x80) return value
+    }
+    throw new WireError('varint longer than 10 bytes')
   }
 
   /** A full 64-bit unsigned varint (sequence numbers, gas costs). */
@@ -141,8 +178,9 @@ export class WireReader {
     throw new WireError('varint longer than 10 bytes')
   }
 
-  skip(wireType: number): void {
-    switch (wireType) {
+  /** Passes over the value of the field whose tag was just read. */
+  skip(tag: number): void {
+    switch (tag & 7) {
       case VARINT:
         this.skipVarint()
         return
@@ -155,10 +193,31 @@ export class WireReader {
       case FIXED32:
         this.pos += 4
         break
+      case START_GROUP:
+        this.skipGroup(tag >>> 3)
+        return
       default:
-        throw new WireError(`unsupported wire type ${wireType}`)
+        throw new WireError(`unsupported wire type ${tag & 7}`)
     }
     if (this.pos > this.buf.length) throw new WireError('truncated field')
+  }
+
+  /**
+   * A group (deprecated, but valid for a field this reader does not know): its fields up to the end
+   * tag of the same number, as protobuf's decoders pass over one.
+   */
+  private skipGroup(no: number): void {
+    if (++this.depth > MAX_DEPTH) throw new WireError(`messages nested more than ${MAX_DEPTH} deep`)
+    for (;;) {
+      if (this.pos >= this.buf.length) throw new WireError('group without its end')
+      const tag = this.uint()
+      if ((tag & 7) === END_GROUP) {
+        if (tag >>> 3 !== no) throw new WireError(`group ${no} ended by the end of group ${tag >>> 3}`)
+        this.depth--
+        return
+      }
+      this.skip(tag)
+    }
   }
 
   /**
@@ -172,7 +231,7 @@ export class WireReader {
       throw new WireError(`${message.typeName}.${known.name} (field ${no}) has wire type ${tag & 7}, expected ${known.wireType}`)
     }
     if (no === 0) throw new WireError(`${message.typeName} has a field numbered 0`)
-    this.skip(tag & 7)
+    this.skip(tag)
   }
 
   /** Calls `field(tag)` for every field up to `end`; the callback must consume it. */
