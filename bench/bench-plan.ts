@@ -87,6 +87,12 @@ export const BENCHES: readonly BenchPlan[] = [
     smoke: {COINS: '2000', READS: '1', CLI_RUNS: '1', ITERATIONS: '20'},
   },
   {
+    name: 'api',
+    file: 'api.ts',
+    quick: {ACCOUNTS: '50', ITERATIONS: '1000'},
+    smoke: {ACCOUNTS: '5', ITERATIONS: '40'},
+  },
+  {
     name: 'accounts',
     file: 'accounts-import.ts',
     quick: {},
