@@ -236,7 +236,7 @@ export function figure(bench: string, input: FigureInput): Figure {
  */
 export function reportFigures(bench: string, inputs: readonly FigureInput[]): Figure[] {
   const figures = inputs.map((input) => figure(bench, input))
-  const cell = (n: number | null, digits = 2) => (n === null ? '' : Math.abs(n) >= 100 ? fmt(n) : fmt(n, digits))
+  const cell = (n: number | null) => (n === null ? '' : Math.abs(n) >= 100 ? fmt(n) : n !== 0 && Math.abs(n) < 1 ? n.toLocaleString('en-US', {maximumSignificantDigits: 2}) : fmt(n, 2))
   console.log('')
   console.log(`${'figure'.padEnd(84)} ${'measured'.padStart(12)} ${'floor'.padStart(12)} ${'ratio'.padStart(7)}  goal`)
   for (const f of figures) {
