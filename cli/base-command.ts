@@ -21,13 +21,16 @@ import {SecretScrubber} from '../src/secrets.ts'
 import {openDatabase, openRedis} from '../src/store/connections.ts'
 import type {Database} from '../src/store/database.ts'
 import type {ConnectionKind} from '../src/store/session-settings.ts'
+import {registerChainMetrics} from '../src/metrics/chain-metric-families.ts'
+import type {MetricsServer} from '../src/metrics/metrics-server.ts'
+import {postgresAnswers, redisAnswers} from '../src/metrics/readiness-checks.ts'
 import {AmountFormatter} from '../src/tokens/amount-formatter.ts'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof ConfioCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
-/** Flags every command has, and the setting each one overrides. */
-const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL', 'redis-url': 'REDIS_URL', 'grpc-url': 'SUI_GRPC_URL'} as const
+/** Flags that override a setting: every command's, and --metrics-port of the long-running ones. */
+const SETTING_FLAGS = {'log-level': 'LOG_LEVEL', 'database-url': 'DATABASE_URL', 'redis-url': 'REDIS_URL', 'grpc-url': 'SUI_GRPC_URL', 'metrics-port': 'METRICS_PORT'} as const
 
 /** How long a graceful stop may take before the process gives up on the work in hand. */
 export const STOP_GRACE_MS = 10_000
@@ -74,6 +77,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   private redisClient: Redis | undefined
   private readonly queues: QueueSide[] = []
   private chainReader: ChainReader | undefined
+  private metricsServer: MetricsServer | undefined
   private balanceStore: RedisBalanceStore | undefined
   private balanceService: BalanceService | undefined
   private amountFormatter: AmountFormatter | undefined
@@ -166,8 +170,35 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    * call: test-connection asks for single attempts.
    */
   protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
-    this.chainReader ??= openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
+    if (!this.chainReader) {
+      const chain = openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
+      this.chainReader = chain
+      if (this.metricsServer) registerChainMetrics(this.metricsServer.registry, () => chain.metrics())
+    }
     return this.chainReader
+  }
+
+  /**
+   * The metrics server of a long-running process (`process`: poll, worker, beat, run), when
+   * METRICS_PORT (or --metrics-port) is set; closed when the command finishes. Ready when
+   * PostgreSQL (the first pool opened) and Redis answer; the chain's metrics are registered with
+   * the command's chain reader. Open it after the database: a port that is taken fails the start.
+   */
+  protected async serveMetrics(process: string): Promise<MetricsServer | undefined> {
+    const port = this.settings.metricsPort
+    if (port === undefined) return undefined
+    if (this.metricsServer) return this.metricsServer
+    const {MetricsServer} = await import('../src/metrics/metrics-server.ts')
+    const host = this.settings.metricsHost
+    const server = await MetricsServer.open({port, host, process, logger: this.logger, scrub: (text) => this.scrubber.scrub(text)}).catch((error: unknown) => {
+      throw new UsageError(`cannot serve metrics on ${host}:${port}: ${messageOf(error)}`, {remedy: 'choose a free port with --metrics-port or METRICS_PORT, or stop the process that has it'})
+    })
+    this.metricsServer = server
+    server.ready('postgres', postgresAnswers(() => [...this.databases.values()][0] ?? this.db()))
+    server.ready('redis', redisAnswers(() => this.redis()))
+    const chain = this.chainReader
+    if (chain) registerChainMetrics(server.registry, () => chain.metrics())
+    return server
   }
 
   /** Token amounts as the screens show them (src/tokens/amount-formatter.ts); the chain is asked only for a coin type not registered. */
@@ -238,6 +269,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   override async finally(error: Error | undefined): Promise<void> {
     // A consumer's worker has waited for its jobs already (WORKER_STOP_GRACE_MS); closing one whose
     // worker never ran takes at most what is left of the grace.
+    await this.metricsServer?.close()
     await Promise.allSettled(this.queues.splice(0).map((queue) => queue.close(queue.isWorker ? STOP_GRACE_MS - WORKER_STOP_GRACE_MS : undefined)))
     this.chainReader?.close()
     const databases = [...this.databases.values()].map(async (opened) => (await opened).destroy())
@@ -283,7 +315,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
 
   private settingFlags(): Record<string, string | undefined> {
     const flags = this.flags as Record<string, unknown>
-    return Object.fromEntries(Object.entries(SETTING_FLAGS).map(([flag, setting]) => [setting, flags[flag] as string | undefined]))
+    return Object.fromEntries(Object.entries(SETTING_FLAGS).map(([flag, setting]) => [setting, flags[flag] === undefined ? undefined : String(flags[flag])]))
   }
 
   private debugEnabled(): boolean {

@@ -10,17 +10,21 @@ import {FOLLOW_MODES} from '../src/ingest/checkpoint-source.ts'
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 
+/** Every long-running process's (serve's too): the setting METRICS_PORT, for one command. */
+export const metricsPortFlag = Flags.integer({min: 1, max: 65_535, summary: 'Serve /metrics (Prometheus), /healthz and /readyz on METRICS_HOST (127.0.0.1):PORT (METRICS_PORT).'})
+
 export const pollFlags = {
+  'metrics-port': metricsPortFlag,
   mode: Flags.option({options: FOLLOW_MODES, default: 'auto' as const, summary: 'stream (SubscribeCheckpoints), poll (every --interval) or auto.'})(),
   interval: durationFlag({default: 2_000, minMs: 100, summary: 'How often poll mode looks for new checkpoints (e.g. 2s, 500ms).'}),
   'from-checkpoint': checkpointFlag({summary: 'Where to start when there is no cursor yet (ignored once one exists).'}),
-  'metrics-port': Flags.integer({min: 1, max: 65_535, summary: 'Serve Prometheus metrics on 127.0.0.1:PORT/metrics.'}),
   'outbox-interval': durationFlag({default: 30_000, minMs: 1_000, summary: 'How often unqueued or lost jobs are queued again.', hidden: true}),
   'node-wait': durationFlag({default: 30_000, minMs: 100, summary: 'With --once: how long to wait for a node that is behind the cursor.', hidden: true}),
   'details-deadline': durationFlag({default: DEFAULT_DETAILS_DEADLINE_MS, minMs: 100, summary: "How long fetching a batch's relevant transactions in full may take before the poller stops.", hidden: true}),
 }
 
 export const workerFlags = {
+  'metrics-port': metricsPortFlag,
   concurrency: Flags.integer({min: 1, max: 256, default: 32, summary: 'Jobs this process holds at once; those waiting together are processed as one batch.'}),
   'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
   'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
@@ -38,6 +42,7 @@ const timeOfDayFlag = Flags.custom<number>({
 })
 
 export const beatFlags = {
+  'metrics-port': metricsPortFlag,
   'refresh-every': durationFlag({default: 300_000, minMs: 10_000, summary: 'How often stale balances are read from the chain again.'}),
   'refresh-limit': Flags.integer({min: 1, max: 10_000, default: 100, summary: 'Stale balances refreshed per run, oldest first.'}),
   'reconcile-every': durationFlag({default: 3_600_000, minMs: 60_000, summary: 'How often accounts not checked within this interval are reconciled with the chain.'}),

@@ -5,6 +5,7 @@ import {describeBeatResult} from '../cli/render/process-summaries.ts'
 import type {BeatResult} from '../src/beat/beat-scheduler.ts'
 import {createBeatScheduler} from '../src/processes/beat-process.ts'
 import {BeatQueue} from '../src/queue/beat-queue.ts'
+import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 
 export default class Beat extends ConfioCommand<typeof Beat> {
   static override summary = 'Schedule the periodic work (stale balance refresh, reconciliation, pending expiry, cleanup) as jobs the workers run.'
@@ -19,6 +20,7 @@ export default class Beat extends ConfioCommand<typeof Beat> {
     {description: 'Schedule what is due now, print the runs as JSON and exit.', command: '<%= config.bin %> beat --once --json'},
     {description: 'Refresh stale balances every 2 minutes and clean up at 03:30 UTC keeping 30 days.', command: '<%= config.bin %> beat --refresh-every 2m --cleanup-at 03:30 --retention 30d'},
     {description: 'Only the reconciliation, from cron.', command: '<%= config.bin %> beat --once --task reconcile'},
+    {description: 'Schedule until stopped, with Prometheus metrics and probes on port 9466.', command: '<%= config.bin %> beat --metrics-port 9466'},
   ]
   static override flags = {
     ...beatFlags,
@@ -26,9 +28,14 @@ export default class Beat extends ConfioCommand<typeof Beat> {
   }
 
   async run(): Promise<BeatResult> {
-    const db = await this.db({poolMax: 2})
+    // With metrics, a connection more: the scrape's reads beside the scheduling.
+    const metricsOn = this.settings.metricsPort !== undefined
+    const db = await this.db({poolMax: metricsOn ? 3 : 2})
     const queue = await this.queue(BeatQueue)
-    const beat = createBeatScheduler({settings: this.settings, db, queue, logger: this.logger}, this.flags)
+    // The transactions queue is only counted, for the metrics.
+    const transactions = metricsOn ? await this.queue(TransactionQueue) : undefined
+    const metrics = await this.serveMetrics('beat')
+    const beat = createBeatScheduler({settings: this.settings, db, queue, transactions, metrics, logger: this.logger}, this.flags)
     const result = await beat.run(this.stopSignal)
     if (!this.jsonEnabled()) this.log(describeBeatResult(result))
     return result

@@ -8,7 +8,7 @@ import type {PollerResult} from '../src/ingest/poller.ts'
 import {checkCursorTarget} from '../src/ingest/cursor-reset.ts'
 import {POLLER_CURSOR} from '../src/ingest/poller-cursor.ts'
 import {pollerLease} from '../src/ingest/poller-lease.ts'
-import {createPoller, servePollerMetrics} from '../src/processes/poller-process.ts'
+import {createPoller} from '../src/processes/poller-process.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import {readCursor, setCursor} from '../src/store/ingest-cursor.ts'
 
@@ -39,16 +39,11 @@ export default class Poll extends ConfioCommand<typeof Poll> {
     if (this.flags['reset-cursor'] !== undefined) return this.resetCursor(this.flags['reset-cursor'])
     const db = await this.db({kind: 'poller'})
     const queue = await this.queue(TransactionQueue)
-    const chain = this.chain()
-    const {metrics, close: closeMetrics} = await servePollerMetrics(this.flags['metrics-port'], chain)
-    try {
-      const poller = createPoller({settings: this.settings, db, chain, queue, metrics, logger: this.logger}, this.flags)
-      const result = await poller.run(this.stopSignal)
-      if (!this.jsonEnabled()) this.log(describePollerResult(result))
-      return result
-    } finally {
-      closeMetrics()
-    }
+    const metrics = await this.serveMetrics('poll')
+    const poller = createPoller({settings: this.settings, db, chain: this.chain(), queue, metrics, logger: this.logger}, this.flags)
+    const result = await poller.run(this.stopSignal)
+    if (!this.jsonEnabled()) this.log(describePollerResult(result))
+    return result
   }
 
   private async resetCursor(to: bigint): Promise<PollCommandResult> {

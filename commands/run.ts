@@ -5,7 +5,7 @@ import {describeBeatResult, describeRunPollerResult, describeWorkerResult} from 
 import type {BeatResult, BeatScheduler} from '../src/beat/beat-scheduler.ts'
 import type {Poller, PollerResult} from '../src/ingest/poller.ts'
 import {createBeatScheduler} from '../src/processes/beat-process.ts'
-import {createPoller, servePollerMetrics} from '../src/processes/poller-process.ts'
+import {createPoller} from '../src/processes/poller-process.ts'
 import {runTogether} from '../src/processes/run-together.ts'
 import {WORKER_CONNECTIONS, WorkerProcess, type WorkerProcessResult} from '../src/processes/worker-process.ts'
 import {BeatConsumer} from '../src/queue/beat-consumer.ts'
@@ -52,21 +52,17 @@ export default class Run extends ConfioCommand<typeof Run> {
     const stallIntervalMs = flags['stall-interval']
     // The beat lanes' queue speaks as the worker does (stage: worker).
     const workQueues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs, logger: this.logger.child({stage: 'worker'})})}
-    const {metrics, close: closeMetrics} = await servePollerMetrics(flags['metrics-port'], chain)
-    try {
-      const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
-      const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, logger: this.logger.child({stage: 'beat'})}, flags)
-      const worker = new WorkerProcess({settings, db: workDb, redis, chain, queues: workQueues, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: WORKER_STOP_GRACE_MS})
-      const result = flags.once ? await this.inTurn(poller, beat, worker) : await this.together(poller, beat, worker)
-      if (!this.jsonEnabled()) {
-        this.log(describeRunPollerResult(result.poll))
-        this.log(`Beat ${describeBeatResult(result.beat)}`)
-        this.log(`Worker ${describeWorkerResult(result.worker)}`)
-      }
-      return result
-    } finally {
-      closeMetrics()
+    const metrics = await this.serveMetrics('run')
+    const poller = createPoller({settings, db: pollDb, chain, queue: pollQueue, metrics, logger: this.logger.child({stage: 'poll'})}, flags)
+    const beat = createBeatScheduler({settings, db: pollDb, queue: beatQueue, transactions: pollQueue, metrics, logger: this.logger.child({stage: 'beat'})}, flags)
+    const worker = new WorkerProcess({settings, db: workDb, redis, chain, queues: workQueues, metrics, logger: this.logger, stage: 'worker'}, {...flags, drain: flags.once, stopGraceMs: WORKER_STOP_GRACE_MS})
+    const result = flags.once ? await this.inTurn(poller, beat, worker) : await this.together(poller, beat, worker)
+    if (!this.jsonEnabled()) {
+      this.log(describeRunPollerResult(result.poll))
+      this.log(`Beat ${describeBeatResult(result.beat)}`)
+      this.log(`Worker ${describeWorkerResult(result.worker)}`)
     }
+    return result
   }
 
   /** --once: catch up and schedule first, then work off what was queued (a worker started together could find the queues empty too soon). */

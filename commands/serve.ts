@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {ConfioCommand} from '../cli/base-command.ts'
+import {metricsPortFlag} from '../cli/pipeline-flags.ts'
 import {parseHost, SettingProblem} from '../src/config/setting-kinds.ts'
 import {API_CONNECTIONS, ApiProcess, apiToken, type ApiProcessResult} from '../src/processes/api-process.ts'
 
@@ -29,6 +30,7 @@ export default class Serve extends ConfioCommand<typeof Serve> {
     })(),
     port: Flags.integer({min: 0, max: 65_535, summary: 'TCP port (CONFIO_API_PORT; default 8470; 0: any free port).'}),
     'no-auth': Flags.boolean({summary: 'Serve without CONFIO_API_TOKEN (a loopback address only: local tests).'}),
+    'metrics-port': metricsPortFlag,
   }
 
   async run(): Promise<ApiProcessResult> {
@@ -38,8 +40,9 @@ export default class Serve extends ConfioCommand<typeof Serve> {
     const token = apiToken(this.settings.api, {host, noAuth: flags['no-auth']})
     const db = await this.db({kind: 'api', poolMax: API_CONNECTIONS})
     const redis = await this.redis()
+    const metrics = await this.serveMetrics('serve')
     const api = new ApiProcess(
-      {settings: this.settings, db, redis, chain: this.chain(), logger: this.logger},
+      {settings: this.settings, db, redis, chain: this.chain(), metrics, logger: this.logger},
       {host, port: flags.port ?? this.settings.api.port, token, version: this.config.version},
     )
     const result = await api.run(this.stopSignal)

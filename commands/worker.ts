@@ -22,7 +22,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> worker',
-    '<%= config.bin %> worker --concurrency 64',
+    '<%= config.bin %> worker --concurrency 64 --metrics-port 9465',
     '<%= config.bin %> worker --drain --json',
     '<%= config.bin %> worker --retry-failed',
   ]
@@ -46,7 +46,8 @@ export default class Worker extends ConfioCommand<typeof Worker> {
     }
     const stallIntervalMs = flags['stall-interval']
     const queues = {transactions: await this.queue(TransactionConsumer, {stallIntervalMs}), beat: await this.queue(BeatConsumer, {stallIntervalMs})}
-    const worker = new WorkerProcess({settings: this.settings, db, redis, queues, logger: this.logger}, {...flags, stopGraceMs: WORKER_STOP_GRACE_MS})
+    const metrics = await this.serveMetrics('worker')
+    const worker = new WorkerProcess({settings: this.settings, db, redis, queues, metrics, logger: this.logger}, {...flags, stopGraceMs: WORKER_STOP_GRACE_MS})
     const result = await worker.run(this.stopSignal)
     if (!this.jsonEnabled()) this.log(describeWorkerResult(result))
     return retried ? {retryFailed: retried, ...result} : result

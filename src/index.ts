@@ -6,6 +6,7 @@ export {BalanceService, BalanceVerificationError} from './balances/balance-servi
 export type {Balance, BalanceLevels, BalanceServiceOptions, BalanceSource, GetBalanceOptions, StaleReason} from './balances/balance-service.ts'
 export {openBalanceService, openConfiguredBalanceService} from './balances/open-balance-service.ts'
 export type {OpenBalanceService, OpenBalanceServiceOptions} from './balances/open-balance-service.ts'
+export type {MetricsRegistry} from './support/metric-families.ts'
 export {InvalidationListener} from './balances/invalidation-listener.ts'
 export {RedisBalanceStore} from './balances/redis-balance-store.ts'
 export {CacheGeneration} from './balances/cache-generation.ts'

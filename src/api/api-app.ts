@@ -15,6 +15,7 @@ import {SecretScrubber} from '../secrets.ts'
 import {TokenRegistry} from '../tokens/token-registry.ts'
 import {translateError} from '../error-translation.ts'
 import {errorReply} from './api-error.ts'
+import type {ApiMetrics} from './api-metrics.ts'
 import type {ApiServices} from './api-services.ts'
 import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
 import {balanceRoutes} from './routes/balance-routes.ts'
@@ -31,6 +32,8 @@ export interface ApiAppOptions {
   readonly version: string
   /** Told of each route as it is added (the test that the document names them all). */
   readonly onRoute?: (method: string, url: string) => void
+  /** Where requests are counted (--metrics-port). */
+  readonly metrics?: ApiMetrics
 }
 
 /** A request body is a few hundred bytes; anything far larger is not one of ours. */
@@ -85,8 +88,11 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
+  const {metrics} = options
   app.addHook('onResponse', async (request, reply) => {
-    logger.debug({method: request.method, route: request.routeOptions.url ?? 'unknown', status: reply.statusCode, ms: Math.round(reply.elapsedTime)}, 'request')
+    const route = request.routeOptions.url ?? 'unknown'
+    metrics?.answered(route, request.method, reply.statusCode, reply.elapsedTime)
+    logger.debug({method: request.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime)}, 'request')
   })
 
   healthRoutes(app, services)

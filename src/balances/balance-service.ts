@@ -29,9 +29,11 @@ import type {BalanceRecord, ChainReader} from '../chain/index.ts'
 import {messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
+import type {MetricsRegistry} from '../support/metric-families.ts'
 import {pause} from '../support/pause.ts'
 import type {Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type BalanceKey, balanceKeyId} from './balance-keys.ts'
+import {registerBalanceMetrics} from './balance-metrics.ts'
 import {type CachedBalance, isTrusted} from './cached-balance.ts'
 import {MemoryBalanceCache, type MemoryFill} from './memory-balance-cache.ts'
 import {PipelineView} from './pipeline-view.ts'
@@ -100,6 +102,11 @@ export interface BalanceServiceOptions {
   readonly memoryEntries?: number
   /** BALANCE_MEMORY_MAX_AGE: how long a balance may be served from process memory (default 60 s). */
   readonly memoryMaxAgeMs?: number
+  /**
+   * Where its reads by level and chain fallbacks are exposed (balance-metrics.ts): a confio
+   * process's metrics server, or the prom-client Registry of a service that imports confio.
+   */
+  readonly metrics?: MetricsRegistry
 }
 
 /** The chain could not confirm a balance that must not come from a cache. */
@@ -133,6 +140,10 @@ export class BalanceService {
   private levels: BalanceLevels = {memory: true, redis: true}
   /** Chain balance reads made by this service (single-flight joins not counted). */
   chainReads = 0
+  /** Balances served, by the level that served them (getBalance, getAllBalances). */
+  readonly served: Record<BalanceSource, number> = {memory: 0, redis: 0, postgres: 0, chain: 0}
+  /** Chain reads that failed or timed out, answered with the last value known, stale. */
+  chainFallbacks = 0
 
   constructor(options: BalanceServiceOptions) {
     this.options = options
@@ -142,6 +153,7 @@ export class BalanceService {
     this.pipeline = new PipelineView(() => options.redis.pipelineCaughtUp())
     this.postgres = new PostgresBalanceStore(options.db)
     this.accounts = new AccountRepository(options.db)
+    if (options.metrics) registerBalanceMetrics(options.metrics, this)
   }
 
   /** Which upper levels reads may use (all by default). */
@@ -165,6 +177,12 @@ export class BalanceService {
   }
 
   async getBalance(accountRef: string, symbol: string, options: GetBalanceOptions = {}): Promise<Balance> {
+    const balance = await this.readBalance(accountRef, symbol, options)
+    this.served[balance.source] += 1
+    return balance
+  }
+
+  private async readBalance(accountRef: string, symbol: string, options: GetBalanceOptions): Promise<Balance> {
     const account = await this.account(accountRef)
     const token = this.token(symbol)
     const key = {accountId: account.id, token: token.symbol}
@@ -187,7 +205,9 @@ export class BalanceService {
     for (const token of this.options.tokens.list()) {
       // A token the address never held is absent from the listing: zero, as of the listing's height.
       const record = byCoinType.get(token.coinType) ?? {total: 0n, checkpoint: listing.checkpoint, window: listing.window}
-      out.push((await this.store({accountId: account.id, token: token.symbol}, record)).balance)
+      const {balance} = await this.store({accountId: account.id, token: token.symbol}, record)
+      this.served[balance.source] += 1
+      out.push(balance)
     }
     return out
   }
@@ -290,6 +310,7 @@ export class BalanceService {
     } catch (error) {
       const last = await this.postgres.read(key)
       if (!last) throw new RuntimeFailure(`the ${token.symbol} balance of account ${account.id} is not known and the chain did not answer within ${timeoutMs} ms`, {code: 'BALANCE_UNAVAILABLE', remedy: 'check the node with confio test-connection', cause: error})
+      this.chainFallbacks += 1
       this.options.logger.warn({accountId: key.accountId, token: key.token, err: messageOf(error)}, 'chain balance read failed; serving the last value as stale')
       return {...toBalance(last, 'postgres'), isStale: true, staleReason: 'chain_unavailable'}
     }

@@ -17,6 +17,7 @@ import {CacheGeneration} from './cache-generation.ts'
 import {InvalidationListener} from './invalidation-listener.ts'
 import {RedisBalanceStore} from './redis-balance-store.ts'
 import {messageOf} from '../errors.ts'
+import type {MetricsRegistry} from '../support/metric-families.ts'
 
 export interface OpenBalanceServiceOptions {
   readonly databaseUrl: string
@@ -38,6 +39,8 @@ export interface OpenBalanceServiceOptions {
   readonly memoryMaxAgeMs?: number
   /** Subscribe to the invalidation channel (needs redisUrl). */
   readonly listen?: boolean
+  /** Where the service's reads by level and chain fallbacks are exposed: the caller's prom-client Registry. */
+  readonly metrics?: MetricsRegistry
 }
 
 export interface OpenBalanceService {
@@ -72,6 +75,7 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
     ...(options.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: options.chainTimeoutMs}),
     ...(options.verifyTimeoutMs === undefined ? {} : {verifyTimeoutMs: options.verifyTimeoutMs}),
     ...(options.memoryMaxAgeMs === undefined ? {} : {memoryMaxAgeMs: options.memoryMaxAgeMs}),
+    ...(options.metrics === undefined ? {} : {metrics: options.metrics}),
   })
   const listener = options.listen && options.redisUrl
     ? await InvalidationListener.start({

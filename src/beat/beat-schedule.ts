@@ -20,8 +20,12 @@ export function slotStart(schedule: Schedule, now: Date): Date {
 
 /** The start of the slot after the one `now` is in. */
 export function nextSlotStart(schedule: Schedule, now: Date): Date {
-  const current = slotStart(schedule, now).getTime()
-  return new Date(current + ('everyMs' in schedule ? schedule.everyMs : DAY_MS))
+  return new Date(slotStart(schedule, now).getTime() + slotLength(schedule))
+}
+
+/** How long a slot lasts: the interval, or a day for a daily task. */
+export function slotLength(schedule: Schedule): number {
+  return 'everyMs' in schedule ? schedule.everyMs : DAY_MS
 }
 
 /** `02:00` -> 120 (minutes after midnight UTC); undefined when it is not HH:MM. */

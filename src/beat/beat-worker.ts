@@ -25,6 +25,7 @@ import {type BeatJob, beatJobId} from '../queue/beat-queue.ts'
 import type {Database} from '../store/database.ts'
 import {type BeatRunKey, BeatRuns, type Claim} from './beat-runs.ts'
 import {BEAT_TASKS, type BeatTaskRunner, parseBeatJob} from './beat-tasks.ts'
+import type {JobMetrics} from '../queue/job-metrics.ts'
 import {messageOf} from '../errors.ts'
 import {pause} from '../support/pause.ts'
 
@@ -45,6 +46,8 @@ export interface BeatWorkerOptions {
   readonly drainPollMs?: number
   /** How often a run whose task is running elsewhere looks whether that run has ended (default 1 s). */
   readonly claimPollMs?: number
+  /** Told how each run ended (kind: the task), for /metrics. */
+  readonly metrics?: JobMetrics | undefined
 }
 
 export interface BeatWorkerResult {
@@ -71,10 +74,10 @@ export class BeatWorker {
     const {queue, logger} = this.options
     await queue.ready()
     queue.onError((error) => logger.warn({err: error.message}, 'beat queue error'))
-    queue.consume(JOBS_AT_ONCE, async (job) => {
+    queue.consume(JOBS_AT_ONCE, async (job, createdAtMs) => {
       this.running += 1
       try {
-        await this.handle(job, signal)
+        await this.handle(job, signal, createdAtMs)
       } finally {
         this.running -= 1
       }
@@ -85,7 +88,7 @@ export class BeatWorker {
     return {...this.counts}
   }
 
-  private async handle(job: BeatJob, signal: AbortSignal): Promise<void> {
+  private async handle(job: BeatJob, signal: AbortSignal, createdAtMs: number | undefined): Promise<void> {
     const {logger} = this.options
     const request = parseBeatJob(job)
     if (request instanceof Error) {
@@ -110,6 +113,7 @@ export class BeatWorker {
       await this.runs.abandon(key, INTERRUPTED)
       logger.warn(fields, 'beat run came back after its worker stopped mid-run: recorded failed, not run again')
       this.counts.failed += 1
+      this.options.metrics?.ended(request.task, 'failed', createdAtMs)
       return
     }
     const started = performance.now()
@@ -128,6 +132,7 @@ export class BeatWorker {
     const durationMs = Math.round(performance.now() - started)
     await this.runs.finish(key, outcome, {...detail, durationMs})
     this.counts[outcome] += 1
+    this.options.metrics?.ended(request.task, outcome === 'done' ? 'processed' : 'failed', createdAtMs)
     if (outcome === 'done') logger.info({...fields, durationMs, ...detail}, 'beat task done')
     else logger.error({...fields, durationMs, ...detail, err: detail.error}, 'beat task failed')
   }

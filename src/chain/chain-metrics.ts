@@ -1,17 +1,14 @@
 // Per-method counters and latency histograms for chain calls, kept in memory. A /metrics
-// endpoint renders snapshot() later; nothing here knows about Prometheus beyond using its
-// conventions (cumulative buckets with an upper bound `le`, in milliseconds).
+// endpoint renders snapshot() at scrape time (src/metrics/chain-metric-families.ts); nothing here
+// knows about Prometheus beyond using its conventions (cumulative buckets with an upper bound
+// `le`, in milliseconds).
+import {BucketHistogram, type HistogramSnapshot} from '../support/bucket-histogram.ts'
+
+export type {HistogramSnapshot} from '../support/bucket-histogram.ts'
 
 // Fullnode round trips sit around 5–50 ms in the same region and 100–500 ms across the world;
 // the top buckets catch calls that ran into the 10 s deadline.
 export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000]
-
-export interface HistogramSnapshot {
-  /** Cumulative: `count` is the number of observations ≤ `le`. The last bucket is `Infinity`. */
-  buckets: Array<{le: number; count: number}>
-  count: number
-  sumMs: number
-}
 
 export interface MethodMetricsSnapshot {
   /** Attempts sent, retries included (what the node saw). */
@@ -20,6 +17,7 @@ export interface MethodMetricsSnapshot {
   retries: number
   /** Failed attempts by gRPC status name. */
   errors: Record<string, number>
+  /** In milliseconds (`sum` too). */
   latencyMs: HistogramSnapshot
 }
 
@@ -34,34 +32,11 @@ export interface ChainMetricsSnapshot {
   unknownContent: Record<string, number>
 }
 
-class Histogram {
-  readonly #counts = new Array<number>(LATENCY_BUCKETS_MS.length + 1).fill(0)
-  #count = 0
-  #sum = 0
-
-  observe(ms: number): void {
-    let i = 0
-    while (i < LATENCY_BUCKETS_MS.length && ms > (LATENCY_BUCKETS_MS[i] as number)) i++
-    this.#counts[i] = (this.#counts[i] as number) + 1
-    this.#count += 1
-    this.#sum += ms
-  }
-
-  snapshot(): HistogramSnapshot {
-    let running = 0
-    const buckets = this.#counts.map((n, i) => {
-      running += n
-      return {le: LATENCY_BUCKETS_MS[i] ?? Number.POSITIVE_INFINITY, count: running}
-    })
-    return {buckets, count: this.#count, sumMs: this.#sum}
-  }
-}
-
 class MethodMetrics {
   calls = 0
   retries = 0
   readonly errors = new Map<string, number>()
-  readonly latency = new Histogram()
+  readonly latency = new BucketHistogram(LATENCY_BUCKETS_MS)
 }
 
 export class ChainMetrics {

@@ -70,6 +70,10 @@ export interface ConfioConfig {
   readonly balanceMemoryMaxAgeMs: number
   /** PIPELINE_LAG_THRESHOLD: the poller's lag, or the oldest waiting transaction's age, past which cached balances are not trusted. */
   readonly pipelineLagThresholdMs: number
+  /** METRICS_PORT: where a long-running process serves /metrics, /healthz and /readyz; undefined: it does not. */
+  readonly metricsPort: number | undefined
+  /** METRICS_HOST: the address the metrics server listens on. */
+  readonly metricsHost: string
   readonly sui: SuiSettings
   readonly contracts: Contracts
   readonly tokens: TokenRegistry
@@ -120,6 +124,8 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     redisCommandTimeoutMs: get<number>('REDIS_COMMAND_TIMEOUT'),
     balanceMemoryMaxAgeMs: get<number>('BALANCE_MEMORY_MAX_AGE'),
     pipelineLagThresholdMs: get<number>('PIPELINE_LAG_THRESHOLD'),
+    metricsPort: get<number | undefined>('METRICS_PORT'),
+    metricsHost: get<string>('METRICS_HOST'),
     sui: {
       network: get<Network>('SUI_NETWORK'),
       grpcUrl: get<string>('SUI_GRPC_URL'),

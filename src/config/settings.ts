@@ -1,6 +1,7 @@
 // Every setting confio reads, in one table: its name (the environment variable, the .env key and
-// the config-file key), what it means, its default and whether it is a secret. docs/configuration.md's
-// configuration table follows this file.
+// the config-file key), what it means, its default and whether it is a secret. The README's
+// configuration table is written from it (npm run docs; a test compares), docs/configuration.md's
+// follows it by hand, and deploy/confio.env.example names every setting (a test checks).
 import {
   parseAddress,
   parseAddressList,
@@ -122,6 +123,20 @@ export const SETTINGS: readonly SettingDefinition[] = [
       "how far behind the chain the pipeline may be (the poller's lag, or the wait of the oldest stored transaction not yet processed) before cached balances are served as stale (pipeline_behind); the poller applies it",
     fallback: formatDuration(PIPELINE_LAG_THRESHOLD_DEFAULT_MS),
     parse: (raw) => parseDurationSetting(raw, 2_000, 3_600_000),
+  },
+  {
+    name: 'METRICS_PORT',
+    description: 'port on which poll, worker, beat and run serve /metrics (Prometheus), /healthz and /readyz; unset: no server (the --metrics-port flag sets it too)',
+    parse: (raw) => parseInteger(raw, 1, 65_535),
+  },
+  {
+    name: 'METRICS_HOST',
+    description: 'address the metrics server listens on: 127.0.0.1 (this machine only), or 0.0.0.0 in a container whose probes and Prometheus come from outside',
+    fallback: '127.0.0.1',
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9.:-]{1,253}$/.test(raw)) throw new SettingProblem('an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
+      return raw
+    },
   },
   {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
   {

@@ -21,14 +21,14 @@ const QUEUE_AT_ONCE = 100
 
 export interface JobQueuerOptions {
   readonly queue: TransactionQueue
-  readonly metrics?: Pick<PollerMetrics, 'enqueueFailures'> | undefined
+  readonly metrics?: Pick<PollerMetrics, 'enqueueFailed'> | undefined
   readonly logger: Logger
 }
 
 export class JobQueuer {
   readonly name = 'queue'
   readonly #queue: TransactionQueue
-  readonly #metrics: Pick<PollerMetrics, 'enqueueFailures'> | undefined
+  readonly #metrics: Pick<PollerMetrics, 'enqueueFailed'> | undefined
   readonly #logger: Logger
 
   constructor(options: JobQueuerOptions) {
@@ -49,7 +49,7 @@ export class JobQueuer {
   async #queueJobs(batches: readonly StoredBatch[]): Promise<void> {
     try {
       const {failed} = await queueStored(this.#queue, batches.flatMap((batch) => batch.inserted), this.#logger)
-      if (failed > 0) this.#metrics?.enqueueFailures.inc(failed)
+      if (failed > 0) this.#metrics?.enqueueFailed(failed)
     } catch (error) {
       const first = batches[0]!.first.toString()
       const last = batches[batches.length - 1]!.last.toString()

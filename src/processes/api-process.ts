@@ -10,6 +10,7 @@ import type {Redis} from 'ioredis'
 import {AccountHistory} from '../accounts/account-history.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import {buildApiApp} from '../api/api-app.ts'
+import {ApiMetrics} from '../api/api-metrics.ts'
 import type {ApiServices, Readiness} from '../api/api-services.ts'
 import {BalanceService} from '../balances/balance-service.ts'
 import {CacheGeneration} from '../balances/cache-generation.ts'
@@ -83,6 +84,7 @@ export class ApiProcess {
       logger: parts.logger.child({stage: 'balances'}),
       verifyTimeoutMs: settings.balanceVerifyTimeoutMs,
       memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
+      ...(parts.metrics ? {metrics: parts.metrics.registry} : {}),
     })
     this.ready = new Promise((resolve) => (this.listening = resolve))
   }
@@ -110,7 +112,9 @@ export class ApiProcess {
       readiness: () => this.readiness(),
     }
     try {
-      const app = await buildApiApp({services, logger, token: this.options.token, version: this.options.version})
+      const metrics = this.parts.metrics ? new ApiMetrics() : undefined
+      if (metrics && this.parts.metrics) metrics.register(this.parts.metrics.registry)
+      const app = await buildApiApp({services, logger, token: this.options.token, version: this.options.version, ...(metrics ? {metrics} : {})})
       try {
         await app.listen({host: this.options.host, port: this.options.port}).catch((error: unknown) => {
           throw listenFailure(error, this.options)

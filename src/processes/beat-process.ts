@@ -1,9 +1,15 @@
 // The beat as `confio beat` and `confio run` assemble it: its lease and its plan, from the beat
-// flags (cli/pipeline-flags.ts).
+// flags (cli/pipeline-flags.ts), and, with a metrics server, the pipeline's state as metrics.
 import {beatLease} from '../beat/beat-lease.ts'
 import {BeatScheduler, type PlannedTask} from '../beat/beat-scheduler.ts'
 import type {BeatTaskName} from '../beat/beat-tasks.ts'
-import type {BeatQueue} from '../queue/beat-queue.ts'
+import {slotLength} from '../beat/beat-schedule.ts'
+import {type CountedQueue, registerBeatMetrics, registerOutboxMetrics, registerQueueMetrics} from '../metrics/pipeline-metric-families.ts'
+import {watchLease} from '../metrics/lease-metric-families.ts'
+import type {MetricsServer} from '../metrics/metrics-server.ts'
+import {BEAT_QUEUE, type BeatQueue} from '../queue/beat-queue.ts'
+import {PROCESS_TRANSACTION, type TransactionQueue} from '../queue/transaction-queue.ts'
+import type {Lease} from '../store/lease.ts'
 import type {ProcessParts} from './process-parts.ts'
 
 /** The beat flags' values. */
@@ -31,13 +37,35 @@ export function beatPlan(flags: BeatFlagValues): PlannedTask[] {
   return only ? plan.filter((p) => only.has(p.task)) : plan
 }
 
-export function createBeatScheduler(parts: ProcessParts & {queue: BeatQueue}, flags: BeatFlagValues & {once: boolean}): BeatScheduler {
+/**
+ * `transactions`: the process-transaction queue's producer side, counted beside the beat queue in
+ * the metrics (with a metrics server only).
+ */
+export function createBeatScheduler(parts: ProcessParts & {queue: BeatQueue; transactions?: TransactionQueue | undefined}, flags: BeatFlagValues & {once: boolean}): BeatScheduler {
+  const lease = beatLease(parts.settings.databaseUrl)
+  const plan = beatPlan(flags)
+  if (parts.metrics) beatMetrics(parts.metrics, parts, lease, plan)
   return new BeatScheduler({
     db: parts.db,
     queue: parts.queue,
-    lease: beatLease(parts.settings.databaseUrl),
-    plan: beatPlan(flags),
+    lease,
+    plan,
     once: flags.once,
     logger: parts.logger,
   })
+}
+
+/**
+ * The beat's view of the pipeline for /metrics: its lease, each planned task's interval, last run
+ * and success, drift, the last reconcile, the queues and the outboxes (read at scrape time).
+ */
+function beatMetrics(server: MetricsServer, parts: ProcessParts & {queue: BeatQueue; transactions?: TransactionQueue | undefined}, lease: Lease, plan: readonly PlannedTask[]): void {
+  const {registry} = server
+  watchLease(registry, 'beat', lease)
+  registerBeatMetrics(registry, parts.db, plan.map(({task, schedule}) => ({task, intervalMs: slotLength(schedule)})))
+  registerOutboxMetrics(registry, parts.db)
+  const queues: CountedQueue[] = [{name: BEAT_QUEUE, counts: () => parts.queue.counts()}]
+  const {transactions} = parts
+  if (transactions) queues.unshift({name: PROCESS_TRANSACTION, counts: () => transactions.counts()})
+  registerQueueMetrics(registry, queues)
 }

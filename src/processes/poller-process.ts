@@ -1,13 +1,16 @@
 // The poller as `confio poll` and `confio run` assemble it, so the two cannot drift apart: its
-// lease, its heartbeat, its settings from the poll flags (cli/pipeline-flags.ts), and its
-// Prometheus metrics.
+// lease, its heartbeat, its settings from the poll flags (cli/pipeline-flags.ts), and, with a
+// metrics server, its metrics and readiness.
 import type {ChainReader} from '../chain/index.ts'
 import {PipelineHeartbeat} from '../ingest/pipeline-heartbeat.ts'
 import type {FollowMode} from '../ingest/checkpoint-source.ts'
 import {Poller} from '../ingest/poller.ts'
 import {POLLER_CURSOR} from '../ingest/poller-cursor.ts'
 import {pollerLease} from '../ingest/poller-lease.ts'
-import type {PollerMetrics} from '../ingest/poller-metrics.ts'
+import {PollerMetrics} from '../ingest/poller-metrics.ts'
+import {watchLease} from '../metrics/lease-metric-families.ts'
+import type {MetricsServer} from '../metrics/metrics-server.ts'
+import type {Lease} from '../store/lease.ts'
 import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {ProcessParts} from './process-parts.ts'
 
@@ -21,25 +24,15 @@ export interface PollFlagValues {
   'details-deadline': number
 }
 
-/**
- * The poller's Prometheus metrics and their server, with --metrics-port only: prom-client (~50 ms
- * of module loading on every start) is loaded then.
- */
-export async function servePollerMetrics(port: number | undefined, chain: ChainReader): Promise<{metrics?: PollerMetrics; close(): void}> {
-  if (port === undefined) return {close: () => undefined}
-  const {PollerMetrics} = await import('../ingest/poller-metrics.ts')
-  const metrics = new PollerMetrics(() => chain.metrics())
-  const server = await metrics.serve(port)
-  return {metrics, close: () => server.close()}
-}
-
-export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: TransactionQueue; metrics: PollerMetrics | undefined}, flags: PollFlagValues & {once: boolean}): Poller {
+export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: TransactionQueue}, flags: PollFlagValues & {once: boolean}): Poller {
   const {settings} = parts
+  const lease = pollerLease(settings.databaseUrl)
+  const metrics = parts.metrics ? pollerMetrics(parts.metrics, lease) : undefined
   return new Poller({
     db: parts.db,
     chain: parts.chain,
     queue: parts.queue,
-    lease: pollerLease(settings.databaseUrl),
+    lease,
     packages: settings.contracts.monitored,
     tokens: settings.tokens,
     cursorName: POLLER_CURSOR,
@@ -48,7 +41,7 @@ export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: T
     once: flags.once,
     ...(flags['from-checkpoint'] !== undefined ? {fromCheckpoint: flags['from-checkpoint']} : {}),
     logger: parts.logger,
-    ...(parts.metrics ? {metrics: parts.metrics} : {}),
+    ...(metrics ? {metrics} : {}),
     outboxIntervalMs: flags['outbox-interval'],
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],
@@ -62,4 +55,15 @@ export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: T
       logger: parts.logger,
     }),
   })
+}
+
+/** The poller's metrics, its lease's, and its readiness: it holds the lease, or waits as a standby. */
+function pollerMetrics(server: MetricsServer, lease: Lease): PollerMetrics {
+  const metrics = new PollerMetrics()
+  metrics.register(server.registry)
+  watchLease(server.registry, 'poller', lease)
+  server.ready('poller', () => {
+    if (!lease.holds && !lease.waiting) throw new Error('the poller neither holds its lease nor waits for it as a standby')
+  })
+  return metrics
 }

@@ -1,6 +1,7 @@
 // A worker as `confio worker` and `confio run` assemble it: the transaction job loop, the beat job
 // loop (a lane per task), and the relay that sends its balance changes to Redis; they run and
 // stop together (run-together.ts), and the relay sends what they left before the worker returns.
+// With a metrics server: jobs by kind and their durations, balance reads, and its own chain's calls.
 import type {Redis} from 'ioredis'
 import {BalanceService} from '../balances/balance-service.ts'
 import {CacheGeneration} from '../balances/cache-generation.ts'
@@ -12,11 +13,13 @@ import {type ChainReader, openChainReader} from '../chain/index.ts'
 import {chainOptionsOf} from '../config/chain-options.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
+import {registerChainMetrics} from '../metrics/chain-metric-families.ts'
 import {ProcessTransactionBatch} from '../processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../processing/transaction-worker.ts'
 import {WorkerProgress} from '../processing/worker-progress.ts'
 import type {BeatConsumer} from '../queue/beat-consumer.ts'
+import {JobMetrics} from '../queue/job-metrics.ts'
 import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {Reconciler} from '../reconcile/reconciler.ts'
 import type {ProcessParts} from './process-parts.ts'
@@ -60,6 +63,9 @@ export class WorkerProcess {
     }
     const logger = stageLogger()
     this.logger = logger
+    const registry = parts.metrics?.registry
+    const jobs = registry ? new JobMetrics() : undefined
+    if (registry && jobs) jobs.register(registry)
     this.drain = flags.drain
     this.generation = new CacheGeneration(db)
     const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation)
@@ -80,10 +86,14 @@ export class WorkerProcess {
       logger,
       stopGraceMs: flags.stopGraceMs,
       progress: new WorkerProgress(parts.redis, settings.redisPrefix),
+      metrics: jobs,
     })
     const beatLogger = stageLogger('beat')
     // Opened lazily by its client: nothing is sent until a beat job reads a balance.
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
+    // A chain passed in is its opener's to expose (`confio run`: the command's).
+    const ownChain = this.ownChain
+    if (registry && ownChain) registerChainMetrics(registry, () => ownChain.metrics())
     const tasks = new BeatTaskRunner({
       db,
       balances: new BalanceService({
@@ -95,13 +105,14 @@ export class WorkerProcess {
         memoryEntries: 1_000,
         verifyTimeoutMs: settings.balanceVerifyTimeoutMs,
         memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
+        ...(registry ? {metrics: registry} : {}),
       }),
       reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger}),
       tokens: settings.tokens,
       logger: beatLogger,
       onBalancesChanged: () => this.relay.wake(),
     })
-    this.beat = new BeatWorker({db, queue: parts.queues.beat, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs})
+    this.beat = new BeatWorker({db, queue: parts.queues.beat, tasks, drain: flags.drain, logger: beatLogger, stopGraceMs: flags.stopGraceMs, metrics: jobs})
   }
 
   /** Runs jobs until the signal (or, draining, until both queues are empty); the cache is brought up to date when Redis lets it. */

@@ -5,9 +5,11 @@
 // lets the ones running finish; a job cut off anyway is found stalled and redone.
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
+import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
 import {pause} from '../support/pause.ts'
 import {JobBatcher} from './job-batcher.ts'
 import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
+import type {JobMetrics} from '../queue/job-metrics.ts'
 import type {WorkerProgress} from './worker-progress.ts'
 
 export interface TransactionWorkerOptions {
@@ -28,6 +30,8 @@ export interface TransactionWorkerOptions {
   readonly progressIntervalMs?: number
   /** Told of every job done, for `confio status` (worker-progress.ts). */
   readonly progress?: WorkerProgress
+  /** Told how each job ended, for /metrics. */
+  readonly metrics?: JobMetrics | undefined
 }
 
 export interface WorkerResult {
@@ -78,21 +82,25 @@ export class TransactionWorker {
       this.counts.stalledRequeued += 1
       logger.warn({digest}, 'job of a stopped worker put back in the queue')
     })
-    queue.consume(concurrency, async (digest, control) => {
+    const {metrics} = this.options
+    queue.consume(concurrency, async (digest, control, createdAtMs) => {
       this.inFlight += 1
       try {
         const outcome = await batcher.submit({digest, control})
         if (outcome instanceof JobFailure) throw outcome
         if (outcome.status === 'completed') this.counts.completed += 1
         else this.counts.alreadyProcessed += 1
+        metrics?.ended(PROCESS_TRANSACTION, 'processed', createdAtMs)
         this.options.progress?.note()
         if (outcome.unhandled.length > 0) this.counts.unhandled += 1
         this.counts.accountTransactions += outcome.accountTransactions
         this.counts.contractEvents += outcome.contractEvents
         return outcome
       } catch (error) {
-        if (error instanceof JobFailure && error.retryInMs !== undefined) this.counts.retrying += 1
+        const retried = error instanceof JobFailure && error.retryInMs !== undefined
+        if (retried) this.counts.retrying += 1
         else this.counts.failed += 1
+        metrics?.ended(PROCESS_TRANSACTION, retried ? 'retried' : 'failed', createdAtMs)
         throw error
       } finally {
         this.inFlight -= 1

@@ -9,8 +9,11 @@ export class BeatConsumer extends QueueConsumer<BeatJob> {
     super(BEAT_QUEUE, options, BEAT_QUEUE_SETTINGS)
   }
 
-  /** Runs `handler` for each job, up to `concurrency` at once. A handler that throws fails the job with no retry. */
-  consume<T>(concurrency: number, handler: (job: BeatJob) => Promise<T>): void {
-    this.queue.process(concurrency, (job) => handler(job.data))
+  /**
+   * Runs `handler` for each job, up to `concurrency` at once. A handler that throws fails the job
+   * with no retry. `createdAtMs`: when the beat created the job (bee-queue's options.timestamp).
+   */
+  consume<T>(concurrency: number, handler: (job: BeatJob, createdAtMs: number | undefined) => Promise<T>): void {
+    this.queue.process(concurrency, (job) => handler(job.data, (job.options as {timestamp?: number}).timestamp))
   }
 }

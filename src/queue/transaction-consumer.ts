@@ -26,11 +26,12 @@ export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
    * lives in PostgreSQL, which outlives Redis). bee-queue reads the job's options.retries and
    * backoff only when the handler's promise settles, on this same object. That is bee-queue
    * 2.0.0's behaviour, not its documented API: package.json pins that version, and the worker's
-   * retry test (test/processing/worker-failures.test.ts) fails if it changes.
+   * retry test (test/processing/worker-failures.test.ts) fails if it changes. `createdAtMs` is
+   * when the job was created (bee-queue's options.timestamp, Unix ms), for the job's duration.
    */
-  consume<T>(concurrency: number, handler: (digest: string, control: JobControl) => Promise<T>): void {
+  consume<T>(concurrency: number, handler: (digest: string, control: JobControl, createdAtMs: number | undefined) => Promise<T>): void {
     this.queue.process(concurrency, (job) => {
-      const options = job.options as {retries?: number; backoff?: {strategy: string; delay?: number}}
+      const options = job.options as {retries?: number; backoff?: {strategy: string; delay?: number}; timestamp?: number}
       const control: JobControl = {
         retryIn(delayMs) {
           options.retries = 1
@@ -40,7 +41,7 @@ export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
           options.retries = 0
         },
       }
-      return handler(job.data?.digest ?? job.id, control)
+      return handler(job.data?.digest ?? job.id, control, options.timestamp)
     })
   }
 }

@@ -10,12 +10,18 @@ const LARGEST_DRIFT = 5
 export async function readBalanceStatus(db: Database): Promise<BalanceStatus> {
   const [rows, drift, largest, lastReconcile, cacheOutbox] = await Promise.all([
     readBalanceRows(db),
-    db.raw<{rows: {open: number}[]}>(`SELECT count(*)::int AS open FROM balance_drift WHERE closed_at IS NULL`),
+    countOpenDrift(db),
     readOpenDrift(db, LARGEST_DRIFT),
     readLastReconcile(db),
     readCacheOutbox(db),
   ])
-  return {...rows, drift: {open: drift.rows[0]?.open ?? 0, largest}, lastReconcile, cacheOutbox}
+  return {...rows, drift: {open: drift, largest}, lastReconcile, cacheOutbox}
+}
+
+/** Drift records not closed: balances the reconciler found differing from the chain and has not seen agree since. */
+export async function countOpenDrift(db: Database): Promise<number> {
+  const {rows} = await db.raw<{rows: {open: number}[]}>(`SELECT count(*)::int AS open FROM balance_drift WHERE closed_at IS NULL`)
+  return rows[0]?.open ?? 0
 }
 
 /** Balances of removed accounts are left out: removing an account marks them stale for good. */
@@ -31,7 +37,7 @@ async function readBalanceRows(db: Database): Promise<Pick<BalanceStatus, 'rows'
   return {rows: row?.rows ?? 0, stale: row?.stale ?? 0, withoutBase: row?.without_base ?? 0}
 }
 
-async function readLastReconcile(db: Database): Promise<ReconcileRunView | null> {
+export async function readLastReconcile(db: Database): Promise<ReconcileRunView | null> {
   const {rows} = await db.raw<{
     rows: {
       id: string
@@ -66,7 +72,7 @@ async function readLastReconcile(db: Database): Promise<ReconcileRunView | null>
   }
 }
 
-async function readCacheOutbox(db: Database): Promise<BalanceStatus['cacheOutbox']> {
+export async function readCacheOutbox(db: Database): Promise<BalanceStatus['cacheOutbox']> {
   const {rows} = await db.raw<{rows: {backlog: number; oldest_age_ms: number | null}[]}>(
     `SELECT count(*)::int AS backlog, round(extract(epoch FROM now() - min(created_at)) * 1000)::float8 AS oldest_age_ms FROM balance_cache_outbox`,
   )

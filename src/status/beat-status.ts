@@ -57,3 +57,23 @@ function stateOf(r: BeatTaskRow): BeatTaskView['state'] {
   if (r.outcome === 'done' || r.outcome === 'failed' || r.outcome === 'superseded') return r.outcome
   return r.started_at ? 'running' : 'enqueued'
 }
+
+/** A task's newest finished run (done or failed) and newest successful one; null: none yet. */
+export interface BeatTaskTimes {
+  readonly task: string
+  readonly lastRun: Date | null
+  readonly lastSuccess: Date | null
+}
+
+/** For each of `tasks`, when its newest finished run and its newest successful run finished (/metrics). */
+export async function readBeatTaskTimes(db: Database, tasks: readonly string[]): Promise<BeatTaskTimes[]> {
+  // Each through the primary key (task, slot_start), newest first: beat_runs keeps every run ever scheduled.
+  const {rows} = await db.raw<{rows: {task: string; last_run: Date | null; last_success: Date | null}[]}>(
+    `SELECT t.task,
+            (SELECT finished_at FROM beat_runs WHERE task = t.task AND outcome IN ('done', 'failed') ORDER BY slot_start DESC LIMIT 1) AS last_run,
+            (SELECT finished_at FROM beat_runs WHERE task = t.task AND outcome = 'done' ORDER BY slot_start DESC LIMIT 1) AS last_success
+       FROM unnest(string_to_array(?, ',')) AS t(task)`,
+    [tasks.join(',')],
+  )
+  return rows.map((r) => ({task: r.task, lastRun: r.last_run, lastSuccess: r.last_success}))
+}

@@ -130,6 +130,10 @@ export class Lease {
   private renewTimer: NodeJS.Timeout | undefined
   private renewing: Promise<void> | undefined
   private lastRenewError: string | undefined
+  /** When the lease was last taken or renewed, by this machine's clock (ms since the epoch); for /metrics. */
+  renewedAtMs: number | undefined
+  /** Whether this process is waiting as a standby in acquire(). */
+  waiting = false
 
   constructor(options: LeaseOptions) {
     this.options = options
@@ -137,6 +141,11 @@ export class Lease {
 
   get name(): string {
     return this.options.name
+  }
+
+  /** Whether this process holds the lease as far as it knows (taken, not lost, renewed within its expiry). */
+  get holds(): boolean {
+    return this.held !== undefined && this.lost === undefined && performance.now() < this.held.validUntil
   }
 
   /** The fencing token held (undefined: not held). */
@@ -165,6 +174,7 @@ export class Lease {
     this.sessionLocked = locked
     this.lost = undefined
     this.held = {token: BigInt(row.token), validUntil: sentAt + LEASE_TTL_MS}
+    this.renewedAtMs = Date.now()
     this.lastRenewError = undefined
     this.renewTimer = setInterval(() => {
       this.renewing ??= this.renew().finally(() => (this.renewing = undefined))
@@ -184,6 +194,7 @@ export class Lease {
   async acquire(signal: AbortSignal, options: {wait?: boolean; onHeld?: () => void} = {}): Promise<boolean> {
     let announced = false
     let acquired = false
+    this.waiting = true
     try {
       while (!signal.aborted) {
         try {
@@ -201,6 +212,7 @@ export class Lease {
       }
       return false
     } finally {
+      this.waiting = false
       if (!acquired) await this.release()
     }
   }
@@ -266,6 +278,7 @@ export class Lease {
       const renewed = await this.query<{token: string}>(RENEW, [this.name, held.token.toString(), LEASE_TTL_MS, this.sessionLocked])
       if (renewed.length === 1) {
         held.validUntil = sentAt + LEASE_TTL_MS
+        this.renewedAtMs = Date.now()
         this.lastRenewError = undefined
         return
       }

@@ -5,7 +5,7 @@
 // ensure-node.sh calls are stand-ins on PATH.
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
 import {arch, platform, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {ROOT} from '../support/cli.ts'
@@ -60,5 +60,21 @@ describe('install scripts', function () {
       last,
       'ensure-node: Node v24.22.3 is in .tools/node; confio, npm test and npm run demo use it (any EBADENGINE warning npm printed above was about Node v20.11.0 and does not apply)',
     )
+  })
+
+  it('ensure-node.sh on a Node that can run confio (the Docker image\'s node:24) installs nothing and says nothing', () => {
+    const clone = freshClone()
+    const bin = join(clone, 'fake-bin')
+    mkdirSync(bin)
+    // An npm that fails the test if called: nothing may be downloaded.
+    executable(join(bin, 'npm'), `#!/bin/sh\ntouch '${join(clone, 'npm-was-called')}'\nexit 1\n`)
+    const run = spawnSync('bash', [join(clone, 'scripts', 'ensure-node.sh')], {
+      encoding: 'utf8',
+      env: {PATH: `${bin}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: clone, npm_lifecycle_event: 'prepare'},
+    })
+    assert.equal(run.status, 0, run.stderr)
+    assert.equal(run.stderr, '')
+    assert.ok(!existsSync(join(clone, 'npm-was-called')), 'ensure-node.sh called npm')
+    assert.ok(!existsSync(join(clone, '.tools')), 'ensure-node.sh made .tools/')
   })
 })

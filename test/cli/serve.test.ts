@@ -58,6 +58,30 @@ describe('confio serve', function () {
     }
   })
 
+  it('--metrics-port: its requests by route and status, its balance reads by level, and readiness, on the metrics port', async () => {
+    const address = sui.ledger.createAddress('serve-metrics')
+    sui.ledger.mint(address, SUI_COIN_TYPE, 7n)
+    sui.ledger.produceCheckpoint()
+    const [row] = await db('accounts').insert({email: `metrics-${randomBytes(3).toString('hex')}@serve.test`, sui_address: address}).returning('id')
+    ids.push(String(row.id))
+    const [port, metricsPort] = [await freePort(), await freePort()]
+    const serve = new ConfioProcess(['serve', '--no-auth', '--port', String(port), '--metrics-port', String(metricsPort)], env())
+    children.push(serve)
+    await serve.waitForLog(/serving the API/)
+    const base = `http://127.0.0.1:${port}`
+    assert.equal((await fetch(`${base}/v1/balances/${String(row.id)}/SUI`)).status, 200)
+    assert.equal((await fetch(`${base}/v1/balances/0xzz`)).status, 400)
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+    assert.match(text, /confio_api_requests_total\{route="\/v1\/balances\/:account\/:token",method="GET",status="200"\} 1\n/)
+    assert.match(text, /confio_api_requests_total\{route="\/v1\/balances\/:account",method="GET",status="400"\} 1\n/)
+    assert.match(text, /confio_api_request_duration_seconds_count\{route="\/v1\/balances\/:account\/:token"\} 1\n/)
+    assert.match(text, /confio_balance_reads_total\{level="chain"\} 1\n/)
+    assert.match(text, /confio_process_info\{process="serve"\} 1\n/)
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/readyz`)).status, 200)
+    serve.kill('SIGTERM')
+    assert.equal(await serve.exitWithin(12_000, 'serve stops'), 0, serve.stderr)
+  })
+
   it('SIGTERM: the request in flight is answered, then it exits 0', async () => {
     const address = sui.ledger.createAddress('serve-stop')
     sui.ledger.mint(address, SUI_COIN_TYPE, 42n)

@@ -48,6 +48,13 @@ describe('config', () => {
     assert.deepEqual([config.redisCommandTimeoutMs, config.balanceMemoryMaxAgeMs, config.pipelineLagThresholdMs], [250, 5_000, 3_000])
   })
 
+  it('serves no metrics unless METRICS_PORT (or --metrics-port) says where, on 127.0.0.1 unless METRICS_HOST says otherwise', () => {
+    const none = loadConfig({env: {}, cwd: dir()})
+    assert.deepEqual([none.metricsPort, none.metricsHost], [undefined, '127.0.0.1'])
+    const set = loadConfig({env: {METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0'}, flags: {METRICS_PORT: '9470'}, cwd: dir()})
+    assert.deepEqual([set.metricsPort, set.metricsHost, set.sources.METRICS_PORT], [9470, '0.0.0.0', 'flag'])
+  })
+
   it('derives the gRPC default from the network', () => {
     assert.equal(loadConfig({env: {SUI_NETWORK: 'testnet'}, cwd: dir()}).sui.grpcUrl, 'https://fullnode.testnet.sui.io:443')
     assert.equal(loadConfig({env: {SUI_NETWORK: 'localnet'}, cwd: dir()}).sui.grpcUrl, 'http://127.0.0.1:9000')
@@ -123,6 +130,7 @@ describe('config', () => {
       ['a coin type with a bad address', {USDC_COIN_TYPE: 'zz::usdc::USDC'}, /^USDC_COIN_TYPE .*expected a coin type/],
       ['a non-number', {SUI_GRPC_DEADLINE_MS: 'ten'}, /^SUI_GRPC_DEADLINE_MS .*"ten" is not valid; expected a whole number from 100 to 600000$/],
       ['a number out of range', {SUI_RPC_RPS: '0'}, /^SUI_RPC_RPS .*expected a whole number from 1/],
+      ['a metrics port out of range', {METRICS_PORT: '70000'}, /^METRICS_PORT .*expected a whole number from 1 to 65535$/],
       ['an unknown network', {SUI_NETWORK: 'moonnet'}, /^SUI_NETWORK .*expected one of mainnet, testnet, devnet, localnet$/],
       ['an unknown log level', {LOG_LEVEL: 'loud'}, /^LOG_LEVEL .*expected one of trace/],
       ['an unknown transport', {SUI_GRPC_TRANSPORT: 'http3'}, /^SUI_GRPC_TRANSPORT .*expected one of grpc, grpc-web$/],

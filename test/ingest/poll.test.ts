@@ -273,13 +273,16 @@ describe('confio poll', function () {
     await poller.waitForLog(/checkpoints committed/)
     // The first batch may stop short of the tip on a busy machine; the next one gets there.
     let text = ''
-    const atTip = new RegExp(`^confio_poll_cursor ${sui.ledger.checkpointHeight}$`, 'm')
+    const atTip = new RegExp(`^confio_poll_cursor_checkpoint ${sui.ledger.checkpointHeight}$`, 'm')
     await eventually(async () => atTip.test((text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())), 10_000, 'metrics show the cursor at the tip')
     poller.kill('SIGTERM')
     await poller.exited
-    assert.match(text, /^confio_poll_tip \d+$/m)
+    assert.match(text, /^confio_poll_tip_checkpoint \d+$/m)
     assert.match(text, /^confio_poll_lag_checkpoints \d+$/m)
-    assert.match(text, /^confio_poll_relevant_transactions_total [1-9]\d*$/m)
+    assert.match(text, /^confio_poll_transactions_kept_total [1-9]\d*$/m)
+    assert.match(text, /^confio_poll_transactions_stored_total [1-9]\d*$/m)
     assert.match(text, /^confio_poll_enqueue_failures_total 0$/m)
+    assert.match(text, /^confio_lease_held\{lease="poller"\} 1$/m)
+    assert.match(text, /^confio_chain_calls_total\{method="\w+",status="OK"\} [1-9]\d*$/m)
   })
 })
