@@ -8,7 +8,8 @@
 //  2. CONCURRENCY clients at once for ITERATIONS reads: requests per second and p99;
 //  3. POST /v1/pending and DELETE /v1/pending/{digest}, ITERATIONS / 10 each, one at a time.
 //
-// A measurement, not a test: it prints figures; it fails only when a request does not answer 200.
+// A measurement, not a test: it prints figures (no floor or goal yet); it fails only when a request
+// does not answer 200.
 //
 //   npm run bench:api
 //   ACCOUNTS=20 ITERATIONS=500 npm run bench:api      (a quick run)
@@ -22,7 +23,7 @@ import {startSuiServer} from '../sui-server/index.ts'
 import {ConfioProcess} from '../test/support/child-process.ts'
 import {freePort} from '../test/support/free-port.ts'
 import {keepPipelineCaughtUp} from '../test/support/pipeline-marker.ts'
-import {confioEnv, createScratchDatabase, fmt, num, REDIS, releaseScratch, scratchFor} from './bench-support.ts'
+import {confioEnv, createScratchDatabase, fmt, num, REDIS, releaseScratch, reportFigures, scratchFor} from './bench-support.ts'
 
 const ACCOUNTS = num('ACCOUNTS', 100)
 const ITERATIONS = num('ITERATIONS', 5_000)
@@ -100,6 +101,14 @@ try {
   }
   console.log(`POST /v1/pending (${fmt(recorded.length)}): ${figures(recorded)}`)
   console.log(`DELETE /v1/pending/{digest} (${fmt(released.length)}): ${figures(released)}`)
+  const p = (samples: number[], rank: number) => nearestRank([...samples].sort((a, b) => a - b), rank)
+  reportFigures('api', [
+    {name: 'cached read (GET /v1/balances/{id}/CUSD), one at a time, p50', unit: 'ms', measured: p(single, 50), higher: false},
+    {name: 'cached read, one at a time, p99', unit: 'ms', measured: p(single, 99), higher: false},
+    {name: `cached read, ${CONCURRENCY} at once`, unit: 'requests/s', measured: ITERATIONS / seconds},
+    {name: 'POST /v1/pending, p50', unit: 'ms', measured: p(recorded, 50), higher: false},
+    {name: 'DELETE /v1/pending/{digest}, p50', unit: 'ms', measured: p(released, 50), higher: false},
+  ])
 } finally {
   serve?.kill('SIGTERM')
   await serve?.exited

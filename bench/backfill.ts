@@ -42,7 +42,7 @@ import {openChainReader} from '../src/chain/index.ts'
 import {ConfioProcess} from '../test/support/child-process.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
 import {
-  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, scratchFor, seconds,
+  confioEnv, cpuMsOf, createScratchDatabase, deleteScratchKeys, fmt, jobCreatedAt, num, procStatus, queueCounts, releaseScratch, reportFigures, scratchFor, seconds,
 } from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
@@ -374,6 +374,12 @@ async function main(): Promise<void> {
       const own = rate(CHECKPOINTS, run.report.durationMs)
       console.log(`${run.source}: ${((wall / read.cps) * 100).toFixed(1)}% of the bare ${read.kind} read spawn to exit, ${((own / read.cps) * 100).toFixed(1)}% by its own clock`)
     }
+    reportFigures('backfill', runs.map((run, i) => ({
+      name: `--source ${run.source}, by its own clock${bare[i] ? `, against the bare ${bare[i]!.kind} read` : ''}`,
+      unit: 'checkpoints/s',
+      measured: rate(CHECKPOINTS, run.report.durationMs),
+      ...(bare[i] ? {floor: bare[i]!.cps} : {}),
+    })))
     console.log(`list is ${(scan.wallMs / list.wallMs).toFixed(1)}× as fast as scan spawn to exit (${(scan.report.durationMs / list.report.durationMs).toFixed(1)}× by their own clocks)`)
     console.log('')
     // Other work on the machine moves these figures; the load says how much there was.

@@ -50,6 +50,7 @@ import {formatWait as seconds} from '../src/support/format-wait.ts'
 import {sleep} from '../src/support/sleep.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
+import {reportFigures} from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {
@@ -356,6 +357,19 @@ async function readAndBenchmark(server: SpawnedSuiServer, accounts: Account[], e
   console.log(goal(`zero chain calls after ${fmt(TRANSFERS)} transfers`, `${exact.chainCalls} (service: ${exact.serviceChainReads})`, exact.chainCalls === 0 && exact.serviceChainReads === 0))
   console.log(goal('every balance equal to the server\'s', `${exact.balances - exact.unequal.length} of ${exact.balances}${exact.stale ? `, ${exact.stale} stale` : ''}`, exact.unequal.length === 0 && exact.stale === 0))
   console.log(goal('every timed read served by its level', `${r.mismatches} mismatches`, r.mismatches === 0))
+  // Correctness, not speed: balances unlike the chain's, or reads the chain had to answer, make the figures worthless.
+  const problems = [
+    exact.unequal.length > 0 && `${exact.unequal.length} balances unlike the server's`,
+    exact.stale > 0 && `${exact.stale} balances stale`,
+    (exact.chainCalls > 0 || exact.serviceChainReads > 0) && `${exact.chainCalls} chain calls reading balances back`,
+    r.mismatches > 0 && `${r.mismatches} timed reads not served by their level`,
+  ].filter(Boolean)
+  if (problems.length) throw new Error(`the run is broken, its figures mean nothing: ${problems.join('; ')}`)
+  reportFigures('balances', [
+    {name: 'Redis-hit p50, against a bare Redis GET p50', unit: 'ms', measured: redis.p50Ms, floor: r.floor.redisGet.p50Ms, higher: false, goal: {on: 'ratio', value: GOAL_REDIS_VS_GET}},
+    {name: 'Redis-hit p99', unit: 'ms', measured: redis.p99Ms, higher: false, goal: {on: 'measured', value: GOAL_REDIS_P99_MS}},
+    {name: 'memory-hit p50', unit: 'ms', measured: r.levels.memory.p50Ms, higher: false, goal: {on: 'measured', value: GOAL_MEMORY_P50_MS}},
+  ])
 }
 
 await main()

@@ -3,7 +3,7 @@
 // environment a spawned confio command needs to use them and the local Sui server, accounts in
 // bulk, readings of a process from /proc, and the number formats the figures are printed in.
 import {randomBytes} from 'node:crypto'
-import {readFileSync} from 'node:fs'
+import {appendFileSync, readFileSync} from 'node:fs'
 import {Redis} from 'ioredis'
 
 import {type Database, createDatabase} from '../src/store/database.ts'
@@ -180,4 +180,76 @@ export async function untilQuiet(pid: number, timeoutMs = 5_000): Promise<void> 
     const after = cpuMsOf(pid)
     quietWindows = before !== undefined && after !== undefined && after - before <= 1_000 / CLOCK_TICKS ? quietWindows + 1 : 0
   }
+}
+
+// ---- figures: what a run measured, against its floor and goal, for `npm run bench` ----
+
+/**
+ * One figure of a benchmark: what it measured, the floor it is judged against (the cheapest run
+ * of the same work this machine allows, measured in the same run), measured / floor, and the goal
+ * (on the ratio when there is a floor, else on the figure itself; `higher` says which way is good).
+ */
+export interface Figure {
+  readonly bench: string
+  readonly name: string
+  readonly unit: string
+  readonly measured: number
+  readonly floor: number | null
+  readonly ratio: number | null
+  readonly goal: number | null
+  /** What the goal bounds: the ratio, or the measured figure. */
+  readonly goalOn: 'ratio' | 'measured' | null
+  readonly higher: boolean
+  readonly met: boolean | null
+  readonly command: string
+}
+
+export interface FigureInput {
+  readonly name: string
+  readonly unit: string
+  readonly measured: number
+  readonly floor?: number
+  readonly goal?: {readonly on: 'ratio' | 'measured'; readonly value: number}
+  /** false when less is better (ms, MB); default true. */
+  readonly higher?: boolean
+}
+
+/** The command a figure came from, as `npm run bench` passes it (or this process's own). */
+function benchCommand(): string {
+  return process.env.BENCH_COMMAND ?? `node ${process.argv.slice(1).map((a) => a.replace(`${process.cwd()}/`, '')).join(' ')}`
+}
+
+/** A figure with its ratio and verdict computed. */
+export function figure(bench: string, input: FigureInput): Figure {
+  const higher = input.higher ?? true
+  const floor = input.floor ?? null
+  const ratio = floor === null || floor === 0 ? null : input.measured / floor
+  const goal = input.goal ?? null
+  const judged = goal === null ? null : goal.on === 'ratio' ? ratio : input.measured
+  const met = goal === null || judged === null ? null : higher ? judged >= goal.value : judged <= goal.value
+  return {bench, name: input.name, unit: input.unit, measured: input.measured, floor, ratio, goal: goal?.value ?? null, goalOn: goal?.on ?? null, higher, met, command: benchCommand()}
+}
+
+/**
+ * Prints the figures as a table and, when BENCH_RESULTS names a file (`npm run bench` sets it),
+ * appends them there as JSON lines for the runner to collect.
+ */
+export function reportFigures(bench: string, inputs: readonly FigureInput[]): Figure[] {
+  const figures = inputs.map((input) => figure(bench, input))
+  const cell = (n: number | null) => (n === null ? '' : Math.abs(n) >= 100 ? fmt(n) : n !== 0 && Math.abs(n) < 1 ? n.toLocaleString('en-US', {maximumSignificantDigits: 2}) : fmt(n, 2))
+  console.log('')
+  console.log(`${'figure'.padEnd(84)} ${'measured'.padStart(12)} ${'floor'.padStart(12)} ${'ratio'.padStart(7)}  goal`)
+  for (const f of figures) {
+    const goal = f.goal === null ? '' : `${f.goalOn === 'ratio' ? 'ratio' : f.unit} ${f.higher ? '≥' : '≤'} ${cell(f.goal)}: ${f.met ? 'met' : 'NOT met'}`
+    console.log(`${`${f.name} (${f.unit})`.padEnd(84)} ${cell(f.measured).padStart(12)} ${cell(f.floor).padStart(12)} ${cell(f.ratio).padStart(7)}  ${goal}`)
+  }
+  const file = process.env.BENCH_RESULTS
+  if (file) appendFileSync(file, figures.map((f) => `${JSON.stringify(f)}\n`).join(''))
+  return figures
+}
+
+/** A process's peak resident memory so far (VmHWM), in MB; undefined once it is gone. */
+export function peakMbOf(pid: number): number | undefined {
+  const status = procStatus(pid)
+  return status ? status.hwmKb / 1024 : undefined
 }

@@ -10,9 +10,11 @@
 // scale; and the poller's two tiers together: the range read plus one eventContents call
 // per 250 checkpoints (the poller's batch) for the ~1% of transactions that are relevant.
 //
-//   node bench/chain-read.ts [checkpoints=1000] [rounds=5]
+//   npm run bench:chain                        (CHECKPOINTS=1000 ROUNDS=5)
+//   CHECKPOINTS=200 ROUNDS=3 npm run bench:chain
 //
-// A measurement, not a test: it prints figures and ratios and exits 0.
+// A measurement, not a test: it prints figures and ratios (the layer's against the bare client
+// doing the same calls: its floor), and fails only when the runs disagree on what they read.
 import {ChannelCredentials} from '@grpc/grpc-js'
 import {SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
@@ -21,10 +23,11 @@ import {GrpcChainReader} from '../src/chain/index.ts'
 import type {CheckpointRecord} from '../src/chain/index.ts'
 import {CHECKPOINT_READ_MASK, fieldMask} from '../src/chain/wire/read-masks.ts'
 import {spawnSuiServer} from '../sui-server/index.ts'
+import {num, reportFigures} from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
-const CHECKPOINTS = Number(process.argv[2] ?? 1000)
-const ROUNDS = Number(process.argv[3] ?? 5)
+const CHECKPOINTS = num('CHECKPOINTS', 1_000)
+const ROUNDS = Math.max(1, num('ROUNDS', 5))
 const TX_PER_CHECKPOINT = 60
 /** Share of transactions the poller finds relevant (sui.md / the issue: about 1%). */
 const RELEVANT_SHARE = 0.01
@@ -173,6 +176,12 @@ async function main(): Promise<void> {
     console.log(`goal layer ≥ 90% of bare (checkpoint() vs getCheckpoint): ${((sequential / bareRate) * 100).toFixed(1)}% ${sequential >= 0.9 * bareRate ? 'met' : 'NOT met'}`)
     console.log(`goal layer ≥ 90% of bare (checkpoints() vs listCheckpoints): ${((ranged / bareRangeRate) * 100).toFixed(1)}% ${ranged >= 0.9 * bareRangeRate ? 'met' : 'NOT met'}`)
     console.log(`goal range reader ≥ 1,000 checkpoints/s: ${ranged.toFixed(0)} ${ranged >= 1000 ? 'met' : 'NOT met'} (with details of the relevant transactions: ${twoTier.toFixed(0)})`)
+    if (counts.size !== 1) throw new Error(`the runs read different numbers of transactions (${[...counts].join(', ')}): the figures mean nothing`)
+    reportFigures('chain', [
+      {name: 'layer checkpoint(), sequential, against the bare getCheckpoint', unit: 'checkpoints/s', measured: sequential, floor: bareRate, goal: {on: 'ratio', value: 0.9}},
+      {name: 'layer checkpoints() range, against the bare listCheckpoints stream', unit: 'checkpoints/s', measured: ranged, floor: bareRangeRate, goal: {on: 'ratio', value: 0.9}},
+      {name: 'layer checkpoints() range', unit: 'checkpoints/s', measured: ranged, goal: {on: 'measured', value: 1_000}},
+    ])
     layer.close()
     fallback.close()
   } finally {

@@ -18,7 +18,7 @@
 //   CHECKPOINTS=1000 ROUNDS=9 RANGE=0 npm run bench:decoder
 //
 // Environment: CHECKPOINTS (500 per share), ROUNDS (7), SHARES (0.01,0.10), RANGE (1).
-// A measurement, not a test: it prints figures and exits 0 (1 if the decoders disagree).
+// A measurement, not a test: it prints figures, and fails if the decoders disagree.
 import {ChannelCredentials} from '@grpc/grpc-js'
 import {GrpcTypes, SuiGrpcClient} from '@mysten/sui/grpc'
 import {GrpcTransport} from '@protobuf-ts/grpc-transport'
@@ -37,13 +37,8 @@ import {TokenRegistry} from '../src/tokens/token-registry.ts'
 import {idOf} from '../sui-server/chain-builder.ts'
 import {CheckpointCache} from '../sui-server/checkpoint-cache.ts'
 import {Ledger, spawnSuiServer} from '../sui-server/index.ts'
+import {type FigureInput, num, reportFigures} from './bench-support.ts'
 
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name]
-  const value = raw === undefined || raw === '' ? fallback : Number(raw)
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}=${raw} is not a non-negative number`)
-  return value
-}
 const CHECKPOINTS = num('CHECKPOINTS', 500)
 const ROUNDS = Math.max(1, num('ROUNDS', 7))
 const SHARES = (process.env.SHARES ?? '0.01,0.10').split(',').map(Number)
@@ -285,6 +280,7 @@ async function rangeFigures(share: Corpus): Promise<Figure[]> {
 async function main(): Promise<void> {
   console.log(`bench:decoder — ${CHECKPOINTS} checkpoints × ${TX_PER_CHECKPOINT} transactions per share, CHECKPOINT_READ_MASK, ${ROUNDS} rounds (median), node ${process.version}`)
   let disagreements = 0
+  const figures: FigureInput[] = []
   for (const share of SHARES) {
     const started = performance.now()
     const c = corpus(share)
@@ -315,6 +311,12 @@ async function main(): Promise<void> {
     console.log(`  screened: ${passed} of ${c.transactions} transactions decoded; kept ${screenDiffers === 0 ? 'the same in every checkpoint' : `DIFFERENT in ${screenDiffers} checkpoints`}`)
     const list = measure({...counting(DECODERS), [SCREENED]: (bytes) => screen(bytes).transactions.length, ...MESSAGE_DECODERS}, c.list)
     printFigures('decode only (in process)', list)
+    const cpuOf = (name: string) => list.find((f) => f.name === name)?.cpuUsPerCheckpoint ?? Number.NaN
+    const at = `at ${(share * 100).toFixed(0)}% relevant`
+    figures.push(
+      {name: `checkpoint-wire.ts decode ${at}, CPU a checkpoint, against the SDK's generated decoder`, unit: 'µs', measured: cpuOf(WIRE), floor: cpuOf(SDK), higher: false, goal: {on: 'ratio', value: 1}},
+      {name: `screened read ${at} (what passes decoded), CPU a checkpoint, against the whole decode`, unit: 'µs', measured: cpuOf(SCREENED), floor: cpuOf(WIRE), higher: false, goal: {on: 'ratio', value: 1}},
+    )
     printFigures('', measure(GET_DECODERS, c.get))
     if (!RANGE) continue
     const range = await rangeFigures(c)
@@ -325,7 +327,8 @@ async function main(): Promise<void> {
       console.log(`  range read with the SDK decoder: ${((viaSdk.cps / viaWire.cps) * 100).toFixed(0)}% of the rate with checkpoint-wire.ts (wall clock), ${((viaWire.cpuUsPerCheckpoint / viaSdk.cpuUsPerCheckpoint) * 100).toFixed(0)}% by client CPU per checkpoint`)
     }
   }
-  process.exitCode = disagreements === 0 ? 0 : 1
+  if (disagreements > 0) throw new Error(`the decoders disagree on ${disagreements} checkpoints: the figures mean nothing`)
+  reportFigures('decoder', figures)
 }
 
 await main()

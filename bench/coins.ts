@@ -30,6 +30,7 @@ import {MAINNET_LIMITS} from '../src/coins/protocol-limits.ts'
 import {nearestRank} from '../src/support/percentiles.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
 import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
+import {reportFigures} from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {
@@ -184,6 +185,12 @@ async function main(): Promise<void> {
     console.log(goal(`every coin read, in ${pagesExpected} pages of ${fmt(PAGE_SIZE)}`, `${fmt(h.coins.length)} coins, ${read.pages.join('/')} pages`, h.coins.length === COINS && read.pages.every((p) => p === pagesExpected)))
     console.log(goal(`coins inspect reports all ${fmt(COINS)} coins`, `${fmt(reported)}`, reported === COINS))
     for (const s of selections) console.log(goal(`select p99 < ${GOAL_SELECT_P99_MS} ms: ${s.name}`, msText(s.f.p99), s.f.p99 < GOAL_SELECT_P99_MS))
+    // Correctness: a read that missed coins makes every figure after it worthless.
+    if (h.coins.length !== COINS || reported !== COINS) throw new Error(`read ${h.coins.length} coins and inspect reported ${reported}, the server holds ${COINS}`)
+    reportFigures('coins', [
+      {name: `CoinManager.coins, ${COINS} coins paged, p50`, unit: 'ms', measured: figures(read.samples).p50, higher: false},
+      ...selections.map((sel) => ({name: `select p99: ${sel.name}`, unit: 'ms', measured: sel.f.p99, higher: false, goal: {on: 'measured' as const, value: GOAL_SELECT_P99_MS}})),
+    ])
   } finally {
     await server.close().catch(() => undefined)
   }

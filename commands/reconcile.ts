@@ -48,7 +48,7 @@ export default class Reconcile extends ConfioCommand<typeof Reconcile> {
   }
 
   async run(): Promise<ReconcileCommandResult> {
-    const reconciler = new Reconciler({db: await this.db(), redis: await this.balanceCache(), chain: this.chain(), tokens: this.settings.tokens, logger: this.logger})
+    const reconciler = new Reconciler({db: await this.db(), redis: await this.balanceCache(), chain: this.chain(), tokens: this.settings.tokens, logger: this.logger, webhooks: this.settings.webhooks !== undefined})
     if (this.flags.report) {
       const openDrift = await reconciler.openDrift()
       if (!this.jsonEnabled()) this.log(renderOpenDrift(openDrift, this.amounts()))

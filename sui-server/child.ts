@@ -52,6 +52,7 @@ const handlers: Record<ControlRequest['method'], (...args: any[]) => unknown> = 
   setFaults: (settings) => void faults.set(settings),
   resetFaults: () => faults.reset(),
   callCounts: () => faults.callCounts(),
+  callTimes: () => faults.callTimes(),
   serviceInfo: () => ledger.serviceInfo(),
   createAddress: (label) => ledger.createAddress(label),
   mint: (owner, coinType, amount, opts) => ledger.mint(owner, coinType, amount, opts).digest,

@@ -67,6 +67,7 @@ export class Faults {
   /** Its own draws, so splitting leaves the other faults' sequences as they were. */
   #splitRandom = new Random(1)
   #calls = new Map<string, number>()
+  #arrivals: number[] = []
   #recent: number[] = []
   #initial: Pick<FaultSettings, 'requireToken' | 'stateHeights' | 'splitMessages'>
 
@@ -186,18 +187,28 @@ export class Faults {
     return Object.fromEntries(this.#calls)
   }
 
+  /**
+   * When each call since the last reset() arrived (performance.now() of this process, in arrival
+   * order): a test of a client's rate limit counts the calls in every one-second window.
+   */
+  callTimes(): number[] {
+    return [...this.#arrivals]
+  }
+
   /** No faults and zeroed counters, but for what the server was started with (the constructor's). */
   reset(): void {
     this.#settings = {...this.#initial}
     this.#random = new Random(1)
     this.#splitRandom = new Random(1)
     this.#calls.clear()
+    this.#arrivals = []
     this.#recent = []
   }
 
   /** Counts the call, waits its latency, then says whether to reject it. */
   async admit(name: string, token: string | undefined): Promise<Rejection | undefined> {
     this.#calls.set(name, this.calls(name) + 1)
+    this.#arrivals.push(performance.now())
     const faults = this.#faultsOf(name)
     if (faults.latencyMs) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs))
     const required = this.#settings.requireToken

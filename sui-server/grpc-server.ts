@@ -17,7 +17,7 @@ import {RpcError, type ServerCallContext, type ServiceInfo} from '@protobuf-ts/r
 import type {Faults, FaultStatus} from './faults.ts'
 import {inconsistentFrame} from './inconsistent-frames.ts'
 import {splitReply, splittable} from './split-messages.ts'
-import {type StateSkew, tagRequest} from './state-view.ts'
+import {STATE_METHODS, type StateSkew, tagRequest} from './state-view.ts'
 
 // The request and reply types vary per method; this is the protobuf edge.
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -36,7 +36,7 @@ export interface ServiceParts {
 }
 
 /** The headers the node sends with a reply, as of the moment it is called (a state reply's skew moves its height). */
-export type ResponseHeaders = (skew?: StateSkew) => Record<string, string>
+export type ResponseHeaders = (skew?: StateSkew, state?: boolean) => Record<string, string>
 
 /** An error a handler throws to answer with a gRPC status. */
 export function rpcError(status: keyof typeof grpc.status, details: string): RpcError {
@@ -138,7 +138,7 @@ export async function listen(services: ServiceParts[], faults: Faults, port: num
     const [definition, implementation] = adaptService(service.info, unaryImplementation(service))
     passThroughPreEncoded(definition, faults)
     for (const method of service.info.methods) {
-      const responseHeaders = (skew?: StateSkew) => metadataOf(faults.responseHeaders(method.name, headers(skew)))
+      const responseHeaders = (skew?: StateSkew) => metadataOf(faults.responseHeaders(method.name, headers(skew, STATE_METHODS.has(method.name))))
       const handler = method.serverStreaming
         ? streamingHandler(method.name, service.streaming?.[method.localName], faults, responseHeaders)
         : guardedUnary(method.name, implementation[method.localName] as grpc.handleUnaryCall<unknown, unknown>, faults, responseHeaders)

@@ -30,6 +30,7 @@ export type {FaultSettings, FaultStatus, MethodFaults, StateHeightFaults} from '
 export type {TrafficOptions, TrafficSummary} from './traffic.ts'
 export {spawnSuiServer} from './spawn.ts'
 export type {ServerUsage, SpawnedSuiServer} from './spawn.ts'
+export {busiestSecond} from './rate-windows.ts'
 
 export interface SuiTestServerOptions {
   /** 0 (default) = a free port. */
@@ -54,6 +55,10 @@ export interface SuiTestServerOptions {
   stateHeights?: StateHeightFaults
   /** Share (0..1) of transactions sent with embedded messages in two occurrences, from the start (split-messages.ts). */
   splitMessages?: number
+  /** ms from an executed transaction to its checkpoint (Ledger.sealDelayMs); 0 (default): at once. */
+  sealDelayMs?: number
+  /** ms from a checkpoint's seal to state reads answering as of it (Ledger.stateLagMs); 0 (default): at once. */
+  stateLagMs?: number
 }
 
 export interface SuiTestServer {
@@ -73,7 +78,7 @@ export interface SuiTestServer {
 const UNUSED_SERVICES = [GrpcTypes.MovePackageService, GrpcTypes.SignatureVerificationService, GrpcTypes.NameService, GrpcTypes.ForkingService]
 
 export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<SuiTestServer> {
-  const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain})
+  const ledger = new Ledger({chainId: opts.chainId, chain: opts.chain, sealDelayMs: opts.sealDelayMs, stateLagMs: opts.stateLagMs})
   const faults = new Faults({requireToken: opts.requireToken, stateHeights: opts.stateHeights, splitMessages: opts.splitMessages})
   const cache = new CheckpointCache(ledger)
   const transactions = new TransactionCache(ledger)
@@ -91,7 +96,7 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     executionService(ledger),
     ...UNUSED_SERVICES.map((info) => ({info})),
   ]
-  const {server, port} = await listen(services, faults, opts.port ?? 0, (skew) => responseHeaders(ledger, skew))
+  const {server, port} = await listen(services, faults, opts.port ?? 0, (skew, state) => responseHeaders(ledger, skew, state))
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -106,6 +111,7 @@ export async function startSuiServer(opts: SuiTestServerOptions = {}): Promise<S
 /** Stops producing, ends open streams (subscriptions never end by themselves) and frees the port. */
 async function close(server: grpc.Server, ledger: Ledger): Promise<void> {
   ledger.stopProducing()
+  ledger.stopTimers()
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown()

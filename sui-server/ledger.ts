@@ -7,7 +7,10 @@
 // and ListOwnedObjects show afterwards. Transactions received over gRPC (ExecuteTransaction,
 // SimulateTransaction) take the same StateChange through runProgram(), which executes their
 // commands (transaction-executor.ts); an executed one is sealed into a checkpoint of its own at
-// once (sealOnExecute), so state reads and checkpoint followers see it as on a real chain.
+// once (sealOnExecute), so state reads and checkpoint followers see it as on a real chain; or, with
+// a sealing delay (sealDelayMs), that long after it executed, and state reads see a checkpoint's
+// state only stateLagMs after it sealed, as on a real network, where a client that waits for its
+// transaction's checkpoint and then for the state to reach it has to wait for both.
 //
 // Execution is immediate: the live state (`store`) moves when a scenario call returns, and the next
 // transaction spends from it, as on a fullnode right after execution. The transaction appears in a
@@ -33,6 +36,10 @@ export interface LedgerOptions {
   epoch?: bigint
   /** false: an executed transaction waits for the next produceCheckpoint() like any other (see Ledger.sealOnExecute). */
   sealOnExecute?: boolean
+  /** ms from an executed transaction to the checkpoint that seals it (0: at once); see Ledger.sealDelayMs. */
+  sealDelayMs?: number
+  /** ms from a checkpoint's seal to state reads answering as of it (0: at once); see Ledger.stateLagMs. */
+  stateLagMs?: number
 }
 
 /** A transaction received over gRPC, run by runProgram(). */
@@ -142,6 +149,20 @@ export class Ledger {
    * producer's next tick seals it, as a real chain's next checkpoint would.
    */
   sealOnExecute: boolean
+  /**
+   * With sealOnExecute, an executed transaction seals this long after it executed (with any others
+   * executed meanwhile), not at once: until then BatchGetTransactions answers it without a
+   * checkpoint, as a fullnode does.
+   */
+  sealDelayMs: number
+  /**
+   * State reads (sealedStore, and the height their replies name: stateHeight) reach a sealed
+   * checkpoint this long after it sealed: a node's state indexes trail its checkpoints.
+   */
+  stateLagMs: number
+  #sealTimer: NodeJS.Timeout | undefined
+  readonly #lagTimers = new Set<NodeJS.Timeout>()
+  #stateHeight = 0n
   #executeCount = 0
   #pending: TransactionRecord[] = []
   /** Sealed, unpruned checkpoints; index = sequence number - #lowest. */
@@ -164,6 +185,8 @@ export class Ledger {
     this.chainId = opts.chainId ?? digestOf('genesis', this.chain)
     this.epoch = opts.epoch ?? 0n
     this.sealOnExecute = opts.sealOnExecute ?? true
+    this.sealDelayMs = opts.sealDelayMs ?? 0
+    this.stateLagMs = opts.stateLagMs ?? 0
     this.faucet = idOf('faucet', this.chainId)
     this.store.setAddressBalance(this.faucet, SUI_COIN_TYPE, FAUCET_GENESIS_SUI)
     this.#seal() // checkpoint 0, genesis: the faucet's allocation is part of its state
@@ -240,7 +263,7 @@ export class Ledger {
     if (!opts.dryRun) {
       this.#executeCount += 1
       this.#accept(record)
-      if (this.sealOnExecute && !this.producing) this.#seal()
+      if (this.sealOnExecute && !this.producing) this.#sealExecuted()
     }
     return {record, inputCoins: committed.inputCoins, outputCoins: committed.outputCoins}
   }
@@ -285,6 +308,14 @@ export class Ledger {
     this.#producer.unref()
   }
 
+  /** Cancels a pending seal and state catch-ups (the server is closing). */
+  stopTimers(): void {
+    clearTimeout(this.#sealTimer)
+    this.#sealTimer = undefined
+    for (const timer of this.#lagTimers) clearTimeout(timer)
+    this.#lagTimers.clear()
+  }
+
   stopProducing(): void {
     if (this.#producer) clearInterval(this.#producer)
     this.#producer = undefined
@@ -317,6 +348,11 @@ export class Ledger {
 
   get checkpointHeight(): bigint {
     return this.#lowest + BigInt(this.#checkpoints.length) - 1n
+  }
+
+  /** The checkpoint state reads are as of: the latest sealed one, or with stateLagMs an earlier one. */
+  get stateHeight(): bigint {
+    return this.#stateHeight
   }
 
   get lowestAvailableCheckpoint(): bigint {
@@ -448,6 +484,18 @@ export class Ledger {
     return record
   }
 
+  /** An executed transaction's checkpoint: now, or sealDelayMs from the first one still waiting. */
+  #sealExecuted(): void {
+    if (this.sealDelayMs <= 0) {
+      this.#seal()
+      return
+    }
+    this.#sealTimer ??= setTimeout(() => {
+      this.#sealTimer = undefined
+      if (this.#pending.length > 0 && !this.producing) this.#seal()
+    }, this.sealDelayMs)
+  }
+
   #seal(): CheckpointRecord {
     const previous = this.#checkpoints.at(-1)
     const sequenceNumber = previous ? previous.sequenceNumber + 1n : 0n
@@ -455,23 +503,42 @@ export class Ledger {
     // Checkpoint timestamps never go backwards, even when many are sealed in the same millisecond.
     const timestampMs = previous && previous.timestampMs >= now ? previous.timestampMs + 1n : now
     this.#totalTransactions += BigInt(this.#pending.length)
+    // Nothing waits to be sealed any more: a seal pending for executed transactions is this one.
+    clearTimeout(this.#sealTimer)
+    this.#sealTimer = undefined
     const builder = checkpoint(sequenceNumber).previousDigest(previous?.digest).epoch(this.epoch).timestampMs(timestampMs)
     this.#pending.forEach((t) => builder.tx(t))
     const sealed = builder.totalNetworkTransactions(this.#totalTransactions).build()
     this.#pending = []
     // Every pending transaction is sealed at once, so the sealed view catches up with the live
-    // state by replaying its writes; the height and the state it is as of move in the same step.
+    // state by replaying its writes; the height and the state it is as of move in the same step
+    // (stateLagMs later, with a lag: checkpoints seal in order and each lags alike, so they reach
+    // the state in order).
     const writes = this.store.takeWrites()
-    this.sealedStore.apply(writes)
-    if (this.#previous) {
-      this.#previous.store.apply(this.#previous.writes)
-      this.#previous.writes = writes
+    if (this.stateLagMs > 0 && sequenceNumber > 0n) {
+      const timer = setTimeout(() => {
+        this.#lagTimers.delete(timer)
+        this.#reachState(sequenceNumber, writes)
+      }, this.stateLagMs)
+      this.#lagTimers.add(timer)
+    } else {
+      this.#reachState(sequenceNumber, writes)
     }
     this.#checkpoints.push(sealed)
     this.#byCheckpointDigest.set(sealed.digest, sealed)
     sealed.transactions.forEach((record, index) => this.#transactions.set(record.digest, {record, checkpoint: sealed, index}))
     for (const listener of this.#checkpointListeners) listener(sealed)
     return sealed
+  }
+
+  /** State reads answer as of checkpoint `height` from now: its writes applied to the sealed view. */
+  #reachState(height: bigint, writes: StoreWrite[]): void {
+    this.sealedStore.apply(writes)
+    if (this.#previous) {
+      this.#previous.store.apply(this.#previous.writes)
+      this.#previous.writes = writes
+    }
+    this.#stateHeight = height
   }
 }
 

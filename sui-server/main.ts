@@ -16,8 +16,8 @@ if (settings.help) {
 
 // The server's modules (gRPC, the SDK's descriptors) load only once the flags are known to be good.
 const [{startSuiServer}, {loadScenario}] = await Promise.all([import('./index.ts'), import('./scenario.ts')])
-const {stateHeights, traffic, splitMessages} = settings
-const sui = await startSuiServer({port: settings.port, requireToken: settings.token, chain: settings.chain, stateHeights, splitMessages})
+const {stateHeights, traffic, splitMessages, sealDelayMs, stateLagMs} = settings
+const sui = await startSuiServer({port: settings.port, requireToken: settings.token, chain: settings.chain, stateHeights, splitMessages, sealDelayMs, stateLagMs})
 const {chain, chainId} = sui.ledger
 console.log(`sui test server listening on ${sui.url}, chain ${shortChainId(chainId) ?? chainId} (${chain})`)
 // The genesis is this server's own, so only SUI_NETWORK=localnet (or devnet) accepts it: confio
@@ -42,6 +42,7 @@ console.log(`producing ${settings.rate} checkpoints/s${traffic ? ` with mainnet-
 if (stateHeights.headerAbove > 0 || stateHeights.headerBelow > 0 || stateHeights.behind > 0) {
   console.log(`state replies naming a height one above their state: ${stateHeights.headerAbove}, one below: ${stateHeights.headerBelow}; from a node one behind: ${stateHeights.behind}`)
 }
+if (sealDelayMs > 0 || stateLagMs > 0) console.log(`executed transactions seal after ${sealDelayMs} ms; state replies reach a checkpoint ${stateLagMs} ms after it seals`)
 if (splitMessages > 0) console.log(`transactions sent with transaction and events in two occurrences: ${splitMessages}`)
 // startProducing's timer does not hold the process open; the gRPC server does.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void sui.close().then(() => process.exit(0)))

@@ -4,14 +4,19 @@
 import type {Ledger} from './ledger.ts'
 import {headerHeight, type StateSkew} from './state-view.ts'
 
-/** `skew`: a state reply's imperfection (state-view.ts) moves the height it names. */
-export function responseHeaders(ledger: Ledger, skew?: StateSkew): Record<string, string> {
+/**
+ * `state`: a state reply (GetBalance, ListBalances, ListOwnedObjects), which names the height its
+ * state is as of (Ledger.stateHeight: behind the latest checkpoint with a state lag); `skew`: its
+ * imperfection (state-view.ts) moves the height it names.
+ */
+export function responseHeaders(ledger: Ledger, skew?: StateSkew, state = false): Record<string, string> {
   const info = ledger.serviceInfo()
+  const height = state ? ledger.stateHeight : info.checkpointHeight
   return {
     'x-sui-chain-id': info.chainId,
     'x-sui-chain': info.chain,
     'x-sui-epoch': info.epoch.toString(),
-    'x-sui-checkpoint-height': headerHeight(info.checkpointHeight, skew).toString(),
+    'x-sui-checkpoint-height': headerHeight(height, skew).toString(),
     'x-sui-timestamp-ms': info.timestampMs.toString(),
     'x-sui-timestamp': new Date(Number(info.timestampMs)).toISOString(),
     'x-sui-lowest-available-checkpoint': info.lowestAvailableCheckpoint.toString(),

@@ -43,6 +43,8 @@ const FLAGS = {
   'header-below': {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of state replies whose height header names one checkpoint below their state'},
   behind: {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of state replies from a node one checkpoint behind, as a load-balanced provider can answer'},
   'split-messages': {type: 'string', value: 'S', default: '0', imperfection: true, help: 'share of transactions in checkpoint and transaction replies sent with transaction and events each in two occurrences (legal proto3, as a proxy may write them)'},
+  'seal-delay': {type: 'string', value: 'MS', default: '0', imperfection: true, help: 'with --rate 0, an executed transaction seals into a checkpoint MS after it executed, not at once (with a rate, the next checkpoint seals it)'},
+  'state-lag': {type: 'string', value: 'MS', default: '0', imperfection: true, help: 'state replies (balances, owned objects) reach a checkpoint MS after it sealed, and name the height they are as of'},
   help: {type: 'boolean', help: 'print this and exit'},
 } as const satisfies Record<string, FlagSpec>
 
@@ -57,6 +59,8 @@ export interface ServerSettings {
   readonly traffic: Omit<TrafficOptions, 'checkpoints'> | undefined
   readonly stateHeights: Required<StateHeightFaults>
   readonly splitMessages: number
+  readonly sealDelayMs: number
+  readonly stateLagMs: number
 }
 
 export function parseServerFlags(args: readonly string[]): ServerSettings {
@@ -92,6 +96,8 @@ export function parseServerFlags(args: readonly string[]): ServerSettings {
         : undefined,
     stateHeights: {headerAbove: share('header-above', text('header-above')), headerBelow: share('header-below', text('header-below')), behind: share('behind', text('behind'))},
     splitMessages: share('split-messages', text('split-messages')),
+    sealDelayMs: whole('seal-delay', text('seal-delay'), 600_000),
+    stateLagMs: whole('state-lag', text('state-lag'), 600_000),
   }
 }
 

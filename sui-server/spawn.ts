@@ -19,6 +19,8 @@ export interface SpawnedSuiServer {
   setFaults(settings: FaultSettings): Promise<void>
   resetFaults(): Promise<void>
   callCounts(): Promise<Record<string, number>>
+  /** When each call since the last reset arrived, in ms of the server's clock (Faults.callTimes). */
+  callTimes(): Promise<number[]>
   serviceInfo(): Promise<ServiceInfo>
   createAddress(label?: string): Promise<string>
   /** Returns the transaction digest. */
@@ -104,6 +106,7 @@ export async function spawnSuiServer(opts: SuiTestServerOptions = {}): Promise<S
     setFaults: (settings) => call('setFaults', settings),
     resetFaults: () => call('resetFaults'),
     callCounts: () => call('callCounts'),
+    callTimes: () => call('callTimes'),
     serviceInfo: () => call('serviceInfo'),
     createAddress: (label) => call('createAddress', label),
     mint: (owner, coinType, amount, o) => call('mint', owner, coinType, amount, o),

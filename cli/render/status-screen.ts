@@ -19,7 +19,7 @@ export function renderStatus(r: StatusReport, amounts: AmountFormatter): string 
     for (const alarm of r.alarms) lines.push(`  ALARM ${alarm.code.padEnd(width)}  ${alarm.message}`)
   }
   lines.push('', 'Poller', ...pollerLines(r), '', 'Queue', ...queueLines(r), '', 'Processing', ...processingLines(r))
-  lines.push('', 'Balances', ...balanceLines(r, amounts), '', 'Beat', ...beatLines(r))
+  lines.push('', 'Balances', ...balanceLines(r, amounts), '', 'Beat', ...beatLines(r), '', 'Webhooks', ...webhookLines(r))
   return lines.join('\n')
 }
 
@@ -105,6 +105,11 @@ function beatLines({beat}: StatusReport): string[] {
   const lines = indent(formatTable(['TASK', 'LAST SLOT', 'STATE', 'FINISHED', 'LAST SUCCESS', 'SUPERSEDED 24H', 'NEXT'], rows))
   if (!beat.scheduleKnown) lines.push('  (next runs unknown: those runs were recorded by a beat that did not record its schedule)')
   return lines
+}
+
+function webhookLines({webhooks}: StatusReport): string[] {
+  const oldest = webhooks.oldestPendingMs === null ? '' : `, oldest queued ${formatAge(webhooks.oldestPendingMs)} ago`
+  return [field('backlog', `${webhooks.pending} to deliver${oldest}`), field('failed', `${webhooks.failed}${webhooks.failed > 0 ? ' (confio webhooks list --failed)' : ''}`)]
 }
 
 /**

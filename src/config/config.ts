@@ -56,6 +56,16 @@ export interface CoinSettings {
   readonly maxCoins: number
 }
 
+/** Where webhooks go and the key that signs them (docs/webhooks.md). */
+export interface WebhookSettings {
+  readonly url: string
+  readonly secret: string
+  /** WEBHOOK_TIMEOUT: the deadline of one request. */
+  readonly timeoutMs: number
+  /** WEBHOOK_RETRY_DELAY: the wait before the first retry (the backoff's base). */
+  readonly retryDelayMs: number
+}
+
 export interface ConfioConfig {
   readonly logLevel: LogLevel
   readonly databaseUrl: string
@@ -82,6 +92,8 @@ export interface ConfioConfig {
   readonly api: ApiSettings
   /** BALANCE_VERIFY_TIMEOUT: the deadline of a verifyCritical read, retries for a lagging node included. */
   readonly balanceVerifyTimeoutMs: number
+  /** WEBHOOK_URL and WEBHOOK_SECRET; undefined when no URL is set (no webhook rows are written). */
+  readonly webhooks: WebhookSettings | undefined
   readonly configFile: string | undefined
   /** Where each setting that has a value came from. */
   readonly sources: Readonly<Record<string, SettingSource>>
@@ -143,6 +155,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
     coins: {dustThreshold: get<string>('COIN_DUST_THRESHOLD'), maxCoins: get<number>('COIN_MAX_COINS')},
     api: {host: get<string>('CONFIO_API_HOST'), port: get<number>('CONFIO_API_PORT'), token: get<string | undefined>('CONFIO_API_TOKEN')},
     balanceVerifyTimeoutMs: get<number>('BALANCE_VERIFY_TIMEOUT'),
+    webhooks: buildWebhooks(get, sources),
     configFile: file.path,
     sources,
     scrubber,
@@ -218,6 +231,15 @@ function buildDatabaseTimeouts(get: <T>(name: string) => T): DatabaseTimeouts {
     idleInTransactionTimeoutMs: get<number | undefined>('PG_IDLE_IN_TRANSACTION_TIMEOUT'),
   }
   return Object.fromEntries(Object.entries(named).filter(([, ms]) => ms !== undefined))
+}
+
+function buildWebhooks(get: <T>(name: string) => T, sources: Readonly<Record<string, SettingSource>>): WebhookSettings | undefined {
+  const url = get<string | undefined>('WEBHOOK_URL')
+  const secret = get<string | undefined>('WEBHOOK_SECRET')
+  if (url === undefined) return undefined
+  // Unsigned events would let anyone who finds the receiver's address credit an account.
+  if (secret === undefined) throw new ConfigError(`WEBHOOK_URL (from ${sources.WEBHOOK_URL})`, 'is set but WEBHOOK_SECRET is not', {remedy: 'set WEBHOOK_SECRET to the key the receiver verifies signatures with'})
+  return {url, secret, timeoutMs: get<number>('WEBHOOK_TIMEOUT'), retryDelayMs: get<number>('WEBHOOK_RETRY_DELAY')}
 }
 
 function buildContracts(get: <T>(name: string) => T): Contracts {

@@ -209,4 +209,19 @@ export const SETTINGS: readonly SettingDefinition[] = [
     },
   },
   {name: 'COIN_MAX_COINS', description: 'consolidation is due when an address holds more coins of a token than this', fallback: '50', parse: (raw) => parseInteger(raw, 1, 100_000)},
+  {
+    name: 'WEBHOOK_URL',
+    description: 'where the worker POSTs a signed event for each history row and each drift reconcile opens (docs/webhooks.md); unset: no webhooks',
+    secret: 'url-password',
+    stringOnly: true,
+    parse: (raw) => parseUrl(raw, ['http', 'https']),
+  },
+  {name: 'WEBHOOK_SECRET', description: 'key of the HMAC-SHA256 signature each webhook carries (Confio-Signature); required with WEBHOOK_URL', secret: 'value', parse: (raw) => raw},
+  {name: 'WEBHOOK_TIMEOUT', description: 'longest the worker waits for the webhook receiver to answer one event; then the event is retried', fallback: '10s', parse: (raw) => parseDurationSetting(raw, 100, 60_000)},
+  {
+    name: 'WEBHOOK_RETRY_DELAY',
+    description: 'wait before the first retry of an event the receiver did not acknowledge; each further retry waits up to twice as long (jittered, at most 1h), for 24h',
+    fallback: '5s',
+    parse: (raw) => parseDurationSetting(raw, 10, 3_600_000),
+  },
 ]

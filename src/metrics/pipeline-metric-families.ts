@@ -1,6 +1,6 @@
 // The pipeline's state as Prometheus families, read from Redis and PostgreSQL at scrape time (each
 // read within READ_TIMEOUT_MS, a query shared by the families that show parts of it): the queues'
-// depths, the two outboxes' backlogs, and the beat's view: each task's last run and success, open
+// depths, the outboxes' backlogs, and the beat's view: each task's last run and success, open
 // drift, the last reconcile. The beat registers them (`confio beat`, `confio run`): one active beat
 // per database, so a dashboard takes max() across the beat and its standbys.
 import {readBeatTaskTimes} from '../status/beat-status.ts'
@@ -8,6 +8,7 @@ import {countOpenDrift, readCacheOutbox, readLastReconcile} from '../status/bala
 import {countWaiting, oldestWaitingAgeMs} from '../ingest/raw-event-repository.ts'
 import type {QueueCounts} from '../queue/queue-base.ts'
 import type {Database} from '../store/database.ts'
+import {readWebhookBacklog} from '../webhooks/webhook-deliveries.ts'
 import {type MetricsRegistry, registerGauge, sharedRead} from '../support/metric-families.ts'
 
 /** A queue whose jobs are counted: its name and bee-queue's counts. */
@@ -32,17 +33,28 @@ export function registerQueueMetrics(registry: MetricsRegistry, queues: readonly
 
 export function registerOutboxMetrics(registry: MetricsRegistry, db: Database): void {
   // raw_events: stored transactions not processed yet (the poller's outbox queues again those
-  // without a job); balance_cache: balance changes Redis has not been told yet.
-  const read = sharedRead(async () => {
-    const [rawCount, rawAgeMs, cache] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readCacheOutbox(db)])
-    return [
-      {outbox: 'raw_events', backlog: rawCount, ageMs: rawAgeMs},
-      {outbox: 'balance_cache', backlog: cache.backlog, ageMs: cache.oldestAgeMs},
-    ]
+  // without a job); balance_cache: balance changes Redis has not been told yet; webhooks: events
+  // not delivered yet (and those kept as failed, which wait for `confio webhooks retry`).
+  const reads = sharedRead(async () => {
+    const [rawCount, rawAgeMs, cache, webhooks] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readCacheOutbox(db), readWebhookBacklog(db)])
+    return {
+      outboxes: [
+        {outbox: 'raw_events', backlog: rawCount, ageMs: rawAgeMs},
+        {outbox: 'balance_cache', backlog: cache.backlog, ageMs: cache.oldestAgeMs},
+        {outbox: 'webhooks', backlog: webhooks.pending, ageMs: webhooks.oldestPendingMs},
+      ],
+      webhooksFailed: webhooks.failed,
+    }
+  })
+  const read = async () => (await reads()).outboxes
+  registerGauge(registry, {
+    name: 'confio_webhooks_failed',
+    help: 'Webhook events kept as failed (24 h of failed attempts): delivered again only by confio webhooks retry',
+    read: async () => [{labels: {}, value: (await reads()).webhooksFailed}],
   })
   registerGauge(registry, {
     name: 'confio_outbox_backlog',
-    help: 'Rows waiting in each outbox: raw_events (stored transactions not processed yet), balance_cache (balance changes not yet sent to Redis)',
+    help: 'Rows waiting in each outbox: raw_events (stored transactions not processed yet), balance_cache (balance changes not yet sent to Redis), webhooks (events not delivered yet)',
     read: async () => (await read()).map(({outbox, backlog}) => ({labels: {outbox}, value: backlog})),
   })
   registerGauge(registry, {

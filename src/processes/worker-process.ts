@@ -1,6 +1,8 @@
 // A worker as `confio worker` and `confio run` assemble it: the transaction job loop, the beat job
 // loop (a lane per task), and the relay that sends its balance changes to Redis; they run and
 // stop together (run-together.ts), and the relay sends what they left before the worker returns.
+// With WEBHOOK_URL set, the webhook sender runs beside them (src/webhooks/webhook-sender.ts): on
+// its own, so a slow or failing receiver never holds up or fails a job, and stopped last.
 // With a metrics server: jobs by kind and their durations, balance reads, and its own chain's calls.
 import type {Redis} from 'ioredis'
 import {BalanceService} from '../balances/balance-service.ts'
@@ -24,11 +26,16 @@ import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {Reconciler} from '../reconcile/reconciler.ts'
 import type {ProcessParts} from './process-parts.ts'
 import {runTogether} from './run-together.ts'
+import {WebhookSender} from '../webhooks/webhook-sender.ts'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
-/** A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay, and one per beat task (they run side by side). */
-export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 2 + BEAT_TASKS.length
+/**
+ * A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay,
+ * the webhook sender's two (a claim and the last round's outcomes, at once: never a batch's), and
+ * one per beat task (they run side by side).
+ */
+export const WORKER_CONNECTIONS = PARALLEL_BATCHES + 4 + BEAT_TASKS.length
 
 /** The worker flags' values. */
 export interface WorkerFlagValues {
@@ -43,6 +50,8 @@ export type WorkerProcessResult = WorkerResult & {beat: BeatWorkerResult}
 /** The worker's job loops (transactions, and beat jobs in a lane per task) and the relay that sends its balance changes to Redis. */
 export class WorkerProcess {
   private readonly relay: CacheOutboxRelay
+  /** Only when WEBHOOK_URL is set. */
+  private readonly webhooks: WebhookSender | undefined
   /** Read before the relay starts, then every few seconds: the relay writes it into every copy. */
   private readonly generation: CacheGeneration
   private readonly worker: TransactionWorker
@@ -70,10 +79,22 @@ export class WorkerProcess {
     this.generation = new CacheGeneration(db)
     const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation)
     this.relay = new CacheOutboxRelay({db, redis, logger: stageLogger('cache-outbox')})
+    const webhooks = settings.webhooks
+    this.webhooks = webhooks && new WebhookSender({
+        db,
+        url: webhooks.url,
+        secret: webhooks.secret,
+        timeoutMs: webhooks.timeoutMs,
+        retry: {baseMs: webhooks.retryDelayMs, maxMs: 3_600_000},
+        logger: stageLogger('webhooks'),
+        stopGraceMs: Math.min(flags.stopGraceMs, 5_000),
+      })
     const processor = new ProcessTransactionBatch({
       db,
       router: new TransactionRouter({tokens: settings.tokens, contracts: settings.contracts}),
       onBalancesChanged: () => this.relay.wake(),
+      webhooks: webhooks !== undefined,
+      onWebhooksQueued: () => this.webhooks?.wake(),
       policy: {maxAttempts: flags['max-attempts'], retryDelayMs: flags['retry-delay'], stallLimit: flags['stall-limit']},
       logger,
     })
@@ -107,7 +128,7 @@ export class WorkerProcess {
         memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
         ...(registry ? {metrics: registry} : {}),
       }),
-      reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger}),
+      reconciler: new Reconciler({db, redis, chain, tokens: settings.tokens, logger: beatLogger, webhooks: webhooks !== undefined}),
       tokens: settings.tokens,
       logger: beatLogger,
       onBalancesChanged: () => this.relay.wake(),
@@ -120,6 +141,7 @@ export class WorkerProcess {
     await this.generation.refresh()
     this.generation.watch((error) => this.logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again'))
     this.relay.start()
+    this.webhooks?.start()
     try {
       // Out of drain mode either loop ending ends the other; draining, each empties its own queue.
       const [work, beat] = await runTogether(signal, [(stopped) => this.worker.run(stopped), (stopped) => this.beat.run(stopped)], {oneEndsAll: !this.drain})
@@ -129,6 +151,7 @@ export class WorkerProcess {
       this.generation.stop()
       await this.relay.stop()
       await this.relay.drain().catch((error: unknown) => this.logger.warn({err: messageOf(error)}, 'balance cache outbox not empty at exit; the next worker sends it'))
+      await this.webhooks?.stop()
     }
   }
 }

@@ -16,7 +16,9 @@
 //   2. finish: the release lock of each digest whose effects it writes
 //              (src/balances/pending-release-lock.ts); every effect of every job in one statement
 //              of data-modifying CTEs (history rows, contract events, balance changes, released
-//              pending amounts, the cache outbox, processed_at, the log's `completed`); COMMIT.
+//              pending amounts, the cache outbox, the webhook outbox when WEBHOOK_URL is set
+//              (src/webhooks/webhook-events.ts: an event per history row inserted), processed_at,
+//              the log's `completed`); COMMIT.
 //
 // No wait is open-ended: the worker's connections have a lock timeout (src/store/session-settings.ts),
 // so a row another session keeps locked fails the statement waiting for it after that long. A
@@ -50,6 +52,7 @@ import {fromRawEventRow, type KnownAccounts, type ProcessableTransaction, type R
 import type {AttemptStart} from './processing-log.ts'
 import {namedAddresses} from './raw-event-addresses.ts'
 import type {TransactionEffects} from './transaction-effects.ts'
+import {transactionEventsInsert} from '../webhooks/webhook-events.ts'
 
 export interface LoadedTransaction {
   readonly tx: ProcessableTransaction
@@ -153,16 +156,19 @@ export class BatchStartError extends Error {
 export class JobBatchTransaction {
   private readonly db: Database
   private readonly connection: Connection
+  private readonly webhooks: boolean
   private open = false
   private released = false
 
-  private constructor(db: Database, connection: Connection) {
+  private constructor(db: Database, connection: Connection, webhooks: boolean) {
     this.db = db
     this.connection = connection
+    this.webhooks = webhooks
   }
 
-  static async acquire(db: Database): Promise<JobBatchTransaction> {
-    return new JobBatchTransaction(db, (await db.client.acquireConnection()) as Connection)
+  /** `webhooks`: finish() queues a webhook event per history row it inserts. */
+  static async acquire(db: Database, options: {webhooks?: boolean} = {}): Promise<JobBatchTransaction> {
+    return new JobBatchTransaction(db, (await db.client.acquireConnection()) as Connection, options.webhooks ?? false)
   }
 
   /** Marks the runs started (committed), then opens the batch's transaction and reads the raw events. */
@@ -219,6 +225,7 @@ export class JobBatchTransaction {
         handlers: this.json(jobs.map((j) => ({tx_digest: j.tx.digest, handler: j.handler}))),
         freshDigests,
         digests: this.textArray(jobs.map((j) => j.tx.digest)),
+        webhooks: this.webhooks,
       }),
     )
     message.add('COMMIT')
@@ -373,7 +380,7 @@ function eventRows({tx, effects}: JobWrite) {
 
 /** A job's balance changes, each at the transaction's checkpoint. */
 function changeRows({tx, effects}: JobWrite) {
-  return effects.balanceChanges.map((c) => ({account_id: c.accountId, token: c.token, amount: c.amount.toString(), checkpoint: tx.checkpoint.toString()}))
+  return effects.balanceChanges.map((c) => ({account_id: c.accountId, token: c.token, amount: c.amount.toString(), checkpoint: tx.checkpoint.toString(), tx_digest: tx.digest}))
 }
 
 /** The columns every row a transaction produces carries: where it is on the chain. */
@@ -395,8 +402,12 @@ const EXACT = `(NOT b.is_stale AND b.base_checkpoint IS NOT NULL AND NOT ${AMBIG
 /** The pending amount the batch released from the row. */
 const RELEASED = `coalesce((SELECT r.amount FROM release r WHERE r.account_id = b.account_id AND r.token = b.token), 0)`
 
-/** The balances the batch touched: each changed one with the highest checkpoint that changed it, and each released one. */
-const BALANCES = `
+/**
+ * The balances the batch touched: each changed one with the highest checkpoint that changed it, and
+ * each released one. With `webhooks`, each row also says what its events' balanceAfter needs
+ * (src/webhooks/webhook-events.ts): one more index lookup per row, so only then.
+ */
+const balancesStatement = (webhooks: boolean) => `
       INSERT INTO balances AS b (account_id, token, is_stale, seen_checkpoint)
       SELECT account_id, token, true, seen FROM touched ORDER BY account_id, token
       ON CONFLICT (account_id, token) DO UPDATE SET
@@ -412,7 +423,12 @@ const BALANCES = `
       WHERE NOT b.is_stale OR ${RELEASED} > 0 OR EXCLUDED.seen_checkpoint > coalesce(b.seen_checkpoint, -1)
       -- The statement's snapshot still holds the old version: a row whose version moved (or a new
       -- row) is one Redis must be told about.
-      RETURNING b.account_id, b.token, b.version IS DISTINCT FROM (SELECT o.version FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS changed`
+      RETURNING b.account_id, b.token, b.version IS DISTINCT FROM (SELECT o.version FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS changed${
+        webhooks
+          ? `,
+        b.amount, b.is_stale, ${WINDOW_TO} AS counted_after, (SELECT o.seen_checkpoint FROM balances o WHERE o.account_id = b.account_id AND o.token = b.token) AS seen_before`
+          : ''
+      }`
 
 /** finish()'s values, each an escaped literal: jsonb row sets and text arrays. */
 interface EffectsValues {
@@ -424,6 +440,8 @@ interface EffectsValues {
   /** The jobs whose effects are written (not processed before). */
   readonly freshDigests: string
   readonly digests: string
+  /** Queue a webhook event per history row inserted. */
+  readonly webhooks: boolean
 }
 
 /** Every effect of every job, in one statement of data-modifying CTEs. */
@@ -436,7 +454,7 @@ function effectsStatement(v: EffectsValues): string {
         FROM jsonb_to_recordset(${v.history})
           AS x(tx_digest text, account_id bigint, token text, direction text, amount numeric, counterparty text, checkpoint bigint, timestamp_ms bigint)
         ON CONFLICT (tx_digest, account_id, token, direction) DO NOTHING
-        RETURNING tx_digest
+        RETURNING ${v.webhooks ? 'id, account_id, tx_digest, token, direction, amount, counterparty, checkpoint, timestamp_ms' : 'tx_digest'}
       ),
       events AS (
         INSERT INTO contract_events (tx_digest, event_seq, package, module, event_name, event_type, fields, typed, parse_error, account_ids, sender, checkpoint, timestamp_ms)
@@ -454,17 +472,23 @@ function effectsStatement(v: EffectsValues): string {
         SELECT account_id, token, sum(amount) AS amount FROM released GROUP BY account_id, token
       ),
       changes AS (
-        SELECT * FROM jsonb_to_recordset(${v.changes}) AS x(account_id bigint, token text, amount numeric, checkpoint bigint)
+        SELECT * FROM jsonb_to_recordset(${v.changes}) AS x(account_id bigint, token text, amount numeric, checkpoint bigint, tx_digest text)
       ),
       touched AS (
         SELECT k.account_id, k.token, (SELECT max(c.checkpoint) FROM changes c WHERE c.account_id = k.account_id AND c.token = k.token) AS seen
         FROM (SELECT account_id, token FROM changes UNION SELECT account_id, token FROM release) k
       ),
-      balance AS (${BALANCES}
+      balance AS (${balancesStatement(v.webhooks)}
       ),
       outbox AS (
         INSERT INTO balance_cache_outbox (account_id, token) SELECT account_id, token FROM balance WHERE changed ORDER BY account_id, token
-      ),
+      ),${
+        v.webhooks
+          ? `
+      webhooks AS (${transactionEventsInsert()}
+      ),`
+          : ''
+      }
       processed AS (
         UPDATE raw_blockchain_events SET processed_at = now() WHERE tx_digest = ANY(${v.freshDigests})
       ),
@@ -474,7 +498,7 @@ function effectsStatement(v: EffectsValues): string {
         -- ANY(...) makes it an index lookup: the log holds every transaction ever processed.
         WHERE l.tx_digest = ANY(${v.digests}) AND l.tx_digest = x.tx_digest
       )
-      -- The CTEs not read below (outbox, processed, logged) run all the same: PostgreSQL executes
+      -- The CTEs not read below (outbox, webhooks, processed, logged) run all the same: PostgreSQL executes
       -- every data-modifying CTE to completion whether or not the query reads it.
       SELECT (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM history GROUP BY tx_digest) h) AS history,
              (SELECT coalesce(json_object_agg(tx_digest, n), '{}') FROM (SELECT tx_digest, count(*) AS n FROM events GROUP BY tx_digest) e) AS events,

@@ -55,6 +55,13 @@ export interface ProcessTransactionBatchOptions {
   readonly router: TransactionRouter
   /** Called after each commit that changed balances: the cache relay's wake(). */
   readonly onBalancesChanged?: () => void
+  /**
+   * Queue a webhook event (webhook_deliveries) with every history row, in the same statement
+   * (WEBHOOK_URL is set); onWebhooksQueued is called after each commit that queued some: the
+   * sender's wake().
+   */
+  readonly webhooks?: boolean
+  readonly onWebhooksQueued?: () => void
   readonly policy: RetryPolicy
   readonly logger: Logger
   /** This worker in the log's claimed_by; default `<host>:<pid>`. */
@@ -142,7 +149,7 @@ export class ProcessTransactionBatch {
 
   /** Start, route and finish in one batch transaction; the outcomes are committed. */
   private async write(jobs: readonly QueuedJob[], countAttempt: boolean, state: {start?: BatchStart}, results: Map<string, JobOutcome | JobFailure>): Promise<JobOutcome[]> {
-    const trx = await JobBatchTransaction.acquire(this.options.db)
+    const trx = await JobBatchTransaction.acquire(this.options.db, {webhooks: this.options.webhooks ?? false})
     let refused: Refusal[] = []
     try {
       this.runs += 1
@@ -202,8 +209,9 @@ export class ProcessTransactionBatch {
   }
 
   private committed(outcomes: readonly JobOutcome[]): void {
-    const {onBalancesChanged, logger} = this.options
+    const {onBalancesChanged, onWebhooksQueued, webhooks, logger} = this.options
     if (outcomes.some((o) => o.touched.length > 0)) onBalancesChanged?.()
+    if (webhooks && outcomes.some((o) => o.accountTransactions > 0)) onWebhooksQueued?.()
     for (const outcome of outcomes) {
       if (outcome.unhandled.length > 0) logger.info({digest: outcome.digest, unhandled: outcome.unhandled}, 'monitored package activity no handler takes')
     }

@@ -5,6 +5,7 @@
 import type {BalanceKey} from '../balances/balance-keys.ts'
 import type {Database} from '../store/database.ts'
 import type {DriftFinding} from './reconcile-report.ts'
+import {driftEventsInsert} from '../webhooks/webhook-events.ts'
 
 export interface OpenDriftRecord {
   readonly accountId: string
@@ -49,17 +50,25 @@ export async function readOpenDrift(db: Database, limit?: number): Promise<OpenD
   }))
 }
 
-/** Opens a record per finding, or counts the open one again with the new amounts. */
-export async function recordDrift(db: Database, findings: readonly DriftFinding[]): Promise<void> {
+/**
+ * Opens a record per finding, or counts the open one again with the new amounts. With `webhooks`,
+ * a record opened queues a `balance.drift` event in the same statement (src/webhooks/webhook-events.ts).
+ */
+export async function recordDrift(db: Database, findings: readonly DriftFinding[], options: {webhooks?: boolean} = {}): Promise<void> {
   for (const f of findings) {
-    await db.raw(
-      `INSERT INTO balance_drift (account_id, token, cached_amount, chain_amount, difference, chain_checkpoint)
+    const upsert = `INSERT INTO balance_drift (account_id, token, cached_amount, chain_amount, difference, chain_checkpoint)
        VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (account_id, token) WHERE closed_at IS NULL DO UPDATE SET
          last_seen = now(), runs = balance_drift.runs + 1, cached_amount = EXCLUDED.cached_amount,
-         chain_amount = EXCLUDED.chain_amount, difference = EXCLUDED.difference, chain_checkpoint = EXCLUDED.chain_checkpoint`,
-      [f.accountId, f.token, f.cached?.toString() ?? null, f.chain.toString(), f.difference.toString(), f.checkpoint.toString()],
-    )
+         chain_amount = EXCLUDED.chain_amount, difference = EXCLUDED.difference, chain_checkpoint = EXCLUDED.chain_checkpoint`
+    const values = [f.accountId, f.token, f.cached?.toString() ?? null, f.chain.toString(), f.difference.toString(), f.checkpoint.toString()]
+    // xmax is 0 on a row the statement inserted, not on one it updated: the record was opened.
+    const statement = options.webhooks
+      ? `WITH drift AS (${upsert}
+         RETURNING id, account_id, token, cached_amount, chain_amount, difference, chain_checkpoint, first_seen, xmax = 0 AS opened)
+         ${driftEventsInsert()}`
+      : upsert
+    await db.raw(statement, values)
   }
 }
 

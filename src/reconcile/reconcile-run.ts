@@ -201,7 +201,7 @@ export class ReconcileRun {
     this.drift.push(...found)
     if (this.dryRun) return
     const {db} = this.deps
-    await recordDrift(db, found)
+    await recordDrift(db, found, {webhooks: this.deps.webhooks ?? false})
     const closed = await closeDrift(db, agreeing)
     this.closed += closed
     await markChecked(db, compared.map((r) => r.account.id), this.symbols())

@@ -30,6 +30,8 @@ export interface ReconcilerDeps {
   readonly logger: Logger
   /** The poller's cursor name (default POLLER_CURSOR). */
   readonly cursorName?: string
+  /** Queue a `balance.drift` webhook event with each drift record opened (WEBHOOK_URL is set). */
+  readonly webhooks?: boolean
   /** How long the end-of-run second look waits for the pipeline to reach the heights read (default 5 s). */
   readonly settleMs?: number
 }

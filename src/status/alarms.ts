@@ -18,7 +18,14 @@ export function alarmsOf(reading: StatusReading, thresholds: StatusThresholds, n
     ...pipelineAlarms(reading, thresholds),
     ...balanceAlarms(reading),
     ...cacheOutboxAlarms(reading, thresholds),
+    ...webhookAlarms(reading),
   ]
+}
+
+/** Events the receiver never acknowledged within their 24 h: it has missed them until someone resends them. */
+function webhookAlarms({webhooks}: StatusReading): Alarm[] {
+  if (webhooks.failed === 0) return []
+  return [{code: 'WEBHOOKS_FAILED', message: `${counted(webhooks.failed, 'webhook event')} never acknowledged within 24 h: fix the receiver, then confio webhooks retry --all-failed (confio webhooks list --failed shows them)`}]
 }
 
 function pollerAlarms({poller}: StatusReading, thresholds: StatusThresholds, nowMs: number): Alarm[] {

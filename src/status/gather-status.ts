@@ -11,6 +11,7 @@ import {readPipelineStatus} from './pipeline-status.ts'
 import {readProcessingStatus} from './processing-status.ts'
 import type {QueueProbe} from './queue-status.ts'
 import type {StatusReport, StatusThresholds} from './status-report.ts'
+import {readWebhookBacklog} from '../webhooks/webhook-deliveries.ts'
 
 export interface StatusSources {
   readonly db: Database
@@ -35,15 +36,16 @@ export async function gatherStatus(sources: StatusSources, thresholds: StatusThr
     if (!reading.available) throw new Error(reading.error)
     return sources.redis()
   }
-  const [poller, queue, processing, pipeline, balances, beat] = await Promise.all([
+  const [poller, queue, processing, pipeline, balances, beat, webhooks] = await Promise.all([
     readPollerStatus(db, sources.cursorName, sources.chain),
     queueReading,
     readProcessingStatus(db),
     readPipelineStatus(db, redis, sources.redisPrefix),
     readBalanceStatus(db),
     readBeatStatus(db),
+    readWebhookBacklog(db),
   ])
-  const reading = {checkedAt: checkedAt.toISOString(), thresholds, poller, queue, processing, pipeline, balances, beat}
+  const reading = {checkedAt: checkedAt.toISOString(), thresholds, poller, queue, processing, pipeline, balances, beat, webhooks}
   const alarms = alarmsOf(reading, thresholds, checkedAt.getTime())
   return {...reading, alarms, healthy: alarms.length === 0}
 }

@@ -4,6 +4,7 @@
 import type {NodeOutageView} from '../ingest/node-outage.ts'
 import type {OpenDriftRecord} from '../reconcile/drift-records.ts'
 import type {LeaseHolder} from '../store/lease-holder.ts'
+import type {WebhookBacklog} from '../webhooks/webhook-deliveries.ts'
 
 export type {LeaseHolder} from '../store/lease-holder.ts'
 
@@ -17,6 +18,8 @@ export interface StatusReport {
   readonly pipeline: PipelineStatus
   readonly balances: BalanceStatus
   readonly beat: BeatStatus
+  /** The webhook outbox: events waiting to be delivered (the oldest's age) and those kept as failed. */
+  readonly webhooks: WebhookBacklog
   /** Each thing that needs a person, with a one-line reason; empty when healthy. */
   readonly alarms: readonly Alarm[]
   readonly healthy: boolean
@@ -46,6 +49,7 @@ export type AlarmCode =
   | 'BALANCE_DRIFT'
   | 'CACHE_OUTBOX_BEHIND'
   | 'PIPELINE_STALLED'
+  | 'WEBHOOKS_FAILED'
 
 export interface Alarm {
   readonly code: AlarmCode

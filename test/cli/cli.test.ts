@@ -115,6 +115,8 @@ describe('the confio CLI', () => {
     const dbPassword = 'pg-pass-1b2c3d4e'
     const apiToken = 'api-token-3e9d1c7b5a'
     const privateKey = 'suiprivkey1qzdlfxn2qa2lj5uprl8pyhexs02sg2wrhdy7qaq50cqgnffw4c2477kg9h3'
+    const webhookSecret = 'whsec-9d8c7b6a5f4e'
+    const webhookPassword = 'hook-pass-3e4f5a6b'
     const dbUrl = () => (process.env.DATABASE_URL as string).replace('root@', `root:${dbPassword}@`)
     // The node requires the token: a command that reaches it has sent the token, and printed it nowhere.
     let sui: SuiTestServer
@@ -132,6 +134,9 @@ describe('the confio CLI', () => {
       SUI_NETWORK: 'localnet',
       DATABASE_URL: dbUrl(),
       SUI_PRIVATE_KEY: privateKey,
+      // Nothing listens there: the worker's sender fails each event, and says so without the URL.
+      WEBHOOK_URL: `http://hook:${webhookPassword}@127.0.0.1:1/hooks`,
+      WEBHOOK_SECRET: webhookSecret,
       CONFIO_API_TOKEN: apiToken,
       LOG_LEVEL: 'trace',
     })
@@ -155,6 +160,8 @@ describe('the confio CLI', () => {
       backfill: [['backfill', '--account', 'secret-check@x.io', '--since', '1h']],
       'cache:reset': [['cache', 'reset']],
       'coins:inspect': [['coins', 'inspect', '--address', '0x5ec']],
+      'webhooks:list': [['webhooks', 'list'], ['webhooks', 'list', '--failed']],
+      'webhooks:retry': [['webhooks', 'retry', '--all-failed']],
       // --execute loads the key and checks it is the address's: the key's own address, with nothing to consolidate.
       'coins:consolidate': [['coins', 'consolidate', '--address', signerFromPrivateKey(privateKey).address, '--token', 'SUI', '--execute']],
       // A service: on Redis's port, taken, it stops at once (exit 1), with everything opened first.
@@ -185,7 +192,7 @@ describe('the confio CLI', () => {
           assert.equal(outputs[2]?.code, 1)
           assert.equal(outputs[3]?.code, 2)
           for (const {stdout, stderr} of outputs) {
-            for (const secret of [token, bearer, dbPassword, privateKey, apiToken]) {
+            for (const secret of [token, bearer, dbPassword, privateKey, apiToken, webhookSecret, webhookPassword]) {
               assert.ok(!stdout.includes(secret) && !stderr.includes(secret), `${id} printed a secret:\n${stdout}\n${stderr}`)
             }
           }

@@ -1,7 +1,11 @@
 // Coin management executed on the local Sui server, signed with real keys of all three schemes:
 // consolidations (the CLI's --execute, and multi-transaction plans in process), exact-amount
 // payments from prepareExactAmount, a dry run that sends nothing, a key for another address
-// refused, and the poller and worker recording what was executed.
+// refused, and the poller and worker recording what was executed. The server seals an executed
+// transaction only SEAL_DELAY_MS after it executed, and its state replies reach a checkpoint
+// STATE_LAG_MS after it sealed, as a real network does: every run waits for its transactions'
+// checkpoints and for the state to reach them (consolidation-runner.ts), and the last tests show
+// those waits end at their deadline.
 import assert from 'node:assert/strict'
 import type {Keypair} from '@mysten/sui/cryptography'
 import {Ed25519Keypair} from '@mysten/sui/keypairs/ed25519'
@@ -25,11 +29,22 @@ import {HAVE_SCRIPT, runOnTerminal} from '../support/terminal.ts'
 import {anchorBalances, chainBalance, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
 
 const SUI = '0x2::sui::SUI'
+const SEAL_DELAY_MS = 250
+const STATE_LAG_MS = 150
 
 interface Wallet {
   key: Keypair
   address: string
   secret: string
+}
+
+/** Waits for `done`, or fails after `timeoutMs` naming what it waited for. */
+async function until(done: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`no ${what} within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 function wallet(key: Keypair): Wallet {
@@ -41,34 +56,42 @@ describe('coin management executed on the local Sui server', function () {
   let w: WorkerWorld
   let chain: GrpcChainReader
   let manager: CoinManager
-  const [alice, carol, dave, erin, frank, gina] = [
+  const [alice, carol, dave, erin, frank, gina, hana] = [
+    wallet(Ed25519Keypair.generate()),
     wallet(Ed25519Keypair.generate()),
     wallet(Secp256k1Keypair.generate()),
     wallet(Secp256r1Keypair.generate()),
     wallet(Ed25519Keypair.generate()),
     wallet(Ed25519Keypair.generate()),
     wallet(Ed25519Keypair.generate()),
-  ] as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet]
+  ] as [Wallet, Wallet, Wallet, Wallet, Wallet, Wallet, Wallet]
   const bob = normalizeAddress(`0x${'b0b'.padStart(64, '0')}`)
   /** Digests of everything executed for a monitored account, for the poller and worker check. */
   const executed: string[] = []
   const coinsOf = (who: Wallet, type: string) => w.sui.ledger.coins(who.address, type)
   const total = (who: string, type: string) => chainBalance(w, who, type)
+  /** Until the transaction is sealed and the state replies have its checkpoint. */
+  const untilInState = async (digest: string) => {
+    const {ledger} = w.sui
+    await until(() => ledger.transaction(digest)?.checkpoint !== undefined, 5_000, `${digest} in a checkpoint`)
+    const sealedIn = ledger.transaction(digest)!.checkpoint!.sequenceNumber
+    await until(() => ledger.stateHeight >= sealedIn, 5_000, `the state at checkpoint ${sealedIn}`)
+  }
   const consolidate = (who: Wallet, args: string[], key?: Wallet): Promise<CliResult> =>
     runCli(['coins', 'consolidate', '--address', who.address, ...args, '--json'], {env: {...w.env, ...(key ? {SUI_PRIVATE_KEY: key.secret} : {})}})
 
   before(async () => {
     w = await startWorld([])
     const {ledger} = w.sui
-    for (const who of [alice, carol, dave, erin, frank, gina]) {
+    for (const who of [alice, carol, dave, erin, frank, gina, hana]) {
       const [row] = await w.db('accounts').insert({email: `${who.address.slice(2, 10)}@coins.test`, sui_address: who.address}).returning('id')
       w.accounts[who.address] = String(row.id)
     }
     // Dust: 40 cUSD coins for alice and gina, 12 for erin; SUI coins for gas, and 30 for carol and dave.
     for (let i = 1; i <= 40; i++) for (const who of [alice, gina]) ledger.mint(who.address, w.coins.CUSD, BigInt(i) * 10_000n)
-    for (let i = 1; i <= 12; i++) ledger.mint(erin.address, w.coins.CUSD, BigInt(i) * 1_000n)
+    for (let i = 1; i <= 12; i++) for (const who of [erin, hana]) ledger.mint(who.address, w.coins.CUSD, BigInt(i) * 1_000n)
     for (let i = 1; i <= 30; i++) for (const who of [carol, dave]) ledger.mint(who.address, SUI, BigInt(i) * 10_000_000n)
-    for (const who of [alice, erin, frank, gina]) for (const amount of [2_000_000_000n, 1_000_000_000n]) ledger.mint(who.address, SUI, amount)
+    for (const who of [alice, erin, frank, gina, hana]) for (const amount of [2_000_000_000n, 1_000_000_000n]) ledger.mint(who.address, SUI, amount)
     for (const amount of [5_000_000n, 3_000_000n, 2_000_000n]) ledger.mint(frank.address, w.coins.CUSD, amount)
     ledger.mint(frank.address, w.coins.CUSD, 4_000_000n, {addressBalance: true})
     ledger.produceCheckpoint()
@@ -81,6 +104,9 @@ describe('coin management executed on the local Sui server', function () {
       {symbol: 'CUSD', coinType: w.coins.CUSD, decimals: 6},
     ])
     manager = new CoinManager({chain, tokens})
+    // From here on, executed transactions seal late and state reads trail the checkpoints.
+    ledger.sealDelayMs = SEAL_DELAY_MS
+    ledger.stateLagMs = STATE_LAG_MS
   })
 
   after(async () => {
@@ -169,6 +195,9 @@ describe('coin management executed on the local Sui server', function () {
       const result = await chain.execute({txBytes: bytes, signatures: [signature]})
       assert.ok(result.status.success, JSON.stringify(result.status))
       executed.push(result.digest)
+      // The next payment spends what this one left: its coins are read once the node's state has
+      // this one (it seals late and the state trails it), as any caller paying twice must wait.
+      await untilInState(result.digest)
       return {exact, result}
     }
     const type = w.coins.CUSD
@@ -188,6 +217,47 @@ describe('coin management executed on the local Sui server', function () {
     assert.equal(total(frank.address, SUI), frankSui - 1_250_000_000n - fromGas.result.gasUsed)
   })
 
+  it('gives up at its deadline on a checkpoint that does not come, naming the step executed', async () => {
+    const {ledger} = w.sui
+    const plan = planConsolidation(await manager.coins(hana.address, 'CUSD'), {...MAINNET_LIMITS, maxInputObjects: 21}, {into: 'coin'})
+    ledger.sealDelayMs = 3_000
+    try {
+      const started = Date.now()
+      const failure = await executeConsolidation(plan, signerFromPrivateKey(hana.secret), {manager, chain, checkpointTimeoutMs: 400}).then(
+        () => assert.fail('the run waited past its deadline for a checkpoint sealed 3 s later'),
+        (error: unknown) => error as Error,
+      )
+      assert.match(failure.message, /step 1 of 3 was executed as \S+, checkpoint unknown \(not in a checkpoint within 0.4 s\)/)
+      // The deadline, and the 200 ms between two looks: not the 3 s the seal takes.
+      assert.ok(Date.now() - started < 2_500, `gave up after ${Date.now() - started} ms`)
+      const digest = /executed as (\S+),/.exec(failure.message)?.[1] as string
+      executed.push(digest)
+      ledger.produceCheckpoint() // rather than wait the 3 s out
+      await untilInState(digest)
+    } finally {
+      ledger.sealDelayMs = SEAL_DELAY_MS
+    }
+  })
+
+  it('gives up at its deadline on a state that does not reach the step\'s checkpoint', async () => {
+    const {ledger} = w.sui
+    const plan = planConsolidation(await manager.coins(hana.address, 'CUSD'), {...MAINNET_LIMITS, maxInputObjects: 21}, {into: 'coin'})
+    ledger.stateLagMs = 1_500
+    try {
+      const failure = await executeConsolidation(plan, signerFromPrivateKey(hana.secret), {manager, chain, checkpointTimeoutMs: 400}).then(
+        () => assert.fail('the run read coins the state, 1.5 s behind, did not show yet'),
+        (error: unknown) => error as Error,
+      )
+      // Step 1 landed in its checkpoint; the coins for step 2 are read only once the state has it.
+      assert.match(failure.message, /stopped at step 2 of 2, before sending it: the node's state did not reach checkpoint \d+ within 0.4 s/)
+      const checkpoint = BigInt(/checkpoint (\d+) within/.exec(failure.message)?.[1] as string)
+      executed.push(...ledger.checkpoint(checkpoint)!.transactions.map((t) => t.digest).filter((d) => ledger.transaction(d)?.record.sender === hana.address))
+      await until(() => ledger.stateHeight >= checkpoint, 5_000, 'the state to reach the step')
+    } finally {
+      ledger.stateLagMs = STATE_LAG_MS
+    }
+  })
+
   it('is recorded by the poller and the worker: every transaction stored and processed, balances exact', async () => {
     w.sui.ledger.produceCheckpoint()
     const run = await runCli(['run', '--once', '--mode', 'poll', '--json'], {env: w.env})
@@ -197,7 +267,7 @@ describe('coin management executed on the local Sui server', function () {
     assert.deepEqual(stored.map((r) => r.tx_digest).sort(), [...executed].sort())
     assert.ok(stored.every((r) => r.processed_at !== null))
     const store = new PostgresBalanceStore(w.db)
-    for (const who of [alice, carol, dave, erin, frank]) {
+    for (const who of [alice, carol, dave, erin, frank, hana]) {
       for (const [token, coinType] of [['SUI', SUI], ['CUSD', w.coins.CUSD]] as const) {
         const row = await store.read({accountId: w.accounts[who.address]!, token})
         assert.deepEqual([row?.stale, row?.amount], [false, total(who.address, coinType)], `${token} of ${who.address.slice(0, 10)}`)

@@ -83,6 +83,9 @@ describe('a consolidation that stops part-way', function () {
     env = {SUI_GRPC_URL: sui.url, SUI_NETWORK: 'localnet', CUSD_ADDRESS: CUSD_TYPE.split('::')[0] as string}
     chain = testReader(sui.url, {deadlineMs: 800, maxAttempts: 2})
     manager = new CoinManager({chain, tokens: new TokenRegistry([SUI, CUSD])})
+    // As on a real network: an executed step seals a moment later, and state reads trail it.
+    ledger.sealDelayMs = 150
+    ledger.stateLagMs = 100
   })
 
   afterEach(() => {

@@ -3,7 +3,7 @@ import {createDatabase, type Database} from '../../src/store/database.ts'
 import {migrateLatest, migrationStatus, rollbackLast} from '../../src/store/migrator.ts'
 import {createScratchDatabase, dropDatabase, TEST_DATABASE} from '../support/global-setup.ts'
 
-const TABLES = ['accounts', 'balances', 'raw_blockchain_events', 'transaction_processing_log', 'account_transactions', 'ingest_cursors', 'contract_events', 'pending_balance_changes', 'balance_cache_outbox', 'balance_drift', 'reconcile_runs', 'beat_runs', 'leases', 'cache_generation']
+const TABLES = ['accounts', 'balances', 'raw_blockchain_events', 'transaction_processing_log', 'account_transactions', 'ingest_cursors', 'contract_events', 'pending_balance_changes', 'balance_cache_outbox', 'balance_drift', 'reconcile_runs', 'beat_runs', 'leases', 'cache_generation', 'webhook_deliveries']
 
 async function tables(db: Database): Promise<string[]> {
   const {rows} = await db.raw<{rows: {table_name: string}[]}>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'knex_%'`)

@@ -83,6 +83,34 @@ describe('sui test server: TransactionExecutionService against the real client',
     assert.equal(sui.ledger.executeCount, 1)
   })
 
+  it('with a sealing delay, seals executed transactions together that long after the first, answering them without a checkpoint until then', async () => {
+    const alice = funded({sui: [1_000_000_000n, 2_000_000_000n]})
+    const bob = new Ed25519Keypair().toSuiAddress()
+    sui.ledger.sealDelayMs = 300
+    const height = sui.ledger.checkpointHeight
+    const pay = async (coinIndex: number, amount: number) => {
+      const coin = sui.ledger.coins(alice.toSuiAddress(), SUI)[coinIndex]!
+      const transaction = transactionOf(alice)
+      transaction.setGasPrice(750)
+      transaction.setGasBudget(10_000_000)
+      transaction.setGasPayment([{objectId: coin.objectId, version: coin.version.toString(), digest: coin.digest}])
+      transaction.transferObjects([transaction.splitCoins(transaction.gas, [amount])[0]!], bob)
+      return (await signAndExecute(transaction, alice)).Transaction!.digest
+    }
+    const first = await pay(0, 1_000)
+    const second = await pay(1, 2_000)
+    assert.equal(sui.ledger.checkpointHeight, height, 'nothing sealed yet')
+    const unsealed = await client.core.getTransaction({digest: first, include: {}})
+    assert.equal(unsealed.Transaction?.checkpoint, null)
+    const deadline = Date.now() + 5_000
+    while (sui.ledger.checkpointHeight === height) {
+      if (Date.now() > deadline) assert.fail('never sealed')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    assert.equal(sui.ledger.checkpointHeight, height + 1n, 'one checkpoint for both')
+    assert.deepEqual(sui.ledger.latestCheckpoint().transactions.map((t) => t.digest), [first, second])
+  })
+
   it('merges coins, splits an owned coin and transfers whole and split coins', async () => {
     const alice = funded({sui: [2_000_000_000n], usdc: [100n, 200n, 300n]})
     const [bob, carol] = [new Ed25519Keypair().toSuiAddress(), new Ed25519Keypair().toSuiAddress()]

@@ -100,6 +100,29 @@ describe('sui test server: StateService against the real client', () => {
     assert.deepEqual(after.bob, [{balance: 950n, coinBalance: 900n, addressBalance: 50n}])
   })
 
+  it('with a state lag, answers as of the checkpoint its state has reached, naming it, until the lag is over', async () => {
+    const [alice, bob] = [sui.ledger.createAddress(), sui.ledger.createAddress()]
+    sui.ledger.mint(alice, SUI_COIN_TYPE, 5_000_000_000n)
+    sui.ledger.mint(alice, USDC, 700n)
+    const before = sui.ledger.produceCheckpoint()
+    sui.ledger.stateLagMs = 400
+    sui.ledger.transfer({from: alice, to: bob, coinType: USDC, amount: 200n})
+    const sealed = sui.ledger.produceCheckpoint()
+    const lagging = await stateOf(alice, bob)
+    // The three state replies name the height their state is as of; GetServiceInfo, the chain's tip.
+    assert.deepEqual(lagging.heights, [before, before, before, sealed])
+    assert.equal(lagging.alice.balance, 700n)
+    assert.equal(sui.ledger.checkpointHeight, sealed, 'the checkpoint itself is there at once')
+    const deadline = Date.now() + 5_000
+    while (sui.ledger.stateHeight < sealed) {
+      if (Date.now() > deadline) assert.fail('the state never reached the sealed checkpoint')
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const caughtUp = await stateOf(alice, bob)
+    assert.deepEqual(caughtUp.heights, [sealed, sealed, sealed, sealed])
+    assert.deepEqual([caughtUp.alice.balance, caughtUp.bob[0]?.balance], [500n, 200n])
+  })
+
   it('keeps "balance at height H + balance changes of later checkpoints = balance now" over a traffic run', async () => {
     const watched = [sui.ledger.createAddress('w1'), sui.ledger.createAddress('w2'), sui.ledger.createAddress('w3')]
     for (const owner of watched) {
