@@ -89,8 +89,14 @@ export const BENCHES: readonly BenchPlan[] = [
   {
     name: 'api',
     file: 'api.ts',
-    quick: {ACCOUNTS: '50', ITERATIONS: '1000'},
-    smoke: {ACCOUNTS: '5', ITERATIONS: '40'},
+    quick: {ACCOUNTS: '50', ITERATIONS: '1000', SECONDS: '4'},
+    smoke: {ACCOUNTS: '5', ITERATIONS: '40', SECONDS: '1', RATE: '100', CONNECTIONS: '4'},
+  },
+  {
+    name: 'webhooks',
+    file: 'webhooks.ts',
+    quick: {EVENTS: '5000'},
+    smoke: {EVENTS: '200'},
   },
   {
     name: 'accounts',
