@@ -8,10 +8,12 @@
 //  2. one client, one request at a time over HTTP (fetch, keep-alive): ITERATIONS cached reads
 //     (GET /v1/balances/{id}/CUSD, accounts in turn); the ratio to the floor is what HTTP, the
 //     account's lookup and the JSON cost;
-//  3. a load generator in its own process (bench/http-load.ts, autocannon) at RATE requests/s
-//     for SECONDS over CONNECTIONS connections: p50 and p99 (goal: p99 <= 2 ms at 2,000/s), and
-//     the rate it reached (goal: at least 98% of RATE, every answer a 200);
-//  4. the same generator as fast as serve answers: requests/s;
+//  3. a load generator in its own process (bench/http-load.ts) sending RATE requests/s evenly
+//     spaced for SECONDS over at most CONNECTIONS connections: p50 and p99 (goal: p99 <= 2 ms at
+//     2,000/s), and the rate answered (goal: at least 98% of RATE, every answer a 200); its floor,
+//     the same load against a bare node:http server in its own process (bench/bare-http-server.ts):
+//     what the machine, the client and Node's HTTP stack cost without confio;
+//  4. autocannon, CONNECTIONS at once, as fast as serve answers: requests/s;
 //  5. POST /v1/pending and DELETE /v1/pending/{digest}, ITERATIONS / 10 each, one at a time.
 //
 // A measurement: it prints figures and fails only when a request does not answer 200.
@@ -21,8 +23,9 @@
 //
 // Environment: ACCOUNTS (100), ITERATIONS (5000), RATE (2000), SECONDS (10), CONNECTIONS (32),
 // CONFIO_TEST_PG, CONFIO_TEST_REDIS.
-import {execFile} from 'node:child_process'
+import {execFile, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
+import {once} from 'node:events'
 import {tmpdir} from 'node:os'
 import {fileURLToPath} from 'node:url'
 import {promisify} from 'node:util'
@@ -48,13 +51,12 @@ const SECONDS = num('SECONDS', 10)
 const CONNECTIONS = num('CONNECTIONS', 32)
 const TOKEN = randomBytes(24).toString('hex')
 const LOAD_GENERATOR = fileURLToPath(new URL('./http-load.ts', import.meta.url))
+const BARE_SERVER = fileURLToPath(new URL('./bare-http-server.ts', import.meta.url))
 
 /** What bench/http-load.ts prints. */
 interface LoadResult {
   answered: number
-  non2xx: number
-  errors: number
-  timeouts: number
+  failures: number
   ratePerSecond: number
   p50Ms: number
   p99Ms: number
@@ -116,6 +118,8 @@ try {
   const paths = ids.map((_, i) => readPath(i))
   const fixed = await load({base, paths, headers, connections: CONNECTIONS, seconds: SECONDS, rate: RATE})
   console.log(`HTTP at ${fmt(RATE)} requests/s for ${SECONDS} s (${CONNECTIONS} connections): ${fmt(fixed.ratePerSecond)}/s answered, p50 ${fmt(fixed.p50Ms, 3)} ms, p99 ${fmt(fixed.p99Ms, 3)} ms, p99.9 ${fmt(fixed.p999Ms, 3)} ms, max ${fmt(fixed.maxMs, 1)} ms`)
+  const bare = await againstBareServer({paths, headers, connections: CONNECTIONS, seconds: SECONDS, rate: RATE})
+  console.log(`  a bare node:http server at the same rate: p50 ${fmt(bare.p50Ms, 3)} ms, p99 ${fmt(bare.p99Ms, 3)} ms, p99.9 ${fmt(bare.p999Ms, 3)} ms`)
   const flat = await load({base, paths, headers, connections: CONNECTIONS, seconds: Math.max(2, Math.round(SECONDS / 2))})
   console.log(`HTTP as fast as it answers (${CONNECTIONS} connections): ${fmt(flat.ratePerSecond)} requests/s, p50 ${fmt(flat.p50Ms, 2)} ms, p99 ${fmt(flat.p99Ms, 2)} ms`)
 
@@ -132,6 +136,8 @@ try {
     {name: 'cached read over HTTP, one at a time, p50, against BalanceService in process', unit: 'ms', measured: p(single, 50), floor: p(inProcess, 50), higher: false},
     {name: 'cached read over HTTP, one at a time, p99', unit: 'ms', measured: p(single, 99), higher: false},
     {name: `cached reads at ${fmt(RATE)} requests/s, p99`, unit: 'ms', measured: fixed.p99Ms, goal: {on: 'measured', value: 2}, higher: false},
+    {name: `cached reads at ${fmt(RATE)} requests/s, p99, against a bare node:http server at the same rate`, unit: 'ms', measured: fixed.p99Ms, floor: bare.p99Ms, higher: false},
+    {name: `cached reads at ${fmt(RATE)} requests/s, p50, against a bare node:http server at the same rate`, unit: 'ms', measured: fixed.p50Ms, floor: bare.p50Ms, higher: false},
     {name: `cached reads at ${fmt(RATE)} requests/s, rate answered against the rate asked`, unit: 'requests/s', measured: fixed.ratePerSecond, floor: RATE, goal: {on: 'ratio', value: 0.98}},
     {name: `cached reads as fast as serve answers (${CONNECTIONS} connections)`, unit: 'requests/s', measured: flat.ratePerSecond},
     {name: 'POST /v1/pending, p50', unit: 'ms', measured: p(recorded, 50), higher: false},
@@ -170,10 +176,21 @@ async function inProcessReads(ids: readonly string[]): Promise<number[]> {
   }
 }
 
+/** The same paced load against bench/bare-http-server.ts, started for it and stopped after. */
+async function againstBareServer(options: {paths: string[]; headers: Record<string, string>; connections: number; seconds: number; rate: number}): Promise<LoadResult> {
+  const server = spawn(process.execPath, [BARE_SERVER], {stdio: ['ignore', 'pipe', 'inherit']})
+  try {
+    const [line] = (await once(server.stdout, 'data')) as [Buffer]
+    return await load({...options, base: `http://127.0.0.1:${line.toString().trim()}`})
+  } finally {
+    server.kill()
+  }
+}
+
 /** Runs bench/http-load.ts in its own process; a request that did not answer 200 ends the run. */
 async function load(options: {base: string; paths: string[]; headers: Record<string, string>; connections: number; seconds: number; rate?: number}): Promise<LoadResult> {
   const {stdout} = await promisify(execFile)(process.execPath, [LOAD_GENERATOR, JSON.stringify(options)], {timeout: (options.seconds + 30) * 1000})
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as LoadResult
-  if (result.non2xx + result.errors + result.timeouts > 0 || result.answered === 0) throw new Error(`the load generator saw failures: ${JSON.stringify(result)}`)
+  if (result.failures > 0 || result.answered === 0) throw new Error(`the load generator saw failures: ${JSON.stringify(result)}`)
   return result
 }

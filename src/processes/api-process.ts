@@ -9,6 +9,7 @@ import type {AddressInfo} from 'node:net'
 import type {Redis} from 'ioredis'
 import {AccountHistory} from '../accounts/account-history.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
+import {AccountCache} from '../api/account-cache.ts'
 import {buildApiApp} from '../api/api-app.ts'
 import {ApiMetrics} from '../api/api-metrics.ts'
 import type {ApiServices, Readiness} from '../api/api-services.ts'
@@ -104,9 +105,11 @@ export class ApiProcess {
       onReconnect: this.balances.onReconnect,
       onGeneration: () => void this.generation.refresh().catch(unread),
     })
+    const repository = new AccountRepository(db)
     const services: ApiServices = {
       balances: this.balances,
-      accounts: new AccountRepository(db),
+      // Each account found in PostgreSQL at most every 2 s (account-cache.ts).
+      accounts: new AccountCache((ref) => repository.find(ref)),
       history: new AccountHistory(db),
       tokens: settings.tokens,
       readiness: () => this.readiness(),
@@ -159,3 +162,4 @@ function listenFailure(error: unknown, options: ApiListenOptions): RuntimeFailur
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new RuntimeFailure(`cannot listen on ${where}: no such address on this machine`, {code: 'API_ADDRESS_INVALID', remedy: 'use an address of this machine (--host, CONFIO_API_HOST), e.g. 127.0.0.1 or 0.0.0.0', cause: error})
   return new RuntimeFailure(`cannot listen on ${where}: ${messageOf(error)}`, {code: 'API_LISTEN_FAILED', remedy: 'check --host and --port (CONFIO_API_HOST, CONFIO_API_PORT)', cause: error})
 }
+
