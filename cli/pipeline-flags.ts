@@ -30,6 +30,7 @@ export const workerFlags = {
   'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
   'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),
   'stall-interval': durationFlag({default: 5_000, minMs: 1_000, summary: 'A job not renewed by its worker for this long is given to another (same value on every worker).'}),
+  'webhook-sender': Flags.boolean({default: true, allowNo: true, summary: 'Send the webhook events this worker queues (WEBHOOK_URL); --no-webhook-sender leaves them to `confio webhooks send`.'}),
 }
 
 /** HH:MM in UTC, as minutes after midnight. */

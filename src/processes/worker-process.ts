@@ -26,7 +26,8 @@ import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {Reconciler} from '../reconcile/reconciler.ts'
 import type {ProcessParts} from './process-parts.ts'
 import {runTogether} from './run-together.ts'
-import {WebhookSender} from '../webhooks/webhook-sender.ts'
+import {WebhookMetrics} from '../webhooks/webhook-metrics.ts'
+import {type WebhookSender, webhookSenderFor} from '../webhooks/webhook-sender.ts'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
@@ -43,6 +44,8 @@ export interface WorkerFlagValues {
   'max-attempts': number
   'retry-delay': number
   'stall-limit': number
+  /** Whether this worker sends the webhook events it queues (false: `confio webhooks send` does). */
+  'webhook-sender': boolean
 }
 
 export type WorkerProcessResult = WorkerResult & {beat: BeatWorkerResult}
@@ -80,15 +83,11 @@ export class WorkerProcess {
     const redis = new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation)
     this.relay = new CacheOutboxRelay({db, redis, logger: stageLogger('cache-outbox')})
     const webhooks = settings.webhooks
-    this.webhooks = webhooks && new WebhookSender({
-        db,
-        url: webhooks.url,
-        secret: webhooks.secret,
-        timeoutMs: webhooks.timeoutMs,
-        retry: {baseMs: webhooks.retryDelayMs, maxMs: 3_600_000},
-        logger: stageLogger('webhooks'),
-        stopGraceMs: Math.min(flags.stopGraceMs, 5_000),
-      })
+    // --no-webhook-sender: the events are queued in each commit all the same; `confio webhooks
+    // send` (another process) sends them, and its CPU is not this worker's.
+    const webhookMetrics = registry && webhooks && flags['webhook-sender'] ? new WebhookMetrics() : undefined
+    if (registry && webhookMetrics) webhookMetrics.register(registry)
+    this.webhooks = webhooks && flags['webhook-sender'] ? webhookSenderFor(webhooks, {db, logger: stageLogger('webhooks'), stopGraceMs: flags.stopGraceMs, metrics: webhookMetrics}) : undefined
     const processor = new ProcessTransactionBatch({
       db,
       router: new TransactionRouter({tokens: settings.tokens, contracts: settings.contracts}),

@@ -14,6 +14,7 @@
 // Error policy: a PostgreSQL failure is logged and the round tried again with backoff (the rows
 // stay where they were); a receiver's failure is that row's outcome, never the sender's. Nothing
 // thrown here reaches the worker.
+import type {WebhookSettings} from '../config/config.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
@@ -21,6 +22,7 @@ import {type BackoffPolicy, backoffDelayMs} from '../support/backoff.ts'
 import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
 import {pause} from '../support/pause.ts'
 import {bodyOf, type ClaimedDelivery, claimDue, type DeliveryOutcome, recordOutcomes} from './webhook-deliveries.ts'
+import type {WebhookMetrics} from './webhook-metrics.ts'
 import {postWebhook, webhookAgent, WebhookTimeout} from './webhook-request.ts'
 import {SIGNATURE_HEADER, signatureHeader} from './webhook-signature.ts'
 import type {Agent} from 'node:http'
@@ -42,6 +44,22 @@ export interface WebhookSenderOptions {
   readonly stopGraceMs?: number
   /** This sender in claimed_by; default `<pid>`. */
   readonly name?: string
+  /** Where its attempts are counted (--metrics-port). */
+  readonly metrics?: WebhookMetrics
+}
+
+/** The sender WEBHOOK_URL's settings ask for, as every process that sends runs it (`confio worker`, `confio webhooks send`). */
+export function webhookSenderFor(settings: WebhookSettings, parts: {db: Database; logger: Logger; stopGraceMs: number; metrics?: WebhookMetrics | undefined}): WebhookSender {
+  return new WebhookSender({
+    db: parts.db,
+    url: settings.url,
+    secret: settings.secret,
+    timeoutMs: settings.timeoutMs,
+    retry: {baseMs: settings.retryDelayMs, maxMs: 3_600_000},
+    logger: parts.logger,
+    stopGraceMs: Math.min(parts.stopGraceMs, 5_000),
+    ...(parts.metrics ? {metrics: parts.metrics} : {}),
+  })
 }
 
 const DB_RETRY: BackoffPolicy = {baseMs: 500, maxMs: 10_000}
@@ -164,6 +182,7 @@ export class WebhookSender {
       .run(() => this.post(delivery))
       .then((outcome) => {
         this.outcomes.push(outcome)
+        if (outcome.kind !== 'released') this.options.metrics?.attempted(outcome.kind)
       })
       .finally(() => {
         this.inFlight.delete(sending)

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import {ConfioProcess, eventually, killAll} from '../support/child-process.ts'
 import {anchorBalances, chainBalance, fundAll, pollOnce, startWorld, type WorkerWorld} from '../processing/worker-support.ts'
+import {freePort} from '../support/free-port.ts'
 import {FlakyReceiver} from './flaky-receiver.ts'
 
 const SECRET = 'whsec_worker_test_secret'
@@ -156,5 +157,38 @@ describe('webhooks from the worker', function () {
     assert.equal(ids.length, rows.length, 'one event per history row')
     assert.deepEqual([...receiver.ids].sort(), ids.map((r) => r.id).sort(), 'every event acknowledged at least once')
     assert.deepEqual(receiver.badSignatures, [])
+  })
+
+  it('--no-webhook-sender: the worker only queues; confio webhooks send sends them, counts its attempts, and stops on SIGTERM', async () => {
+    receiver = await FlakyReceiver.start(SECRET, {error: 0.2}, 7)
+    for (let i = 0; i < 5; i += 1) w.sui.ledger.transfer({from: alice, to: bob, coinType: w.coins.CUSD, amount: 500n + BigInt(i)})
+    await pollOnce(w)
+    const worker = new ConfioProcess(['worker', '--drain', '--no-webhook-sender', '--stall-interval', '1s'], webhookEnv(receiver.url))
+    children.push(worker)
+    assert.equal(await worker.exitWithin(60_000, 'worker --drain'), 0, worker.stderr)
+    const rows = await history()
+    assert.ok(rows.length >= 10)
+    assert.equal(Number((await w.db('webhook_deliveries').count('* as n'))[0]!.n), rows.length, 'an event queued per history row')
+    assert.equal(receiver.requests, 0, 'the worker sent nothing')
+
+    const port = await freePort()
+    const sender = new ConfioProcess(['webhooks', 'send', '--metrics-port', String(port)], webhookEnv(receiver.url))
+    children.push(sender)
+    await eventually(async () => (await deliveredCount()) === rows.length, 60_000, 'every event delivered by confio webhooks send')
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const attempts = (outcome: string) => Number(new RegExp(`confio_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1])
+    assert.equal(attempts('delivered'), rows.length)
+    assert.equal(attempts('failed') + attempts('delivered'), receiver.requests)
+    sender.kill('SIGTERM')
+    assert.equal(await sender.exitWithin(15_000, 'webhooks send stops'), 0, sender.stderr)
+    assert.match(sender.stdout, /Stopped sending webhook events to http:\/\/127\.0\.0\.1:\d+ \(SIGTERM\)/)
+    assert.deepEqual(receiver.badSignatures, [])
+  })
+
+  it('confio webhooks send without WEBHOOK_URL: one line naming it, exit 2', async () => {
+    const result = new ConfioProcess(['webhooks', 'send'], w.env)
+    children.push(result)
+    assert.equal(await result.exitWithin(30_000, 'webhooks send'), 2)
+    assert.match(result.stderr, /WEBHOOK_URL: is not set: there is nowhere to send events/)
   })
 })
