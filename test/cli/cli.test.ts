@@ -166,10 +166,12 @@ describe('the confio CLI', () => {
       'coins:consolidate': [['coins', 'consolidate', '--address', signerFromPrivateKey(privateKey).address, '--token', 'SUI', '--execute']],
       // A service: on Redis's port, taken, it stops at once (exit 1), with everything opened first.
       serve: [['serve', '--port', new URL(process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379').port]],
+      // Another: its metrics port taken, it stops (exit 2) once PostgreSQL is open and WEBHOOK_URL read.
+      'webhooks:send': [['webhooks', 'send', '--metrics-port', new URL(process.env.CONFIO_TEST_REDIS ?? 'redis://127.0.0.1:6379').port]],
     }
 
     // status finds no poller holding the lease here: an alarm, exit 1, with the screen printed.
-    const firstExit: Record<string, number> = {status: 1, serve: 1}
+    const firstExit: Record<string, number> = {status: 1, serve: 1, 'webhooks:send': 2}
 
     it('covers every command', () => {
       assert.deepEqual(Object.keys(invocations).sort(), manifestCommands().sort())
