@@ -31,6 +31,8 @@ export interface StoredBatch {
   readonly lastTimestampMs: number
   readonly transactions: number
   readonly relevant: number
+  /** How many of its checkpoints hold a relevant transaction. */
+  readonly relevantCheckpoints: number
   /** The digests the commit inserted (a replayed checkpoint inserts none). */
   readonly inserted: readonly string[]
 }
@@ -196,7 +198,7 @@ export class CheckpointCommitter {
     this.ahead = Promise.race([holding, done.then(() => undefined, () => undefined)])
     return done.then((inserted) => {
       this.cursor = last
-      return {first, last, lastTimestampMs: prepared.lastTimestampMs, transactions: prepared.transactions, relevant: relevant.length, inserted}
+      return {first, last, lastTimestampMs: prepared.lastTimestampMs, transactions: prepared.transactions, relevant: relevant.length, relevantCheckpoints: new Set(relevant.map(({tx}) => tx.checkpoint)).size, inserted}
     })
   }
 }

@@ -13,13 +13,18 @@ export class PollerMetrics {
   #transactionsRead = 0
   #transactionsKept = 0
   #transactionsStored = 0
+  #checkpointsKept = 0
   #enqueueFailures = 0
 
-  /** Records a committed batch: `transactions` read, `kept` by the relevance rule, `stored` (inserted, not already there). */
-  committed(batch: {last: bigint; lastTimestampMs: number; checkpoints: number; transactions: number; kept: number; stored: number}): void {
+  /**
+   * Records a committed batch: its `checkpoints`, `keptCheckpoints` of them holding a kept
+   * transaction; `transactions` read, `kept` by the relevance rule, `stored` (inserted, not already there).
+   */
+  committed(batch: {last: bigint; lastTimestampMs: number; checkpoints: number; keptCheckpoints: number; transactions: number; kept: number; stored: number}): void {
     this.#cursor = batch.last
     this.#lastCommittedTimestampMs = batch.lastTimestampMs
     this.#checkpoints += batch.checkpoints
+    this.#checkpointsKept += batch.keptCheckpoints
     this.#transactionsRead += batch.transactions
     this.#transactionsKept += batch.kept
     this.#transactionsStored += batch.stored
@@ -50,6 +55,7 @@ export class PollerMetrics {
       read: () => (this.#lastCommittedTimestampMs === undefined ? [] : [{value: Math.max(0, (Date.now() - this.#lastCommittedTimestampMs) / 1000)}]),
     })
     registerCounter(registry, {name: 'confio_poll_checkpoints_total', help: 'Checkpoints read and committed', read: () => [{value: this.#checkpoints}]})
+    registerCounter(registry, {name: 'confio_poll_checkpoints_kept_total', help: 'Committed checkpoints holding at least one transaction the relevance rule kept', read: () => [{value: this.#checkpointsKept}]})
     registerCounter(registry, {name: 'confio_poll_transactions_read_total', help: 'Transactions in the committed checkpoints', read: () => [{value: this.#transactionsRead}]})
     registerCounter(registry, {name: 'confio_poll_transactions_kept_total', help: 'Transactions the relevance rule kept', read: () => [{value: this.#transactionsKept}]})
     registerCounter(registry, {

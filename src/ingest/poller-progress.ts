@@ -38,7 +38,7 @@ export class PollerProgress {
   committed(batch: StoredBatch, logger: Logger): void {
     const checkpoints = Number(batch.last - batch.first) + 1
     this.#options.outage.over()
-    this.#options.metrics?.committed({last: batch.last, lastTimestampMs: batch.lastTimestampMs, checkpoints, transactions: batch.transactions, kept: batch.relevant, stored: batch.inserted.length})
+    this.#options.metrics?.committed({last: batch.last, lastTimestampMs: batch.lastTimestampMs, checkpoints, keptCheckpoints: batch.relevantCheckpoints, transactions: batch.transactions, kept: batch.relevant, stored: batch.inserted.length})
     this.#options.heartbeat?.committed(batch.last)
     const tip = this.#tip
     const fields = {

@@ -281,6 +281,10 @@ describe('confio poll', function () {
     assert.match(text, /^confio_poll_lag_checkpoints \d+$/m)
     assert.match(text, /^confio_poll_transactions_kept_total [1-9]\d*$/m)
     assert.match(text, /^confio_poll_transactions_stored_total [1-9]\d*$/m)
+    // A checkpoint holding a kept transaction: at least the transfer's, at most one per kept transaction.
+    const count = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1])
+    assert.ok(count('confio_poll_checkpoints_kept_total') >= 1)
+    assert.ok(count('confio_poll_checkpoints_kept_total') <= Math.min(count('confio_poll_transactions_kept_total'), count('confio_poll_checkpoints_total')), text)
     assert.match(text, /^confio_poll_enqueue_failures_total 0$/m)
     assert.match(text, /^confio_lease_held\{lease="poller"\} 1$/m)
     assert.match(text, /^confio_chain_calls_total\{method="\w+",status="OK"\} [1-9]\d*$/m)
