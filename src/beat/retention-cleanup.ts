@@ -1,6 +1,8 @@
 // The daily cleanup: raw_blockchain_events and transaction_processing_log rows past the retention
-// (90 days by default, the original design's). The history the wallet shows (account_transactions,
-// contract_events) is kept; what goes is the raw chain data and the processing audit trail.
+// (90 days by default, the original design's), and webhook events delivered that long ago. The
+// history the wallet shows (account_transactions, contract_events) is kept; what goes is the raw
+// chain data, the processing audit trail and the record of deliveries. A webhook event still
+// pending or kept as failed is never deleted: it waits for a receiver or for a person.
 //
 // Never deleted: a raw event not processed yet (processed_at IS NULL: the worker still needs it),
 // a log row whose transaction is not completed or failed (it is being worked on), and a failed
@@ -27,6 +29,7 @@ export interface RetentionCleanupResult {
   readonly before: string
   readonly rawEvents: number
   readonly processingLog: number
+  readonly webhookDeliveries: number
   readonly batches: number
   /** Stopped by a signal before the end. */
   readonly stopped: boolean
@@ -83,7 +86,27 @@ export async function cleanupExpiredRows(options: RetentionCleanupOptions): Prom
     return deleted
   }
 
+  // Keyed by uuid, so not walked by id: each batch takes the oldest delivered rows left, by the
+  // partial index on delivered_at, until a batch comes back short.
+  const sweepDelivered = async (): Promise<number> => {
+    let deleted = 0
+    while (!signal?.aborted) {
+      const {rows: result} = await db.raw<{rows: {deleted: number}[]}>(
+        `WITH batch AS (SELECT id FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ? ORDER BY delivered_at LIMIT ?),
+         gone AS (DELETE FROM webhook_deliveries w USING batch WHERE w.id = batch.id AND w.status = 'delivered' RETURNING w.id)
+         SELECT (SELECT count(*) FROM gone)::int AS deleted`,
+        [before, batchSize],
+      )
+      const n = result[0]!.deleted
+      batches += 1
+      deleted += n
+      if (n < batchSize) break
+    }
+    return deleted
+  }
+
   const rawEvents = await sweep(RAW_EVENTS)
   const processingLog = await sweep(PROCESSING_LOG)
-  return {before: before.toISOString(), rawEvents, processingLog, batches, stopped: signal?.aborted ?? false}
+  const webhookDeliveries = await sweepDelivered()
+  return {before: before.toISOString(), rawEvents, processingLog, webhookDeliveries, batches, stopped: signal?.aborted ?? false}
 }

@@ -202,26 +202,39 @@ describe('confio beat: the tasks, run by confio worker', function () {
         log('old-pending', 'pending', 91),
         log('recent-completed', 'completed', 89),
       ])
+      // Webhook events: delivered long ago (deleted), lately (kept), and old but pending or failed (kept).
+      const hook = (name: string, status: string, ageDays: number) => ({
+        source: digest(name),
+        type: 'account.transaction',
+        payload: {},
+        status,
+        created_at: w.db.raw(`now() - ? * interval '1 day'`, [ageDays]),
+        delivered_at: status === 'delivered' ? w.db.raw(`now() - ? * interval '1 day'`, [ageDays]) : null,
+      })
+      await w.db('webhook_deliveries').insert([hook('hook-old-delivered', 'delivered', 91), hook('hook-recent-delivered', 'delivered', 89), hook('hook-old-pending', 'pending', 91), hook('hook-old-failed', 'failed', 91)])
     })
 
     afterEach(async () => {
       await w.db('raw_blockchain_events').where('tx_digest', 'like', `cleanup-${tag}-%`).delete()
       await w.db('transaction_processing_log').where('tx_digest', 'like', `cleanup-${tag}-%`).delete()
+      await w.db('webhook_deliveries').where('source', 'like', `cleanup-${tag}-%`).delete()
     })
 
     const left = async () => ({
       events: (await w.db('raw_blockchain_events').where('tx_digest', 'like', `cleanup-${tag}-%`).pluck('tx_digest')).sort(),
       log: (await w.db('transaction_processing_log').where('tx_digest', 'like', `cleanup-${tag}-%`).pluck('tx_digest')).sort(),
+      hooks: (await w.db('webhook_deliveries').where('source', 'like', `cleanup-${tag}-%`).pluck('source')).sort(),
     })
 
     const kept = {
       events: [events.oldUnprocessed, events.recentProcessed].sort(),
       log: [digest('old-pending'), digest('old-processing'), digest('old-unprocessed'), digest('recent-completed')].sort(),
+      hooks: [digest('hook-old-failed'), digest('hook-old-pending'), digest('hook-recent-delivered')].sort(),
     }
 
-    it('deletes only processed raw events and finished log rows past the retention', async () => {
+    it('deletes only processed raw events, finished log rows and delivered webhook events past the retention', async () => {
       const {runs} = await beatThenWork(['cleanup'])
-      assert.deepEqual([runs[0]?.outcome, runs[0]?.detail?.rawEvents, runs[0]?.detail?.processingLog], ['done', 1, 2])
+      assert.deepEqual([runs[0]?.outcome, runs[0]?.detail?.rawEvents, runs[0]?.detail?.processingLog, runs[0]?.detail?.webhookDeliveries], ['done', 1, 2, 1])
       assert.deepEqual(await left(), kept)
     })
 
@@ -230,9 +243,10 @@ describe('confio beat: the tasks, run by confio worker', function () {
       const extra = Array.from({length: 7}, (_, i) => digest(`bulk-${i}`))
       await w.db('raw_blockchain_events').insert(extra.map((tx_digest) => ({tx_digest, checkpoint: 1, created_at: w.db.raw(`now() - interval '100 days'`), processed_at: w.db.fn.now()})))
       await w.db('transaction_processing_log').insert(extra.map((tx_digest) => ({tx_digest, status: 'completed', updated_at: w.db.raw(`now() - interval '100 days'`)})))
+      await w.db('webhook_deliveries').insert(extra.map((source) => ({source, type: 'account.transaction', payload: {}, status: 'delivered', delivered_at: w.db.raw(`now() - interval '100 days'`)})))
       const result = await cleanupExpiredRows({db: w.db, retentionMs: 90 * 86_400_000, batchSize: 2})
-      assert.deepEqual([result.rawEvents, result.processingLog, result.stopped], [8, 9, false])
-      assert.ok(result.batches >= 9, `batches: ${result.batches}`)
+      assert.deepEqual([result.rawEvents, result.processingLog, result.webhookDeliveries, result.stopped], [8, 9, 8, false])
+      assert.ok(result.batches >= 14, `batches: ${result.batches}`)
       assert.deepEqual(await left(), kept)
     })
   })

@@ -10,8 +10,9 @@
 //   next_attempt_at  when the row is due; a sender claiming it moves it a lease's length ahead
 //               (claimed_by names the sender): two senders never send a row at once, and a killed
 //               sender's claim lapses by itself
-// Delivered rows are kept for `confio webhooks list`; the partial indexes keep the sender's and
-// status's scans to the rows still waiting.
+// Delivered rows are kept for `confio webhooks retry --id` (a receiver that lost one) until the
+// daily cleanup's retention (90 days) is past; the partial indexes keep the sender's, status's and
+// the cleanup's scans to the rows each looks at.
 import type {Knex} from 'knex'
 
 export async function up(knex: Knex): Promise<void> {
@@ -32,6 +33,7 @@ export async function up(knex: Knex): Promise<void> {
     );
     CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
     CREATE INDEX webhook_deliveries_failed_idx ON webhook_deliveries (created_at) WHERE status = 'failed';
+    CREATE INDEX webhook_deliveries_delivered_idx ON webhook_deliveries (delivered_at) WHERE status = 'delivered';
   `)
 }
 
