@@ -22,6 +22,7 @@ import type {ApiSettings} from '../config/config.ts'
 import {ConfigError, messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 import {withTimeout} from '../support/with-timeout.ts'
+import {aborted} from '../support/aborted.ts'
 import type {ProcessParts} from './process-parts.ts'
 
 /** PostgreSQL's connections for the API: requests wait for one beyond this, within the pool's acquire deadline. */
@@ -126,10 +127,7 @@ export class ApiProcess {
         const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`
         logger.info({url, auth: this.options.token !== undefined}, 'serving the API')
         this.listening?.(url)
-        const stoppedBy = await new Promise<string>((resolve) => {
-          if (signal.aborted) resolve(messageOf(signal.reason))
-          signal.addEventListener('abort', () => resolve(messageOf(signal.reason)), {once: true})
-        })
+        const stoppedBy = messageOf(await aborted(signal))
         this.stopping = true
         return {url, stoppedBy}
       } finally {

@@ -9,6 +9,7 @@ import type {ConfioConfig, WebhookSettings} from '../config/config.ts'
 import {ConfigError, messageOf} from '../errors.ts'
 import {WebhookMetrics} from '../webhooks/webhook-metrics.ts'
 import {type WebhookSender, webhookSenderFor} from '../webhooks/webhook-sender.ts'
+import {aborted} from '../support/aborted.ts'
 import type {ProcessParts} from './process-parts.ts'
 
 export interface WebhookProcessResult {
@@ -36,10 +37,7 @@ export class WebhookProcess {
   /** Sends until the signal; then lets what is in flight finish and returns. */
   async run(signal: AbortSignal): Promise<WebhookProcessResult> {
     this.sender.start()
-    const stoppedBy = await new Promise<string>((resolve) => {
-      if (signal.aborted) resolve(messageOf(signal.reason))
-      signal.addEventListener('abort', () => resolve(messageOf(signal.reason)), {once: true})
-    })
+    const stoppedBy = messageOf(await aborted(signal))
     await this.sender.stop()
     return {url: this.url, stoppedBy}
   }
