@@ -126,7 +126,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
   },
   {
     name: 'METRICS_PORT',
-    description: 'port on which poll, worker, beat and run serve /metrics (Prometheus), /healthz and /readyz; unset: no server (the --metrics-port flag sets it too)',
+    description: 'port on which poll, worker, beat, run, serve and webhooks send serve /metrics (Prometheus), /healthz and /readyz; unset: no server (the --metrics-port flag sets it too)',
     parse: (raw) => parseInteger(raw, 1, 65_535),
   },
   {

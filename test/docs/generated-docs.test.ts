@@ -29,6 +29,13 @@ describe('generated documentation', () => {
     }
   })
 
+  it(`shows every command in ${README}, where a user learns them`, () => {
+    const readme = read(README)
+    for (const [id, command] of Object.entries(readManifest().commands)) {
+      if (!command.hidden) assert.ok(readme.includes(`confio ${id.replaceAll(':', ' ')}`), `${README} never shows confio ${id.replaceAll(':', ' ')}`)
+    }
+  })
+
   it('names only environment variables outside the settings table that confio reads', () => {
     for (const variable of PROCESS_VARIABLES) assert.ok(read(variable.readIn).includes(variable.name), `${variable.name} is not read in ${variable.readIn}`)
   })
