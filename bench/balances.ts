@@ -50,7 +50,8 @@ import {formatWait as seconds} from '../src/support/format-wait.ts'
 import {sleep} from '../src/support/sleep.ts'
 import {deleteKeysWithPrefix} from '../test/support/redis-keys.ts'
 import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
-import {reportFigures} from './bench-support.ts'
+import {formatLatency} from '../cli/render/latency.ts'
+import {fmt, reportFigures} from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {
@@ -85,12 +86,6 @@ const CUSD = `${CUSD_PACKAGE}::cusd::CUSD`
 const CWD = mkdtempSync(join(tmpdir(), 'confio-bench-balances-'))
 
 const silent = createLogger({level: 'silent', scrubber: new SecretScrubber()})
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-
-function msText(value: number): string {
-  if (value < 0.1) return `${(value * 1000).toFixed(1)} µs`
-  return value < 10 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`
-}
 
 // ---- confio in child processes ----
 
@@ -259,7 +254,7 @@ function goal(name: string, measured: string, met: boolean): string {
 }
 
 function levelRow(name: string, f: LatencyFigures, extra: string): string {
-  return `  ${name.padEnd(18)} ${String(f.reads).padStart(6)}  ${msText(f.minMs).padStart(9)}  ${msText(f.p50Ms).padStart(9)}  ${msText(f.p95Ms).padStart(9)}  ${msText(f.p99Ms).padStart(9)}  ${fmt(f.perSecond).padStart(9)}  ${extra}`
+  return `  ${name.padEnd(18)} ${String(f.reads).padStart(6)}  ${formatLatency(f.minMs).padStart(9)}  ${formatLatency(f.p50Ms).padStart(9)}  ${formatLatency(f.p95Ms).padStart(9)}  ${formatLatency(f.p99Ms).padStart(9)}  ${fmt(f.perSecond).padStart(9)}  ${extra}`
 }
 
 // ---- the run ----
@@ -351,9 +346,9 @@ async function readAndBenchmark(server: SpawnedSuiServer, accounts: Account[], e
   const redis = r.levels.redis
   const ratio = redis.p50Ms / r.floor.redisGet.p50Ms
   console.log('\ngoals:')
-  console.log(goal('Redis-hit p99 <= 0.5 ms', msText(redis.p99Ms), redis.p99Ms <= GOAL_REDIS_P99_MS))
-  console.log(goal('Redis-hit p50 within 1.5x the bare GET p50', `${msText(redis.p50Ms)} vs ${msText(r.floor.redisGet.p50Ms)} (${ratio.toFixed(2)}x)`, ratio <= GOAL_REDIS_VS_GET))
-  console.log(goal('memory-hit p50 <= 5 µs', msText(r.levels.memory.p50Ms), r.levels.memory.p50Ms <= GOAL_MEMORY_P50_MS))
+  console.log(goal('Redis-hit p99 <= 0.5 ms', formatLatency(redis.p99Ms), redis.p99Ms <= GOAL_REDIS_P99_MS))
+  console.log(goal('Redis-hit p50 within 1.5x the bare GET p50', `${formatLatency(redis.p50Ms)} vs ${formatLatency(r.floor.redisGet.p50Ms)} (${ratio.toFixed(2)}x)`, ratio <= GOAL_REDIS_VS_GET))
+  console.log(goal('memory-hit p50 <= 5 µs', formatLatency(r.levels.memory.p50Ms), r.levels.memory.p50Ms <= GOAL_MEMORY_P50_MS))
   console.log(goal(`zero chain calls after ${fmt(TRANSFERS)} transfers`, `${exact.chainCalls} (service: ${exact.serviceChainReads})`, exact.chainCalls === 0 && exact.serviceChainReads === 0))
   console.log(goal('every balance equal to the server\'s', `${exact.balances - exact.unequal.length} of ${exact.balances}${exact.stale ? `, ${exact.stale} stale` : ''}`, exact.unequal.length === 0 && exact.stale === 0))
   console.log(goal('every timed read served by its level', `${r.mismatches} mismatches`, r.mismatches === 0))

@@ -220,7 +220,7 @@ function benchCommand(): string {
 }
 
 /** A figure with its ratio and verdict computed. */
-export function figure(bench: string, input: FigureInput): Figure {
+function figure(bench: string, input: FigureInput): Figure {
   const higher = input.higher ?? true
   const floor = input.floor ?? null
   const ratio = floor === null || floor === 0 ? null : input.measured / floor

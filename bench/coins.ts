@@ -30,7 +30,8 @@ import {MAINNET_LIMITS} from '../src/coins/protocol-limits.ts'
 import {nearestRank} from '../src/support/percentiles.ts'
 import {TokenRegistry} from '../src/tokens/token-registry.ts'
 import {type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
-import {reportFigures} from './bench-support.ts'
+import {formatLatency} from '../cli/render/latency.ts'
+import {fmt, reportFigures} from './bench-support.ts'
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 
 const num = (name: string, fallback: number, min = 1): number => {
@@ -51,8 +52,6 @@ const CUSD = {symbol: 'CUSD', coinType: `${CUSD_PACKAGE}::cusd::CUSD`, decimals:
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const CWD = mkdtempSync(join(tmpdir(), 'confio-bench-coins-'))
 
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-const msText = (ms: number) => (ms < 0.1 ? `${(ms * 1000).toFixed(1)} µs` : ms < 10 ? `${ms.toFixed(3)} ms` : `${ms.toFixed(1)} ms`)
 
 interface Figures {
   runs: number
@@ -67,7 +66,7 @@ function figures(samples: number[]): Figures {
 }
 
 function row(name: string, f: Figures, extra = ''): string {
-  return `  ${name.padEnd(50)} ${String(f.runs).padStart(6)}  ${msText(f.p50).padStart(10)}  ${msText(f.p99).padStart(10)}  ${msText(f.max).padStart(10)}  ${extra}`
+  return `  ${name.padEnd(50)} ${String(f.runs).padStart(6)}  ${formatLatency(f.p50).padStart(10)}  ${formatLatency(f.p99).padStart(10)}  ${formatLatency(f.max).padStart(10)}  ${extra}`
 }
 
 function goal(name: string, measured: string, met: boolean): string {
@@ -184,7 +183,7 @@ async function main(): Promise<void> {
     console.log('\ngoals:')
     console.log(goal(`every coin read, in ${pagesExpected} pages of ${fmt(PAGE_SIZE)}`, `${fmt(h.coins.length)} coins, ${read.pages.join('/')} pages`, h.coins.length === COINS && read.pages.every((p) => p === pagesExpected)))
     console.log(goal(`coins inspect reports all ${fmt(COINS)} coins`, `${fmt(reported)}`, reported === COINS))
-    for (const s of selections) console.log(goal(`select p99 < ${GOAL_SELECT_P99_MS} ms: ${s.name}`, msText(s.f.p99), s.f.p99 < GOAL_SELECT_P99_MS))
+    for (const s of selections) console.log(goal(`select p99 < ${GOAL_SELECT_P99_MS} ms: ${s.name}`, formatLatency(s.f.p99), s.f.p99 < GOAL_SELECT_P99_MS))
     // Correctness: a read that missed coins makes every figure after it worthless.
     if (h.coins.length !== COINS || reported !== COINS) throw new Error(`read ${h.coins.length} coins and inspect reported ${reported}, the server holds ${COINS}`)
     reportFigures('coins', [

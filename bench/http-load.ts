@@ -16,6 +16,7 @@
 //                              "connections": 32, "seconds": 10, "rate": 2000}'
 import {Agent, request} from 'node:http'
 import autocannon from 'autocannon'
+import {nearestRank} from '../src/support/percentiles.ts'
 
 interface LoadOptions {
   readonly base: string
@@ -36,7 +37,7 @@ interface Outcome {
 const options = JSON.parse(process.argv[2] ?? '{}') as LoadOptions
 const outcome = options.rate === undefined ? await flatOut(options) : await paced(options, options.rate)
 const latencies = outcome.latencies.sort((a, b) => a - b)
-const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? 0
+const at = (p: number) => nearestRank(latencies, p)
 console.log(
   JSON.stringify({
     answered: latencies.length,

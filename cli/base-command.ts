@@ -9,7 +9,7 @@ import {Command, Errors, Flags, type Interfaces, ux} from '@oclif/core'
 import type {Redis} from 'ioredis'
 import {BalanceService} from '../src/balances/balance-service.ts'
 import {RedisBalanceStore} from '../src/balances/redis-balance-store.ts'
-import {type ChainOptions, type ChainReader, openChainReader} from '../src/chain/index.ts'
+import {type ChainOptions, type ChainReader, chainMetrics, openChainReader} from '../src/chain/index.ts'
 import {chainOptionsOf} from '../src/config/chain-options.ts'
 import {type ConfioConfig, loadConfig} from '../src/config/config.ts'
 import {LOG_LEVELS} from '../src/config/settings.ts'
@@ -172,9 +172,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
    */
   protected chain(overrides: Partial<Pick<ChainOptions, 'maxAttempts'>> = {}): ChainReader {
     if (!this.chainReader) {
-      const chain = openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
-      this.chainReader = chain
-      if (this.metricsServer) registerChainMetrics(this.metricsServer.registry, () => chain.metrics())
+      this.chainReader = openChainReader(chainOptionsOf(this.settings.sui, overrides), {logger: this.rootLogger.child({component: 'chain'})})
     }
     return this.chainReader
   }
@@ -182,8 +180,9 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
   /**
    * The metrics server of a long-running process (`process`: poll, worker, beat, run), when
    * METRICS_PORT (or --metrics-port) is set; closed when the command finishes. Ready when
-   * PostgreSQL (the first pool opened) and Redis answer; the chain's metrics are registered with
-   * the command's chain reader. Open it after the database: a port that is taken fails the start.
+   * PostgreSQL (the first pool opened) and Redis answer. The chain's metrics are the process's
+   * (every chain reader it opens counts into chainMetrics). Open it after the database: a port that
+   * is taken fails the start.
    */
   protected async serveMetrics(process: string): Promise<MetricsServer | undefined> {
     const port = this.settings.metricsPort
@@ -197,8 +196,7 @@ export abstract class ConfioCommand<T extends typeof Command> extends Command {
     this.metricsServer = server
     server.ready('postgres', postgresAnswers(() => [...this.databases.values()][0] ?? this.db()))
     server.ready('redis', redisAnswers(() => this.redis()))
-    const chain = this.chainReader
-    if (chain) registerChainMetrics(server.registry, () => chain.metrics())
+    registerChainMetrics(server.registry, () => chainMetrics.snapshot())
     return server
   }
 

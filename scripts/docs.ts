@@ -133,7 +133,7 @@ export function commandsMarkdown(manifest: Manifest): string {
 }
 
 /** The README's configuration table: every setting, its default and meaning, secrets marked. */
-export function settingsTable(): string {
+function settingsTable(): string {
   const rows = SETTINGS.map((setting) => {
     const fallback = typeof setting.fallback === 'string' ? (setting.fallback === '' ? '' : `\`${setting.fallback}\``) : setting.fallback ? 'see meaning' : ''
     const aliases = setting.aliases?.length ? ` (also read as ${setting.aliases.map((alias) => `\`${alias}\``).join(', ')})` : ''

@@ -3,14 +3,12 @@
 import type {OpenDriftRecord} from '../../src/reconcile/drift-records.ts'
 import type {AmountFormatter} from '../../src/tokens/amount-formatter.ts'
 import {formatTable} from '../table.ts'
+import {driftCells} from './drift-cells.ts'
 
 export function renderOpenDrift(records: readonly OpenDriftRecord[], amounts: AmountFormatter): string {
   if (records.length === 0) return 'No open drift records.'
   const rows = records.map((d) => [
-    d.email ?? d.address,
-    d.token,
-    d.cached === null ? '-' : amounts.format(d.cached, d.token),
-    amounts.format(d.chain, d.token),
+    ...driftCells(d, amounts),
     d.difference.toString(),
     String(d.runs),
     d.firstSeen,

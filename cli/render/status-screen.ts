@@ -8,6 +8,7 @@ import type {LeaseHolder} from '../../src/status/status-report.ts'
 import {counted} from '../../src/support/counted.ts'
 import type {AmountFormatter} from '../../src/tokens/amount-formatter.ts'
 import {formatTable} from '../table.ts'
+import {driftCells} from './drift-cells.ts'
 
 export function renderStatus(r: StatusReport, amounts: AmountFormatter): string {
   const lines: string[] = []
@@ -69,10 +70,7 @@ function balanceLines({balances, pipeline}: StatusReport, amounts: AmountFormatt
   ]
   if (drift.largest.length > 0) {
     const rows = drift.largest.map((d) => [
-      d.email ?? d.address,
-      d.token,
-      d.cached === null ? '-' : amounts.format(d.cached, d.token),
-      amounts.format(d.chain, d.token),
+      ...driftCells(d, amounts),
       `${d.difference > 0n ? '+' : ''}${amounts.format(d.difference, d.token)}`,
       String(d.runs),
       when(d.firstSeen),

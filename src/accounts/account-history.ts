@@ -91,7 +91,7 @@ function toEntry(row: HistoryRow): HistoryEntry {
   }
 }
 
-export function encodeCursor(position: Position): string {
+function encodeCursor(position: Position): string {
   return Buffer.from(`${position.checkpoint}.${position.id}`).toString('base64url')
 }
 

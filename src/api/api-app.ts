@@ -12,10 +12,11 @@ import swagger from '@fastify/swagger'
 import Fastify, {type FastifyInstance} from 'fastify'
 import {createLogger, type Logger} from '../logging/logger.ts'
 import {SecretScrubber} from '../secrets.ts'
+import type {MetricsRegistry} from '../support/metric-families.ts'
 import {TokenRegistry} from '../tokens/token-registry.ts'
 import {translateError} from '../error-translation.ts'
 import {errorReply} from './api-error.ts'
-import type {ApiMetrics} from './api-metrics.ts'
+import {ApiMetrics} from './api-metrics.ts'
 import type {ApiServices} from './api-services.ts'
 import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
 import {balanceRoutes} from './routes/balance-routes.ts'
@@ -33,7 +34,7 @@ export interface ApiAppOptions {
   /** Told of each route as it is added (the test that the document names them all). */
   readonly onRoute?: (method: string, url: string) => void
   /** Where requests are counted (--metrics-port). */
-  readonly metrics?: ApiMetrics
+  readonly registry?: MetricsRegistry | undefined
 }
 
 /** A request body is a few hundred bytes; anything far larger is not one of ours. */
@@ -88,7 +89,8 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close')
   })
-  const {metrics} = options
+  const metrics = options.registry ? new ApiMetrics() : undefined
+  if (options.registry && metrics) metrics.register(options.registry)
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown'
     metrics?.answered(route, request.method, reply.statusCode, reply.elapsedTime)

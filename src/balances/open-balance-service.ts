@@ -59,45 +59,67 @@ export async function openBalanceService(options: OpenBalanceServiceOptions): Pr
   redis.on('error', () => undefined)
   if (redis.status === 'wait') await redis.connect().catch(() => undefined)
   else if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve).once('end', resolve))
-  const generation = await CacheGeneration.read(db).catch(async (error: unknown) => {
+  const started = await startBalanceService({...options, db, redis, redisCommandTimeoutMs: commandTimeoutMs}).catch(async (error: unknown) => {
     await db.destroy()
     redis.disconnect()
     throw error
   })
-  const unread = (error: unknown) => options.logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again')
+  return {
+    service: started.service,
+    db,
+    redis,
+    async close() {
+      await started.close()
+      redis.disconnect()
+      await db.destroy()
+    },
+  }
+}
+
+/** What startBalanceService needs beyond the options: the pool and the Redis client, which stay the caller's. */
+export type BalanceServiceParts = Omit<OpenBalanceServiceOptions, 'databaseUrl' | 'databaseTimeouts' | 'redis'> & {readonly db: Database; readonly redis: Redis}
+
+/**
+ * A BalanceService over a pool and a Redis client the caller owns (`confio serve`, openBalanceService):
+ * the cache generation read and watched, and (listen: true) the invalidation listener started.
+ * close() stops those two; the pool and the client are the caller's to close.
+ */
+export async function startBalanceService(parts: BalanceServiceParts): Promise<{service: BalanceService; close(): Promise<void>}> {
+  const {db} = parts
+  const generation = await CacheGeneration.read(db)
+  const unread = (error: unknown) => parts.logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again')
   generation.watch(unread)
   const service = new BalanceService({
     db,
-    redis: new RedisBalanceStore(redis, options.redisPrefix, generation),
-    chain: options.chain,
-    tokens: options.tokens,
-    logger: options.logger,
-    ...(options.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: options.chainTimeoutMs}),
-    ...(options.verifyTimeoutMs === undefined ? {} : {verifyTimeoutMs: options.verifyTimeoutMs}),
-    ...(options.memoryMaxAgeMs === undefined ? {} : {memoryMaxAgeMs: options.memoryMaxAgeMs}),
-    ...(options.metrics === undefined ? {} : {metrics: options.metrics}),
+    redis: new RedisBalanceStore(parts.redis, parts.redisPrefix, generation),
+    chain: parts.chain,
+    tokens: parts.tokens,
+    logger: parts.logger,
+    ...(parts.chainTimeoutMs === undefined ? {} : {chainTimeoutMs: parts.chainTimeoutMs}),
+    ...(parts.verifyTimeoutMs === undefined ? {} : {verifyTimeoutMs: parts.verifyTimeoutMs}),
+    ...(parts.memoryMaxAgeMs === undefined ? {} : {memoryMaxAgeMs: parts.memoryMaxAgeMs}),
+    ...(parts.metrics === undefined ? {} : {metrics: parts.metrics}),
   })
-  const listener = options.listen && options.redisUrl
+  const listener = parts.listen && parts.redisUrl
     ? await InvalidationListener.start({
-        redisUrl: options.redisUrl,
-        prefix: options.redisPrefix,
-        commandTimeoutMs,
+        redisUrl: parts.redisUrl,
+        prefix: parts.redisPrefix,
+        commandTimeoutMs: parts.redisCommandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_DEFAULT_MS,
         onInvalidation: service.onInvalidation,
         onDisconnect: service.onDisconnect,
         onReconnect: service.onReconnect,
         // PostgreSQL says what the generation is; the message only says when to ask.
         onGeneration: () => void generation.refresh().catch(unread),
+      }).catch((error: unknown) => {
+        generation.stop()
+        throw error
       })
     : undefined
   return {
     service,
-    db,
-    redis,
     async close() {
       generation.stop()
       await listener?.close()
-      redis.disconnect()
-      await db.destroy()
     },
   }
 }

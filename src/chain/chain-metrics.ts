@@ -4,8 +4,6 @@
 // `le`, in milliseconds).
 import {BucketHistogram, type HistogramSnapshot} from '../support/bucket-histogram.ts'
 
-export type {HistogramSnapshot} from '../support/bucket-histogram.ts'
-
 // Fullnode round trips sit around 5–50 ms in the same region and 100–500 ms across the world;
 // the top buckets catch calls that ran into the 10 s deadline.
 export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000]

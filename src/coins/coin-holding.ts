@@ -19,7 +19,7 @@ export interface CoinHolding {
 
 export function holdingOf(owner: string, token: Token, coins: readonly CoinRecord[], addressBalance: bigint): CoinHolding {
   const sorted = [...coins].sort(byBalance)
-  const coinBalance = sorted.reduce((sum, coin) => sum + coin.balance, 0n)
+  const coinBalance = sumOf(sorted)
   return {owner, token, coins: sorted, coinBalance, addressBalance, total: coinBalance + addressBalance}
 }
 

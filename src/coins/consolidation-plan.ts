@@ -16,7 +16,7 @@ import {formatTokenAmount} from '../tokens/amounts.ts'
 import type {Token} from '../tokens/token-registry.ts'
 import {normalizeCoinType, SUI_COIN_TYPE} from '../sui/identifiers.ts'
 import {TooManyCoinsError} from './coin-errors.ts'
-import type {CoinHolding} from './coin-holding.ts'
+import {type CoinHolding, sumOf} from './coin-holding.ts'
 import {selectCoins} from './coin-selection.ts'
 import {coinCapacity, type ProtocolLimits} from './protocol-limits.ts'
 
@@ -157,7 +157,7 @@ function batches(sources: readonly CoinRecord[], limits: ProtocolLimits, options
   for (let start = 0; start < sources.length; start += perTransaction) {
     const coins = sources.slice(start, start + perTransaction)
     // One coin at least is merged as an input, so that no transaction is left without a command.
-    out.push({coins, amount: coins.reduce((sum, c) => sum + c.balance, 0n), gasPaymentCoins: Math.min(gasSlots, coins.length - 1)})
+    out.push({coins, amount: sumOf(coins), gasPaymentCoins: Math.min(gasSlots, coins.length - 1)})
   }
   return out
 }

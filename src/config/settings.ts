@@ -133,10 +133,7 @@ export const SETTINGS: readonly SettingDefinition[] = [
     name: 'METRICS_HOST',
     description: 'address the metrics server listens on: 127.0.0.1 (this machine only), or 0.0.0.0 in a container whose probes and Prometheus come from outside',
     fallback: '127.0.0.1',
-    parse: (raw) => {
-      if (!/^[A-Za-z0-9.:-]{1,253}$/.test(raw)) throw new SettingProblem('an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
-      return raw
-    },
+    parse: parseHost,
   },
   {name: 'SUI_NETWORK', description: 'mainnet, testnet, devnet or localnet', fallback: 'mainnet', parse: (raw) => parseChoice(raw, NETWORKS)},
   {

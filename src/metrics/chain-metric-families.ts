@@ -5,7 +5,7 @@ import type {ChainMetricsSnapshot} from '../chain/index.ts'
 import {type MetricsRegistry, registerCounter, registerHistogram} from '../support/metric-families.ts'
 
 /** The status of a call that succeeded (failed ones carry their gRPC status name). */
-export const CALL_OK = 'OK'
+const CALL_OK = 'OK'
 
 export function registerChainMetrics(registry: MetricsRegistry, snapshot: () => ChainMetricsSnapshot): void {
   registerCounter(registry, {

@@ -18,7 +18,7 @@ export interface CountedQueue {
 }
 
 /** What the last reconcile run's outcome can be: ReconcileOutcome, `failed` (it threw), `running`. */
-export const RECONCILE_OUTCOMES = ['agreed', 'drift', 'errors', 'in-flight', 'failed', 'running'] as const
+const RECONCILE_OUTCOMES = ['agreed', 'drift', 'errors', 'in-flight', 'failed', 'running'] as const
 
 export function registerQueueMetrics(registry: MetricsRegistry, queues: readonly CountedQueue[]): void {
   registerGauge(registry, {

@@ -11,18 +11,15 @@ import {AccountHistory} from '../accounts/account-history.ts'
 import {AccountRepository} from '../accounts/account-repository.ts'
 import {AccountCache} from '../api/account-cache.ts'
 import {buildApiApp} from '../api/api-app.ts'
-import {ApiMetrics} from '../api/api-metrics.ts'
 import type {ApiServices, Readiness} from '../api/api-services.ts'
-import {BalanceService} from '../balances/balance-service.ts'
-import {CacheGeneration} from '../balances/cache-generation.ts'
-import {InvalidationListener} from '../balances/invalidation-listener.ts'
-import {RedisBalanceStore} from '../balances/redis-balance-store.ts'
+import {startBalanceService} from '../balances/open-balance-service.ts'
 import type {ChainReader} from '../chain/index.ts'
 import type {ApiSettings} from '../config/config.ts'
 import {ConfigError, messageOf, RuntimeFailure, UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
-import {withTimeout} from '../support/with-timeout.ts'
+import {postgresAnswers, redisAnswers} from '../metrics/readiness-checks.ts'
 import {aborted} from '../support/aborted.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 import type {ProcessParts} from './process-parts.ts'
 
 /** PostgreSQL's connections for the API: requests wait for one beyond this, within the pool's acquire deadline. */
@@ -59,15 +56,13 @@ export function apiToken(settings: ApiSettings, options: {host: string; noAuth: 
   return settings.token
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 export class ApiProcess {
   private readonly parts: ProcessParts & {redis: Redis; chain: ChainReader}
   private readonly options: ApiListenOptions
-  private readonly generation: CacheGeneration
-  private readonly balances: BalanceService
   private stopping = false
   private listening: ((url: string) => void) | undefined
   /** Resolves with the URL once the API listens (tests read the port from it). */
@@ -76,39 +71,31 @@ export class ApiProcess {
   constructor(parts: ProcessParts & {redis: Redis; chain: ChainReader}, options: ApiListenOptions) {
     this.parts = parts
     this.options = options
-    const {settings, db} = parts
-    this.generation = new CacheGeneration(db)
-    this.balances = new BalanceService({
-      db,
-      redis: new RedisBalanceStore(parts.redis, settings.redisPrefix, this.generation),
-      chain: parts.chain,
-      tokens: settings.tokens,
-      logger: parts.logger.child({stage: 'balances'}),
-      verifyTimeoutMs: settings.balanceVerifyTimeoutMs,
-      memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
-      ...(parts.metrics ? {metrics: parts.metrics.registry} : {}),
-    })
     this.ready = new Promise((resolve) => (this.listening = resolve))
   }
 
   /** Serves until the signal; then finishes the requests in flight and returns. */
   async run(signal: AbortSignal): Promise<ApiProcessResult> {
     const {settings, db, logger} = this.parts
-    await this.generation.refresh()
-    const unread = (error: unknown) => logger.warn({err: messageOf(error)}, 'cannot read the cache generation; trying again')
-    this.generation.watch(unread)
-    const listener = await InvalidationListener.start({
+    // Its memory level kept in step with the workers' by the invalidation channel, the cache
+    // generation read at start and watched.
+    const balances = await startBalanceService({
+      db,
+      redis: this.parts.redis,
       redisUrl: settings.redisUrl,
-      prefix: settings.redisPrefix,
-      commandTimeoutMs: settings.redisCommandTimeoutMs,
-      onInvalidation: this.balances.onInvalidation,
-      onDisconnect: this.balances.onDisconnect,
-      onReconnect: this.balances.onReconnect,
-      onGeneration: () => void this.generation.refresh().catch(unread),
+      redisPrefix: settings.redisPrefix,
+      redisCommandTimeoutMs: settings.redisCommandTimeoutMs,
+      chain: this.parts.chain,
+      tokens: settings.tokens,
+      logger: logger.child({stage: 'balances'}),
+      verifyTimeoutMs: settings.balanceVerifyTimeoutMs,
+      memoryMaxAgeMs: settings.balanceMemoryMaxAgeMs,
+      listen: true,
+      ...(this.parts.metrics ? {metrics: this.parts.metrics.registry} : {}),
     })
     const repository = new AccountRepository(db)
     const services: ApiServices = {
-      balances: this.balances,
+      balances: balances.service,
       // Each account found in PostgreSQL at most every 2 s (account-cache.ts).
       accounts: new AccountCache((ref) => repository.find(ref)),
       history: new AccountHistory(db),
@@ -116,9 +103,7 @@ export class ApiProcess {
       readiness: () => this.readiness(),
     }
     try {
-      const metrics = this.parts.metrics ? new ApiMetrics() : undefined
-      if (metrics && this.parts.metrics) metrics.register(this.parts.metrics.registry)
-      const app = await buildApiApp({services, logger, token: this.options.token, version: this.options.version, ...(metrics ? {metrics} : {})})
+      const app = await buildApiApp({services, logger, token: this.options.token, version: this.options.version, registry: this.parts.metrics?.registry})
       try {
         await app.listen({host: this.options.host, port: this.options.port}).catch((error: unknown) => {
           throw listenFailure(error, this.options)
@@ -134,8 +119,7 @@ export class ApiProcess {
         await app.close()
       }
     } finally {
-      this.generation.stop()
-      await listener.close()
+      await balances.close()
     }
   }
 
@@ -145,10 +129,10 @@ export class ApiProcess {
   }
 }
 
-/** Whether PostgreSQL and Redis each answer within READINESS_TIMEOUT_MS. */
+/** Whether PostgreSQL and Redis each answer within READINESS_TIMEOUT_MS (the probes every process's /readyz runs). */
 export async function dependencyReadiness(db: Database, redis: Redis): Promise<Readiness> {
   const check = async (probe: () => Promise<unknown>) => withTimeout(probe(), READINESS_TIMEOUT_MS, 'no answer').then(() => 'ok' as const, () => 'failing' as const)
-  const [database, cache] = await Promise.all([check(() => db.raw('SELECT 1')), check(() => redis.ping())])
+  const [database, cache] = await Promise.all([check(postgresAnswers(async () => db)), check(redisAnswers(async () => redis))])
   return {ready: database === 'ok' && cache === 'ok', checks: {database, redis: cache}}
 }
 

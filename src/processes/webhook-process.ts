@@ -7,7 +7,6 @@
 // their rows handed back; outcomes are recorded. The command closes PostgreSQL.
 import type {ConfioConfig, WebhookSettings} from '../config/config.ts'
 import {ConfigError, messageOf} from '../errors.ts'
-import {WebhookMetrics} from '../webhooks/webhook-metrics.ts'
 import {type WebhookSender, webhookSenderFor} from '../webhooks/webhook-sender.ts'
 import {aborted} from '../support/aborted.ts'
 import type {ProcessParts} from './process-parts.ts'
@@ -28,9 +27,7 @@ export class WebhookProcess {
   private readonly url: string
 
   constructor(parts: ProcessParts, webhooks: WebhookSettings, options: {stopGraceMs: number}) {
-    const metrics = parts.metrics ? new WebhookMetrics() : undefined
-    if (parts.metrics && metrics) metrics.register(parts.metrics.registry)
-    this.sender = webhookSenderFor(webhooks, {db: parts.db, logger: parts.logger.child({stage: 'webhooks'}), stopGraceMs: options.stopGraceMs, metrics})
+    this.sender = webhookSenderFor(webhooks, {db: parts.db, logger: parts.logger.child({stage: 'webhooks'}), stopGraceMs: options.stopGraceMs, registry: parts.metrics?.registry})
     this.url = new URL(webhooks.url).origin
   }
 

@@ -15,7 +15,6 @@ import {type ChainReader, openChainReader} from '../chain/index.ts'
 import {chainOptionsOf} from '../config/chain-options.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
-import {registerChainMetrics} from '../metrics/chain-metric-families.ts'
 import {ProcessTransactionBatch} from '../processing/process-transaction-batch.ts'
 import {TransactionRouter} from '../processing/transaction-router.ts'
 import {TransactionWorker, type WorkerResult} from '../processing/transaction-worker.ts'
@@ -26,7 +25,6 @@ import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {Reconciler} from '../reconcile/reconciler.ts'
 import type {ProcessParts} from './process-parts.ts'
 import {runTogether} from './run-together.ts'
-import {WebhookMetrics} from '../webhooks/webhook-metrics.ts'
 import {type WebhookSender, webhookSenderFor} from '../webhooks/webhook-sender.ts'
 
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
@@ -85,9 +83,7 @@ export class WorkerProcess {
     const webhooks = settings.webhooks
     // --no-webhook-sender: the events are queued in each commit all the same; `confio webhooks
     // send` (another process) sends them, and its CPU is not this worker's.
-    const webhookMetrics = registry && webhooks && flags['webhook-sender'] ? new WebhookMetrics() : undefined
-    if (registry && webhookMetrics) webhookMetrics.register(registry)
-    this.webhooks = webhooks && flags['webhook-sender'] ? webhookSenderFor(webhooks, {db, logger: stageLogger('webhooks'), stopGraceMs: flags.stopGraceMs, metrics: webhookMetrics}) : undefined
+    this.webhooks = webhooks && flags['webhook-sender'] ? webhookSenderFor(webhooks, {db, logger: stageLogger('webhooks'), stopGraceMs: flags.stopGraceMs, registry}) : undefined
     const processor = new ProcessTransactionBatch({
       db,
       router: new TransactionRouter({tokens: settings.tokens, contracts: settings.contracts}),
@@ -111,9 +107,6 @@ export class WorkerProcess {
     const beatLogger = stageLogger('beat')
     // Opened lazily by its client: nothing is sent until a beat job reads a balance.
     const chain = parts.chain ?? (this.ownChain = openChainReader(chainOptionsOf(settings.sui), {logger: beatLogger}))
-    // A chain passed in is its opener's to expose (`confio run`: the command's).
-    const ownChain = this.ownChain
-    if (registry && ownChain) registerChainMetrics(registry, () => ownChain.metrics())
     const tasks = new BeatTaskRunner({
       db,
       balances: new BalanceService({

@@ -9,7 +9,7 @@ import {type MetricsRegistry, registerCounter, registerHistogram} from '../suppo
  * From tens of milliseconds (a job taken at once, one batch) through retries (60 s times the
  * attempt) to a backlog hours deep.
  */
-export const JOB_DURATION_BUCKETS_S: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400]
+const JOB_DURATION_BUCKETS_S: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14_400]
 
 export type JobEnd = 'processed' | 'failed' | 'retried'
 

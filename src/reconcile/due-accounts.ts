@@ -2,7 +2,6 @@
 // every balance of the selected tokens of an account the run compared, is what --older-than reads
 // next time (an account is due unless every one of those balances was checked since).
 import {AccountRepository} from '../accounts/account-repository.ts'
-import {UsageError} from '../errors.ts'
 import type {Database} from '../store/database.ts'
 
 export interface SelectedAccount {
@@ -43,11 +42,7 @@ export async function selectDueAccounts(db: Database, selection: Selection): Pro
 async function idsOf(db: Database, refs: readonly string[]): Promise<string[]> {
   const repository = new AccountRepository(db)
   const ids: string[] = []
-  for (const ref of refs) {
-    const account = await repository.find(ref)
-    if (!account) throw new UsageError(`--account ${ref}: no active account has this id, email or address`, {remedy: 'see confio accounts list'})
-    ids.push(account.id)
-  }
+  for (const ref of refs) ids.push((await repository.named(ref, '--account')).id)
   return ids
 }
 

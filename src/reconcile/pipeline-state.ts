@@ -2,6 +2,7 @@
 // and per address its earliest stored transaction still to be processed. A transaction that
 // failed for good is not waiting: it will never be processed, and marked the balances it names
 // stale instead (a refresh settles them), so it must not keep an account in flight for ever.
+import {pause} from '../support/pause.ts'
 import type {Database} from '../store/database.ts'
 import {readCursor} from '../store/ingest-cursor.ts'
 import type {Reading} from './account-reading.ts'
@@ -38,6 +39,6 @@ export async function waitForPipeline(db: Database, cursorName: string, readings
   while (Date.now() < deadline && !signal?.aborted) {
     const {cursor, unprocessed} = await readPipelineState(db, cursorName, addresses)
     if (cursor !== undefined && cursor >= highest && readings.every((r) => (unprocessed.get(r.account.address) ?? highest + 1n) > r.window.to)) return
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await pause(200, signal)
   }
 }

@@ -35,7 +35,7 @@ export async function failRunRecord(db: Database, id: string, counts: CountsSoFa
   ])
 }
 
-/** in_drift counts accounts, not balances. */
-function accountsIn(drift: readonly DriftFinding[]): number {
+/** in_drift counts accounts, not balances (the report's screen says the same). */
+export function accountsIn(drift: readonly DriftFinding[]): number {
   return new Set(drift.map((d) => d.accountId)).size
 }

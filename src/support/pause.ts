@@ -4,6 +4,6 @@
 import {sleep} from './sleep.ts'
 
 /** Resolves after `ms`, or at once when `signal` aborts (before or during the wait). */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
   return sleep(ms, signal).catch(() => undefined)
 }

@@ -8,8 +8,7 @@
 // when WEBHOOK_URL is set. Amounts are strings of base units (signed for a transaction: `sent` and
 // `fee` negative), checkpoints strings, times ISO 8601 UTC.
 
-export const WEBHOOK_TYPES = ['account.transaction', 'balance.drift'] as const
-export type WebhookType = (typeof WEBHOOK_TYPES)[number]
+export type WebhookType = 'account.transaction' | 'balance.drift'
 
 /** Milliseconds since the epoch (a bigint column) as ISO 8601 UTC with ms, in SQL. */
 function isoOfMs(column: string): string {

@@ -22,7 +22,8 @@ import {type BackoffPolicy, backoffDelayMs} from '../support/backoff.ts'
 import {ConcurrencyLimiter} from '../support/concurrency-limiter.ts'
 import {pause} from '../support/pause.ts'
 import {bodyOf, type ClaimedDelivery, claimDue, type DeliveryOutcome, recordOutcomes} from './webhook-deliveries.ts'
-import type {WebhookMetrics} from './webhook-metrics.ts'
+import type {MetricsRegistry} from '../support/metric-families.ts'
+import {WebhookMetrics} from './webhook-metrics.ts'
 import {postWebhook, webhookAgent, WebhookTimeout} from './webhook-request.ts'
 import {SIGNATURE_HEADER, signatureHeader} from './webhook-signature.ts'
 import type {Agent} from 'node:http'
@@ -48,8 +49,10 @@ export interface WebhookSenderOptions {
   readonly metrics?: WebhookMetrics
 }
 
-/** The sender WEBHOOK_URL's settings ask for, as every process that sends runs it (`confio worker`, `confio webhooks send`). */
-export function webhookSenderFor(settings: WebhookSettings, parts: {db: Database; logger: Logger; stopGraceMs: number; metrics?: WebhookMetrics | undefined}): WebhookSender {
+/** The sender WEBHOOK_URL's settings ask for, as every process that sends runs it (`confio worker`, `confio webhooks send`); its attempts counted in `registry` when given. */
+export function webhookSenderFor(settings: WebhookSettings, parts: {db: Database; logger: Logger; stopGraceMs: number; registry?: MetricsRegistry | undefined}): WebhookSender {
+  const metrics = parts.registry ? new WebhookMetrics() : undefined
+  if (parts.registry && metrics) metrics.register(parts.registry)
   return new WebhookSender({
     db: parts.db,
     url: settings.url,
@@ -58,7 +61,7 @@ export function webhookSenderFor(settings: WebhookSettings, parts: {db: Database
     retry: {baseMs: settings.retryDelayMs, maxMs: 3_600_000},
     logger: parts.logger,
     stopGraceMs: Math.min(parts.stopGraceMs, 5_000),
-    ...(parts.metrics ? {metrics: parts.metrics} : {}),
+    ...(metrics ? {metrics} : {}),
   })
 }
 
