@@ -81,17 +81,20 @@ export async function unprocessedEvents(db: Database, options: {afterId: string;
 const WAITING = `FROM raw_blockchain_events e WHERE e.processed_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')`
 
+/** The age, by PostgreSQL's clock, of the oldest waiting transaction (by id: the unprocessed index from its start). */
+const OLDEST_AGE_MS = `SELECT round(extract(epoch FROM now() - e.created_at) * 1000)::float8 AS age_ms ${WAITING} ORDER BY e.id LIMIT 1`
+
 /**
  * How long the oldest waiting transaction has been stored (PostgreSQL's clock); null when none
  * waits. Walks the unprocessed index from its start, past the failed-for-good rows at its head.
  */
 export async function oldestWaitingAgeMs(db: Database): Promise<number | null> {
-  const {rows} = await db.raw<{rows: {age_ms: number}[]}>(`SELECT round(extract(epoch FROM now() - e.created_at) * 1000)::float8 AS age_ms ${WAITING} ORDER BY e.id LIMIT 1`)
+  const {rows} = await db.raw<{rows: {age_ms: number}[]}>(OLDEST_AGE_MS)
   return rows[0]?.age_ms ?? null
 }
 
-/** How many transactions wait to be processed. */
-export async function countWaiting(db: Database): Promise<number> {
-  const {rows} = await db.raw<{rows: {count: number}[]}>(`SELECT count(*)::int AS count ${WAITING}`)
-  return rows[0]?.count ?? 0
+/** How many transactions wait to be processed, and how long the oldest has (null when none does), in one statement. */
+export async function waitingBacklog(db: Database): Promise<{count: number; oldestAgeMs: number | null}> {
+  const {rows} = await db.raw<{rows: {count: number; age_ms: number | null}[]}>(`SELECT (SELECT count(*)::int ${WAITING}) AS count, (${OLDEST_AGE_MS}) AS age_ms`)
+  return {count: rows[0]?.count ?? 0, oldestAgeMs: rows[0]?.age_ms ?? null}
 }

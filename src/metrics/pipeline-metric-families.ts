@@ -5,7 +5,7 @@
 // per database, so a dashboard takes max() across the beat and its standbys.
 import {readBeatTaskTimes} from '../status/beat-status.ts'
 import {countOpenDrift, readCacheOutbox, readLastReconcile} from '../status/balance-status.ts'
-import {countWaiting, oldestWaitingAgeMs} from '../ingest/raw-event-repository.ts'
+import {waitingBacklog} from '../ingest/raw-event-repository.ts'
 import type {QueueCounts} from '../queue/queue-base.ts'
 import type {Database} from '../store/database.ts'
 import {readWebhookBacklog} from '../webhooks/webhook-deliveries.ts'
@@ -36,10 +36,10 @@ export function registerOutboxMetrics(registry: MetricsRegistry, db: Database): 
   // without a job); balance_cache: balance changes Redis has not been told yet; webhooks: events
   // not delivered yet (and those kept as failed, which wait for `confio webhooks retry`).
   const reads = sharedRead(async () => {
-    const [rawCount, rawAgeMs, cache, webhooks] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readCacheOutbox(db), readWebhookBacklog(db)])
+    const [raw, cache, webhooks] = await Promise.all([waitingBacklog(db), readCacheOutbox(db), readWebhookBacklog(db)])
     return {
       outboxes: [
-        {outbox: 'raw_events', backlog: rawCount, ageMs: rawAgeMs},
+        {outbox: 'raw_events', backlog: raw.count, ageMs: raw.oldestAgeMs},
         {outbox: 'balance_cache', backlog: cache.backlog, ageMs: cache.oldestAgeMs},
         {outbox: 'webhooks', backlog: webhooks.pending, ageMs: webhooks.oldestPendingMs},
       ],

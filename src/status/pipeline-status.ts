@@ -4,14 +4,14 @@
 import type {Redis} from 'ioredis'
 import {decodePipelineMarker, pipelineMarkerKey, WORKER_PROGRESS_LIFETIME_MS, workerProgressKey} from '../balances/pipeline-marker.ts'
 import {decodeNodeOutage, nodeOutageKey} from '../ingest/node-outage.ts'
-import {countWaiting, oldestWaitingAgeMs} from '../ingest/raw-event-repository.ts'
+import {waitingBacklog} from '../ingest/raw-event-repository.ts'
 import type {Database} from '../store/database.ts'
 import type {MarkerView, PipelineStatus} from './status-report.ts'
 import {messageOf} from '../errors.ts'
 
 export async function readPipelineStatus(db: Database, redis: () => Promise<Redis>, redisPrefix: string): Promise<PipelineStatus> {
-  const [count, oldestAgeMs, fromRedis] = await Promise.all([countWaiting(db), oldestWaitingAgeMs(db), readRedis(redis, redisPrefix)])
-  return {waiting: {count, oldestAgeMs}, ...fromRedis}
+  const [waiting, fromRedis] = await Promise.all([waitingBacklog(db), readRedis(redis, redisPrefix)])
+  return {waiting, ...fromRedis}
 }
 
 async function readRedis(redis: () => Promise<Redis>, prefix: string): Promise<Pick<PipelineStatus, 'marker' | 'workerProgressAgeMs' | 'nodeOutage'>> {
