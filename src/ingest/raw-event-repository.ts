@@ -77,9 +77,13 @@ export async function unprocessedEvents(db: Database, options: {afterId: string;
   return rows.map((row) => ({id: String(row.id), digest: row.tx_digest}))
 }
 
-/** Stored and not processed, failed-for-good ones excepted (those wait for an operator, not a worker). */
-const WAITING = `FROM raw_blockchain_events e WHERE e.processed_at IS NULL
+/**
+ * A stored transaction `e` that waits to be processed: not processed, and not failed for good (that
+ * one waits for an operator, not a worker; reconcile's pipeline state counts the same ones).
+ */
+export const WAITING_EVENT = `e.processed_at IS NULL
   AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')`
+const WAITING = `FROM raw_blockchain_events e WHERE ${WAITING_EVENT}`
 
 /** The age, by PostgreSQL's clock, of the oldest waiting transaction (by id: the unprocessed index from its start). */
 const OLDEST_AGE_MS = `SELECT round(extract(epoch FROM now() - e.created_at) * 1000)::float8 AS age_ms ${WAITING} ORDER BY e.id LIMIT 1`

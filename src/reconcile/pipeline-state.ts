@@ -2,9 +2,10 @@
 // and per address its earliest stored transaction still to be processed. A transaction that
 // failed for good is not waiting: it will never be processed, and marked the balances it names
 // stale instead (a refresh settles them), so it must not keep an account in flight for ever.
-import {pause} from '../support/pause.ts'
+import {WAITING_EVENT} from '../ingest/raw-event-repository.ts'
 import type {Database} from '../store/database.ts'
 import {readCursor} from '../store/ingest-cursor.ts'
+import {pause} from '../support/pause.ts'
 import type {Reading} from './account-reading.ts'
 
 export interface PipelineState {
@@ -23,8 +24,7 @@ export async function readPipelineState(db: Database, cursorName: string, addres
        SELECT c->>'address' AS address FROM jsonb_array_elements(e.balance_changes) c
        UNION SELECT e.sender UNION SELECT e.gas_owner
      ) x
-     WHERE e.processed_at IS NULL AND x.address = ANY(?::text[])
-       AND NOT EXISTS (SELECT 1 FROM transaction_processing_log l WHERE l.tx_digest = e.tx_digest AND l.status = 'failed')
+     WHERE x.address = ANY(?::text[]) AND ${WAITING_EVENT}
      GROUP BY x.address`,
     [addresses],
   )
