@@ -11,7 +11,7 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 import type {Registry} from 'prom-client'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
-import {type MetricsRegistry, READ_TIMEOUT_MS, registerGauge, registerReadFailures} from '../support/metric-families.ts'
+import {READ_TIMEOUT_MS, registerGauge, registerReadFailures} from '../support/metric-families.ts'
 import {withTimeout} from '../support/with-timeout.ts'
 
 export interface MetricsServerOptions {
@@ -36,14 +36,13 @@ export interface Readiness {
 }
 
 export class MetricsServer {
-  readonly registry: MetricsRegistry
-  readonly #registry: Registry
+  /** prom-client's registry (a MetricsRegistry for the families every part registers). */
+  readonly registry: Registry
   readonly #server: Server
   readonly #checks = new Map<string, ReadinessCheck>()
   readonly #options: MetricsServerOptions
 
   private constructor(registry: Registry, options: MetricsServerOptions) {
-    this.#registry = registry
     this.registry = registry
     this.#options = options
     this.#server = createServer((req, res) => this.#answer(req, res))
@@ -100,8 +99,8 @@ export class MetricsServer {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, {allow: 'GET, HEAD'}).end()
     } else if (path === '/metrics') {
-      this.#registry.metrics().then(
-        (text) => res.writeHead(200, {'content-type': this.#registry.contentType}).end(text),
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, {'content-type': this.registry.contentType}).end(text),
         (error: unknown) => res.writeHead(500, {'content-type': 'text/plain'}).end(messageOf(error)),
       )
     } else if (path === '/healthz') {

@@ -4,11 +4,11 @@ import {beatLease} from '../beat/beat-lease.ts'
 import {BeatScheduler, type PlannedTask} from '../beat/beat-scheduler.ts'
 import type {BeatTaskName} from '../beat/beat-tasks.ts'
 import {slotLength} from '../beat/beat-schedule.ts'
-import {type CountedQueue, registerBeatMetrics, registerOutboxMetrics, registerQueueMetrics} from '../metrics/pipeline-metric-families.ts'
+import {registerBeatMetrics, registerOutboxMetrics, registerQueueMetrics} from '../metrics/pipeline-metric-families.ts'
 import {watchLease} from '../metrics/lease-metric-families.ts'
 import type {MetricsServer} from '../metrics/metrics-server.ts'
-import {BEAT_QUEUE, type BeatQueue} from '../queue/beat-queue.ts'
-import {PROCESS_TRANSACTION, type TransactionQueue} from '../queue/transaction-queue.ts'
+import type {BeatQueue} from '../queue/beat-queue.ts'
+import type {TransactionQueue} from '../queue/transaction-queue.ts'
 import type {Lease} from '../store/lease.ts'
 import type {ProcessParts} from './process-parts.ts'
 
@@ -64,8 +64,5 @@ function beatMetrics(server: MetricsServer, parts: ProcessParts & {queue: BeatQu
   watchLease(registry, 'beat', lease)
   registerBeatMetrics(registry, parts.db, plan.map(({task, schedule}) => ({task, intervalMs: slotLength(schedule)})))
   registerOutboxMetrics(registry, parts.db)
-  const queues: CountedQueue[] = [{name: BEAT_QUEUE, counts: () => parts.queue.counts()}]
-  const {transactions} = parts
-  if (transactions) queues.unshift({name: PROCESS_TRANSACTION, counts: () => transactions.counts()})
-  registerQueueMetrics(registry, queues)
+  registerQueueMetrics(registry, parts.transactions ? [parts.transactions, parts.queue] : [parts.queue])
 }

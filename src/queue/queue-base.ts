@@ -96,6 +96,11 @@ export abstract class QueueBase<Job> implements QueueSide {
     this.queue.ready().catch(() => undefined)
   }
 
+  /** The queue's name (`process-transaction`, `beat`): the label its metrics carry. */
+  get name(): string {
+    return this.queue.name
+  }
+
   async ready(): Promise<void> {
     await this.queue.ready()
   }

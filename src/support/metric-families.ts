@@ -43,12 +43,15 @@ export const READ_TIMEOUT_MS = 2_000
 /** Reads that failed, by family: confio_metrics_read_failures_total. One table per process. */
 const readFailures = new Map<string, number>()
 
+/** A counter's or a gauge's samples as prom-client takes them. */
+const plain = (samples: readonly Sample[]) => samples.map((s) => ({labels: s.labels ?? {}, value: s.value}))
+
 export function registerCounter(registry: MetricsRegistry, family: FamilyDefinition<Sample>): void {
-  register(registry, 'counter', family, (samples) => samples.map((s) => ({labels: s.labels ?? {}, value: s.value})))
+  register(registry, 'counter', family, plain)
 }
 
 export function registerGauge(registry: MetricsRegistry, family: FamilyDefinition<Sample>): void {
-  register(registry, 'gauge', family, (samples) => samples.map((s) => ({labels: s.labels ?? {}, value: s.value})))
+  register(registry, 'gauge', family, plain)
 }
 
 export function registerHistogram(registry: MetricsRegistry, family: FamilyDefinition<HistogramSample>): void {
