@@ -2,19 +2,14 @@
 // backfill starts, and running one with its progress (live: cli/render/backfill-progress.ts) and a one-line summary (BackfillCommand,
 // the base of those commands).
 import {type Command, Flags} from '@oclif/core'
-import type {ChainReader} from '../src/chain/index.ts'
-import type {ConfioConfig} from '../src/config/config.ts'
 import {isStopOf, messageOf, RuntimeFailure, UsageError} from '../src/errors.ts'
 import {AccountBackfill, type BackfillAccount, type BackfillReport, type BackfillStart} from '../src/ingest/account-backfill.ts'
 import type {FillProgress, FillSource} from '../src/ingest/history-fill.ts'
-import type {Logger} from '../src/logging/logger.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
-import type {Database} from '../src/store/database.ts'
 import {counted} from '../src/support/counted.ts'
 import {formatDuration} from '../src/support/durations.ts'
 import {ConfioCommand} from './base-command.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
-import type {ProgressMode} from './progress-mode.ts'
 import {BACKFILL_STEPS, backfillProgress} from './render/backfill-progress.ts'
 import {withSteps} from './step-list.ts'
 
@@ -23,20 +18,6 @@ export const backfillSourceFlag = Flags.option({
   default: 'auto' as const,
   summary: "Where the history is read: the node's ListTransactions (list), a scan of the checkpoints (scan), or list where the node serves it (auto).",
 })()
-
-export interface BackfillParts {
-  readonly settings: ConfioConfig
-  readonly db: Database
-  readonly chain: ChainReader
-  readonly queue: TransactionQueue
-  readonly logger: Logger
-  readonly signal: AbortSignal
-  /** Whether to print the summary (off with --json). */
-  readonly human: boolean
-  /** Whether progress is drawn (live) or not (plain): the command's progressMode(). */
-  readonly progress: ProgressMode
-  readonly log: (line: string) => void
-}
 
 export const backfillCheckpointFlag = checkpointFlag({summary: 'Backfill from this checkpoint.'})
 export const backfillSinceFlag = durationFlag({summary: 'Backfill this far back from now (e.g. 30d).'})
@@ -60,25 +41,20 @@ export abstract class BackfillCommand<T extends typeof Command> extends ConfioCo
   protected async backfill(accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
     // Redis first, as by every command that opens a queue: one line naming REDIS_URL.
     const queue = await this.queue(TransactionQueue)
-    const parts = {settings: this.settings, db: await this.db(), chain: this.chain(), queue, logger: this.logger, signal: this.stopSignal, human: !this.jsonEnabled(), progress: this.progressMode(), log: (line: string) => this.log(line)}
-    return runBackfill(parts, accounts, start, source)
-  }
-}
-
-export async function runBackfill(parts: BackfillParts, accounts: readonly BackfillAccount[], start: BackfillStart, source: FillSource | 'auto'): Promise<BackfillReport> {
-  const {settings, db, chain, queue, logger, signal} = parts
-  let done: FillProgress | undefined
-  try {
-    const backfill = new AccountBackfill({db, chain, queue, packages: settings.contracts.monitored, tokens: settings.tokens, logger, signal})
-    const report = await withSteps(parts.progress, BACKFILL_STEPS, (steps) => {
-      const shown = backfillProgress(steps)
-      return backfill.run({accounts, start, source, onStart: shown.onStart, onProgress: (p) => shown.onProgress((done = p))})
-    })
-    if (parts.human) parts.log(summary(report))
-    return report
-  } catch (error) {
-    if (isStopOf(signal, error)) throw stopped(signal, done, error)
-    throw error
+    const {settings, logger, stopSignal: signal} = this
+    const backfill = new AccountBackfill({db: await this.db(), chain: this.chain(), queue, packages: settings.contracts.monitored, tokens: settings.tokens, logger, signal})
+    let done: FillProgress | undefined
+    try {
+      const report = await withSteps(this.progressMode(), BACKFILL_STEPS, (steps) => {
+        const shown = backfillProgress(steps)
+        return backfill.run({accounts, start, source, onStart: shown.onStart, onProgress: (p) => shown.onProgress((done = p))})
+      })
+      if (!this.jsonEnabled()) this.log(summary(report))
+      return report
+    } catch (error) {
+      if (isStopOf(signal, error)) throw stopped(signal, done, error)
+      throw error
+    }
   }
 }
 
