@@ -10,9 +10,14 @@
 
 export type WebhookType = 'account.transaction' | 'balance.drift'
 
-/** Milliseconds since the epoch (a bigint column) as ISO 8601 UTC with ms, in SQL. */
+/** A timestamptz expression as ISO 8601 UTC with ms, in SQL. */
+function isoOf(timestamp: string): string {
+  return `to_char(${timestamp} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+}
+
+/** Milliseconds since the epoch (a bigint column) as isoOf writes them. */
 function isoOfMs(column: string): string {
-  return `to_char(to_timestamp(${column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+  return isoOf(`to_timestamp(${column} / 1000.0)`)
 }
 
 /** The account as every event names it. */
@@ -69,7 +74,7 @@ export function driftEventsInsert(): string {
           'chain', d.chain_amount::text,
           'difference', d.difference::text,
           'checkpoint', d.chain_checkpoint::text,
-          'firstSeen', to_char(d.first_seen AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+          'firstSeen', ${isoOf('d.first_seen')})
         FROM drift d JOIN accounts a ON a.id = d.account_id
         WHERE d.opened
         ON CONFLICT (source) DO NOTHING`
