@@ -186,8 +186,8 @@ async function rowsOf(db: Database): Promise<{history: number; balances: string;
   return {history: Number(rows[0].history), balances: rows[0].balances, stale: Number(rows[0].stale), outbox: Number(rows[0].outbox)}
 }
 
-/** The checks every worker run must pass, or its figure means nothing. */
-async function checkRun(db: Database, run: {completed: number}, addresses: string[], label: string): Promise<void> {
+/** The checks every worker run must pass, or its figure means nothing; the rows it read. */
+async function checkRun(db: Database, run: {completed: number}, expected: Map<string, bigint>, label: string): Promise<Awaited<ReturnType<typeof rowsOf>>> {
   const problems: string[] = []
   if (run.completed !== JOBS) problems.push(`${run.completed} of ${JOBS} jobs completed`)
   const rows = await rowsOf(db)
@@ -195,13 +195,13 @@ async function checkRun(db: Database, run: {completed: number}, addresses: strin
   if (ANCHORED) {
     if (rows.stale > 0) problems.push(`${rows.stale} balances stale`)
     if (rows.outbox > 0) problems.push(`${rows.outbox} outbox rows left: not every change was written through`)
-    const expected = expectedBalances(addresses)
     const {rows: balances} = await db.raw<{rows: {sui_address: string; token: string; amount: string}[]}>('SELECT a.sui_address, b.token, b.amount::text FROM balances b JOIN accounts a ON a.id = b.account_id')
     const wrong = balances.filter((b) => expected.get(`${b.sui_address} ${b.token}`) !== BigInt(b.amount))
     if (balances.length !== expected.size) problems.push(`${balances.length} balances, expected ${expected.size}`)
     if (wrong.length > 0) problems.push(`${wrong.length} balances differ from base + changes`)
   }
   if (problems.length) throw new Error(`${label}: the run is broken, its figures mean nothing: ${problems.join('; ')}`)
+  return rows
 }
 
 /** Start/finish message pairs, in the order the worker sent them (each start is followed by its finish on the same connection). */
@@ -275,6 +275,7 @@ async function main(): Promise<void> {
     const seeding = performance.now()
     const addresses = await seed(db)
     const digests = Array.from({length: JOBS}, (_, i) => transfer(i, addresses).digest)
+    const expected = expectedBalances(addresses)
     console.log(`bench:worker — confio worker --drain --concurrency ${CONCURRENCY}, ${fmt(JOBS)} queued cUSD transfers between ${fmt(ACCOUNTS)} accounts, ${ANCHORED ? 'every balance anchored (the steady state)' : 'no balance anchored (ANCHORED=0: marked stale, nothing written through)'} (node ${process.version}; seeded in ${seconds(performance.now() - seeding)})`)
 
     // -- one process, its batch messages recorded --
@@ -284,8 +285,7 @@ async function main(): Promise<void> {
     if (CPU_PROF) mkdirSync(PROFILE_DIR, {recursive: true})
     const profile = CPU_PROF ? `worker-${SCRATCH.runId}.cpuprofile` : undefined
     const one = await runWorker({record, ...(profile ? {profile} : {})})
-    await checkRun(db, one, addresses, 'one worker')
-    const workerRows = await rowsOf(db)
+    const workerRows = await checkRun(db, one, expected, 'one worker')
     console.log(`one worker: ${fmt(one.jobsPerSecond)} jobs/s (${fmt(one.completed / one.batches, 1)} jobs a batch, ${seconds(one.wallMs)} with process start, peak RSS ${fmt(one.peakMb)} MB)`)
     if (profile) console.log(`  CPU profile: ${join(PROFILE_DIR, profile)}`)
 
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
     await reset(db)
     await queueAll(digests)
     const two = await Promise.all([runWorker(), runWorker()])
-    await checkRun(db, {completed: two[0].completed + two[1].completed}, addresses, 'two workers')
+    await checkRun(db, {completed: two[0].completed + two[1].completed}, expected, 'two workers')
     const twoRate = (JOBS * 1000) / Math.max(two[0].durationMs, two[1].durationMs)
     console.log(`two workers: ${fmt(twoRate)} jobs/s together (${two.map((r) => `${fmt(r.completed)} jobs at ${fmt(r.jobsPerSecond)}/s`).join(', ')})`)
 
