@@ -141,13 +141,18 @@ function settingsTable(): string {
     return `| \`${setting.name}\` | ${fallback} | ${cell(setting.description)}${aliases}${secret} |`
   })
   const variables = PROCESS_VARIABLES.map((variable) => `| \`${variable.name}\` | ${variable.fallback} | ${cell(variable.description)} |`)
-  return [TABLE_BEGIN, '| setting | default | meaning |', '| --- | --- | --- |', ...rows, ...variables, TABLE_END].join('\n')
+  return ['| setting | default | meaning |', '| --- | --- | --- |', ...rows, ...variables].join('\n')
 }
 
 /** The README with its configuration table as settingsTable() writes it. */
 export function readmeWithSettingsTable(readme: string): string {
-  const begin = readme.indexOf(TABLE_BEGIN)
-  const end = readme.indexOf(TABLE_END)
-  if (begin < 0 || end < begin) throw new Error(`${README} has no settings table between "${TABLE_BEGIN}" and "${TABLE_END}"`)
-  return readme.slice(0, begin) + settingsTable() + readme.slice(end + TABLE_END.length)
+  return betweenMarkers(readme, README, TABLE_BEGIN, TABLE_END, settingsTable())
+}
+
+/** `doc` (named `name` in errors) with what stands between its two marker lines replaced by `body`. */
+export function betweenMarkers(doc: string, name: string, begin: string, end: string, body: string): string {
+  const from = doc.indexOf(begin)
+  const to = doc.indexOf(end)
+  if (from < 0 || to < from) throw new Error(`${name} has no "${begin}" … "${end}" markers`)
+  return `${doc.slice(0, from + begin.length)}\n${body}\n${doc.slice(to)}`
 }
