@@ -5,7 +5,7 @@
 // occurrences, the first holding the first half of the message's fields, the second the rest.
 // Only the framing changes: the SDK's generated decoder reads the reply as it reads the unsplit
 // one (test/sui-server/split-messages.test.ts). Fields keep their order; nothing is added.
-import {messageField} from './wire.ts'
+import {messageField, wireFields} from './wire.ts'
 
 interface Field {
   no: number
@@ -62,39 +62,7 @@ function rewrite(message: Uint8Array, path: readonly number[], at: (inner: Uint8
   return Buffer.concat(fieldsOf(message).map((f) => (f.no === head && f.body !== undefined ? messageField(f.no, rewrite(f.body, rest, at)) : f.raw)))
 }
 
+/** The fields of a message, a length-delimited field's body beside its whole encoding. */
 function fieldsOf(message: Uint8Array): Field[] {
-  const fields: Field[] = []
-  let at = 0
-  while (at < message.length) {
-    const start = at
-    const [tag, afterTag] = readVarint(message, at)
-    const no = Number(tag >> 3n)
-    const wireType = Number(tag & 7n)
-    at = afterTag
-    let body: Uint8Array | undefined
-    if (wireType === 0) at = readVarint(message, at)[1]
-    else if (wireType === 1) at += 8
-    else if (wireType === 5) at += 4
-    else if (wireType === 2) {
-      const [length, afterLength] = readVarint(message, at)
-      at = afterLength + Number(length)
-      body = message.subarray(afterLength, at)
-    } else throw new Error(`wire type ${wireType} is not written by this server`)
-    if (at > message.length) throw new Error('field runs past the message')
-    fields.push({no, raw: message.subarray(start, at), body})
-  }
-  return fields
+  return wireFields(message).map((f) => ({no: f.no, raw: f.raw, body: f.wireType === 2 ? (f.value as Uint8Array) : undefined}))
 }
-
-function readVarint(bytes: Uint8Array, at: number): [bigint, number] {
-  let value = 0n
-  let shift = 0n
-  for (;;) {
-    const byte = bytes[at++]
-    if (byte === undefined) throw new Error('varint runs past the message')
-    value |= BigInt(byte & 0x7f) << shift
-    if (byte < 0x80) return [value, at]
-    shift += 7n
-  }
-}
-

@@ -31,3 +31,67 @@ export function uint64Field(fieldNumber: number, value: bigint): Buffer {
 export function preEncoded<T>(bytes: Buffer): T {
   return bytes as unknown as T
 }
+
+/**
+ * One field of an encoded message: its number, wire type, its whole encoding (`raw`), and its
+ * value: a varint's number, or the bytes of anything else (a length-delimited field's body, a
+ * fixed field's 8 or 4 bytes, a group's fields up to its end tag).
+ */
+export interface WireField {
+  readonly no: number
+  readonly wireType: number
+  readonly raw: Uint8Array
+  readonly value: bigint | Uint8Array
+}
+
+/** The fields of a message's encoding, in order (split-messages.ts, the tests' proto-mutator). */
+export function wireFields(message: Uint8Array): WireField[] {
+  const fields: WireField[] = []
+  let at = 0
+  while (at < message.length) {
+    const start = at
+    const [tag, afterTag] = readVarint(message, at)
+    const no = Number(BigInt.asUintN(32, tag) >> 3n)
+    const wireType = Number(tag & 7n)
+    const [value, end] = fieldValue(message, afterTag, wireType, no)
+    fields.push({no, wireType, raw: message.subarray(start, end), value})
+    at = end
+  }
+  return fields
+}
+
+/** The value of a field whose tag ends at `at`, and where the field ends. */
+function fieldValue(message: Uint8Array, at: number, wireType: number, no: number): [bigint | Uint8Array, number] {
+  if (wireType === 0) return readVarint(message, at)
+  if (wireType === 1 || wireType === 5) return within(message, at, at + (wireType === 1 ? 8 : 4))
+  if (wireType === 2) {
+    const [length, afterLength] = readVarint(message, at)
+    return within(message, afterLength, afterLength + Number(length))
+  }
+  if (wireType === 3) {
+    // A group: fields up to the end tag (wire type 4) of the same number.
+    for (let end = at; ; ) {
+      const [tag, afterTag] = readVarint(message, end)
+      if (Number(tag & 7n) === 4 && Number(BigInt.asUintN(32, tag) >> 3n) === no) return [message.subarray(at, end), afterTag]
+      end = fieldValue(message, afterTag, Number(tag & 7n), Number(BigInt.asUintN(32, tag) >> 3n))[1]
+    }
+  }
+  throw new Error(`wire type ${wireType} at ${at}`)
+}
+
+function within(message: Uint8Array, from: number, to: number): [Uint8Array, number] {
+  if (to > message.length) throw new Error('field runs past the message')
+  return [message.subarray(from, to), to]
+}
+
+function readVarint(bytes: Uint8Array, at: number): [bigint, number] {
+  let value = 0n
+  let shift = 0n
+  for (;;) {
+    const byte = bytes[at++]
+    if (byte === undefined) throw new Error('varint runs past the message')
+    value |= BigInt(byte & 0x7f) << shift
+    if (byte < 0x80) return [BigInt.asUintN(64, value), at]
+    shift += 7n
+  }
+}

@@ -16,6 +16,7 @@
 import type {GrpcTypes} from '@mysten/sui/grpc'
 
 import type {Random} from '../../sui-server/random.ts'
+import {wireFields} from '../../sui-server/wire.ts'
 
 /** A generated message type as the SDK exports it (GrpcTypes.Checkpoint, ...). */
 export type MessageType = Pick<typeof GrpcTypes.Checkpoint, 'typeName' | 'fields'>
@@ -245,69 +246,5 @@ function randomText(r: Random): string {
 
 /** The occurrences of one message's encoding, in order (a group's body as its bytes). */
 export function readOccurrences(bytes: Uint8Array): Occurrence[] {
-  const cursor = new Cursor(bytes)
-  const out: Occurrence[] = []
-  while (cursor.pos < bytes.length) {
-    const {no, wireType} = cursor.tag()
-    const start = cursor.pos
-    if (wireType === VARINT) out.push({no, wireType, value: cursor.varint()})
-    else if (wireType === LEN) {
-      const length = Number(cursor.varint())
-      out.push({no, wireType, value: bytes.subarray(cursor.pos, (cursor.pos += length))})
-    } else if (wireType === START_GROUP) {
-      const bodyEnd = cursor.skipGroup(no)
-      out.push({no, wireType, value: bytes.subarray(start, bodyEnd)})
-    } else {
-      cursor.skip(wireType, no)
-      out.push({no, wireType, value: bytes.subarray(start, cursor.pos)})
-    }
-  }
-  return out
-}
-
-class Cursor {
-  pos = 0
-  readonly bytes: Uint8Array
-
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes
-  }
-
-  varint(): bigint {
-    let result = 0n
-    for (let shift = 0n; ; shift += 7n) {
-      const byte = this.bytes[this.pos++]
-      if (byte === undefined) throw new RangeError('truncated varint')
-      result |= BigInt(byte & 0x7f) << shift
-      if (byte < 0x80) return BigInt.asUintN(64, result)
-    }
-  }
-
-  tag(): {no: number; wireType: number} {
-    const tag = BigInt.asUintN(32, this.varint())
-    return {no: Number(tag >> 3n), wireType: Number(tag & 7n)}
-  }
-
-  skip(wireType: number, no: number): void {
-    if (wireType === VARINT) this.varint()
-    else if (wireType === FIXED64) this.pos += 8
-    else if (wireType === FIXED32) this.pos += 4
-    else if (wireType === LEN) {
-      const length = Number(this.varint())
-      this.pos += length
-    }
-    else if (wireType === START_GROUP) this.skipGroup(no)
-    else throw new RangeError(`wire type ${wireType} at ${this.pos}`)
-    if (this.pos > this.bytes.length) throw new RangeError('truncated field')
-  }
-
-  /** Passes over the body and end tag of group `no`; returns where its body ends. */
-  skipGroup(no: number): number {
-    for (;;) {
-      const bodyEnd = this.pos
-      const tag = this.tag()
-      if (tag.wireType === END_GROUP && tag.no === no) return bodyEnd
-      this.skip(tag.wireType, tag.no)
-    }
-  }
+  return wireFields(bytes).map(({no, wireType, value}) => ({no, wireType, value}))
 }
