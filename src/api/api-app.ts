@@ -18,7 +18,7 @@ import {translateError} from '../error-translation.ts'
 import {errorReply} from './api-error.ts'
 import {ApiMetrics} from './api-metrics.ts'
 import type {ApiServices} from './api-services.ts'
-import {bearerCheck, OPEN_PATHS} from './bearer-auth.ts'
+import {bearerCheck} from './bearer-auth.ts'
 import {balanceRoutes} from './routes/balance-routes.ts'
 import {healthRoutes} from './routes/health-routes.ts'
 import {pendingRoutes} from './routes/pending-routes.ts'
@@ -65,7 +65,9 @@ export async function buildApiApp(options: ApiAppOptions): Promise<FastifyInstan
   if (options.token !== undefined) {
     const check = bearerCheck(options.token)
     app.addHook('onRequest', async (request) => {
-      if (!OPEN_PATHS.has(request.routeOptions.url ?? '')) check(request.headers.authorization)
+      // A route open to all says so in its schema (`security: []`, as the OpenAPI document shows it).
+      const security = (request.routeOptions.schema as {security?: unknown[]} | undefined)?.security
+      if (security?.length !== 0) check(request.headers.authorization)
     })
   }
 

@@ -1,10 +1,9 @@
 // Every /v1 request carries `Authorization: Bearer <CONFIO_API_TOKEN>` (Stripe's and Blnk's
 // scheme), compared in constant time (hashes of equal length, so the token's length leaks neither).
-// The probes (/healthz, /readyz) answer without it: an orchestrator has no secret.
+// The probes (/healthz, /readyz) answer without it, their schemas saying `security: []`: an
+// orchestrator has no secret.
 import {createHash, timingSafeEqual} from 'node:crypto'
 import {ApiError} from './api-error.ts'
-
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz'])
 
 export function bearerCheck(token: string): (authorization: string | undefined) => void {
   const expected = digest(token)
