@@ -207,13 +207,7 @@ export class PostgresBalanceStore {
   async releasePending(digest: string): Promise<CachedBalance[]> {
     return this.db.transaction(async (trx) => {
       await trx.raw(`SELECT ${pendingReleaseLock('?')}`, [digest])
-      await trx.raw(
-        `SELECT 1 FROM balances b
-         WHERE (b.account_id, b.token) IN (SELECT account_id, token FROM pending_balance_changes WHERE tx_digest = ?)
-         ORDER BY b.account_id, b.token
-         FOR UPDATE`,
-        [digest],
-      )
+      await trx.raw(lockBalanceRows('SELECT account_id, token FROM pending_balance_changes WHERE tx_digest = ?'), [digest])
       const {rows} = await trx.raw<{rows: BalanceRow[]}>(
         pendingReleaseStatement('DELETE FROM pending_balance_changes p WHERE p.tx_digest = ? RETURNING p.account_id, p.token, p.amount', 'SELECT * FROM released ORDER BY account_id::bigint, token'),
         [digest],
@@ -232,12 +226,17 @@ export class PendingConflictError extends UsageError {
   }
 }
 
+/** Locks the balances rows of the (account_id, token) pairs `keys` selects, in (account, token) order: the worker's, so no two releases deadlock. */
+export function lockBalanceRows(keys: string): string {
+  return `SELECT 1 FROM balances b WHERE (b.account_id, b.token) IN (${keys}) ORDER BY b.account_id, b.token FOR UPDATE`
+}
+
 /**
  * The one statement that releases pending amounts (a send given up on, or expired: pending
  * expiry): `gone` deletes pending_balance_changes rows and returns their (account_id, token,
  * amount); each balance's pending_amount drops by their sum, never below 0, with a new version,
  * queued for Redis. `select` reads `released` (the balances rows changed, as COLUMNS names them).
- * The caller holds the locks (balances rows in (account, token) order, the worker's).
+ * The caller holds the locks (lockBalanceRows).
  */
 export function pendingReleaseStatement(gone: string, select: string): string {
   return `WITH gone AS (${gone}),

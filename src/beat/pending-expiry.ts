@@ -9,7 +9,7 @@
 // Locks: the expired rows are taken FOR UPDATE SKIP LOCKED (a row a worker is releasing right now
 // is the worker's), then their balances rows in (account, token) order, the order the worker locks
 // them in, so the two wait for each other instead of deadlocking.
-import {pendingReleaseStatement} from '../balances/postgres-balance-store.ts'
+import {lockBalanceRows, pendingReleaseStatement} from '../balances/postgres-balance-store.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {Database} from '../store/database.ts'
 
@@ -57,13 +57,7 @@ export async function expirePendingAmounts(options: PendingExpiryOptions): Promi
       )
       if (rows.length === 0) return {rows, balances: 0}
       const keys = {digests: rows.map((r) => r.tx_digest), accounts: rows.map((r) => r.account_id), tokens: rows.map((r) => r.token)}
-      await trx.raw(
-        `SELECT 1 FROM balances b
-         WHERE (b.account_id, b.token) IN (SELECT * FROM unnest(?::bigint[], ?::text[]))
-         ORDER BY b.account_id, b.token
-         FOR UPDATE`,
-        [keys.accounts, keys.tokens],
-      )
+      await trx.raw(lockBalanceRows('SELECT * FROM unnest(?::bigint[], ?::text[])'), [keys.accounts, keys.tokens])
       const {rows: changed} = await trx.raw<{rows: {n: number}[]}>(
         pendingReleaseStatement(
           `DELETE FROM pending_balance_changes p
