@@ -206,7 +206,8 @@ describe('confio beat: scheduling', function () {
     await eventually(async () => /holding the beat lease/.test(first.stderr + second.stderr) && /waiting as a standby/.test(first.stderr + second.stderr), 20_000, 'one active beat and one standby')
     const [active, standby] = /holding the beat lease/.test(first.stderr) ? [first, second] : [second, first]
     assert.doesNotMatch(standby.stderr, /holding the beat lease/)
-    await eventually(async () => (await runsOf()).length === BEAT_TASKS.length, 15_000, 'every task scheduled')
+    // A run is recorded, then its job queued: wait for both, or the last task's job may not be there yet.
+    await eventually(async () => (await runsOf()).length === BEAT_TASKS.length && (await queue.waitingIds()).length === BEAT_TASKS.length, 15_000, 'every task scheduled and queued')
     const ids = (await runsOf()).map((r) => beatJobId(r.task, new Date(r.slot))).sort()
     assert.deepEqual((await queue.waitingIds()).sort(), ids)
 
