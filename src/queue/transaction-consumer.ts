@@ -29,7 +29,7 @@ export type BatchErrors = readonly unknown[]
 export interface ConsumeLimits {
   /** Jobs held at once, across the batches running. */
   readonly concurrency: number
-  /** Batches running at once; each takes up to its share of `concurrency`. */
+  /** Batches running at once (at most `concurrency`); each takes up to its share of `concurrency`. */
   readonly parallel: number
 }
 
@@ -58,8 +58,7 @@ export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
     })
     this.intake = intake
     intake.start()
-    const share = Math.max(1, Math.ceil(limits.concurrency / limits.parallel))
-    this.loops = Array.from({length: limits.parallel}, () => this.batchLoop(intake, share, handler))
+    this.loops = sharesOf(limits).map((share) => this.batchLoop(intake, share, handler))
   }
 
   /** Takes no new job, lets the batches running finish within `timeoutMs`, then closes the queue. */
@@ -82,6 +81,12 @@ export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
       await intake.finish(endings).catch((error: unknown) => this.queue.emit('error', error))
     }
   }
+}
+
+/** Each batch loop's most jobs at once: `concurrency` split as evenly as it goes, no loop without one. */
+function sharesOf({concurrency, parallel}: ConsumeLimits): number[] {
+  const loops = Math.max(1, Math.min(parallel, concurrency))
+  return Array.from({length: loops}, (_, i) => Math.floor(concurrency / loops) + (i < concurrency % loops ? 1 : 0))
 }
 
 function jobOf(job: IntakeJob, decision: {ending: JobEnding | undefined}): TakenJob {

@@ -189,3 +189,86 @@ describe('JobIntake on bee-queue keys', function () {
     assert.deepEqual(await redis.lrange(key('active'), 0, -1), ['ji-here'])
   })
 })
+
+describe('TransactionConsumer.consume', function () {
+  this.timeout(60_000)
+  const redisUrl = process.env.REDIS_URL as string
+  let prefix: string
+  const queues: QueueSide[] = []
+
+  beforeEach(() => {
+    prefix = `${process.env.REDIS_PREFIX}tc-${randomBytes(4).toString('hex')}:`
+  })
+
+  afterEach(async () => {
+    await Promise.all(queues.splice(0).map((queue) => queue.close(1_000)))
+    await deleteKeysWithPrefix(redisUrl, prefix)
+  })
+
+  /** Runs `count` jobs through consume at these limits; answers the most held at once and the batch sizes. */
+  async function run(count: number, concurrency: number, parallel: number): Promise<{most: number; sizes: number[]}> {
+    const producer = new TransactionQueue({redisUrl, redisPrefix: prefix})
+    const consumer = new TransactionConsumer({redisUrl, redisPrefix: prefix})
+    queues.push(producer, consumer)
+    await producer.enqueue(Array.from({length: count}, (_, i) => `tc${i}`))
+    let held = 0
+    let most = 0
+    let done = 0
+    const sizes: number[] = []
+    await new Promise<void>((resolve) => {
+      consumer.consume({concurrency, parallel}, async (jobs) => {
+        held += jobs.length
+        most = Math.max(most, held)
+        sizes.push(jobs.length)
+        await sleep(5)
+        held -= jobs.length
+        done += jobs.length
+        if (done === count) resolve()
+        return jobs.map(() => undefined)
+      })
+    })
+    return {most, sizes}
+  }
+
+  for (const [concurrency, parallel] of [
+    [5, 2],
+    [1, 2],
+    [32, 2],
+  ] as const) {
+    it(`holds at most ${concurrency} jobs at once with ${parallel} batches`, async () => {
+      const {most, sizes} = await run(200, concurrency, parallel)
+      assert.ok(most <= concurrency, `held ${most} at once`)
+      assert.equal(
+        sizes.reduce((a, b) => a + b, 0),
+        200,
+      )
+      if (concurrency > 1) assert.ok(Math.max(...sizes) > 1, 'jobs come in batches')
+    })
+  }
+
+  it("ends a failed job as its control said, and a job whose handler said nothing as failed; a handler that throws fails its batch's jobs", async () => {
+    const producer = new TransactionQueue({redisUrl, redisPrefix: prefix})
+    const consumer = new TransactionConsumer({redisUrl, redisPrefix: prefix})
+    queues.push(producer, consumer)
+    await producer.enqueue(['tc-again', 'tc-failed', 'tc-silent', 'tc-done'])
+    const seen = new Map<string, number>()
+    await new Promise<void>((resolve) => {
+      consumer.consume({concurrency: 8, parallel: 1}, async (jobs) => {
+        for (const job of jobs) seen.set(job.digest, (seen.get(job.digest) ?? 0) + 1)
+        if (seen.get('tc-again') === 2) {
+          setImmediate(resolve)
+          throw new Error('the whole batch failed')
+        }
+        return jobs.map((job) => {
+          if (job.digest === 'tc-again') job.control.retryIn(0)
+          if (job.digest === 'tc-failed') job.control.noRetry()
+          return job.digest === 'tc-done' ? undefined : new Error(`${job.digest} did not work`)
+        })
+      })
+    })
+    await sleep(200)
+    assert.deepEqual(Object.fromEntries(seen), {'tc-again': 2, 'tc-failed': 1, 'tc-silent': 1, 'tc-done': 1})
+    assert.deepEqual((await producer.failedDigests()).sort(), ['tc-again', 'tc-failed', 'tc-silent'])
+    assert.equal((await producer.counts()).waiting, 0)
+  })
+})
