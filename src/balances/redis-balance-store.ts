@@ -7,34 +7,75 @@
 // has the connection's deadline (REDIS_COMMAND_TIMEOUT): callers treat a timeout as Redis being
 // away.
 import type {Knex} from 'knex'
-import type {Redis} from 'ioredis'
+import {ReplyError, type Redis} from 'ioredis'
 import {type BalanceKey, balanceCacheKey, balanceInvalidationChannel, encodeInvalidation} from './balance-keys.ts'
 import {type CachedBalance, decodeCachedBalance, encodeCachedBalance} from './cached-balance.ts'
 import {CacheGeneration} from './cache-generation.ts'
 import {isCaughtUp, pipelineMarkerKey} from './pipeline-marker.ts'
 
 // Generations and versions are compared as decimal strings (length, then digits): exact for any
-// u64, where Lua's numbers are doubles. Returns 1 when stored, 0 when the stored value is of a
-// newer generation, or of the same one at the same or a higher version.
-const SET_IF_NEWER = `
+// u64, where Lua's numbers are doubles. replaces(current, value): whether a value may be stored
+// over the current one, i.e. the current one (if any) is of an older generation, or of the same one
+// at a lower version.
+const REPLACES = `
 local function above(a, b) return #a > #b or (#a == #b and a > b) end
-local current = redis.call('GET', KEYS[1])
-if current then
+local function replaces(current, value)
+  if not current then return true end
   local storedGeneration, storedVersion = string.match(current, '^(%d+)|(%d+)|')
-  local generation, version = string.match(ARGV[1], '^(%d+)|(%d+)|')
-  if storedGeneration and (above(storedGeneration, generation) or (storedGeneration == generation and not above(version, storedVersion))) then return 0 end
-end
+  local generation, version = string.match(value, '^(%d+)|(%d+)|')
+  return not (storedGeneration and (above(storedGeneration, generation) or (storedGeneration == generation and not above(version, storedVersion))))
+end`
+
+/** Returns 1 when stored, 0 when the stored value is as new or newer. */
+const SET_IF_NEWER = `${REPLACES}
+if not replaces(redis.call('GET', KEYS[1]), ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1`
+
+/**
+ * The relay's delivery in one call: per key of KEYS, its value stored if newer (ARGV[2i+1]; empty:
+ * the key deleted), else, when Redis refuses that, the key deleted instead; then its invalidation
+ * (ARGV[2i+2]; empty: none) announced on the channel (ARGV[1]). ARGV[2]: the TTL in ms. Answers
+ * two texts per key: what refused the write (and the DELETE after it), and what refused the
+ * announcement; empty when nothing did. Each command is a pcall, so one key's refusal is its own.
+ * A memory limit fails the whole script (see below): it is redone key by key.
+ */
+const DELIVER = `${REPLACES}
+local function refusal(reply) return type(reply) == 'table' and reply.err end
+local channel, ttl, answer = ARGV[1], ARGV[2], {}
+for i, key in ipairs(KEYS) do
+  local value, note = ARGV[2 * i + 1], ARGV[2 * i + 2]
+  local refused
+  if value == '' then
+    refused = refusal(redis.pcall('DEL', key))
+  else
+    local current = redis.pcall('GET', key)
+    refused = refusal(current)
+    if not refused and replaces(current, value) then refused = refusal(redis.pcall('SET', key, value, 'PX', ttl)) end
+  end
+  -- Out of memory, Redis would let this script's later writes through once it has written
+  -- anything (not to break it half-way): the whole delivery goes key by key instead.
+  if refused and string.sub(refused, 1, 4) == 'OOM ' then return redis.error_reply(refused) end
+  if refused then
+    local deleteRefused = refusal(redis.pcall('DEL', key))
+    refused = deleteRefused and (refused .. '; DEL: ' .. deleteRefused) or false
+  end
+  local unannounced = note ~= '' and refusal(redis.pcall('PUBLISH', channel, note))
+  answer[2 * i - 1] = refused or ''
+  answer[2 * i] = unannounced or ''
+end
+return answer`
 
 /** Redis forgets a balance nobody changed or read back for this long; PostgreSQL still has it. */
 export const REDIS_BALANCE_TTL_MS = 7 * 24 * 3_600_000
 
 const COMMAND = 'confioSetBalanceIfNewer'
+const DELIVER_COMMAND = 'confioDeliverBalances'
 
 /** What defineCommand adds to a client and to its pipelines (ioredis types only its own commands). */
 interface WithSetIfNewer<R> {
   [COMMAND](key: string, value: string, ttlMs: string): R
+  [DELIVER_COMMAND](keyCount: number, ...keysThenArgs: string[]): R
 }
 
 /** What the relay asks Redis to hold for one key: the row's state, or nothing (the row is gone). */
@@ -73,6 +114,7 @@ export class RedisBalanceStore {
     this.markerKey = pipelineMarkerKey(prefix)
     // defineCommand sends EVALSHA, falling back to EVAL once per connection when Redis lacks it.
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, {numberOfKeys: 1, lua: SET_IF_NEWER})
+    if (!(DELIVER_COMMAND in redis)) redis.defineCommand(DELIVER_COMMAND, {lua: DELIVER})
   }
 
   /** A store whose generation is read from PostgreSQL now. */
@@ -122,6 +164,28 @@ export class RedisBalanceStore {
    */
   async deliver(deliveries: readonly Delivery[]): Promise<RefusedKey[]> {
     if (deliveries.length === 0) return []
+    // One script for the whole delivery: a pipeline of a command per key cost the worker a tenth
+    // of its CPU (bench:worker). Redis refuses a script as a whole for reasons it would refuse
+    // only some of its keys for (an ACL on a key, a memory limit): the pipeline then tells them apart.
+    const refused = (await this.deliverInOneCall(deliveries).catch((error: unknown) => (error instanceof ReplyError ? undefined : Promise.reject(error)))) ?? (await this.deliverKeyByKey(deliveries))
+    if (refused.length === deliveries.length) throw refused[0]?.error
+    return refused
+  }
+
+  private async deliverInOneCall(deliveries: readonly Delivery[]): Promise<RefusedKey[]> {
+    const keys = deliveries.map(({key}) => balanceCacheKey(this.prefix, key))
+    const args = deliveries.flatMap(({balance}) => (balance ? [this.encode(balance), encodeInvalidation(balance)] : ['', '']))
+    const client = this.redis as unknown as WithSetIfNewer<Promise<string[]>>
+    const answer = await client[DELIVER_COMMAND](keys.length, ...keys, this.channel, String(REDIS_BALANCE_TTL_MS), ...args)
+    const refused: RefusedKey[] = []
+    deliveries.forEach(({key}, i) => {
+      const reason = answer[2 * i] || answer[2 * i + 1]
+      if (reason) refused.push({key, error: new ReplyError(reason)})
+    })
+    return refused
+  }
+
+  private async deliverKeyByKey(deliveries: readonly Delivery[]): Promise<RefusedKey[]> {
     const outcomes = await this.write(deliveries)
     const refused: RefusedKey[] = []
     // Only a refusal Redis answered is worth a DEL: a timeout or a closed connection would refuse it too.
@@ -137,7 +201,6 @@ export class RedisBalanceStore {
       if (error) refused.push({key, error: new Error(`${written.message}; DEL: ${error.message}`)})
       else if (announced) refused.push({key, error: announced})
     })
-    if (refused.length === deliveries.length) throw refused[0]?.error
     return refused
   }
 
