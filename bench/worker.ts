@@ -14,7 +14,8 @@
 // (bench/statement-recorder.ts), replayed directly on the same rows (reset to the same state) at
 // the same batch sizes, on as many connections as the worker runs batches at once: PostgreSQL's
 // share of the work with no queue, no decoding, no routing and no Redis. The ratio says how close the
-// worker comes to what PostgreSQL allows here. bee-queue with an empty handler is printed beside.
+// worker comes to what PostgreSQL allows here. The queue alone (the worker's intake with an empty
+// handler) is printed beside.
 // Goals: ≥ 2,500 jobs/s with one process, and ≥ 0.6 of the floor.
 //
 // Checks (a run that fails one is broken, its figures worthless): every job completed, 3 history
@@ -34,11 +35,11 @@ import {mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import BeeQueue from 'bee-queue'
 import type pg from 'pg'
 import type {TransactionDetails} from '../src/chain/index.ts'
 import {insertRawEvents, type RawEventInput} from '../src/ingest/raw-event-repository.ts'
 import {PARALLEL_BATCHES} from '../src/processes/worker-process.ts'
+import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import type {Database} from '../src/store/database.ts'
 import {SUI_COIN_TYPE} from '../src/sui/identifiers.ts'
@@ -244,25 +245,22 @@ async function replay(db: Database, batches: {start: string; finish: string}[], 
   }
 }
 
-/** bee-queue alone: the same number of jobs through an empty handler at this concurrency. */
+/** The queue alone: the same number of jobs through the worker's intake (TransactionConsumer) with an empty handler, at this concurrency. */
 async function emptyHandler(): Promise<number> {
-  const options = {prefix: `${SCRATCH.redisPrefix}empty`, redis: {url: REDIS}, getEvents: false, sendEvents: false, storeJobs: false, removeOnSuccess: true}
-  const producer = new BeeQueue('empty', {...options, isWorker: false})
-  await producer.ready()
-  for (let i = 0; i < JOBS; i += 5_000) {
-    await producer.saveAll(Array.from({length: Math.min(5_000, JOBS - i)}, (_, j) => producer.createJob({digest: String(i + j)}).setId(String(i + j))))
-  }
+  const options = {redisUrl: REDIS, redisPrefix: `${SCRATCH.redisPrefix}empty:`}
+  const producer = new TransactionQueue(options)
+  await producer.enqueue(Array.from({length: JOBS}, (_, i) => `empty${i}`))
   await producer.close()
-  const consumer = new BeeQueue('empty', {...options, isWorker: true})
+  const consumer = new TransactionConsumer(options)
   await consumer.ready()
   let done = 0
   const started = performance.now()
   const rate = await new Promise<number>((resolve) => {
-    consumer.on('succeeded', () => {
-      done += 1
-      if (done === JOBS) resolve((JOBS * 1000) / (performance.now() - started))
+    consumer.consume({concurrency: CONCURRENCY, parallel: PARALLEL_BATCHES}, async (jobs) => {
+      done += jobs.length
+      if (done === JOBS) setImmediate(() => resolve((JOBS * 1000) / (performance.now() - started)))
+      return jobs.map(() => undefined)
     })
-    consumer.process(CONCURRENCY, async () => undefined)
   })
   await consumer.close()
   return rate
@@ -309,7 +307,7 @@ async function main(): Promise<void> {
 
     await reset(db)
     const empty = await emptyHandler()
-    console.log(`bee-queue alone, an empty handler at concurrency ${CONCURRENCY}: ${fmt(empty)} jobs/s`)
+    console.log(`the queue alone (the worker's intake), an empty handler at concurrency ${CONCURRENCY}: ${fmt(empty)} jobs/s`)
 
     const state = ANCHORED ? 'anchored' : 'not anchored'
     reportFigures('worker', [
@@ -317,7 +315,7 @@ async function main(): Promise<void> {
       {name: `one worker, ${state}`, unit: 'jobs/s', measured: one.jobsPerSecond, goal: {on: 'measured', value: GOAL_JOBS_PER_SECOND}},
       {name: `two workers, ${state}, against one worker's batch messages replayed`, unit: 'jobs/s', measured: twoRate, floor},
       {name: 'one worker peak RSS (VmHWM)', unit: 'MB', measured: one.peakMb, higher: false},
-      {name: `bee-queue alone, empty handler, concurrency ${CONCURRENCY}`, unit: 'jobs/s', measured: empty},
+      {name: `the queue alone (the worker's intake), empty handler, concurrency ${CONCURRENCY}`, unit: 'jobs/s', measured: empty},
     ])
   } finally {
     rmSync(work, {recursive: true, force: true})

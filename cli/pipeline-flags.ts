@@ -25,7 +25,7 @@ export const pollFlags = {
 
 export const workerFlags = {
   'metrics-port': metricsPortFlag,
-  concurrency: Flags.integer({min: 1, max: 256, default: 32, summary: 'Jobs this process holds at once; those waiting together are processed as one batch.'}),
+  concurrency: Flags.integer({min: 1, max: 256, default: 32, summary: 'Jobs this process holds at once, taken from the queue together as batches (one database transaction each, two at once).'}),
   'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
   'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
   'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),

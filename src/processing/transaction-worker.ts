@@ -1,14 +1,15 @@
-// A worker process's loop: takes process-transaction jobs from the queue, `concurrency` at a time,
-// until stopped or, with drain, until there is nothing left to do. The jobs waiting together are
-// handed on as one batch (job-batcher.ts), up to parallelBatches batches at once, each one
-// database transaction (process-transaction-batch.ts). Stopping (SIGTERM) takes no new job and
-// lets the ones running finish; a job cut off anyway is found stalled and redone.
+// A worker process's loop: takes process-transaction jobs from the queue, up to `concurrency` held
+// at once, until stopped or, with drain, until there is nothing left to do. The jobs waiting
+// together are taken as one batch (the queue's intake: job-intake.ts), up to parallelBatches
+// batches at once, each one database transaction (process-transaction-batch.ts). Stopping
+// (SIGTERM) takes no new job and lets the ones running finish; a job cut off anyway is found
+// stalled and redone.
+import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {TransactionConsumer} from '../queue/transaction-consumer.ts'
 import {PROCESS_TRANSACTION} from '../queue/transaction-queue.ts'
 import {pause} from '../support/pause.ts'
-import {JobBatcher} from './job-batcher.ts'
-import {JobFailure, type JobOutcome, type ProcessTransactionBatch, type QueuedJob} from './process-transaction-batch.ts'
+import {JobFailure, type JobOutcome, type ProcessTransactionBatch} from './process-transaction-batch.ts'
 import type {JobMetrics} from '../queue/job-metrics.ts'
 import type {WorkerProgress} from './worker-progress.ts'
 
@@ -66,14 +67,6 @@ export class TransactionWorker {
 
   async run(signal: AbortSignal): Promise<WorkerResult> {
     const {queue, processor, concurrency, parallelBatches, logger} = this.options
-    const batcher = new JobBatcher<QueuedJob, JobOutcome | JobFailure>({
-      run: (jobs) => {
-        this.counts.batches += 1
-        return processor.run(jobs)
-      },
-      maxBatchSize: concurrency,
-      parallel: parallelBatches,
-    })
     await queue.ready()
     const started = performance.now()
     this.lastFinished = started
@@ -82,28 +75,14 @@ export class TransactionWorker {
       this.counts.stalledRequeued += 1
       logger.warn({digest}, 'job of a stopped worker put back in the queue')
     })
-    const {metrics} = this.options
-    queue.consume(concurrency, async (digest, control, createdAtMs) => {
-      this.inFlight += 1
+    queue.consume({concurrency, parallel: parallelBatches}, async (jobs) => {
+      this.inFlight += jobs.length
+      this.counts.batches += 1
       try {
-        const outcome = await batcher.submit({digest, control})
-        if (outcome instanceof JobFailure) throw outcome
-        if (outcome.status === 'completed') this.counts.completed += 1
-        else this.counts.alreadyProcessed += 1
-        metrics?.ended(PROCESS_TRANSACTION, 'processed', createdAtMs)
-        this.options.progress?.note()
-        if (outcome.unhandled.length > 0) this.counts.unhandled += 1
-        this.counts.accountTransactions += outcome.accountTransactions
-        this.counts.contractEvents += outcome.contractEvents
-        return outcome
-      } catch (error) {
-        const retried = error instanceof JobFailure && error.retryInMs !== undefined
-        if (retried) this.counts.retrying += 1
-        else this.counts.failed += 1
-        metrics?.ended(PROCESS_TRANSACTION, retried ? 'retried' : 'failed', createdAtMs)
-        throw error
+        const outcomes = await processor.run(jobs).catch((error: unknown) => jobs.map(() => (error instanceof Error ? error : new Error(messageOf(error)))))
+        return outcomes.map((outcome, i) => this.count(outcome, jobs[i]!.createdAtMs))
       } finally {
-        this.inFlight -= 1
+        this.inFlight -= jobs.length
         this.lastFinished = performance.now()
       }
     })
@@ -121,6 +100,26 @@ export class TransactionWorker {
     const result = {stoppedBy, ...this.counts, durationMs: Math.round(durationMs), jobsPerSecond: durationMs > 0 ? Math.round((done * 1000) / durationMs) : 0}
     logger.info(result, 'worker stopped')
     return result
+  }
+
+  /** Counts how a job ended; answers its error, or undefined when it was done. */
+  private count(outcome: JobOutcome | Error, createdAtMs: number | undefined): Error | undefined {
+    const {metrics} = this.options
+    if (outcome instanceof Error) {
+      const retried = outcome instanceof JobFailure && outcome.retryInMs !== undefined
+      if (retried) this.counts.retrying += 1
+      else this.counts.failed += 1
+      metrics?.ended(PROCESS_TRANSACTION, retried ? 'retried' : 'failed', createdAtMs)
+      return outcome
+    }
+    if (outcome.status === 'completed') this.counts.completed += 1
+    else this.counts.alreadyProcessed += 1
+    metrics?.ended(PROCESS_TRANSACTION, 'processed', createdAtMs)
+    this.options.progress?.note()
+    if (outcome.unhandled.length > 0) this.counts.unhandled += 1
+    this.counts.accountTransactions += outcome.accountTransactions
+    this.counts.contractEvents += outcome.contractEvents
+    return undefined
   }
 
   /** A line every interval in which jobs were done: what a long backlog run or a daemon is up to. */
@@ -151,3 +150,4 @@ export class TransactionWorker {
     return 'signal'
   }
 }
+

@@ -64,6 +64,37 @@ export interface QueueSettings {
   readonly removeOnFailure?: boolean
 }
 
+/** node-redis 3's callback, as bee-queue's clients take it. */
+export type RedisCallback<T> = (error: Error | null, reply: T) => void
+
+/** The part of node-redis 3's client that confio's own commands on bee-queue's keys use. */
+export interface BeeQueueClient {
+  eval(...args: [...(string | number)[], RedisCallback<unknown>]): boolean
+  srem(key: string, members: readonly string[], callback: RedisCallback<number>): boolean
+  brpoplpush(source: string, destination: string, timeoutSeconds: number, callback: RedisCallback<string | null>): boolean
+  send_command(command: string, args: readonly (string | number)[], callback: RedisCallback<unknown>): boolean
+}
+
+/**
+ * What confio uses of bee-queue 2.0.0 beyond its typings: its command client once ready, its
+ * blocking client (a consumer's), its key names, and the timer that raises delayed jobs.
+ * package.json pins that version; the queue, poll and worker tests fail if any of it changes.
+ */
+export interface BeeQueueInternals {
+  _commandable(): Promise<BeeQueueClient>
+  readonly bclient: BeeQueueClient | null
+  toKey(name: string): string
+  _activateDelayed(): void
+}
+
+/** Runs a script on a bee-queue's command client; `keys` are bee-queue key names (toKey). */
+export async function runQueueScript(queue: BeeQueueInternals, script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  const client = await queue._commandable()
+  return new Promise((resolve, reject) => {
+    client.eval(script, keys.length, ...keys.map((key) => queue.toKey(key)), ...args, (error, reply) => (error ? reject(error) : resolve(reply)))
+  })
+}
+
 export abstract class QueueBase<Job> implements QueueSide {
   readonly queue: BeeQueue<Job>
   /** Whether this side takes jobs (bee-queue's isWorker). */
@@ -113,6 +144,16 @@ export abstract class QueueBase<Job> implements QueueSide {
   async counts(): Promise<QueueCounts> {
     const health = await withTimeout(this.queue.checkHealth(), this.timeoutMs * 5, 'Redis did not answer')
     return {waiting: health.waiting, active: health.active, delayed: health.delayed, failed: health.failed}
+  }
+
+  /** bee-queue's parts beyond its typings (BeeQueueInternals). */
+  protected get internals(): BeeQueueInternals {
+    return this.queue as unknown as BeeQueueInternals
+  }
+
+  /** Runs a script on bee-queue's command client; `keys` are bee-queue key names (toKey). */
+  protected runScript(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    return runQueueScript(this.internals, script, keys, args)
   }
 
   /** Stops taking jobs (a consumer) and waits up to `timeoutMs` for the ones running. */

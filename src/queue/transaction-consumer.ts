@@ -1,11 +1,13 @@
-// The process-transaction queue's consumer side: the workers take jobs through it, a digest at a
-// time, and say through JobControl whether a failed one runs again (transaction-queue.ts is the
-// side that creates them).
+// The process-transaction queue's consumer side: the workers take jobs through it, many at a time
+// (job-intake.ts), hand them to a batch handler, and say through JobControl whether a failed one
+// runs again (transaction-queue.ts is the side that creates them).
+import {JobIntake, type IntakeJob, type JobEnding} from './job-intake.ts'
 import type {QueueOptions} from './queue-base.ts'
 import {QueueConsumer} from './queue-consumer.ts'
 import {PROCESS_TRANSACTION, type ProcessTransactionJob} from './transaction-queue.ts'
+import {withTimeout} from '../support/with-timeout.ts'
 
-/** What a job's handler tells the queue about its failure, before it throws. */
+/** What a job's handler tells the queue about its failure, before it answers. */
 export interface JobControl {
   /** Run the job again after `delayMs` (0: at once). */
   retryIn(delayMs: number): void
@@ -13,35 +15,91 @@ export interface JobControl {
   noRetry(): void
 }
 
+/** A job handed to the batch handler. */
+export interface TakenJob {
+  readonly digest: string
+  readonly control: JobControl
+  /** When the job was created (bee-queue's options.timestamp, Unix ms), for its duration. */
+  readonly createdAtMs: number | undefined
+}
+
+/** Per job of the batch, in its order: undefined when it succeeded, the error it failed with otherwise. */
+export type BatchErrors = readonly unknown[]
+
+export interface ConsumeLimits {
+  /** Jobs held at once, across the batches running. */
+  readonly concurrency: number
+  /** Batches running at once; each takes up to its share of `concurrency`. */
+  readonly parallel: number
+}
+
 export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
+  private intake: JobIntake | undefined
+  private loops: Promise<void>[] = []
+
   constructor(options: QueueOptions) {
     // Retry backoff delays jobs; some worker has to bring them back.
     super(PROCESS_TRANSACTION, options, {activateDelayedJobs: true})
   }
 
   /**
-   * Runs `handler` for each job, `concurrency` at a time. Retries are decided by the handler
-   * through `control` on each failure, not fixed when the job is created: jobs come from the
-   * poller, the outbox and --retry-failed, and the worker owns the retry policy (its attempt count
-   * lives in PostgreSQL, which outlives Redis). bee-queue reads the job's options.retries and
-   * backoff only when the handler's promise settles, on this same object. That is bee-queue
-   * 2.0.0's behaviour, not its documented API: package.json pins that version, and the worker's
-   * retry test (test/processing/worker-failures.test.ts) fails if it changes. `createdAtMs` is
-   * when the job was created (bee-queue's options.timestamp, Unix ms), for the job's duration.
+   * Runs `handler` on batches of jobs taken together, `limits.parallel` batches at once, until
+   * closed. Retries are decided by the handler through each job's `control` when it fails, not
+   * fixed when the job is created: jobs come from the poller, the outbox and --retry-failed, and
+   * the worker owns the retry policy (its attempt count lives in PostgreSQL, which outlives Redis).
+   * A failed job whose handler said nothing is failed for good.
    */
-  consume<T>(concurrency: number, handler: (digest: string, control: JobControl, createdAtMs: number | undefined) => Promise<T>): void {
-    this.queue.process(concurrency, (job) => {
-      const options = job.options as {retries?: number; backoff?: {strategy: string; delay?: number}; timestamp?: number}
-      const control: JobControl = {
-        retryIn(delayMs) {
-          options.retries = 1
-          options.backoff = delayMs > 0 ? {strategy: 'fixed', delay: Math.round(delayMs)} : {strategy: 'immediate'}
-        },
-        noRetry() {
-          options.retries = 0
-        },
-      }
-      return handler(job.data?.digest ?? job.id, control, options.timestamp)
+  consume(limits: ConsumeLimits, handler: (jobs: TakenJob[]) => Promise<BatchErrors>): void {
+    if (this.intake) throw new Error('consume() was called twice')
+    const intake = new JobIntake({
+      queue: this.internals,
+      stallIntervalMs: this.stallIntervalMs,
+      onError: (error) => this.queue.emit('error', error),
     })
+    this.intake = intake
+    intake.start()
+    const share = Math.max(1, Math.ceil(limits.concurrency / limits.parallel))
+    this.loops = Array.from({length: limits.parallel}, () => this.batchLoop(intake, share, handler))
   }
+
+  /** Takes no new job, lets the batches running finish within `timeoutMs`, then closes the queue. */
+  override async close(timeoutMs = 5_000): Promise<void> {
+    const started = performance.now()
+    await withTimeout(Promise.all([this.intake?.stop(), ...this.loops]), timeoutMs, 'the running batches did not finish').catch(() => undefined)
+    this.intake?.end()
+    await super.close(Math.max(1, Math.round(timeoutMs - (performance.now() - started))))
+  }
+
+  private async batchLoop(intake: JobIntake, most: number, handler: (jobs: TakenJob[]) => Promise<BatchErrors>): Promise<void> {
+    for (;;) {
+      const taken = await intake.take(most)
+      if (taken.length === 0) return
+      const decisions = taken.map(() => ({ending: undefined as JobEnding | undefined}))
+      const jobs = taken.map((job, i) => jobOf(job, decisions[i]!))
+      const errors = await handler(jobs).catch((error: unknown) => jobs.map(() => error))
+      const endings = taken.map((job, i) => ({job, ending: endingOf(errors[i], decisions[i]!.ending)}))
+      // Not finished in Redis: the jobs stay in `active` and the stall check puts them back.
+      await intake.finish(endings).catch((error: unknown) => this.queue.emit('error', error))
+    }
+  }
+}
+
+function jobOf(job: IntakeJob, decision: {ending: JobEnding | undefined}): TakenJob {
+  const control: JobControl = {
+    retryIn(delayMs) {
+      decision.ending = {kind: 'again', delayMs, error: undefined}
+    },
+    noRetry() {
+      decision.ending = {kind: 'failed', error: undefined}
+    },
+  }
+  const data = job.data as Partial<ProcessTransactionJob> | undefined
+  return {digest: data?.digest ?? job.id, control, createdAtMs: job.createdAtMs}
+}
+
+/** A job's ending: done when it has no error, else what its handler decided (failed when it said nothing). */
+function endingOf(error: unknown, decided: JobEnding | undefined): JobEnding {
+  if (error === undefined) return {kind: 'done'}
+  if (decided?.kind === 'again') return {kind: 'again', delayMs: decided.delayMs, error}
+  return {kind: 'failed', error}
 }

@@ -48,16 +48,6 @@ for i = 1, #ARGV do
 end
 return missing`
 
-/**
- * What enqueue and missing use of bee-queue 2.0.0 beyond its typings: its command client once
- * ready, and its key names. package.json pins that version; the queue, poll and worker tests fail
- * if either changes.
- */
-interface BeeQueueInternals {
-  _commandable(): Promise<{eval(...args: [...(string | number)[], (error: Error | null, reply: unknown) => void]): boolean}>
-  toKey(name: string): string
-}
-
 /** The producer side: creates jobs and looks them up; it cannot take them (TransactionConsumer does). */
 export class TransactionQueue extends QueueBase<ProcessTransactionJob> {
   constructor(options: QueueOptions) {
@@ -101,15 +91,6 @@ export class TransactionQueue extends QueueBase<ProcessTransactionJob> {
     const chunks = inChunks(digests, JOBS_PER_SCRIPT)
     const missing = await withTimeout(Promise.all(chunks.map((chunk) => this.runScript(MISSING_JOBS, ['jobs'], chunk))), this.timeoutMs * 5, 'Redis did not answer')
     return (missing as string[][]).flat()
-  }
-
-  /** Runs a script on bee-queue's command client; `keys` are bee-queue key names (toKey). */
-  private async runScript(script: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const queue = this.queue as unknown as BeeQueueInternals
-    const client = await queue._commandable()
-    return new Promise((resolve, reject) => {
-      client.eval(script, keys.length, ...keys.map((key) => queue.toKey(key)), ...args, (error, reply) => (error ? reject(error) : resolve(reply)))
-    })
   }
 
   /** Digests of the jobs in the failed set. */

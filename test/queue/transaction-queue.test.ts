@@ -27,21 +27,25 @@ describe('TransactionQueue.enqueue and missing', function () {
     await deleteKeysWithPrefix(redisUrl, prefix)
   })
 
-  /** Takes jobs with a bee-queue worker until `count` have run, then stops it. */
+  /** Takes jobs with a consumer until `count` have run, then stops it. */
   async function consume(count: number, handler: (digest: string) => Promise<void> = async () => undefined): Promise<string[]> {
     const worker = new TransactionConsumer({redisUrl, redisPrefix: prefix})
     queues.push(worker)
     const seen: string[] = []
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`only ${seen.length} of ${count} jobs ran within 20 s`)), 20_000)
-      worker.consume(4, async (digest, control) => {
-        seen.push(digest)
-        if (seen.length === count) {
-          clearTimeout(timer)
-          setImmediate(resolve)
+      worker.consume({concurrency: 4, parallel: 2}, async (jobs) => {
+        const errors: unknown[] = []
+        for (const {digest, control} of jobs) {
+          seen.push(digest)
+          if (seen.length === count) {
+            clearTimeout(timer)
+            setImmediate(resolve)
+          }
+          control.noRetry()
+          errors.push(await handler(digest).then(() => undefined, (error: unknown) => error))
         }
-        control.noRetry()
-        await handler(digest)
+        return errors
       })
     })
     await worker.close(2_000)
