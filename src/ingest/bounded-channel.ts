@@ -50,6 +50,22 @@ export class BoundedChannel<T> {
     return taken
   }
 
+  /**
+   * Waits until an item is there, the channel is closed or failed, or `ms` have passed; takes
+   * nothing. True when an item is there (a take will not wait).
+   */
+  async waitForItem(ms: number): Promise<boolean> {
+    if (this.items.length === 0 && !this.closed && this.failure === undefined) {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        this.wakeTaker = resolve
+        timer = setTimeout(resolve, ms)
+      })
+      clearTimeout(timer)
+    }
+    return this.items.length > 0
+  }
+
   /** No more items; what is in the channel is still taken. */
   close(): void {
     this.closed = true

@@ -87,6 +87,8 @@ export class CheckpointCommitter {
   private tail: bigint | undefined
   /** Settles once the last store begun holds its order lock, or has ended. */
   private ahead: Promise<void> | undefined
+  /** Whether the last store begun has ended (committed or rolled back); true before the first. */
+  private aheadEnded: () => boolean = () => true
   private readonly options: CheckpointCommitterOptions
   private readonly logger: Logger
 
@@ -171,9 +173,9 @@ export class CheckpointCommitter {
     this.tail = last
     const {db, cursorName, chainId, fence} = this.options
     const ahead = this.ahead
+    const aheadEnded = this.aheadEnded
     let holds!: () => void
     const holding = new Promise<void>((resolve) => (holds = resolve))
-    const lock = (trx: Database, checkpoint: bigint) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [cursorName, orderKey(checkpoint)])
     // Ordered after the store before it by transaction-level advisory locks, one per batch, keyed
     // by the checkpoint it ends at: a store takes its own at once, and after its insert waits (in
     // PostgreSQL, under the lock timeout) for the one of the batch before it, which that store
@@ -181,21 +183,28 @@ export class CheckpointCommitter {
     // own lock. So the inserts overlap, the cursor moves from one committed value to the next, and
     // a store whose predecessor failed finds the cursor short of where it expects
     // (compare-and-set) and rolls back: batches commit strictly in order, or not at all.
+    // Each statement is a round trip, which a busy machine makes cost milliseconds (bench:poll):
+    // the idle timeout is set in the statement that takes the lock, and the wait for the store
+    // before is left out when that store has already ended (its lock is gone with it; the
+    // compare-and-set still finds the cursor where it left it).
     const run = async () => {
       if (ahead) await ahead
       return db.transaction(async (trx) => {
-        await trx.raw(`SET LOCAL idle_in_transaction_session_timeout = ${COMMIT_IDLE_TIMEOUT_MS}`)
-        await lock(trx, last)
+        await trx.raw(`SELECT set_config('idle_in_transaction_session_timeout', ?, true), pg_advisory_xact_lock(hashtext(?), ?)`, [String(COMMIT_IDLE_TIMEOUT_MS), cursorName, orderKey(last)])
         holds()
         const inserted = await insertRawEvents(trx, relevant)
-        if (expected !== undefined) await lock(trx, expected)
+        if (expected !== undefined && !aheadEnded()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [cursorName, orderKey(expected)])
         await advanceCursor(trx, cursorName, expected, last, {chainId, fence})
         return inserted
       })
     }
     const done = run()
+    const settled = done.then(() => undefined, () => undefined)
+    let ended = false
+    void settled.then(() => (ended = true))
     // The next store may begin once this one holds its lock, or has ended without it.
-    this.ahead = Promise.race([holding, done.then(() => undefined, () => undefined)])
+    this.ahead = Promise.race([holding, settled])
+    this.aheadEnded = () => ended
     return done.then((inserted) => {
       this.cursor = last
       return {first, last, lastTimestampMs: prepared.lastTimestampMs, transactions: prepared.transactions, relevant: relevant.length, relevantCheckpoints: new Set(relevant.map(({tx}) => tx.checkpoint)).size, inserted}

@@ -259,7 +259,7 @@ export class Poller {
       },
       logger,
     })
-    const preparer = new BatchPreparer({chain, maxBatch: this.options.maxBatch, retry: {deadlineMs: this.options.detailsDeadlineMs}, signal: stop, logger, position: () => committer.position})
+    const preparer = new BatchPreparer({chain, maxBatch: this.options.maxBatch, retry: {deadlineMs: this.options.detailsDeadlineMs}, signal: stop, logger, position: () => committer.position, tip: () => reader.tip})
     const queuer = new JobQueuer({queue, metrics, logger})
     return {reader, decider, preparer, committer, queuer}
   }

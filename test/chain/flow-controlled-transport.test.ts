@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {createServer, connect, type Server} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {ChannelCredentials} from '@grpc/grpc-js'
 import {GrpcTypes} from '@mysten/sui/grpc'
@@ -105,6 +106,33 @@ describe('chain: flow-controlled server streams', function () {
       }, (error: {code?: string}) => error.code === 'UNIMPLEMENTED')
     } finally {
       transport.close()
+    }
+  })
+
+  it('keeps server streams on a connection of their own, so no answer queues behind their frames', async () => {
+    // A TCP relay in front of the node, counting the connections the transport opens.
+    let connections = 0
+    const relay: Server = createServer((socket) => {
+      connections += 1
+      const upstream = connect(server.port, '127.0.0.1')
+      socket.pipe(upstream).pipe(socket)
+      socket.on('error', () => upstream.destroy())
+      upstream.on('error', () => socket.destroy())
+    })
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+    const port = (relay.address() as {port: number}).port
+    const transport = new FlowControlledGrpcTransport({host: `127.0.0.1:${port}`, channelCredentials: ChannelCredentials.createInsecure()})
+    try {
+      const serviceInfo = GrpcTypes.LedgerService.methods.find((m) => m.name === 'GetServiceInfo') as MethodInfo
+      await transport.unary(serviceInfo, GrpcTypes.GetServiceInfoRequest.create(), transport.mergeOptions({})).response
+      assert.equal(connections, 1)
+      const {consumed} = await framesTakenWhileStalled(transport)
+      assert.equal(consumed, READ_FIRST)
+      await transport.unary(serviceInfo, GrpcTypes.GetServiceInfoRequest.create(), transport.mergeOptions({})).response
+      assert.equal(connections, 2)
+    } finally {
+      transport.close()
+      relay.close()
     }
   })
 })

@@ -31,4 +31,17 @@ describe('BoundedChannel', () => {
     await putting
     assert.deepEqual(await channel.take(10), [2, 3])
   })
+
+  it('waits for an item without taking it, and stops waiting at its end, a failure or the time given', async () => {
+    const channel = new BoundedChannel<number>(2)
+    const waiting = channel.waitForItem(60_000)
+    await channel.put(1)
+    assert.equal(await waiting, true)
+    assert.deepEqual(channel.takeReady(5), [1])
+    assert.equal(await channel.waitForItem(1), false)
+    const ending = channel.waitForItem(60_000)
+    channel.fail(new Error('read failed'))
+    assert.equal(await ending, false)
+    await assert.rejects(channel.take(1), /read failed/)
+  })
 })
