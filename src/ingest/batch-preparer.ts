@@ -10,11 +10,12 @@
 // `maxBatch`, the tip, or CATCH_UP_WAIT_MS: every commit and every details fetch costs round trips
 // and main-thread time whatever its size, and a catch-up that took what was there made a commit
 // of a checkpoint or two while the stages behind were busy (bench:poll: its first commits). A
-// batch that reaches the tip is never held back, so a live checkpoint waits for nothing. The output channel's size bounds the fetches under way, so the
-// node works on the next batches while the database writes one. Error policy: a transaction it
-// cannot fetch in full rejects its batch's promise (TransactionDetailsError, after retrying what
-// may pass, within the deadline), so nothing of that batch is stored and the cursor stays before
-// it; it is never stored without it, nor skipped. The poller's stop ends a fetch and its backoff
+// batch that reaches the tip is never held back, so a live checkpoint waits for nothing. The
+// output channel's size bounds the fetches under way, so the node works on the next batches while
+// the database writes one. Error policy: a transaction it cannot fetch in full rejects its batch's
+// promise (TransactionDetailsError, after retrying what may pass, within the deadline), so nothing
+// of that batch is stored and the cursor stays before it; it is never stored without it, nor
+// skipped. The poller's stop ends a fetch and its backoff
 // at once (the promise then rejects with the stop's reason). A failure of its input is passed on
 // after the batches before it. Its log lines (a fetch retried) carry `step: details`.
 import type {Logger} from '../logging/logger.ts'
