@@ -1,6 +1,6 @@
 // bench/worker: jobs/s of `confio worker --drain` (the real CLI in a child process: bee-queue, the
 // batch's PostgreSQL transaction, the cache relay writing through to Redis) over JOBS queued cUSD
-// transfer transactions between ACCOUNTS monitored accounts, at CONCURRENCY (32), with one worker
+// transfer transactions between ACCOUNTS monitored accounts, at CONCURRENCY (the worker's default, 64), with one worker
 // process and with two draining the same queue, in the same run. The worker's rate is the one it
 // reports: from the queue being ready to the last job finished (process start excluded); with two,
 // every job over the longer of the two.
@@ -27,7 +27,7 @@
 //   JOBS=5000 npm run bench:worker          (a short run)
 //   CPU_PROF=1 npm run bench:worker          (profiles the one-process worker into bench/out/)
 //
-// Environment: JOBS (20000), ACCOUNTS (2000), CONCURRENCY (32), ANCHORED (1), WRAP (1: the worker
+// Environment: JOBS (20000), ACCOUNTS (2000), CONCURRENCY (64), ANCHORED (1), WRAP (1: the worker
 // under /usr/bin/time), CPU_PROF, CONFIO_TEST_PG, CONFIO_TEST_REDIS.
 import {spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
@@ -38,7 +38,7 @@ import {fileURLToPath} from 'node:url'
 import type pg from 'pg'
 import type {TransactionDetails} from '../src/chain/index.ts'
 import {insertRawEvents, type RawEventInput} from '../src/ingest/raw-event-repository.ts'
-import {PARALLEL_BATCHES} from '../src/processes/worker-process.ts'
+import {DEFAULT_WORKER_CONCURRENCY, PARALLEL_BATCHES} from '../src/processes/worker-process.ts'
 import {TransactionConsumer} from '../src/queue/transaction-consumer.ts'
 import {TransactionQueue} from '../src/queue/transaction-queue.ts'
 import type {Database} from '../src/store/database.ts'
@@ -48,7 +48,7 @@ import type {RecordedMessage} from './statement-recorder.ts'
 
 const JOBS = num('JOBS', 20_000)
 const ACCOUNTS = num('ACCOUNTS', 2_000)
-const CONCURRENCY = num('CONCURRENCY', 32)
+const CONCURRENCY = num('CONCURRENCY', DEFAULT_WORKER_CONCURRENCY)
 const ANCHORED = process.env.ANCHORED !== '0'
 const CPU_PROF = Boolean(process.env.CPU_PROF)
 const GOAL_JOBS_PER_SECOND = 2_500

@@ -8,6 +8,7 @@ import {BEAT_TASKS} from '../src/beat/beat-tasks.ts'
 import {DEFAULT_DETAILS_DEADLINE_MS} from '../src/ingest/details-fetcher.ts'
 import {FOLLOW_MODES} from '../src/ingest/checkpoint-source.ts'
 import {DEFAULT_RETRY_POLICY} from '../src/processing/retry-policy.ts'
+import {DEFAULT_WORKER_CONCURRENCY} from '../src/processes/worker-process.ts'
 import {checkpointFlag, durationFlag} from './durations.ts'
 
 /** Every long-running process's (serve's too): the setting METRICS_PORT, for one command. */
@@ -25,7 +26,7 @@ export const pollFlags = {
 
 export const workerFlags = {
   'metrics-port': metricsPortFlag,
-  concurrency: Flags.integer({min: 1, max: 256, default: 32, summary: 'Jobs this process holds at once, taken from the queue together as batches (one database transaction each, two at once).'}),
+  concurrency: Flags.integer({min: 1, max: 256, default: DEFAULT_WORKER_CONCURRENCY, summary: 'Jobs this process holds at once, taken from the queue together as batches (one database transaction each, two at once).'}),
   'max-attempts': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.maxAttempts, summary: 'Runs a failing job gets before it is marked failed.'}),
   'retry-delay': durationFlag({default: DEFAULT_RETRY_POLICY.retryDelayMs, minMs: 0, summary: 'Wait before a retry, multiplied by the attempt number (e.g. 60s).'}),
   'stall-limit': Flags.integer({min: 1, default: DEFAULT_RETRY_POLICY.stallLimit, summary: 'Times a job may stop mid-run (its worker died) before it is marked failed.'}),

@@ -29,7 +29,7 @@ export default class Run extends ConfioCommand<typeof Run> {
   static override examples = [
     {description: 'Follow the chain and process what it finds until stopped.', command: '<%= config.bin %> run'},
     {description: 'Catch up, process everything queued, print the counts as JSON and exit.', command: '<%= config.bin %> run --once --json'},
-    {description: 'Poll every 2 s with Prometheus metrics and 64 jobs in flight.', command: '<%= config.bin %> run --mode poll --interval 2s --metrics-port 9464 --concurrency 64'},
+    {description: 'Poll every 2 s with Prometheus metrics and 128 jobs in flight.', command: '<%= config.bin %> run --mode poll --interval 2s --metrics-port 9464 --concurrency 128'},
   ]
   static override flags = {
     ...pollFlags,

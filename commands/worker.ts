@@ -22,7 +22,7 @@ export default class Worker extends ConfioCommand<typeof Worker> {
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> worker',
-    '<%= config.bin %> worker --concurrency 64 --metrics-port 9465',
+    '<%= config.bin %> worker --concurrency 128 --metrics-port 9465',
     '<%= config.bin %> worker --drain --json',
     '<%= config.bin %> worker --retry-failed',
   ]

@@ -30,6 +30,13 @@ import {type WebhookSender, webhookSenderFor} from '../webhooks/webhook-sender.t
 /** One batch can be in PostgreSQL while the next is read and routed; more only adds lock waits. */
 export const PARALLEL_BATCHES = 2
 /**
+ * Jobs a worker holds at once by default (--concurrency): two batches of 32. PostgreSQL's cost a
+ * job falls with the batch (bench:worker's floor: ~3,400 jobs/s at 16, ~4,200 at 32), more than
+ * the two batches' lock waits on shared balance rows grow: 2,460-2,890 jobs/s against
+ * 1,950-2,350 at 32 (quiet machine, 20,000 anchored jobs).
+ */
+export const DEFAULT_WORKER_CONCURRENCY = 64
+/**
  * A worker's PostgreSQL connections: a transaction per batch in flight, failures, the cache relay,
  * the webhook sender's two (a claim and the last round's outcomes, at once: never a batch's), and
  * one per beat task (they run side by side).
