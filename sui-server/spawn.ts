@@ -72,6 +72,9 @@ export type ControlReply = {id: number; result: unknown} | {id: number; error: s
 
 export async function spawnSuiServer(opts: SuiTestServerOptions = {}): Promise<SpawnedSuiServer> {
   const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), [JSON.stringify(opts)], {
+    // The server keeps every checkpoint it sealed, and its encodings: bench:poll's full size (two
+    // ranges of 10,000 mainnet-shaped checkpoints) holds 4.7 GB, past V8's default heap limit.
+    execArgv: [...process.execArgv, '--max-old-space-size=12288'],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
