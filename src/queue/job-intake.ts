@@ -156,7 +156,7 @@ export class JobIntake {
     for (let failures = 0; !this.stopping.signal.aborted; ) {
       try {
         const jobs = await this.takeWaiting(most)
-        if (jobs.length > 0) return jobs
+        if (jobs.length > 0 || this.stopping.signal.aborted) return jobs
         await this.waitForWork()
         failures = 0
       } catch (error) {
@@ -253,9 +253,13 @@ export class JobIntake {
     await queue._commandable()
     const client = queue.bclient
     if (!client) throw new Error('the queue has no blocking connection (it is not a consumer)')
-    // Its id is asked each time on the same connection, just ahead of the wait: a reconnect changes it.
+    if (this.stopping.signal.aborted) return
+    // Its id is asked each time on the same connection, just ahead of the wait: a reconnect changes
+    // it. A stop that came before the id did ends the wait as soon as the id is known.
     client.send_command('client', ['id'], (error, id) => {
-      if (!error) this.blockedClientId = Number(id)
+      if (error) return
+      this.blockedClientId = Number(id)
+      if (this.stopping.signal.aborted) this.unblock()
     })
     try {
       const id = await new Promise<string | null>((resolve, reject) => {

@@ -145,6 +145,18 @@ describe('JobIntake on bee-queue keys', function () {
     assert.equal(await redis.llen(key('waiting')), 1, 'a stopped intake takes nothing more')
   })
 
+  it('a stop at any moment of a take (its script, the wait starting) ends it at once', async () => {
+    for (const delayMs of [0, 0, 1, 1, 2, 3, 5, 8]) {
+      const {intake: taking} = await intake()
+      const taken = taking.take(10)
+      await sleep(delayMs)
+      const stopped = Date.now()
+      await taking.stop()
+      assert.deepEqual(await taken, [])
+      assert.ok(Date.now() - stopped < 1_000, `stopped ${delayMs} ms into the take: the wait ran on (${Date.now() - stopped} ms)`)
+    }
+  })
+
   it('a job a wait moves as it is stopped is either taken or given back, never left in active', async () => {
     for (let round = 0; round < 10; round++) {
       const {intake: taking} = await intake()
