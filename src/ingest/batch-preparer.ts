@@ -15,11 +15,11 @@
 // the database writes one. Error policy: a transaction it cannot fetch in full rejects its batch's
 // promise (TransactionDetailsError, after retrying what may pass, within the deadline), so nothing
 // of that batch is stored and the cursor stays before it; it is never stored without it, nor
-// skipped. The poller's stop ends a fetch and its backoff
-// at once (the promise then rejects with the stop's reason). A failure of its input is passed on
-// after the batches before it. Its log lines (a fetch retried) carry `step: details`.
+// skipped. The poller's stop ends a fetch and its backoff at once (the promise then rejects with
+// the stop's reason). A failure of its input is passed on after the batches before it. Its log
+// lines (a fetch retried) carry `step: details`.
 import type {Logger} from '../logging/logger.ts'
-import {type BoundedChannel, ChannelClosedError} from './bounded-channel.ts'
+import {type BoundedChannel, relay} from './bounded-channel.ts'
 import {DetailsFetcher, type DetailsRetry, type TransactionDetailsReader} from './details-fetcher.ts'
 import type {RawEventInput} from './raw-event-repository.ts'
 import type {DecidedCheckpoint} from './relevance-decider.ts'
@@ -67,18 +67,12 @@ export class BatchPreparer {
     this.#tip = options.tip ?? (() => undefined)
   }
 
-  /** As relay() does: its input closed, it closes its output; its input failed, it fails its output, after the batches before. */
-  async run(input: BoundedChannel<DecidedCheckpoint>, output: BoundedChannel<Promise<PreparedBatch>>): Promise<void> {
-    try {
-      for (let batch = await this.#gather(input); batch; batch = await this.#gather(input)) {
-        const prepared = this.#prepare(batch)
-        prepared.catch(() => undefined) // awaited by the commit stage; this only keeps a failure it never reaches (a stop) from being "unhandled"
-        await output.put(prepared)
-      }
-      output.close()
-    } catch (error) {
-      if (!(error instanceof ChannelClosedError)) output.fail(error)
-    }
+  run(input: BoundedChannel<DecidedCheckpoint>, output: BoundedChannel<Promise<PreparedBatch>>): Promise<void> {
+    return relay(input, output, (from) => this.#gather(from), (batch) => {
+      const prepared = this.#prepare(batch)
+      prepared.catch(() => undefined) // awaited by the commit stage; this only keeps a failure it never reaches (a stop) from being "unhandled"
+      return [prepared]
+    })
   }
 
   /**

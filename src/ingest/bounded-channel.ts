@@ -81,15 +81,15 @@ export class BoundedChannel<T> {
 }
 
 /**
- * A stage's loop between two channels: takes what is there (up to `max`, waiting for one), puts
- * what `step` makes of it, in order. Its input closed and drained, it closes its output; its input
+ * A stage's loop between two channels: takes with `take` (what is there, waiting for one: e.g.
+ * `(input) => input.take(max)`), puts what `step` makes of it, in order. Its input closed and drained, it closes its output; its input
  * failed, or `step` threw, it fails its output with that error, so the stages behind it finish what
  * came before and then see the failure. An output closed by the taker's side ends it quietly.
  */
-export async function relay<I, O>(input: BoundedChannel<I>, output: BoundedChannel<O>, max: number, step: (items: I[]) => O[]): Promise<void> {
+export async function relay<I, O>(input: BoundedChannel<I>, output: BoundedChannel<O>, take: (input: BoundedChannel<I>) => Promise<I[] | undefined>, step: (items: I[]) => O[]): Promise<void> {
   try {
     for (;;) {
-      const items = await input.take(max)
+      const items = await take(input)
       if (!items) break
       for (const item of step(items)) await output.put(item)
     }

@@ -53,6 +53,8 @@ const STORES_AHEAD = 2
 // long as its connection lives, and the standby that takes over its lease would wait on them. Ended
 // within 5 s, well inside the lease's 10 s expiry, it delays no takeover.
 const COMMIT_IDLE_TIMEOUT_MS = 5_000
+/** A batch's order lock, by the cursor's name and the checkpoint the batch ends at (orderKey). */
+const ORDER_LOCK = 'pg_advisory_xact_lock(hashtext(?), ?)'
 
 /**
  * A store's order lock: pg_advisory_xact_lock(hashtext(cursor name), key), in the two-key space,
@@ -85,10 +87,8 @@ export class CheckpointCommitter {
   private cursor: bigint | undefined
   /** Where the last store begun will leave the cursor. */
   private tail: bigint | undefined
-  /** Settles once the last store begun holds its order lock, or has ended. */
-  private ahead: Promise<void> | undefined
-  /** Whether the last store begun has ended (committed or rolled back); true before the first. */
-  private aheadEnded: () => boolean = () => true
+  /** The last store begun: `holdsLock` settles once it holds its order lock, or has ended (committed or rolled back). */
+  private ahead: {readonly holdsLock: Promise<void>; ended: boolean} | undefined
   private readonly options: CheckpointCommitterOptions
   private readonly logger: Logger
 
@@ -173,7 +173,6 @@ export class CheckpointCommitter {
     this.tail = last
     const {db, cursorName, chainId, fence} = this.options
     const ahead = this.ahead
-    const aheadEnded = this.aheadEnded
     let holds!: () => void
     const holding = new Promise<void>((resolve) => (holds = resolve))
     // Ordered after the store before it by transaction-level advisory locks, one per batch, keyed
@@ -188,23 +187,22 @@ export class CheckpointCommitter {
     // before is left out when that store has already ended (its lock is gone with it; the
     // compare-and-set still finds the cursor where it left it).
     const run = async () => {
-      if (ahead) await ahead
+      if (ahead) await ahead.holdsLock
       return db.transaction(async (trx) => {
-        await trx.raw(`SELECT set_config('idle_in_transaction_session_timeout', ?, true), pg_advisory_xact_lock(hashtext(?), ?)`, [String(COMMIT_IDLE_TIMEOUT_MS), cursorName, orderKey(last)])
+        await trx.raw(`SELECT set_config('idle_in_transaction_session_timeout', ?, true), ${ORDER_LOCK}`, [String(COMMIT_IDLE_TIMEOUT_MS), cursorName, orderKey(last)])
         holds()
         const inserted = await insertRawEvents(trx, relevant)
-        if (expected !== undefined && !aheadEnded()) await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), ?)', [cursorName, orderKey(expected)])
+        if (expected !== undefined && ahead && !ahead.ended) await trx.raw(`SELECT ${ORDER_LOCK}`, [cursorName, orderKey(expected)])
         await advanceCursor(trx, cursorName, expected, last, {chainId, fence})
         return inserted
       })
     }
     const done = run()
     const settled = done.then(() => undefined, () => undefined)
-    let ended = false
-    void settled.then(() => (ended = true))
     // The next store may begin once this one holds its lock, or has ended without it.
-    this.ahead = Promise.race([holding, settled])
-    this.aheadEnded = () => ended
+    const store = {holdsLock: Promise.race([holding, settled]), ended: false}
+    void settled.then(() => (store.ended = true))
+    this.ahead = store
     return done.then((inserted) => {
       this.cursor = last
       return {first, last, lastTimestampMs: prepared.lastTimestampMs, transactions: prepared.transactions, relevant: relevant.length, relevantCheckpoints: new Set(relevant.map(({tx}) => tx.checkpoint)).size, inserted}

@@ -60,7 +60,7 @@ export class RelevanceDecider {
   }
 
   run(input: BoundedChannel<CheckpointView>, output: BoundedChannel<DecidedCheckpoint>): Promise<void> {
-    return relay(input, output, DECIDE_AT_ONCE, (checkpoints) => this.#decide(checkpoints))
+    return relay(input, output, (from) => from.take(DECIDE_AT_ONCE), (checkpoints) => this.#decide(checkpoints))
   }
 
   /** Synchronous: nothing changes the account set between its first checkpoint and its last. */

@@ -151,11 +151,6 @@ export abstract class QueueBase<Job> implements QueueSide {
     return this.queue as unknown as BeeQueueInternals
   }
 
-  /** Runs a script on bee-queue's command client; `keys` are bee-queue key names (toKey). */
-  protected runScript(script: string, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    return runQueueScript(this.internals, script, keys, args)
-  }
-
   /** Stops taking jobs (a consumer) and waits up to `timeoutMs` for the ones running. */
   async close(timeoutMs = 5_000): Promise<void> {
     await this.queue.close(timeoutMs).catch(() => undefined)

@@ -73,10 +73,10 @@ export class TransactionConsumer extends QueueConsumer<ProcessTransactionJob> {
     for (;;) {
       const taken = await intake.take(most)
       if (taken.length === 0) return
-      const decisions = taken.map(() => ({ending: undefined as JobEnding | undefined}))
-      const jobs = taken.map((job, i) => jobOf(job, decisions[i]!))
+      const retries: RetryDecision[] = taken.map(() => ({}))
+      const jobs = taken.map((job, i) => jobOf(job, retries[i]!))
       const errors = await handler(jobs).catch((error: unknown) => jobs.map(() => error))
-      const endings = taken.map((job, i) => ({job, ending: endingOf(errors[i], decisions[i]!.ending)}))
+      const endings = taken.map((job, i) => ({job, ending: endingOf(errors[i], retries[i]!)}))
       // Not finished in Redis: the jobs stay in `active` and the stall check puts them back.
       await intake.finish(endings).catch((error: unknown) => this.queue.emit('error', error))
     }
@@ -89,13 +89,18 @@ function sharesOf({concurrency, parallel}: ConsumeLimits): number[] {
   return Array.from({length: loops}, (_, i) => Math.floor(concurrency / loops) + (i < concurrency % loops ? 1 : 0))
 }
 
-function jobOf(job: IntakeJob, decision: {ending: JobEnding | undefined}): TakenJob {
+/** What a job's control was told: run again after `inMs`, or (none) not again. */
+interface RetryDecision {
+  inMs?: number | undefined
+}
+
+function jobOf(job: IntakeJob, retry: RetryDecision): TakenJob {
   const control: JobControl = {
     retryIn(delayMs) {
-      decision.ending = {kind: 'again', delayMs, error: undefined}
+      retry.inMs = delayMs
     },
     noRetry() {
-      decision.ending = {kind: 'failed', error: undefined}
+      retry.inMs = undefined
     },
   }
   const data = job.data as Partial<ProcessTransactionJob> | undefined
@@ -103,8 +108,8 @@ function jobOf(job: IntakeJob, decision: {ending: JobEnding | undefined}): Taken
 }
 
 /** A job's ending: done when it has no error, else what its handler decided (failed when it said nothing). */
-function endingOf(error: unknown, decided: JobEnding | undefined): JobEnding {
+function endingOf(error: unknown, retry: RetryDecision): JobEnding {
   if (error === undefined) return {kind: 'done'}
-  if (decided?.kind === 'again') return {kind: 'again', delayMs: decided.delayMs, error}
+  if (retry.inMs !== undefined) return {kind: 'again', delayMs: retry.inMs, error}
   return {kind: 'failed', error}
 }

@@ -6,7 +6,7 @@
 import {messageOf} from '../errors.ts'
 import {inChunks} from '../support/chunks.ts'
 import {withTimeout} from '../support/with-timeout.ts'
-import {QueueBase, type QueueOptions} from './queue-base.ts'
+import {QueueBase, type QueueOptions, runQueueScript} from './queue-base.ts'
 
 export const PROCESS_TRANSACTION = 'process-transaction'
 
@@ -81,7 +81,7 @@ export class TransactionQueue extends QueueBase<ProcessTransactionJob> {
     const args: string[] = []
     // The job's stored form is bee-queue's own (Job#toData), so its workers read it as their own.
     for (const digest of digests) args.push(digest, (this.queue.createJob({digest}) as unknown as {toData(): string}).toData())
-    await this.runScript(ADD_JOBS, ['jobs', 'waiting'], args)
+    await runQueueScript(this.internals, ADD_JOBS, ['jobs', 'waiting'], args)
   }
 
   /** The digests among these that have no job in Redis (never created, finished, or lost). */
@@ -89,7 +89,7 @@ export class TransactionQueue extends QueueBase<ProcessTransactionJob> {
     // A script run per JOBS_PER_SCRIPT digests, not bee-queue's getJob (a round of parsing per
     // job): the outbox asks this of every unprocessed event, tens of thousands when the workers lag.
     const chunks = inChunks(digests, JOBS_PER_SCRIPT)
-    const missing = await withTimeout(Promise.all(chunks.map((chunk) => this.runScript(MISSING_JOBS, ['jobs'], chunk))), this.timeoutMs * 5, 'Redis did not answer')
+    const missing = await withTimeout(Promise.all(chunks.map((chunk) => runQueueScript(this.internals, MISSING_JOBS, ['jobs'], chunk))), this.timeoutMs * 5, 'Redis did not answer')
     return (missing as string[][]).flat()
   }
 
