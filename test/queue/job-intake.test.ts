@@ -185,7 +185,8 @@ describe('JobIntake on bee-queue keys', function () {
     assert.equal(await redis.llen(key('active')), 2)
 
     holding.end()
-    await until('the jobs are put back', async () => (await redis.llen(key('waiting'))) === 2)
+    // The check's LPUSH can be seen here before its reply reaches the checker, which then says so.
+    await until('the jobs are put back', async () => (await redis.llen(key('waiting'))) === 2 && stalled.length === 2)
     assert.deepEqual(stalled.sort(), digests(2))
   })
 
