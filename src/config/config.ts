@@ -10,7 +10,7 @@ import {SUI_DECIMALS} from '../tokens/amounts.ts'
 import {type Token, TokenRegistry} from '../tokens/token-registry.ts'
 import {type ConfigFile, readConfigFile, readDotEnv, type RawSettings} from './config-sources.ts'
 import {SettingProblem} from './setting-kinds.ts'
-import {type GrpcTransportKind, type LogLevel, type Network, type SettingDefinition, type SettingSource, SETTINGS} from './settings.ts'
+import {type GrpcTransportKind, type LogLevel, type Network, type ReadingThreadChoice, type SettingDefinition, type SettingSource, SETTINGS} from './settings.ts'
 
 export interface SuiSettings {
   readonly network: Network
@@ -23,6 +23,8 @@ export interface SuiSettings {
   readonly maxConcurrency: number
   /** SUI_RETRY_MAX_DELAY: the cap of the backoff between two attempts after a transient failure. */
   readonly retryMaxDelayMs: number
+  /** POLL_READING_THREAD: whether the poller reads checkpoints on a thread of its own. */
+  readonly readingThread: ReadingThreadChoice
 }
 
 export interface Contracts {
@@ -148,6 +150,7 @@ export function loadConfig(inputs: ConfigInputs = {}): ConfioConfig {
       requestsPerSecond: get<number>('SUI_RPC_RPS'),
       maxConcurrency: get<number>('SUI_RPC_CONCURRENCY'),
       retryMaxDelayMs: get<number>('SUI_RETRY_MAX_DELAY'),
+      readingThread: get<ReadingThreadChoice>('POLL_READING_THREAD'),
     },
     contracts,
     tokens: buildTokens(contracts, get<string | undefined>('USDC_COIN_TYPE'), file.tokens, file.path),

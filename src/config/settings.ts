@@ -32,6 +32,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number]
 export const GRPC_TRANSPORTS = ['grpc', 'grpc-web'] as const
 export type GrpcTransportKind = (typeof GRPC_TRANSPORTS)[number]
+export const READING_THREAD_CHOICES = ['auto', 'on', 'off'] as const
+export type ReadingThreadChoice = (typeof READING_THREAD_CHOICES)[number]
 
 /** Where a setting's value came from, highest precedence first. */
 export type SettingSource = 'flag' | 'environment' | '.env' | 'config file' | 'default'
@@ -160,6 +162,13 @@ export const SETTINGS: readonly SettingDefinition[] = [
     description: 'longest wait between two attempts at a node that fails in a way that may pass (unavailable, too slow, shedding load); the poller waits out such an outage for as long as it lasts',
     fallback: '30s',
     parse: (raw) => parseDurationSetting(raw, 1_000, 600_000),
+  },
+  {
+    name: 'POLL_READING_THREAD',
+    description:
+      'whether the poller reads and screens checkpoints on a thread of its own: on, off, or auto (on with 4 CPUs or more; on 2 it only adds CPU and memory, since the Sui node, PostgreSQL and the rest of the poller share the cores)',
+    fallback: 'auto',
+    parse: (raw) => parseChoice(raw, READING_THREAD_CHOICES),
   },
   {
     name: 'BALANCE_VERIFY_TIMEOUT',

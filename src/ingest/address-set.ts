@@ -88,6 +88,18 @@ export class AddressSet {
     return true
   }
 
+  /** Every address in the set as raw bytes, 32 each, one after the other: what addKeys takes. */
+  keyBytes(): Uint8Array {
+    const out = new Uint8Array(this.count * KEY_BYTES)
+    let offset = 0
+    for (let slot = 0; slot < this.states.length; slot++) {
+      if (this.states[slot] !== FULL) continue
+      out.set(this.keys.subarray(slot * KEY_BYTES, (slot + 1) * KEY_BYTES), offset)
+      offset += KEY_BYTES
+    }
+    return out
+  }
+
   delete(address: string): boolean {
     const slot = this.find(this.keyOf(address))
     if (slot < 0) return false

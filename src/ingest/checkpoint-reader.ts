@@ -2,28 +2,42 @@
 // the stream near the tip), each screened on the wire as it is read (RelevanceScreen: only the
 // transactions that may be relevant are decoded, most of the poller's CPU was decoding the rest).
 //
+// Given chain options for it (`confio poll` with POLL_READING_THREAD on), the reading and
+// screening run on a thread of their own (reading-thread.ts: in a catch-up they were half of the
+// main thread's time); otherwise on this thread, through the poller's chain reader.
+//
 // Contract. Puts each checkpoint once, consecutive from `start`, once the account set is loaded
-// (reading screens with it), and says how far it has screened (`next`): an account set changed now
-// screens from that checkpoint on, so an account picked up counts from there and what came before
-// is left to a history fill; and the tip it last saw (`tip`), up to which the details stage's
-// catch-up batches wait for checkpoints. Error policy: a read cut short by the poller's stop
+// (reading screens with it). A change of the account set reaches the screen through
+// changeScreen(), which says from which checkpoint on it screens with it: an account picked up
+// counts from there, and what came before is left to a history fill. It says the tip it last saw
+// (`tip`), up to which the details stage's catch-up batches wait for checkpoints. Error policy: a read cut short by the poller's stop
 // closes its output (the normal way out); any other failure (a chain error the chain layer's
 // attempts did not get past, a pruned range, a failed account load) fails it, so the stages behind
 // finish what was read and then see the error; the poller decides whether it is an outage to wait
 // out. Its log lines (the stream failing, polling for a while) carry `step: read`.
-import type {ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
+import type {ChainOptions, ChainReader, CheckpointView} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {BoundedChannel} from './bounded-channel.ts'
 import {CheckpointSource, type CheckpointSourceOptions} from './checkpoint-source.ts'
+import type {AccountsDelta, MonitoredAccounts} from './monitored-accounts.ts'
+import {ReadingThread} from './reading-thread.ts'
+import {RelevanceScreen} from './relevance-screen.ts'
 
 export interface CheckpointReaderOptions extends Omit<CheckpointSourceOptions, 'logger' | 'screen'> {
-  readonly screen: TransactionScreen
+  /** Normalized package ids the screen watches. */
+  readonly packages: readonly string[]
+  /** The monitored accounts: the screen's set (on a thread of its own, a copy of it once loaded). */
+  readonly accounts: MonitoredAccounts
+  /** Read and screen on a thread of its own, with a chain reader on these options (none: on this thread, through `chain`). */
+  readonly thread?: ChainOptions | undefined
   readonly logger: Logger
 }
 
 export class CheckpointReader {
   readonly name = 'read'
-  readonly #source: CheckpointSource
+  readonly #accounts: MonitoredAccounts
+  /** Where it reads: on this thread (the source) or on one of its own. */
+  readonly #from: {readonly source: CheckpointSource} | {readonly thread: ReadingThread}
   #next: bigint
   #tip: bigint | undefined
 
@@ -32,7 +46,17 @@ export class CheckpointReader {
       this.#tip = tip
       options.onTip?.(tip, timestampMs)
     }
-    this.#source = new CheckpointSource(chain, start, {...options, onTip, logger: options.logger.child({step: this.name})})
+    const logger = options.logger.child({step: this.name})
+    const {packages, accounts, thread, ...sourceOptions} = options
+    if (thread === undefined) {
+      this.#from = {source: new CheckpointSource(chain, start, {...sourceOptions, screen: new RelevanceScreen(packages, accounts), onTip, logger})}
+    } else {
+      // Started now, so that it loads its modules while the accounts load.
+      const {mode, intervalMs, stopAfter, streamLag, maxStreamFailures, pollAfterFailuresMs, streamIdleMs} = sourceOptions
+      const source = {mode, intervalMs, stopAfter, streamLag, maxStreamFailures, pollAfterFailuresMs, streamIdleMs}
+      this.#from = {thread: new ReadingThread({data: {chain: thread, packages, start, source}, logger, onTip})}
+    }
+    this.#accounts = accounts
     this.#next = start
   }
 
@@ -41,16 +65,23 @@ export class CheckpointReader {
     return this.#tip
   }
 
-  /** The next checkpoint to screen: an account set changed now screens from it on. */
-  get next(): bigint {
-    return this.#next
+  /**
+   * Hands a refresh's change of accounts to the screen; `applied` runs at the moment it takes
+   * effect, with the next checkpoint to be screened (see ScreenChange in monitored-accounts.ts).
+   */
+  changeScreen(delta: AccountsDelta, applied: (nextToScreen: bigint) => void): Promise<void> {
+    if ('thread' in this.#from) return this.#from.thread.changeScreen(delta, applied)
+    // On this thread the screen asks the monitored set itself, which `applied` changes.
+    applied(this.#next)
+    return Promise.resolve()
   }
 
   /** Reads once `ready` (the account set loaded) settles, until `stop` or the source's end. */
   async run(ready: Promise<void>, output: BoundedChannel<CheckpointView>, stop: AbortSignal): Promise<void> {
     try {
       await ready
-      for await (const checkpoint of this.#source.checkpoints(stop)) {
+      const checkpoints = 'thread' in this.#from ? this.#from.thread.checkpoints(this.#accounts.addressKeys(), stop) : this.#from.source.checkpoints(stop)
+      for await (const checkpoint of checkpoints) {
         this.#next = checkpoint.sequenceNumber + 1n
         await output.put(checkpoint)
       }
@@ -59,6 +90,8 @@ export class CheckpointReader {
       // A read cut short by the stop signal is the normal way out, not a failure.
       if (stop.aborted) output.close()
       else output.fail(error)
+    } finally {
+      if ('thread' in this.#from) await this.#from.thread.close()
     }
   }
 }

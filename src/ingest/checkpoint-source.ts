@@ -8,8 +8,7 @@
 // - poll: like range, waiting `intervalMs` whenever it is caught up.
 // - auto (default): range while more than `streamLag` behind, stream near the tip, and poll for a
 //   while when streaming keeps failing.
-import type {ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
-import type {Logger} from '../logging/logger.ts'
+import type {ChainLogger, ChainReader, CheckpointView, TransactionScreen} from '../chain/index.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
 import {messageOf} from '../errors.ts'
 import {pause} from '../support/pause.ts'
@@ -29,7 +28,8 @@ export interface CheckpointSourceOptions {
   readonly pollAfterFailuresMs?: number
   /** A stream silent this long is dead. */
   readonly streamIdleMs?: number
-  readonly logger?: Logger
+  /** Told when streaming fails (it says so, and how it goes on). */
+  readonly logger?: ChainLogger
   /** Called with each tip seen (for lag metrics). */
   readonly onTip?: (tip: bigint, timestampMs: number) => void
   /**

@@ -13,7 +13,7 @@ import type {CommitFence} from '../store/ingest-cursor.ts'
 import type {TokenRegistry} from '../tokens/token-registry.ts'
 import {type CoverageGap, coverageGaps, markFilled, markLive, startCoverage} from './account-coverage.ts'
 import {HistoryFill} from './history-fill.ts'
-import {MonitoredAccounts, type ReadingPosition} from './monitored-accounts.ts'
+import {MonitoredAccounts, type ScreenChange} from './monitored-accounts.ts'
 
 export interface LiveAccountsOptions {
   readonly db: Database
@@ -57,14 +57,15 @@ export class LiveAccounts {
   }
 
   /**
-   * Applies the accounts changed since the last look, at `position` (read as the change is
-   * applied); records from where those picked up count, and queues their history for a fill.
-   * Never fails: a refresh that could not be made is said, and the next one catches up.
+   * Applies the accounts changed since the last look, through `screen` (the read stage's, which
+   * says where the reading stands as it takes them); records from where those picked up count, and
+   * queues their history for a fill. Never fails: a refresh that could not be made is said, and
+   * the next one catches up.
    */
-  async refresh(position: () => ReadingPosition): Promise<void> {
+  async refresh(screen: ScreenChange): Promise<void> {
     if (!this.#loaded) return
     const {logger} = this.#options
-    const change = await this.set.refresh(position).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
+    const change = await this.set.refresh(screen).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not refresh monitored accounts'))
     if (!change) return
     if (change.added || change.removed) logger.info({added: change.added, removed: change.removed, accounts: this.set.size}, 'monitored accounts changed')
     if (change.picked.length > 0) await this.#pickUp(change.picked.map((a) => a.id), change.liveFrom).catch((error: unknown) => logger.warn({err: messageOf(error)}, 'could not record picked-up accounts; a restart finds them'))

@@ -26,6 +26,27 @@ export interface ReadingPosition {
   readonly nextToDecide: bigint
 }
 
+/** The addresses a refresh found added (or back) and removed: what the read stage's screen is told. */
+export interface AccountsDelta {
+  readonly added: readonly string[]
+  readonly removed: readonly string[]
+}
+
+/**
+ * Hands a refresh's change to the read stage's screen. `applied` is called, synchronously, at the
+ * moment the screen takes it (before any checkpoint screened with it goes on to be decided), with
+ * where the reading stands then; not at all when the read stage ended first. Resolves after.
+ */
+export type ScreenChange = (delta: AccountsDelta, applied: (position: ReadingPosition) => void) => Promise<void>
+
+interface ChangedAccount {
+  id: string
+  sui_address: string
+  deleted_at: Date | null
+  live_from: string | null
+  monitored_from: string | null
+}
+
 /** Accounts a refresh found active and not yet live (added, or back after a removal). */
 export interface PickedAccount {
   readonly id: string
@@ -75,6 +96,11 @@ export class MonitoredAccounts {
     return this.set.hasText(text, start)
   }
 
+  /** Every address in the set, as raw bytes, 32 each: what a screen elsewhere starts from. */
+  addressKeys(): Uint8Array {
+    return this.set.keyBytes()
+  }
+
   /**
    * Loads every active account, in pages, into a new set that replaces the old one at the end.
    * `start`: the first checkpoint the poller will decide.
@@ -118,21 +144,36 @@ export class MonitoredAccounts {
   }
 
   /**
-   * Applies the accounts added, removed or brought back since the last look. `position` is read at
-   * the moment the change is applied: the accounts picked up count from the next checkpoint to be
-   * screened on (liveFrom). The checkpoints between the next to be decided and that one are decided
-   * with the new set already, so an account's own start (its monitored_from; for one new to the set
-   * without any, liveFrom, which markLive records as such) is kept wherever it lies after the next
-   * to be decided: no transaction before it counts as the account's. Removed accounts no longer
-   * count from the next checkpoint to be decided on.
+   * Applies the accounts added, removed or brought back since the last look. They reach the read
+   * stage's screen through `screen`, and the set here changes at the moment the screen's does
+   * (`applied`, with where the reading stands then): the accounts picked up count from the next
+   * checkpoint to be screened on (liveFrom). The checkpoints between the next to be decided and
+   * that one are decided with the new set already, so an account's own start (its monitored_from;
+   * for one new to the set without any, liveFrom, which markLive records as such) is kept wherever
+   * it lies after the next to be decided: no transaction before it counts as the account's.
+   * Removed accounts no longer count from the next checkpoint to be decided on. Undefined when the
+   * read stage ended before the change took effect: nothing changed, and the next look reads it again.
    */
-  async refresh(position: () => ReadingPosition): Promise<AccountsChange> {
+  async refresh(screen: ScreenChange): Promise<AccountsChange | undefined> {
     if (this.horizon === undefined) throw new Error('monitored accounts: refresh before load')
     const horizon = await this.currentHorizon()
-    const rows: {id: string; sui_address: string; deleted_at: Date | null; live_from: string | null; monitored_from: string | null}[] = await this.db('accounts')
+    const rows: ChangedAccount[] = await this.db('accounts')
       .select('id', 'sui_address', 'deleted_at', 'live_from', 'monitored_from')
       .whereRaw('changed_xact >= ?::xid8', [this.horizon])
-    const {nextToScreen: liveFrom, nextToDecide} = position()
+    const delta: AccountsDelta = {
+      added: rows.filter((row) => row.deleted_at === null).map((row) => row.sui_address),
+      removed: rows.filter((row) => row.deleted_at !== null).map((row) => row.sui_address),
+    }
+    let change: AccountsChange | undefined
+    await screen(delta, (position) => {
+      change = this.apply(rows, position)
+      this.horizon = horizon
+    })
+    return change
+  }
+
+  /** The refresh's rows, applied at `position`: synchronous, so no checkpoint is decided halfway. */
+  private apply(rows: readonly ChangedAccount[], {nextToScreen: liveFrom, nextToDecide}: ReadingPosition): AccountsChange {
     let added = 0
     let removed = 0
     const picked: PickedAccount[] = []
@@ -149,7 +190,6 @@ export class MonitoredAccounts {
       else this.startsAt.delete(row.sui_address)
       if (row.live_from === null) picked.push({id: String(row.id), address: row.sui_address})
     }
-    this.horizon = horizon
     return {added, removed, picked, liveFrom}
   }
 

@@ -10,12 +10,13 @@
 //   (checkpoint-source,  guard, relevance)    of the relevant   fenced transaction      stored
 //    relevance-screen)                        few, in full      per batch, in order     transaction
 //
-// Each stage's header states its contract and its error policy; a failure travels down the line
-// behind the work that came before it, so what was read before it still commits. The poller only
-// wires the stages and handles stop and failure: it ends when the commit stage does, then stops
-// the rest and waits for them, so nothing of a run writes after the lease is released. SIGTERM and
-// SIGINT stop the reading and the fetches at once; the stores in flight finish (the batch in
-// hand), and their jobs are queued.
+// The read stage may run on a thread of its own (POLL_READING_THREAD; reading-thread.ts), the
+// others always on the main thread. Each stage's header states its contract and its error policy;
+// a failure travels down the line behind the work that came before it, so what was read before it
+// still commits. The poller only wires the stages and handles stop and failure: it ends when the
+// commit stage does, then stops the rest and waits for them, so nothing of a run writes after the
+// lease is released. SIGTERM and SIGINT stop the reading and the fetches at once; the stores in
+// flight finish (the batch in hand), and their jobs are queued.
 //
 // Around it: the monitored accounts are refreshed every few seconds (live-accounts.ts: an account
 // picked up counts from the next checkpoint screened, what came before is filled between two
@@ -30,7 +31,7 @@
 // the run: it is waited out (node-outage.ts) and following starts again from the cursor, exactly as
 // a restart would, but holding the lease. Anything else (a permanent chain error, PostgreSQL, the
 // lease) ends it. With --once nothing is waited out: its next run is the retry.
-import type {ChainReader, CheckpointView} from '../chain/index.ts'
+import type {ChainOptions, ChainReader, CheckpointView} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
 import type {Logger} from '../logging/logger.ts'
 import {Outbox} from '../queue/outbox.ts'
@@ -46,14 +47,13 @@ import {CheckpointReader} from './checkpoint-reader.ts'
 import type {FollowMode} from './checkpoint-source.ts'
 import {JobQueuer} from './job-queuer.ts'
 import {LiveAccounts} from './live-accounts.ts'
-import type {ReadingPosition} from './monitored-accounts.ts'
+import type {ScreenChange} from './monitored-accounts.ts'
 import {isTransientNodeFailure, NodeOutage} from './node-outage.ts'
 import type {PipelineHeartbeat} from './pipeline-heartbeat.ts'
 import type {PollerMetrics} from './poller-metrics.ts'
 import {PollerProgress} from './poller-progress.ts'
 import {RelevanceDecider, type DecidedCheckpoint} from './relevance-decider.ts'
 import {RelevanceFilter} from './relevance-filter.ts'
-import {RelevanceScreen} from './relevance-screen.ts'
 import {type StartPoint, startPoint} from './start-point.ts'
 
 // Checkpoints read and screened, waiting to be decided: the decide stage takes all there are at
@@ -100,6 +100,8 @@ export interface PollerOptions {
   readonly heartbeat?: PipelineHeartbeat
   /** The longest wait between two attempts while a node outage is waited out (SUI_RETRY_MAX_DELAY; default 30 s). */
   readonly retryMaxDelayMs?: number
+  /** Read and screen checkpoints on a thread of their own, with a chain reader on these options (none: on the main thread, through `chain`). */
+  readonly readingThread?: ChainOptions
 }
 
 export interface PollerResult {
@@ -202,7 +204,8 @@ export class Poller {
     const decided = new BoundedChannel<DecidedCheckpoint>(DECIDED_AHEAD)
     const prepared = new BoundedChannel<Promise<PreparedBatch>>(PREPARED_AHEAD)
     const committed = new BoundedChannel<StoredBatch>(COMMITTED_AHEAD)
-    const background = this.startBackgroundTasks(stop, () => ({nextToScreen: reader.next, nextToDecide: decider.next}))
+    const screen: ScreenChange = (delta, applied) => reader.changeScreen(delta, (nextToScreen) => applied({nextToScreen, nextToDecide: decider.next}))
+    const background = this.startBackgroundTasks(stop, screen)
     // Jobs a crash or a Redis restart lost are queued again at start, beside the reading rather
     // than before it: with the worker behind, checking tens of thousands of unprocessed events
     // takes seconds, and none of it bears on what is read next.
@@ -238,7 +241,9 @@ export class Poller {
       mode: this.options.mode,
       intervalMs: this.options.intervalMs,
       ...(stopAfter !== undefined ? {stopAfter} : {}),
-      screen: new RelevanceScreen(packages, accounts),
+      packages,
+      accounts,
+      thread: this.options.readingThread,
       onTip: (tip) => this.progress.tipSeen(tip, committer.position ?? start - 1n),
       logger,
     })
@@ -265,11 +270,11 @@ export class Poller {
   }
 
   /** The account refresh, the outbox sweep and the lease check, every few seconds while following. */
-  private startBackgroundTasks(stop: AbortController, position: () => ReadingPosition) {
+  private startBackgroundTasks(stop: AbortController, screen: ScreenChange) {
     const {lease, logger} = this.options
     const state: {failure: unknown; stop: () => void} = {failure: undefined, stop: () => undefined}
     const timers = [
-      every(this.options.accountsRefreshMs ?? 2_000, () => this.accounts.refresh(position)),
+      every(this.options.accountsRefreshMs ?? 2_000, () => this.accounts.refresh(screen)),
       every(this.options.outboxIntervalMs ?? 30_000, () => this.outbox.sweep().catch((error: unknown) => logger.warn({err: messageOf(error)}, 'outbox sweep failed'))),
       every(this.options.leaseCheckMs ?? 2_000, () =>
         lease.check().catch((error: unknown) => {

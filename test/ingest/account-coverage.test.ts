@@ -11,7 +11,7 @@ import {normalizeCoinType} from '../../src/sui/identifiers.ts'
 import {setCursor} from '../../src/store/ingest-cursor.ts'
 import {TokenRegistry} from '../../src/tokens/token-registry.ts'
 import type {GrpcChainReader} from '../../src/chain/index.ts'
-import {testReader} from '../chain/chain-test-support.ts'
+import {testOptions, testReader} from '../chain/chain-test-support.ts'
 import {eventually} from '../support/child-process.ts'
 import {closeWorld, CUSD, CUSD_PACKAGE, cursorOf, PAY_PACKAGE, pollWorld, type PollWorld, SUI} from './poll-support.ts'
 
@@ -71,14 +71,14 @@ describe('poller: accounts added while it runs', function () {
     return rows.map((r) => r.tx_digest).sort()
   }
 
-  async function addedWhileFlowing(refreshMs: number): Promise<{w: PollWorld; dave: string; sent: Transfer[]; monitoredFrom: bigint; start: bigint}> {
+  async function addedWhileFlowing(refreshMs: number, onThread = false): Promise<{w: PollWorld; dave: string; sent: Transfer[]; monitoredFrom: bigint; start: bigint}> {
     const w = (world = await pollWorld())
     lines = []
     const dave = w.sui.ledger.createAddress('dave')
     const start = w.sui.ledger.checkpointHeight + 1n
     const flow = transfersTo(w, dave, 25)
     const stop = new AbortController()
-    const running = poller(w, {accountsRefreshMs: refreshMs, fromCheckpoint: start}).run(stop.signal)
+    const running = poller(w, {accountsRefreshMs: refreshMs, fromCheckpoint: start, ...(onThread ? {readingThread: testOptions(w.sui.url)} : {})}).run(stop.signal)
     try {
       await eventually(async () => ((await cursorOf(w.db)) ?? 0n) >= start + 10n, 10_000, 'the poller is following')
       await w.db('accounts').insert({email: 'dave@test.io', sui_address: dave})
@@ -95,9 +95,11 @@ describe('poller: accounts added while it runs', function () {
     return {w, dave, sent: flow.sent, monitoredFrom: BigInt(row.monitored_from), start}
   }
 
-  for (const refreshMs of [30, 1_500]) {
-    it(`stores every transfer from monitored_from on, once, with the set refreshed every ${refreshMs} ms`, async () => {
-      const {w, sent, monitoredFrom} = await addedWhileFlowing(refreshMs)
+  // The reading thread (confio poll's) takes a refresh's change between two of its checkpoints and
+  // says which: the same transfers must be stored as when the main thread reads.
+  for (const [refreshMs, where] of [[30, 'main'], [1_500, 'main'], [30, 'reading'], [1_500, 'reading']] as const) {
+    it(`stores every transfer from monitored_from on, once, with the set refreshed every ${refreshMs} ms, reading on ${where === 'main' ? 'the main thread' : 'a thread of its own'}`, async () => {
+      const {w, sent, monitoredFrom} = await addedWhileFlowing(refreshMs, where === 'reading')
       const expected = sent.filter((t) => t.checkpoint >= monitoredFrom).map((t) => t.digest).sort()
       assert.ok(expected.length >= 10, `only ${expected.length} transfers after the add`)
       assert.deepEqual(await storedOf(w, sent.map((t) => t.digest)), expected)

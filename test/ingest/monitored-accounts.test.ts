@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict'
-import {MonitoredAccounts} from '../../src/ingest/monitored-accounts.ts'
+import {MonitoredAccounts, type ReadingPosition, type ScreenChange} from '../../src/ingest/monitored-accounts.ts'
 import {POLLER_CURSOR} from '../../src/ingest/poller-cursor.ts'
 import {createDatabase, type Database} from '../../src/store/database.ts'
 
 const addr = (n: number) => `0x${n.toString(16).padStart(64, '0')}`
+/** A read stage that takes a change at once, standing at `position`. */
+const standingAt = (position: ReadingPosition): ScreenChange => (_delta, applied) => Promise.resolve(applied(position))
 /** A poller whose reading and deciding stand at the same checkpoint. */
-const at = (next: bigint) => () => ({nextToScreen: next, nextToDecide: next})
+const at = (next: bigint) => standingAt({nextToScreen: next, nextToDecide: next})
 
 describe('MonitoredAccounts', () => {
   let db: Database
@@ -33,10 +35,12 @@ describe('MonitoredAccounts', () => {
     await db('accounts').where({sui_address: addr(1)}).update({deleted_at: db.fn.now()})
     await db('accounts').where({sui_address: addr(2)}).update({deleted_at: null})
     const change = await accounts.refresh(at(5n))
+    assert.ok(change, 'a read stage that takes it at once applies it')
     assert.deepEqual([change.added, change.removed, change.liveFrom], [2, 1, 5n])
     assert.deepEqual(change.picked.map((a) => a.address).sort(), [addr(2), addr(3)], 'the added and the returned count from the next checkpoint')
     assert.deepEqual([accounts.has(addr(1), 1n), accounts.has(addr(2), 1n), accounts.has(addr(3), 1n)], [false, true, true])
     const settled = await accounts.refresh(at(5n))
+    assert.ok(settled)
     assert.deepEqual([settled.added, settled.removed], [0, 0], 'nothing is read twice once settled')
   })
 
@@ -100,7 +104,8 @@ describe('MonitoredAccounts: monitored_from', () => {
     await db('accounts').insert([{sui_address: addr(1), monitored_from: '12'}, {sui_address: addr(2), monitored_from: '3'}, {sui_address: addr(3)}])
     await db('accounts').where({sui_address: addr(4)}).update({email: 'four@test.io'})
     // Checkpoints 10..14 were screened with the set as it was; they are decided with the set as refreshed.
-    const change = await accounts.refresh(() => ({nextToScreen: 15n, nextToDecide: 10n}))
+    const change = await accounts.refresh(standingAt({nextToScreen: 15n, nextToDecide: 10n}))
+    assert.ok(change)
     assert.equal(change.liveFrom, 15n, 'the picked-up accounts are live from the next checkpoint screened')
     assert.deepEqual(change.picked.map((a) => a.address).sort(), [addr(1), addr(2), addr(3), addr(4)])
     assert.deepEqual([accounts.has(addr(1), 11n), accounts.has(addr(1), 12n)], [false, true], 'from its monitored_from, among the checkpoints screened already')
