@@ -247,15 +247,16 @@ describe('commit stages: decide, details, commit, queue', function () {
   it('stops a details fetch and its backoff at once when the poller stops', async () => {
     const {batch} = await batchWithEvents()
     const notFound = new ChainError({method: 'BatchGetTransactions', status: 'NOT_FOUND', attempts: 1, transient: false, details: 'transaction not found'})
-    const reader = countingReader(chain, Array.from({length: 100}, () => notFound))
     const stop = new AbortController()
+    // Stopped as the first attempt's failure comes back, so during its backoff: a stop at a set
+    // time came after the second attempt now and then, the backoff's jitter starting at 0.
+    const reader = countingReader(chain, Array.from({length: 100}, () => notFound), () => setImmediate(() => stop.abort(new Error('stopping'))))
     const target = new CommitStages({
       ...stagesOptions(reader),
       signal: stop.signal,
       // Long waits between attempts: the stop must cut the backoff sleep short.
       detailsRetry: {deadlineMs: 60_000, baseMs: 20_000, maxMs: 20_000},
     })
-    setTimeout(() => stop.abort(new Error('stopping')), 200)
     const started = performance.now()
     const committed = await target.commit(batch)
     assert.ok(performance.now() - started < 1_000, 'well before the next attempt or the deadline')
@@ -412,10 +413,11 @@ describe('commit stages: decide, details, commit, queue', function () {
 })
 
 /** The real reader, counting calls and failing the first ones with the given errors. */
-function countingReader(chain: GrpcChainReader, failures: Error[] = []): TransactionDetailsReader & {calls: number} {
+function countingReader(chain: GrpcChainReader, failures: Error[] = [], onCall?: () => void): TransactionDetailsReader & {calls: number} {
   const pending = [...failures]
   const counted = async <T>(call: () => Promise<T>): Promise<T> => {
     reader.calls++
+    onCall?.()
     const failure = pending.shift()
     if (failure) throw failure
     return call()
