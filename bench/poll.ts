@@ -48,7 +48,7 @@
 // RSS_ACCOUNTS (1000000; 0 skips), RSS_SECONDS (5: following after the first commit), BARE_REPEATS (3: floor and stream reads per share, the median kept), CPU_PROF,
 // POLLER_NODE_OPTIONS (for the catch-up child), CONFIO_TEST_PG,
 // CONFIO_TEST_REDIS; and the pollers' own settings, e.g. POLL_READING_THREAD=on (read on a thread
-// of its own, which `auto` leaves off under 4 CPUs).
+// of its own).
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs'
 import {tmpdir} from 'node:os'

@@ -32,7 +32,7 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number]
 export const GRPC_TRANSPORTS = ['grpc', 'grpc-web'] as const
 export type GrpcTransportKind = (typeof GRPC_TRANSPORTS)[number]
-export const READING_THREAD_CHOICES = ['auto', 'on', 'off'] as const
+export const READING_THREAD_CHOICES = ['off', 'on'] as const
 export type ReadingThreadChoice = (typeof READING_THREAD_CHOICES)[number]
 
 /** Where a setting's value came from, highest precedence first. */
@@ -166,8 +166,8 @@ export const SETTINGS: readonly SettingDefinition[] = [
   {
     name: 'POLL_READING_THREAD',
     description:
-      'whether the poller reads and screens checkpoints on a thread of its own: on, off, or auto (on with 4 CPUs or more; on 2 it only adds CPU and memory, since the Sui node, PostgreSQL and the rest of the poller share the cores)',
-    fallback: 'auto',
+      'on: the poller reads and screens checkpoints on a thread of its own, beside deciding and storing; it costs about 70 MB, and about 100 MB more per million monitored accounts, and gave no faster catch-up on 2 CPUs (see docs/operations.md)',
+    fallback: 'off',
     parse: (raw) => parseChoice(raw, READING_THREAD_CHOICES),
   },
   {

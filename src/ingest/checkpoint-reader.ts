@@ -2,7 +2,7 @@
 // the stream near the tip), each screened on the wire as it is read (RelevanceScreen: only the
 // transactions that may be relevant are decoded, most of the poller's CPU was decoding the rest).
 //
-// Given chain options for it (`confio poll` with POLL_READING_THREAD on), the reading and
+// Given chain options for it (`confio poll` with POLL_READING_THREAD=on), the reading and
 // screening run on a thread of their own (reading-thread.ts: in a catch-up they were half of the
 // main thread's time); otherwise on this thread, through the poller's chain reader.
 //
@@ -80,7 +80,7 @@ export class CheckpointReader {
   async run(ready: Promise<void>, output: BoundedChannel<CheckpointView>, stop: AbortSignal): Promise<void> {
     try {
       await ready
-      const checkpoints = 'thread' in this.#from ? this.#from.thread.checkpoints(this.#accounts.addressKeys(), stop) : this.#from.source.checkpoints(stop)
+      const checkpoints = 'thread' in this.#from ? this.#from.thread.checkpoints(this.#accounts, stop) : this.#from.source.checkpoints(stop)
       for await (const checkpoint of checkpoints) {
         this.#next = checkpoint.sequenceNumber + 1n
         await output.put(checkpoint)

@@ -22,6 +22,15 @@ export interface ReadingThreadOptions {
   readonly onTip: (tip: bigint, timestampMs: number) => void
 }
 
+// Node's compile cache (bin/run.js turns it on) is per thread: the thread turns it on for itself
+// before it loads its modules, which takes a quarter off the CPU its start costs (about 0.6 s
+// instead of 0.85 s, every poller start).
+const THREAD_ENTRY = new URL(
+  `data:text/javascript,${encodeURIComponent(
+    `import module from 'node:module'; module.enableCompileCache?.(); await import(${JSON.stringify(new URL('./checkpoint-reading-thread.ts', import.meta.url).href)})`,
+  )}`,
+)
+
 /** What comes from the thread in order with its checkpoints. */
 type InOrder = Extract<FromReadingThread, {type: 'checkpoints' | 'applied' | 'end' | 'failed'}>
 
@@ -41,15 +50,20 @@ export class ReadingThread {
 
   constructor(options: ReadingThreadOptions) {
     this.#options = options
-    this.#worker = new Worker(new URL('./checkpoint-reading-thread.ts', import.meta.url), {workerData: options.data})
+    this.#worker = new Worker(THREAD_ENTRY, {workerData: options.data})
     this.#worker.on('message', (message: FromReadingThread) => this.#receive(message))
     this.#worker.on('error', (error) => this.#deliver({type: 'failed', error: {kind: 'other', message: `the checkpoint reading thread failed: ${error.message}`}}))
     this.#worker.on('exit', (code) => this.#deliver({type: 'failed', error: {kind: 'other', message: `the checkpoint reading thread exited (code ${code})`}}))
   }
 
-  /** The thread's checkpoints, screened with the addresses `keys` (32 raw bytes each) and the changes after. */
-  async *checkpoints(keys: Uint8Array, stop: AbortSignal): AsyncGenerator<CheckpointView> {
+  /**
+   * The thread's checkpoints, screened with the set's addresses as they are when the reading starts
+   * (the first step of the iteration), and with the changes after.
+   */
+  async *checkpoints(accounts: {addressKeys(): Uint8Array}, stop: AbortSignal): AsyncGenerator<CheckpointView> {
     if (this.#state !== 'starting') throw new Error('reading thread: read once')
+    // In one step with the copy, so no change falls between the copy and the thread's first read.
+    const keys = accounts.addressKeys()
     this.#state = 'reading'
     this.#post({type: 'read', keys}, [keys.buffer as ArrayBuffer])
     try {

@@ -1,10 +1,8 @@
 // The poller as `confio poll` and `confio run` assemble it, so the two cannot drift apart: its
 // lease, its heartbeat, its settings from the poll flags (cli/pipeline-flags.ts), and, with a
 // metrics server, its metrics and readiness.
-import {availableParallelism} from 'node:os'
 import type {ChainReader} from '../chain/index.ts'
 import {chainOptionsOf} from '../config/chain-options.ts'
-import type {ReadingThreadChoice} from '../config/settings.ts'
 import {PipelineHeartbeat} from '../ingest/pipeline-heartbeat.ts'
 import type {FollowMode} from '../ingest/checkpoint-source.ts'
 import {Poller} from '../ingest/poller.ts'
@@ -49,7 +47,7 @@ export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: T
     nodeBehindWaitMs: flags['node-wait'],
     detailsDeadlineMs: flags['details-deadline'],
     retryMaxDelayMs: settings.sui.retryMaxDelayMs,
-    ...(readsOnThread(settings.sui.readingThread) ? {readingThread: chainOptionsOf(settings.sui)} : {}),
+    ...(settings.sui.readingThread === 'on' ? {readingThread: chainOptionsOf(settings.sui)} : {}),
     heartbeat: new PipelineHeartbeat({
       db: parts.db,
       redisUrl: settings.redisUrl,
@@ -59,15 +57,6 @@ export function createPoller(parts: ProcessParts & {chain: ChainReader; queue: T
       logger: parts.logger,
     }),
   })
-}
-
-/**
- * POLL_READING_THREAD. auto: a thread of its own where there are cores for it. On 2 CPUs a catch-up
- * is as fast either way (bench:poll: the node, PostgreSQL and the rest of the poller keep both
- * busy) and the thread costs CPU and memory (its own modules, connection and account set).
- */
-function readsOnThread(choice: ReadingThreadChoice): boolean {
-  return choice === 'on' || (choice === 'auto' && availableParallelism() >= 4)
 }
 
 /** The poller's metrics, its lease's, and its readiness: it holds the lease, or waits as a standby. */

@@ -19,6 +19,17 @@ describe('AddressSet', () => {
     for (const address of pool) assert.equal(set.has(address), reference.has(address), address)
   })
 
+  it('gives its addresses as raw bytes that make the same set again (what the reading thread starts from)', () => {
+    const set = new AddressSet(4)
+    const pool = Array.from({length: 2000}, random)
+    for (const address of pool) set.add(address)
+    for (const address of pool.slice(0, 700)) set.delete(address)
+    const copy = new AddressSet(set.size)
+    copy.addKeys(set.keyBytes())
+    assert.equal(copy.size, 1300)
+    for (const address of pool) assert.equal(copy.has(address), set.has(address), address)
+  })
+
   it('does not confuse addresses that share their last bytes', () => {
     const set = new AddressSet()
     const a = `0x${'a'.repeat(56)}00000001`

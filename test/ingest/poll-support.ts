@@ -52,9 +52,9 @@ export async function pollWorld(serverOptions: Parameters<typeof startSuiServer>
     PAY_ADDRESS: PAY_PACKAGE,
     USDC_COIN_TYPE: USDC,
     LOG_LEVEL: 'info',
-    // The poller tests read on the reading thread, which `auto` leaves off on this 2-CPU machine;
-    // the main thread's reading is what every other test's poller does (confio run, the demo, the
-    // stage tests), and account-coverage.test.ts runs both.
+    // The poller tests read on the reading thread (off by default); the main thread's reading is
+    // what every other test's poller does (confio run, the demo, the stage tests), and
+    // account-coverage.test.ts runs both.
     POLL_READING_THREAD: 'on',
   }
   const queue = new TransactionQueue({redisUrl: process.env.REDIS_URL as string, redisPrefix: process.env.REDIS_PREFIX as string})

@@ -41,7 +41,7 @@ describe('ReadingThread', function () {
   const keysOf = (...addresses: string[]) => {
     const set = new AddressSet()
     for (const address of addresses) set.add(address)
-    return set.keyBytes()
+    return {addressKeys: () => set.keyBytes()}
   }
 
   it('applies a change of accounts between two checkpoints, and says which, in order with them', async () => {
