@@ -52,10 +52,6 @@ export async function pollWorld(serverOptions: Parameters<typeof startSuiServer>
     PAY_ADDRESS: PAY_PACKAGE,
     USDC_COIN_TYPE: USDC,
     LOG_LEVEL: 'info',
-    // The poller tests read on the reading thread (off by default); the main thread's reading is
-    // what every other test's poller does (confio run, the demo, the stage tests), and
-    // account-coverage.test.ts runs both.
-    POLL_READING_THREAD: 'on',
   }
   const queue = new TransactionQueue({redisUrl: process.env.REDIS_URL as string, redisPrefix: process.env.REDIS_PREFIX as string})
   return {sui, db, queue, env, alice, bob, carol}

@@ -8,6 +8,18 @@ import {freePort} from '../support/free-port.ts'
 
 const sorted = (digests: string[]) => [...digests].sort()
 
+/**
+ * These pollers read on a thread of their own (POLL_READING_THREAD=on, off by default): the cases
+ * here (a kill, a cut stream, an account picked up, a pruned range, a bad frame) are the ones the
+ * thread must pass on as the main thread's reading does. Every other poller of the tests reads on
+ * the main thread, and account-coverage.test.ts runs both.
+ */
+async function threadWorld(...options: Parameters<typeof pollWorld>): Promise<PollWorld> {
+  const world = await pollWorld(...options)
+  world.env.POLL_READING_THREAD = 'on'
+  return world
+}
+
 describe('confio poll', function () {
   this.timeout(90_000)
   let world: PollWorld | undefined
@@ -18,7 +30,7 @@ describe('confio poll', function () {
   })
 
   it('stores each relevant transaction once, nothing else, and resumes after a restart with no gap', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, queue, env, alice, bob, carol} = world
     const {ledger} = sui
     const from = ledger.checkpointHeight + 1n
@@ -60,7 +72,7 @@ describe('confio poll', function () {
   })
 
   it('starts at the tip on its very first run', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env, alice, bob} = world
     sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
     sui.ledger.produceCheckpoint()
@@ -72,7 +84,7 @@ describe('confio poll', function () {
   })
 
   it('loses nothing and duplicates nothing when killed with SIGKILL mid-run', async () => {
-    world = await pollWorld({listCheckpoints: false})
+    world = await threadWorld({listCheckpoints: false})
     const {sui, db, env, alice} = world
     const from = sui.ledger.checkpointHeight + 1n
     const traffic = sui.ledger.generateTraffic({checkpoints: 300, txPerCheckpoint: [20, 30], relevantShare: 0.02, relevantAddresses: [alice], seed: 7})
@@ -93,7 +105,7 @@ describe('confio poll', function () {
   })
 
   it('fills the gap after every cut of the checkpoint stream', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env, alice, bob} = world
     sui.faults.endStreamsAfter('SubscribeCheckpoints', 3)
     const relevant: string[] = []
@@ -118,7 +130,7 @@ describe('confio poll', function () {
   })
 
   it('queues every unprocessed event again after Redis loses its data', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, queue, env, alice, bob} = world
     const next = String(sui.ledger.checkpointHeight + 1n)
     const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms', '--outbox-interval', '1s', '--from-checkpoint', next], env)
@@ -136,7 +148,7 @@ describe('confio poll', function () {
   })
 
   it('runs one active poller; the standby takes over within 15 s of its death, with no gap', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env, alice, bob} = world
     const relevant: string[] = []
     const produce = () => {
@@ -163,7 +175,7 @@ describe('confio poll', function () {
   })
 
   it('picks up an account added while running', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env, bob, carol} = world
     const poller = new ConfioProcess(['poll', '--mode', 'poll', '--interval', '200ms'], env)
     await poller.waitForLog(/holding the poller lease/)
@@ -179,7 +191,7 @@ describe('confio poll', function () {
 
   /** A world whose cursor is at `cursor`, on a node 30 checkpoints further with those below 20 pruned. */
   async function prunedWorld(cursor: bigint): Promise<PollWorld> {
-    const pruned = await pollWorld()
+    const pruned = await threadWorld()
     await pruned.db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: String(cursor)})
     pruned.sui.ledger.generateTraffic({checkpoints: 30, relevantShare: 0})
     pruned.sui.ledger.prune(20n)
@@ -196,7 +208,7 @@ describe('confio poll', function () {
   })
 
   it('stops before storing anything of a checkpoint whose reply names two (issue 30), keeping what came before it', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env, alice, bob} = world
     const {ledger} = sui
     const from = ledger.checkpointHeight + 1n
@@ -216,7 +228,7 @@ describe('confio poll', function () {
   })
 
   it('moves the cursor only on explicit request, with confirmation', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, db, env} = world
     sui.ledger.generateTraffic({checkpoints: 10, relevantShare: 0})
     await db('ingest_cursors').insert({name: POLLER_CURSOR, checkpoint: '10'})
@@ -264,7 +276,7 @@ describe('confio poll', function () {
   })
 
   it('serves Prometheus metrics', async () => {
-    world = await pollWorld()
+    world = await threadWorld()
     const {sui, env, alice, bob} = world
     sui.ledger.transfer({from: alice, to: bob, coinType: SUI, amount: 1n})
     sui.ledger.produceCheckpoint()
