@@ -10,11 +10,12 @@
 // (reading screens with it). A change of the account set reaches the screen through
 // changeScreen(), which says from which checkpoint on it screens with it: an account picked up
 // counts from there, and what came before is left to a history fill. It says the tip it last saw
-// (`tip`), up to which the details stage's catch-up batches wait for checkpoints. Error policy: a read cut short by the poller's stop
-// closes its output (the normal way out); any other failure (a chain error the chain layer's
-// attempts did not get past, a pruned range, a failed account load) fails it, so the stages behind
-// finish what was read and then see the error; the poller decides whether it is an outage to wait
-// out. Its log lines (the stream failing, polling for a while) carry `step: read`.
+// (`tip`), up to which the details stage's catch-up batches wait for checkpoints. Error policy: a
+// read cut short by the poller's stop closes its output (the normal way out); any other failure
+// (a chain error the chain layer's attempts did not get past, a pruned range, a failed account
+// load) fails it, so the stages behind finish what was read and then see the error; the poller
+// decides whether it is an outage to wait out. Its log lines (the stream failing, polling for a
+// while; on a thread of its own, its chain reader's too) carry `step: read`.
 import type {ChainOptions, ChainReader, CheckpointView} from '../chain/index.ts'
 import type {Logger} from '../logging/logger.ts'
 import type {BoundedChannel} from './bounded-channel.ts'

@@ -79,10 +79,12 @@ class CrossingMetrics extends ChainMetrics {
   }
 }
 
+/** The read stage's loop, on this thread: the source's checkpoints, screened, sent in batches within the credit. */
 class ScreenedReading {
   readonly #chain: ChainReader
   readonly #logger: ChainLogger = {warn: (fields, message) => post({type: 'log', fields, message})}
-  #accounts = new AddressSet()
+  /** The set the screen asks: the main thread's copy, once it is sent, then changed here. */
+  #accounts = new AddressSet(0)
   #batch: CheckpointView[] = []
   #flushQueued = false
   /** Every checkpoint before it has been screened and put in a batch. */

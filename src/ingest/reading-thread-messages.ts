@@ -5,7 +5,7 @@
 import type {ChainOptions, CheckpointView} from '../chain/index.ts'
 import {ChainError, type ChainErrorInit} from '../chain/index.ts'
 import {messageOf} from '../errors.ts'
-import type {FollowMode} from './checkpoint-source.ts'
+import type {CheckpointSourceOptions} from './checkpoint-source.ts'
 import {PrunedRangeError} from './pruned-range-error.ts'
 
 /** What the thread is started with (its workerData). */
@@ -14,15 +14,8 @@ export interface ReadingThreadData {
   /** Normalized package ids the screen watches. */
   readonly packages: readonly string[]
   readonly start: bigint
-  readonly source: {
-    readonly mode: FollowMode
-    readonly intervalMs: number
-    readonly stopAfter?: bigint
-    readonly streamLag?: number
-    readonly maxStreamFailures?: number
-    readonly pollAfterFailuresMs?: number
-    readonly streamIdleMs?: number
-  }
+  /** The source's settings: what of them is data (its logger, tip callback and screen are the thread's own). */
+  readonly source: Omit<CheckpointSourceOptions, 'logger' | 'onTip' | 'screen'>
 }
 
 export type ToReadingThread =
