@@ -82,9 +82,10 @@ export class BoundedChannel<T> {
 
 /**
  * A stage's loop between two channels: takes with `take` (what is there, waiting for one: e.g.
- * `(input) => input.take(max)`), puts what `step` makes of it, in order. Its input closed and drained, it closes its output; its input
- * failed, or `step` threw, it fails its output with that error, so the stages behind it finish what
- * came before and then see the failure. An output closed by the taker's side ends it quietly.
+ * `(input) => input.take(max)`), puts what `step` makes of it, in order. Its input closed and
+ * drained, it closes its output; its input failed, or `step` threw, it fails its output with that
+ * error, so the stages behind it finish what came before and then see the failure. An output
+ * closed by the taker's side ends it quietly.
  */
 export async function relay<I, O>(input: BoundedChannel<I>, output: BoundedChannel<O>, take: (input: BoundedChannel<I>) => Promise<I[] | undefined>, step: (items: I[]) => O[]): Promise<void> {
   try {

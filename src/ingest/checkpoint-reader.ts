@@ -43,18 +43,17 @@ export class CheckpointReader {
   #tip: bigint | undefined
 
   constructor(chain: ChainReader, start: bigint, options: CheckpointReaderOptions) {
+    // `source`: the source's settings that are data, what a thread of its own is given too.
+    const {packages, accounts, thread, logger: parent, onTip: tipSeen, ...source} = options
     const onTip = (tip: bigint, timestampMs: number) => {
       this.#tip = tip
-      options.onTip?.(tip, timestampMs)
+      tipSeen?.(tip, timestampMs)
     }
-    const logger = options.logger.child({step: this.name})
-    const {packages, accounts, thread, ...sourceOptions} = options
+    const logger = parent.child({step: this.name})
     if (thread === undefined) {
-      this.#from = {source: new CheckpointSource(chain, start, {...sourceOptions, screen: new RelevanceScreen(packages, accounts), onTip, logger})}
+      this.#from = {source: new CheckpointSource(chain, start, {...source, screen: new RelevanceScreen(packages, accounts), onTip, logger})}
     } else {
       // Started now, so that it loads its modules while the accounts load.
-      const {mode, intervalMs, stopAfter, streamLag, maxStreamFailures, pollAfterFailuresMs, streamIdleMs} = sourceOptions
-      const source = {mode, intervalMs, stopAfter, streamLag, maxStreamFailures, pollAfterFailuresMs, streamIdleMs}
       this.#from = {thread: new ReadingThread({data: {chain: thread, packages, start, source}, logger, onTip})}
     }
     this.#accounts = accounts

@@ -15,7 +15,7 @@
 // as they are taken), and sends them in batches: one message per checkpoint cost more than
 // screening one.
 import {parentPort, workerData} from 'node:worker_threads'
-import {ChainMetrics, type ChainLogger, type ChainReader, type CheckpointView, openChainReader} from '../chain/index.ts'
+import {ChainMetrics, type ChainLogger, type CheckpointView, openChainReader} from '../chain/index.ts'
 import type {RateLimiter} from '../support/token-bucket.ts'
 import {AddressSet} from './address-set.ts'
 import {CheckpointSource} from './checkpoint-source.ts'
@@ -81,10 +81,8 @@ class CrossingMetrics extends ChainMetrics {
 
 /** The read stage's loop, on this thread: the source's checkpoints, screened, sent in batches within the credit. */
 class ScreenedReading {
-  readonly #chain: ChainReader
-  readonly #logger: ChainLogger = {warn: (fields, message) => post({type: 'log', fields, message})}
-  /** The set the screen asks: the main thread's copy, once it is sent, then changed here. */
-  #accounts = new AddressSet(0)
+  /** The set the screen asks: the main thread's copy, then changed here. */
+  readonly #accounts: AddressSet
   #batch: CheckpointView[] = []
   #flushQueued = false
   /** Every checkpoint before it has been screened and put in a batch. */
@@ -93,18 +91,17 @@ class ScreenedReading {
   #ahead = 0
   #credited: (() => void) | undefined
 
-  constructor(rateLimiter: RateLimiter) {
-    // Opened as the thread starts, while the main thread loads the accounts: nothing is sent until the first call.
-    this.#chain = openChainReader(data.chain, {rateLimiter, metrics: new CrossingMetrics(), logger: this.#logger})
-  }
-
-  /** Reads with the account set `keys` until the source ends; a failure is sent, not thrown. */
-  async read(keys: Uint8Array): Promise<void> {
+  /** `keys`: the account set's addresses, 32 raw bytes each. */
+  constructor(keys: Uint8Array) {
     this.#accounts = new AddressSet(keys.length / 32)
     this.#accounts.addKeys(keys)
+  }
+
+  /** Reads until the source ends; a failure is sent, not thrown. */
+  async read(): Promise<void> {
     const onTip = (tip: bigint, timestampMs: number) => post({type: 'tip', tip, timestampMs})
     const screen = new RelevanceScreen(data.packages, this.#accounts)
-    const source = new CheckpointSource(this.#chain, data.start, {...data.source, screen, onTip, logger: this.#logger})
+    const source = new CheckpointSource(chain, data.start, {...data.source, screen, onTip, logger})
     try {
       // Never stopped from here: the main thread ends the thread when it is done with it.
       for await (const checkpoint of source.checkpoints(new AbortController().signal)) {
@@ -166,18 +163,23 @@ class ScreenedReading {
   }
 }
 
+const logger: ChainLogger = {warn: (fields, message) => post({type: 'log', fields, message})}
 const rateLimiter = new ProcessRateLimiter()
-const reading = new ScreenedReading(rateLimiter)
+// Opened as the thread starts, while the main thread loads the accounts: nothing is sent until the first call.
+const chain = openChainReader(data.chain, {rateLimiter, metrics: new CrossingMetrics(), logger})
+// Made when the set comes ('read'); the main thread sends nothing else before it.
+let reading: ScreenedReading | undefined
 port.on('message', (message: ToReadingThread) => {
   switch (message.type) {
     case 'read':
-      void reading.read(message.keys)
+      reading = new ScreenedReading(message.keys)
+      void reading.read()
       break
     case 'change':
-      reading.change(message.added, message.removed, message.id)
+      reading?.change(message.added, message.removed, message.id)
       break
     case 'credit':
-      reading.taken(message.checkpoints)
+      reading?.taken(message.checkpoints)
       break
     case 'granted':
       rateLimiter.granted(message.id)

@@ -11,7 +11,7 @@
 // is simply stopped, whatever it was reading.
 import {Worker} from 'node:worker_threads'
 import {chainMetrics, type ChainLogger, type CheckpointView} from '../chain/index.ts'
-import {processRateLimiter} from '../support/token-bucket.ts'
+import {processRateLimiter, type RateLimiter} from '../support/token-bucket.ts'
 import type {AccountsDelta} from './monitored-accounts.ts'
 import {errorOf, type FromReadingThread, type ReadingThreadData, type ToReadingThread} from './reading-thread-messages.ts'
 
@@ -42,6 +42,8 @@ interface PendingChange {
 export class ReadingThread {
   readonly #worker: Worker
   readonly #options: ReadingThreadOptions
+  /** The process's bucket, which the thread's requests take their tokens from. */
+  readonly #rateLimiter: RateLimiter
   readonly #inbox: InOrder[] = []
   #wake: (() => void) | undefined
   readonly #changes = new Map<number, PendingChange>()
@@ -50,6 +52,7 @@ export class ReadingThread {
 
   constructor(options: ReadingThreadOptions) {
     this.#options = options
+    this.#rateLimiter = processRateLimiter(options.data.chain.requestsPerSecond)
     this.#worker = new Worker(THREAD_ENTRY, {workerData: options.data})
     this.#worker.on('message', (message: FromReadingThread) => this.#receive(message))
     this.#worker.on('error', (error) => this.#deliver({type: 'failed', error: {kind: 'other', message: `the checkpoint reading thread failed: ${error.message}`}}))
@@ -113,9 +116,7 @@ export class ReadingThread {
         this.#options.onTip(message.tip, message.timestampMs)
         return
       case 'acquire':
-        void processRateLimiter(this.#options.data.chain.requestsPerSecond)
-          .acquire()
-          .then(() => this.#post({type: 'granted', id: message.id}))
+        void this.#rateLimiter.acquire().then(() => this.#post({type: 'granted', id: message.id}))
         return
       case 'log':
         this.#options.logger.warn(message.fields, message.message)
