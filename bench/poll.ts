@@ -51,7 +51,7 @@
 // of its own).
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {availableParallelism, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -72,6 +72,13 @@ import {
 import {localChainOptions, unlimitedDeps} from './local-chain.ts'
 import {pollerStages} from './poller-profile.ts'
 import {type ServerUsage, type SpawnedSuiServer, spawnSuiServer} from '../sui-server/index.ts'
+import {externalMemoryFlags} from '../bin/heap-limit.js'
+
+// The floor is read in this process: it runs with the V8 setting the poller's reading gains from
+// (bin/heap-limit.js counts external memory in the global heap limit), or it would stop being the
+// cheapest read. Re-executed in place before anything is measured.
+const missingFlags = externalMemoryFlags().filter((flag) => !process.execArgv.includes(flag))
+if (missingFlags.length > 0) process.execve?.(process.execPath, [process.execPath, ...process.execArgv, ...missingFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], process.env)
 
 const CHECKPOINTS = num('CHECKPOINTS', 10_000)
 const TX_PER_CHECKPOINT = num('TX_PER_CHECKPOINT', 60)
@@ -133,6 +140,11 @@ class CpuByName {
 
   stop(): Record<string, number> {
     clearInterval(this.timer)
+    return this.sofar()
+  }
+
+  /** CPU ms by name from the start to now. */
+  sofar(): Record<string, number> {
     this.scan(false)
     const total: Record<string, number> = Object.fromEntries(this.names.map((n) => [n, 0]))
     for (const [pid, {name, ms}] of this.last) total[name]! += ms - (this.first.get(pid) ?? 0)
@@ -215,6 +227,9 @@ class PollProcess {
   lastCpuMs = 0
   private readonly sampler: NodeJS.Timeout
 
+  /** Called once per message, as its first line is read (catch-up: the machine's CPU when the reading starts). */
+  onFirstLine: ((msg: string) => void) | undefined
+
   constructor(args: string[], env: Record<string, string>, nodeOptions: string[] = []) {
     this.child = spawn(process.execPath, [...nodeOptions, BIN, 'poll', ...args], {
       cwd: mkdtempSync(join(tmpdir(), 'confio-bench-poll-')),
@@ -230,7 +245,9 @@ class PollProcess {
       for (const part of parts) {
         this.stderrTail = (this.stderrTail + part + '\n').slice(-4000)
         try {
-          this.lines.push({...(JSON.parse(part) as LogLine), seenAt})
+          const line = {...(JSON.parse(part) as LogLine), seenAt}
+          if (this.onFirstLine && !this.lines.some((l) => l.msg === line.msg)) this.onFirstLine(line.msg)
+          this.lines.push(line)
         } catch {
           // not a log line (a warning from node): kept in stderrTail only
         }
@@ -323,16 +340,27 @@ interface CatchUp {
   /** When the start's milestones were logged, ms after spawn: what a start-up spends its time on. */
   startUp: string
   childCpuMs: number
+  /** The poller's CPU from its accounts-loaded line to its exit (sampled every 100 ms). */
+  workCpuMs: number
   peakHwmKb: number
   profile?: string
 }
 
-async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, share: number): Promise<CatchUp> {
+/** The line after which a catch-up's own work begins (checkpoint-reader.ts reads from then on). */
+const ACCOUNTS_LOADED = 'monitored accounts loaded'
+
+async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, share: number, onLoaded: () => void): Promise<CatchUp> {
   const profileName = `poll-catch-up-${share}-${RUN_ID}.cpuprofile`
   const nodeOptions = [...POLLER_NODE_OPTIONS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}`] : [])]
   if (CPU_PROF) mkdirSync(PROFILE_DIR, {recursive: true})
   // It resumes from the cursor the previous range left, right before `first`.
   const poll = new PollProcess(['--once', '--json'], pollEnv(server), nodeOptions)
+  let loadedCpuMs = Number.NaN
+  poll.onFirstLine = (msg) => {
+    if (msg !== ACCOUNTS_LOADED) return
+    loadedCpuMs = cpuMsOf(poll.pid) ?? Number.NaN
+    onLoaded()
+  }
   const code = await poll.exited
   const wallMs = poll.exitedAt - poll.startedAt
   if (code !== 0) throw new Error(`confio poll --once exited with ${code}:\n${poll.stdout.slice(-2000)}\n${poll.stderrTail}`)
@@ -344,7 +372,7 @@ async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, sh
   // From the accounts loaded (the reader starts then: checkpoint-reader.ts) to the last commit: the
   // catch-up's own work, like for like with a read in this process that has its screen built,
   // whatever the range's length. Process start, modules, connections and the loading are start-up.
-  const loaded = poll.lines.find((l) => l.msg === 'monitored accounts loaded')
+  const loaded = poll.lines.find((l) => l.msg === ACCOUNTS_LOADED)
   if (!loaded || !lastCommit) throw new Error(`confio poll --once logged no accounts loaded or no commit:\n${poll.stderrTail}`)
   const workMs = Math.max(1, Date.parse(lastCommit.time) - Date.parse(loaded.time))
   let steadyCps = Number.NaN
@@ -358,8 +386,9 @@ async function catchUp(server: SpawnedSuiServer, first: bigint, last: bigint, sh
     workMs,
     steadyCps,
     firstCommitAfterMs: firstCommit ? firstCommit.seenAt - poll.startedAt : Number.NaN,
-    startUp: poll.milestones(['holding the poller lease', 'monitored accounts loaded', 'checkpoints committed']),
+    startUp: poll.milestones(['holding the poller lease', ACCOUNTS_LOADED, 'checkpoints committed']),
     childCpuMs: poll.lastCpuMs,
+    workCpuMs: poll.lastCpuMs - loadedCpuMs,
     peakHwmKb: poll.peakHwmKb,
     ...(CPU_PROF ? {profile: join(PROFILE_DIR, profileName)} : {}),
   }
@@ -371,6 +400,8 @@ interface ReadRate {
   /** Transactions the read saw (screened or decoded): every one of the range's. */
   transactions: number
   cpuShare: number
+  /** CPU of the read, this process's and the Sui server's: the machine's cost of the read. */
+  machineCpuMs: number
 }
 
 /** The reads of a range the catch-up is judged against, each in this process, with no process start. */
@@ -417,12 +448,14 @@ async function rangeReads(db: Database, server: SpawnedSuiServer, from: bigint, 
   const measure = async (name: string, run: () => Promise<number>, profiled: boolean): Promise<ReadRate> => {
     await collectServerGarbage(server)
     const cpu = process.cpuUsage()
+    const serverCpu = cpuMsOf(server.pid) ?? 0
     const started = performance.now()
     const {result: transactions, spent} = await withServerUsage(server, 'range-read', run, profiled)
     const ms = performance.now() - started
     const used = process.cpuUsage(cpu)
+    const machineCpuMs = (used.user + used.system) / 1000 + (cpuMsOf(server.pid) ?? 0) - serverCpu
     console.log(`  ${name}: ${fmt((count / ms) * 1000)} checkpoints/s (reader CPU ${seconds((used.user + used.system) / 1000)}; ${spent})`)
-    return {name, cps: (count / ms) * 1000, transactions, cpuShare: (used.user + used.system) / 1000 / ms}
+    return {name, cps: (count / ms) * 1000, transactions, cpuShare: (used.user + used.system) / 1000 / ms, machineCpuMs}
   }
   /** The median of BARE_REPEATS reads: one read is short enough for a pause of the server's GC to move it by a third. */
   const median = async (name: string, run: () => Promise<number>): Promise<ReadRate> => {
@@ -578,12 +611,15 @@ async function memory(server: SpawnedSuiServer, relevantAddresses: string[]): Pr
  * floor, goal per share) and against the raw stream (the physical limit); end to end, process start
  * included, against the 400/s goal.
  */
-function shareFigures({share, run, wallCps, netCps, reads}: ShareRun): FigureInput[] {
+function shareFigures({share, run, wallCps, netCps, machineCpuMs, reads}: ShareRun): FigureInput[] {
   const at = `at ${share * 100}% relevant`
   const ofScreened = share <= 0.01 ? GOAL_OF_SCREENED_AT_1_PERCENT : GOAL_OF_SCREENED
   return [
     {name: `catch-up ${at}, without process start-up, against the screened range read`, unit: 'checkpoints/s', measured: netCps, floor: reads.screened.cps, goal: {on: 'ratio', value: ofScreened}},
     {name: `catch-up ${at}, without process start-up, against the raw stream (nothing decoded)`, unit: 'checkpoints/s', measured: netCps, floor: reads.stream.cps},
+    // What the CPU allows: a ratio goal above the second figure's ratio cannot be met on this machine without less CPU a checkpoint.
+    {name: `catch-up ${at}, CPU a checkpoint of the whole machine (poller after start-up, Sui server, PostgreSQL, Redis), against the screened read's (reader and server)`, unit: 'µs', measured: (machineCpuMs * 1000) / run.checkpoints, floor: (reads.screened.machineCpuMs * 1000) / run.checkpoints, higher: false},
+    {name: `catch-up ${at}, the most that CPU a checkpoint allows on ${CORES} CPUs, against the screened range read`, unit: 'checkpoints/s', measured: cpuBound(machineCpuMs, run.checkpoints), floor: reads.screened.cps},
     {name: `catch-up ${at}, end to end (process start included)`, unit: 'checkpoints/s', measured: wallCps, goal: {on: 'measured', value: GOAL_CATCH_UP_CPS}},
     {name: `catch-up ${at}, poller peak RSS (VmHWM)`, unit: 'MB', measured: run.peakHwmKb / 1024, higher: false, goal: {on: 'measured', value: GOAL_RSS_MB}},
   ]
@@ -626,12 +662,24 @@ async function generateRange(server: SpawnedSuiServer, share: number, relevantAd
   return {first, last, transactions, relevantDigests}
 }
 
+const CORES = availableParallelism()
+
+/**
+ * The fastest a catch-up could go on this machine's CPUs at the CPU it used a checkpoint, were
+ * every core busy with it all the time: what no pipelining can beat, only less CPU.
+ */
+function cpuBound(machineCpuMs: number, checkpoints: number): number {
+  return (CORES * 1000 * checkpoints) / machineCpuMs
+}
+
 /** One share's catch-up and the bare read of the same range. */
 interface ShareRun {
   share: number
   run: CatchUp
   wallCps: number
   netCps: number
+  /** The machine's CPU for the catch-up's own work: the poller's after its start-up, the Sui server's, PostgreSQL's and Redis's from then on. */
+  machineCpuMs: number
   reads: RangeReads
 }
 
@@ -647,8 +695,14 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
   // major collection of its gigabyte of checkpoints is not counted against one read at random.
   await collectServerGarbage(server)
   const infraCpu = new CpuByName(['postgres', 'redis-server'])
+  const othersCpu = () => {
+    const {postgres = 0, 'redis-server': redis = 0} = infraCpu.sofar()
+    return (cpuMsOf(server.pid) ?? 0) + postgres + redis
+  }
   const serverCpuBefore = cpuMsOf(server.pid) ?? 0
-  const {result: run, spent: serverSpentCatchUp} = await withServerUsage(server, `catch-up-${share}`, () => catchUp(server, first, last, share))
+  let othersAtLoaded = Number.NaN
+  const {result: run, spent: serverSpentCatchUp} = await withServerUsage(server, `catch-up-${share}`, () => catchUp(server, first, last, share, () => (othersAtLoaded = othersCpu())))
+  const machineCpuMs = run.workCpuMs + othersCpu() - othersAtLoaded
   const infra = infraCpu.stop()
   const serverCpuMs = (cpuMsOf(server.pid) ?? 0) - serverCpuBefore
   const wallCps = (run.checkpoints / run.wallMs) * 1000
@@ -661,6 +715,9 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
     `  CPU over the run: poller ${seconds(run.childCpuMs)} (${fmt((run.childCpuMs / run.wallMs) * 100)}% of a core), Sui server ${seconds(serverCpuMs)}, PostgreSQL ${seconds(infra.postgres ?? 0)}, Redis ${seconds(infra['redis-server'] ?? 0)}; poller peak RSS ${fmt(run.peakHwmKb / 1024)} MB (VmHWM)`,
   )
   console.log(`  server side: ${serverSpentCatchUp}`)
+  console.log(
+    `  CPU of the catch-up's own work (from the accounts loaded): poller ${seconds(run.workCpuMs)}, the whole machine ${seconds(machineCpuMs)} (${fmt((machineCpuMs * 1000) / run.checkpoints)} µs a checkpoint${CPU_PROF ? '; with the profilers\' own' : ''})`,
+  )
   if (run.profile) {
     const stages = pollerStages(run.profile)
     const total = stages.reduce((sum, s) => sum + s.ms, 0)
@@ -693,8 +750,12 @@ async function measureShare(db: Database, server: SpawnedSuiServer, share: numbe
     if (r.transactions !== range.transactions) throw new Error(`${r.name} saw ${r.transactions} transactions, expected ${range.transactions}`)
   }
   console.log(`  catch-up without process start-up: ${((netCps / reads.screened.cps) * 100).toFixed(1)}% of the screened read, ${((netCps / reads.stream.cps) * 100).toFixed(1)}% of the raw stream, ${((netCps / reads.decoded.cps) * 100).toFixed(1)}% of the full decode`)
+  const bound = cpuBound(machineCpuMs, run.checkpoints)
+  console.log(
+    `  CPU a checkpoint, the whole machine: the catch-up ${fmt((machineCpuMs * 1000) / run.checkpoints)} µs, the screened read (this process and the server) ${fmt((reads.screened.machineCpuMs * 1000) / run.checkpoints)} µs; on ${CORES} CPUs the catch-up's allows at most ${fmt(bound)} checkpoints/s, ${((bound / reads.screened.cps) * 100).toFixed(0)}% of the screened read`,
+  )
   console.log('')
-  return {share, run, wallCps, netCps, reads}
+  return {share, run, wallCps, netCps, machineCpuMs, reads}
 }
 
 /**

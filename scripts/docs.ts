@@ -21,7 +21,7 @@ export const PROCESS_VARIABLES: readonly {name: string; fallback: string; descri
   {
     name: 'CONFIO_HEAP_MB',
     fallback: '192',
-    description: 'V8 old-generation cap of poll and run, in MB, with 8 MB young-generation semi-spaces (0: V8 defaults)',
+    description: 'V8 old-generation cap of poll and run, in MB; with it 8 MB young-generation semi-spaces, an old generation that starts at 64 MB, and Buffers counted in the global heap limit (0: V8 defaults)',
     readIn: 'bin/heap-limit.js',
   },
   {name: 'NODE_COMPILE_CACHE', fallback: 'node-compile-cache in the temporary directory', description: "folder of Node's compile cache (about 150 ms less per start)", readIn: 'bin/run.js'},
