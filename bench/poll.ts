@@ -229,6 +229,7 @@ class PollProcess {
 
   /** Called once per message, as its first line is read (catch-up: the machine's CPU when the reading starts). */
   onFirstLine: ((msg: string) => void) | undefined
+  readonly #messages = new Set<string>()
 
   constructor(args: string[], env: Record<string, string>, nodeOptions: string[] = []) {
     this.child = spawn(process.execPath, [...nodeOptions, BIN, 'poll', ...args], {
@@ -246,7 +247,10 @@ class PollProcess {
         this.stderrTail = (this.stderrTail + part + '\n').slice(-4000)
         try {
           const line = {...(JSON.parse(part) as LogLine), seenAt}
-          if (this.onFirstLine && !this.lines.some((l) => l.msg === line.msg)) this.onFirstLine(line.msg)
+          if (!this.#messages.has(line.msg)) {
+            this.#messages.add(line.msg)
+            this.onFirstLine?.(line.msg)
+          }
           this.lines.push(line)
         } catch {
           // not a log line (a warning from node): kept in stderrTail only

@@ -1,3 +1,2 @@
-// Types of heap-limit.js, for the TypeScript that shares its V8 settings (bench/poll.ts).
+// Types of what TypeScript takes from heap-limit.js: its V8 settings (bench/poll.ts reads with them too).
 export declare function externalMemoryFlags(v8Version?: string): string[]
-export declare function applyHeapLimit(script: string): void

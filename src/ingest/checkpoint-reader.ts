@@ -36,9 +36,7 @@ export interface CheckpointReaderOptions extends Omit<CheckpointSourceOptions, '
 
 export class CheckpointReader {
   readonly name = 'read'
-  readonly #accounts: MonitoredAccounts
-  /** Where it reads: on this thread (the source) or on one of its own. */
-  readonly #from: {readonly source: CheckpointSource} | {readonly thread: ReadingThread}
+  readonly #reading: Reading
   #next: bigint
   #tip: bigint | undefined
 
@@ -50,13 +48,11 @@ export class CheckpointReader {
       tipSeen?.(tip, timestampMs)
     }
     const logger = parent.child({step: this.name})
-    if (thread === undefined) {
-      this.#from = {source: new CheckpointSource(chain, start, {...source, screen: new RelevanceScreen(packages, accounts), onTip, logger})}
-    } else {
-      // Started now, so that it loads its modules while the accounts load.
-      this.#from = {thread: new ReadingThread({data: {chain: thread, packages, start, source}, logger, onTip})}
-    }
-    this.#accounts = accounts
+    this.#reading =
+      thread === undefined
+        ? this.#onThisThread(new CheckpointSource(chain, start, {...source, screen: new RelevanceScreen(packages, accounts), onTip, logger}))
+        : // Started now, so that it loads its modules while the accounts load.
+          onItsOwnThread(new ReadingThread({data: {chain: thread, packages, start, source}, logger, onTip}), accounts)
     this.#next = start
   }
 
@@ -70,18 +66,14 @@ export class CheckpointReader {
    * effect, with the next checkpoint to be screened (see ScreenChange in monitored-accounts.ts).
    */
   changeScreen(delta: AccountsDelta, applied: (nextToScreen: bigint) => void): Promise<void> {
-    if ('thread' in this.#from) return this.#from.thread.changeScreen(delta, applied)
-    // On this thread the screen asks the monitored set itself, which `applied` changes.
-    applied(this.#next)
-    return Promise.resolve()
+    return this.#reading.changeScreen(delta, applied)
   }
 
   /** Reads once `ready` (the account set loaded) settles, until `stop` or the source's end. */
   async run(ready: Promise<void>, output: BoundedChannel<CheckpointView>, stop: AbortSignal): Promise<void> {
     try {
       await ready
-      const checkpoints = 'thread' in this.#from ? this.#from.thread.checkpoints(this.#accounts, stop) : this.#from.source.checkpoints(stop)
-      for await (const checkpoint of checkpoints) {
+      for await (const checkpoint of this.#reading.checkpoints(stop)) {
         this.#next = checkpoint.sequenceNumber + 1n
         await output.put(checkpoint)
       }
@@ -91,7 +83,32 @@ export class CheckpointReader {
       if (stop.aborted) output.close()
       else output.fail(error)
     } finally {
-      if ('thread' in this.#from) await this.#from.thread.close()
+      await this.#reading.close()
     }
+  }
+
+  #onThisThread(source: CheckpointSource): Reading {
+    return {
+      checkpoints: (stop) => source.checkpoints(stop),
+      // The screen asks the monitored set itself, which `applied` changes.
+      changeScreen: (_delta, applied) => Promise.resolve(applied(this.#next)),
+      close: () => Promise.resolve(),
+    }
+  }
+}
+
+/** Where the checkpoints are read and screened: on this thread, or on one of its own. */
+interface Reading {
+  checkpoints(stop: AbortSignal): AsyncIterable<CheckpointView>
+  changeScreen(delta: AccountsDelta, applied: (nextToScreen: bigint) => void): Promise<void>
+  /** Ends what the reading holds (its thread), whether it was read or not. */
+  close(): Promise<void>
+}
+
+function onItsOwnThread(thread: ReadingThread, accounts: MonitoredAccounts): Reading {
+  return {
+    checkpoints: (stop) => thread.checkpoints(accounts, stop),
+    changeScreen: (delta, applied) => thread.changeScreen(delta, applied),
+    close: () => thread.close(),
   }
 }

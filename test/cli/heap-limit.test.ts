@@ -1,10 +1,8 @@
 // poll and run re-execute themselves with a capped heap and external memory counted in V8's global
 // limit (bin/heap-limit.js); other commands do not.
 import assert from 'node:assert/strict'
-import {spawn} from 'node:child_process'
 import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {externalMemoryFlags} from '../../bin/heap-limit.js'
 import {emptyDir, runCli} from '../support/cli.ts'
 
@@ -46,14 +44,7 @@ describe('heap settings of the pipeline commands', function () {
   })
 
   it('leaves the flag out when the command line turns it off', async () => {
-    const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
-    const stderr = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [`--no-${EXTERNAL.slice(2)}`, '--require', reporter(), bin, 'poll', '--help'], {cwd: emptyDir()})
-      let text = ''
-      child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()))
-      child.on('error', reject)
-      child.on('close', () => resolve(text))
-    })
+    const {stderr} = await runCli(['poll', '--help'], {nodeArgs: [`--no-${EXTERNAL.slice(2)}`, '--require', reporter()]})
     const seen = heaps(stderr)
     assert.equal(seen.length, 2, stderr)
     assert.ok(!seen[1]?.flags.includes(EXTERNAL), `not given after the user's --no-: ${stderr}`)

@@ -21,13 +21,15 @@ export interface CliOptions {
   /** Defaults to an empty folder, so no developer's .env or confio.config.json is read. */
   readonly cwd?: string
   readonly input?: string
+  /** Node's own arguments, before bin/run.js (a V8 flag, a --require). */
+  readonly nodeArgs?: readonly string[]
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const env: Record<string, string | undefined> = {...process.env, ...options.env}
   for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key]
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? emptyDir(), env: env as NodeJS.ProcessEnv})
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {cwd: options.cwd ?? emptyDir(), env: env as NodeJS.ProcessEnv})
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
